@@ -1,0 +1,50 @@
+# The two commands of the README, and what they need. Everything is set up on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: demo test test-sqlite test-postgres setup lint translations bench clean-demo
+
+## make demo: the platform with demo data on SQLite, at http://$(HOST):$(PORT)
+demo: setup
+	REGIONAL_ENV=development $(FLASK) db upgrade
+	REGIONAL_ENV=development $(FLASK) seed-region
+	REGIONAL_ENV=development $(FLASK) seed-demo
+	REGIONAL_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: the whole suite, on SQLite and then on PostgreSQL, browser tests included
+test: setup
+	scripts/run-tests
+
+test-sqlite: setup
+	DATABASES=sqlite scripts/run-tests
+
+test-postgres: setup
+	DATABASES=postgres scripts/run-tests
+
+setup: $(VENV)/.installed node_modules/axe-core/axe.min.js translations
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/axe-core/axe.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+translations: $(VENV)/.installed
+	$(PY) -m babel.messages.frontend compile -d translations --statistics 2>&1 | tail -n 2
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) bench/run.py
+
+clean-demo:
+	rm -f instance/regional.sqlite3*

@@ -1,0 +1,3 @@
+"""API: people (see ../shared/API.md)."""
+
+from regional.api import bp  # noqa: F401

@@ -1,0 +1,5 @@
+"""Pages: catalogue."""
+
+from flask import Blueprint
+
+bp = Blueprint("catalogue", __name__)

@@ -1,0 +1,5 @@
+"""Pages: people."""
+
+from flask import Blueprint
+
+bp = Blueprint("people", __name__)

@@ -1,0 +1,5 @@
+"""Pages: registrations."""
+
+from flask import Blueprint
+
+bp = Blueprint("registrations", __name__)

@@ -1,0 +1,5 @@
+"""Pages: sessions."""
+
+from flask import Blueprint
+
+bp = Blueprint("sessions", __name__)

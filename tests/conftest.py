@@ -1,0 +1,216 @@
+"""Fixtures: one app and schema per run, a rolled-back transaction per test.
+
+The database comes from ``TEST_DATABASE_URL`` (PostgreSQL in CI's second
+pass); without it a temporary SQLite file is used. The schema is built by the
+real Alembic migrations, then a base world is committed once: the region,
+the catalogue, and accounts of every role in two municipalities (A = 津山市,
+B = 玉野市) and Okayama City (the regional administrator).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config import TestingConfig
+from regional import create_app
+from regional.extensions import RegionalSession, db
+from tests import factories
+
+PASSWORD = "correct horse battery staple 7"
+CODE_A, CODE_B, CODE_ADMIN = "332038", "332046", "331007"
+
+
+def _prepare_database(url: str) -> str:
+    """A fresh database for this run (PostgreSQL: dropped and created; SQLite: a new file)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        admin.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    return _prepare_database(url)
+
+
+@dataclass
+class World:
+    """Ids and e-mails of the accounts every test can use."""
+
+    muni_a: int
+    muni_b: int
+    muni_admin: int
+    employee_a: int
+    employee_a2: int
+    coordinator_a: int
+    employee_b: int
+    coordinator_b: int
+    admin: int
+    emails: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    application = create_app(Config)
+    with application.app_context():
+        upgrade()
+        application.world = factories.build_world(PASSWORD, CODE_A, CODE_B, CODE_ADMIN)
+        db.session.commit()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def world(app) -> World:
+    return app.world
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Each test runs in a transaction that is rolled back afterwards."""
+    if request.node.get_closest_marker("real_commits"):
+        yield
+        return
+    with app.app_context():
+        conn = db.engine.connect()
+        outer = conn.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": conn, "join_transaction_mode": "create_savepoint", "class_": RegionalSession}
+        )
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for tests that touch the database directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+class Client(FlaskClient):
+    """A test client that signs in through the real form and keeps the CSRF token."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/login" if not getattr(self, "_signed_in", False) else "/")
+        match = re.search(
+            r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)
+        )
+        if match is None:
+            match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def login(self, email: str, password: str = PASSWORD):
+        token = self.csrf_token()
+        resp = self.post("/login", data={"email": email, "password": password, "csrf_token": token})
+        self._signed_in = resp.status_code == 302
+        return resp
+
+    def form_post(self, url: str, data: dict | None = None, **kwargs):
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=payload, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = Client
+    return app.test_client()
+
+
+def _signed_in(app, email: str) -> Client:
+    app.test_client_class = Client
+    c = app.test_client()
+    resp = c.login(email)
+    assert resp.status_code == 302, f"sign-in failed for {email}: {resp.status_code}"
+    return c
+
+
+@pytest.fixture
+def as_employee_a(app, world):
+    return _signed_in(app, world.emails["employee_a"])
+
+
+@pytest.fixture
+def as_coordinator_a(app, world):
+    return _signed_in(app, world.emails["coordinator_a"])
+
+
+@pytest.fixture
+def as_coordinator_b(app, world):
+    return _signed_in(app, world.emails["coordinator_b"])
+
+
+@pytest.fixture
+def as_admin(app, world):
+    return _signed_in(app, world.emails["admin"])
+
+
+@pytest.fixture
+def signed_in(app):
+    """Sign in any e-mail: ``signed_in(email)``."""
+    return lambda email: _signed_in(app, email)
+
+
+@pytest.fixture
+def api(app):
+    """An API caller: ``api(email).get(path)`` with a bearer token."""
+
+    class ApiClient:
+        def __init__(self, email: str | None):
+            self.client = app.test_client()
+            self.headers = {}
+            if email:
+                resp = self.client.post(
+                    "/api/v1/auth/token", json={"email": email, "password": PASSWORD}
+                )
+                assert resp.status_code == 200, resp.get_json()
+                self.headers["Authorization"] = f"Bearer {resp.get_json()['token']}"
+
+        def _call(self, method: str, path: str, **kwargs):
+            headers = {**self.headers, **kwargs.pop("headers", {})}
+            return self.client.open("/api/v1" + path, method=method, headers=headers, **kwargs)
+
+        def get(self, path, **kw):
+            return self._call("GET", path, **kw)
+
+        def post(self, path, **kw):
+            return self._call("POST", path, **kw)
+
+        def delete(self, path, **kw):
+            return self._call("DELETE", path, **kw)
+
+        def patch(self, path, **kw):
+            return self._call("PATCH", path, **kw)
+
+    return ApiClient
