@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -110,6 +110,8 @@ def init_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict:
+        if not has_request_context():  # mail rendered by cron or a service
+            return {"lang": locale_code()}
         return {
             "current_municipality": current_municipality(),
             "lang": locale_code(),

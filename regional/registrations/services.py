@@ -118,15 +118,16 @@ def _any_free_seat(ts: TrainingSession) -> bool:
 # -- the waiting list ------------------------------------------------------
 
 
-def _overlapping(reg: Registration, ts: TrainingSession) -> Registration | None:
+def _overlapping(reg: Registration | User, ts: TrainingSession) -> Registration | None:
     """Another seat the same person holds whose time overlaps this session."""
+    employee_id = reg.employee_id if isinstance(reg, Registration) else reg.id
     other = TrainingSession
     return db.session.scalar(
         select(Registration)
         .join(other, other.id == Registration.session_id)
         .where(
             Registration.municipality_id == reg.municipality_id,
-            Registration.employee_id == reg.employee_id,
+            Registration.employee_id == employee_id,
             Registration.status.in_(SEAT_HOLDING),
             Registration.session_id != ts.id,
             other.status == SessionStatus.SCHEDULED,
@@ -247,21 +248,7 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
     )
     if reg is not None and reg.status in (RS.PENDING, RS.ENROLLED, RS.WAITLISTED):
         raise Conflict("already_registered", _l("Already registered for this session."))
-    release_due_allocations(ts)
-    if reg is None:
-        reg = Registration(
-            session_id=ts.id,
-            employee_id=employee.id,
-            municipality_id=employee.municipality_id,
-            status=RS.WAITLISTED,
-        )
-        db.session.add(reg)
-    reg.requested_at, reg.registered_by_id = now, actor.id
-    reg.cancelled_at = reg.cancelled_by_id = reg.skip_note = None
-    reg.approved_at = reg.approved_by_id = None
-    if Actor(actor).may_approve(employee.municipality_id) and actor.id != employee.id:
-        reg.approved_at, reg.approved_by_id = now, actor.id
-    clash = _overlapping(reg, ts)
+    clash = _overlapping(employee, ts)
     if clash is not None:
         raise DomainError(
             "overlapping_session",
@@ -270,11 +257,22 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
                 when=to_local(clash.session.starts_at).strftime("%Y-%m-%d %H:%M"),
             ),
         )
+    release_due_allocations(ts)
+    if reg is None:
+        reg = Registration(
+            session_id=ts.id, employee_id=employee.id, municipality_id=employee.municipality_id
+        )
+    reg.requested_at, reg.registered_by_id = now, actor.id
+    reg.cancelled_at = reg.cancelled_by_id = reg.skip_note = None
+    reg.approved_at = reg.approved_by_id = None
+    if Actor(actor).may_approve(employee.municipality_id) and actor.id != employee.id:
+        reg.approved_at, reg.approved_by_id = now, actor.id
     if _take_seat(ts, reg):
         reg.status, reg.waitlist_ticket = _seat_status(ts, reg), None
     else:
         ts.waitlist_seq += 1
         reg.status, reg.waitlist_ticket = RS.WAITLISTED, ts.waitlist_seq
+    db.session.add(reg)
     db.session.flush()
     _notify(reg, reg.status.value)
     return reg

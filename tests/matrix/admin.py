@@ -1,0 +1,5 @@
+"""Matrix cases: admin."""
+
+from tests.matrix import Case
+
+CASES: list[Case] = []

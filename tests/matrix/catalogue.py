@@ -1,0 +1,5 @@
+"""Matrix cases: catalogue."""
+
+from tests.matrix import Case
+
+CASES: list[Case] = []

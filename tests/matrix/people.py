@@ -1,0 +1,5 @@
+"""Matrix cases: people."""
+
+from tests.matrix import Case
+
+CASES: list[Case] = []

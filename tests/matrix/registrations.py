@@ -1,0 +1,5 @@
+"""Matrix cases: registrations."""
+
+from tests.matrix import Case
+
+CASES: list[Case] = []

@@ -1,0 +1,5 @@
+"""Matrix cases: sessions."""
+
+from tests.matrix import Case
+
+CASES: list[Case] = []
