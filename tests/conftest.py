@@ -23,6 +23,8 @@ from regional import create_app
 from regional.extensions import RegionalSession, db
 from tests import factories
 
+pytest_plugins = ["tests.smtp"]
+
 PASSWORD = "correct horse battery staple 7"
 CODE_A, CODE_B, CODE_ADMIN = "332038", "332046", "331007"
 
