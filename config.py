@@ -61,6 +61,8 @@ class Config:
 
     # Mail: "console" prints messages (local use); "smtp" delivers through MAIL_SERVER.
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    # "immediate": deliver after the request commits; "deferred": leave it to `send-mail` (cron).
+    MAIL_DELIVERY = os.environ.get("MAIL_DELIVERY", "immediate")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)

@@ -31,6 +31,12 @@ def set_language():
     return redirect(safe_return_path(request.form.get("next")))
 
 
+@bp.route("/livez")
+def livez():
+    """The process answers (no database): for load balancers and as the web stack's ceiling."""
+    return {"status": "ok"}
+
+
 @bp.route("/healthz")
 def healthz():
     db.session.execute(text("SELECT 1"))

@@ -14,5 +14,6 @@ CASES: list[Case] = [
         data=lambda r, o: {"lang": "en", "next": "/"},
         note="anonymous visitors are refused only by CSRF: no session yet",
     ),
+    Case("main.livez", lambda r, o: "/livez", {"anon": 200, **SIGNED_IN}),
     Case("main.healthz", lambda r, o: "/healthz", {"anon": 200, **SIGNED_IN}),
 ]
