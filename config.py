@@ -71,8 +71,6 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "研修ポータル <no-reply@training.okayama-renkei.example>"
     )
-    # "immediate": send after the request commits; "deferred": leave it in the outbox for cron.
-    MAIL_DELIVERY = os.environ.get("MAIL_DELIVERY", "immediate")
     # Absolute base for links in mail and calendar feeds (no request to derive it from in cron).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
