@@ -1,0 +1,217 @@
+"""Browser tests: the real app on a live server, driven by headless Chromium.
+
+The live server runs the app in a background thread against its own database
+(built by the real migrations and committed for real), so these tests are
+marked ``real_commits`` and never share the rolled-back transaction of the
+unit tests. Chromium is Debian's ``/usr/bin/chromium``; axe-core is served
+from the project's ``node_modules`` (``npm install``), never from a CDN, and
+injected into a test context that bypasses the app's strict CSP.
+
+Every test in this folder is marked ``e2e`` and ``real_commits`` by the hook
+below; without Chromium they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from flask import Flask, got_request_exception
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from config import TestingConfig
+from regional import create_app
+from regional.extensions import db
+from tenants import set_current_tenant
+from tests import factories
+from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD, World, _prepare_database
+from tests.e2e.helpers import AUDITED
+
+E2E_DIR = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+TIMEOUT_MS = 15_000  # generous for 2 shared cores, but bounded
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+    """Mark this folder's tests (before ``-m`` selection runs); skip them without Chromium."""
+    missing = not os.access(CHROMIUM, os.X_OK)
+    for item in items:
+        if E2E_DIR not in Path(str(item.path)).parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        item.add_marker(pytest.mark.real_commits)
+        if missing:
+            item.add_marker(pytest.mark.skip(reason=f"e2e: Chromium not found at {CHROMIUM}"))
+
+
+# --------------------------------------------------------------------------- live server
+
+
+def _e2e_database_url(tmp_path_factory) -> str:  # noqa: ANN001
+    """Its own database: ``<test db>_e2e`` on PostgreSQL, else a temporary SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
+    parsed = make_url(url)
+    return _prepare_database(
+        parsed.set(database=f"{parsed.database}_e2e").render_as_string(hide_password=False)
+    )
+
+
+@dataclass
+class LiveServer:
+    """The running app: its URL, its world of accounts, and any server errors seen."""
+
+    app: Flask
+    url: str
+    world: World
+    errors: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def db(self) -> Iterator[None]:
+        """Work on the live database directly (arranging a test), committed on exit."""
+        with self.app.app_context():
+            set_current_tenant(db.session, None)
+            try:
+                yield
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+
+@pytest.fixture(scope="package")
+def live_server(tmp_path_factory, _smtp_controller) -> Iterator[LiveServer]:
+    """The real app served on 127.0.0.1 (a free port) from a background thread."""
+    from flask_migrate import upgrade
+
+    controller, _box = _smtp_controller
+    url = _e2e_database_url(tmp_path_factory)
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        MAIL_PORT = controller.port
+        WTF_CSRF_ENABLED = True
+
+    app = create_app(Config)
+    with app.app_context():
+        upgrade()
+        world = factories.build_world(PASSWORD, CODE_A, CODE_B, CODE_ADMIN)
+        db.session.commit()
+        db.session.remove()
+
+    errors: list[str] = []
+
+    def _record(sender, exception, **extra) -> None:  # noqa: ANN001
+        errors.append(repr(exception))
+
+    got_request_exception.connect(_record, app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=base, world=world, errors=errors)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        got_request_exception.disconnect(_record, app)
+        with app.app_context():
+            db.engine.dispose()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One headless Chromium for the whole e2e run."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, timeout=TIMEOUT_MS * 2)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def new_context(browser, live_server: LiveServer, **overrides):  # noqa: ANN001, ANN201
+    """A fresh browser profile: Japanese, desktop size, CSP bypassed only so axe can be injected."""
+    options = dict(
+        base_url=live_server.url,
+        locale="ja-JP",
+        viewport={"width": 1280, "height": 800},
+        bypass_csp=True,
+        accept_downloads=True,
+    )
+    options.update(overrides)
+    context = browser.new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def context(browser, live_server):
+    ctx = new_context(browser, live_server)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context, live_server):
+    """A page in a fresh profile; the test fails if the server raised meanwhile."""
+    seen = len(live_server.errors)
+    pg = context.new_page()
+    yield pg
+    pg.close()
+    new_errors = live_server.errors[seen:]
+    assert not new_errors, f"the live server raised: {new_errors}"
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """More pages, each in its own profile (two people at once): ``new_page(**context_options)``."""
+    contexts = []
+
+    def _make(**overrides):  # noqa: ANN202
+        ctx = new_context(browser, live_server, **overrides)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield _make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def world(live_server) -> World:
+    """The live server's accounts (overrides the unit tests' ``world``)."""
+    return live_server.world
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+    """List the pages axe-core audited, so a reader sees what the audit covered."""
+    if AUDITED:
+        terminalreporter.section("axe-core audits (WCAG 2.1 A + AA)")
+        for where in sorted(set(AUDITED)):
+            terminalreporter.write_line(where)

@@ -1,0 +1,74 @@
+"""What browser tests do: sign in through the form, and audit a page with axe-core."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+#: Pages audited in this run ("path @width"), listed at the end of the run.
+AUDITED: list[str] = []
+
+_AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {
+    runOnly: {type: 'tag', values: tags},
+    resultTypes: ['violations'],
+  });
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html, summary: n.failureSummary})),
+  }));
+}"""
+
+
+def sign_in(page, email: str, password: str = PASSWORD) -> None:  # noqa: ANN001
+    """Sign in through the real form and wait for the signed-in header."""
+    page.goto("/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("#submit").click()
+    page.get_by_test_id("current-role").wait_for()
+
+
+def sign_out(page) -> None:  # noqa: ANN001
+    """Sign out with the header button and wait for the sign-in page."""
+    page.get_by_test_id("sign-out").click()
+    page.wait_for_url("**/login")
+
+
+def _axe_source() -> str:
+    if not AXE_JS.exists():
+        pytest.fail(f"axe-core is missing: run `npm install` in {ROOT} (Makefile: setup)")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def audit(page, label: str = "") -> None:  # noqa: ANN001
+    """Run axe-core's WCAG 2.1 A and AA rules on the page; fail listing every violation."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=_axe_source())
+    violations = page.evaluate(_AXE_RUN, WCAG_TAGS)
+    width = page.viewport_size["width"] if page.viewport_size else "?"
+    path = page.url.split("://", 1)[-1].partition("/")[2]
+    where = f"/{path} @{width}px" + (f" ({label})" if label else "")
+    AUDITED.append(where)
+    if violations:
+        lines = [f"axe: {len(violations)} WCAG 2.1 AA violation(s) on {where}"]
+        for v in violations:
+            lines.append(f"- {v['id']} [{v['impact']}] {v['help']} ({v['helpUrl']})")
+            for n in v["nodes"]:
+                lines.append(f"    at {n['target']}: {n['html'][:200]}")
+                lines.append("      " + (n["summary"] or "").replace("\n", "\n      "))
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def nav_links(page) -> list[str]:  # noqa: ANN001
+    """The paths the main navigation offers on the current page."""
+    return page.locator("nav.main-nav a").evaluate_all(
+        "links => links.map(a => new URL(a.href).pathname)"
+    )
