@@ -18,7 +18,9 @@ from regional.tenancy import current_municipality
 
 def safe_return_path(target: str | None) -> str:
     """Only a path on this site (no scheme, no host) is followed after a form."""
-    if target:
+    # Browsers read "\" as "/" and drop tabs and newlines, so "/\evil" or "/\t/evil"
+    # would lead off-site: refuse any backslash or control character outright.
+    if target and not any(c == "\\" or ord(c) < 32 or ord(c) == 127 for c in target):
         parts = urlsplit(target)
         if (
             not parts.scheme
