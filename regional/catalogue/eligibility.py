@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from regional.catalogue.models import TRACK_LABELS, Program, Track
 from regional.extensions import db
@@ -23,20 +23,32 @@ class Eligibility:
         return [text for met, text in self.reasons if not met]
 
 
-def _has_completed_track(employee: User, tracks: list[str]) -> bool:
+def _completed_tracks(employee: User, tracks: list[str]) -> list[str]:
+    """Which of ``tracks`` the person has completed a programme in (as it was when taken)."""
     from regional.registrations.models import Completion
 
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Completion.employee_id == employee.id,
-                    Completion.municipality_id == employee.municipality_id,
-                    Completion.track.in_(tracks),
-                )
+    found = set(
+        db.session.scalars(
+            select(Completion.track)
+            .where(
+                Completion.employee_id == employee.id,
+                Completion.municipality_id == employee.municipality_id,
+                Completion.track.in_(tracks),
             )
+            .distinct()
+            # Scoped by hand to the person's own municipality above: a regional administrator
+            # acting in another member still sees their own record.
+            .execution_options(all_tenants=True)
         )
     )
+    return [t for t in tracks if t in found]
+
+
+def _label(labels: dict, enum_cls: type, value: str) -> str:
+    try:
+        return str(labels[enum_cls(value)])
+    except (KeyError, ValueError):
+        return value  # a value from older data: show it rather than fail the page
 
 
 def check_eligibility(program: Program, employee: User) -> Eligibility:
@@ -47,7 +59,7 @@ def check_eligibility(program: Program, employee: User) -> Eligibility:
         result.reasons.append((False, _("This programme has been retired.")))
     categories = program.eligible_job_categories or []
     if categories:
-        names = ", ".join(str(JOB_CATEGORY_LABELS[JobCategory(c)]) for c in categories)
+        names = ", ".join(_label(JOB_CATEGORY_LABELS, JobCategory, c) for c in categories)
         if employee.job_category.value in categories:
             result.reasons.append((True, _("Open to your job category (%(names)s).", names=names)))
         else:
@@ -57,10 +69,12 @@ def check_eligibility(program: Program, employee: User) -> Eligibility:
             )
     tracks = program.prerequisite_tracks or []
     if tracks or program.prerequisite_system_duty:
-        names = ", ".join(str(TRACK_LABELS[Track(t)]) for t in tracks)
-        if tracks and _has_completed_track(employee, tracks):
+        names = ", ".join(_label(TRACK_LABELS, Track, t) for t in tracks)
+        done = _completed_tracks(employee, tracks) if tracks else []
+        if done:
+            done_names = ", ".join(_label(TRACK_LABELS, Track, t) for t in done)
             result.reasons.append(
-                (True, _("You have completed training in: %(names)s.", names=names))
+                (True, _("You have completed training in: %(names)s.", names=done_names))
             )
         elif program.prerequisite_system_duty and employee.system_duty:
             result.reasons.append((True, _("You build or maintain systems.")))
@@ -80,3 +94,25 @@ def check_eligibility(program: Program, employee: User) -> Eligibility:
     if result.eligible and not result.reasons:
         result.reasons.append((True, _("Open to all staff.")))
     return result
+
+
+def job_category_names(values: list[str]) -> str:
+    """Job categories in words, for pages."""
+    return ", ".join(_label(JOB_CATEGORY_LABELS, JobCategory, v) for v in values)
+
+
+def prerequisite_text(program: Program) -> str:
+    """The programme's prerequisite rule in words, for pages."""
+    tracks = program.prerequisite_tracks or []
+    names = ", ".join(_label(TRACK_LABELS, Track, t) for t in tracks)
+    if tracks and program.prerequisite_system_duty:
+        return _(
+            "Completed training in one of: %(names)s; or in charge of building or "
+            "maintaining systems.",
+            names=names,
+        )
+    if tracks:
+        return _("Completed training in one of: %(names)s.", names=names)
+    if program.prerequisite_system_duty:
+        return _("In charge of building or maintaining systems.")
+    return _("None")

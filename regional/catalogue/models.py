@@ -163,7 +163,14 @@ class Program(db.Model):
         }
 
     @classmethod
-    def listing(cls, tier: str | None = None, track: str | None = None, active_only: bool = True):  # noqa: ANN206
+    def listing(  # noqa: ANN206
+        cls,
+        tier: str | None = None,
+        track: str | None = None,
+        active_only: bool = True,
+        area_key: str | None = None,
+    ):
+        """Programmes in catalogue order, optionally narrowed by tier, track and skill area."""
         stmt = select(cls).order_by(cls.tier, cls.track, cls.code)
         if active_only:
             stmt = stmt.where(cls.active.is_(True))
@@ -171,7 +178,13 @@ class Program(db.Model):
             stmt = stmt.where(cls.tier == tier)
         if track:
             stmt = stmt.where(cls.track == track)
+        if area_key:
+            stmt = stmt.where(cls.skill_area.has(SkillArea.key == area_key))
         return stmt
+
+    @classmethod
+    def by_code(cls, code: str):  # noqa: ANN206
+        return select(cls).where(cls.code == code)
 
 
 class ProgramRevision(db.Model):
@@ -186,3 +199,8 @@ class ProgramRevision(db.Model):
     snapshot: Mapped[dict] = mapped_column(JSON)
     changed_by_id: Mapped[int | None] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def history(cls, program_id: int):  # noqa: ANN206
+        """Every saved state of one programme, newest first."""
+        return select(cls).where(cls.program_id == program_id).order_by(cls.revision.desc())

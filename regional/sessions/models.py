@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     or_,
     select,
 )
@@ -144,6 +145,70 @@ class TrainingSession(db.Model):
                 (cls.host_municipality_id.is_(None))
                 & (cls.open_to_all.is_(True) | cls.id.in_(audience)),
             )
+        )
+
+    @classmethod
+    def search(  # noqa: ANN206
+        cls,
+        municipality_id: int | None,
+        *,
+        tier: str | None = None,
+        track: str | None = None,
+        program_id: int | None = None,
+        starts_from: datetime | None = None,
+        starts_before: datetime | None = None,
+        ends_after: datetime | None = None,
+        seats_for: int | None = None,
+        status: str | None = None,
+    ):
+        """Sessions visible to a member (None: all), filtered, in date order.
+
+        ``seats_for`` keeps sessions with a seat an employee of that municipality may
+        still take (the common pool plus its own unclaimed reservation).
+        """
+        stmt = cls.visible_to(municipality_id)
+        if tier or track:
+            stmt = stmt.join(Program, Program.id == cls.program_id)
+            if tier:
+                stmt = stmt.where(Program.tier == tier)
+            if track:
+                stmt = stmt.where(Program.track == track)
+        if program_id is not None:
+            stmt = stmt.where(cls.program_id == program_id)
+        if starts_from is not None:
+            stmt = stmt.where(cls.starts_at >= starts_from)
+        if starts_before is not None:
+            stmt = stmt.where(cls.starts_at < starts_before)
+        if ends_after is not None:
+            stmt = stmt.where(cls.ends_at > ends_after)
+        if status:
+            stmt = stmt.where(cls.status == status)
+        if seats_for is not None:
+            own = (
+                select(func.coalesce(func.sum(SeatAllocation.seats - SeatAllocation.claimed), 0))
+                .where(
+                    SeatAllocation.session_id == cls.id,
+                    SeatAllocation.municipality_id == seats_for,
+                    SeatAllocation.released.is_(False),
+                )
+                .scalar_subquery()
+            )
+            stmt = stmt.where(
+                cls.status == SessionStatus.SCHEDULED,
+                cls.capacity - cls.seats_taken - cls.reserved_unclaimed + own > 0,
+            )
+        return stmt.order_by(cls.starts_at, cls.id)
+
+    @classmethod
+    def registration_counts(cls, session_ids: list[int]):  # noqa: ANN206
+        """(session_id, status, count) over every municipality: numbers only, never rows."""
+        from regional.registrations.models import Registration
+
+        return (
+            select(Registration.session_id, Registration.status, func.count())
+            .where(Registration.session_id.in_(session_ids))
+            .group_by(Registration.session_id, Registration.status)
+            .execution_options(all_tenants=True)
         )
 
 
