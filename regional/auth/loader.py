@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, g, request
 from flask_babel import lazy_gettext as _l
 
@@ -11,6 +13,8 @@ from regional.people.models import Anonymous
 
 
 def init_login(app: Flask) -> None:
+    # Flask-Login's default remember-me lasts a year; a shared office PC should forget sooner.
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=14))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
