@@ -1,0 +1,103 @@
+"""Does every page each role can reach pass axe-core's WCAG 2.1 A and AA rules?
+
+The audit follows the main navigation, so a page another feature adds to the
+nav is audited here without anyone remembering to. Pages deeper than the nav
+(a programme, a session) are audited by the journeys that visit them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import audit, nav_links, sign_in
+
+ACCOUNTS = ["employee_a", "coordinator_a", "admin"]
+
+
+def test_sign_in_page_and_public_pages(page):
+    page.goto("/login")
+    audit(page, "sign-in")
+    others = page.locator("main a").evaluate_all(
+        "links => links.map(a => new URL(a.href).pathname)"
+    )
+    for path in others:  # sign-up and forgotten password, once they exist
+        page.goto(path)
+        audit(page, "public")
+
+
+def test_sign_in_page_with_errors(page, world):
+    page.goto("/login")
+    page.locator("#email").fill("not-an-address")
+    page.locator("#submit").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    audit(page, "sign-in with errors")
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_every_page_in_the_navigation(page, world, account):
+    sign_in(page, world.emails[account])
+    audit(page, f"home, {account}")
+    for path in nav_links(page):
+        if path == "/":
+            continue
+        response = page.goto(path)
+        assert response.status == 200, f"{path} answered {response.status} for {account}"
+        audit(page, account)
+
+
+def test_not_found_page(page, world):
+    response = page.goto("/no-such-page")
+    assert response.status == 404
+    audit(page, "404, anonymous")
+    sign_in(page, world.emails["employee_a"])
+    page.goto("/no-such-page")
+    audit(page, "404, signed in")
+
+
+@pytest.mark.parametrize("width", [375, 320])
+def test_small_screens(new_page, world, width):
+    page = new_page(viewport={"width": width, "height": 740})
+    page.goto("/login")
+    audit(page, "sign-in, phone")
+    assert _no_sideways_scroll(page)
+    sign_in(page, world.emails["coordinator_a"])
+    audit(page, "home, phone")
+    assert _no_sideways_scroll(page)
+
+
+def _no_sideways_scroll(page) -> bool:  # noqa: ANN001
+    """WCAG 1.4.10 reflow: nothing wider than the viewport at 320 CSS px."""
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def test_keyboard_skip_link_and_visible_focus(page, world):
+    sign_in(page, world.emails["employee_a"])
+
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0, "the skip link stays off screen when focused"
+    assert _outline(page) != "none", "no visible focus indicator on the skip link"
+
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('main') !== null")
+    assert _outline(page) != "none", "no visible focus indicator inside main"
+
+
+def test_print_hides_the_navigation(page, world):
+    sign_in(page, world.emails["coordinator_a"])
+    page.emulate_media(media="print")
+    expect(page.locator("nav.main-nav")).to_be_hidden()
+    expect(page.get_by_test_id("current-municipality")).to_be_visible()
+    page.emulate_media(media="screen")
+    expect(page.locator("nav.main-nav")).to_be_visible()
+
+
+def _outline(page) -> str:  # noqa: ANN001
+    return page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
