@@ -50,6 +50,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 VENV_BIN = ROOT / ".venv" / "bin"
+BENCH_FILES = ("generate.py", "bare_app.py", "burst.py", "register.lua")
+#: Where the app runs from: this checkout, or an exported commit (--rev).
+APP_ROOT = ROOT
 PY = str(VENV_BIN / "python")
 HOST = "127.0.0.1"
 SECRET_KEY = "bench-only-secret-key-not-for-production-4f2a9c"  # noqa: S105
@@ -101,7 +104,7 @@ class Server:
         self.log = open(log, "w")  # noqa: SIM115  (closed in stop)
         self.proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=APP_ROOT,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -140,7 +143,7 @@ class Server:
 
 def gunicorn_flags() -> tuple[list[str], str]:
     """The app's gunicorn.conf.py when the project has one; otherwise explicit flags."""
-    conf = ROOT / "gunicorn.conf.py"
+    conf = APP_ROOT / "gunicorn.conf.py"
     if conf.exists():
         return ["-c", str(conf)], "gunicorn.conf.py"
     return ["--worker-class", "sync"], "--worker-class sync (no gunicorn.conf.py)"
@@ -167,6 +170,35 @@ def prepare_database(kind: str, pg_url: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}"')
     return pg_url
+
+
+def export_revision(rev: str) -> Path:
+    """A clean copy of a commit (no half-written files of colleagues), with these bench files."""
+    src = RESULTS / "src"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True, timeout=120)
+    (src / "bench").mkdir(exist_ok=True)
+    for name in BENCH_FILES:
+        shutil.copy2(BENCH / name, src / "bench" / name)
+    return src
+
+
+def describe_source(rev: str | None) -> str:
+    def git(*a: str) -> str:
+        return subprocess.run(
+            ["git", *a], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    if rev:
+        return f"commit {git('rev-parse', '--short', rev)} ({git('log', '-1', '--format=%s', rev)})"
+    dirty = len(git("status", "--porcelain", "--untracked-files=no").splitlines())
+    return f"working tree at {git('rev-parse', '--short', 'HEAD')}" + (
+        f" with {dirty} uncommitted changed files" if dirty else ""
+    )
 
 
 def server_env(db_url: str) -> dict:
@@ -308,7 +340,7 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
     t0 = time.monotonic()
     subprocess.run(
         [str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
+        cwd=APP_ROOT,
         env=env,
         check=True,
         timeout=300,
@@ -318,9 +350,9 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
     # Enough timed sessions that no (session, employee) pair repeats even at 4,000 req/s.
     n_sessions = math.ceil(4000 * args.duration / max(1, args.employees - 50)) + 1
     gen = subprocess.run(
-        [PY, str(BENCH / "generate.py"), "--employees", str(args.employees)]
+        [PY, str(APP_ROOT / "bench" / "generate.py"), "--employees", str(args.employees)]
         + ["--sessions", str(n_sessions), "--out", str(data)],
-        cwd=ROOT,
+        cwd=APP_ROOT,
         env=env,
         check=True,
         timeout=900,
@@ -485,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument(
+        "--rev", default=None, help="run the app of this commit (exported), not the working tree"
+    )
+    ap.add_argument(
         "--app", default="wsgi:app", help="gunicorn app (another only to test the harness)"
     )
     ap.add_argument("--app-pythonpath", default=None, help="extra gunicorn --pythonpath for --app")
@@ -500,10 +535,14 @@ def main(argv: list[str] | None = None) -> int:
     if "@127.0.0.1" not in args.pg_url:
         ap.error("only a PostgreSQL server on 127.0.0.1 may be used")
 
+    global APP_ROOT
+    if args.rev:
+        APP_ROOT = export_revision(args.rev)
     say(
         f"Registration benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, "
         f"{os.cpu_count()} CPUs, loopback; load average {os.getloadavg()[0]:.2f} at start"
     )
+    say(f"app: {describe_source(args.rev)}")
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     results, status = [], 0
     try:
