@@ -77,6 +77,11 @@ class Config:
     # Failed sign-ins: free attempts before delays start, and the longest delay.
     LOGIN_FREE_ATTEMPTS = 5
     LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    # Per client address: more free attempts (a whole town hall may share one LGWAN address).
+    LOGIN_ADDRESS_FREE_ATTEMPTS = 20
+    # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto are believed (0: none).
+    # Without it every visitor has the proxy's address and shares one sign-in throttle.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 
 class DevelopmentConfig(Config):
