@@ -31,6 +31,12 @@ def _fresh_session() -> None:
         session["lang"] = lang
 
 
+def _end_session() -> None:
+    """Sign out: clear the session first, so Flask-Login's order to drop remember-me survives."""
+    _fresh_session()
+    logout_user()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -64,8 +70,7 @@ def login():
 @login_required
 def logout():
     log.info("sign-out user=%s", current_user.id)
-    logout_user()
-    session.clear()
+    _end_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -78,8 +83,7 @@ def logout_everywhere():
         return render_template("auth/logout_everywhere.html", form=form)
     services.sign_out_everywhere(current_user)
     db.session.commit()
-    logout_user()
-    session.clear()
+    _end_session()
     flash(_("You have signed out on every computer and device."), "info")
     return redirect(url_for("auth.login"))
 
@@ -179,8 +183,6 @@ def reset(token: str):
     if services.reset_password(token, form.password.data) is None:
         return _invalid_link(tokens.RESET)
     db.session.commit()
-    if current_user.is_authenticated:
-        logout_user()
-    _fresh_session()
+    _end_session()
     flash(_("Your password has been changed. Please sign in with the new password."), "success")
     return redirect(url_for("auth.login"))
