@@ -19,15 +19,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask, got_request_exception
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from config import TestingConfig
 from regional import create_app
+from regional.catalogue.models import Program
 from regional.extensions import db
 from tenants import set_current_tenant
 from tests import factories
@@ -95,6 +98,15 @@ class LiveServer:
                 db.session.remove()
 
 
+def _seed_sessions() -> None:
+    """Two sessions of a policy programme, so session and programme pages have content."""
+    program = db.session.scalar(select(Program).order_by(Program.id))
+    factories.make_session(program, capacity=20)
+    factories.make_session(
+        program, capacity=5, requires_approval=True, starts_in=timedelta(days=21)
+    )
+
+
 @pytest.fixture(scope="package")
 def live_server(tmp_path_factory, _smtp_controller) -> Iterator[LiveServer]:
     """The real app served on 127.0.0.1 (a free port) from a background thread."""
@@ -112,6 +124,7 @@ def live_server(tmp_path_factory, _smtp_controller) -> Iterator[LiveServer]:
     with app.app_context():
         upgrade()
         world = factories.build_world(PASSWORD, CODE_A, CODE_B, CODE_ADMIN)
+        _seed_sessions()
         db.session.commit()
         db.session.remove()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,7 @@ def audit(page, label: str = "") -> None:  # noqa: ANN001
         page.add_script_tag(content=_axe_source())
     violations = page.evaluate(_AXE_RUN, WCAG_TAGS)
     width = page.viewport_size["width"] if page.viewport_size else "?"
-    path = page.url.split("://", 1)[-1].partition("/")[2]
-    where = f"/{path} @{width}px" + (f" ({label})" if label else "")
+    where = f"{_path(page.url)} @{width}px" + (f" ({label})" if label else "")
     AUDITED.append(where)
     if violations:
         lines = [f"axe: {len(violations)} WCAG 2.1 AA violation(s) on {where}"]
@@ -72,3 +72,51 @@ def nav_links(page) -> list[str]:  # noqa: ANN001
     return page.locator("nav.main-nav a").evaluate_all(
         "links => links.map(a => new URL(a.href).pathname)"
     )
+
+
+def page_pattern(path: str) -> str:
+    """One audit per kind of page: ids and municipality codes in a path count as the same page."""
+    return re.sub(r"/\d+(?=/|$)", "/<id>", path)
+
+
+_LINKS = """() => [...document.querySelectorAll('nav.main-nav a[href], main a[href]')]
+  .filter(a => !a.hasAttribute('download') && a.origin === location.origin)
+  .map(a => a.pathname)"""
+
+#: Not pages: files, feeds and the static folder.
+_NOT_PAGES = re.compile(r"^/(static|api)/|\.(csv|xlsx|ics|svg|css|js)$|/(export|calendar|feed)\b")
+
+
+def crawl_and_audit(page, label: str, limit: int = 30, depth: int = 3) -> list[str]:  # noqa: ANN001
+    """Audit each kind of page reachable by links from the current page (GET only, same site).
+
+    Follows the main navigation and links inside ``main`` breadth-first to
+    ``depth`` clicks, one page per path pattern, at most ``limit`` pages;
+    non-HTML answers (exports, calendars) are skipped. Returns the patterns audited.
+    """
+    seen: set[str] = set()
+    queue: list[tuple[str, int]] = [(_path(page.url), 0)]
+    audited: list[str] = []
+    while queue and len(audited) < limit:
+        path, level = queue.pop(0)
+        pattern = page_pattern(path)
+        if pattern in seen or _NOT_PAGES.search(path):
+            continue
+        seen.add(pattern)
+        probe = page.request.get(path, max_redirects=0)
+        assert probe.status < 400, f"{label}: the link to {path} answers {probe.status}"
+        if probe.status != 200 or "text/html" not in probe.headers.get("content-type", ""):
+            continue
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (
+            f"{path}: {response and response.status}"
+        )
+        audit(page, label)
+        audited.append(pattern)
+        if level < depth:
+            queue.extend((link, level + 1) for link in page.evaluate(_LINKS))
+    return audited
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("://", 1)[-1].partition("/")[2].partition("?")[0].partition("#")[0]
