@@ -140,12 +140,19 @@ def _check_load(target: Any, context: Any) -> None:
         raise TenantViolation(f"{type(target).__name__} of another municipality was loaded")
 
 
-def install_scoping(session_class: Any, base: Any) -> None:
-    """Attach the hooks to a Session class and to every TenantScoped model of ``base``."""
+def install_scoping(session_class: Any, base: Any = None) -> None:
+    """Attach the hooks to a Session class and to every TenantScoped model.
+
+    The ``load`` hook hangs on the :class:`TenantScoped` mixin itself, not on
+    ``base``: Flask-SQLAlchemy builds ``db.Model`` as a new class sharing the
+    base's registry but not inheriting from it, so a hook on the base never
+    reached User, Registration or Completion. ``base`` is kept for callers.
+    """
     event.listen(session_class, "do_orm_execute", _add_criteria)
     event.listen(session_class, "before_flush", _check_flush)
+    event.listen(TenantScoped, "load", _on_load, propagate=True)
 
-    @event.listens_for(base, "load", propagate=True)
-    def _on_load(target: Any, context: Any) -> None:
-        if isinstance(target, TenantScoped):
-            _check_load(target, context)
+
+def _on_load(target: Any, context: Any) -> None:
+    if isinstance(target, TenantScoped):
+        _check_load(target, context)
