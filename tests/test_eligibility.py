@@ -1,0 +1,110 @@
+""" "Can I take this?": every rule of a programme gives the person a reason in words."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from regional.catalogue.eligibility import check_eligibility
+from regional.catalogue.services import set_program_active
+from regional.extensions import db
+from regional.people.models import JobCategory
+from regional.registrations.models import Completion, CompletionSource
+from tenants.scoping import acting_as
+from tests import factories
+from tests.fixtures_sessions import person
+
+
+def complete(employee_id: int, program) -> Completion:  # noqa: ANN001
+    """A completion recorded directly (as an e-learning import would)."""
+    employee = person(employee_id)
+    with acting_as(db.session, employee.municipality_id):
+        snap = program.snapshot()
+        c = Completion(
+            employee_id=employee.id,
+            program_id=program.id,
+            program_revision=program.revision,
+            program_code=snap["code"],
+            title_ja=snap["title_ja"],
+            title_en=snap["title_en"],
+            tier=snap["tier"],
+            track=snap["track"],
+            skill_area_key=snap["skill_area"],
+            hours=program.hours,
+            completed_on=date(2025, 6, 1),
+            fiscal_year=2025,
+            source=CompletionSource.ELEARNING_IMPORT,
+        )
+        db.session.add(c)
+        db.session.flush()
+    return c
+
+
+def pm_programme():
+    return factories.make_program(
+        area="project_management",
+        prerequisite_tracks=["digital_tech", "project_management"],
+        prerequisite_system_duty=True,
+    )
+
+
+def test_programme_without_rules_is_open_to_all_staff(ctx, world):
+    result = check_eligibility(factories.make_program(), person(world.employee_a))
+    assert result.eligible
+    assert [met for met, _text in result.reasons] == [True]
+    assert result.refusals == []
+
+
+def test_literacy_programme_refuses_other_job_categories_with_the_reason(ctx, world):
+    program = factories.make_program(
+        area="literacy_required", eligible_job_categories=["administrative"]
+    )
+    nurse = factories.make_user(world.muni_a, job_category=JobCategory.MEDICAL)
+    refused = check_eligibility(program, nurse)
+    assert not refused.eligible
+    assert len(refused.refusals) == 1
+    clerk = check_eligibility(program, person(world.employee_a))
+    assert clerk.eligible
+    assert clerk.reasons[0][0] is True
+
+
+def test_pm_programme_refuses_someone_without_earlier_training_or_system_duty(ctx, world):
+    result = check_eligibility(pm_programme(), person(world.employee_a))
+    assert not result.eligible
+    assert result.refusals
+
+
+def test_system_duty_admits_to_pm_programme_without_earlier_training(ctx, world):
+    builder = factories.make_user(world.muni_a, system_duty=True)
+    result = check_eligibility(pm_programme(), builder)
+    assert result.eligible
+    assert [met for met, _text in result.reasons] == [True]
+
+
+def test_completed_digital_technology_training_admits_to_pm_programme(ctx, world):
+    complete(world.employee_a, factories.make_program(area="cloud"))
+    result = check_eligibility(pm_programme(), person(world.employee_a))
+    assert result.eligible
+
+
+def test_completion_in_an_unrelated_track_does_not_admit_to_pm_programme(ctx, world):
+    complete(world.employee_a, factories.make_program(area="information_security"))
+    assert not check_eligibility(pm_programme(), person(world.employee_a)).eligible
+
+
+def test_completion_of_another_person_does_not_count(ctx, world):
+    complete(world.employee_a2, factories.make_program(area="cloud"))
+    assert not check_eligibility(pm_programme(), person(world.employee_a)).eligible
+
+
+def test_own_completions_count_while_an_administrator_acts_in_another_municipality(ctx, world):
+    complete(world.employee_a, factories.make_program(area="cloud"))
+    with acting_as(db.session, world.muni_b):
+        assert check_eligibility(pm_programme(), person(world.employee_a)).eligible
+
+
+def test_retired_programme_refuses_everyone(ctx, world):
+    program = factories.make_program()
+    set_program_active(program, False, world.admin)
+    result = check_eligibility(program, person(world.employee_a))
+    assert not result.eligible
+    assert len(result.refusals) == 1
