@@ -88,14 +88,11 @@ def era_year(day: date) -> EraYear:
 def fiscal_year_era(fy: int) -> EraYear:
     """The era name of a fiscal year as offices write it: FY2019 is 令和元年度.
 
-    A fiscal year takes the era in force on its last day, so the year in which
-    the era changed is named by the new era (the government's own usage).
+    A fiscal year is numbered like the calendar year it starts in, in the era that
+    calendar year ended in: FY2019 (令和 from 1 May 2019) is 令和元年度, and FY1988
+    (平成 from 8 January 1989, in its last quarter) stays 昭和63年度, never "平成0年度".
     """
-    last_day = fiscal_year_bounds(fy)[1]
-    for start, ja, en in ERAS:
-        if last_day >= start:
-            return EraYear(ja, en, fy - start.year + 1)
-    raise ValueError("fiscal years before 昭和 are not supported")
+    return era_year(date(fy, 12, 31))
 
 
 def fiscal_year_label(fy: int, locale: str = "ja") -> str:
