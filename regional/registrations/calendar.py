@@ -1,13 +1,24 @@
-"""iCalendar files: one per registration, and each person's feed."""
+"""iCalendar files: one per registration, and each person's feed.
+
+Times go out in UTC (``...Z``), which every calendar reads without a time-zone
+block. The UID is fixed per registration, and SEQUENCE grows with each change
+(request, approval, cancellation), so a later file updates the same event
+instead of adding a second one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from icalendar import Calendar, Event
 
+from regional.fiscal import now_utc
 from regional.registrations.models import Registration, RegistrationStatus
+
+#: SEQUENCE counts seconds from here, so it stays a small positive integer.
+_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _uid(reg: Registration) -> str:
@@ -18,46 +29,64 @@ def _calendar(name: str) -> Calendar:
     cal = Calendar()
     cal.add("prodid", "-//Okayama Regional Alliance//Training Platform//JA")
     cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", "Asia/Tokyo")
     return cal
 
 
-def _event(reg: Registration, cancelled: bool = False) -> Event:
+def _sequence(reg: Registration) -> int:
+    """Later changes give larger numbers: the newest of the registration's own timestamps."""
+    stamps = [t for t in (reg.requested_at, reg.approved_at, reg.cancelled_at) if t is not None]
+    latest = max(stamps) if stamps else _EPOCH
+    return max(0, int((latest - _EPOCH).total_seconds()))
+
+
+def _event(reg: Registration, cancelled: bool, locale: str) -> Event:
     ts = reg.session
+    program = ts.program
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     ev = Event()
     ev.add("uid", _uid(reg))
-    ev.add("dtstamp", reg.requested_at)
+    ev.add("dtstamp", now_utc())
     ev.add("dtstart", ts.starts_at)
     ev.add("dtend", ts.ends_at)
-    ev.add("summary", ts.program.title_ja)
+    ev.add("summary", program.title(locale))
     location = ts.venue or ""
     if ts.online_url:
         location = f"{location} {ts.online_url}".strip()
-    ev.add("location", location)
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if location:
+        ev.add("location", location)
     ev.add("url", f"{base}/sessions/{ts.id}")
-    ev.add("description", f"{ts.program.code} {ts.program.title_en}")
-    # A change of status (cancelled, promoted) updates the same event in the person's calendar.
-    ev.add("sequence", int(reg.requested_at.timestamp()) % 100000 + (1 if cancelled else 0))
-    ev.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    ev.add("description", f"{program.code} {program.title(locale)}\n{base}/sessions/{ts.id}")
+    ev.add("sequence", _sequence(reg))
+    if cancelled or ts.is_cancelled:
+        ev.add("status", "CANCELLED")
+    elif reg.status == RegistrationStatus.PENDING:
+        ev.add("status", "TENTATIVE")
+    else:
+        ev.add("status", "CONFIRMED")
+    ev.add("transp", "OPAQUE")
     return ev
 
 
-def registration_ics(reg: Registration, cancelled: bool = False) -> bytes:
-    """One event for one registration (METHOD:CANCEL when it no longer stands)."""
-    cal = _calendar(reg.session.program.title_ja)
-    cal.add("method", "CANCEL" if cancelled else "PUBLISH")
-    cal.add_component(_event(reg, cancelled))
+def registration_ics(reg: Registration, cancelled: bool = False, locale: str = "ja") -> bytes:
+    """One event for one registration (marked cancelled when it no longer stands)."""
+    cal = _calendar(reg.session.program.title(locale))
+    cal.add("method", "PUBLISH")
+    cal.add_component(_event(reg, cancelled, locale))
     return cal.to_ical()
 
 
-def feed_ics(regs: Iterable[Registration], name: str) -> bytes:
+def feed_ics(regs: Iterable[Registration], name: str, locale: str = "ja") -> bytes:
     """A person's feed: sessions where they hold a seat; cancelled ones marked so."""
     cal = _calendar(name)
+    # Calendar clients poll the feed; six hours keeps the load small.
+    cal.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
+    cal["X-PUBLISHED-TTL"] = "PT6H"
     for reg in regs:
         if reg.status in (RegistrationStatus.ENROLLED, RegistrationStatus.PENDING):
-            cal.add_component(_event(reg))
-        elif reg.status == RegistrationStatus.CANCELLED:
-            cal.add_component(_event(reg, cancelled=True))
+            cal.add_component(_event(reg, False, locale))
+        elif reg.status in (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED):
+            cal.add_component(_event(reg, True, locale))
     return cal.to_ical()

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,8 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from regional.catalogue.models import Program
 from regional.enums import str_enum
 from regional.extensions import db
+from regional.fiscal import fiscal_year_utc_range
 from regional.people.models import User
-from regional.sessions.models import SeatAllocation, TrainingSession
+from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
 from tenants import TenantScoped
 from tenants.base import utcnow
 
@@ -56,6 +58,8 @@ REGISTRATION_STATUS_LABELS = {
 }
 
 SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED)
+#: Registrations still standing: holding a seat or waiting for one.
+ACTIVE = (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED, RegistrationStatus.WAITLISTED)
 
 
 class Registration(TenantScoped, db.Model):
@@ -126,6 +130,87 @@ class Registration(TenantScoped, db.Model):
             .order_by(cls.waitlist_ticket)
         )
 
+    @classmethod
+    def roster(cls, session_id: int):  # noqa: ANN206
+        """Enrolled people of a session, by municipality and employee number (for attendance)."""
+        return (
+            select(cls)
+            .join(
+                User, (User.id == cls.employee_id) & (User.municipality_id == cls.municipality_id)
+            )
+            .where(cls.session_id == session_id, cls.status == RegistrationStatus.ENROLLED)
+            .order_by(cls.municipality_id, User.employee_number, User.id)
+        )
+
+    @classmethod
+    def registrants(cls, session_id: int, statuses=None):  # noqa: ANN001, ANN206
+        """A session's registrations (of the current municipality, unless all_tenants)."""
+        stmt = (
+            select(cls)
+            .join(
+                User, (User.id == cls.employee_id) & (User.municipality_id == cls.municipality_id)
+            )
+            .where(cls.session_id == session_id)
+            .order_by(cls.municipality_id, cls.status, cls.waitlist_ticket, User.employee_number)
+        )
+        if statuses:
+            stmt = stmt.where(cls.status.in_(statuses))
+        return stmt
+
+    @classmethod
+    def of_employee(cls, employee_id: int):  # noqa: ANN206
+        """One person's registrations with their sessions, soonest first."""
+        return (
+            select(cls)
+            .join(TrainingSession, TrainingSession.id == cls.session_id)
+            .where(cls.employee_id == employee_id)
+            .order_by(TrainingSession.starts_at, cls.id)
+        )
+
+    @classmethod
+    def awaiting_approval(cls):  # noqa: ANN206
+        """Pending requests of the current municipality, sessions soonest first."""
+        return (
+            select(cls)
+            .join(TrainingSession, TrainingSession.id == cls.session_id)
+            .where(
+                cls.status == RegistrationStatus.PENDING,
+                TrainingSession.status == SessionStatus.SCHEDULED,
+            )
+            .order_by(TrainingSession.starts_at, cls.requested_at, cls.id)
+        )
+
+    @classmethod
+    def listing(
+        cls,
+        *,
+        session_id: int | None = None,
+        status: RegistrationStatus | None = None,
+        fiscal_year: int | None = None,
+        ascending: bool = False,
+    ):  # noqa: ANN206
+        """The current municipality's registrations with the API's filters, newest sessions first."""
+        stmt = select(cls).join(TrainingSession, TrainingSession.id == cls.session_id)
+        if session_id is not None:
+            stmt = stmt.where(cls.session_id == session_id)
+        if status is not None:
+            stmt = stmt.where(cls.status == status)
+        if fiscal_year is not None:
+            start, end = fiscal_year_utc_range(fiscal_year)
+            stmt = stmt.where(TrainingSession.starts_at >= start, TrainingSession.starts_at < end)
+        if ascending:
+            return stmt.order_by(TrainingSession.starts_at, cls.session_id, cls.id)
+        return stmt.order_by(TrainingSession.starts_at.desc(), cls.session_id, cls.id)
+
+    @classmethod
+    def counts_by_session(cls, session_ids):  # noqa: ANN001, ANN206
+        """(session_id, status, count) of the current municipality's registrations."""
+        return (
+            select(cls.session_id, cls.status, func.count())
+            .where(cls.session_id.in_(list(session_ids)))
+            .group_by(cls.session_id, cls.status)
+        )
+
 
 class CompletionSource(enum.StrEnum):
     ATTENDANCE = "attendance"
@@ -175,3 +260,12 @@ class Completion(TenantScoped, db.Model):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     program: Mapped[Program] = relationship(lazy="joined")
+
+    @classmethod
+    def of_employee(cls, employee_id: int):  # noqa: ANN206
+        """One person's completions, newest first."""
+        return (
+            select(cls)
+            .where(cls.employee_id == employee_id)
+            .order_by(cls.completed_on.desc(), cls.id.desc())
+        )
