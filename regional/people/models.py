@@ -185,6 +185,47 @@ class User(TenantScoped, UserMixin, db.Model):
     def count_by_status(cls):  # noqa: ANN206
         return select(cls.status, func.count()).group_by(cls.status)
 
+    @classmethod
+    def search(
+        cls,
+        q: str | None = None,
+        *,
+        status: AccountStatus | None = None,
+        unit_ids: set[int] | None = None,
+        job_category: JobCategory | None = None,
+    ):  # noqa: ANN206
+        """The people list with its filters (a unit filter names the unit and its sub-units)."""
+        stmt = cls.listing(q)
+        if status is not None:
+            stmt = stmt.where(cls.status == status)
+        if unit_ids is not None:
+            stmt = stmt.where(cls.org_unit_id.in_(unit_ids))
+        if job_category is not None:
+            stmt = stmt.where(cls.job_category == job_category)
+        return stmt
+
+    @classmethod
+    def pending_signups(cls):  # noqa: ANN206
+        """Sign-ups from outside addresses waiting for the coordinator, oldest first."""
+        return (
+            select(cls)
+            .where(cls.status == AccountStatus.PENDING_APPROVAL)
+            .order_by(cls.created_at, cls.id)
+        )
+
+    @classmethod
+    def count_by_unit(cls):  # noqa: ANN206
+        """(org unit id, people) for accounts still in use."""
+        return (
+            select(cls.org_unit_id, func.count())
+            .where(cls.status != AccountStatus.DISABLED, cls.org_unit_id.is_not(None))
+            .group_by(cls.org_unit_id)
+        )
+
+    @classmethod
+    def coordinators(cls):  # noqa: ANN206
+        return select(cls).where(cls.role == Role.COORDINATOR).order_by(cls.name, cls.id)
+
 
 class Anonymous(AnonymousUserMixin):
     """The visitor who has not signed in: no municipality, no role."""
