@@ -1,5 +1,124 @@
-"""Matrix cases: people."""
+"""Matrix cases: people and org units (coordinators of their own municipality only).
+
+A regional administrator who has not switched acts in Okayama City, so A's and
+B's records are not found for them here (they switch first, see test_admin).
+"""
 
 from tests.matrix import Case
 
-CASES: list[Case] = []
+STAFF = {"coordinator_a": 200, "coordinator_b": 200, "admin": 200, "employee_a": 403}
+STAFF_POST = {"coordinator_a": 302, "coordinator_b": 302, "admin": 302, "employee_a": 403}
+#: A record of A or B: its own coordinator only.
+OWN = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 200, "B": 404},
+    "coordinator_b": {"A": 404, "B": 200},
+    "admin": {"A": 404, "B": 404},
+}
+OWN_POST = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 302, "B": 404},
+    "coordinator_b": {"A": 404, "B": 302},
+    "admin": {"A": 404, "B": 404},
+}
+AB = ("A", "B")
+
+
+def _person(r, o):
+    return {
+        "name": f"新規 職員{o}",
+        "email": f"new.person.{o.lower()}@example.lg.jp",
+        "employee_number": f"N-{o}-1",
+        "job_category": "administrative",
+        "org_unit_id": "",
+    }
+
+
+def _edit(r, o):
+    return {
+        "name": "髙橋 太郎",
+        "email": "taro.edited@example.lg.jp" if o == "A" else "jiro.edited@example.lg.jp",
+        "employee_number": f"E-{o}-9",
+        "job_category": "technical",
+        "org_unit_id": "",
+    }
+
+
+CASES: list[Case] = [
+    Case("people.index", lambda r, o: "/people/", STAFF),
+    Case("people.index", lambda r, o: "/people/?status=active&q=%E9%AB%99&page=2", STAFF),
+    Case("people.pending", lambda r, o: "/people/pending", STAFF),
+    Case("people.detail", lambda r, o: f"/people/{r['user'][o]}", OWN, owners=AB),
+    Case("people.new", lambda r, o: "/people/new", STAFF),
+    Case("people.new", lambda r, o: "/people/new", STAFF_POST, method="POST", data=_person),
+    Case("people.edit", lambda r, o: f"/people/{r['user'][o]}/edit", OWN, owners=AB),
+    Case(
+        "people.edit",
+        lambda r, o: f"/people/{r['user'][o]}/edit",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+        data=_edit,
+    ),
+    Case(
+        "people.disable",
+        lambda r, o: f"/people/{r['user'][o]}/disable",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+    ),
+    Case(
+        "people.enable",
+        lambda r, o: f"/people/{r['user'][o]}/enable",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+        note="the account is active, so the answer is a refusal message on the person's page",
+    ),
+    Case(
+        "people.approve",
+        lambda r, o: f"/people/{r['pending_user'][o]}/approve",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+    ),
+    Case(
+        "people.reject",
+        lambda r, o: f"/people/{r['pending_user'][o]}/reject",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+    ),
+    Case("people.units", lambda r, o: "/people/units", STAFF),
+    Case("people.unit_new", lambda r, o: "/people/units/new", STAFF),
+    Case(
+        "people.unit_new",
+        lambda r, o: "/people/units/new",
+        STAFF_POST,
+        method="POST",
+        data=lambda r, o: {"name": "新設課", "level": "division", "parent_id": ""},
+    ),
+    Case("people.unit_edit", lambda r, o: f"/people/units/{r['org_unit'][o]}/edit", OWN, owners=AB),
+    Case(
+        "people.unit_edit",
+        lambda r, o: f"/people/units/{r['org_unit'][o]}/edit",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+        data=lambda r, o: {"name": "情報政策課", "level": "division", "parent_id": ""},
+    ),
+    Case(
+        "people.unit_deactivate",
+        lambda r, o: f"/people/units/{r['org_unit'][o]}/deactivate",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+    ),
+    Case(
+        "people.unit_activate",
+        lambda r, o: f"/people/units/{r['org_unit'][o]}/activate",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+    ),
+]
