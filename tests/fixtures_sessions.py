@@ -73,7 +73,7 @@ def local(delta: timedelta, fmt: str = "%Y-%m-%dT%H:%M") -> str:
     return to_local(now_utc() + delta).strftime(fmt)
 
 
-def session_form(program_id: int, **overrides: str) -> dict:
+def session_form(program_id: int, /, **overrides: object) -> dict:
     """A valid session form a month ahead; override any field."""
     data = {
         "program_id": str(program_id),
@@ -97,7 +97,7 @@ def iso(delta: timedelta) -> str:
     return to_local(now_utc() + delta).isoformat(timespec="seconds")
 
 
-def session_body(program_id: int, **overrides: object) -> dict:
+def session_body(program_id: int, /, **overrides: object) -> dict:
     """A valid API body for a new session a month ahead."""
     body = {
         "program_id": program_id,
