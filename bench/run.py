@@ -141,12 +141,22 @@ class Server:
         self.log.close()
 
 
-def gunicorn_flags() -> tuple[list[str], str]:
-    """The app's gunicorn.conf.py when the project has one; otherwise explicit flags."""
+def gunicorn_flags(max_requests: int) -> tuple[list[str], str]:
+    """The project's gunicorn.conf.py when it has one; otherwise explicit flags.
+
+    ``-w`` and ``-b`` on the command line win over the file. Worker recycling
+    (``max_requests``) is off by default here: at a thousand requests a second
+    the production setting (1,000) would restart every worker every few seconds
+    and measure imports instead of requests.
+    """
+    recycle = f"max_requests={max_requests}" if max_requests else "no worker recycling"
     conf = APP_ROOT / "gunicorn.conf.py"
+    flags = ["--max-requests", str(max_requests)]
+    if max_requests:
+        flags += ["--max-requests-jitter", str(max(1, max_requests // 10))]
     if conf.exists():
-        return ["-c", str(conf)], "gunicorn.conf.py"
-    return ["--worker-class", "sync"], "--worker-class sync (no gunicorn.conf.py)"
+        return ["-c", str(conf), *flags], f"gunicorn.conf.py, {recycle}"
+    return ["--worker-class", "sync", *flags], f"--worker-class sync (no conf file), {recycle}"
 
 
 # -- databases ----------------------------------------------------------------
@@ -365,7 +375,7 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
         f"data: {plan['employees']} employees over 13 municipalities, "
         f"schema by migrations + generator in {time.monotonic() - t0:.1f} s ({gen.stdout.strip()})"
     )
-    flags, flags_note = gunicorn_flags()
+    flags, flags_note = gunicorn_flags(args.max_requests)
     app_flags = [*flags, "--pythonpath", args.app_pythonpath] if args.app_pythonpath else flags
     app = Server("app", args.app, env, RESULTS / f"{kind}-app.log", app_flags)
     bare = Server(
@@ -516,6 +526,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-burst", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--pg-url", default=PG_URL)
+    ap.add_argument(
+        "--max-requests",
+        type=int,
+        default=0,
+        help="gunicorn worker recycling (0: off; production uses 1000)",
+    )
     ap.add_argument(
         "--rev", default=None, help="run the app of this commit (exported), not the working tree"
     )
