@@ -1,0 +1,98 @@
+"""Shared helpers for the registration tests: people, sessions and service calls in a tenant."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from regional.extensions import db
+from regional.people.models import Role, User
+from regional.registrations import services
+from regional.registrations.models import Registration
+from regional.sessions.models import TrainingSession
+from tenants.scoping import acting_as, all_tenants
+from tests import factories
+
+
+def person(user_id: int) -> User:
+    """Any account by id, whatever its municipality."""
+    with all_tenants(db.session):
+        return db.session.get(User, user_id)
+
+
+@contextmanager
+def inside(municipality_id: int):
+    with acting_as(db.session, municipality_id):
+        yield
+
+
+def register(session_id: int, employee_id: int, actor_id: int | None = None) -> Registration:
+    """Register through the service, in the employee's municipality (actor: themselves)."""
+    employee = person(employee_id)
+    actor = person(actor_id or employee_id)
+    with inside(employee.municipality_id):
+        return services.register(session_id, employee, actor)
+
+
+def cancel(reg_id: int, actor_id: int) -> list[Registration]:
+    reg = registration(reg_id)
+    with inside(reg.municipality_id):
+        return services.cancel(reg, person(actor_id))
+
+
+def registration(reg_id: int) -> Registration:
+    with all_tenants(db.session):
+        reg = db.session.get(Registration, reg_id)
+        db.session.refresh(reg)
+        return reg
+
+
+def session_row(ts_id: int) -> TrainingSession:
+    ts = db.session.get(TrainingSession, ts_id)
+    db.session.refresh(ts)
+    return ts
+
+
+def staff(municipality_id: int, n: int, **kw) -> list[int]:
+    """``n`` new employees of one municipality; their ids."""
+    return [factories.make_user(municipality_id, **kw).id for _ in range(n)]
+
+
+def all_registrations(ts_id: int) -> list[Registration]:
+    with all_tenants(db.session):
+        return list(
+            db.session.scalars(
+                select(Registration)
+                .where(Registration.session_id == ts_id)
+                .order_by(Registration.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+
+
+@pytest.fixture
+def soon(ctx):
+    """A shared session in two weeks with 2 seats."""
+    return factories.make_session(capacity=2)
+
+
+def coordinator_of(municipality_id: int) -> int:
+    return factories.make_user(municipality_id, role=Role.COORDINATOR).id
+
+
+__all__ = [
+    "all_registrations",
+    "cancel",
+    "coordinator_of",
+    "inside",
+    "person",
+    "register",
+    "registration",
+    "session_row",
+    "soon",
+    "staff",
+    "timedelta",
+]
