@@ -25,10 +25,11 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(send_mail)
     from regional.demo import seed_demo
-    from regional.registrations.reminders import send_reminders
+    from regional.registrations.reminders import release_seats, send_reminders
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(release_seats)
 
 
 @click.command("seed-region")
