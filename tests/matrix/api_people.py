@@ -1,5 +1,56 @@
-"""Matrix cases: api_people."""
+"""Matrix cases: the employees API (a municipality's coordinators and regional administrators).
+
+The role is checked before the code: an employee gets 403 for any code; a
+coordinator naming another member (or an unknown code) gets 404.
+"""
 
 from tests.matrix import Case
 
-CASES: list[Case] = []
+AB = ("A", "B")
+LIST = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 200, "B": 404},
+    "coordinator_b": {"A": 404, "B": 200},
+    "admin": 200,
+}
+ADD = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 201, "B": 404},
+    "coordinator_b": {"A": 404, "B": 201},
+    "admin": 201,
+}
+
+
+def _new_employee(r, o):
+    return {
+        "email": f"api.new.{o.lower()}@example.lg.jp",
+        "name": "岡 新人",
+        "employee_number": f"API-{o}-1",
+    }
+
+
+CASES: list[Case] = [
+    Case(
+        "api.employees",
+        lambda r, o: f"/municipalities/{r.code(o)}/employees",
+        LIST,
+        owners=AB,
+        api=True,
+    ),
+    Case(
+        "api.employees",
+        lambda r, o: "/municipalities/999999/employees",
+        {"employee_a": 403, "coordinator_a": 404, "coordinator_b": 404, "admin": 404},
+        api=True,
+        note="an unknown code looks like another member's",
+    ),
+    Case(
+        "api.add_employee",
+        lambda r, o: f"/municipalities/{r.code(o)}/employees",
+        ADD,
+        method="POST",
+        owners=AB,
+        api=True,
+        data=_new_employee,
+    ),
+]
