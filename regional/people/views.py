@@ -44,9 +44,11 @@ def _coordinators_only():  # noqa: ANN202
     return None
 
 
-def _refused(exc: DomainError) -> None:
+def _refused(exc: DomainError) -> int:
+    """Roll back, tell the reader why, and give the status to answer the form with."""
     db.session.rollback()
     flash(str(exc.message), "error")
+    return exc.status
 
 
 def _person_data(form: PersonForm) -> services.PersonData:
@@ -122,16 +124,17 @@ def detail(user_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = PersonForm(may_set_role=current_user.is_regional_admin)
+    refused = None
     if form.validate_on_submit():
         try:
             person = services.create_person(_person_data(form), current_user)
         except DomainError as exc:
-            _refused(exc)
+            refused = _refused(exc)
         else:
             db.session.commit()
             flash(_("%(name)s was added.", name=person.name), "success")
             return redirect(url_for("people.detail", user_id=person.id))
-    return render_template("people/form.html", form=form, person=None), _status(form)
+    return render_template("people/form.html", form=form, person=None), refused or _status(form)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -147,16 +150,17 @@ def edit(user_id: int):
         form.job_category.data = person.job_category.value
         if may_set_role:
             form.role.data = person.role.value
+    refused = None
     if form.validate_on_submit():
         try:
             services.update_person(person, _person_data(form), current_user)
         except DomainError as exc:
-            _refused(exc)
+            refused = _refused(exc)
         else:
             db.session.commit()
             flash(_("The changes were saved."), "success")
             return redirect(url_for("people.detail", user_id=person.id))
-    return render_template("people/form.html", form=form, person=person), _status(form)
+    return render_template("people/form.html", form=form, person=person), refused or _status(form)
 
 
 def _status(form) -> int:  # noqa: ANN001
@@ -282,16 +286,17 @@ def unit_new():
     form = UnitForm()
     if request.method == "GET" and request.args.get("parent", type=int):
         form.parent_id.data = request.args.get("parent", type=int)
+    refused = None
     if form.validate_on_submit():
         try:
             unit = services.create_unit(_unit_data(form), current_user)
         except DomainError as exc:
-            _refused(exc)
+            refused = _refused(exc)
         else:
             db.session.commit()
             flash(_("%(name)s was added.", name=unit.name), "success")
             return redirect(url_for("people.units"))
-    return render_template("people/unit_form.html", form=form, unit=None), _status(form)
+    return render_template("people/unit_form.html", form=form, unit=None), refused or _status(form)
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -301,16 +306,17 @@ def unit_edit(unit_id: int):
     form = UnitForm(obj=unit, exclude=exclude)
     if request.method == "GET":
         form.level.data = unit.level.value
+    refused = None
     if form.validate_on_submit():
         try:
             services.update_unit(unit, _unit_data(form), current_user)
         except DomainError as exc:
-            _refused(exc)
+            refused = _refused(exc)
         else:
             db.session.commit()
             flash(_("The changes were saved."), "success")
             return redirect(url_for("people.units"))
-    return render_template("people/unit_form.html", form=form, unit=unit), _status(form)
+    return render_template("people/unit_form.html", form=form, unit=unit), refused or _status(form)
 
 
 def _unit_action(unit_id: int, action, done: str):  # noqa: ANN001, ANN202
