@@ -177,6 +177,7 @@ def test_forgot_cannot_flood_a_mailbox_known_or_not(app, client, mailbox, world,
         for _ in range(3):
             resp = _forgot(client, email)
             assert resp.status_code == 429
+            assert 0 < int(resp.headers["Retry-After"]) <= 60
             assert 'role="alert"' in resp.get_data(as_text=True)
     assert len(mailbox.to(world.emails["employee_a"])) == 1
     clock.advance(61)

@@ -241,6 +241,7 @@ def test_repeated_signups_for_one_address_cannot_flood_its_mailbox(app, client, 
     assert client.form_post("/signup", signup_data(email=NEW_STAFF)).status_code == 302
     again = client.form_post("/signup", signup_data(email=NEW_STAFF))
     assert again.status_code == 429
+    assert again.headers["Retry-After"] == "60"
     assert 'role="alert"' in again.get_data(as_text=True)
     assert len(mailbox.to(NEW_STAFF)) == 1
     clock.advance(61)

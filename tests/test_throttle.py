@@ -155,6 +155,7 @@ def test_sign_in_page_answers_429_with_a_message(app, world, clock):
         c.login(world.emails["employee_a"], WRONG)
     resp = c.login(world.emails["employee_a"], PASSWORD)
     assert resp.status_code == 429
+    assert resp.headers["Retry-After"] == "1"
     html = resp.get_data(as_text=True)
     assert 'role="alert"' in html
     assert " 1 " in html or "1秒" in html  # the wait is named

@@ -31,6 +31,10 @@ def _fresh_session() -> None:
         session["lang"] = lang
 
 
+def _retry_after(seconds: int) -> dict[str, str]:
+    return {"Retry-After": str(seconds)} if seconds else {}
+
+
 def _end_session() -> None:
     """Sign out: clear the session first, so Flask-Login's order to drop remember-me survives."""
     _fresh_session()
@@ -42,7 +46,7 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         result = services.authenticate(form.email.data, form.password.data, request.remote_addr)
         if result.user is not None:
@@ -57,13 +61,13 @@ def login():
                 ),
                 "error",
             )
-            status = 429
+            status, headers = 429, _retry_after(result.retry_after)
         else:
             flash(_("The e-mail address or password is not correct."), "error")
             status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
 
 
 @bp.route("/logout", methods=["POST"])
@@ -115,7 +119,7 @@ def signup():
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
-        return _signup_page(form), exc.status
+        return _signup_page(form), exc.status, _retry_after(getattr(exc, "retry_after", 0))
     session[_SENT_KEY] = "approval" if outcome.needs_approval else "confirm"
     return redirect(url_for("auth.signup_sent"))
 
@@ -162,7 +166,8 @@ def forgot():
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
-        return render_template("auth/forgot.html", form=form), exc.status
+        wait = getattr(exc, "retry_after", 0)
+        return render_template("auth/forgot.html", form=form), exc.status, _retry_after(wait)
     return redirect(url_for("auth.forgot_sent"))
 
 
