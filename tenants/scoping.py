@@ -136,6 +136,11 @@ def _check_load(target: Any, context: Any) -> None:
         return
     if context.execution_options.get("all_tenants"):
         return
+    # The option set on the statement itself (``select(...).execution_options(all_tenants=True)``)
+    # lifts the criteria in _add_criteria; it must lift this check too.
+    query = getattr(context, "query", None)
+    if query is not None and query.get_execution_options().get("all_tenants"):
+        return
     if target.municipality_id != current_tenant_id(session):
         raise TenantViolation(f"{type(target).__name__} of another municipality was loaded")
 
