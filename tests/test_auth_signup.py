@@ -176,6 +176,9 @@ def test_invalid_form_is_shown_again_with_reasons_and_nothing_is_created(app, cl
         signup_data(name="   "),
         signup_data(email="not-an-address"),
         signup_data(job_category="astronaut"),
+        signup_data(name="山田\n承認はこちら http://evil.example"),
+        signup_data(name="山田 \u202e子花"),
+        signup_data(employee_number="E1\r\n2"),
     ]
     for data in cases:
         resp = client.form_post("/signup", data)

@@ -31,6 +31,16 @@ def _employee_number(value: str | None) -> str | None:
     return unicodedata.normalize("NFKC", value).strip() or None
 
 
+#: Bidirectional overrides and isolates: they make a name read differently than it is stored.
+_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+
+
+def _printable(form: FlaskForm, field: StringField) -> None:
+    """No control characters: names go into mail to coordinators and into exported sheets."""
+    if any(unicodedata.category(c) == "Cc" or ord(c) in _BIDI for c in field.data or ""):
+        raise ValidationError(_l("Remove the invisible control characters."))
+
+
 def _email_field(label: str = _l("E-mail address"), autocomplete: str = "username") -> EmailField:
     return EmailField(
         label,
@@ -91,14 +101,14 @@ class SignupForm(_NewPasswordForm):
     name = StringField(
         _l("Full name"),
         filters=[_strip],
-        validators=[DataRequired(message=_l("Enter your name.")), Length(max=100)],
+        validators=[DataRequired(message=_l("Enter your name.")), Length(max=100), _printable],
         render_kw={"autocomplete": "name"},
     )
     email = _email_field(_l("Work e-mail address"), autocomplete="email")
     employee_number = StringField(
         _l("Employee number (optional)"),
         filters=[_employee_number],
-        validators=[Optional(), Length(max=20)],
+        validators=[Optional(), Length(max=20), _printable],
         render_kw={"autocomplete": "off"},
     )
     job_category = SelectField(
