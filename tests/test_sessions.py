@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from regional.catalogue.models import Program
 from regional.extensions import db
-from regional.fiscal import now_utc, to_local
+from regional.fiscal import fiscal_year_of, now_utc, to_local
 from regional.registrations import services as seats
 from regional.sessions.models import TrainingSession
 from tenants.models import Municipality
@@ -167,8 +167,9 @@ def test_detail_shows_window_deadline_approval_audience_and_seats(app, as_employ
         ts.online_url = "https://meet.example.jp/room"
         db.session.flush()
         fill(ts.id, world.muni_a, 4)
-        ts_id = ts.id
+        ts_id, fy = ts.id, fiscal_year_of(ts.starts_at)
     page = _text(as_employee_a, f"/sessions/{ts_id}")
+    assert f"<dt>Fiscal year</dt><dd>FY{fy} (Reiwa {fy - 2018})</dd>" in page
     for text in (
         "Registration opens",
         "Registration closes",

@@ -15,7 +15,7 @@ from regional.catalogue.eligibility import check_eligibility
 from regional.catalogue.models import Program
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.fiscal import now_utc, to_local
+from regional.fiscal import fiscal_year_of, now_utc, to_local
 from regional.i18n import locale_code
 from regional.sessions import services
 from regional.sessions.forms import (
@@ -119,6 +119,7 @@ def detail(session_id: int):
         allocations=services.visible_allocations(ts, current_user),
         may_manage=services.may_manage(ts, current_user),
         here_id=here.id if here else None,
+        fiscal_year=fiscal_year_of(ts.starts_at),
     )
 
 
