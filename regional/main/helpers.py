@@ -117,6 +117,6 @@ def init_template_helpers(app: Flask) -> None:
         return {
             "current_municipality": current_municipality(),
             "lang": locale_code(),
-            "language_form": LanguageForm(next=request.full_path.rstrip("?")),
+            "language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?")),
             "current_fiscal_year": fiscal_year_of(datetime.now().astimezone()),
         }
