@@ -21,6 +21,9 @@ from regional.registrations.models import Registration, RegistrationStatus
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
+_WITHDRAWN = (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED)
+
+
 def _uid(reg: Registration) -> str:
     return f"registration-{reg.id}@regional-training"
 
@@ -36,10 +39,14 @@ def _calendar(name: str) -> Calendar:
 
 
 def _sequence(reg: Registration) -> int:
-    """Later changes give larger numbers: the newest of the registration's own timestamps."""
-    stamps = [t for t in (reg.requested_at, reg.approved_at, reg.cancelled_at) if t is not None]
-    latest = max(stamps) if stamps else _EPOCH
-    return max(0, int((latest - _EPOCH).total_seconds()))
+    """Later changes give larger numbers, even within one second (a request then its cancellation).
+
+    Seconds since 2024 times four, plus the kind of the latest change: fits a
+    32-bit iCalendar INTEGER until about 2040.
+    """
+    changes = [(reg.requested_at, 0), (reg.approved_at, 1), (reg.cancelled_at, 2)]
+    latest, rank = max(((t, r) for t, r in changes if t is not None), default=(_EPOCH, 0))
+    return max(0, int((latest - _EPOCH).total_seconds())) * 4 + rank
 
 
 def _event(reg: Registration, cancelled: bool, locale: str) -> Event:
@@ -60,12 +67,12 @@ def _event(reg: Registration, cancelled: bool, locale: str) -> Event:
     ev.add("url", f"{base}/sessions/{ts.id}")
     ev.add("description", f"{program.code} {program.title(locale)}\n{base}/sessions/{ts.id}")
     ev.add("sequence", _sequence(reg))
-    if cancelled or ts.is_cancelled:
+    if cancelled or ts.is_cancelled or reg.status in _WITHDRAWN:
         ev.add("status", "CANCELLED")
-    elif reg.status == RegistrationStatus.PENDING:
-        ev.add("status", "TENTATIVE")
-    else:
+    elif reg.status == RegistrationStatus.ENROLLED:
         ev.add("status", "CONFIRMED")
+    else:
+        ev.add("status", "TENTATIVE")  # awaiting approval, or still waiting for a seat
     ev.add("transp", "OPAQUE")
     return ev
 
@@ -87,6 +94,6 @@ def feed_ics(regs: Iterable[Registration], name: str, locale: str = "ja") -> byt
     for reg in regs:
         if reg.status in (RegistrationStatus.ENROLLED, RegistrationStatus.PENDING):
             cal.add_component(_event(reg, False, locale))
-        elif reg.status in (RegistrationStatus.CANCELLED, RegistrationStatus.DECLINED):
+        elif reg.status in _WITHDRAWN:
             cal.add_component(_event(reg, True, locale))
     return cal.to_ical()
