@@ -1,0 +1,150 @@
+"""`flask seed-demo`: realistic data for all 13 members, and working demo sign-ins."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from regional import demo
+from regional.demo import DEMO_PASSWORD, MIN_STAFF, TOTAL_STAFF, staff_sizes
+from regional.extensions import db
+from regional.mail.models import OutboundMail
+from regional.people.models import AccountStatus, Role, User
+from regional.people.services import find_unit_by_path
+from regional.registrations.models import Completion, Registration, RegistrationStatus
+from regional.sessions.models import SeatAllocation, TrainingSession
+from tenants.models import Municipality, OrgUnit
+from tenants.scoping import acting_as, all_tenants
+
+
+def _seed(app) -> str:
+    """Run the command inside the test's transaction; its output."""
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _count(stmt) -> int:
+    with all_tenants(db.session):
+        return db.session.scalar(stmt)
+
+
+def test_seed_demo_builds_a_realistic_region(app):
+    """One seeding (it takes seconds), every promise checked on it."""
+    output = _seed(app)
+    with app.app_context():
+        _every_member_gets_people_sized_by_population()
+        _org_trees_have_departments_divisions_sections_and_equivalents()
+        _names_keep_their_variant_characters()
+        _accounts_have_realistic_shapes()
+        _sessions_and_history_are_consistent()
+        # Registering queued mail to the demo addresses; none of it is left to send.
+        assert db.session.scalar(select(func.count(OutboundMail.id))) == 0
+    assert DEMO_PASSWORD in output
+    for email in (
+        "admin@city.okayama.lg.jp",
+        "coordinator@city.tsuyama.lg.jp",
+        "employee@town.kumenan.lg.jp",
+    ):
+        assert email in output
+
+
+def test_demo_sign_ins_work_and_a_second_run_adds_nothing(app, client, monkeypatch):
+    monkeypatch.setattr(demo, "TOTAL_STAFF", 300)  # a smaller region: this test is about sign-in
+    _seed(app)
+    resp = client.login("coordinator@city.tsuyama.lg.jp", DEMO_PASSWORD)
+    assert resp.status_code == 302
+    page = client.get("/people/pending").get_data(as_text=True)
+    assert "mail.example.jp" in page  # sign-ups from private addresses wait for a decision
+    employee = app.test_client()
+    assert employee.login("employee@town.wake.lg.jp", DEMO_PASSWORD).status_code == 302
+    with app.app_context():
+        before = _count(select(func.count(User.id)))
+    again = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert again.exit_code == 0
+    assert "already" in again.output
+    with app.app_context():
+        assert _count(select(func.count(User.id))) == before
+
+
+def _every_member_gets_people_sized_by_population() -> None:
+    members = db.session.scalars(Municipality.ordered()).all()
+    sizes = staff_sizes(members)
+    with all_tenants(db.session):
+        people = dict(
+            db.session.execute(
+                select(User.municipality_id, func.count()).group_by(User.municipality_id)
+            ).all()
+        )
+    assert len(members) == 13
+    for m in members:
+        assert people.get(m.id, 0) >= min(sizes[m.code], MIN_STAFF), m.name_en
+    by_code = {m.code: m.id for m in members}
+    assert people[by_code["331007"]] > 10 * people[by_code["336637"]]  # Okayama vs Kumenan
+    assert TOTAL_STAFF * 0.9 < sum(people.values()) < TOTAL_STAFF * 1.2
+
+
+def _org_trees_have_departments_divisions_sections_and_equivalents() -> None:
+    okayama = db.session.scalar(Municipality.by_code("331007"))
+    wake = db.session.scalar(Municipality.by_code("333468"))
+    with acting_as(db.session, okayama.id):
+        assert find_unit_by_path("総務局/デジタル推進課/企画係") is not None
+        assert db.session.scalar(select(func.count(OrgUnit.id)).where(OrgUnit.equivalent))
+    with acting_as(db.session, wake.id):
+        assert find_unit_by_path("総務課/情報政策係") is not None  # towns have no 部
+
+
+def _names_keep_their_variant_characters() -> None:
+    with all_tenants(db.session):
+        names = set(db.session.scalars(select(User.name)))
+    for variant in ("髙", "𠮷", "﨑"):
+        assert any(variant in n for n in names), variant
+
+
+def _accounts_have_realistic_shapes() -> None:
+    with all_tenants(db.session):
+        by_status = dict(
+            db.session.execute(select(User.status, func.count()).group_by(User.status)).all()
+        )
+    assert by_status[AccountStatus.PENDING_APPROVAL] >= 13 * 2
+    assert by_status[AccountStatus.ACTIVE] > 1500
+    assert _count(select(func.count(User.id)).where(User.system_duty.is_(True))) > 10
+    assert _count(select(func.count(User.id)).where(User.role == Role.COORDINATOR)) >= 13
+    dupes = _count(
+        select(func.count()).select_from(
+            select(User.municipality_id, User.employee_number)
+            .where(User.employee_number.is_not(None))
+            .group_by(User.municipality_id, User.employee_number)
+            .having(func.count() > 1)
+            .subquery()
+        )
+    )
+    assert dupes == 0
+
+
+def _sessions_and_history_are_consistent() -> None:
+    demo_sessions = db.session.scalars(
+        select(TrainingSession).where(TrainingSession.notes == "デモデータ")
+    ).all()
+    assert len(demo_sessions) >= 7
+    with all_tenants(db.session):
+        for ts in demo_sessions:
+            held = db.session.scalar(
+                select(func.count(Registration.id)).where(
+                    Registration.session_id == ts.id,
+                    Registration.status.in_(
+                        (RegistrationStatus.ENROLLED, RegistrationStatus.PENDING)
+                    ),
+                )
+            )
+            assert ts.seats_taken == held  # counters agree with the rows
+        statuses = set(db.session.scalars(select(Registration.status)))
+    assert {
+        RegistrationStatus.ENROLLED,
+        RegistrationStatus.WAITLISTED,
+        RegistrationStatus.PENDING,
+    } <= statuses
+    assert any(s.host_municipality_id is not None for s in demo_sessions)
+    assert db.session.scalar(select(func.count(SeatAllocation.id))) >= 1
+    assert _count(select(func.count(Completion.id))) > 500
+    attended = select(func.count(Completion.id)).where(Completion.session_id.is_not(None))
+    assert _count(attended) > 20
