@@ -35,7 +35,7 @@ from regional.extensions import db
 from tenants import set_current_tenant
 from tests import factories
 from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD, World, _prepare_database
-from tests.e2e.helpers import AUDITED
+from tests.e2e.helpers import AUDITED, AXE_JS
 
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -178,6 +178,8 @@ def new_context(browser, live_server: LiveServer, **overrides):  # noqa: ANN001,
     )
     options.update(overrides)
     context = browser.new_context(**options)
+    if options["bypass_csp"] and AXE_JS.exists():
+        context.add_init_script(path=str(AXE_JS))  # ready in every page: cheaper than injecting
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     return context

@@ -87,17 +87,29 @@ _LINKS = """() => [...document.querySelectorAll('nav.main-nav a[href], main a[hr
 _NOT_PAGES = re.compile(r"^/(static|api)/|\.(csv|xlsx|ics|svg|css|js)$|/(export|calendar|feed)\b")
 
 
-def crawl_and_audit(page, label: str, limit: int = 30, depth: int = 3) -> list[str]:  # noqa: ANN001
+def crawl_and_audit(
+    page,  # noqa: ANN001
+    label: str,
+    already: set[str] | None = None,
+    limit: int = 40,
+    depth: int = 3,
+    check=None,  # noqa: ANN001
+) -> list[str]:
     """Audit each kind of page reachable by links from the current page (GET only, same site).
 
     Follows the main navigation and links inside ``main`` breadth-first to
-    ``depth`` clicks, one page per path pattern, at most ``limit`` pages;
-    non-HTML answers (exports, calendars) are skipped. Returns the patterns audited.
+    ``depth`` clicks, one page per path pattern, at most ``limit`` pages; every
+    link must answer (no 4xx or 5xx), non-HTML answers (exports, calendars) are
+    skipped. Patterns in ``already`` (audited for another role) are visited
+    for their links but not audited again; audited ones are added to it.
+    ``check(page, label)`` replaces the audit when given. Returns the patterns visited.
     """
+    already = set() if already is None else already
+    check = check or audit
     seen: set[str] = set()
     queue: list[tuple[str, int]] = [(_path(page.url), 0)]
-    audited: list[str] = []
-    while queue and len(audited) < limit:
+    visited: list[str] = []
+    while queue and len(visited) < limit:
         path, level = queue.pop(0)
         pattern = page_pattern(path)
         if pattern in seen or _NOT_PAGES.search(path):
@@ -111,11 +123,13 @@ def crawl_and_audit(page, label: str, limit: int = 30, depth: int = 3) -> list[s
         assert response is not None and response.status == 200, (
             f"{path}: {response and response.status}"
         )
-        audit(page, label)
-        audited.append(pattern)
+        if pattern not in already:
+            check(page, label)
+            already.add(pattern)
+        visited.append(pattern)
         if level < depth:
             queue.extend((link, level + 1) for link in page.evaluate(_LINKS))
-    return audited
+    return visited
 
 
 def _path(url: str) -> str:

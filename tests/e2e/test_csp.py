@@ -1,43 +1,50 @@
 """Is the strict Content-Security-Policy sent, and do the pages live within it?
 
-These pages are opened in a context that enforces CSP (unlike the audit's), so
-an inline script, inline style or ``style=`` attribute shows up as a refusal.
+Every page each role reaches by links is opened in a context that enforces
+the CSP (unlike the audit's, which bypasses it to inject axe-core), so an
+inline script, an inline style or a ``style=`` attribute shows up as a refusal.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import nav_links, sign_in
+from tests.e2e.helpers import crawl_and_audit, sign_in
 
 REQUIRED = ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]
 
 
-@pytest.mark.parametrize("account", ["employee_a", "coordinator_a", "admin"])
+# A coordinator's kinds of page are among the administrator's; the employee's states differ.
+@pytest.mark.parametrize("account", ["admin", "employee_a"])
 def test_pages_send_strict_csp_and_break_none_of_it(new_page, world, account):
     page = new_page(bypass_csp=False)
-    refusals: list[str] = []
+    problems: list[str] = []
+    page.on("response", lambda r: problems.extend(_weak_csp(r)))
     page.on(
         "console",
         lambda msg: (
-            refusals.append(f"{page.url}: {msg.text}")
+            problems.append(f"{page.url}: {msg.text}")
             if msg.type == "error" and "Content Security Policy" in msg.text
             else None
         ),
     )
 
-    response = page.goto("/login")
-    _assert_strict(response, "/login")
+    page.goto("/login")
     sign_in(page, world.emails[account])
-    for path in ["/", *nav_links(page), "/no-such-page"]:
-        response = page.goto(path)
-        _assert_strict(response, path)
+    page.goto("/no-such-page")
+    page.goto("/")
+    visited = crawl_and_audit(page, account, check=lambda *_: None)
 
-    assert not refusals, "CSP refused:\n" + "\n".join(refusals)
+    assert len(visited) > 1
+    assert not problems, "CSP problems:\n" + "\n".join(problems)
 
 
-def _assert_strict(response, path: str) -> None:  # noqa: ANN001
+def _weak_csp(response) -> list[str]:  # noqa: ANN001
+    """What is wrong with an HTML answer's CSP (nothing for other answers)."""
+    if "text/html" not in response.headers.get("content-type", ""):
+        return []
     csp = response.headers.get("content-security-policy", "")
-    missing = [d for d in REQUIRED if d not in csp]
-    assert not missing, f"{path}: CSP lacks {missing}: {csp!r}"
-    assert "'unsafe-inline'" not in csp, f"{path}: CSP allows inline code"
+    problems = [f"{response.url}: CSP lacks {d!r}" for d in REQUIRED if d not in csp]
+    if "'unsafe-inline'" in csp:
+        problems.append(f"{response.url}: CSP allows inline code")
+    return problems
