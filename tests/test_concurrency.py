@@ -1,0 +1,190 @@
+"""Seats under a crowd: many registrations released at once by a barrier, through the real API.
+
+Runs against its own database, committed for real (no per-test rollback): a
+temporary SQLite file (WAL, ``BEGIN IMMEDIATE``), or, when the suite runs on
+PostgreSQL, a database named after the test database with ``_conc`` (``SELECT
+... FOR UPDATE`` on the session row). Either way: exactly ``capacity`` people
+are enrolled, everyone else waits with distinct consecutive tickets, no request
+fails ("database is locked" included), and one person racing themselves gets
+exactly one registration.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from config import TestingConfig
+from regional import create_app
+from regional.auth.tokens import api_token
+from regional.catalogue.services import load_policy_catalogue
+from regional.extensions import db
+from regional.registrations.models import Registration
+from regional.sessions.models import TrainingSession
+from tenants import all_tenants, set_current_tenant
+from tenants.region import load_region
+from tests import factories
+
+PEOPLE = 40
+CAPACITY = 5
+ROUNDS = 3
+MUNICIPALITIES = ("332038", "332046", "331007", "332089")
+
+
+def _admin_engine(url):  # noqa: ANN001, ANN202
+    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture
+def crowd_app(database_url, tmp_path):
+    """A separate app and database, migrated from scratch and dropped afterwards."""
+    from flask_migrate import upgrade
+
+    parsed = make_url(database_url)
+    postgres = parsed.get_backend_name() == "postgresql"
+    if postgres:
+        url = parsed.set(database=f"{parsed.database}_conc")
+        admin = _admin_engine(url)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        uri = url.render_as_string(hide_password=False)
+    else:
+        uri = f"sqlite:///{tmp_path / 'crowd.sqlite3'}"
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = uri
+        MAIL_DELIVERY = "deferred"  # mail stays in the outbox: no SMTP server in this test
+        SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 40}
+
+    app = create_app(Config)
+    with app.app_context():
+        upgrade()
+        load_region(db.session, "tenants/data/okayama.toml")
+        load_policy_catalogue()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if postgres:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class Crowd:
+    session_ids: list[int]
+    tokens: list[str]
+    employee_ids: list[int]
+
+
+def _populate(app) -> Crowd:  # noqa: ANN001
+    with app.app_context():
+        muni_ids = [factories.municipality(code).id for code in MUNICIPALITIES]
+        people = [factories.make_user(muni_ids[i % len(muni_ids)]) for i in range(PEOPLE)]
+        program = factories.make_program()
+        sessions = [
+            factories.make_session(program, capacity=CAPACITY, starts_in=timedelta(days=10 + 2 * r))
+            for r in range(ROUNDS + 1)
+        ]
+        db.session.commit()
+        tokens = []
+        with all_tenants(db.session):
+            for person in people:
+                tokens.append(api_token(person)[0])
+        crowd = Crowd([s.id for s in sessions], tokens, [p.id for p in people])
+        set_current_tenant(db.session, None)
+        db.session.remove()
+        return crowd
+
+
+def _stampede(app, session_id: int, tokens: list[str]) -> list[tuple[int, dict]]:  # noqa: ANN001
+    """Every token registers at the same moment; (status, body) per request."""
+    barrier = threading.Barrier(len(tokens))
+    results: list[tuple[int, dict] | None] = [None] * len(tokens)
+    failures: list[BaseException] = []
+
+    def worker(i: int, token: str) -> None:
+        client = app.test_client()
+        try:
+            barrier.wait(timeout=30)
+            resp = client.post(
+                f"/api/v1/sessions/{session_id}/registrations",
+                json={},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            results[i] = (resp.status_code, resp.get_json())
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i, t)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not failures, failures
+    assert all(r is not None for r in results), "a request never finished"
+    return results  # type: ignore[return-value]
+
+
+def _rows(app, session_id: int) -> tuple[TrainingSession, list[Registration]]:  # noqa: ANN001
+    with app.app_context():
+        with all_tenants(db.session):
+            ts = db.session.get(TrainingSession, session_id)
+            regs = list(
+                db.session.scalars(
+                    select(Registration).where(Registration.session_id == session_id)
+                )
+            )
+            db.session.expunge_all()
+        db.session.remove()
+        return ts, regs
+
+
+@pytest.mark.real_commits
+@pytest.mark.slow
+def test_a_crowd_fills_exactly_the_seats_and_queues_the_rest(crowd_app):
+    crowd = _populate(crowd_app)
+    for session_id in crowd.session_ids[:ROUNDS]:
+        results = _stampede(crowd_app, session_id, crowd.tokens)
+        statuses = Counter(code for code, _body in results)
+        assert statuses == {201: PEOPLE}, [body for code, body in results if code != 201][:3]
+        answered = Counter(body["status"] for _code, body in results)
+        assert answered == {"enrolled": CAPACITY, "waitlisted": PEOPLE - CAPACITY}
+        positions = sorted(
+            body["waitlist_position"] for _c, body in results if body["waitlist_position"]
+        )
+        assert positions == list(range(1, PEOPLE - CAPACITY + 1))
+
+        ts, regs = _rows(crowd_app, session_id)
+        assert ts.seats_taken == CAPACITY
+        assert len(regs) == PEOPLE
+        assert len({r.employee_id for r in regs}) == PEOPLE
+        tickets = sorted(r.waitlist_ticket for r in regs if r.waitlist_ticket is not None)
+        assert tickets == list(range(1, PEOPLE - CAPACITY + 1))
+        assert ts.waitlist_seq == PEOPLE - CAPACITY
+
+
+@pytest.mark.real_commits
+@pytest.mark.slow
+def test_one_person_racing_themselves_gets_one_registration(crowd_app):
+    crowd = _populate(crowd_app)
+    session_id = crowd.session_ids[-1]
+    for token in crowd.tokens[:ROUNDS]:
+        results = _stampede(crowd_app, session_id, [token] * 8)
+        codes = Counter(code for code, _body in results)
+        assert codes == {201: 1, 409: 7}
+        assert {body["error"]["code"] for code, body in results if code == 409} == {
+            "already_registered"
+        }
+    ts, regs = _rows(crowd_app, session_id)
+    assert len(regs) == ROUNDS
+    assert ts.seats_taken == ROUNDS
