@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import CODE_A, CODE_ADMIN
-from tests.e2e.helpers import sign_in, sign_out
+from tests.e2e.helpers import audit, sign_in, sign_out
 
 ROLES = [
     ("employee_a", CODE_A, "employee"),
@@ -36,6 +38,9 @@ def test_sign_out_ends_the_session(page, world):
     expect(page.locator("#email")).to_be_visible()
     page.goto("/")
     expect(page).to_have_url("/login")
+    page.goto("/registrations/mine")  # a page behind @login_required
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    expect(page.get_by_test_id("current-role")).to_have_count(0)
 
 
 def test_wrong_password_stays_on_the_form_with_an_alert(page, world):
@@ -46,3 +51,24 @@ def test_wrong_password_stays_on_the_form_with_an_alert(page, world):
 
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.get_by_test_id("current-role")).to_have_count(0)
+
+
+def test_regional_admin_working_in_another_member_sees_it_on_every_page(page, world):
+    sign_in(page, world.emails["admin"])
+    expect(page.get_by_test_id("acting-banner")).to_have_count(0)
+
+    page.goto("/admin/switch")
+    page.locator("#municipality").select_option(CODE_A)
+    page.locator("main form [type=submit]").click()
+
+    for path in ["/people/", "/sessions/"]:
+        page.goto(path)
+        expect(page.get_by_test_id("current-municipality")).to_have_attribute("data-code", CODE_A)
+        expect(page.get_by_test_id("acting-banner")).to_be_visible()
+    audit(page, "admin working in another member")
+
+    page.goto("/admin/switch")
+    page.locator("#municipality").select_option(CODE_ADMIN)
+    page.locator("main form [type=submit]").click()
+    expect(page.get_by_test_id("current-municipality")).to_have_attribute("data-code", CODE_ADMIN)
+    expect(page.get_by_test_id("acting-banner")).to_have_count(0)
