@@ -9,6 +9,7 @@ B = 玉野市) and Okayama City (the regional administrator).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from dataclasses import dataclass
@@ -120,7 +121,15 @@ def ctx(app):
 
 
 class Client(FlaskClient):
-    """A test client that signs in through the real form and keeps the CSRF token."""
+    """A test client that signs in through the real form and keeps the CSRF token.
+
+    Each request runs in an empty ``contextvars`` context, so it gets its own
+    app context (``g``, the ORM session, the tenant) even when the test itself
+    holds one, as a real request in a worker would.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:
         page = self.get("/login" if not getattr(self, "_signed_in", False) else "/")
