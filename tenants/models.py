@@ -11,10 +11,12 @@ from sqlalchemy import (
     CheckConstraint,
     Enum,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -89,6 +91,15 @@ class OrgUnit(TenantScoped, Base):
             name="fk_org_units_parent_same_tenant",
         ),
         CheckConstraint("length(name) > 0", name="name_not_empty"),
+        # Top-level names are unique too (NULL parents never collide in the constraint above).
+        Index(
+            "uq_org_units_top_level_name",
+            "municipality_id",
+            "name",
+            unique=True,
+            postgresql_where=text("parent_id IS NULL"),
+            sqlite_where=text("parent_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
