@@ -34,6 +34,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import lazyload
 
 from regional.catalogue.eligibility import check_eligibility
 from regional.catalogue.models import Program
@@ -66,6 +67,8 @@ def lock_session(session_id: int) -> TrainingSession:
         .where(TrainingSession.id == session_id)
         # OF: PostgreSQL refuses FOR UPDATE on the nullable side of the eager outer joins.
         .with_for_update(of=TrainingSession)
+        # The audience matters only for sessions open to some members: load it when asked.
+        .options(lazyload(TrainingSession.audience))
         .execution_options(populate_existing=True)
     )
     if ts is None:
@@ -333,7 +336,7 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
         ts.waitlist_seq += 1
         reg.status, reg.waitlist_ticket = RS.WAITLISTED, ts.waitlist_seq
     db.session.flush()
-    _notify(reg, reg.status.value)
+    _notify(reg, reg.status.value, employee=employee)
     return reg
 
 
@@ -699,11 +702,11 @@ _WITH_ICS = {"enrolled", "promoted", "approved", "cancelled", "session_cancelled
 _WITHDRAWN = {"cancelled", "session_cancelled", "declined"}
 
 
-def _notify(reg: Registration, event: str, **extra: object) -> None:
+def _notify(reg: Registration, event: str, employee: User | None = None, **extra: object) -> None:
     """Queue the mail telling the person what happened, in the same transaction."""
     from regional.registrations.calendar import registration_ics
 
-    employee = reg.employee or db.session.get(User, reg.employee_id)
+    employee = employee or reg.employee
     locale = employee.locale or "ja"
     ics = None
     if event in _WITH_ICS and not (event == "promoted" and reg.status == RS.PENDING):
