@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -71,40 +73,63 @@ def _build(mail: OutboundMail) -> EmailMessage:
     return msg
 
 
-def _send(messages: list[EmailMessage]) -> None:
+#: Refusals that concern one message only; the connection stays usable for the rest.
+_ONE_MESSAGE = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+@contextmanager
+def _connection() -> Iterator[Callable[[EmailMessage], None]]:
+    """A way to send messages: printed (console backend) or through one SMTP connection."""
     cfg = current_app.config
     if cfg["MAIL_BACKEND"] == "console":
-        for msg in messages:
+
+        def show(msg: EmailMessage) -> None:
             print(f"---- mail to {msg['To']} ----\nSubject: {msg['Subject']}\n")  # noqa: T201
             body = msg.get_body(preferencelist=("plain",))
             print(body.get_content() if body else "")  # noqa: T201
+
+        yield show
         return
     with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
         if cfg["MAIL_USE_TLS"]:
             smtp.starttls()
         if cfg["MAIL_USERNAME"]:
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
-        for msg in messages:
-            smtp.send_message(msg)
+        yield smtp.send_message
+
+
+def _failed(mail: OutboundMail, exc: Exception) -> None:
+    mail.attempts += 1
+    mail.last_error = str(exc)[:500]
 
 
 def deliver(mails: list[OutboundMail]) -> int:
-    """Send the given messages and mark them sent; failures stay queued for the next run."""
+    """Send the given messages and mark each one sent; failures stay queued for the next run.
+
+    A message the server refuses (a bad address) is retried alone later; it
+    neither blocks nor re-sends the others.
+    """
     if not mails:
         return 0
+    done: set[int] = set()
     sent = 0
     try:
-        _send([_build(m) for m in mails])
+        with _connection() as send:
+            for m in mails:
+                try:
+                    send(_build(m))
+                except _ONE_MESSAGE as exc:
+                    log.warning("mail %s refused by the server: %s", m.id, exc)
+                    _failed(m, exc)
+                else:
+                    m.sent_at, m.attempts = now_utc(), m.attempts + 1
+                    sent += 1
+                done.add(id(m))
     except (OSError, smtplib.SMTPException) as exc:
-        log.warning("mail delivery failed, %d message(s) stay queued: %s", len(mails), exc)
-        for m in mails:
-            m.attempts += 1
-            m.last_error = str(exc)[:500]
-    else:
-        now = now_utc()
-        for m in mails:
-            m.sent_at, m.attempts = now, m.attempts + 1
-        sent = len(mails)
+        left = [m for m in mails if id(m) not in done]
+        log.warning("mail delivery failed, %d message(s) stay queued: %s", len(left), exc)
+        for m in left:
+            _failed(m, exc)
     db.session.commit()
     return sent
 
@@ -119,12 +144,19 @@ def deliver_committed() -> int:
 
 
 def deliver_outbox(batch: int = 200) -> int:
-    """Cron: deliver everything still unsent (after a crash, or when delivery is deferred)."""
-    total = 0
+    """Cron: deliver everything still unsent (after a crash, or when delivery is deferred).
+
+    Each message is tried at most once per run; a run stops early when a whole
+    batch fails (the server is down), leaving the rest for the next run.
+    """
+    total, last_id = 0, 0
     while True:
-        mails = list(db.session.scalars(OutboundMail.unsent().limit(batch)))
+        mails = list(
+            db.session.scalars(OutboundMail.unsent().where(OutboundMail.id > last_id).limit(batch))
+        )
         if not mails:
             return total
+        last_id = mails[-1].id
         sent = deliver(mails)
         total += sent
         if sent == 0:

@@ -1,0 +1,125 @@
+"""The outbox: mail is written with the change it reports, and delivery never loses or repeats it."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from regional.extensions import db
+from regional.mail.models import OutboundMail
+from regional.mail.services import deliver_outbox
+from tests import factories
+from tests.fixtures_registrations import register
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Picky:
+    """An SMTP server that refuses one address and keeps the rest."""
+
+    def __init__(self) -> None:
+        self.accepted: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001, ANN201
+        if address.startswith("bounce@"):
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+@pytest.fixture
+def picky(app):
+    handler = Picky()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    saved = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = controller.port
+    yield handler
+    app.config["MAIL_PORT"] = saved
+    controller.stop()
+
+
+def unsent() -> list[OutboundMail]:
+    return list(db.session.scalars(select(OutboundMail).where(OutboundMail.sent_at.is_(None))))
+
+
+def test_registration_mail_is_queued_in_the_same_transaction(ctx, world):
+    ts = factories.make_session()
+    savepoint = db.session.begin_nested()
+    register(ts.id, world.employee_a)
+    assert db.session.scalars(
+        select(OutboundMail).where(OutboundMail.to_addr == world.emails["employee_a"])
+    ).all()
+    savepoint.rollback()  # the registration is undone: so is its mail
+    assert (
+        db.session.scalars(
+            select(OutboundMail).where(OutboundMail.to_addr == world.emails["employee_a"])
+        ).all()
+        == []
+    )
+
+
+def test_refused_page_action_sends_nothing(as_employee_a, world, app, mailbox):
+    with app.app_context():
+        ts = factories.make_session(closes_in=timedelta(hours=-1), opens_in=timedelta(days=-3)).id
+        db.session.commit()
+    mailbox.clear()
+    as_employee_a.form_post(f"/registrations/session/{ts}/register")
+    assert mailbox.messages == []
+
+
+def test_waitlisted_mail_tells_the_position(as_employee_a, world, app, mailbox):
+    with app.app_context():
+        ts = factories.make_session(capacity=1)
+        register(ts.id, world.employee_b)
+        register(ts.id, world.employee_a2)
+        ts_id = ts.id
+        db.session.commit()
+    mailbox.clear()
+    as_employee_a.form_post(f"/registrations/session/{ts_id}/register")
+    (msg,) = mailbox.to(world.emails["employee_a"])
+    assert msg["Subject"].startswith("On the waiting list")
+    assert "number 2 on the waiting list" in mailbox.body(msg)
+    assert not list(msg.iter_attachments())  # no calendar entry without a seat
+
+
+def test_one_refused_address_neither_blocks_nor_repeats_the_others(ctx, picky):
+    for to in ("a@example.lg.jp", "bounce@example.lg.jp", "b@example.lg.jp"):
+        db.session.add(OutboundMail(to_addr=to, subject="件名", body="本文\n"))
+    db.session.flush()
+    assert deliver_outbox() == 2
+    assert picky.accepted == ["a@example.lg.jp", "b@example.lg.jp"]
+    (left,) = unsent()
+    assert left.to_addr == "bounce@example.lg.jp"
+    assert left.attempts == 1 and "550" in left.last_error
+    picky.accepted.clear()
+    deliver_outbox()
+    assert picky.accepted == []  # nothing sent twice
+    assert unsent()[0].attempts == 2
+
+
+def test_mail_server_down_keeps_everything_queued_for_the_next_run(ctx, app, mailbox):
+    db.session.add(OutboundMail(to_addr="x@example.lg.jp", subject="件名", body="本文\n"))
+    db.session.flush()
+    saved = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = _free_port()  # nobody listens here
+    try:
+        assert deliver_outbox() == 0
+    finally:
+        app.config["MAIL_PORT"] = saved
+    (left,) = unsent()
+    assert left.attempts == 1 and left.last_error
+    assert deliver_outbox() == 1
+    assert [m["To"] for m in mailbox.messages] == ["x@example.lg.jp"]
