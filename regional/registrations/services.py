@@ -440,7 +440,8 @@ def set_allocation(
     release_due_allocations(ts)
     if seats < 0:
         raise DomainError("invalid_seats", _l("Reserved seats cannot be negative."))
-    if ts.host_municipality_id is not None or not ts.admits(municipality_id):
+    # Removing a reservation (0 seats) is always allowed, e.g. for a member leaving the audience.
+    if seats > 0 and (ts.host_municipality_id is not None or not ts.admits(municipality_id)):
         raise DomainError(
             "not_in_audience", _l("Seats can be reserved only for members this session admits.")
         )
