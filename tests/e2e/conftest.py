@@ -168,7 +168,7 @@ def browser():
 
 
 def new_context(browser, live_server: LiveServer, **overrides):  # noqa: ANN001, ANN201
-    """A fresh browser profile: Japanese, desktop size, CSP bypassed only so axe can be injected."""
+    """A fresh browser profile: Japanese, desktop size, CSP bypassed (by default) for axe."""
     options = dict(
         base_url=live_server.url,
         locale="ja-JP",
@@ -178,8 +178,10 @@ def new_context(browser, live_server: LiveServer, **overrides):  # noqa: ANN001,
     )
     options.update(overrides)
     context = browser.new_context(**options)
-    if options["bypass_csp"] and AXE_JS.exists():
-        context.add_init_script(path=str(AXE_JS))  # ready in every page: cheaper than injecting
+    if AXE_JS.exists():
+        # Ready in every page, cheaper than injecting each time; an init script runs even
+        # where the CSP is enforced, so strict contexts (bypass_csp=False) can audit too.
+        context.add_init_script(path=str(AXE_JS))
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     return context

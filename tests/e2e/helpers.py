@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import PASSWORD
 
@@ -115,14 +116,18 @@ def crawl_and_audit(
         if pattern in seen or _NOT_PAGES.search(path):
             continue
         seen.add(pattern)
-        probe = page.request.get(path, max_redirects=0)
-        assert probe.status < 400, f"{label}: the link to {path} answers {probe.status}"
-        if probe.status != 200 or "text/html" not in probe.headers.get("content-type", ""):
-            continue
-        response = page.goto(path)
-        assert response is not None and response.status == 200, (
-            f"{path}: {response and response.status}"
-        )
+        try:
+            response = page.goto(path)
+        except PlaywrightError as exc:
+            if "Download is starting" in str(exc):
+                continue  # a file, not a page
+            raise
+        assert response is not None, path
+        assert response.status < 400, f"{label}: the link to {path} answers {response.status}"
+        if response.request.redirected_from or "text/html" not in response.headers.get(
+            "content-type", ""
+        ):
+            continue  # a redirect is audited where it lands, if linked from somewhere
         if pattern not in already:
             check(page, label)
             already.add(pattern)
@@ -134,3 +139,37 @@ def crawl_and_audit(
 
 def _path(url: str) -> str:
     return "/" + url.split("://", 1)[-1].partition("/")[2].partition("?")[0].partition("#")[0]
+
+
+#: What a page's Content-Security-Policy must say (SECURITY.md, ASVS 3.4.3).
+CSP_REQUIRED = [
+    "default-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+]
+
+
+def watch_csp(page) -> list[str]:  # noqa: ANN001
+    """From now on, collect the page's CSP problems: a weak or missing policy on an HTML
+    answer, and every refusal the browser reports (inline script, inline style, ``style=``).
+
+    Refusals only show in a context that enforces the CSP (``bypass_csp=False``).
+    """
+    problems: list[str] = []
+
+    def on_response(response) -> None:  # noqa: ANN001
+        if "text/html" not in response.headers.get("content-type", ""):
+            return
+        csp = response.headers.get("content-security-policy", "")
+        problems.extend(f"{response.url}: CSP lacks {d!r}" for d in CSP_REQUIRED if d not in csp)
+        if "'unsafe-inline'" in csp:
+            problems.append(f"{response.url}: CSP allows inline code")
+
+    def on_console(msg) -> None:  # noqa: ANN001
+        if msg.type == "error" and "Content Security Policy" in msg.text:
+            problems.append(f"{page.url}: {msg.text}")
+
+    page.on("response", on_response)
+    page.on("console", on_console)
+    return problems

@@ -5,6 +5,10 @@ content) from each role's home page, so a page another feature adds is
 audited here without anyone remembering to. One page per kind (path pattern)
 is audited, for the first role that reaches it; the journeys audit the pages
 they visit in other states (an employee's session page, a waiting list...).
+
+The crawls run with the app's CSP enforced (axe is preloaded as an init
+script, which the CSP does not block), so each page visited is also checked
+for its policy header and for inline code the browser refused.
 """
 
 from __future__ import annotations
@@ -12,7 +16,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import audit, crawl_and_audit, nav_links, page_pattern, sign_in
+from tests.e2e.helpers import (
+    audit,
+    crawl_and_audit,
+    nav_links,
+    page_pattern,
+    sign_in,
+    watch_csp,
+)
 
 # The widest view first: a kind of page audited for one role is not audited again for the next.
 ACCOUNTS = ["admin", "coordinator_a", "employee_a"]
@@ -39,14 +50,17 @@ def test_sign_in_page_with_errors(page, world):
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_every_kind_of_page_each_role_can_reach(page, world, account):
+def test_every_kind_of_page_each_role_can_reach(new_page, world, account):
+    page = new_page(bypass_csp=False)
+    csp_problems = watch_csp(page)
     sign_in(page, world.emails[account])
     nav = nav_links(page)
 
     visited = crawl_and_audit(page, account, already=_AUDITED_KINDS)
 
     missing = [path for path in nav if page_pattern(path) not in visited]
-    assert not missing, f"navigation pages not audited: {missing}"
+    assert not missing, f"navigation pages not visited: {missing}"
+    assert not csp_problems, "CSP problems:\n" + "\n".join(csp_problems)
 
 
 def test_not_found_page(page, world):
@@ -72,7 +86,8 @@ def test_smallest_screen_reflows(new_page, world):
 def test_every_kind_of_page_on_a_phone(new_page, world):
     """At 375 px the sign-in page and every kind of page the administrator reaches pass axe
     and fit the screen (a wide table scrolls inside its own keyboard-reachable frame)."""
-    page = new_page(viewport={"width": 375, "height": 740})
+    page = new_page(viewport={"width": 375, "height": 740}, bypass_csp=False)
+    csp_problems = watch_csp(page)
     page.goto("/login")
     audit(page, "sign-in, phone")
     assert _no_sideways_scroll(page)
@@ -87,6 +102,7 @@ def test_every_kind_of_page_on_a_phone(new_page, world):
     crawl_and_audit(page, "admin, phone", check=check)
 
     assert not too_wide, f"pages wider than a 375 px screen: {too_wide}"
+    assert not csp_problems, "CSP problems:\n" + "\n".join(csp_problems)
 
 
 def _no_sideways_scroll(page) -> bool:  # noqa: ANN001
