@@ -194,15 +194,25 @@ def context(browser, live_server):
     ctx.close()
 
 
-@pytest.fixture
-def page(context, live_server):
-    """A page in a fresh profile; the test fails if the server raised meanwhile."""
+@pytest.fixture(autouse=True)
+def _no_server_errors(request):
+    """Any browser test fails if the live server raised while it ran."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    live_server = request.getfixturevalue("live_server")
     seen = len(live_server.errors)
+    yield
+    new_errors = live_server.errors[seen:]
+    assert not new_errors, f"the live server raised: {new_errors}"
+
+
+@pytest.fixture
+def page(context):
+    """A page in a fresh profile (Japanese, 1280×800, CSP bypassed for axe)."""
     pg = context.new_page()
     yield pg
     pg.close()
-    new_errors = live_server.errors[seen:]
-    assert not new_errors, f"the live server raised: {new_errors}"
 
 
 @pytest.fixture
