@@ -1,7 +1,7 @@
 -- wrk script for the registration benchmark: every request a distinct (session, employee).
 --
 --   wrk -t 2 -c 64 -d 15s --latency -s bench/register.lua http://127.0.0.1:PORT \
---       -- MODE TOKENS_TSV SESSION_IDS THREADS
+--       -- MODE TOKENS_TSV SESSION_IDS THREADS [LAYOUT]
 --
 -- MODE: "app"  POST /api/v1/sessions/S/registrations {} with the employee's bearer token
 --       "bare" POST /register?session_id=S&employee_id=E (bench/bare_app.py, no auth)
@@ -10,6 +10,9 @@
 -- SESSION_IDS: comma-separated session ids; request i of a thread-interleaved sequence
 --       uses employee i mod N and session i div N, so no pair repeats until the sessions run out
 -- THREADS: the -t value, so each thread takes a disjoint slice (i = k * THREADS + thread)
+-- LAYOUT (optional): "hot" (default) as above, all connections on one session at a time;
+--       "spread": request i uses session i mod S and employee (i div S) mod N, so
+--       consecutive requests go to different sessions (no single hot row)
 --
 -- At the end, one line "BENCH_JSON {...}" with counts by outcome and latency percentiles.
 
@@ -23,12 +26,13 @@ function setup(thread)
 end
 
 -- tid is a global: setup() sets it in each thread before init() runs there
-local mode, nthreads, sessions, ids, tokens, n, k
+local mode, nthreads, spread, sessions, ids, tokens, n, k
 local path0
 
 function init(args)
    mode = args[1] or "get"
    nthreads = tonumber(args[4] or "1")
+   spread = args[5] == "spread"
    tid = tid or 0
    k = 0
    sessions, ids, tokens = {}, {}, {}
@@ -59,8 +63,17 @@ function request()
    end
    local i = k * nthreads + tid
    k = k + 1
-   local e = (i % n) + 1
-   local s = math.floor(i / n) + 1
+   local e, s
+   if spread then
+      s = (i % #sessions) + 1
+      e = (math.floor(i / #sessions) % n) + 1
+      if i >= n * #sessions then
+         wrapped = wrapped + 1
+      end
+   else
+      e = (i % n) + 1
+      s = math.floor(i / n) + 1
+   end
    if s > #sessions then
       wrapped = wrapped + 1 -- pairs repeat from here on: these will be 409s
       s = ((s - 1) % #sessions) + 1

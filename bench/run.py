@@ -237,6 +237,7 @@ def wrk(
     connections: int,
     threads: int,
     raw_log: Path | None = None,
+    layout: str = "hot",
 ) -> dict:
     cmd = [
         shutil.which("wrk") or "/usr/bin/wrk",
@@ -257,6 +258,7 @@ def wrk(
         str(tokens),
         ",".join(map(str, sessions)) or "0",
         str(threads),
+        layout,
     ]
     load_before = os.getloadavg()[0]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 90, check=True)
@@ -359,6 +361,8 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
     data = RESULTS / f"data-{kind}"
     # Enough timed sessions that no (session, employee) pair repeats even at 4,000 req/s.
     n_sessions = math.ceil(4000 * args.duration / max(1, args.employees - 50)) + 1
+    if args.spread:
+        n_sessions = max(n_sessions, 32)  # at least as many sessions as connections in flight
     gen = subprocess.run(
         [PY, str(APP_ROOT / "bench" / "generate.py"), "--employees", str(args.employees)]
         + ["--sessions", str(n_sessions), "--out", str(data)],
@@ -397,6 +401,7 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
         # Warm-up: every worker imports, compiles templates and opens its connection.
         warm = min(3.0, args.duration)
         common = dict(connections=args.connections, threads=args.threads, raw_log=raw)
+        timed = dict(common, layout="spread" if args.spread else "hot")
         drain(wrk(app.url + "/livez", "get", tokens, [], warm, **common), args.connections)
         drain(wrk(app.url, "app", tokens, sessions["warm_app"], warm, **common), args.connections)
         drain(
@@ -421,9 +426,14 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
             result["burst"] = summary
 
         if not args.skip_throughput:
+            layout = (
+                f"spread over {len(sessions['app'])} sessions"
+                if args.spread
+                else "one session at a time (a hot row)"
+            )
             say(
                 f"\nThroughput: wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, "
-                "one target after the other"
+                f"one target after the other; registrations {layout}"
             )
             runs = {}
             for name, url, mode, sess in (
@@ -431,7 +441,7 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
                 ("registration", app.url, "app", sessions["app"]),
                 ("bare", bare.url, "bare", sessions["bare"]),
             ):
-                runs[name] = wrk(url, mode, tokens, sess, args.duration, **common)
+                runs[name] = wrk(url, mode, tokens, sess, args.duration, **timed)
                 drain(runs[name], args.connections)
             result["throughput"] = runs
             say(throughput_table(runs))
@@ -523,6 +533,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--burst-n", type=int, default=500)
     ap.add_argument("--burst-seats", type=int, default=40)
     ap.add_argument("--burst-procs", type=int, default=10)
+    ap.add_argument(
+        "--spread",
+        action="store_true",
+        help="spread timed registrations over the sessions instead of one hot session at a time",
+    )
     ap.add_argument("--skip-burst", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--pg-url", default=PG_URL)
