@@ -61,6 +61,13 @@ def test_employee_registers_themselves(api, world, make):
     assert body["waitlist_position"] is None
 
 
+def test_an_empty_body_registers_oneself(api, world, make):
+    ts = make(lambda: factories.make_session().id)
+    resp = api(world.emails["employee_b"]).post(f"/sessions/{ts}/registrations")
+    assert resp.status_code == 201
+    assert resp.get_json()["employee_id"] == world.employee_b
+
+
 def test_full_session_answers_waitlisted_with_the_position(api, world, make, app):
     ts = make(lambda: factories.make_session(capacity=1).id)
     assert (

@@ -111,7 +111,8 @@ def _employee_for(employee_id: int | None) -> User:
 @bp.post("/sessions/<int:session_id>/registrations")
 @require_login
 def create_registration(session_id: int):
-    data = json_body()
+    # No body at all is the same as ``{}``: register myself.
+    data = json_body() if request.get_data() else {}
     employee = _employee_for(field(data, "employee_id", int, required=False))
     reg = services.register(session_id, employee, current_user)
     position = services.waitlist_position(reg)
