@@ -250,3 +250,14 @@ def test_admin_acting_in_another_member_still_sees_their_own_training(as_admin, 
         s["acting_municipality"] = "332038"
     page = text(as_admin.get("/registrations/mine"))
     assert "テスト研修" in page
+
+
+def test_admin_acting_in_another_member_sees_their_own_registration_on_a_session(
+    as_admin, world, make
+):
+    ts = make(lambda: register(factories.make_session().id, world.admin).session_id)
+    with as_admin.session_transaction() as s:
+        s["acting_municipality"] = "332038"
+    page = text(as_admin.get(f"/sessions/{ts}"))
+    assert "You are enrolled in this session." in page
+    assert "Registrations of every municipality" in page
