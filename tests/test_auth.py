@@ -96,17 +96,20 @@ def test_remember_me_cookie_alone_signs_in_until_sessions_are_revoked(app, clien
     assert later.get("/").status_code == 302
 
 
-def test_sign_out_ends_this_session_but_not_the_others(app, signed_in, world):
+def test_sign_out_ends_the_session_and_every_copy_of_its_cookie(app, signed_in, world):
     email = world.emails["employee_a"]
-    here, there = signed_in(email), signed_in(email)
+    here = signed_in(email)
+    copied = here.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
     version = find_user(app, email).session_version
     resp = here.form_post("/logout")
     assert resp.status_code == 302
     assert here.get("/").status_code == 302
     with here.session_transaction() as s:
         assert "_user_id" not in s
-    assert there.get("/").status_code == 200
-    assert find_user(app, email).session_version == version
+    thief = app.test_client()
+    thief.set_cookie(app.config["SESSION_COOKIE_NAME"], copied)
+    assert thief.get("/").status_code == 302  # the copied cookie no longer signs anyone in
+    assert find_user(app, email).session_version == version + 1
 
 
 def test_sign_out_clears_the_remember_me_cookie(client, world):

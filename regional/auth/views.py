@@ -73,7 +73,11 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Flask's signed cookie cannot be revoked by itself: bumping the account's session
+    # version makes any copy of it (and the account's API tokens) worthless (ASVS 7.4.1).
     log.info("sign-out user=%s", current_user.id)
+    services.sign_out_everywhere(current_user)
+    db.session.commit()
     _end_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
