@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from regional.extensions import db
+from regional.tenancy import write_intent
 from tenants import install_scoping
 from tenants.base import Base
 
@@ -36,7 +37,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Requests that only read (GET) begin DEFERRED so they never wait for the writer;
+        # everything else takes the write lock up front (see regional.tenancy.write_intent).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def init_database(app: Flask) -> None:
