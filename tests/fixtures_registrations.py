@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from regional.extensions import db
@@ -15,6 +16,24 @@ from regional.registrations.models import Registration
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
+
+
+def ja(msgid: str, **params: object) -> str:
+    """A message as a Japanese reader gets it (translated once the catalogues are compiled).
+
+    Mail goes out in the recipient's language (Japanese by default), so tests
+    compare with this rather than with the English msgid. Needs an app context.
+    """
+    with force_locale("ja"):
+        return gettext(msgid, **params)
+
+
+def english(*clients):  # noqa: ANN002, ANN201
+    """Make signed-in page clients read English, whatever catalogues are compiled."""
+    for client in clients:
+        with client.session_transaction() as s:
+            s["lang"] = "en"
+    return clients[0] if len(clients) == 1 else clients
 
 
 def person(user_id: int) -> User:
@@ -87,6 +106,8 @@ __all__ = [
     "all_registrations",
     "cancel",
     "coordinator_of",
+    "english",
+    "ja",
     "inside",
     "person",
     "register",

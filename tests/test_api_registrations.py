@@ -13,7 +13,7 @@ from regional.people.models import JobCategory
 from regional.registrations import services
 from regional.registrations.models import Completion, Registration
 from tests import factories
-from tests.fixtures_registrations import person, register
+from tests.fixtures_registrations import ja, person, register
 
 CONTRACT = {"id", "session_id", "employee_id", "municipality_code", "status", "waitlist_position"}
 
@@ -214,7 +214,7 @@ def test_messages_follow_accept_language(api, world, make):
 
 
 def test_cancelling_answers_the_cancelled_registration_and_mails_the_promoted(
-    api, world, make, mailbox
+    api, world, make, mailbox, app
 ):
     def setup():  # noqa: ANN202
         ts = factories.make_session(capacity=1)
@@ -229,8 +229,14 @@ def test_cancelling_answers_the_cancelled_registration_and_mails_the_promoted(
     assert resp.get_json()["status"] == "cancelled"
     promoted = mailbox.to(world.emails["employee_b"])
     assert len(promoted) == 1
-    assert "A seat became free" in promoted[0]["Subject"]
-    assert "enrolled" in mailbox.body(promoted[0])
+    with app.app_context():
+        subject = ja("A seat became free for you: %(title)s", title="テスト研修")
+        moved_up = ja(
+            "You have moved up from the waiting list and are now enrolled. "
+            "A calendar file is attached."
+        )
+    assert promoted[0]["Subject"] == subject
+    assert moved_up in mailbox.body(promoted[0])
     attachments = [
         p for p in promoted[0].iter_attachments() if p.get_content_type() == "text/calendar"
     ]
@@ -249,7 +255,7 @@ def test_other_municipalitys_registration_is_not_found(api, world, make):
     assert api(world.emails["employee_a2"]).get(f"/registrations/{reg_id}").status_code == 404
 
 
-def test_approve_and_decline(api, world, make, mailbox):
+def test_approve_and_decline(api, world, make, mailbox, app):
     def setup():  # noqa: ANN202
         ts = factories.make_session(requires_approval=True)
         return register(ts.id, world.employee_a).id, register(ts.id, world.employee_a2).id
@@ -259,7 +265,9 @@ def test_approve_and_decline(api, world, make, mailbox):
     approved = coordinator.post(f"/registrations/{first}/approve")
     assert approved.status_code == 200
     assert approved.get_json()["status"] == "enrolled"
-    assert any("approved" in m["Subject"] for m in mailbox.to(world.emails["employee_a"]))
+    with app.app_context():
+        subject = ja("Request approved: %(title)s", title="テスト研修")
+    assert subject in [m["Subject"] for m in mailbox.to(world.emails["employee_a"])]
     assert coordinator.post(f"/registrations/{first}/approve").status_code == 409
     declined = coordinator.post(f"/registrations/{second}/decline")
     assert declined.get_json()["status"] == "declined"

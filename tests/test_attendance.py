@@ -13,7 +13,7 @@ from sqlalchemy import select
 from regional.extensions import db
 from regional.registrations.models import Completion
 from tests import factories
-from tests.fixtures_registrations import register, registration
+from tests.fixtures_registrations import english, register, registration
 
 
 @pytest.fixture
@@ -90,6 +90,8 @@ def confirm(client, session_id: int, preview_page: str):  # noqa: ANN001, ANN201
 
 
 def test_attendance_before_the_start_is_refused(as_admin, world, make, app):
+    english(as_admin)
+
     def setup():  # noqa: ANN202
         ts = factories.make_session()
         return ts.id, register(ts.id, world.employee_a).id
@@ -107,11 +109,12 @@ def test_attendance_before_the_start_is_refused(as_admin, world, make, app):
 
 
 def test_host_ticks_the_whole_roster_on_one_page(as_admin, world, roster, app):
+    english(as_admin)
     ts, (a, a2, b) = roster
     page = text(as_admin.get(f"/registrations/session/{ts}/attendance"))
     for reg in (a, a2, b):
         assert f'<label for="att-{reg}">' in page
-    assert "津山市" in page and "玉野市" in page
+    assert "Tsuyama City" in page and "Tamano City" in page
     resp = as_admin.form_post(
         f"/registrations/session/{ts}/attendance",
         {"registration": [a, a2, b], "attended": [a, b]},
@@ -123,6 +126,7 @@ def test_host_ticks_the_whole_roster_on_one_page(as_admin, world, roster, app):
 
 
 def test_coordinator_is_not_the_host_of_a_shared_session(as_coordinator_a, roster, app):
+    english(as_coordinator_a)
     ts, (a, _a2, _b) = roster
     assert as_coordinator_a.get(f"/registrations/session/{ts}/attendance").status_code == 403
     resp = as_coordinator_a.form_post(
@@ -133,6 +137,8 @@ def test_coordinator_is_not_the_host_of_a_shared_session(as_coordinator_a, roste
 
 
 def test_member_coordinator_hosts_their_own_session(as_coordinator_a, world, make, app):
+    english(as_coordinator_a)
+
     def setup():  # noqa: ANN202
         ts = started_session(host_municipality_id=world.muni_a)
         return ts.id, register(ts.id, world.employee_a, world.admin).id
@@ -149,6 +155,7 @@ def test_member_coordinator_hosts_their_own_session(as_coordinator_a, world, mak
 
 
 def test_csv_by_registration_id_previews_then_saves(as_admin, world, roster, app):
+    english(as_admin)
     ts, (a, a2, b) = roster
     body = f"登録ID,出席\r\n{a},出席\r\n{a2},欠席\r\n{b},\r\n".encode()
     preview = upload(as_admin, ts, body)
@@ -163,6 +170,7 @@ def test_csv_by_registration_id_previews_then_saves(as_admin, world, roster, app
 
 
 def test_shift_jis_csv_by_employee_number_and_municipality_code(as_admin, world, roster, app):
+    english(as_admin)
     ts, (a, a2, b) = roster
     with app.app_context():
         numbers = {r: registration(r).employee.employee_number for r in (a, b)}
@@ -177,6 +185,7 @@ def test_shift_jis_csv_by_employee_number_and_municipality_code(as_admin, world,
 
 
 def test_xlsx_by_email(as_admin, world, roster, app):
+    english(as_admin)
     ts, (a, a2, b) = roster
     wb = Workbook()
     ws = wb.active
@@ -191,6 +200,7 @@ def test_xlsx_by_email(as_admin, world, roster, app):
 
 
 def test_malformed_sheet_reports_every_bad_row_and_changes_nothing(as_admin, world, roster, app):
+    english(as_admin)
     ts, (a, a2, b) = roster
     body = (
         "登録ID,メールアドレス,職員番号,出席\r\n"
@@ -222,6 +232,7 @@ def test_malformed_sheet_reports_every_bad_row_and_changes_nothing(as_admin, wor
 
 
 def test_sheet_without_an_attendance_column_is_refused_at_the_header(as_admin, roster, app):
+    english(as_admin)
     ts, (a, _a2, _b) = roster
     resp = upload(as_admin, ts, f"登録ID,氏名\r\n{a},x\r\n".encode())
     assert resp.status_code == 422
@@ -238,6 +249,7 @@ def test_sheet_without_an_attendance_column_is_refused_at_the_header(as_admin, r
     ],
 )
 def test_files_that_are_not_spreadsheets_are_refused(as_admin, roster, body, name, message):
+    english(as_admin)
     ts, _regs = roster
     resp = upload(as_admin, ts, body, name)
     assert resp.status_code == 302
@@ -245,6 +257,7 @@ def test_files_that_are_not_spreadsheets_are_refused(as_admin, roster, body, nam
 
 
 def test_confirmation_checks_the_roster_again(as_admin, as_coordinator_a, world, roster, app):
+    english(as_coordinator_a, as_admin)
     ts, (a, a2, _b) = roster
     page = text(upload(as_admin, ts, f"登録ID,出席\r\n{a},1\r\n{a2},1\r\n".encode()))
     # Before the host confirms, A's coordinator withdraws one of the two.
@@ -256,6 +269,7 @@ def test_confirmation_checks_the_roster_again(as_admin, as_coordinator_a, world,
 
 
 def test_a_forged_preview_is_refused(as_admin, roster, app):
+    english(as_admin)
     ts, (a, _a2, _b) = roster
     resp = as_admin.form_post(
         f"/registrations/session/{ts}/attendance/confirm", {"payload": "eyJ1IjoxfQ.forged"}
@@ -266,6 +280,7 @@ def test_a_forged_preview_is_refused(as_admin, roster, app):
 
 
 def test_uploads_over_the_size_limit_are_refused(as_admin, roster):
+    english(as_admin)
     ts, _regs = roster
     resp = upload(as_admin, ts, b"a" * (5 * 1024 * 1024 + 10))
     assert resp.status_code == 413

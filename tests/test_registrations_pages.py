@@ -8,11 +8,19 @@ from datetime import timedelta
 import pytest
 
 from regional.extensions import db
-from regional.fiscal import now_utc
+from regional.fiscal import now_utc, to_local
 from regional.registrations import services
 from regional.registrations.models import RegistrationStatus as RS
 from tests import factories
-from tests.fixtures_registrations import all_registrations, inside, person, register, registration
+from tests.fixtures_registrations import (
+    all_registrations,
+    english,
+    inside,
+    ja,
+    person,
+    register,
+    registration,
+)
 
 
 @pytest.fixture
@@ -39,6 +47,7 @@ def status_of(app, reg_id: int) -> RS:
 
 
 def test_employee_registers_from_the_session_page(as_employee_a, world, make, app):
+    english(as_employee_a)
     ts = make(lambda: factories.make_session(capacity=3).id)
     page = text(as_employee_a.get(f"/sessions/{ts}"))
     assert f'action="/registrations/session/{ts}/register"' in page
@@ -53,6 +62,8 @@ def test_employee_registers_from_the_session_page(as_employee_a, world, make, ap
 def test_waiting_person_sees_their_position_and_why_they_were_passed_over(
     as_employee_a, world, make
 ):
+    english(as_employee_a)
+
     def setup():  # noqa: ANN202
         program = factories.make_program()
         ts = factories.make_session(program, capacity=1, starts_in=timedelta(days=10))
@@ -64,18 +75,22 @@ def test_waiting_person_sees_their_position_and_why_they_were_passed_over(
         reg = registration(first.id)
         with inside(world.muni_b):
             services.cancel(reg, person(world.employee_b))
-        return ts.id
+        # The note (in the person's own language) names the clash by its time.
+        return ts.id, to_local(clash.starts_at).strftime("%Y-%m-%d %H:%M")
 
-    ts = make(setup)
+    ts, clash_time = make(setup)
     page = text(as_employee_a.get(f"/sessions/{ts}"))
     assert "On the waiting list · No. 1" in page
-    assert "Passed over on" in page
+    assert clash_time in page
+    assert 'class="flash flash-warning" role="status"' in page
     mine = text(as_employee_a.get("/registrations/mine"))
     assert "No. 1" in mine
-    assert "Passed over on" in mine
+    assert clash_time in mine
 
 
 def test_cancel_button_respects_the_deadline(as_employee_a, world, make, app):
+    english(as_employee_a)
+
     def setup():  # noqa: ANN202
         ts = factories.make_session()
         ts.cancellation_deadline = now_utc() - timedelta(hours=2)
@@ -93,6 +108,7 @@ def test_cancel_button_respects_the_deadline(as_employee_a, world, make, app):
 
 
 def test_employee_cancels_and_registers_again(as_employee_a, world, make, app):
+    english(as_employee_a)
     ts = make(lambda: factories.make_session().id)
     as_employee_a.form_post(f"/registrations/session/{ts}/register")
     with app.app_context():
@@ -105,6 +121,7 @@ def test_employee_cancels_and_registers_again(as_employee_a, world, make, app):
 
 
 def test_coordinator_registers_own_staff_from_the_panel(as_coordinator_a, world, make, app):
+    english(as_coordinator_a)
     ts = make(lambda: factories.make_session(requires_approval=True).id)
     resp = as_coordinator_a.form_post(
         f"/registrations/session/{ts}/register-staff",
@@ -121,6 +138,7 @@ def test_coordinator_registers_own_staff_from_the_panel(as_coordinator_a, world,
 def test_coordinator_cannot_register_another_municipalitys_staff(
     as_coordinator_a, world, make, app
 ):
+    english(as_coordinator_a)
     ts = make(lambda: factories.make_session().id)
     resp = as_coordinator_a.form_post(
         f"/registrations/session/{ts}/register-staff", {"employee": world.emails["employee_b"]}
@@ -133,6 +151,8 @@ def test_coordinator_cannot_register_another_municipalitys_staff(
 
 
 def test_coordinator_b_never_sees_a_names_on_a_shared_session(as_coordinator_b, world, make):
+    english(as_coordinator_b)
+
     def setup():  # noqa: ANN202
         ts = factories.make_session(capacity=1)
         register(ts.id, world.employee_a)
@@ -157,6 +177,8 @@ def test_coordinator_b_never_sees_a_names_on_a_shared_session(as_coordinator_b, 
 
 
 def test_admin_sees_every_municipalitys_registrants_grouped(as_admin, world, make):
+    english(as_admin)
+
     def setup():  # noqa: ANN202
         ts = factories.make_session()
         register(ts.id, world.employee_a)
@@ -165,11 +187,13 @@ def test_admin_sees_every_municipalitys_registrants_grouped(as_admin, world, mak
 
     ts = make(setup)
     page = text(as_admin.get(f"/registrations/session/{ts}"))
-    assert "<h3>津山市</h3>" in page and "<h3>玉野市</h3>" in page
+    assert "<h3>Tsuyama City</h3>" in page and "<h3>Tamano City</h3>" in page
     assert "髙橋 太郎" in page and "玉野 次郎" in page
 
 
 def test_coordinator_approves_from_the_queue(as_coordinator_a, world, make, app, mailbox):
+    english(as_coordinator_a)
+
     def setup():  # noqa: ANN202
         ts = factories.make_session(requires_approval=True)
         return register(ts.id, world.employee_a).id
@@ -182,13 +206,14 @@ def test_coordinator_approves_from_the_queue(as_coordinator_a, world, make, app,
     resp = as_coordinator_a.form_post(f"/registrations/{reg}/approve", {"next": "/registrations/"})
     assert resp.headers["Location"].endswith("/registrations/")
     assert status_of(app, reg) == RS.ENROLLED
-    assert [
-        m["Subject"].startswith("Request approved") for m in mailbox.to(world.emails["employee_a"])
-    ] == [True]
+    with app.app_context():
+        subject = ja("Request approved: %(title)s", title="テスト研修")
+    assert [m["Subject"] for m in mailbox.to(world.emails["employee_a"])] == [subject]
     assert "No request is waiting for approval." in text(as_coordinator_a.get("/registrations/"))
 
 
 def test_coordinator_b_cannot_approve_a_request_of_a(as_coordinator_b, world, make, app):
+    english(as_coordinator_b)
     reg = make(
         lambda: register(factories.make_session(requires_approval=True).id, world.employee_a).id
     )
@@ -197,12 +222,15 @@ def test_coordinator_b_cannot_approve_a_request_of_a(as_coordinator_b, world, ma
 
 
 def test_employees_do_not_get_the_coordinator_pages(as_employee_a, make):
+    english(as_employee_a)
     ts = make(lambda: factories.make_session().id)
     assert as_employee_a.get("/registrations/").status_code == 403
     assert as_employee_a.get(f"/registrations/session/{ts}").status_code == 403
 
 
 def test_staff_search_lists_only_own_active_unregistered_people(as_coordinator_a, world, make):
+    english(as_coordinator_a)
+
     def setup():  # noqa: ANN202
         ts = factories.make_session()
         register(ts.id, world.employee_a)
@@ -220,6 +248,8 @@ def test_staff_search_lists_only_own_active_unregistered_people(as_coordinator_a
 
 
 def test_my_training_lists_my_sessions_and_the_feed(as_employee_a, world, make):
+    english(as_employee_a)
+
     def setup():  # noqa: ANN202
         upcoming = factories.make_session(starts_in=timedelta(days=5))
         register(upcoming.id, world.employee_a)
@@ -229,11 +259,12 @@ def test_my_training_lists_my_sessions_and_the_feed(as_employee_a, world, make):
     token = make(setup)
     page = text(as_employee_a.get("/registrations/mine"))
     assert "Upcoming sessions" in page
-    assert "テスト研修" in page
+    assert "Test programme" in page
     assert f"/registrations/feed/{token}.ics" in page
 
 
 def test_resetting_the_feed_revokes_the_old_address(as_employee_a, client, world, make):
+    english(as_employee_a)
     token = make(lambda: person(world.employee_a).calendar_token)
     assert client.get(f"/registrations/feed/{token}.ics").status_code == 200
     assert as_employee_a.form_post("/registrations/feed/reset").status_code == 302
@@ -245,16 +276,18 @@ def test_resetting_the_feed_revokes_the_old_address(as_employee_a, client, world
 
 
 def test_admin_acting_in_another_member_still_sees_their_own_training(as_admin, world, make):
+    english(as_admin)
     make(lambda: register(factories.make_session().id, world.admin).id)
     with as_admin.session_transaction() as s:
         s["acting_municipality"] = "332038"
     page = text(as_admin.get("/registrations/mine"))
-    assert "テスト研修" in page
+    assert "Test programme" in page
 
 
 def test_admin_acting_in_another_member_sees_their_own_registration_on_a_session(
     as_admin, world, make
 ):
+    english(as_admin)
     ts = make(lambda: register(factories.make_session().id, world.admin).session_id)
     with as_admin.session_transaction() as s:
         s["acting_municipality"] = "332038"

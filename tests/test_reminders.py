@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from regional.extensions import db
 from regional.fiscal import now_utc
+from regional.main.helpers import local_day
 from regional.registrations import services
 from regional.registrations.models import RegistrationStatus as RS
 from tests import factories
-from tests.fixtures_registrations import person, register, registration
+from tests.fixtures_registrations import ja, person, register, registration
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def cli(app):
     return run
 
 
-def test_reminders_go_once_to_enrolled_people_of_sessions_soon(cli, world, make, mailbox):
+def test_reminders_go_once_to_enrolled_people_of_sessions_soon(cli, world, make, mailbox, app):
     def setup():  # noqa: ANN202
         soon = factories.make_session(
             capacity=2, starts_in=timedelta(days=2), closes_in=timedelta(days=1)
@@ -49,13 +51,15 @@ def test_reminders_go_once_to_enrolled_people_of_sessions_soon(cli, world, make,
         register(soon.id, world.employee_b)
         register(soon.id, world.employee_a2)  # waiting: no reminder
         register(later.id, world.employee_a2)  # too far ahead
-        return soon.id
+        return soon.starts_at
 
-    make(setup)
+    starts = make(setup)
     mailbox.clear()
     out = cli("send-reminders", "--days", "3")
     assert "reminders queued: 2" in out
-    reminded = {m["To"] for m in mailbox.messages if m["Subject"].startswith("Reminder")}
+    with app.app_context(), force_locale("ja"):
+        subject = ja("Reminder: %(title)s on %(day)s", title="テスト研修", day=local_day(starts))
+    reminded = {m["To"] for m in mailbox.messages if m["Subject"] == subject}
     assert reminded == {world.emails["employee_a"], world.emails["employee_b"]}
     body = mailbox.body(mailbox.to(world.emails["employee_b"])[-1])
     assert "玉野 次郎" in body
@@ -96,7 +100,6 @@ def test_release_seats_command_promotes_the_line(cli, world, make, app, mailbox)
     assert "promoted from waiting lists: 1" in out
     with app.app_context():
         assert registration(waiting).status == RS.ENROLLED
-    assert any(
-        m["Subject"].startswith("A seat became free")
-        for m in mailbox.to(world.emails["employee_b"])
-    )
+    with app.app_context():
+        subject = ja("A seat became free for you: %(title)s", title="テスト研修")
+    assert subject in [m["Subject"] for m in mailbox.to(world.emails["employee_b"])]
