@@ -110,3 +110,11 @@ def test_users_create_refuses_an_email_in_use(app, ctx, world):
 def _count_users() -> int:
     with all_tenants(db.session):
         return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_regional_admin_working_in_another_member_can_switch_language(as_admin, world):
+    assert as_admin.form_post("/admin/switch", {"municipality": "332038"}).status_code == 302
+    resp = as_admin.form_post("/language", {"lang": "en", "next": "/"})
+    assert resp.status_code == 302
+    page = as_admin.get("/")
+    assert 'lang="en"' in page.get_data(as_text=True)

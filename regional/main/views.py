@@ -9,6 +9,7 @@ from sqlalchemy import text
 from regional.extensions import db
 from regional.main.forms import LanguageForm
 from regional.main.helpers import safe_return_path
+from tenants.scoping import acting_as
 
 bp = Blueprint("main", __name__)
 
@@ -26,8 +27,11 @@ def set_language():
     if form.validate_on_submit() and form.lang.data in current_app.config["LANGUAGES"]:
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
-            current_user.locale = form.lang.data
-            db.session.commit()
+            # A regional administrator may be working in another member: the account
+            # itself belongs to their own municipality.
+            with acting_as(db.session, current_user.municipality_id):
+                current_user.locale = form.lang.data
+                db.session.commit()
     return redirect(safe_return_path(request.form.get("next")))
 
 
