@@ -45,6 +45,7 @@ from regional.registrations.access import load_registration, visible_session
 from regional.registrations.models import Registration, RegistrationStatus
 from regional.tenancy import enter_municipality
 from tenants import all_tenants, set_current_tenant
+from tenants.models import Municipality
 
 
 def registration_json(reg: Registration, position: int | None = None) -> dict:
@@ -53,7 +54,8 @@ def registration_json(reg: Registration, position: int | None = None) -> dict:
         "id": reg.id,
         "session_id": reg.session_id,
         "employee_id": reg.employee_id,
-        "municipality_code": reg.employee.municipality.code,
+        # Municipalities are in the identity map already: no query for the code.
+        "municipality_code": db.session.get(Municipality, reg.municipality_id).code,
         "status": reg.status.value,
         "waitlist_position": position,
         "skip_note": reg.skip_note,

@@ -44,15 +44,21 @@ def api_token(user: User) -> tuple[str, str]:
 
 
 def load_user_by_key(code: str, user_id: int, version: int) -> User | None:
-    """Find an account by (municipality code, id, version) inside that municipality's scope."""
-    municipality = db.session.scalar(Municipality.by_code(code))
-    if municipality is None:
-        return None
-    set_current_tenant(db.session, municipality.id)
-    user = db.session.scalar(select(User).where(User.id == user_id))
+    """Find an account by (municipality code, id, version), then act in its municipality.
+
+    One statement: the tenant is not known before it, so it reads across tenants on
+    purpose, and the join makes the code in the key part of the match.
+    """
+    user = db.session.scalar(
+        select(User)
+        .join(Municipality, Municipality.id == User.municipality_id)
+        .where(Municipality.code == code, User.id == user_id)
+        .execution_options(all_tenants=True)
+    )
     if user is None or user.session_version != version:
         set_current_tenant(db.session, None)
         return None
+    set_current_tenant(db.session, user.municipality_id)
     return user
 
 

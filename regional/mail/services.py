@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -34,8 +34,12 @@ def queue_mail(
     **context: object,
 ) -> OutboundMail:
     """Render ``mail/<template>.txt`` (first line: subject) in the recipient's language and queue it."""
+    # Rendered straight from the Jinja environment: mail needs no request context
+    # processors (they would build page forms and set a cookie on API answers).
     with force_locale(locale or "ja"):
-        text = render_template(f"mail/{template}.txt", **context)
+        text = current_app.jinja_env.get_template(f"mail/{template}.txt").render(
+            lang=locale or "ja", config=current_app.config, **context
+        )
     subject, _, body = text.strip().partition("\n")
     mail = OutboundMail(
         to_addr=to,

@@ -67,8 +67,13 @@ def lock_session(session_id: int) -> TrainingSession:
         .where(TrainingSession.id == session_id)
         # OF: PostgreSQL refuses FOR UPDATE on the nullable side of the eager outer joins.
         .with_for_update(of=TrainingSession)
-        # The audience matters only for sessions open to some members: load it when asked.
-        .options(lazyload(TrainingSession.audience))
+        # The audience, the host and the reservations matter only for some sessions: load
+        # them when asked (the reservations are skipped entirely while none hold seats).
+        .options(
+            lazyload(TrainingSession.audience),
+            lazyload(TrainingSession.host_municipality),
+            lazyload(TrainingSession.allocations),
+        )
         .execution_options(populate_existing=True)
     )
     if ts is None:
@@ -77,6 +82,8 @@ def lock_session(session_id: int) -> TrainingSession:
 
 
 def _own_allocation(ts: TrainingSession, municipality_id: int) -> SeatAllocation | None:
+    if ts.reserved_unclaimed == 0:
+        return None  # no reservation holds a free seat: skip loading them (the common case)
     for alloc in ts.allocations:
         if alloc.municipality_id == municipality_id and not alloc.released:
             return alloc
@@ -113,6 +120,8 @@ def _free_seat(ts: TrainingSession, reg: Registration) -> None:
 def release_due_allocations(ts: TrainingSession) -> int:
     """Unclaimed reserved seats whose release date has passed go back to the common pool."""
     now, released = now_utc(), 0
+    if ts.reserved_unclaimed == 0:
+        return 0  # nothing held back to release (a full reservation's release changes no count)
     for alloc in ts.allocations:
         if not alloc.released and alloc.release_at <= now:
             ts.reserved_unclaimed -= alloc.unclaimed
@@ -122,7 +131,7 @@ def release_due_allocations(ts: TrainingSession) -> int:
 
 
 def _any_free_seat(ts: TrainingSession) -> bool:
-    return ts.seats_left > 0 or any(a.unclaimed > 0 for a in ts.allocations)
+    return ts.seats_left > 0 or ts.reserved_unclaimed > 0
 
 
 def _seat_free_for(ts: TrainingSession, municipality_id: int) -> bool:
@@ -133,12 +142,13 @@ def _seat_free_for(ts: TrainingSession, municipality_id: int) -> bool:
 # -- the waiting list ------------------------------------------------------
 
 
-def _overlapping(reg: Registration | User, ts: TrainingSession) -> Registration | None:
-    """Another seat the same person holds whose time overlaps this session."""
+def _overlapping(reg: Registration | User, ts: TrainingSession) -> datetime | None:
+    """When another seat the same person holds overlaps this session: its start, else None."""
     employee_id = reg.employee_id if isinstance(reg, Registration) else reg.id
     other = TrainingSession
     return db.session.scalar(
-        select(Registration)
+        select(other.starts_at)
+        .select_from(Registration)
         .join(other, other.id == Registration.session_id)
         .where(
             Registration.municipality_id == reg.municipality_id,
@@ -159,14 +169,14 @@ def _seat_status(ts: TrainingSession, reg: Registration) -> RegistrationStatus:
     return RS.ENROLLED
 
 
-def _passed_over_note(reg: Registration, clash: Registration) -> str:
+def _passed_over_note(reg: Registration, clash: datetime) -> str:
     """The note the passed-over person reads, in their own language."""
     with force_locale(reg.employee.locale or "ja"):
         return _(
             "Passed over on %(date)s: a seat became free, but you hold another session "
             "at the same time (%(when)s). You keep your place in the line.",
             date=to_local(now_utc()).strftime("%Y-%m-%d %H:%M"),
-            when=to_local(clash.session.starts_at).strftime("%Y-%m-%d %H:%M"),
+            when=to_local(clash).strftime("%Y-%m-%d %H:%M"),
         )
 
 
@@ -285,9 +295,9 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
     if not ts.admits(employee.municipality_id):
         raise NotFound("session_not_found", _l("The session was not found."))
     reg = db.session.scalar(
-        select(Registration).where(
-            Registration.session_id == ts.id, Registration.employee_id == employee.id
-        )
+        select(Registration)
+        .where(Registration.session_id == ts.id, Registration.employee_id == employee.id)
+        .options(lazyload(Registration.session), lazyload(Registration.employee))
     )
     if reg is not None and reg.status in ACTIVE:
         raise Conflict(
@@ -314,7 +324,7 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
             "overlapping_session",
             _l(
                 "Already holding another session at the same time (%(when)s).",
-                when=to_local(clash.session.starts_at).strftime("%Y-%m-%d %H:%M"),
+                when=to_local(clash).strftime("%Y-%m-%d %H:%M"),
             ),
         )
     # Those already waiting go first, e.g. for seats whose reservation just ran out.
