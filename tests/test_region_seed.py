@@ -82,8 +82,8 @@ def test_users_create_reads_the_password_from_standard_input(app, ctx):
     [
         (["--municipality", "999999", "--role", "employee"], "a quiet meadow by the river 42", "unknown municipality"),
         (["--municipality", "332038", "--role", "regional_admin"], "a quiet meadow by the river 42", "coordinating municipality"),
-        (["--municipality", "332038", "--role", "employee"], "short1", "at least"),
-        (["--municipality", "332038", "--role", "employee"], "password123", "too common"),
+        (["--municipality", "332038", "--role", "employee"], "short1", None),
+        (["--municipality", "332038", "--role", "employee"], "password123", None),
     ],
 )  # fmt: skip
 def test_users_create_refuses_bad_input_and_writes_nothing(app, ctx, args, password, message):
@@ -93,6 +93,10 @@ def test_users_create_refuses_bad_input_and_writes_nothing(app, ctx, args, passw
         input=password + "\n",
     )
     assert result.exit_code != 0
+    if message is None:  # the password rule's own words, in the platform's language
+        from regional.auth.passwords import password_problems
+
+        message = password_problems(password)[0]
     assert message in result.output
     assert _count_users() == before
 
