@@ -193,49 +193,36 @@ def register_staff(session_id: int):
     return redirect(_back(session_id))
 
 
-@bp.post("/<int:reg_id>/cancel")
-@login_required
-def cancel(reg_id: int):
+def _act_on(reg_id: int, action, done_message: str):  # noqa: ANN001
+    """Apply one service action to a registration, then back to where the person came from."""
     reg = _registration_or_404(reg_id)
     session_id = reg.session_id
     try:
-        services.cancel(reg, current_user)
+        action(reg, current_user)
     except DomainError as exc:
         _refused(exc)
     else:
         db.session.commit()
-        flash(_("The registration has been cancelled."), "success")
+        flash(done_message, "success")
     return redirect(_back(session_id))
+
+
+@bp.post("/<int:reg_id>/cancel")
+@login_required
+def cancel(reg_id: int):
+    return _act_on(reg_id, services.cancel, _("The registration has been cancelled."))
 
 
 @bp.post("/<int:reg_id>/approve")
 @coordinator_required
 def approve(reg_id: int):
-    reg = _registration_or_404(reg_id)
-    session_id = reg.session_id
-    try:
-        services.approve(reg, current_user)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("The request has been approved."), "success")
-    return redirect(_back(session_id))
+    return _act_on(reg_id, services.approve, _("The request has been approved."))
 
 
 @bp.post("/<int:reg_id>/decline")
 @coordinator_required
 def decline(reg_id: int):
-    reg = _registration_or_404(reg_id)
-    session_id = reg.session_id
-    try:
-        services.decline(reg, current_user)
-    except DomainError as exc:
-        _refused(exc)
-    else:
-        db.session.commit()
-        flash(_("The request has been declined."), "success")
-    return redirect(_back(session_id))
+    return _act_on(reg_id, services.decline, _("The request has been declined."))
 
 
 # -- my training ----------------------------------------------------------------
