@@ -80,6 +80,7 @@ def register_i18n(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from regional.admin.views import bp as admin_bp
     from regional.api import bp as api_bp
+    from regional.audit.views import bp as audit_bp
     from regional.auth.views import bp as auth_bp
     from regional.catalogue.views import bp as catalogue_bp
     from regional.extensions import csrf
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sessions_bp, url_prefix="/sessions")
     app.register_blueprint(registrations_bp, url_prefix="/registrations")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

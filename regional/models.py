@@ -1,5 +1,6 @@
 """Every model, imported once so Alembic and the ORM see the whole schema."""
 
+from regional.audit.models import AuditEntry
 from regional.auth.models import LoginThrottle
 from regional.catalogue.models import Program, ProgramRevision, SkillArea
 from regional.mail.models import OutboundMail
@@ -9,6 +10,7 @@ from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants.models import Municipality, OrgUnit
 
 __all__ = [
+    "AuditEntry",
     "Completion",
     "LoginThrottle",
     "Municipality",

@@ -8,4 +8,11 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from regional.api import account, catalogue, people, registrations, sessions  # noqa: E402, F401
+from regional.api import (  # noqa: E402, F401
+    account,
+    audit,
+    catalogue,
+    people,
+    registrations,
+    sessions,
+)

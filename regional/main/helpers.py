@@ -83,6 +83,7 @@ NAV = (
     ("registrations.mine", _l("My training"), "all"),
     ("registrations.coordinator", _l("Registrations"), "coordinator"),
     ("people.index", _l("People"), "coordinator"),
+    ("audit.index", _l("Audit trail"), "coordinator"),
     ("admin.index", _l("Regional administration"), "regional_admin"),
 )
 

@@ -53,6 +53,7 @@ def _collect() -> list[Case]:
         api_people,
         api_registrations,
         api_sessions,
+        audit,
         auth,
         catalogue,
         main,
@@ -75,6 +76,7 @@ def _collect() -> list[Case]:
         api_catalogue,
         api_sessions,
         api_registrations,
+        audit,
     ):
         cases.extend(module.CASES)
     return cases
