@@ -41,16 +41,20 @@ import random
 import secrets
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _p in (ROOT, ROOT / "bench"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
 
 PASSWORD = "bench-password-okayama-2024"  # noqa: S105  (bench data only)
 PROGRAM_CODE = "CORE-DT-102"
 BATCH = 2000
+#: The history's reference day: the end of FY2028, so the five fiscal years from FY2024
+#: (the whole plan period of every target) are on record. ``--today`` moves it.
+HISTORY_END = date(2029, 3, 31)
 
 SURNAMES = [
     "佐藤",
@@ -121,24 +125,6 @@ GIVEN = [
     "学",
     "聡",
 ]
-DEPARTMENTS = [
-    "総務局",
-    "財政局",
-    "市民生活局",
-    "保健福祉局",
-    "子ども未来局",
-    "環境局",
-    "産業観光局",
-    "都市整備局",
-    "下水道河川局",
-    "教育委員会事務局",
-    "消防局",
-    "水道局",
-    "会計課",
-    "議会事務局",
-]
-DIVISIONS = ["総務課", "企画課", "デジタル推進課", "管理課", "事業課", "調整課"]
-SECTIONS = ["庶務係", "企画係", "管理係", "事業係"]
 JOBS = (
     ("administrative", 55),
     ("technical", 12),
@@ -160,75 +146,72 @@ def _spread(total: int, populations: dict[int, int], minimum: int = 20) -> dict[
     return counts
 
 
-def _org_units(municipality_id: int, staff: int) -> list[int]:
-    """Departments, divisions and sections sized to the staff; returns the section ids."""
-    from regional.extensions import db
-    from tenants.models import OrgLevel, OrgUnit
-    from tenants.scoping import acting_as
+def _org_units(conn, municipality_id: int, staff: int, rng: random.Random):  # noqa: ANN001, ANN202
+    """A realistic 部 > 課 > 係 tree sized to the staff (see ``orgtree.py``); returns it."""
+    from orgtree import build_tree
+    from sqlalchemy import func, insert, select
 
-    n_depts = max(2, min(len(DEPARTMENTS), staff // 400 + 2))
-    sections: list[OrgUnit] = []
-    with acting_as(db.session, municipality_id):
-        for dname in DEPARTMENTS[:n_depts]:
-            dept = OrgUnit(municipality_id=municipality_id, name=dname, level=OrgLevel.DEPARTMENT)
-            db.session.add(dept)
-            db.session.flush()
-            for vname in DIVISIONS[: 3 if staff < 300 else 6]:
-                div = OrgUnit(
-                    municipality_id=municipality_id,
-                    name=vname,
-                    level=OrgLevel.DIVISION,
-                    parent_id=dept.id,
-                )
-                db.session.add(div)
-                db.session.flush()
-                for sname in SECTIONS[: 2 if staff < 300 else 4]:
-                    sec = OrgUnit(
-                        municipality_id=municipality_id,
-                        name=sname,
-                        level=OrgLevel.SECTION,
-                        parent_id=div.id,
-                    )
-                    db.session.add(sec)
-                    sections.append(sec)
-        db.session.flush()
-    return [s.id for s in sections]
+    from tenants.models import OrgUnit
+
+    table = OrgUnit.__table__
+    start = (conn.scalar(select(func.max(table.c.id))) or 0) + 1
+    counter = iter(range(start, 10**9))
+    tree = build_tree(municipality_id, staff, lambda: next(counter), rng)
+    for level in ("department", "division", "section"):  # parents before children
+        rows = [r for r in tree.rows if r["level"] == level]
+        for i in range(0, len(rows), BATCH):
+            conn.execute(insert(table), rows[i : i + BATCH])
+    return tree
 
 
-def _insert_staff(n: int, password_hash: str, rng: random.Random) -> dict[int, int]:
-    """Bulk-insert ``n`` employees (Core, explicit municipality_id); returns staff per member."""
-    from sqlalchemy import insert, select
+def _insert_staff(
+    n: int, password_hash: str, rng: random.Random
+) -> tuple[dict[int, int], dict[int, list[tuple]]]:
+    """Bulk-insert ``n`` employees (Core, explicit ids and municipality_id).
+
+    Returns staff per member and, per member, (id, municipality_id, job, in an IT unit)
+    for the history generator. About one in ten sits in a division directly (課長,
+    課付), the others in a section.
+    """
+    from sqlalchemy import func, insert, select
 
     from regional.extensions import db
     from regional.fiscal import now_utc
     from regional.people.models import User
     from tenants.models import Municipality
 
+    conn = db.session.connection()
     members = list(db.session.scalars(select(Municipality).order_by(Municipality.id)))
     counts = _spread(n, {m.id: m.population or 1000 for m in members})
     jobs, weights = zip(*JOBS, strict=True)
     table = User.__table__
     now = now_utc()
-    rows: list[dict] = []
+    next_id = (conn.scalar(select(func.max(table.c.id))) or 0) + 1
+    staff: dict[int, list[tuple]] = {}
     for m in members:
-        sections = _org_units(m.id, counts[m.id])
+        tree = _org_units(conn, m.id, counts[m.id], rng)
         domain = (m.email_domains or [f"{m.code}.lg.jp"])[0]
+        rows: list[dict] = []
+        staff[m.id] = []
         for k in range(counts[m.id]):
             role = "employee"
             if k == 0:
                 role = "regional_admin" if m.coordinating else "coordinator"
             job = rng.choices(jobs, weights)[0]
+            unit = rng.choice(tree.divisions if rng.random() < 0.1 else tree.sections)
+            in_it = unit in tree.it_units
             rows.append(
                 dict(
+                    id=next_id,
                     municipality_id=m.id,
                     email=f"staff{k + 1:05d}@{domain}",
                     name=f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)}",
                     employee_number=f"{m.code[:2]}{k + 1:06d}",
                     job_category=job,
-                    org_unit_id=rng.choice(sections),
+                    org_unit_id=unit,
                     role=role,
                     status="active",
-                    system_duty=job == "technical" and rng.random() < 0.3,
+                    system_duty=in_it or (job == "technical" and rng.random() < 0.3),
                     password_hash=password_hash,
                     session_version=1,
                     calendar_token=secrets.token_urlsafe(32),
@@ -236,9 +219,43 @@ def _insert_staff(n: int, password_hash: str, rng: random.Random) -> dict[int, i
                     created_at=now,
                 )
             )
-    for start in range(0, len(rows), BATCH):
-        db.session.execute(insert(table), rows[start : start + BATCH])
-    return counts
+            staff[m.id].append((next_id, m.id, job, in_it))
+            next_id += 1
+        for start in range(0, len(rows), BATCH):
+            conn.execute(insert(table), rows[start : start + BATCH])
+    return counts, staff
+
+
+def _history(staff: dict[int, list[tuple]], today, rng: random.Random) -> dict:  # noqa: ANN001
+    """Five fiscal years of sessions, registrations and completions (``history.py``)."""
+    from history import generate_history, plan_takes, program_facts
+
+    from regional.extensions import db
+
+    conn = db.session.connection()
+    okayama = max(len(v) for v in staff.values()) or 1
+    scale = okayama / 7500  # the policy's numbers are Okayama City's, at ~7,500 staff
+    takes: list[tuple] = []
+    for people in staff.values():
+        takes += plan_takes(people, len(people) / okayama * scale, rng)
+    return generate_history(conn, program_facts(conn), takes, today, rng)
+
+
+def _fix_sequences() -> None:
+    """PostgreSQL: rows were inserted with explicit ids, so move the id sequences past them."""
+    from sqlalchemy import text
+
+    from regional.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in ("org_units", "users", "training_sessions", "registrations", "completions"):
+        db.session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            )
+        )
 
 
 def _sessions(n_each: int) -> dict[str, list[int]]:
@@ -296,7 +313,16 @@ def _tokens(rng: random.Random) -> list[tuple[int, int, str]]:
     return out
 
 
-def generate(employees: int, sessions: int, out: Path, seed: int = 20240401) -> dict:
+def generate(
+    employees: int,
+    sessions: int,
+    out: Path,
+    seed: int = 20240401,
+    *,
+    with_history: bool = False,
+    today: date | None = None,
+    with_tokens: bool = True,
+) -> dict:
     from regional import create_app
     from regional.auth.passwords import hash_password
     from regional.catalogue.services import load_policy_catalogue
@@ -311,19 +337,22 @@ def generate(employees: int, sessions: int, out: Path, seed: int = 20240401) -> 
         load_policy_catalogue()
         db.session.commit()
         password_hash = hash_password(PASSWORD)  # once, reused for every row
-        counts = _insert_staff(employees, password_hash, rng)
+        counts, staff = _insert_staff(employees, password_hash, rng)
+        history = _history(staff, today or HISTORY_END, rng) if with_history else {}
+        _fix_sequences()
         plan_sessions = _sessions(sessions)
         db.session.commit()
-        tokens = _tokens(rng)
+        tokens = _tokens(rng) if with_tokens else []
         db.session.rollback()
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "tokens.tsv", "w") as fh:
         for uid, mid, token in tokens:
             fh.write(f"{uid}\t{mid}\t{token}\n")
     plan = {
-        "employees": len(tokens),
+        "employees": len(tokens) or sum(counts.values()),
         "staff_by_municipality_id": counts,
         "sessions": plan_sessions,
+        "history": history,
         "password": PASSWORD,
         "seconds": round(time.monotonic() - t0, 1),
     }
@@ -336,15 +365,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--employees", type=int, default=12_000)
     ap.add_argument("--sessions", type=int, default=8, help="timed sessions per target")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "data")
+    ap.add_argument(
+        "--history",
+        action="store_true",
+        help="also five fiscal years of sessions, registrations and completions from FY2024",
+    )
+    ap.add_argument(
+        "--scale", type=int, default=1, help="multiply --employees (10: the x10 benchmark)"
+    )
+    ap.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="the history's reference day (default 2029-03-31)",
+    )
+    ap.add_argument("--no-tokens", action="store_true", help="skip minting bearer tokens")
     args = ap.parse_args(argv)
+    args.employees *= args.scale
     if not 600 <= args.employees <= 200_000:
         ap.error("--employees must be between 600 and 200000")
     if not 1 <= args.sessions <= 1000:
         ap.error("--sessions must be between 1 and 1000")
-    plan = generate(args.employees, args.sessions, args.out)
+    plan = generate(
+        args.employees,
+        args.sessions,
+        args.out,
+        with_history=args.history,
+        today=args.today,
+        with_tokens=not args.no_tokens,
+    )
     print(  # noqa: T201
         f"generated {plan['employees']} employees, "
-        f"{sum(len(v) for v in plan['sessions'].values())} sessions in {plan['seconds']} s"
+        f"{sum(len(v) for v in plan['sessions'].values())} sessions, history {plan['history']} "
+        f"in {plan['seconds']} s"
     )
     return 0
 
