@@ -1,0 +1,58 @@
+"""Server-rendered charts: geometry, and markup that needs no inline style or script."""
+
+from __future__ import annotations
+
+import re
+
+from flask import render_template_string
+
+from regional.dashboards.charts import ProgressRow, progress_chart, trend_chart
+
+MACROS = '{% import "dashboards/_charts.html" as charts %}'
+
+
+def test_progress_bar_is_a_share_of_its_own_target_with_the_plan_mark():
+    chart = progress_chart(
+        [
+            ProgressRow("高度", achieved=15, target=30, expected=20, status="計画より遅れ"),
+            ProgressRow("セキュリティ", achieved=9000, target=7700, expected=None),
+        ],
+        plan_label="計画",
+    )
+    a, b = chart.bars
+    assert a.done_w == a.track_w / 2
+    assert a.plan_x == a.track_x + round(a.track_w * 20 / 30, 1)
+    assert a.value_text == "15 / 30 (50%)"
+    assert b.done_w == b.track_w  # over the target: a full bar, the text says 117%
+    assert b.plan_x is None and "117%" in b.value_text
+
+
+def test_a_target_of_zero_draws_an_empty_bar():
+    (bar,) = progress_chart([ProgressRow("x", 3, 0, 0)], plan_label="計画").bars
+    assert bar.done_w == 0 and bar.plan_x is None and bar.value_text == "3 / 0"
+
+
+def test_trend_columns_scale_to_the_highest_value_or_the_target():
+    chart = trend_chart([("R6", 100, False), ("R7", 50, True)], target=200, target_text="目標 200")
+    assert chart.columns[0].h == 2 * chart.columns[1].h
+    assert chart.target_y < chart.columns[0].y
+    assert chart.columns[1].partial
+
+
+def test_markup_has_no_style_or_script_and_says_its_numbers(app):
+    with app.test_request_context():
+        html = render_template_string(
+            MACROS
+            + "{{ charts.progress(p, 'p1', 'Progress', 'desc') }}"
+            + "{{ charts.trend(t, 't1', 'Trend', 'desc', 'partial') }}",
+            p=progress_chart(
+                [ProgressRow("高度", 15, 30, 20, "遅れ", "behind")], plan_label="計画"
+            ),
+            t=trend_chart([("R6", 100, False), ("R7", 1234, True)]),
+        )
+    assert "<script" not in html and "style=" not in html and "<style" not in html
+    assert 'role="img"' in html and '<title id="p1-title">Progress</title>' in html
+    assert "15 / 30 (50%)" in html and "遅れ" in html and "1,234*" in html
+    # Pattern ids are prefixed per chart, so two charts on a page never share one.
+    ids = re.findall(r'id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
