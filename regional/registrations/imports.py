@@ -1,160 +1,31 @@
-"""Reading uploaded spreadsheets: attendance sheets and e-learning completion lists.
+"""Reading attendance sheets and e-learning completion lists.
 
-A file is CSV (UTF-8, with or without BOM, or Shift_JIS/CP932 as Excel in
-Japan saves it) or XLSX; the type is judged by content (an XLSX is a zip), not
-by the name. The file is read in memory and never stored. The first row is
-the header; ``row`` numbers are lines of the file, the header being line 1.
-
-Parsing only reports: every bad row is listed with its line and column, and
-the caller imports nothing unless the list is empty.
+The file itself is read by :mod:`regional.spreadsheets` (CSV or XLSX, bounded);
+here its rows are matched to registrations, people and programmes. Parsing
+only reports: every bad row is listed with its line and column, and the caller
+imports nothing unless the list is empty.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
 
 from regional.fiscal import local_date, now_utc
-
-MAX_ROWS = 20000
-ZIP_MAGIC = b"PK\x03\x04"
-
-
-class SheetError(Exception):
-    """The file as a whole cannot be read (wrong type, encoding, no header)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[tuple[int, list[str]]]
-
-    def index(self, aliases: dict[str, tuple[str, ...]]) -> dict[str, int]:
-        """Which column holds each known key (the first header matching one of its names)."""
-        found: dict[str, int] = {}
-        for i, name in enumerate(self.header):
-            norm = normalise_header(name)
-            for key, names in aliases.items():
-                if key not in found and norm in names:
-                    found[key] = i
-        return found
-
-
-def normalise_header(name: str) -> str:
-    """Width, case, spaces and punctuation do not matter: 'Registration ID' = 'registration_id'."""
-    text = unicodedata.normalize("NFKC", name or "").strip().lower()
-    return re.sub(r"[\s_\-()（）・]", "", text)
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return (
-            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
-def _finish(raw_rows) -> Table:  # noqa: ANN001
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for line, cells in raw_rows:
-        cells = [_cell_text(c) for c in cells]
-        if header is None:
-            if line != 1 or not any(cells):
-                raise SheetError(_("The first line must be the header row naming the columns."))
-            header = cells
-            continue
-        if not any(cells):
-            continue
-        if len(rows) >= MAX_ROWS:
-            raise SheetError(_("The file has more than %(n)d rows.", n=MAX_ROWS))
-        rows.append((line, cells))
-    if header is None:
-        raise SheetError(_("The file is empty."))
-    return Table(header, rows)
-
-
-def _xlsx_rows(data: bytes):  # noqa: ANN202
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise SheetError(_("The file is not a readable XLSX workbook.")) from exc
-    except Exception as exc:  # openpyxl raises many kinds on a damaged file
-        raise SheetError(_("The file is not a readable XLSX workbook.")) from exc
-    try:
-        ws = wb.worksheets[0]
-        rows = [
-            (line, list(values))
-            for line, values in enumerate(ws.iter_rows(values_only=True), start=1)
-            if line <= MAX_ROWS + 2
-        ]
-    finally:
-        wb.close()
-    return rows
-
-
-def _csv_rows(data: bytes):  # noqa: ANN202
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise SheetError(_("The file is neither UTF-8 nor Shift_JIS (CP932) text."))
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows, start = [], 1
-    try:
-        for cells in reader:
-            rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise SheetError(
-            _("Line %(n)d is not valid CSV: %(why)s", n=reader.line_num, why=str(exc))
-        ) from exc
-    return rows
-
-
-def read_table(data: bytes) -> Table:
-    """A CSV or XLSX file's header and rows, judged by content."""
-    if not data:
-        raise SheetError(_("The file is empty."))
-    if data.startswith(ZIP_MAGIC):
-        return _finish(_xlsx_rows(data))
-    if b"\x00" in data[:4096]:
-        raise SheetError(_("The file is neither CSV text nor an XLSX workbook."))
-    return _finish(_csv_rows(data))
-
+from regional.spreadsheets import (  # noqa: F401  (re-exported for callers of this module)
+    MAX_ROWS,
+    RowError,
+    SheetError,
+    Table,
+    cell,
+    column_name,
+    normalise_header,
+    parse_day,
+    read_table,
+)
 
 # -- values --------------------------------------------------------------------
 
@@ -169,23 +40,6 @@ def parse_attended(text: str) -> bool | None:
         return True
     if norm in FALSE_WORDS:
         return False
-    return None
-
-
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?$")
-
-
-def parse_day(text: str) -> date | None:
-    """2025-04-01, 2025/4/1, 2025.4.1, 2025年4月1日 or 20250401 (an XLSX date cell too)."""
-    text = text.strip()
-    m = _DATE.match(text)
-    try:
-        if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if re.fullmatch(r"\d{8}", text):
-            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
     return None
 
 
@@ -234,15 +88,6 @@ class Preview:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def column_name(table: Table, cols: dict[str, int], key: str, fallback: str) -> str:
-    return table.header[cols[key]] if key in cols else fallback
-
-
-def cell(cells: list[str], cols: dict[str, int], key: str) -> str:
-    i = cols.get(key)
-    return cells[i].strip() if i is not None and i < len(cells) else ""
 
 
 # -- attendance -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from regional import spreadsheets
 from regional.catalogue.models import Program
 from regional.errors import DomainError
 from regional.extensions import db
@@ -40,12 +41,12 @@ def _serializer(kind: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"registrations-{kind}")
 
 
-def _sign(kind: str, scope: int, table: imports.Table) -> str:
+def _sign(kind: str, scope: int, table: spreadsheets.Table) -> str:
     data = {"u": current_user.id, "s": scope, "h": table.header, "r": table.rows}
     return _serializer(kind).dumps(data)
 
 
-def _unsign(kind: str, scope: int, payload: str | None) -> imports.Table | None:
+def _unsign(kind: str, scope: int, payload: str | None) -> spreadsheets.Table | None:
     """The previewed rows, if the payload is ours, for this page and person, and recent."""
     try:
         data = _serializer(kind).loads(payload or "", max_age=PREVIEW_MAX_AGE)
@@ -53,10 +54,10 @@ def _unsign(kind: str, scope: int, payload: str | None) -> imports.Table | None:
         return None
     if data.get("u") != current_user.id or data.get("s") != scope:
         return None
-    return imports.Table(data["h"], [(line, cells) for line, cells in data["r"]])
+    return spreadsheets.Table(data["h"], [(line, cells) for line, cells in data["r"]])
 
 
-def _read_upload(form: UploadForm) -> imports.Table | None:
+def _read_upload(form: UploadForm) -> spreadsheets.Table | None:
     """The uploaded spreadsheet, or None after flashing why it cannot be read."""
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -64,8 +65,8 @@ def _read_upload(form: UploadForm) -> imports.Table | None:
                 flash(str(message), "error")
         return None
     try:
-        return imports.read_table(form.file.data.read())
-    except imports.SheetError as exc:
+        return spreadsheets.read_table(form.file.data.read())
+    except spreadsheets.SheetError as exc:
         flash(exc.message, "error")
         return None
 
@@ -111,7 +112,7 @@ def attendance(session_id: int):
     )
 
 
-def _attendance_preview(ts: TrainingSession, table: imports.Table):  # noqa: ANN202
+def _attendance_preview(ts: TrainingSession, table: spreadsheets.Table):  # noqa: ANN202
     roster = services.attendance_roster(ts, current_user)
     preview = imports.preview_attendance(table, roster, _host_code(ts))
     page = render_template(
@@ -221,7 +222,7 @@ class _Lookup(imports.CompletionLookup):
         return found
 
 
-def _completions_preview(table: imports.Table):  # noqa: ANN202
+def _completions_preview(table: spreadsheets.Table):  # noqa: ANN202
     preview = imports.preview_completions(table, _Lookup(current_user))
     page = render_template(
         "registrations/import_preview.html",
