@@ -82,12 +82,15 @@ def register_blueprints(app: Flask) -> None:
     from regional.api import bp as api_bp
     from regional.audit.views import bp as audit_bp
     from regional.auth.views import bp as auth_bp
-    from regional.catalogue.views import bp as catalogue_bp
+    from regional.catalogue import bp as catalogue_bp
     from regional.extensions import csrf
     from regional.main.views import bp as main_bp
-    from regional.people.views import bp as people_bp
-    from regional.registrations.views import bp as registrations_bp
-    from regional.sessions.views import bp as sessions_bp
+    from regional.people import bp as people_bp
+
+    # Importing the top package adds its pages to the lower packages' blueprints too
+    # (a session's pages, a programme's, a person's): see regional/registrations/__init__.py.
+    from regional.registrations import bp as registrations_bp
+    from regional.sessions import bp as sessions_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from regional.catalogue.eligibility import check_eligibility
 from regional.catalogue.services import set_program_active
 from regional.extensions import db
 from regional.people.models import JobCategory
+from regional.registrations.eligibility import eligibility_of
 from regional.registrations.models import Completion, CompletionSource
 from tenants.scoping import acting_as
 from tests import factories
@@ -48,7 +48,7 @@ def pm_programme():
 
 
 def test_programme_without_rules_is_open_to_all_staff(ctx, world):
-    result = check_eligibility(factories.make_program(), person(world.employee_a))
+    result = eligibility_of(factories.make_program(), person(world.employee_a))
     assert result.eligible
     assert [met for met, _text in result.reasons] == [True]
     assert result.refusals == []
@@ -59,52 +59,52 @@ def test_literacy_programme_refuses_other_job_categories_with_the_reason(ctx, wo
         area="literacy_required", eligible_job_categories=["administrative"]
     )
     nurse = factories.make_user(world.muni_a, job_category=JobCategory.MEDICAL)
-    refused = check_eligibility(program, nurse)
+    refused = eligibility_of(program, nurse)
     assert not refused.eligible
     assert len(refused.refusals) == 1
-    clerk = check_eligibility(program, person(world.employee_a))
+    clerk = eligibility_of(program, person(world.employee_a))
     assert clerk.eligible
     assert clerk.reasons[0][0] is True
 
 
 def test_pm_programme_refuses_someone_without_earlier_training_or_system_duty(ctx, world):
-    result = check_eligibility(pm_programme(), person(world.employee_a))
+    result = eligibility_of(pm_programme(), person(world.employee_a))
     assert not result.eligible
     assert result.refusals
 
 
 def test_system_duty_admits_to_pm_programme_without_earlier_training(ctx, world):
     builder = factories.make_user(world.muni_a, system_duty=True)
-    result = check_eligibility(pm_programme(), builder)
+    result = eligibility_of(pm_programme(), builder)
     assert result.eligible
     assert [met for met, _text in result.reasons] == [True]
 
 
 def test_completed_digital_technology_training_admits_to_pm_programme(ctx, world):
     complete(world.employee_a, factories.make_program(area="cloud"))
-    result = check_eligibility(pm_programme(), person(world.employee_a))
+    result = eligibility_of(pm_programme(), person(world.employee_a))
     assert result.eligible
 
 
 def test_completion_in_an_unrelated_track_does_not_admit_to_pm_programme(ctx, world):
     complete(world.employee_a, factories.make_program(area="information_security"))
-    assert not check_eligibility(pm_programme(), person(world.employee_a)).eligible
+    assert not eligibility_of(pm_programme(), person(world.employee_a)).eligible
 
 
 def test_completion_of_another_person_does_not_count(ctx, world):
     complete(world.employee_a2, factories.make_program(area="cloud"))
-    assert not check_eligibility(pm_programme(), person(world.employee_a)).eligible
+    assert not eligibility_of(pm_programme(), person(world.employee_a)).eligible
 
 
 def test_own_completions_count_while_an_administrator_acts_in_another_municipality(ctx, world):
     complete(world.employee_a, factories.make_program(area="cloud"))
     with acting_as(db.session, world.muni_b):
-        assert check_eligibility(pm_programme(), person(world.employee_a)).eligible
+        assert eligibility_of(pm_programme(), person(world.employee_a)).eligible
 
 
 def test_retired_programme_refuses_everyone(ctx, world):
     program = factories.make_program()
     set_program_active(program, False, world.admin)
-    result = check_eligibility(program, person(world.employee_a))
+    result = eligibility_of(program, person(world.employee_a))
     assert not result.eligible
     assert len(result.refusals) == 1

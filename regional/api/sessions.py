@@ -23,9 +23,11 @@ from regional.api.common import (
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import TOKYO, local_to_utc
+from regional.registrations import session_changes
+from regional.registrations.counts import Counts, counts_for
 from regional.sessions import services
 from regional.sessions.models import SessionStatus, TrainingSession
-from regional.sessions.services import Counts, SessionPlan
+from regional.sessions.services import SessionPlan
 from regional.tenancy import current_municipality
 from tenants.models import Municipality
 
@@ -85,7 +87,7 @@ def session_json(ts: TrainingSession, counts: Counts) -> dict:
 
 
 def _one(ts: TrainingSession) -> dict:
-    return session_json(ts, services.counts_for([ts.id])[ts.id])
+    return session_json(ts, counts_for([ts.id])[ts.id])
 
 
 def _bound(name: str) -> tuple[datetime, bool] | None:
@@ -138,7 +140,7 @@ def sessions():
     page, per_page = paging()
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    counts = services.counts_for([s.id for s in rows])
+    counts = counts_for([s.id for s in rows])
     return {
         "items": [session_json(s, counts[s.id]) for s in rows],
         "page": page,
@@ -229,7 +231,7 @@ def update_session(session_id: int):
     """Change a session; capacity below the seats in use is refused (422)."""
     ts = services.visible_session_or_404(session_id)
     data = json_body()
-    services.update_session(ts, _changes(data, creating=False), current_user)
+    session_changes.update_session(ts, _changes(data, creating=False), current_user)
     db.session.commit()
     return _one(ts)
 
@@ -241,7 +243,7 @@ def cancel_session(session_id: int):
     ts = services.visible_session_or_404(session_id)
     data = json_body()
     reason = field(data, "reason", str, max_len=1000)
-    told = services.cancel(ts, reason, current_user)
+    told = session_changes.cancel(ts, reason, current_user)
     db.session.commit()
     return {**_one(ts), "notified": told}
 
@@ -257,6 +259,6 @@ def reserve_seats(session_id: int, code: str):
     data = json_body()
     seat_count = field(data, "seats", int)
     release_at = datetime_field(data, "release_at")
-    services.reserve_seats(ts, municipality, seat_count, release_at)
+    session_changes.reserve_seats(ts, municipality, seat_count, release_at)
     db.session.commit()
     return _one(ts)

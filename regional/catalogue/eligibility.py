@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from regional.catalogue.models import TRACK_LABELS, Program, Track
-from regional.extensions import db
 from regional.people.models import JOB_CATEGORY_LABELS, JobCategory, User
 
 
@@ -23,27 +22,6 @@ class Eligibility:
         return [text for met, text in self.reasons if not met]
 
 
-def _completed_tracks(employee: User, tracks: list[str]) -> list[str]:
-    """Which of ``tracks`` the person has completed a programme in (as it was when taken)."""
-    from regional.registrations.models import Completion
-
-    found = set(
-        db.session.scalars(
-            select(Completion.track)
-            .where(
-                Completion.employee_id == employee.id,
-                Completion.municipality_id == employee.municipality_id,
-                Completion.track.in_(tracks),
-            )
-            .distinct()
-            # Scoped by hand to the person's own municipality above: a regional administrator
-            # acting in another member still sees their own record.
-            .execution_options(all_tenants=True)
-        )
-    )
-    return [t for t in tracks if t in found]
-
-
 def _label(labels: dict, enum_cls: type, value: str) -> str:
     try:
         return str(labels[enum_cls(value)])
@@ -51,8 +29,15 @@ def _label(labels: dict, enum_cls: type, value: str) -> str:
         return value  # a value from older data: show it rather than fail the page
 
 
-def check_eligibility(program: Program, employee: User) -> Eligibility:
-    """Apply the programme's rules to one person; every rule adds a visible reason."""
+def check_eligibility(
+    program: Program, employee: User, completed_tracks: Collection[str] = ()
+) -> Eligibility:
+    """Apply the programme's rules to one person; every rule adds a visible reason.
+
+    ``completed_tracks``: the tracks the person has completed a programme in (as it
+    was when taken); completions are the registrations package's, which passes them
+    in (see :func:`regional.registrations.eligibility.eligibility_of`).
+    """
     result = Eligibility(eligible=True)
     if not program.active:
         result.eligible = False
@@ -70,7 +55,7 @@ def check_eligibility(program: Program, employee: User) -> Eligibility:
     tracks = program.prerequisite_tracks or []
     if tracks or program.prerequisite_system_duty:
         names = ", ".join(_label(TRACK_LABELS, Track, t) for t in tracks)
-        done = _completed_tracks(employee, tracks) if tracks else []
+        done = [t for t in tracks if t in set(completed_tracks)]
         if done:
             done_names = ", ".join(_label(TRACK_LABELS, Track, t) for t in done)
             result.reasons.append(

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from regional.catalogue.models import Delivery, Program, ProgramRevision, SkillArea, Tier, Track
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
-from regional.people.models import JobCategory
+from regional.people.models import JobCategory, User
+from tenants import all_tenants
 
 log = logging.getLogger("regional.audit")
 
@@ -210,6 +211,39 @@ def revision_changes(program_id: int) -> list[tuple[ProgramRevision, list[str]]]
         )
         out.append((rev, changed))
     return out
+
+
+#: Names of a revision's snapshot keys, for the history table.
+SNAPSHOT_LABELS = {
+    "code": _l("Code"),
+    "title_ja": _l("Title (Japanese)"),
+    "title_en": _l("Title (English)"),
+    "tier": _l("Tier"),
+    "track": _l("Track"),
+    "skill_area": _l("Skill area"),
+    "delivery": _l("Delivery"),
+    "hours": _l("Hours"),
+    "eligible_job_categories": _l("Job categories"),
+    "prerequisite_tracks": _l("Prerequisites"),
+    "prerequisite_system_duty": _l("Prerequisites"),
+}
+
+
+def revision_history(
+    program_id: int,
+) -> tuple[list[tuple[ProgramRevision, list[str]]], dict[int, str]]:
+    """For the programme's page: each revision with the names of what changed, and editors' names."""
+    history = [
+        (rev, list(dict.fromkeys(str(SNAPSHOT_LABELS.get(k, k)) for k in changed)))
+        for rev, changed in revision_changes(program_id)
+    ]
+    ids = {rev.changed_by_id for rev, _changed in history if rev.changed_by_id}
+    if not ids:
+        return history, {}
+    # Editors are regional administrators of the coordinating city, read for their names only.
+    with all_tenants(db.session):
+        editors = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    return history, editors
 
 
 def load_policy_catalogue(path: Path = POLICY_CATALOGUE) -> tuple[int, int]:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from functools import wraps
 from itertools import groupby
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from regional.catalogue import services
-from regional.catalogue.eligibility import (
-    check_eligibility,
-    job_category_names,
-    prerequisite_text,
-)
+from regional.auth.roles import admin_required
+from regional.catalogue import bp, services
 from regional.catalogue.forms import (
     FIELD_NAMES,
     TIER_ORDER,
@@ -27,43 +20,8 @@ from regional.catalogue.forms import (
 from regional.catalogue.models import Program, SkillArea
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.fiscal import now_utc
 from regional.i18n import locale_code
-from regional.people.models import User
-from regional.sessions.models import TrainingSession
-from regional.sessions.services import viewer_scope
-from regional.tenancy import current_municipality, get_or_404
-from tenants import all_tenants
-
-bp = Blueprint("catalogue", __name__)
-
-#: Names of a revision's snapshot keys, for the history table.
-SNAPSHOT_LABELS = {
-    "code": _l("Code"),
-    "title_ja": _l("Title (Japanese)"),
-    "title_en": _l("Title (English)"),
-    "tier": _l("Tier"),
-    "track": _l("Track"),
-    "skill_area": _l("Skill area"),
-    "delivery": _l("Delivery"),
-    "hours": _l("Hours"),
-    "eligible_job_categories": _l("Job categories"),
-    "prerequisite_tracks": _l("Prerequisites"),
-    "prerequisite_system_duty": _l("Prerequisites"),
-}
-
-
-def admin_required(view):  # noqa: ANN001, ANN201
-    """Signed in as a regional administrator, else 403 (the catalogue is shared, not tenant-owned)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if not current_user.is_regional_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
+from regional.tenancy import get_or_404
 
 
 @bp.route("/")
@@ -101,47 +59,6 @@ def index():
     return render_template(
         "catalogue/index.html", form=form, groups=groups, count=len(programs), areas=areas
     )
-
-
-@bp.route("/<int:program_id>")
-@login_required
-def detail(program_id: int):
-    """One programme: what it is, who it is for, whether you can take it, when it runs."""
-    program = get_or_404(Program, program_id)
-    eligibility = check_eligibility(program, current_user)
-    upcoming = list(
-        db.session.scalars(
-            TrainingSession.search(viewer_scope(), program_id=program.id, ends_after=now_utc())
-        )
-    )
-    history = []
-    if current_user.is_regional_admin:
-        history = [
-            (rev, list(dict.fromkeys(str(SNAPSHOT_LABELS.get(k, k)) for k in changed)))
-            for rev, changed in services.revision_changes(program.id)
-        ]
-    viewer = current_municipality()
-    return render_template(
-        "catalogue/detail.html",
-        program=program,
-        eligibility=eligibility,
-        upcoming=upcoming,
-        history=history,
-        editors=_editor_names(history),
-        active_form=ActiveForm(),
-        viewer_municipality_id=viewer.id if viewer else None,
-        job_category_names=job_category_names,
-        prerequisite_text=prerequisite_text,
-    )
-
-
-def _editor_names(history: list) -> dict[int, str]:
-    ids = {rev.changed_by_id for rev, _changed in history if rev.changed_by_id}
-    if not ids:
-        return {}
-    # Editors are regional administrators of the coordinating city, read for their names only.
-    with all_tenants(db.session):
-        return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
 def _form_page(form: ProgramForm, program: Program | None):  # noqa: ANN202

@@ -32,6 +32,18 @@ def safe_return_path(target: str | None) -> str:
     return url_for("main.home")
 
 
+def flash_refusal(exc) -> None:  # noqa: ANN001
+    """A refused action on a page: roll back, 404 for an unseen record, else flash the reason."""
+    from flask import abort, flash
+
+    from regional.extensions import db
+
+    db.session.rollback()
+    if exc.status == 404:
+        abort(404)
+    flash(str(exc.message), "error")
+
+
 def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""

@@ -12,14 +12,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from regional.errors import Conflict, DomainError, Forbidden
 from regional.extensions import db
 from regional.mail.services import queue_mail
 from regional.people.models import AccountStatus, JobCategory, Role, User
-from regional.registrations.models import Completion, Registration
 from tenants import all_tenants
 from tenants.models import OrgLevel, OrgUnit
 
@@ -277,6 +276,29 @@ def approve_signup(user: User, actor: User) -> User:
     return user
 
 
+def _referenced(user: User) -> bool:
+    """Whether any row (a registration, a completion ...) refers to the person.
+
+    Read from the schema's foreign keys to ``users``, so the features above this
+    package (which own those rows) need not be named here.
+    """
+    checks = []
+    for table in db.metadata.sorted_tables:
+        for fk in table.foreign_key_constraints:
+            if fk.referred_table.name != User.__tablename__ or table.name == User.__tablename__:
+                continue
+            checks.append(
+                exists(
+                    select(1)
+                    .select_from(table)
+                    .where(*(el.parent == getattr(user, el.column.key) for el in fk.elements))
+                )
+            )
+    if not checks:
+        return False
+    return bool(db.session.scalar(select(or_(*checks))))
+
+
 def reject_signup(user: User, actor: User) -> bool:
     """Refuse a sign-up and tell the person; returns True if the account was deleted.
 
@@ -288,12 +310,7 @@ def reject_signup(user: User, actor: User) -> bool:
     _require_pending(user)
     user_id, email, locale = user.id, user.email, user.locale or "ja"
     municipality = user.municipality
-    referenced = db.session.scalar(
-        select(
-            exists(select(Registration.id).where(Registration.employee_id == user.id))
-            | exists(select(Completion.id).where(Completion.employee_id == user.id))
-        )
-    )
+    referenced = _referenced(user)
     if referenced:
         user.status = AccountStatus.DISABLED
         user.revoke_sessions()

@@ -7,14 +7,15 @@ one a regional administrator switched to. Records are loaded through
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from regional.auth.roles import blueprint_role_hook, is_coordinator
 from regional.errors import DomainError
-from regional.extensions import db, login_manager
-from regional.people import services
+from regional.extensions import db
+from regional.people import bp, services
 from regional.people.forms import (
     EQUIVALENT_LABELS,
     LEVEL_LABELS,
@@ -25,23 +26,15 @@ from regional.people.forms import (
     UnitForm,
 )
 from regional.people.models import AccountStatus, JobCategory, Role, User
-from regional.registrations.models import Registration
 from regional.tenancy import current_municipality, get_or_404
 from tenants.models import OrgLevel, OrgUnit
-
-bp = Blueprint("people", __name__)
 
 PER_PAGE = 50
 
 
-@bp.before_request
-def _coordinators_only():  # noqa: ANN202
-    """People pages are the coordinators' (and regional administrators') tools."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_coordinator:
-        abort(403)
-    return None
+bp.before_request(
+    blueprint_role_hook(is_coordinator)
+)  # the coordinators' (and administrators') tools
 
 
 def _refused(exc: DomainError) -> int:
@@ -98,26 +91,6 @@ def index():
         args=args,
         statuses=AccountStatus,
         municipality=current_municipality(),
-    )
-
-
-@bp.get("/<int:user_id>")
-def detail(user_id: int):
-    person = get_or_404(User, user_id)
-    tree = services.UnitTree()
-    registrations = db.session.scalars(
-        select(Registration)
-        .where(Registration.employee_id == person.id)
-        .order_by(Registration.requested_at.desc())
-        .limit(20)
-    ).all()
-    return render_template(
-        "people/detail.html",
-        person=person,
-        unit_path=tree.path(person.org_unit_id),
-        registrations=registrations,
-        manageable=services.may_manage(person, current_user),
-        action=ActionForm(),
     )
 
 

@@ -11,6 +11,7 @@ Anything else is simply not found.
 
 from __future__ import annotations
 
+from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -50,3 +51,11 @@ def visible_session(ts_id: int) -> TrainingSession | None:
     return db.session.scalar(
         TrainingSession.visible_to(municipality.id).where(TrainingSession.id == ts_id)
     )
+
+
+def session_or_404(ts_id: int) -> TrainingSession:
+    """:func:`visible_session`, or 404."""
+    ts = visible_session(ts_id)
+    if ts is None:
+        abort(404)
+    return ts

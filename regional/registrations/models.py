@@ -203,13 +203,17 @@ class Registration(TenantScoped, db.Model):
         return stmt.order_by(TrainingSession.starts_at.desc(), cls.session_id, cls.id)
 
     @classmethod
-    def counts_by_session(cls, session_ids):  # noqa: ANN001, ANN206
-        """(session_id, status, count) of the current municipality's registrations."""
-        return (
+    def counts_by_session(cls, session_ids, *, every_municipality: bool = False):  # noqa: ANN001, ANN206
+        """(session_id, status, count) of the current municipality's registrations.
+
+        With ``every_municipality``: over every member, numbers only, never rows.
+        """
+        stmt = (
             select(cls.session_id, cls.status, func.count())
             .where(cls.session_id.in_(list(session_ids)))
             .group_by(cls.session_id, cls.status)
         )
+        return stmt.execution_options(all_tenants=True) if every_municipality else stmt
 
 
 class CompletionSource(enum.StrEnum):

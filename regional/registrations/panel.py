@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from regional.catalogue.eligibility import Eligibility, check_eligibility
+from regional.catalogue.eligibility import Eligibility
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import AccountStatus, User
 from regional.registrations import services
+from regional.registrations.eligibility import eligibility_of
 from regional.registrations.models import ACTIVE, Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality
@@ -138,7 +139,7 @@ def session_panel(ts: TrainingSession) -> Panel:
     admits_here = here is not None and ts.admits(here.id)
     eligibility = None
     if ts.admits(current_user.municipality_id) and (mine is None or mine.status not in ACTIVE):
-        eligibility = check_eligibility(ts.program, current_user)
+        eligibility = eligibility_of(ts.program, current_user)
     can_cancel, cancel_note = _cancel_state(ts, mine, now)
     registrants: list[Registration] = []
     groups: list[tuple[Municipality, list[Registration]]] = []

@@ -36,13 +36,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import lazyload
 
-from regional.catalogue.eligibility import check_eligibility
 from regional.catalogue.models import Program
 from regional.errors import Conflict, DomainError, Forbidden, NotFound
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, local_date, now_utc, to_local
 from regional.mail.services import queue_mail
 from regional.people.models import AccountStatus, User
+from regional.registrations.eligibility import eligibility_of
 from regional.registrations.models import (
     ACTIVE,
     SEAT_HOLDING,
@@ -312,7 +312,7 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
         raise DomainError("registration_closed", _l("Registration for this session is not open."))
     if employee.status != AccountStatus.ACTIVE:
         raise DomainError("not_eligible", _l("This account is not active."))
-    eligibility = check_eligibility(ts.program, employee)
+    eligibility = eligibility_of(ts.program, employee)
     if not eligibility.eligible:
         raise DomainError(
             "not_eligible",

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from functools import wraps
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -27,14 +25,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from regional.auth.roles import coordinator_required
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
-from regional.main.helpers import safe_return_path
+from regional.main.helpers import flash_refusal, safe_return_path
 from regional.people.models import AccountStatus, User
-from regional.registrations import services
-from regional.registrations.access import load_registration, visible_session
+from regional.registrations import bp, services
+from regional.registrations.access import load_registration, session_or_404
 from regional.registrations.calendar import feed_ics, registration_ics
 from regional.registrations.forms import (
     FiscalYearExportForm,
@@ -47,25 +46,10 @@ from regional.sessions.models import SessionStatus, TrainingSession
 from regional.tenancy import current_municipality
 from tenants import all_tenants, set_current_tenant
 
-bp = Blueprint("registrations", __name__)
-
 RS = RegistrationStatus
 PER_PAGE = 25
 #: How far back the personal calendar feed reaches.
 FEED_HISTORY = timedelta(days=180)
-
-
-def coordinator_required(view):  # noqa: ANN001, ANN201
-    """Signed in and a coordinator (or regional administrator); others get 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if not current_user.is_coordinator:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 @bp.app_template_global("registration_panel")
@@ -74,13 +58,6 @@ def registration_panel(training_session: TrainingSession):  # noqa: ANN201
     if not current_user.is_authenticated:
         return None
     return session_panel(training_session)
-
-
-def _session_or_404(session_id: int) -> TrainingSession:
-    ts = visible_session(session_id)
-    if ts is None:
-        abort(404)
-    return ts
 
 
 def _registration_or_404(reg_id: int) -> Registration:
@@ -114,13 +91,6 @@ def _status_message(reg: Registration, who: str | None = None) -> str:
     return f"{who}: {text}" if who else text
 
 
-def _refused(exc: DomainError) -> None:
-    db.session.rollback()
-    if exc.status == 404:
-        abort(404)
-    flash(str(exc.message), "error")
-
-
 def _commit() -> bool:
     try:
         db.session.commit()
@@ -138,14 +108,14 @@ def _commit() -> bool:
 @login_required
 def register(session_id: int):
     """The signed-in person registers themselves."""
-    _session_or_404(session_id)
+    session_or_404(session_id)
     # An administrator acting in another member still registers in their own municipality.
     set_current_tenant(db.session, current_user.municipality_id)
     try:
         reg = services.register(session_id, current_user, current_user)
         message = _status_message(reg)
     except DomainError as exc:
-        _refused(exc)
+        flash_refusal(exc)
     else:
         if _commit():
             flash(message, "success")
@@ -167,7 +137,7 @@ def _find_staff(value: str) -> User | None:
 @coordinator_required
 def register_staff(session_id: int):
     """A coordinator registers one of their municipality's staff (approved at once)."""
-    _session_or_404(session_id)
+    session_or_404(session_id)
     form = StaffRegistrationForm()
     employee_id = request.form.get("employee_id", type=int)
     employee = None
@@ -186,7 +156,7 @@ def register_staff(session_id: int):
         reg = services.register(session_id, employee, current_user)
         message = _status_message(reg, employee.name)
     except DomainError as exc:
-        _refused(exc)
+        flash_refusal(exc)
     else:
         if _commit():
             flash(message, "success")
@@ -200,7 +170,7 @@ def _act_on(reg_id: int, action, done_message: str):  # noqa: ANN001
     try:
         action(reg, current_user)
     except DomainError as exc:
-        _refused(exc)
+        flash_refusal(exc)
     else:
         db.session.commit()
         flash(done_message, "success")
@@ -354,7 +324,7 @@ def coordinator():
 @coordinator_required
 def session_registrants(session_id: int):
     """One session's registrants: own municipality's (administrators: every municipality's)."""
-    ts = _session_or_404(session_id)
+    ts = session_or_404(session_id)
     search = StaffSearchForm(request.args)
     q = (search.q.data or "").strip() if search.validate() else ""
     here = current_municipality()
@@ -368,6 +338,3 @@ def session_registrants(session_id: int):
         staff_form=StaffRegistrationForm(),
         admits_here=ts.admits(here.id),
     )
-
-
-from regional.registrations import views_files  # noqa: E402, F401  (attendance, imports, exports)

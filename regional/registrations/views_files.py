@@ -17,17 +17,19 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from regional import spreadsheets
+from regional.auth.roles import coordinator_required
 from regional.catalogue.models import Program
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.i18n import locale_code
+from regional.main.helpers import flash_refusal
 from regional.people.models import User
-from regional.registrations import exports, imports, services
+from regional.registrations import bp, exports, imports, services
+from regional.registrations.access import session_or_404
 from regional.registrations.forms import ConfirmForm, FiscalYearExportForm, UploadForm
 from regional.registrations.models import Completion, Registration
 from regional.registrations.panel import unit_paths
-from regional.registrations.views import _refused, _session_or_404, bp, coordinator_required
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality
 from tenants import all_tenants
@@ -75,7 +77,7 @@ def _read_upload(form: UploadForm) -> spreadsheets.Table | None:
 
 
 def _hosted_session(session_id: int) -> TrainingSession:
-    ts = _session_or_404(session_id)
+    ts = session_or_404(session_id)
     if not services.may_record_attendance(ts, current_user):
         abort(403)
     return ts
@@ -98,7 +100,7 @@ def attendance(session_id: int):
                 ts.id, [(rid, rid in present) for rid in ids], current_user
             )
         except DomainError as exc:
-            _refused(exc)
+            flash_refusal(exc)
         else:
             db.session.commit()
             flash(_("Attendance saved: %(a)d attended, %(b)d absent.", a=came, b=absent), "success")
@@ -155,7 +157,7 @@ def attendance_confirm(session_id: int):
     try:
         came, absent = services.record_attendance(ts.id, marks, current_user)
     except DomainError as exc:
-        _refused(exc)
+        flash_refusal(exc)
     else:
         db.session.commit()
         flash(_("Attendance saved: %(a)d attended, %(b)d absent.", a=came, b=absent), "success")
@@ -261,7 +263,7 @@ def import_completions_confirm():
     try:
         added = services.add_completions(rows, current_user)
     except DomainError as exc:
-        _refused(exc)
+        flash_refusal(exc)
         return redirect(url_for(".import_completions"))
     db.session.commit()
     flash(
@@ -304,7 +306,7 @@ def export_session(session_id: int, fmt: str):
     """A session's registrants: own municipality's (administrators: every municipality's)."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    ts = _session_or_404(session_id)
+    ts = session_or_404(session_id)
     scope = all_tenants(db.session) if current_user.is_regional_admin else nullcontext()
     with scope:
         regs = list(db.session.scalars(Registration.registrants(ts.id)))

@@ -199,18 +199,6 @@ class TrainingSession(db.Model):
             )
         return stmt.order_by(cls.starts_at, cls.id)
 
-    @classmethod
-    def registration_counts(cls, session_ids: list[int]):  # noqa: ANN206
-        """(session_id, status, count) over every municipality: numbers only, never rows."""
-        from regional.registrations.models import Registration
-
-        return (
-            select(Registration.session_id, Registration.status, func.count())
-            .where(Registration.session_id.in_(session_ids))
-            .group_by(Registration.session_id, Registration.status)
-            .execution_options(all_tenants=True)
-        )
-
 
 class SeatAllocation(db.Model):
     """Seats of a shared session held for one municipality until ``release_at``.

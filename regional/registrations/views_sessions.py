@@ -1,23 +1,30 @@
-"""Pages of sessions (開催回): the list, one session, and their administration."""
+"""Pages of sessions (開催回): the list, one session, and their administration.
+
+They carry the sessions blueprint's URLs but live here, above the sessions
+package: every one of them shows or moves seats (counts, eligibility, the seat
+engine), which are the registrations package's.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
-from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from regional.catalogue.eligibility import check_eligibility
+from regional.auth.roles import admin_required, coordinator_required
 from regional.catalogue.models import Program
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc, to_local
 from regional.i18n import locale_code
-from regional.sessions import services
+from regional.registrations import session_changes
+from regional.registrations.counts import active_registration_count, counts_for
+from regional.registrations.eligibility import eligibility_of
+from regional.sessions import bp, services
 from regional.sessions.forms import (
     FIELD_NAMES,
     AllocationForm,
@@ -30,27 +37,7 @@ from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality
 from tenants.models import Municipality
 
-bp = Blueprint("sessions", __name__)
-
 PER_PAGE = 20
-
-
-def _role_required(check):  # noqa: ANN001, ANN202
-    def decorator(view):  # noqa: ANN001, ANN202
-        @wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            if not check(current_user):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-coordinator_required = _role_required(lambda u: u.is_coordinator)
-admin_required = _role_required(lambda u: u.is_regional_admin)
 
 
 def _page_number() -> int:
@@ -96,7 +83,7 @@ def index():
         "sessions/index.html",
         form=form,
         rows=rows,
-        counts=services.counts_for([s.id for s in rows]),
+        counts=counts_for([s.id for s in rows]),
         total=total,
         page=page,
         pages=pages,
@@ -114,8 +101,8 @@ def detail(session_id: int):
     return render_template(
         "sessions/detail.html",
         training_session=ts,
-        eligibility=check_eligibility(ts.program, current_user),
-        counts=services.counts_for([ts.id])[ts.id],
+        eligibility=eligibility_of(ts.program, current_user),
+        counts=counts_for([ts.id])[ts.id],
         allocations=services.visible_allocations(ts, current_user),
         may_manage=services.may_manage(ts, current_user),
         here_id=here.id if here else None,
@@ -189,7 +176,7 @@ def edit(session_id: int):
         changes = asdict(form.plan(program_id=ts.program_id))
         changes.pop("program_id")
         try:
-            services.update_session(ts, changes, current_user)
+            session_changes.update_session(ts, changes, current_user)
         except DomainError as exc:
             _attach(form, exc)
         else:
@@ -242,7 +229,7 @@ def set_allocation(session_id: int, code: str):
                 flash(f"{name}: {message}", "error")
         return back
     try:
-        services.reserve_seats(ts, municipality, form.seats.data, form.release_at())
+        session_changes.reserve_seats(ts, municipality, form.seats.data, form.release_at())
     except DomainError as exc:
         db.session.rollback()
         flash(f"{name}: {exc.message}", "error")
@@ -263,7 +250,7 @@ def cancel(session_id: int):
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            told = services.cancel(ts, form.reason.data, current_user)
+            told = session_changes.cancel(ts, form.reason.data, current_user)
         except DomainError as exc:
             _attach(form, exc)
         else:
@@ -277,5 +264,5 @@ def cancel(session_id: int):
         "sessions/cancel.html",
         training_session=ts,
         form=form,
-        affected=services.active_registration_count(ts),
+        affected=active_registration_count(ts),
     ), 422 if request.method == "POST" else 200

@@ -1,0 +1,158 @@
+"""Session writes that move seats: changing a plan, reserving seats, calling a session off.
+
+Each goes through the seat engine (:mod:`regional.registrations.services`),
+which locks the session row and keeps the counters and the waiting list right;
+the plan's rules themselves are the sessions package's.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.people.models import User
+from regional.registrations import services as seats
+from regional.registrations.models import ACTIVE, Registration
+from regional.sessions.models import SeatAllocation, TrainingSession
+from regional.sessions.services import (
+    MAX_CAPACITY,
+    SessionPlan,
+    check_plan,
+    municipalities,
+    refuse,
+)
+from tenants.models import Municipality
+
+log = logging.getLogger("regional.audit")
+
+
+def update_session(ts: TrainingSession, changes: dict, actor: User) -> TrainingSession:
+    """Change a session's plan; capacity through the seat service (never below seats in use)."""
+    if ts.is_cancelled:
+        raise DomainError("session_cancelled", _l("This session has been cancelled."))
+    if "program_id" in changes and changes["program_id"] != ts.program_id:
+        raise refuse(
+            "program_fixed",
+            _l("The programme of a session cannot be changed; cancel it and add a new one."),
+            "program_id",
+        )
+    hosted = ts.host_municipality_id is not None
+    if hosted:
+        for key in ("open_to_all", "audience_ids"):
+            changes.pop(key, None)
+    plan = check_plan(SessionPlan.of(ts).changed(**changes), creating=False, hosted=hosted)
+    audience = None if hosted or plan.open_to_all else municipalities(plan.audience_ids)
+    dropped: list[SeatAllocation] = []
+    if not hosted:
+        _check_audience_keeps_registrants(ts, plan)
+        kept = None if plan.open_to_all else set(plan.audience_ids)
+        dropped = [
+            a
+            for a in ts.allocations
+            if a.seats and kept is not None and a.municipality_id not in kept
+        ]
+    # Seat writes lock and re-read the session, so they come before the plain fields change.
+    for alloc in dropped:
+        seats.set_allocation(ts.id, alloc.municipality_id, 0, alloc.release_at)
+    if plan.capacity != ts.capacity:
+        seats.change_capacity(ts.id, plan.capacity)
+    for name in (
+        "starts_at",
+        "ends_at",
+        "venue",
+        "online_url",
+        "registration_opens_at",
+        "registration_closes_at",
+        "cancellation_deadline",
+        "requires_approval",
+        "notes",
+    ):
+        setattr(ts, name, getattr(plan, name))
+    if not hosted:
+        ts.open_to_all = plan.open_to_all
+        ts.audience = [] if audience is None else audience
+    db.session.flush()
+    log.info("session changed id=%s by=%s", ts.id, actor.id)
+    return ts
+
+
+def _check_audience_keeps_registrants(ts: TrainingSession, plan: SessionPlan) -> None:
+    """Narrowing the audience may not strand people already registered."""
+    if plan.open_to_all:
+        return
+    keep = set(plan.audience_ids)
+    counts = db.session.execute(
+        select(Registration.municipality_id, func.count())
+        .where(Registration.session_id == ts.id, Registration.status.in_(ACTIVE))
+        .group_by(Registration.municipality_id)
+        .execution_options(all_tenants=True)  # numbers per member only, no other member's row
+    ).all()
+    stranded = [mid for mid, n in counts if n and mid not in keep]
+    if stranded:
+        names = ", ".join(m.name_ja for m in municipalities(stranded))
+        raise refuse(
+            "audience_has_registrants",
+            _l(
+                "Staff of %(names)s are registered; cancel their registrations before "
+                "closing the session to them.",
+                names=names,
+            ),
+            "open_to",
+        )
+
+
+def reserve_seats(
+    ts: TrainingSession, municipality: Municipality, seat_count: int, release_at: datetime
+) -> SeatAllocation:
+    """Hold seats of a shared session for one member until ``release_at``."""
+    if ts.host_municipality_id is not None:
+        raise DomainError(
+            "not_shared", _l("Seats can be reserved only on the region's shared sessions.")
+        )
+    if ts.is_cancelled:
+        raise DomainError("session_cancelled", _l("This session has been cancelled."))
+    if not 0 <= seat_count <= MAX_CAPACITY:
+        raise refuse("invalid_seats", _l("Reserved seats must be between 0 and 1,000."), "seats")
+    if seat_count and not ts.admits(municipality.id):
+        raise refuse(
+            "not_in_audience",
+            _l("This session is not open to %(name)s.", name=municipality.name_ja),
+            "seats",
+        )
+    if seat_count and release_at <= now_utc():
+        raise refuse("release_in_past", _l("The release date must be in the future."), "release_at")
+    if release_at > ts.starts_at:
+        raise refuse(
+            "release_after_start",
+            _l("Reserved seats must be released no later than the start of the session."),
+            "release_at",
+        )
+    alloc = seats.set_allocation(ts.id, municipality.id, seat_count, release_at)
+    log.info(
+        "seats reserved session=%s municipality=%s seats=%s", ts.id, municipality.code, seat_count
+    )
+    return alloc
+
+
+def cancel(ts: TrainingSession, reason: str, actor: User) -> int:
+    """Call a session off and tell everyone registered; returns how many were told."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise refuse("missing_reason", _l("Give the reason, for the people registered."), "reason")
+    if len(reason) > 1000:
+        raise refuse("invalid_reason", _l("The reason has at most 1,000 characters."), "reason")
+    if ts.is_cancelled:
+        raise DomainError("session_cancelled", _l("This session has been cancelled."), status=409)
+    if ts.starts_at <= now_utc():
+        raise DomainError(
+            "session_started", _l("The session has already started; it cannot be cancelled.")
+        )
+    told = seats.cancel_session(ts.id, reason, actor)
+    log.info("session cancelled id=%s told=%s by=%s", ts.id, told, actor.id)
+    return told

@@ -1,0 +1,109 @@
+"""Do the feature packages import one way, and does the tenant wall know nothing of training?
+
+people → catalogue → sessions → registrations: each package may import the ones
+before it, never one after it (imports inside functions count too). ``tenants``
+never imports ``regional``. Read from the source with ``ast``: nothing is imported.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Lowest first: a package may import only the packages before it.
+LAYERS = ["people", "catalogue", "sessions", "registrations"]
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path, root: Path = ROOT) -> list[tuple[int, str]]:
+    """(line, module) for every import in the file, relative ones made absolute."""
+    package = _module_name(path, root).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package[: len(package) - node.level + 1])
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            found.append((node.lineno, module))
+            # `from regional import sessions` names a package, not an attribute.
+            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[0] == "regional" and parts[1] in LAYERS:
+        return parts[1]
+    return None
+
+
+def upward_imports(root: Path = ROOT) -> list[str]:
+    """Every import from a feature package into a package above it."""
+    wrong = []
+    for package in LAYERS:
+        for path in sorted((root / "regional" / package).rglob("*.py")):
+            for line, module in imported_modules(path, root):
+                target = _layer(module)
+                if target is not None and LAYERS.index(target) > LAYERS.index(package):
+                    wrong.append(f"{path.relative_to(root)}:{line} imports {module}")
+    return wrong
+
+
+def tenant_wall_imports(root: Path = ROOT) -> list[str]:
+    """Every import of the application from the tenancy package."""
+    return [
+        f"{path.relative_to(root)}:{line} imports {module}"
+        for path in sorted((root / "tenants").rglob("*.py"))
+        for line, module in imported_modules(path, root)
+        if module == "regional" or module.startswith("regional.")
+    ]
+
+
+def test_feature_packages_import_only_downwards():
+    assert upward_imports() == []
+
+
+def test_the_tenant_wall_knows_nothing_of_the_application():
+    assert tenant_wall_imports() == []
+
+
+def test_the_check_sees_imports_and_would_catch_an_upward_one(tmp_path):
+    """The check is not vacuous: it reads real downward imports and flags a planted upward one."""
+    downward = [
+        module
+        for path in (ROOT / "regional" / "registrations").rglob("*.py")
+        for _line, module in imported_modules(path)
+        if _layer(module) == "sessions"
+    ]
+    assert downward, "registrations imports sessions, and the parser must see it"
+
+    for package in LAYERS:
+        (tmp_path / "regional" / package).mkdir(parents=True)
+    (tmp_path / "tenants").mkdir()
+    (tmp_path / "regional" / "people" / "bad.py").write_text(
+        "def f():\n    from ..registrations import models\n"
+    )
+    (tmp_path / "regional" / "catalogue" / "bad.py").write_text("import regional.sessions.models\n")
+    (tmp_path / "tenants" / "bad.py").write_text("from regional import extensions\n")
+    assert sorted(upward_imports(tmp_path)) == [
+        "regional/catalogue/bad.py:1 imports regional.sessions.models",
+        "regional/people/bad.py:2 imports regional.registrations",
+        "regional/people/bad.py:2 imports regional.registrations.models",
+    ]
+    assert tenant_wall_imports(tmp_path) == [
+        "tenants/bad.py:1 imports regional",
+        "tenants/bad.py:1 imports regional.extensions",
+    ]
