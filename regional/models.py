@@ -5,6 +5,7 @@ from regional.auth.models import LoginThrottle
 from regional.catalogue.models import Program, ProgramRevision, SkillArea
 from regional.mail.models import OutboundMail
 from regional.people.models import User
+from regional.people.uploads import RosterUpload
 from regional.registrations.models import Completion, Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants.models import Municipality, OrgUnit
@@ -19,6 +20,7 @@ __all__ = [
     "Program",
     "ProgramRevision",
     "Registration",
+    "RosterUpload",
     "SeatAllocation",
     "SkillArea",
     "TrainingSession",

@@ -38,7 +38,8 @@ def test_every_message_in_the_code_is_translated(lang):
     translated = {
         (m.id[0] if isinstance(m.id, tuple) else m.id)
         for m in catalog
-        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
+        if m.id
+        and (all(m.string) if isinstance(m.string, tuple) else m.string)
         and "fuzzy" not in m.flags
     }
     missing = sorted(_source_messages() - translated)

@@ -14,5 +14,6 @@ from regional.api import (  # noqa: E402, F401
     catalogue,
     people,
     registrations,
+    roster,
     sessions,
 )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, SubmitField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SearchField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from regional.people.models import (
@@ -153,3 +162,19 @@ class ActionForm(FlaskForm):
     """A button that changes something: carries the CSRF token only."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class RosterUploadForm(FlaskForm):
+    """A personnel-system export to preview (CSV in UTF-8 or CP932, or XLSX)."""
+
+    file = FileField(_l("Staff roster (CSV or XLSX)"), validators=[FileRequired()])
+    deactivate_missing = BooleanField(
+        _l("This is the whole staff: deactivate people who are not in the file")
+    )
+
+
+class RosterConfirmForm(FlaskForm):
+    """Import what the preview showed: the upload's id and a signed hash of its bytes."""
+
+    upload = HiddenField(validators=[DataRequired()])
+    token = HiddenField(validators=[DataRequired()])

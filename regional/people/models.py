@@ -132,6 +132,8 @@ class User(TenantScoped, UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: When the last invitation to choose a password was queued (imported staff sign in so).
+    invited_at: Mapped[datetime | None]
 
     municipality: Mapped[Municipality] = relationship(lazy="joined")
     org_unit: Mapped[OrgUnit | None] = relationship(

@@ -314,3 +314,6 @@ def unit_deactivate(unit_id: int):
 @bp.post("/units/<int:unit_id>/activate")
 def unit_activate(unit_id: int):
     return _unit_action(unit_id, services.reactivate_unit, _("The unit is in use again."))
+
+
+from regional.people import roster_views  # noqa: E402, F401  (routes on this blueprint)

@@ -1,0 +1,746 @@
+"""Staff roster (職員名簿): reading a personnel-system export and planning what it changes.
+
+The file is read by the one hardened spreadsheet reader; this module maps its
+columns, checks every cell and works out, against the current municipality's
+records, who is created, updated, moved between units or deactivated, and
+which org units must be created. It writes nothing: :mod:`roster_import`
+applies a plan that has no errors.
+
+Matching rules (also shown on the import page):
+
+* people are matched by employee number, compared after NFKC (full-width
+  digits and letters), with every space removed and hyphen variants
+  (‐ ‑ ‒ – — ― − ー ｰ) read as ``-``, and a number of digits only without
+  its leading zeros (spreadsheets drop them: ``000104`` is ``104``); a person of the municipality who has no
+  employee number yet (a self sign-up) is matched by e-mail address instead;
+* org units are paths from the top (``総務局/デジタル推進課/企画係``), matched
+  name by name; a single name that is not a top-level unit may name a unit
+  anywhere if exactly one has it. A missing unit is created, its level read
+  from its name: ``…部``/``…局`` a department, ``…課`` a division, ``…係`` a
+  section; any other name (室, センター, 担当, 班 …) is an equivalent (相当)
+  one level below its parent (課相当 under a 部, 係相当 under a 課; at the
+  top, 部相当). Nothing may be created under a 係, nor a 課 under a 係;
+* a blank 所属 or 職種 cell means "none" for 所属 and "leave as is" for 職種; a
+  missing column leaves that field as it is for everyone;
+* people missing from the file are deactivated (never deleted) only when the
+  coordinator asks, and only employees who have an employee number (never a
+  coordinator, an administrator, or the person importing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from regional.extensions import db
+from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.people.services import LEVEL_RANK, PATH_SEPARATOR
+from regional.registrations.imports import RowError, Table, normalise_header
+from tenants import all_tenants
+from tenants.models import Municipality, OrgLevel, OrgUnit
+
+#: Data rows a roster may have (the largest member has a few thousand staff).
+MAX_ROSTER_ROWS = 20000
+
+#: Column keys and the header names that mean them (normalised: see ``_header_key``).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "employee_number": (
+        "職員番号",
+        "職員no",
+        "職員コード",
+        "個人番号",
+        "employeenumber",
+        "employeeno",
+        "employeeid",
+        "staffnumber",
+        "staffno",
+        "staffid",
+    ),
+    "name": ("氏名", "名前", "職員名", "氏名漢字", "name", "fullname"),
+    "name_kana": (
+        "氏名カナ",
+        "氏名かな",
+        "カナ氏名",
+        "フリガナ",
+        "ふりがな",
+        "カナ",
+        "namekana",
+        "kana",
+    ),
+    "email": (
+        "メールアドレス",
+        "メール",
+        "eメール",
+        "eメールアドレス",
+        "電子メール",
+        "email",
+        "emailaddress",
+        "mail",
+        "mailaddress",
+    ),
+    "org_unit": (
+        "所属",
+        "所属名",
+        "所属部署",
+        "所属パス",
+        "部署",
+        "部署名",
+        "orgunit",
+        "organisationunit",
+        "organizationunit",
+        "unit",
+    ),
+    "job_category": ("職種", "職種区分", "jobcategory", "job"),
+}
+REQUIRED = ("employee_number", "name", "email")
+#: The name a column is called in messages when the file has none.
+DEFAULT_NAMES = {
+    "employee_number": "職員番号",
+    "name": "氏名",
+    "name_kana": "氏名カナ",
+    "email": "メールアドレス",
+    "org_unit": "所属",
+    "job_category": "職種",
+}
+MAX_LENGTH = {
+    "employee_number": 20,
+    "name": 100,
+    "name_kana": 100,
+    "email": 254,
+    "org_unit": 500,
+    "job_category": 40,
+}
+
+#: Words for each job category (the export writes the first Japanese one).
+JOB_WORDS: dict[JobCategory, tuple[str, ...]] = {
+    JobCategory.ADMINISTRATIVE: ("行政職", "行政職等", "行政", "事務", "事務職"),
+    JobCategory.TECHNICAL: ("技術職", "技術"),
+    JobCategory.WELFARE: ("福祉職", "福祉"),
+    JobCategory.MEDICAL: ("医療職", "医療", "医療技術職", "看護職"),
+    JobCategory.FIREFIGHTING: ("消防職", "消防"),
+    JobCategory.EDUCATION: ("教育職", "教育"),
+    JobCategory.LABOR: ("技能労務職", "技能労務", "労務職"),
+    JobCategory.OTHER: ("その他",),
+}
+_JOB_LOOKUP = {
+    normalise_header(word): cat for cat, words in JOB_WORDS.items() for word in (cat.value, *words)
+}
+
+#: Cells that a spreadsheet program would read as a formula (ASVS 1.2.10).
+FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
+_HYPHENS = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\ufe63\u2043]")
+_SPACES = re.compile(r"\s+")
+#: C0/C1 controls, line and paragraph separators, bidi embeddings, overrides and isolates.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[.。:：]", "", normalise_header(name))
+
+
+def number_key(value: str | None) -> str:
+    """An employee number as compared: NFKC, no spaces, every hyphen variant a '-'."""
+    text = unicodedata.normalize("NFKC", value or "")
+    return _HYPHENS.sub("-", _SPACES.sub("", text))
+
+
+def match_key(number: str) -> str:
+    """How numbers are compared: a number of digits only without its leading zeros.
+
+    Excel and LibreOffice read ``000104`` in a CSV as the number 104 and save it so.
+    """
+    if number.isdigit():
+        return number.lstrip("0") or "0"
+    return number
+
+
+def _nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def split_path(path: str) -> list[str]:
+    """The names of a unit path (NFKC, so '／' is a separator too); '' parts kept for checking."""
+    return [part.strip() for part in _nfkc(path).split(PATH_SEPARATOR)]
+
+
+def job_category_of(text: str) -> JobCategory | None:
+    return _JOB_LOOKUP.get(normalise_header(text))
+
+
+def job_word(category: JobCategory, locale: str) -> str:
+    """The word the export writes for a job category (the import reads it back)."""
+    return category.value if locale == "en" else JOB_WORDS[category][0]
+
+
+# -- the plan ----------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass
+class PlannedUnit:
+    """An org unit the import creates; ``path`` is its names from the top."""
+
+    path: tuple[str, ...]
+    level: OrgLevel
+    equivalent: bool
+    #: Existing parent's id (None: top level, or a parent created by the same import).
+    parent_id: int | None
+
+    @property
+    def name(self) -> str:
+        return self.path[-1]
+
+    @property
+    def path_text(self) -> str:
+        return PATH_SEPARATOR.join(self.path)
+
+
+@dataclass
+class UnitRef:
+    """Where a row places its person: an existing unit, a planned one, or none."""
+
+    unit_id: int | None = None
+    planned: tuple[str, ...] | None = None
+    text: str = ""
+
+
+@dataclass
+class PersonRow:
+    line: int
+    number: str
+    name: str
+    email: str
+    name_kana: str | None
+    job_category: JobCategory | None
+    unit: UnitRef | None  # None: the file has no 所属 column
+    user_id: int | None = None
+    changes: list[Change] = field(default_factory=list)
+    reactivate: bool = False
+
+    @property
+    def moved(self) -> bool:
+        return any(c.field == "org_unit" for c in self.changes)
+
+
+@dataclass
+class Leaver:
+    user_id: int
+    number: str
+    name: str
+    unit: str
+
+
+@dataclass
+class RosterPlan:
+    """What an import would do, and why it cannot (if ``errors``)."""
+
+    deactivate_missing: bool = False
+    created: list[PersonRow] = field(default_factory=list)
+    updated: list[PersonRow] = field(default_factory=list)
+    unchanged: int = 0
+    deactivated: list[Leaver] = field(default_factory=list)
+    units: list[PlannedUnit] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def moved(self) -> list[PersonRow]:
+        return [p for p in self.updated if p.moved]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "moved": len(self.moved),
+            "unchanged": self.unchanged,
+            "deactivated": len(self.deactivated),
+            "units_created": len(self.units),
+        }
+
+    def digest(self) -> str:
+        """A fingerprint of every change: the commit refuses a plan that differs from the preview."""
+        data = {
+            "c": [
+                (p.number, p.name, p.email, p.name_kana, _job(p.job_category), _unit(p.unit))
+                for p in self.created
+            ],
+            "u": [
+                (p.user_id, [(c.field, c.after) for c in p.changes], p.reactivate)
+                for p in self.updated
+            ],
+            "d": sorted(x.user_id for x in self.deactivated),
+            "n": [(u.path, u.level.value, u.equivalent) for u in self.units],
+        }
+        raw = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _job(cat: JobCategory | None) -> str | None:
+    return cat.value if cat else None
+
+
+def _unit(ref: UnitRef | None) -> object:
+    if ref is None:
+        return None
+    return ref.unit_id if ref.planned is None else list(ref.planned)
+
+
+# -- columns -------------------------------------------------------------------
+
+
+def map_columns(table: Table) -> tuple[dict[str, int], list[RowError]]:
+    """Which column holds each key; a key named by two columns, or a required one missing, is an error."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for i, head in enumerate(table.header):
+        norm = _header_key(head)
+        for key, names in ALIASES.items():
+            if norm in names:
+                found[key].append(i)
+    errors: list[RowError] = []
+    cols: dict[str, int] = {}
+    for key, idx in found.items():
+        if len(idx) > 1:
+            names = "、".join(table.header[i] for i in idx)
+            errors.append(
+                RowError(
+                    1,
+                    table.header[idx[1]],
+                    _("These columns all mean the same thing: %(names)s. Keep one.", names=names),
+                )
+            )
+        else:
+            cols[key] = idx[0]
+    for key in REQUIRED:
+        if key not in found:
+            errors.append(
+                RowError(
+                    1,
+                    DEFAULT_NAMES[key],
+                    _("The header has no %(name)s column.", name=DEFAULT_NAMES[key]),
+                )
+            )
+    return cols, errors
+
+
+def _cell(cells: list[str], cols: dict[str, int], key: str) -> str:
+    i = cols.get(key)
+    return cells[i].strip() if i is not None and i < len(cells) else ""
+
+
+def check_cell(text: str) -> str | None:
+    """Why a cell cannot be taken as it is: a formula-like start or a control character."""
+    if text.startswith(FORMULA_FIRST):
+        return _("The value begins with %(c)s and would become a spreadsheet formula.", c=text[:1])
+    if _CONTROL.search(text):
+        return _("The value contains a control or text-direction character.")
+    return None
+
+
+# -- org units -------------------------------------------------------------------
+
+
+def infer_level(name: str, parent_level: OrgLevel | None) -> tuple[OrgLevel, bool] | None:
+    """A new unit's level and whether it is an equivalent (相当); None if it cannot sit there."""
+    if name.endswith(("部", "局")):
+        level, equivalent = OrgLevel.DEPARTMENT, False
+    elif name.endswith("課"):
+        level, equivalent = OrgLevel.DIVISION, False
+    elif name.endswith("係"):
+        level, equivalent = OrgLevel.SECTION, False
+    else:
+        equivalent = True
+        if parent_level is None:
+            level = OrgLevel.DEPARTMENT
+        elif parent_level == OrgLevel.DEPARTMENT:
+            level = OrgLevel.DIVISION
+        elif parent_level == OrgLevel.DIVISION:
+            level = OrgLevel.SECTION
+        else:
+            return None
+    if parent_level is not None:
+        rank, parent_rank = LEVEL_RANK[level], LEVEL_RANK[parent_level]
+        if not (parent_rank < rank or parent_rank == rank == 0):
+            return None
+    return level, equivalent
+
+
+class UnitResolver:
+    """Resolves unit paths against the municipality's units, planning the missing ones."""
+
+    def __init__(self, units: Iterable[OrgUnit]):
+        self.units = {u.id: u for u in units}
+        self.children: dict[tuple[int | None, str], list[OrgUnit]] = defaultdict(list)
+        self.by_name: dict[str, list[OrgUnit]] = defaultdict(list)
+        for u in self.units.values():
+            self.children[(u.parent_id, _nfkc(u.name))].append(u)
+            self.by_name[_nfkc(u.name)].append(u)
+        self.planned: dict[tuple[str, ...], PlannedUnit] = {}
+
+    def path_of(self, unit_id: int | None) -> str:
+        parts, seen = [], set()
+        while unit_id is not None and unit_id in self.units and unit_id not in seen:
+            seen.add(unit_id)
+            parts.append(self.units[unit_id].name)
+            unit_id = self.units[unit_id].parent_id
+        return PATH_SEPARATOR.join(reversed(parts))
+
+    def resolve(self, text: str) -> UnitRef | str:
+        """The unit a path names (planning missing ones), or the reason it cannot be used."""
+        names = split_path(text)
+        if any(not n for n in names):
+            return _("The unit path has an empty part: write it as 局/課/係.")
+        if any(len(n) > 100 for n in names):
+            return _("A unit name is longer than 100 characters.")
+        if len(names) > 6:
+            return _("The unit path is deeper than 6 levels.")
+        if len(names) == 1 and not self.children.get((None, names[0])):
+            anywhere = self.by_name.get(names[0], [])
+            if len(anywhere) > 1:
+                return _(
+                    "Several units are called %(name)s: give the whole path (局/課/係).",
+                    name=names[0],
+                )
+            if len(anywhere) == 1:
+                return self._existing(anywhere[0], text)
+        parent: OrgUnit | None = None
+        for depth, name in enumerate(names):
+            found = self.children.get((parent.id if parent else None, name), [])
+            if len(found) > 1:
+                return _("The unit path %(path)s is ambiguous.", path=text)
+            if not found:
+                return self._plan(names, depth, parent)
+            parent = found[0]
+        return self._existing(parent, text)
+
+    def _existing(self, unit: OrgUnit, text: str) -> UnitRef | str:
+        if not unit.active:
+            return _(
+                "The unit %(path)s is out of use: bring it back into use on the units page first.",
+                path=self.path_of(unit.id),
+            )
+        return UnitRef(unit_id=unit.id, text=self.path_of(unit.id))
+
+    def _plan(self, names: list[str], depth: int, parent: OrgUnit | None) -> UnitRef | str:
+        if parent is not None and not parent.active:
+            return _("The unit %(path)s is out of use.", path=self.path_of(parent.id))
+        prefix = tuple(self.path_of(parent.id).split(PATH_SEPARATOR)) if parent else ()
+        parent_level = parent.level if parent else None
+        path = prefix
+        for name in names[depth:]:
+            path = (*path, name)
+            planned = self.planned.get(path)
+            if planned is None:
+                placed = infer_level(name, parent_level)
+                if placed is None:
+                    return _(
+                        "%(name)s cannot be placed under %(parent)s (部 > 課 > 係).",
+                        name=name,
+                        parent=PATH_SEPARATOR.join(path[:-1]),
+                    )
+                planned = PlannedUnit(
+                    path=path,
+                    level=placed[0],
+                    equivalent=placed[1],
+                    parent_id=parent.id
+                    if parent is not None and len(path) == len(prefix) + 1
+                    else None,
+                )
+                self.planned[path] = planned
+            parent_level = planned.level
+        return UnitRef(planned=path, text=PATH_SEPARATOR.join(path))
+
+
+# -- planning ---------------------------------------------------------------------
+
+
+@dataclass
+class _Existing:
+    id: int
+    number: str | None
+    email: str
+    name: str
+    name_kana: str | None
+    org_unit_id: int | None
+    job_category: JobCategory
+    status: AccountStatus
+    role: Role
+
+
+def _existing_people() -> list[_Existing]:
+    rows = db.session.execute(
+        select(
+            User.id,
+            User.employee_number,
+            User.email,
+            User.name,
+            User.name_kana,
+            User.org_unit_id,
+            User.job_category,
+            User.status,
+            User.role,
+        )
+    )
+    return [_Existing(*row) for row in rows]
+
+
+def _emails_in_use(emails: set[str]) -> dict[str, int]:
+    """Address -> account id, across the region: sign-in names are unique region-wide.
+
+    Only used to refuse a row with one message, the same whoever holds the address.
+    """
+    found: dict[str, int] = {}
+    ordered = sorted(emails)
+    with all_tenants(db.session):
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))
+            found.update((email, user_id) for email, user_id in rows)
+    return found
+
+
+def plan_roster(
+    table: Table, municipality: Municipality, actor: User, *, deactivate_missing: bool = False
+) -> RosterPlan:
+    """Check every row of ``table`` and work out what importing it would change."""
+    plan = RosterPlan(deactivate_missing=deactivate_missing)
+    cols, plan.errors = map_columns(table)
+    if plan.errors:
+        return plan
+    heads = {key: table.header[i] for key, i in cols.items()}
+    people = _existing_people()
+    by_number: dict[str, list[_Existing]] = defaultdict(list)
+    by_email_unnumbered: dict[str, _Existing] = {}
+    for p in people:
+        if p.number:
+            by_number[match_key(number_key(p.number))].append(p)
+        else:
+            by_email_unnumbered[p.email] = p
+    resolver = UnitResolver(db.session.scalars(select(OrgUnit)).all())
+    rows = _read_rows(table, cols, heads, plan.errors)
+    in_use = _emails_in_use({r.email for r in rows if r.email})
+    seen_numbers: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
+    matched: set[int] = set()
+    for row in rows:
+        errors: list[RowError] = []
+
+        def refuse(key: str, message: str, line: int = row.line, out: list = errors) -> None:
+            out.append(RowError(line, heads.get(key, DEFAULT_NAMES[key]), message))
+
+        key = match_key(row.number)
+        if key in seen_numbers:
+            refuse(
+                "employee_number",
+                _("The same employee number is already on line %(n)d.", n=seen_numbers[key]),
+            )
+        else:
+            seen_numbers[key] = row.line
+        if row.email:
+            if row.email in seen_emails:
+                refuse(
+                    "email",
+                    _(
+                        "The same e-mail address is already on line %(n)d.",
+                        n=seen_emails[row.email],
+                    ),
+                )
+            else:
+                seen_emails[row.email] = row.line
+            if not municipality.owns_email(row.email):
+                refuse(
+                    "email",
+                    _(
+                        "The address is not in this municipality's domains (%(domains)s).",
+                        domains=", ".join(municipality.email_domains or []) or "-",
+                    ),
+                )
+        candidates = by_number.get(key, [])
+        if len(candidates) > 1:
+            refuse(
+                "employee_number",
+                _(
+                    "Several people of this municipality have this employee number: correct them first."
+                ),
+            )
+        person = candidates[0] if len(candidates) == 1 else None
+        if person is None and row.email in by_email_unnumbered:
+            person = by_email_unnumbered[row.email]
+        if person is not None:
+            row.user_id = person.id
+            if person.id in matched:
+                refuse("employee_number", _("This person is already on another line."))
+            matched.add(person.id)
+        holder = in_use.get(row.email)
+        if row.email and holder is not None and holder != row.user_id:
+            refuse("email", _("This e-mail address is already in use by another account."))
+        if row.unit_text is not None and row.unit_text:
+            ref = resolver.resolve(row.unit_text)
+            if isinstance(ref, str):
+                refuse("org_unit", ref)
+            else:
+                row.unit = ref
+        elif row.unit_text is not None:
+            row.unit = UnitRef()
+        if person is None and not row.email:
+            refuse("email", _("A new person needs an e-mail address."))
+        if person is not None and not errors:
+            _compare(row, person, resolver, heads, errors)
+        if errors:
+            plan.errors.extend(errors)
+            continue
+        if person is None:
+            plan.created.append(row)
+        elif row.changes:
+            plan.updated.append(row)
+        else:
+            plan.unchanged += 1
+    if deactivate_missing:
+        plan.deactivated = [
+            Leaver(p.id, p.number or "", p.name, resolver.path_of(p.org_unit_id))
+            for p in people
+            if p.id not in matched
+            and p.number
+            and p.status != AccountStatus.DISABLED
+            and p.role == Role.EMPLOYEE
+            and p.id != actor.id
+        ]
+    used = {r.unit.planned for r in plan.created + plan.updated if r.unit and r.unit.planned}
+    needed = {path[:i] for path in used for i in range(1, len(path) + 1)}
+    plan.units = sorted(
+        (u for p, u in resolver.planned.items() if p in needed), key=lambda u: (len(u.path), u.path)
+    )
+    plan.errors.sort(key=lambda e: e.row)
+    return plan
+
+
+@dataclass
+class _Row(PersonRow):
+    unit_text: str | None = None
+
+
+def _read_rows(
+    table: Table, cols: dict[str, int], heads: dict[str, str], errors: list[RowError]
+) -> list[_Row]:
+    """Each data row's values, checked cell by cell; a row with any problem is left out."""
+    rows: list[_Row] = []
+    for line, cells in table.rows:
+        values: dict[str, str] = {}
+        problems: list[RowError] = []
+        for key in cols:
+            text = _cell(cells, cols, key)
+            column = heads[key]
+            why = check_cell(text) if text else None
+            if why is None and len(text) > MAX_LENGTH[key]:
+                why = _("Longer than %(n)d characters.", n=MAX_LENGTH[key])
+            if why is not None:
+                problems.append(RowError(line, column, why))
+            values[key] = text
+        number = number_key(values.get("employee_number", ""))
+        if not number and "employee_number" not in {p.column for p in problems}:
+            problems.append(
+                RowError(line, heads["employee_number"], _("The employee number is missing."))
+            )
+        elif len(number) > MAX_LENGTH["employee_number"]:
+            problems.append(
+                RowError(line, heads["employee_number"], _("Longer than %(n)d characters.", n=20))
+            )
+        if not values.get("name") and heads["name"] not in {p.column for p in problems}:
+            problems.append(RowError(line, heads["name"], _("The name is missing.")))
+        email = ""
+        raw_email = values.get("email", "")
+        if raw_email and heads["email"] not in {p.column for p in problems}:
+            try:
+                email = validate_email(raw_email, check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                problems.append(
+                    RowError(line, heads["email"], _("This is not a valid e-mail address."))
+                )
+        job = None
+        job_text = values.get("job_category", "")
+        if (
+            job_text
+            and "job_category" in heads
+            and heads["job_category"] not in {p.column for p in problems}
+        ):
+            job = job_category_of(job_text)
+            if job is None:
+                problems.append(
+                    RowError(
+                        line,
+                        heads["job_category"],
+                        _(
+                            "Unknown job category %(v)s (for example 行政職, 技術職, 福祉職).",
+                            v=job_text,
+                        ),
+                    )
+                )
+        if problems:
+            errors.extend(problems)
+            continue
+        rows.append(
+            _Row(
+                line=line,
+                number=number,
+                name=values["name"],
+                email=email,
+                name_kana=values.get("name_kana") or None,
+                job_category=job,
+                unit=None,
+                unit_text=values.get("org_unit") if "org_unit" in cols else None,
+            )
+        )
+    return rows
+
+
+def _compare(
+    row: _Row, person: _Existing, resolver: UnitResolver, heads: dict[str, str], errors: list
+) -> None:
+    """Fill ``row.changes`` with what differs from the person's record."""
+    if row.email and row.email != person.email:
+        if person.role != Role.EMPLOYEE:
+            errors.append(
+                RowError(
+                    row.line,
+                    heads["email"],
+                    _("A coordinator's sign-in address is changed by a regional administrator."),
+                )
+            )
+            return
+        row.changes.append(Change("email", person.email, row.email))
+    elif not row.email:
+        row.email = person.email
+    if row.name != person.name:
+        row.changes.append(Change("name", person.name, row.name))
+    if "name_kana" in heads and (row.name_kana or None) != (person.name_kana or None):
+        row.changes.append(Change("name_kana", person.name_kana or "", row.name_kana or ""))
+    if not person.number:
+        row.changes.append(Change("employee_number", "", row.number))
+    if row.job_category is not None and row.job_category != person.job_category:
+        row.changes.append(
+            Change("job_category", person.job_category.label, row.job_category.label)
+        )
+    if row.unit is not None and (
+        row.unit.planned is not None or row.unit.unit_id != person.org_unit_id
+    ):
+        row.changes.append(Change("org_unit", resolver.path_of(person.org_unit_id), row.unit.text))
+    if person.status == AccountStatus.DISABLED:
+        row.reactivate = True
+        row.changes.append(Change("status", person.status.label, AccountStatus.ACTIVE.label))

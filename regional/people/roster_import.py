@@ -1,0 +1,218 @@
+"""Applying a staff roster: all of it in the caller's transaction, or nothing.
+
+:func:`preview` reads and plans a file; :func:`commit` applies a plan without
+errors (units first, then new people, updates and deactivations) and records
+the import in the log. Neither commits: the caller does, once, so a failure
+anywhere leaves no trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from regional.errors import Conflict, DomainError
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.people.roster import MAX_ROSTER_ROWS, PersonRow, RosterPlan, plan_roster
+from regional.people.uploads import RosterUpload
+from regional.registrations.imports import SheetError, read_table
+from tenants.models import Municipality, OrgUnit
+
+log = logging.getLogger("regional.audit")
+
+#: How long an upload waits for its import.
+UPLOAD_MAX_AGE = timedelta(days=1)
+#: Rows updated per SELECT when loading the people an import changes.
+CHUNK = 500
+
+
+class RosterRefused(DomainError):
+    """The file as a whole cannot be read (wrong type, too large, hostile)."""
+
+    status = 422
+
+    def __init__(self, message: object):
+        super().__init__("unreadable_file", message)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def preview(
+    data: bytes, municipality: Municipality, actor: User, *, deactivate_missing: bool = False
+) -> RosterPlan:
+    """Read ``data`` (CSV or XLSX) and plan its import; :class:`RosterRefused` if unreadable."""
+    try:
+        table = read_table(data)
+    except SheetError as exc:
+        raise RosterRefused(exc.message) from exc
+    if len(table.rows) > MAX_ROSTER_ROWS:
+        raise RosterRefused(_l("The file has more than %(n)d rows.", n=MAX_ROSTER_ROWS))
+    return plan_roster(table, municipality, actor, deactivate_missing=deactivate_missing)
+
+
+@dataclass
+class ImportResult:
+    counts: dict[str, int]
+    filename: str
+
+
+def commit(plan: RosterPlan, actor: User, *, filename: str, file_hash: str) -> ImportResult:
+    """Apply an error-free plan in the current transaction (flushes, never commits)."""
+    if not plan.ok:
+        raise DomainError("roster_invalid", _l("The roster has errors: nothing was imported."))
+    try:
+        with db.session.begin_nested():
+            unit_ids = _create_units(plan)
+            _create_people(plan.created, unit_ids)
+            _update_people(plan.updated, unit_ids)
+            _deactivate(plan, actor)
+            db.session.flush()
+    except IntegrityError as exc:
+        log.warning("roster import lost a race by=%s: %s", actor.id, exc.orig)
+        raise Conflict(
+            "roster_conflict",
+            _l("Someone changed the same people at the same time. Please preview the file again."),
+        ) from exc
+    counts = plan.counts()
+    _audit(actor, filename, file_hash, counts, plan.deactivate_missing)
+    return ImportResult(counts=counts, filename=filename)
+
+
+def _create_units(plan: RosterPlan) -> dict[tuple[str, ...], int]:
+    ids: dict[tuple[str, ...], int] = {}
+    for planned in plan.units:  # parents come first: sorted by depth
+        parent_id = planned.parent_id
+        if parent_id is None and len(planned.path) > 1:
+            parent_id = ids.get(planned.path[:-1])
+        unit = OrgUnit(
+            name=planned.name,
+            level=planned.level,
+            equivalent=planned.equivalent,
+            parent_id=parent_id,
+            active=True,
+        )
+        db.session.add(unit)
+        db.session.flush()
+        ids[planned.path] = unit.id
+    return ids
+
+
+def _unit_id(row: PersonRow, unit_ids: dict[tuple[str, ...], int]) -> int | None:
+    if row.unit is None:
+        return None
+    if row.unit.planned is not None:
+        return unit_ids[row.unit.planned]
+    return row.unit.unit_id
+
+
+def _create_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) -> None:
+    """New staff: active records without a password; they sign in once invited."""
+    db.session.add_all(
+        User(
+            email=row.email,
+            name=row.name,
+            name_kana=row.name_kana,
+            employee_number=row.number,
+            job_category=row.job_category or JobCategory.ADMINISTRATIVE,
+            org_unit_id=_unit_id(row, unit_ids),
+            role=Role.EMPLOYEE,
+            status=AccountStatus.ACTIVE,
+            password_hash=None,
+        )
+        for row in rows
+    )
+
+
+def _load(ids: list[int]) -> dict[int, User]:
+    found: dict[int, User] = {}
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i : i + CHUNK]
+        found.update((u.id, u) for u in db.session.scalars(select(User).where(User.id.in_(chunk))))
+    return found
+
+
+def _update_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) -> None:
+    users = _load([r.user_id for r in rows if r.user_id is not None])
+    for row in rows:
+        user = users[row.user_id]
+        for change in row.changes:
+            if change.field == "email":
+                user.email = row.email
+                user.revoke_sessions()  # the sign-in name changed: sessions start again
+            elif change.field == "name":
+                user.name = row.name
+            elif change.field == "name_kana":
+                user.name_kana = row.name_kana
+            elif change.field == "employee_number":
+                user.employee_number = row.number
+            elif change.field == "job_category":
+                user.job_category = row.job_category
+            elif change.field == "org_unit":
+                user.org_unit_id = _unit_id(row, unit_ids)
+        if row.reactivate:
+            user.status = AccountStatus.ACTIVE
+
+
+def _deactivate(plan: RosterPlan, actor: User) -> None:
+    users = _load([leaver.user_id for leaver in plan.deactivated])
+    for user in users.values():
+        if user.id == actor.id or user.role != Role.EMPLOYEE:
+            continue  # the plan never lists them; this is a second lock on the door
+        user.status = AccountStatus.DISABLED
+        user.revoke_sessions()
+
+
+def _audit(actor: User, filename: str, file_hash: str, counts: dict, deactivate: bool) -> None:
+    log.info(
+        "roster import by=%s file=%r sha256=%s deactivate_missing=%s %s",
+        actor.id,
+        filename,
+        file_hash,
+        deactivate,
+        " ".join(f"{k}={v}" for k, v in counts.items()),
+    )
+
+
+# -- uploads between preview and import -------------------------------------------------
+
+
+def keep_upload(data: bytes, filename: str, actor: User) -> RosterUpload:
+    """Store a previewed file (the current municipality's), dropping stale ones."""
+    db.session.execute(
+        delete(RosterUpload).where(RosterUpload.created_at < now_utc() - UPLOAD_MAX_AGE)
+    )
+    upload = RosterUpload(
+        uploaded_by_id=actor.id,
+        filename=(filename or "roster")[:255],
+        sha256=sha256(data),
+        data=data,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def find_upload(upload_id: int, actor: User, file_hash: str) -> RosterUpload | None:
+    """The upload if it is this person's, in this municipality, recent, and still the same bytes."""
+    upload = db.session.scalar(select(RosterUpload).where(RosterUpload.id == upload_id))
+    if upload is None or upload.uploaded_by_id != actor.id:
+        return None
+    if upload.created_at < now_utc() - UPLOAD_MAX_AGE:
+        return None
+    if upload.sha256 != file_hash or sha256(upload.data) != file_hash:
+        return None
+    return upload
+
+
+def drop_upload(upload: RosterUpload) -> None:
+    db.session.delete(upload)
