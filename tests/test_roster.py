@@ -424,3 +424,25 @@ def test_imported_people_are_employees_never_coordinators(app, world, coord_a):
         assert {u.role for u in people_of(world.muni_a).values() if u.password_hash is None} == {
             Role.EMPLOYEE
         }
+
+
+def test_every_import_is_in_the_audit_trail(app, world, coord_a):
+    from regional.audit.models import AuditEntry
+
+    post_roster(coord_a, fixture("excel_cp932.csv"), name="職員名簿.csv", commit="true")
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "roster.import"))
+        assert entry is not None
+        assert entry.actor_id == world.coordinator_a
+        assert entry.subject_label == "職員名簿.csv"
+        assert entry.detail["counts"]["created"] == 5
+        assert len(entry.detail["sha256"]) == 64
+    # A refused import leaves no entry.
+    post_roster(coord_a, fixture("formulas.csv"), commit="true")
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        assert (
+            db.session.scalar(
+                select(func.count(AuditEntry.id)).where(AuditEntry.action == "roster.import")
+            )
+            == 1
+        )

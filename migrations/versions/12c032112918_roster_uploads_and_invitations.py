@@ -1,7 +1,7 @@
 """roster uploads and invitations
 
 Revision ID: 12c032112918
-Revises: aa03f1ebb020
+Revises: c2f232a53d71
 Create Date: 2026-11-29 17:12:13.450896
 
 """
@@ -13,7 +13,7 @@ import tenants.base
 
 # revision identifiers, used by Alembic.
 revision = '12c032112918'
-down_revision = 'aa03f1ebb020'
+down_revision = 'c2f232a53d71'
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from regional.audit import record_audit
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
@@ -173,6 +174,19 @@ def _deactivate(plan: RosterPlan, actor: User) -> None:
 
 
 def _audit(actor: User, filename: str, file_hash: str, counts: dict, deactivate: bool) -> None:
+    record_audit(
+        "roster.import",
+        subject_type="roster",
+        subject_id=None,
+        subject_label=filename,
+        actor=actor,
+        detail={
+            "filename": filename,
+            "sha256": file_hash,
+            "deactivate_missing": deactivate,
+            "counts": counts,
+        },
+    )
     log.info(
         "roster import by=%s file=%r sha256=%s deactivate_missing=%s %s",
         actor.id,

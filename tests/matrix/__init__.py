@@ -59,6 +59,7 @@ def _collect() -> list[Case]:
         main,
         people,
         registrations,
+        roster,
         sessions,
     )
 
@@ -77,6 +78,7 @@ def _collect() -> list[Case]:
         api_sessions,
         api_registrations,
         audit,
+        roster,
     ):
         cases.extend(module.CASES)
     return cases

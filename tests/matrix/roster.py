@@ -1,0 +1,84 @@
+"""Matrix cases: the staff roster import and export (pages and API).
+
+A coordinator imports into their own municipality only; another member's code
+is a 404 like an unknown one. A regional administrator's pages act in the
+member they switched to (Okayama City here); the API names the member by code.
+"""
+
+import io
+
+from tests.matrix import Case
+
+AB = ("A", "B")
+STAFF = {"coordinator_a": 200, "coordinator_b": 200, "admin": 200, "employee_a": 403}
+STAFF_302 = {"coordinator_a": 302, "coordinator_b": 302, "admin": 302, "employee_a": 403}
+OWN_API = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 200, "B": 404},
+    "coordinator_b": {"A": 404, "B": 200},
+    "admin": 200,
+}
+
+
+def _header_only(r, o):
+    """A roster with no rows: a valid preview for anyone allowed to ask."""
+    return {"file": (io.BytesIO("職員番号,氏名,メールアドレス\r\n".encode("cp932")), "roster.csv")}
+
+
+CASES: list[Case] = [
+    Case("people.roster", lambda r, o: "/people/roster", STAFF),
+    Case("people.roster", lambda r, o: "/people/roster", STAFF, method="POST", files=_header_only),
+    Case(
+        "people.roster_confirm",
+        lambda r, o: "/people/roster/confirm",
+        STAFF_302,
+        method="POST",
+        data=lambda r, o: {"upload": "1", "token": "forged"},
+        note="a forged preview is refused: back to the upload page",
+    ),
+    Case(
+        "people.roster_done",
+        lambda r, o: "/people/roster/done",
+        STAFF_302,
+        note="no import in this session: back to the upload page",
+    ),
+    Case(
+        "people.roster_export_file",
+        lambda r, o: "/people/roster/export.csv",
+        {**STAFF, "coordinator_a": 302},
+        note="A has 𠮷野 花子: CP932 cannot hold 𠮷, so back to the page with the reason",
+    ),
+    Case(
+        "people.roster_export_file",
+        lambda r, o: "/people/roster/export.csv?encoding=utf-8",
+        STAFF,
+    ),
+    Case("people.roster_export_file", lambda r, o: "/people/roster/export.xlsx", STAFF),
+    Case(
+        "api.roster",
+        lambda r, o: f"/municipalities/{r.code(o)}/roster",
+        OWN_API,
+        method="POST",
+        owners=AB,
+        api=True,
+        files=_header_only,
+    ),
+    Case(
+        "api.roster",
+        lambda r, o: f"/municipalities/{r.code(o)}/roster?commit=true",
+        OWN_API,
+        method="POST",
+        owners=AB,
+        api=True,
+        files=_header_only,
+    ),
+    Case(
+        "api.roster",
+        lambda r, o: "/municipalities/999999/roster",
+        {"employee_a": 403, "coordinator_a": 404, "coordinator_b": 404, "admin": 404},
+        method="POST",
+        api=True,
+        files=_header_only,
+        note="an unknown code looks like another member's",
+    ),
+]
