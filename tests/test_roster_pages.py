@@ -184,3 +184,14 @@ def test_a_name_cp932_cannot_hold_sends_to_utf8(as_coordinator_a):
     page = as_coordinator_a.get(resp.headers["Location"]).get_data(as_text=True)
     assert "𠮷野 花子" in page
     assert as_coordinator_a.get("/people/roster/export.csv?encoding=utf-8").status_code == 200
+
+
+def test_a_formula_like_name_is_exported_as_text(app, world, as_coordinator_b):
+    from tests import factories
+
+    with app.app_context():
+        factories.make_user(world.muni_b, name="=1+1 玉野", email=f"f@{DOMAIN_B}")
+        db.session.commit()
+    data = as_coordinator_b.get("/people/roster/export.csv?encoding=utf-8").data.decode("utf-8-sig")
+    assert ",'=1+1 玉野," in data
+    assert ",=1+1" not in data

@@ -13,13 +13,21 @@ needs it.
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from regional.extensions import db
 from regional.people.models import AccountStatus, User
 from regional.people.roster import job_word
 from regional.people.services import UnitTree
-from regional.registrations.exports import to_csv, to_xlsx
+
+#: Cells a spreadsheet would run as a formula get a leading apostrophe (ASVS 1.2.10).
+DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
 COLUMNS = (
     ("職員番号", "employee_number"),
@@ -37,6 +45,37 @@ class NotEncodable(Exception):
     def __init__(self, name: str, number: str):
         super().__init__(name)
         self.name, self.number = name, number
+
+
+def neutralise(value: str) -> str:
+    return "'" + value if value.startswith(DANGEROUS_FIRST) else value
+
+
+def to_csv(head: Sequence[str], rows: list[list[str]]) -> bytes:
+    """UTF-8 with a BOM and CRLF lines, as Excel in Japan reads it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(head)
+    writer.writerows([neutralise(v) for v in row] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(head: Sequence[str], rows: list[list[str]], title: str) -> bytes:
+    """One sheet; every cell stored as text (employee numbers keep their leading zeros)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31] or "Sheet1")
+
+    def cell(value: str) -> WriteOnlyCell:
+        c = WriteOnlyCell(ws, value=neutralise(value))
+        c.data_type = "s"  # never a formula, never a number
+        return c
+
+    ws.append([cell(h) for h in head])
+    for row in rows:
+        ws.append([cell(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def header(locale: str) -> list[str]:
