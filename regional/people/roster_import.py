@@ -24,7 +24,7 @@ from regional.fiscal import now_utc
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.roster import MAX_ROSTER_ROWS, PersonRow, RosterPlan, plan_roster
 from regional.people.uploads import RosterUpload
-from regional.registrations.imports import SheetError, read_table
+from regional.spreadsheets import SheetError, read_table
 from tenants.models import Municipality, OrgUnit
 
 log = logging.getLogger("regional.audit")
@@ -53,11 +53,9 @@ def preview(
 ) -> RosterPlan:
     """Read ``data`` (CSV or XLSX) and plan its import; :class:`RosterRefused` if unreadable."""
     try:
-        table = read_table(data)
+        table = read_table(data, max_rows=MAX_ROSTER_ROWS)
     except SheetError as exc:
         raise RosterRefused(exc.message) from exc
-    if len(table.rows) > MAX_ROSTER_ROWS:
-        raise RosterRefused(_l("The file has more than %(n)d rows.", n=MAX_ROSTER_ROWS))
     return plan_roster(table, municipality, actor, deactivate_missing=deactivate_missing)
 
 
