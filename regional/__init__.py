@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from regional.auth.views import bp as auth_bp
     from regional.catalogue import bp as catalogue_bp
     from regional.extensions import csrf
+    from regional.growth import bp as growth_bp
     from regional.main.views import bp as main_bp
     from regional.people import bp as people_bp
 
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registrations_bp, url_prefix="/registrations")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(growth_bp, url_prefix="/growth")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

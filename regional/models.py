@@ -3,6 +3,7 @@
 from regional.audit.models import AuditEntry
 from regional.auth.models import LoginThrottle
 from regional.catalogue.models import Program, ProgramRevision, SkillArea
+from regional.growth.models import OjtRecord, Qualification, QualificationPersona
 from regional.mail.models import OutboundMail
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
@@ -16,9 +17,12 @@ __all__ = [
     "LoginThrottle",
     "Municipality",
     "OrgUnit",
+    "OjtRecord",
     "OutboundMail",
     "Program",
     "ProgramRevision",
+    "Qualification",
+    "QualificationPersona",
     "Registration",
     "RosterUpload",
     "SeatAllocation",

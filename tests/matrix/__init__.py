@@ -56,6 +56,7 @@ def _collect() -> list[Case]:
         audit,
         auth,
         catalogue,
+        growth,
         main,
         people,
         registrations,
@@ -79,6 +80,7 @@ def _collect() -> list[Case]:
         api_registrations,
         audit,
         roster,
+        growth,
     ):
         cases.extend(module.CASES)
     return cases

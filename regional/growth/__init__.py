@@ -1,0 +1,11 @@
+"""Growth beyond courses: qualifications, on-the-job training, learning materials, certificates.
+
+``bp`` serves the pages under ``/growth``; the route modules are imported at
+the bottom so that no two of them import each other.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("growth", __name__)
+
+from regional.growth import views_ojt, views_qualifications  # noqa: E402, F401

@@ -1,0 +1,64 @@
+"""Forms of the growth pages (the services check every rule again)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class QualificationForm(FlaskForm):
+    """A pass of an exam: which, when, the certificate's number, optionally a scan."""
+
+    exam = SelectField(_l("Exam"), validators=[DataRequired()])
+    name = StringField(
+        _l("Name of the certificate (for other certificates)"), validators=[Length(max=200)]
+    )
+    passed_on = DateField(_l("Date passed"), validators=[DataRequired()])
+    certificate_number = StringField(
+        _l("Certificate number"), validators=[DataRequired(), Length(max=50)]
+    )
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for returning"), validators=[DataRequired(), Length(max=1000)]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token (verify, confirm, delete)."""
+
+
+class OjtForm(FlaskForm):
+    """An on-the-job project (実務を通じた人材育成)."""
+
+    employee = StringField(
+        _l("Employee number or e-mail address (leave empty for yourself)"),
+        validators=[Optional(), Length(max=254)],
+        render_kw={"autocomplete": "off"},
+    )
+    title = StringField(_l("Project"), validators=[DataRequired(), Length(max=200)])
+    division = StringField(_l("Division where it ran"), validators=[Length(max=200)])
+    started_on = DateField(_l("Started on"), validators=[DataRequired()])
+    ended_on = DateField(_l("Ended on (empty if still running)"), validators=[Optional()])
+    skill_areas = MultiCheckboxField(_l("Skill areas practised"))
+    supported_by = StringField(
+        _l("Supporting staff of the digital-promotion division"), validators=[Length(max=300)]
+    )
+    outcome = TextAreaField(_l("Outcome"), validators=[Length(max=4000)])
+
+
+class QualificationFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    exam = SelectField(_l("Exam"), validators=[Optional()])

@@ -1,0 +1,129 @@
+"""On-the-job training records: recorded by the person or their coordinator, confirmed by the coordinator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from regional.audit import record_audit
+from regional.catalogue.models import SkillArea
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.growth import rules
+from regional.growth.models import OjtRecord, OjtStatus
+from regional.people.models import User
+
+
+@dataclass(frozen=True)
+class OjtData:
+    title: object
+    started_on: object
+    ended_on: object = None
+    skill_areas: object = ()
+    supported_by: object = ""
+    division: object = ""
+    outcome: object = ""
+
+
+def skill_area_keys() -> list[str]:
+    return list(
+        db.session.scalars(select(SkillArea.key).order_by(SkillArea.position, SkillArea.id))
+    )
+
+
+def _clean(data: OjtData) -> dict:
+    areas = data.skill_areas if data.skill_areas is not None else []
+    if not isinstance(areas, list | tuple) or not all(isinstance(a, str) for a in areas):
+        raise rules.InvalidInput(
+            "invalid_field",
+            _l("The field %(name)s has the wrong type.", name="skill_areas"),
+            field="skill_areas",
+        )
+    known = skill_area_keys()
+    unknown = [a for a in areas if a not in known]
+    if unknown or len(areas) > len(known):
+        raise rules.InvalidInput(
+            "invalid_skill_area",
+            _l("Unknown skill area: use the keys of the policy's table."),
+            field="skill_areas",
+        )
+    started = rules.day(data.started_on, "started_on")
+    ended = rules.day(data.ended_on, "ended_on", required=False)
+    if ended is not None and ended < started:
+        raise rules.InvalidInput(
+            "invalid_period", _l("The end of the project is before its start."), field="ended_on"
+        )
+    return {
+        "title": rules.text(data.title, "title", max_len=200),
+        "division": rules.text(data.division, "division", max_len=200, required=False),
+        "started_on": started,
+        "ended_on": ended,
+        "skill_areas": [k for k in known if k in set(areas)],
+        "supported_by": rules.text(data.supported_by, "supported_by", max_len=300, required=False),
+        "outcome": rules.text(data.outcome, "outcome", max_len=4000, required=False, lines=True),
+    }
+
+
+def _snapshot(r: OjtRecord) -> dict:
+    return {
+        "title": r.title,
+        "division": r.division,
+        "started_on": r.started_on,
+        "ended_on": r.ended_on,
+        "skill_areas": list(r.skill_areas or []),
+        "supported_by": r.supported_by,
+        "status": r.status.value,
+    }
+
+
+def record_ojt(employee: User, data: OjtData, actor: User) -> OjtRecord:
+    """A project worked on; unconfirmed until the coordinator confirms it."""
+    values = _clean(data)
+    if not values["division"] and employee.org_unit is not None:
+        values["division"] = employee.org_unit.name[:200]
+    record = OjtRecord(
+        municipality_id=employee.municipality_id,
+        employee_id=employee.id,
+        status=OjtStatus.UNCONFIRMED,
+        recorded_by_id=actor.id,
+        **values,
+    )
+    db.session.add(record)
+    db.session.flush()
+    record_audit(
+        "ojt.record",
+        subject_type="ojt",
+        subject_id=record.id,
+        subject_label=f"{employee.name}: {record.title}",
+        after=_snapshot(record),
+        actor=actor,
+    )
+    return record
+
+
+def confirm(record: OjtRecord, actor: User) -> OjtRecord:
+    """The coordinator confirms the project took place as recorded."""
+    if not actor.is_coordinator:
+        raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
+    if record.employee_id == actor.id and record.municipality_id == actor.municipality_id:
+        raise DomainError(
+            "own_record", _l("Someone else must confirm your own record."), status=403
+        )
+    if record.status == OjtStatus.CONFIRMED:
+        return record
+    before = _snapshot(record)
+    record.status = OjtStatus.CONFIRMED
+    record.confirmed_by_id, record.confirmed_at = actor.id, now_utc()
+    record_audit(
+        "ojt.confirm",
+        subject_type="ojt",
+        subject_id=record.id,
+        subject_label=f"{record.employee.name}: {record.title}",
+        before=before,
+        after=_snapshot(record),
+        actor=actor,
+    )
+    return record

@@ -1,0 +1,307 @@
+"""Qualifications: record a pass, verify or return it, count holders, persona rules.
+
+Every action writes an audit entry in the same transaction; views commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from regional.audit import record_audit
+from regional.errors import Conflict, DomainError
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.growth import rules
+from regional.growth.exams import OTHER, exam_by_code, exam_codes, exams
+from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
+from regional.mail.services import queue_mail
+from regional.people.models import User
+
+QS = QualificationStatus
+#: Persona keys a qualification may count towards (the targets' cumulative measures).
+PERSONAS = ("advanced", "core_digital", "core_pm")
+PERSONA_LABELS = {
+    "advanced": _l("Advanced digital staff"),
+    "core_digital": _l("Core staff: digital technology"),
+    "core_pm": _l("Core staff: project management"),
+}
+
+
+@dataclass(frozen=True)
+class PassData:
+    exam: str
+    passed_on: object
+    certificate_number: object
+    name: object = None
+
+
+def _clean(data: PassData) -> tuple[str, str | None, object, str]:
+    exam = data.exam if isinstance(data.exam, str) else ""
+    exam = exam.strip()
+    if exam != OTHER:
+        exam = exam.upper()
+    if exam not in exam_codes():
+        raise rules.InvalidInput(
+            "invalid_exam",
+            _l("Unknown exam: give an IPA exam code (such as FE) or other with a name."),
+            field="exam",
+        )
+    name = rules.text(data.name, "name", max_len=200, required=exam == OTHER) or None
+    if exam != OTHER:
+        name = None
+    passed_on = rules.day(data.passed_on, "passed_on")
+    number = rules.text(data.certificate_number, "certificate_number", max_len=50)
+    return exam, name, passed_on, number
+
+
+def _snapshot(q: Qualification) -> dict:
+    return {
+        "exam": q.exam_code,
+        "name": q.other_name,
+        "passed_on": q.passed_on,
+        "certificate_number": q.certificate_number,
+        "status": q.status.value,
+    }
+
+
+def record_pass(employee: User, data: PassData, actor: User) -> Qualification:
+    """The person (or, on their behalf, their coordinator) records a pass: unverified."""
+    exam, name, passed_on, number = _clean(data)
+    q = Qualification(
+        municipality_id=employee.municipality_id,
+        employee_id=employee.id,
+        exam_code=exam,
+        other_name=name,
+        passed_on=passed_on,
+        certificate_number=number,
+        status=QS.UNVERIFIED,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(q)
+    db.session.flush()
+    record_audit(
+        "qualification.record",
+        subject_type="qualification",
+        subject_id=q.id,
+        subject_label=f"{employee.name}: {q.exam_code} {q.other_name or ''}".strip(),
+        after=_snapshot(q),
+        actor=actor,
+    )
+    return q
+
+
+def resubmit(q: Qualification, data: PassData, actor: User) -> Qualification:
+    """The person corrects a returned (or still unverified) record; it waits for checking again."""
+    if q.status == QS.VERIFIED:
+        raise Conflict("already_verified", _l("A verified qualification cannot be changed."))
+    before = _snapshot(q)
+    q.exam_code, q.other_name, q.passed_on, q.certificate_number = _clean(data)
+    q.status, q.return_reason = QS.UNVERIFIED, None
+    record_audit(
+        "qualification.resubmit",
+        subject_type="qualification",
+        subject_id=q.id,
+        subject_label=q.employee.name,
+        before=before,
+        after=_snapshot(q),
+        actor=actor,
+    )
+    return q
+
+
+def _check_checker(q: Qualification, actor: User) -> None:
+    if not actor.is_coordinator:
+        raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
+    if q.employee_id == actor.id and q.municipality_id == actor.municipality_id:
+        raise DomainError(
+            "own_record", _l("Someone else must check your own qualification."), status=403
+        )
+
+
+def verify(q: Qualification, actor: User) -> Qualification:
+    """The coordinator saw the certificate: the pass counts from now on."""
+    _check_checker(q, actor)
+    if q.status == QS.VERIFIED:
+        return q
+    before = _snapshot(q)
+    q.status, q.return_reason = QS.VERIFIED, None
+    q.checked_by_id, q.checked_at = actor.id, now_utc()
+    record_audit(
+        "qualification.verify",
+        subject_type="qualification",
+        subject_id=q.id,
+        subject_label=q.employee.name,
+        before=before,
+        after=_snapshot(q),
+        actor=actor,
+    )
+    return q
+
+
+def return_to_person(q: Qualification, reason: object, actor: User) -> Qualification:
+    """Send the record back with a reason; the person is told by mail."""
+    _check_checker(q, actor)
+    reason = rules.text(reason, "reason", max_len=1000, lines=True)
+    before = _snapshot(q)
+    q.status, q.return_reason = QS.RETURNED, reason
+    q.checked_by_id, q.checked_at = actor.id, now_utc()
+    record_audit(
+        "qualification.return",
+        subject_type="qualification",
+        subject_id=q.id,
+        subject_label=q.employee.name,
+        before=before,
+        after=_snapshot(q),
+        detail={"reason": reason},
+        actor=actor,
+    )
+    employee = q.employee
+    queue_mail(
+        employee.email,
+        "qualification_returned",
+        locale=employee.locale,
+        municipality_id=employee.municipality_id,
+        employee=employee,
+        qualification=q,
+        exam=exam_by_code(q.exam_code),
+        reason=reason,
+    )
+    return q
+
+
+# -- counting -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExamHolders:
+    code: str
+    level: int
+    name_ja: str
+    name_en: str
+    holders: int  # distinct people with a verified pass
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_ja
+
+
+@dataclass(frozen=True)
+class HolderCounts:
+    """Verified holders of one municipality: per exam, per level, and of other certificates."""
+
+    municipality_id: int
+    by_exam: list[ExamHolders]
+    by_level: dict[int, int]  # level -> distinct people holding an exam of that level
+    other: int
+    unverified: int
+
+
+def holders_by_exam(session: Session, municipality_id: int) -> HolderCounts:
+    """Distinct people with a verified pass, per IPA exam and per level (two SQL statements).
+
+    Reads only the given municipality's rows, whatever the session's tenant
+    (regional dashboards call it for each member inside ``all_tenants``).
+    """
+    q = Qualification
+    rows = session.execute(
+        select(q.exam_code, q.employee_id)
+        .where(q.municipality_id == municipality_id, q.status == QS.VERIFIED)
+        .distinct()
+        .execution_options(all_tenants=True)
+    ).all()
+    unverified = session.scalar(
+        select(func.count())
+        .select_from(q)
+        .where(q.municipality_id == municipality_id, q.status == QS.UNVERIFIED)
+        .execution_options(all_tenants=True)
+    )
+    people: dict[str, set[int]] = {}
+    for code, employee_id in rows:
+        people.setdefault(code, set()).add(employee_id)
+    by_exam = [
+        ExamHolders(e.code, e.level, e.name_ja, e.name_en, len(people.get(e.code, ())))
+        for e in exams()
+    ]
+    by_level: dict[int, set[int]] = {}
+    for e in exams():
+        by_level.setdefault(e.level, set()).update(people.get(e.code, ()))
+    return HolderCounts(
+        municipality_id=municipality_id,
+        by_exam=by_exam,
+        by_level={level: len(ids) for level, ids in sorted(by_level.items())},
+        other=len(people.get(OTHER, ())),
+        unverified=unverified or 0,
+    )
+
+
+# -- persona rules ----------------------------------------------------------------
+
+
+def persona_rules(session: Session) -> dict[str, set[str]]:
+    """persona key -> exam codes whose verified pass counts towards it (regional data)."""
+    rules_: dict[str, set[str]] = {}
+    for row in session.scalars(select(QualificationPersona)):
+        rules_.setdefault(row.persona, set()).add(row.exam_code)
+    return rules_
+
+
+def qualified_personas(session: Session, employee_id: int) -> set[str]:
+    """Personas one person reaches through verified qualifications (the current tenant's rows)."""
+    mapping = persona_rules(session)
+    if not mapping:
+        return set()
+    held = set(
+        session.scalars(
+            select(Qualification.exam_code).where(
+                Qualification.employee_id == employee_id,
+                Qualification.status == QS.VERIFIED,
+            )
+        )
+    )
+    return {persona for persona, codes in mapping.items() if codes & held}
+
+
+def qualified_people(persona: str):  # noqa: ANN201
+    """A select of (municipality_id, employee_id) whose verified pass counts towards ``persona``.
+
+    Tenant-scoped like any ORM select; use inside ``all_tenants`` for the region.
+    """
+    codes = select(QualificationPersona.exam_code).where(QualificationPersona.persona == persona)
+    return (
+        select(Qualification.municipality_id, Qualification.employee_id)
+        .where(Qualification.status == QS.VERIFIED, Qualification.exam_code.in_(codes))
+        .distinct()
+    )
+
+
+def set_persona_rules(mapping: dict[str, set[str]], actor: User) -> None:
+    """Replace the whole rule set (regional administrators); every change is audited."""
+    current = persona_rules(db.session)
+    for persona in PERSONAS:
+        wanted = {c for c in mapping.get(persona, set()) if exam_by_code(c)}
+        have = current.get(persona, set())
+        for code in sorted(wanted - have):
+            db.session.add(
+                QualificationPersona(exam_code=code, persona=persona, set_by_id=actor.id)
+            )
+        for code in sorted(have - wanted):
+            row = db.session.scalar(
+                select(QualificationPersona).where(
+                    QualificationPersona.exam_code == code, QualificationPersona.persona == persona
+                )
+            )
+            db.session.delete(row)
+        if wanted != have:
+            record_audit(
+                "qualification.persona_rule",
+                subject_type="persona",
+                subject_id=persona,
+                subject_label=persona,
+                before={"exams": sorted(have)},
+                after={"exams": sorted(wanted)},
+                actor=actor,
+                municipality_id=actor.municipality_id,
+            )

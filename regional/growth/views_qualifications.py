@@ -1,0 +1,172 @@
+"""Pages: my qualifications, the coordinator's review, holders per exam, persona rules."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.growth import bp, qualifications
+from regional.growth.access import load_personal
+from regional.growth.common import admin_required, as_myself, coordinator_required, refused
+from regional.growth.exams import OTHER, exams
+from regional.growth.forms import (
+    ActionForm,
+    QualificationFilterForm,
+    QualificationForm,
+    ReturnForm,
+)
+from regional.growth.models import Qualification, QualificationStatus
+from regional.i18n import locale_code
+from regional.tenancy import current_municipality
+from tenants import all_tenants
+from tenants.models import Municipality
+
+
+def _exam_choices(with_any: bool = False) -> list[tuple[str, str]]:
+    lang = locale_code()
+    choices = [
+        (e.code, _("Level %(n)d: %(code)s %(name)s", n=e.level, code=e.code, name=e.name(lang)))
+        for e in exams()
+    ]
+    choices.append((OTHER, _("Other certificate")))
+    if with_any:
+        choices.insert(0, ("", _("Any exam")))
+    return choices
+
+
+def _pass_data(form: QualificationForm) -> qualifications.PassData:
+    return qualifications.PassData(
+        exam=form.exam.data,
+        passed_on=form.passed_on.data,
+        certificate_number=form.certificate_number.data,
+        name=form.name.data,
+    )
+
+
+@bp.route("/qualifications", methods=["GET", "POST"])
+@login_required
+def qualifications_mine():
+    """My passes, and the form to record another."""
+    as_myself()
+    form = QualificationForm()
+    form.exam.choices = _exam_choices()
+    if form.validate_on_submit():
+        try:
+            qualifications.record_pass(current_user, _pass_data(form), current_user)
+        except DomainError as exc:
+            refused(exc)
+        else:
+            db.session.commit()
+            flash(_("Recorded. Your training coordinator will verify it."), "success")
+            return redirect(url_for(".qualifications_mine"))
+    rows = db.session.scalars(Qualification.of_employee(current_user.id)).all()
+    return render_template("growth/qualifications_mine.html", form=form, rows=rows)
+
+
+@bp.get("/qualifications/review")
+@coordinator_required
+def qualifications_review():
+    """The municipality's qualifications, those awaiting verification first."""
+    filters = QualificationFilterForm(request.args)
+    filters.status.choices = [("", _("Any status"))] + [
+        (s.value, s.label) for s in QualificationStatus
+    ]
+    filters.exam.choices = _exam_choices(with_any=True)
+    status = request.args.get("status", QualificationStatus.UNVERIFIED.value)
+    if "status" not in request.args:
+        filters.status.data = status
+    valid_status = status in {s.value for s in QualificationStatus}
+    exam = request.args.get("exam") or None
+    if exam is not None and exam not in {c for c, _label in _exam_choices()}:
+        exam = None
+    stmt = Qualification.listing(
+        exam=exam, status=QualificationStatus(status) if valid_status else None
+    )
+    rows = db.session.scalars(stmt.limit(500)).all()
+    return render_template(
+        "growth/qualifications_review.html",
+        rows=rows,
+        filters=filters,
+        action_form=ActionForm(),
+        return_form=ReturnForm(),
+    )
+
+
+def _qualification_or_404(qid: int) -> Qualification:
+    q = load_personal(Qualification, qid)
+    if q is None:
+        abort(404)
+    return q
+
+
+@bp.post("/qualifications/<int:qid>/verify")
+@coordinator_required
+def qualification_verify(qid: int):
+    q = _qualification_or_404(qid)
+    if ActionForm().validate_on_submit():
+        try:
+            qualifications.verify(q, current_user)
+        except DomainError as exc:
+            refused(exc)
+        else:
+            db.session.commit()
+            flash(_("Verified."), "success")
+    return redirect(url_for(".qualifications_review"))
+
+
+@bp.post("/qualifications/<int:qid>/return")
+@coordinator_required
+def qualification_return(qid: int):
+    q = _qualification_or_404(qid)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason for returning it."), "error")
+        return redirect(url_for(".qualifications_review"))
+    try:
+        qualifications.return_to_person(q, form.reason.data, current_user)
+    except DomainError as exc:
+        refused(exc)
+    else:
+        db.session.commit()
+        flash(_("Returned; the person was told by mail."), "success")
+    return redirect(url_for(".qualifications_review"))
+
+
+@bp.get("/qualifications/summary")
+@coordinator_required
+def qualifications_summary():
+    """Verified holders per exam and per level: own municipality, or every member side by side."""
+    if current_user.is_regional_admin:
+        with all_tenants(db.session):
+            members = db.session.scalars(Municipality.ordered()).all()
+            counts = [(m, qualifications.holders_by_exam(db.session, m.id)) for m in members]
+    else:
+        m = current_municipality()
+        counts = [(m, qualifications.holders_by_exam(db.session, m.id))]
+    levels = sorted({e.level for e in exams()})
+    return render_template(
+        "growth/qualifications_summary.html", counts=counts, exams=exams(), levels=levels
+    )
+
+
+@bp.route("/qualifications/personas", methods=["GET", "POST"])
+@admin_required
+def qualification_personas():
+    """Regional administrators say which verified passes count towards which persona."""
+    form = ActionForm()
+    if form.validate_on_submit():
+        wanted = {p: set(request.form.getlist(p)) for p in qualifications.PERSONAS}
+        qualifications.set_persona_rules(wanted, current_user)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for(".qualification_personas"))
+    return render_template(
+        "growth/qualification_personas.html",
+        form=form,
+        exams=exams(),
+        personas=[(p, qualifications.PERSONA_LABELS[p]) for p in qualifications.PERSONAS],
+        current=qualifications.persona_rules(db.session),
+    )
