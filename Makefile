@@ -10,6 +10,7 @@ PORT ?= 5000
 
 ## make demo: the platform with demo data on SQLite, at http://$(HOST):$(PORT)
 demo: setup
+	scripts/ensure-system --runtime
 	REGIONAL_ENV=development $(FLASK) db upgrade
 	REGIONAL_ENV=development $(FLASK) seed-region
 	REGIONAL_ENV=development $(FLASK) seed-demo

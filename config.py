@@ -83,6 +83,13 @@ class Config:
     # Without it every visitor has the proxy's address and shares one sign-in throttle.
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
+    # Completion certificates: a TrueType font with 𠮷 and 髙 (Debian's fonts-ipamj-mincho),
+    # and how many unknown codes one address may try before the public check slows it down.
+    CERTIFICATE_FONT = os.environ.get(
+        "CERTIFICATE_FONT", "/usr/share/fonts/truetype/ipamj/ipamjm.ttf"
+    )
+    CERTIFICATE_FREE_LOOKUPS = 10
+
 
 class DevelopmentConfig(Config):
     """Local demo: SQLite in the instance folder, mail printed to the console."""

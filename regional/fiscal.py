@@ -110,3 +110,30 @@ def fiscal_year_both(fy: int) -> str:
 
 def days_from_now(days: int) -> datetime:
     return now_utc() + timedelta(days=days)
+
+
+def era_date_ja(day: date) -> str:
+    """A calendar day as Japanese offices write it: '令和7年11月20日'."""
+    return f"{era_year(day).ja}{day.month}月{day.day}日"
+
+
+def era_date_en(day: date) -> str:
+    """The same day in English with its era: '20 November 2025 (Reiwa 7)'."""
+    month = _MONTHS[day.month - 1]
+    return f"{day.day} {month} {day.year} ({era_year(day).en})"
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)

@@ -3,7 +3,7 @@
 from regional.audit.models import AuditEntry
 from regional.auth.models import LoginThrottle
 from regional.catalogue.models import Program, ProgramRevision, SkillArea
-from regional.growth.models import OjtRecord, Qualification, QualificationPersona
+from regional.growth.models import Certificate, OjtRecord, Qualification, QualificationPersona
 from regional.mail.models import OutboundMail
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
@@ -13,6 +13,7 @@ from tenants.models import Municipality, OrgUnit
 
 __all__ = [
     "AuditEntry",
+    "Certificate",
     "Completion",
     "LoginThrottle",
     "Municipality",

@@ -12,6 +12,7 @@ from regional.api import (  # noqa: E402, F401
     account,
     audit,
     catalogue,
+    certificates,
     growth,
     people,
     registrations,

@@ -13,7 +13,9 @@ Key kinds:
 * ``addr:`` failed sign-ins from one client address (more free attempts: a
   whole town hall may sit behind one address on the closed LGWAN network);
 * ``mail:`` account mail (sign-up, password reset) sent to one address, so
-  the public forms cannot be used to bomb a mailbox.
+  the public forms cannot be used to bomb a mailbox;
+* ``cert:`` failed look-ups of certificate verification codes from one client
+  address, so nobody can enumerate codes on the public check.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def policy_for(key: str) -> Policy:
     if key.startswith("mail:"):
         # One message at once, then a minute, two, four... so a mailbox cannot be flooded.
         return Policy(cfg.get("MAIL_FREE_REQUESTS", 1), cfg.get("MAIL_DELAY_SECONDS", 60), ceiling)
+    if key.startswith("cert:"):
+        return Policy(cfg.get("CERTIFICATE_FREE_LOOKUPS", 10), 1, ceiling)
     return Policy(cfg.get("LOGIN_FREE_ATTEMPTS", 5), 1, ceiling)
 
 

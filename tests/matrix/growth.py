@@ -11,8 +11,11 @@ from __future__ import annotations
 from datetime import date
 
 from regional.extensions import db
+from regional.growth import certificates
 from regional.growth.models import OjtRecord, Qualification
+from regional.registrations.models import Registration
 from tenants.scoping import acting_as
+from tests.fixtures_growth import completed_registration
 from tests.matrix import Case
 from tests.matrix import records as _records
 
@@ -28,6 +31,14 @@ CHECKER = {
     "coordinator_b": {"A": 404, "B": 200},
     "admin": {"A": 200, "B": 200},
 }
+#: A completed registration of A or B: its employee, its coordinator, administrators.
+OWN_REG = {
+    "employee_a": {"A": 200, "B": 404},
+    "coordinator_a": {"A": 200, "B": 404},
+    "coordinator_b": {"A": 404, "B": 200},
+    "admin": {"A": 200, "B": 200},
+}
+EVERYONE_200 = {"anon": 200, **SIGNED_IN_200}
 CHECKER_POST = {
     k: v if isinstance(v, int) else {o: 302 if s == 200 else s for o, s in v.items()}
     for k, v in CHECKER.items()
@@ -59,6 +70,12 @@ def extend(rec) -> None:
             db.session.flush()
         rec.put("qualification", owner, q.id)
         rec.put("ojt", owner, r.id)
+        done = completed_registration(rec.world, emp)
+        rec.put("completed_registration", owner, done)
+    with acting_as(db.session, rec.world.muni_a):
+        reg = db.session.get(Registration, rec["completed_registration"]["A"])
+        cert = certificates.certificate_for(reg, certificates.completion_of(reg), None)
+        rec.put("certificate_code", "-", cert.code)
 
 
 if extend not in _records.EXTENSIONS:
@@ -186,4 +203,41 @@ CASES: list[Case] = [
         owners=AB,
         api=True,
     ),
+    # -- certificates -------------------------------------------------------------
+    Case("growth.certificates_mine", lambda r, o: "/growth/certificates", SIGNED_IN_200),
+    Case(
+        "growth.certificate_pdf",
+        lambda r, o: f"/growth/certificates/{r['completed_registration'][o]}.pdf",
+        OWN_REG,
+        owners=AB,
+        note="another member's certificate is 404",
+    ),
+    Case(
+        "api.registration_certificate",
+        lambda r, o: f"/registrations/{r['completed_registration'][o]}/certificate",
+        OWN_REG,
+        owners=AB,
+        api=True,
+    ),
+    Case(
+        "api.registration_certificate",
+        lambda r, o: f"/registrations/{r['registration'][o]}/certificate",
+        {},
+        owners=AB,
+        api=True,
+        note="not completed: no certificate for anyone",
+    ),
+    Case(
+        "api.check_certificate",
+        lambda r, o: f"/certificates/{r['certificate_code']['-']}",
+        EVERYONE_200,
+        api=True,
+        note="public: no sign-in",
+    ),
+    Case(
+        "growth.verify_certificate",
+        lambda r, o: f"/growth/verify/{r['certificate_code']['-']}",
+        EVERYONE_200,
+    ),
+    Case("growth.verify_certificate", lambda r, o: "/growth/verify", EVERYONE_200),
 ]

@@ -1,0 +1,63 @@
+"""API: completion certificates (see ../shared/API.md).
+
+* ``GET /registrations/<id>/certificate``: the PDF for the person, their
+  coordinator or a regional administrator; 404 for anyone else, for another
+  municipality's registration, and for a registration not completed.
+* ``GET /certificates/<code>``: anyone, no sign-in: ``{valid, name,
+  program_title, completed_on, issuer}`` and nothing more; 404 for an unknown,
+  malformed or revoked code; 429 once an address has failed too often.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from regional.api import bp
+from regional.api.common import require_login
+from regional.errors import DomainError, NotFound
+from regional.extensions import db
+from regional.growth import certificates
+from regional.growth.downloads import attachment
+from regional.growth.pdf import FontMissing
+from regional.main.errors import json_error
+from regional.registrations.access import load_registration
+
+
+@bp.get("/registrations/<int:reg_id>/certificate")
+@require_login
+def registration_certificate(reg_id: int):
+    reg = load_registration(reg_id) if 0 < reg_id < 2**31 else None
+    completion = certificates.completion_of(reg) if reg is not None else None
+    if completion is None:
+        raise NotFound(
+            "certificate_not_found",
+            _("No certificate: the registration was not found or not completed."),
+        )
+    cert = certificates.certificate_for(reg, completion, current_user)
+    try:
+        data = certificates.pdf_of(cert)
+    except FontMissing as exc:
+        raise DomainError(
+            "certificate_unavailable", _("Certificates cannot be made at the moment."), status=503
+        ) from exc
+    name = certificates.download_name(cert)
+    db.session.commit()
+    return attachment(data, "application/pdf", name)
+
+
+@bp.get("/certificates/<code>")
+def check_certificate(code: str):
+    try:
+        found = certificates.check_code(code, request.remote_addr)
+    except certificates.Throttled as exc:
+        resp = json_error(
+            429, "throttled", _("Too many checks. Please wait %(n)d seconds.", n=exc.retry_after)
+        )
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+    db.session.commit()  # keeps the failure count
+    if found is None:
+        raise NotFound("certificate_not_found", _("No valid certificate has this code."))
+    return found.as_json()
