@@ -209,3 +209,16 @@ def test_my_certificates_page_and_download(as_employee_a, world, make, app):
 def test_verify_page_without_a_code_shows_the_form(client):
     resp = client.get("/growth/verify")
     assert resp.status_code == 200 and 'name="code"' in resp.get_data(as_text=True)
+
+
+def test_issuing_is_audited_once(api, world, done_a2, app):
+    from regional.audit.models import AuditEntry
+
+    client = api(world.emails["employee_a2"])
+    client.get(f"/registrations/{done_a2}/certificate")
+    client.get(f"/registrations/{done_a2}/certificate")
+    with app.app_context(), all_tenants(db.session):
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("certificate.%"))
+        ).all()
+    assert actions == ["certificate.issue"]

@@ -187,3 +187,30 @@ def test_page_refuses_control_characters_without_500(as_employee_a, app):
     assert "flash-error" in resp.get_data(as_text=True)
     with app.app_context(), all_tenants(db.session):
         assert db.session.scalar(select(Qualification)) is None
+
+
+def test_every_step_is_in_the_audit_trail(api, world, app):
+    from regional.audit.models import AuditEntry
+
+    qid = _record(api, world)
+    coord = api(world.emails["coordinator_a"])
+    coord.post(f"/qualifications/{qid}/return", json={"reason": "写しが不鮮明"})
+    coord.post(f"/qualifications/{qid}/verify")
+    oid = (
+        api(world.emails["employee_a"])
+        .post("/me/ojt", json={"title": "X", "started_on": "2025-04-01"})
+        .get_json()["id"]
+    )
+    coord.post(f"/ojt/{oid}/confirm")
+    with app.app_context(), all_tenants(db.session):
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        got = [(e.action, e.subject_id, e.municipality_id) for e in entries]
+    assert got == [
+        ("qualification.record", str(qid), world.muni_a),
+        ("qualification.return", str(qid), world.muni_a),
+        ("qualification.verify", str(qid), world.muni_a),
+        ("ojt.record", str(oid), world.muni_a),
+        ("ojt.confirm", str(oid), world.muni_a),
+    ]
+    assert entries[1].detail["reason"] == "写しが不鮮明"
+    assert entries[2].detail["before"]["status"] == "returned"

@@ -26,6 +26,17 @@ ACTION_LABELS = {
     "roster.import": _l("Personnel roster imported"),
     "attendance.import": _l("Attendance imported"),
     "elearning.import": _l("E-learning completions imported"),
+    "qualification.record": _l("Qualification recorded"),
+    "qualification.resubmit": _l("Qualification corrected"),
+    "qualification.verify": _l("Qualification verified"),
+    "qualification.return": _l("Qualification returned"),
+    "qualification.persona_rule": _l("Qualifications counting towards a persona changed"),
+    "ojt.record": _l("On-the-job training recorded"),
+    "ojt.confirm": _l("On-the-job training confirmed"),
+    "material.publish": _l("Learning material published"),
+    "material.delete": _l("Learning material deleted"),
+    "certificate.issue": _l("Certificate issued"),
+    "certificate.revoke": _l("Certificate revoked"),
 }
 
 
