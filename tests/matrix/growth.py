@@ -75,6 +75,7 @@ def extend(rec) -> None:
     with acting_as(db.session, rec.world.muni_a):
         reg = db.session.get(Registration, rec["completed_registration"]["A"])
         cert = certificates.certificate_for(reg, certificates.completion_of(reg), None)
+        db.session.flush()  # the audit entry belongs to A: written while acting in A
         rec.put("certificate_code", "-", cert.code)
 
 
