@@ -1,41 +1,18 @@
-"""Small helpers of the growth pages: role gates and refusals."""
+"""Small helpers of the growth pages: acting as oneself, refusals, finding staff.
+
+Role gates are the shared ones of :mod:`regional.auth.roles`.
+"""
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort, flash
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import or_, select
 
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.people.models import AccountStatus, User
 from tenants import set_current_tenant
-
-
-def coordinator_required(view):  # noqa: ANN001, ANN201
-    """Signed in and a coordinator (or regional administrator); others get 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if not current_user.is_coordinator:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def admin_required(view):  # noqa: ANN001, ANN201
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if not current_user.is_regional_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def as_myself() -> None:

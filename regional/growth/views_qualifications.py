@@ -6,11 +6,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from regional.auth.roles import admin_required, coordinator_required
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, qualifications
 from regional.growth.access import load_personal
-from regional.growth.common import admin_required, as_myself, coordinator_required, refused
+from regional.growth.common import as_myself, refused
 from regional.growth.exams import OTHER, exams
 from regional.growth.forms import (
     ActionForm,
