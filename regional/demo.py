@@ -30,7 +30,7 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_bounds, fiscal_year_of, local_to_utc, now_utc, to_local
 from regional.mail.models import OutboundMail
 from regional.people.models import AccountStatus, JobCategory, Role, User
-from regional.registrations import services as reg
+from regional.registrations import actions, attendance, seats
 from regional.registrations.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants, set_current_tenant
@@ -512,7 +512,9 @@ def _register(
     with acting_as(db.session, mid):
         employee = db.session.get(User, uid)
         try:
-            registration = reg.register(ts.id, employee, employee if actor_self else seeder.actor)
+            registration = actions.register(
+                ts.id, employee, employee if actor_self else seeder.actor
+            )
         except DomainError:
             return None  # not eligible, or an overlap: a real coordinator would skip them too
     seeder.bump("registrations")
@@ -530,8 +532,8 @@ def seed_sessions(seeder: Seeder, members: list[Municipality]) -> None:
         ts = _session(seeder, plan, program, hosts)
         past = plan.offset_days < 0
         if plan.reserve:
-            code, seats = plan.reserve
-            reg.set_allocation(ts.id, hosts[code], seats, ts.starts_at - timedelta(days=14))
+            code, seat_count = plan.reserve
+            seats.set_allocation(ts.id, hosts[code], seat_count, ts.starts_at - timedelta(days=14))
         ids = [hosts[plan.host_code]] if plan.host_code else every
         taken: set[int] = set()
         pairs: list[tuple[int, int]] = []
@@ -553,7 +555,7 @@ def seed_sessions(seeder: Seeder, members: list[Municipality]) -> None:
                 for r in registrations
                 if r.status == RegistrationStatus.ENROLLED
             ]
-            attended, _absent = reg.record_attendance(ts.id, marks, seeder.actor)
+            attended, _absent = attendance.record_attendance(ts.id, marks, seeder.actor)
             seeder.bump("completions", attended)
 
 
@@ -578,7 +580,7 @@ def seed_elearning(seeder: Seeder, members: list[Municipality]) -> None:
                     continue
                 items.append((user, program, fy_start + timedelta(days=seeder.rng.randrange(span))))
     if items:
-        seeder.bump("completions", reg.add_completions(items, seeder.actor))
+        seeder.bump("completions", attendance.add_completions(items, seeder.actor))
 
 
 # -- the command --------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from regional.extensions import db
 from regional.people.models import Role, User
-from regional.registrations import services
+from regional.registrations import actions
 from regional.registrations.models import Registration
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as, all_tenants
@@ -53,13 +53,13 @@ def register(session_id: int, employee_id: int, actor_id: int | None = None) -> 
     employee = person(employee_id)
     actor = person(actor_id or employee_id)
     with inside(employee.municipality_id):
-        return services.register(session_id, employee, actor)
+        return actions.register(session_id, employee, actor)
 
 
 def cancel(reg_id: int, actor_id: int) -> list[Registration]:
     reg = registration(reg_id)
     with inside(reg.municipality_id):
-        return services.cancel(reg, person(actor_id))
+        return actions.cancel(reg, person(actor_id))
 
 
 def registration(reg_id: int) -> Registration:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
 from regional.people.models import User
-from regional.registrations import services as seats
+from regional.registrations import actions
 from regional.registrations.models import Registration
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as, all_tenants
@@ -27,7 +27,7 @@ def register(session_id: int, employee_id: int) -> Registration:
     """Register an employee for a session themselves, in their own municipality."""
     employee = person(employee_id)
     with acting_as(db.session, employee.municipality_id):
-        return seats.register(session_id, employee, employee)
+        return actions.register(session_id, employee, employee)
 
 
 def fill(session_id: int, municipality_id: int, n: int) -> list[int]:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import AccountStatus, Role, User
-from regional.registrations import services as reg_services
+from regional.registrations import actions
 from tenants.models import OrgLevel
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
@@ -63,7 +63,7 @@ def test_overview_shows_every_member_with_its_counts(as_admin, world, app):
         ts = factories.make_session(capacity=5)
         with acting_as(db.session, world.muni_a):
             employee = db.session.get(User, world.employee_a)
-            reg_services.register(ts.id, employee, employee)
+            actions.register(ts.id, employee, employee)
     page = _text(as_admin.get("/admin/", headers=EN))
     assert page.count('<th scope="row">') >= 13 + 1  # thirteen members and the total
     # people (not disabled), active, pending, disabled, coordinators, units, registrations, done

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import JobCategory
-from regional.registrations import services
+from regional.registrations import actions
 from regional.registrations.models import Completion, Registration
 from tests import factories
 from tests.fixtures_registrations import ja, person, register
@@ -180,7 +180,7 @@ def test_rule_refusals_are_422_with_their_codes(api, world, make):
         closed = factories.make_session(closes_in=timedelta(hours=-1), opens_in=timedelta(days=-5))
         ineligible = factories.make_session(technical, starts_in=timedelta(days=40))
         cancelled = factories.make_session(starts_in=timedelta(days=50))
-        services.cancel_session(cancelled.id, "", person(world.admin))
+        actions.cancel_session(cancelled.id, "", person(world.admin))
         first = factories.make_session(starts_in=timedelta(days=60))
         clash = factories.make_session(starts_in=timedelta(days=60, hours=1))
         register(first.id, world.employee_a)

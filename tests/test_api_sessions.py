@@ -8,7 +8,7 @@ import pytest
 
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
-from regional.registrations import services as seats
+from regional.registrations import seats
 from regional.registrations.models import RegistrationStatus
 from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
 from tenants.models import Municipality

@@ -11,7 +11,7 @@ from regional.catalogue.models import Program, ProgramRevision, SkillArea
 from regional.catalogue.services import set_program_active
 from regional.extensions import db
 from regional.people.models import JobCategory
-from regional.registrations import services as seats
+from regional.registrations import actions, attendance
 from regional.registrations.models import Completion
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
@@ -277,8 +277,8 @@ def test_revision_keeps_what_past_participants_completed(app, as_admin, world):
         )
         admin, employee = person(world.admin), person(world.employee_a)
         with acting_as(db.session, world.muni_a):
-            reg = seats.register(past.id, employee, admin)
-        seats.record_attendance(past.id, [(reg.id, True)], admin)
+            reg = actions.register(past.id, employee, admin)
+        attendance.record_attendance(past.id, [(reg.id, True)], admin)
         pid, code, area, reg_id = program.id, program.code, program.skill_area_id, reg.id
     resp = as_admin.form_post(
         f"/catalogue/{pid}/edit",

@@ -9,7 +9,7 @@ from regional.demo import DEMO_PASSWORD, MIN_STAFF, TOTAL_STAFF, staff_sizes
 from regional.extensions import db
 from regional.mail.models import OutboundMail
 from regional.people.models import AccountStatus, Role, User
-from regional.people.services import find_unit_by_path
+from regional.people.units import find_unit_by_path
 from regional.registrations.models import Completion, Registration, RegistrationStatus
 from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants.models import Municipality, OrgUnit

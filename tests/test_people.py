@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from regional.errors import Conflict
 from regional.extensions import db
-from regional.people import services
 from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.people.people import PersonData, create_person
 from tenants.scoping import acting_as
 from tests import factories
 from tests.conftest import PASSWORD
@@ -181,12 +181,12 @@ def test_email_in_use_in_another_municipality_is_refused(as_coordinator_a, world
 def test_database_refuses_a_duplicate_that_slipped_past_the_form(app, world, monkeypatch):
     """Two coordinators saving at once: the UNIQUE key decides, as a clean conflict."""
     taken = user_row(app, world.employee_a).employee_number
-    monkeypatch.setattr(services, "employee_number_taken", lambda *a, **k: False)
+    monkeypatch.setattr("regional.people.people.employee_number_taken", lambda *a, **k: False)
     with app.app_context(), acting_as(db.session, world.muni_a):
         coordinator = db.session.get(User, world.coordinator_a)
-        data = services.PersonData(email="race@example.lg.jp", name="競合", employee_number=taken)
+        data = PersonData(email="race@example.lg.jp", name="競合", employee_number=taken)
         with pytest.raises(Conflict) as exc:
-            services.create_person(data, coordinator)
+            create_person(data, coordinator)
         assert exc.value.code == "employee_number_taken"
         # The savepoint was rolled back; the session is still usable.
         assert db.session.scalar(select(User).where(User.email == "race@example.lg.jp")) is None

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.people import services
 from regional.people.models import User
+from regional.people.units import UnitData, create_unit, find_unit_by_path
 from tenants.models import OrgLevel, OrgUnit
 from tenants.scoping import acting_as
 from tests import factories
@@ -87,9 +87,9 @@ def test_parent_must_be_a_unit_of_the_same_municipality(as_coordinator_a, world,
 def test_parent_of_another_municipality_is_refused_by_the_service(app, world, units):
     with app.app_context(), acting_as(db.session, world.muni_a):
         actor = db.session.get(User, world.coordinator_a)
-        data = services.UnitData(name="越境課", level=OrgLevel.DIVISION, parent_id=units["b"])
+        data = UnitData(name="越境課", level=OrgLevel.DIVISION, parent_id=units["b"])
         with pytest.raises(DomainError) as exc:
-            services.create_unit(data, actor)
+            create_unit(data, actor)
         assert exc.value.code == "unknown_org_unit"
 
 
@@ -173,9 +173,9 @@ def test_coordinator_cannot_touch_another_municipality_unit(as_coordinator_a, un
 
 def test_unit_paths_resolve_within_the_municipality_only(app, world, units):
     with app.app_context(), acting_as(db.session, world.muni_a):
-        found = services.find_unit_by_path("総務部/デジタル推進課/企画係")
+        found = find_unit_by_path("総務部/デジタル推進課/企画係")
         assert found.id == units["sec"]
-        assert services.find_unit_by_path(" 総務部 / デジタル推進課 ").id == units["div"]
-        assert services.find_unit_by_path("デジタル推進課") is None  # paths start at the top
-        assert services.find_unit_by_path("玉野総務課") is None
-        assert services.find_unit_by_path("") is None
+        assert find_unit_by_path(" 総務部 / デジタル推進課 ").id == units["div"]
+        assert find_unit_by_path("デジタル推進課") is None  # paths start at the top
+        assert find_unit_by_path("玉野総務課") is None
+        assert find_unit_by_path("") is None

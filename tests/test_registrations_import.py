@@ -13,7 +13,7 @@ from sqlalchemy import select
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import local_date, now_utc
-from regional.registrations import services
+from regional.registrations import attendance
 from regional.registrations.models import Completion, CompletionSource
 from tests import factories
 from tests.fixtures_registrations import english, inside, person
@@ -160,7 +160,7 @@ def test_completions_already_on_record_are_skipped_and_reported(
     def setup():  # noqa: ANN202
         program = db.session.scalar(select(Program).where(Program.code == program_code))
         with inside(world.muni_a):
-            services.add_completions(
+            attendance.add_completions(
                 [(person(world.employee_a), program, date(2025, 6, 30))],
                 person(world.coordinator_a),
             )

@@ -12,7 +12,7 @@ from regional.extensions import db
 from regional.fiscal import local_date, now_utc, to_local
 from regional.mail.models import OutboundMail
 from regional.people.models import AccountStatus, JobCategory, Role
-from regional.registrations import services
+from regional.registrations import actions, attendance, seats, waitlist
 from regional.registrations.models import Completion, CompletionSource
 from regional.registrations.models import RegistrationStatus as RS
 from regional.sessions.models import SeatAllocation
@@ -50,7 +50,7 @@ def test_full_session_puts_the_next_person_on_the_waiting_list(ctx, world):
     second = register(ts.id, world.employee_b)
     assert first.status == RS.ENROLLED
     assert second.status == RS.WAITLISTED
-    assert services.waitlist_position(second) == 1
+    assert waitlist.waitlist_position(second) == 1
     assert session_row(ts.id).seats_taken == 1
 
 
@@ -59,8 +59,8 @@ def test_waitlist_position_counts_people_of_every_municipality(ctx, world):
     register(ts.id, world.employee_a)
     b_waiting = register(ts.id, world.employee_b)
     a_waiting = register(ts.id, world.employee_a2)
-    assert services.waitlist_position(b_waiting) == 1
-    assert services.waitlist_position(a_waiting) == 2
+    assert waitlist.waitlist_position(b_waiting) == 1
+    assert waitlist.waitlist_position(a_waiting) == 2
 
 
 def test_cancel_gives_the_seat_to_the_first_in_line_and_tells_them(ctx, world):
@@ -72,7 +72,7 @@ def test_cancel_gives_the_seat_to_the_first_in_line_and_tells_them(ctx, world):
     regs = {r.id: r for r in all_registrations(ts.id)}
     assert regs[waiting[0].id].status == RS.ENROLLED
     assert regs[waiting[1].id].status == RS.WAITLISTED
-    assert services.waitlist_position(regs[waiting[1].id]) == 1
+    assert waitlist.waitlist_position(regs[waiting[1].id]) == 1
     mails = outbox(person(waiting[0].employee_id).email)
     subject = ja("A seat became free for you: %(title)s", title=ts.program.title_ja)
     assert [m.subject for m in mails].count(subject) == 1
@@ -83,7 +83,7 @@ def test_more_capacity_promotes_in_ticket_order(ctx, world):
     ts = factories.make_session(capacity=1)
     register(ts.id, world.employee_a)
     waiting = [register(ts.id, e) for e in staff(world.muni_b, 3)]
-    promoted = services.change_capacity(ts.id, 3)
+    promoted = seats.change_capacity(ts.id, 3)
     assert [r.id for r in promoted] == [waiting[0].id, waiting[1].id]
     assert registration(waiting[2].id).status == RS.WAITLISTED
     assert session_row(ts.id).seats_taken == 3
@@ -93,12 +93,12 @@ def test_capacity_cannot_drop_below_seats_taken(ctx, world):
     ts = factories.make_session(capacity=2)
     register(ts.id, world.employee_a)
     register(ts.id, world.employee_b)
-    refused("capacity_below_taken", services.change_capacity, ts.id, 1)
+    refused("capacity_below_taken", seats.change_capacity, ts.id, 1)
 
 
 def test_reserved_seats_are_kept_for_their_municipality_until_release(ctx, world):
     ts = factories.make_session(capacity=2)
-    services.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=3))
+    seats.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=3))
     b_people = staff(world.muni_b, 2)
     assert register(ts.id, b_people[0]).status == RS.ENROLLED  # the one pool seat
     assert register(ts.id, b_people[1]).status == RS.WAITLISTED  # A's seat is not theirs
@@ -109,7 +109,7 @@ def test_reserved_seats_are_kept_for_their_municipality_until_release(ctx, world
 
 def test_released_reservation_goes_to_the_waiting_list_first(ctx, world):
     ts = factories.make_session(capacity=2)
-    alloc = services.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=3))
+    alloc = seats.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=3))
     b_people = staff(world.muni_b, 3)
     register(ts.id, b_people[0])
     waiting = register(ts.id, b_people[1])
@@ -125,20 +125,20 @@ def test_released_reservation_goes_to_the_waiting_list_first(ctx, world):
 
 def test_release_seats_command_promotes_when_the_reservation_runs_out(ctx, world):
     ts = factories.make_session(capacity=1)
-    alloc = services.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=3))
+    alloc = seats.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=3))
     waiting = register(ts.id, world.employee_b)
     assert waiting.status == RS.WAITLISTED
     alloc.release_at = now_utc() - timedelta(seconds=1)
     db.session.flush()
-    assert services.sessions_with_due_reservations() == [ts.id]
-    promoted = services.release_seats(ts.id)
+    assert seats.sessions_with_due_reservations() == [ts.id]
+    promoted = seats.release_seats(ts.id)
     assert [r.id for r in promoted] == [waiting.id]
-    assert services.sessions_with_due_reservations() == []
+    assert seats.sessions_with_due_reservations() == []
 
 
 def test_cancelled_reserved_seat_returns_to_its_municipality(ctx, world):
     ts = factories.make_session(capacity=1)
-    services.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=3))
+    seats.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=3))
     a_reg = register(ts.id, world.employee_a)
     b_waiting = register(ts.id, world.employee_b)
     cancel(a_reg.id, world.employee_a)
@@ -151,7 +151,7 @@ def test_reservations_cannot_overbook(ctx, world):
     register(ts.id, world.employee_b)
     refused(
         "not_enough_free_seats",
-        services.set_allocation,
+        seats.set_allocation,
         ts.id,
         world.muni_a,
         2,
@@ -176,7 +176,7 @@ def test_person_holding_an_overlapping_session_is_passed_over_visibly(ctx, world
     assert skipped.status == RS.WAITLISTED
     # The note names the clash (its time reads the same in every language).
     assert to_local(clash.starts_at).strftime("%Y-%m-%d %H:%M") in skipped.skip_note
-    assert services.waitlist_position(skipped) == 1  # keeps their place
+    assert waitlist.waitlist_position(skipped) == 1  # keeps their place
 
 
 def test_passed_over_person_gets_the_seat_once_the_clash_is_gone(ctx, world):
@@ -212,7 +212,7 @@ def test_pending_request_holds_a_seat_until_approved(ctx, world):
     assert pending.status == RS.PENDING
     assert register(ts.id, world.employee_b).status == RS.WAITLISTED
     with inside(world.muni_a):
-        services.approve(registration(pending.id), person(world.coordinator_a))
+        actions.approve(registration(pending.id), person(world.coordinator_a))
     assert registration(pending.id).status == RS.ENROLLED
     subject = ja("Request approved: %(title)s", title=ts.program.title_ja)
     assert subject in [m.subject for m in outbox(world.emails["employee_a"])]
@@ -223,7 +223,7 @@ def test_declined_request_frees_the_seat_for_the_line(ctx, world):
     pending = register(ts.id, world.employee_a)
     waiting = register(ts.id, world.employee_b)
     with inside(world.muni_a):
-        services.decline(registration(pending.id), person(world.coordinator_a))
+        actions.decline(registration(pending.id), person(world.coordinator_a))
     assert registration(pending.id).status == RS.DECLINED
     assert registration(waiting.id).status == RS.PENDING  # promoted, still needs B's approval
 
@@ -232,9 +232,7 @@ def test_coordinator_of_another_municipality_cannot_approve(ctx, world):
     ts = factories.make_session(requires_approval=True)
     pending = register(ts.id, world.employee_a)
     with inside(world.muni_a):
-        refused(
-            "forbidden", services.approve, registration(pending.id), person(world.coordinator_b)
-        )
+        refused("forbidden", actions.approve, registration(pending.id), person(world.coordinator_b))
 
 
 def test_coordinator_registering_own_staff_approves_at_once(ctx, world):
@@ -337,7 +335,7 @@ def test_cancelled_session_takes_no_registrations_and_tells_everyone(ctx, world)
     ts = factories.make_session(capacity=1)
     register(ts.id, world.employee_a)
     register(ts.id, world.employee_b)
-    told = services.cancel_session(ts.id, "講師の都合", person(world.admin))
+    told = actions.cancel_session(ts.id, "講師の都合", person(world.admin))
     assert told == 2
     assert {r.status for r in all_registrations(ts.id)} == {RS.CANCELLED}
     assert session_row(ts.id).seats_taken == 0
@@ -374,7 +372,7 @@ def test_attendance_before_the_start_is_refused(ctx, world):
     reg = register(ts.id, world.employee_a)
     refused(
         "session_not_started",
-        services.record_attendance,
+        attendance.record_attendance,
         ts.id,
         [(reg.id, True)],
         person(world.admin),
@@ -385,7 +383,7 @@ def test_attending_means_completing_with_the_programme_as_it_was(ctx, world):
     ts = _started_session()
     a = register(ts.id, world.employee_a, world.admin)
     b = register(ts.id, world.employee_b, world.admin)
-    assert services.record_attendance(
+    assert attendance.record_attendance(
         ts.id, [(a.id, True), (b.id, False)], person(world.admin)
     ) == (
         1,
@@ -401,7 +399,7 @@ def test_attending_means_completing_with_the_programme_as_it_was(ctx, world):
     assert done[0].program_code == ts.program.code
     assert registration(b.id).attended is False
     # Corrected later: absent after all, and the completion goes.
-    services.record_attendance(ts.id, [(a.id, False)], person(world.admin))
+    attendance.record_attendance(ts.id, [(a.id, False)], person(world.admin))
     assert (
         db.session.scalars(
             select(Completion)
@@ -418,7 +416,7 @@ def test_attendance_batch_with_one_bad_line_records_nothing(ctx, world):
     other = register(factories.make_session().id, world.employee_b)
     err = refused(
         "not_enrolled",
-        services.record_attendance,
+        attendance.record_attendance,
         ts.id,
         [(a.id, True), (other.id, True)],
         person(world.admin),
@@ -432,7 +430,7 @@ def test_only_the_host_records_attendance(ctx, world):
     reg = register(shared.id, world.employee_a, world.admin)
     refused(
         "forbidden",
-        services.record_attendance,
+        attendance.record_attendance,
         shared.id,
         [(reg.id, True)],
         person(world.coordinator_a),
@@ -446,7 +444,7 @@ def test_only_the_host_records_attendance(ctx, world):
     )
     own = register(hosted.id, world.employee_a, world.admin)
     with inside(world.muni_a):
-        assert services.record_attendance(
+        assert attendance.record_attendance(
             hosted.id, [(own.id, True)], person(world.coordinator_a)
         ) == (1, 0)
 
@@ -454,7 +452,7 @@ def test_only_the_host_records_attendance(ctx, world):
 def test_registration_with_attendance_cannot_be_cancelled(ctx, world):
     ts = _started_session()
     reg = register(ts.id, world.employee_a, world.admin)
-    services.record_attendance(ts.id, [(reg.id, True)], person(world.admin))
+    attendance.record_attendance(ts.id, [(reg.id, True)], person(world.admin))
     refused("attendance_recorded", cancel, reg.id, world.coordinator_a)
 
 
@@ -463,10 +461,10 @@ def test_e_learning_completion_on_the_same_day_is_not_recorded_twice(ctx, world)
     reg = register(ts.id, world.employee_a, world.admin)
     employee = person(world.employee_a)
     with inside(world.muni_a):
-        services.add_completions(
+        attendance.add_completions(
             [(employee, ts.program, local_date(ts.starts_at))], person(world.coordinator_a)
         )
-    services.record_attendance(ts.id, [(reg.id, True)], person(world.admin))
+    attendance.record_attendance(ts.id, [(reg.id, True)], person(world.admin))
     with inside(world.muni_a):
         rows = db.session.scalars(select(Completion).where(Completion.employee_id == employee.id))
         assert [c.source for c in rows] == [CompletionSource.ELEARNING_IMPORT]
@@ -477,7 +475,7 @@ def test_coordinator_cannot_record_completions_for_another_municipality(ctx, wor
     with inside(world.muni_a):
         refused(
             "forbidden",
-            services.add_completions,
+            attendance.add_completions,
             [(person(world.employee_b), program, local_date(now_utc()))],
             person(world.coordinator_a),
         )
@@ -488,4 +486,4 @@ def test_a_new_coordinator_role_does_not_let_employees_approve(ctx, world):
     pending = register(ts.id, world.employee_a)
     other = factories.make_user(world.muni_a, role=Role.EMPLOYEE)
     with inside(world.muni_a):
-        refused("forbidden", services.approve, registration(pending.id), person(other.id))
+        refused("forbidden", actions.approve, registration(pending.id), person(other.id))

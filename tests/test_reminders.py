@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.main.helpers import local_day
-from regional.registrations import services
+from regional.registrations import actions, seats
 from regional.registrations.models import RegistrationStatus as RS
 from tests import factories
 from tests.fixtures_registrations import ja, person, register, registration
@@ -73,7 +73,7 @@ def test_cancelled_sessions_are_not_reminded(cli, world, make, mailbox):
     def setup():  # noqa: ANN202
         ts = factories.make_session(starts_in=timedelta(days=1), closes_in=timedelta(hours=12))
         register(ts.id, world.employee_a)
-        services.cancel_session(ts.id, "", person(world.admin))
+        actions.cancel_session(ts.id, "", person(world.admin))
 
     make(setup)
     assert "reminders queued: 0" in cli("send-reminders", "--days", "3")
@@ -89,7 +89,7 @@ def test_days_must_be_sensible(app):
 def test_release_seats_command_promotes_the_line(cli, world, make, app, mailbox):
     def setup():  # noqa: ANN202
         ts = factories.make_session(capacity=1)
-        alloc = services.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=1))
+        alloc = seats.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=1))
         waiting = register(ts.id, world.employee_b)
         alloc.release_at = now_utc() - timedelta(minutes=1)
         return waiting.id

@@ -62,7 +62,7 @@ def people_of(muni_id: int) -> dict[str, User]:
 
 
 def units_of(muni_id: int) -> dict[str, OrgUnit]:
-    from regional.people.services import UnitTree
+    from regional.people.units import UnitTree
 
     with _APP[0].app_context(), acting_as(db.session, muni_id):
         tree = UnitTree()

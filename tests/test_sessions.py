@@ -7,7 +7,7 @@ from datetime import timedelta
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc, to_local
-from regional.registrations import services as seats
+from regional.registrations import actions, seats
 from regional.sessions.models import TrainingSession
 from tenants.models import Municipality
 from tests import factories
@@ -150,7 +150,7 @@ def test_list_shows_seats_waiting_and_cancelled_status(app, as_employee_a, world
         busy = factories.make_session(p, capacity=1)
         fill(busy.id, world.muni_a, 3)
         off = factories.make_session(p, starts_in=timedelta(days=20))
-        seats.cancel_session(off.id, "講師急病", person(world.admin))
+        actions.cancel_session(off.id, "講師急病", person(world.admin))
         pid = p.id
     page = _text(as_employee_a, f"/sessions/?program={pid}")
     assert '<td class="num">0 / 1</td>' in page

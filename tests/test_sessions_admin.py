@@ -10,7 +10,7 @@ from sqlalchemy import select
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import TOKYO, now_utc, to_local
-from regional.registrations import services as seats
+from regional.registrations import actions
 from regional.registrations.models import RegistrationStatus
 from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
 from tenants.models import Municipality
@@ -438,7 +438,7 @@ def test_coordinator_cancels_their_own_hosted_session(app, as_coordinator_a, mai
 def test_a_cancelled_session_cannot_be_edited(app, as_admin, world):
     with within(app):
         ts = factories.make_session()
-        seats.cancel_session(ts.id, "中止", person(world.admin))
+        actions.cancel_session(ts.id, "中止", person(world.admin))
         ts_id, pid = ts.id, ts.program_id
     resp = as_admin.form_post(
         f"/sessions/{ts_id}/edit", session_form(pid, capacity="3"), headers=EN

@@ -41,7 +41,7 @@ from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.models import OutboundMail
 from regional.people.models import User
-from regional.registrations import services
+from regional.registrations import actions, seats
 from regional.registrations.models import SEAT_HOLDING, Registration
 from regional.registrations.models import RegistrationStatus as RS
 from regional.sessions.models import SeatAllocation, TrainingSession
@@ -249,7 +249,7 @@ def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]): 
                     User, actors[employee.municipality_id] if by_coordinator else e
                 )
             with acting_as(db.session, employee.municipality_id):
-                self._attempt(services.register, session_id, employee, actor)
+                self._attempt(actions.register, session_id, employee, actor)
 
         @rule(s=st.integers(0, 2), e=st.sampled_from(employees), by_coordinator=st.booleans())
         def cancel(self, s: int, e: int, by_coordinator: bool) -> None:
@@ -259,7 +259,7 @@ def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]): 
             with all_tenants(db.session):
                 actor = db.session.get(User, actors[reg.municipality_id] if by_coordinator else e)
             with acting_as(db.session, reg.municipality_id):
-                self._attempt(services.cancel, reg, actor)
+                self._attempt(actions.cancel, reg, actor)
 
         @rule(s=st.integers(0, 2), e=st.sampled_from(employees), approve=st.booleans())
         def decide(self, s: int, e: int, approve: bool) -> None:
@@ -269,19 +269,19 @@ def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]): 
             with all_tenants(db.session):
                 actor = db.session.get(User, actors[reg.municipality_id])
             with acting_as(db.session, reg.municipality_id):
-                self._attempt(services.approve if approve else services.decline, reg, actor)
+                self._attempt(actions.approve if approve else actions.decline, reg, actor)
 
         @rule(s=st.integers(0, 2), delta=st.integers(-2, 3))
         def change_capacity(self, s: int, delta: int) -> None:
             session_id = self.sessions[s % len(self.sessions)]
             capacity = db.session.get(TrainingSession, session_id).capacity
-            self._attempt(services.change_capacity, session_id, max(0, capacity + delta))
+            self._attempt(seats.change_capacity, session_id, max(0, capacity + delta))
 
-        @rule(s=st.integers(0, 2), m=st.sampled_from(sorted(people)), seats=st.integers(0, 2))
-        def reserve(self, s: int, m: int, seats: int) -> None:
+        @rule(s=st.integers(0, 2), m=st.sampled_from(sorted(people)), seat_count=st.integers(0, 2))
+        def reserve(self, s: int, m: int, seat_count: int) -> None:
             session_id = self.sessions[s % len(self.sessions)]
             release_at = now_utc() + timedelta(days=5)
-            self._attempt(services.set_allocation, session_id, m, seats, release_at)
+            self._attempt(seats.set_allocation, session_id, m, seat_count, release_at)
 
         @rule(s=st.integers(0, 2), release_now=st.booleans())
         def reservations_run_out(self, s: int, release_now: bool) -> None:
@@ -293,7 +293,7 @@ def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]): 
                 alloc.release_at = now_utc() - timedelta(seconds=1)
             db.session.flush()
             if release_now:
-                self._attempt(services.release_seats, session_id)
+                self._attempt(seats.release_seats, session_id)
 
         # -- invariants ---------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from regional.errors import DomainError
 from regional.extensions import db, login_manager
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
-from regional.people import services as people_services
-from regional.people.models import Role, User
+from regional.people.models import Role, User, normalize_email
+from regional.people.people import normalize_employee_number, set_role
 from regional.tenancy import ACTING_KEY, current_municipality, enter_municipality, get_or_404
 from tenants.models import Municipality
 
@@ -81,7 +81,7 @@ def municipality_coordinators(code: str):
             form.who.errors.append(_("No one in this municipality has this address or number."))
         else:
             try:
-                people_services.set_role(person, Role.COORDINATOR, current_user)
+                set_role(person, Role.COORDINATOR, current_user)
             except DomainError as exc:
                 db.session.rollback()
                 form.who.errors.append(str(exc.message))
@@ -103,8 +103,8 @@ def municipality_coordinators(code: str):
 
 def _find_person(who: str) -> User | None:
     """An account of the entered municipality by e-mail or employee number (the wall scopes it)."""
-    email = people_services.normalize_email(who)
-    number = people_services.normalize_employee_number(who)
+    email = normalize_email(who)
+    number = normalize_employee_number(who)
     return db.session.scalar(
         select(User).where(or_(User.email == email, User.employee_number == number)).limit(1)
     )
@@ -117,7 +117,7 @@ def demote(code: str, user_id: int):
     if not DemoteForm().validate_on_submit():
         abort(400)
     try:
-        people_services.set_role(person, Role.EMPLOYEE, current_user)
+        set_role(person, Role.EMPLOYEE, current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")

@@ -17,12 +17,13 @@ from regional.api import bp
 from regional.api.common import BadRequest, field, json_body, paging, require_role
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.people import services
 from regional.people.models import AccountStatus, JobCategory, User
+from regional.people.people import PersonData, create_person
+from regional.people.units import UnitTree, find_unit_by_path
 from regional.tenancy import enter_municipality
 
 
-def employee_json(user: User, tree: services.UnitTree | None = None) -> dict:
+def employee_json(user: User, tree: UnitTree | None = None) -> dict:
     """One employee as the API shows it; ``org_unit`` is the unit's path (局/課/係)."""
     if tree is not None:
         unit_path = tree.path(user.org_unit_id) or None
@@ -65,7 +66,7 @@ def employees(code: str):
     q = field(args, "q", str, required=False, max_len=100) or None
     stmt = User.search(q, status=status)
     result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    tree = services.UnitTree()
+    tree = UnitTree()
     return {
         "items": [employee_json(u, tree) for u in result.items],
         "page": page,
@@ -94,7 +95,7 @@ def add_employee(code: str):
     system_duty = field(data, "system_duty", bool, required=False) or False
     unit_id = None
     if unit_path:
-        unit = services.find_unit_by_path(unit_path)
+        unit = find_unit_by_path(unit_path)
         if unit is None:
             raise DomainError(
                 "unknown_org_unit",
@@ -104,8 +105,8 @@ def add_employee(code: str):
         unit_id = unit.id
     # 409 email_taken says only that the address is in use somewhere in the region, never
     # whose or where: the unavoidable price of signing in by e-mail alone.
-    user = services.create_person(
-        services.PersonData(
+    user = create_person(
+        PersonData(
             email=email,
             name=name,
             name_kana=name_kana,

@@ -40,7 +40,7 @@ from regional.api.common import (
 from regional.errors import Conflict, DomainError, NotFound
 from regional.extensions import db
 from regional.people.models import User
-from regional.registrations import services
+from regional.registrations import actions, attendance, waitlist
 from regional.registrations.access import load_registration, visible_session
 from regional.registrations.models import Registration, RegistrationStatus
 from regional.tenancy import enter_municipality
@@ -116,8 +116,8 @@ def create_registration(session_id: int):
     # No body at all is the same as ``{}``: register myself.
     data = json_body() if request.get_data() else {}
     employee = _employee_for(field(data, "employee_id", int, required=False))
-    reg = services.register(session_id, employee, current_user)
-    position = services.waitlist_position(reg)
+    reg = actions.register(session_id, employee, current_user)
+    position = waitlist.waitlist_position(reg)
     body = registration_json(reg, position)
     _commit()
     return body, 201
@@ -134,14 +134,14 @@ def _registration(reg_id: int) -> Registration:
 @require_login
 def get_registration(reg_id: int):
     reg = _registration(reg_id)
-    return registration_json(reg, services.waitlist_position(reg))
+    return registration_json(reg, waitlist.waitlist_position(reg))
 
 
 @bp.delete("/registrations/<int:reg_id>")
 @require_login
 def cancel_registration(reg_id: int):
     reg = _registration(reg_id)
-    services.cancel(reg, current_user)
+    actions.cancel(reg, current_user)
     body = registration_json(reg)
     db.session.commit()
     return body
@@ -151,8 +151,8 @@ def cancel_registration(reg_id: int):
 @require_role("coordinator")
 def approve_registration(reg_id: int):
     reg = _registration(reg_id)
-    services.approve(reg, current_user)
-    body = registration_json(reg, services.waitlist_position(reg))
+    actions.approve(reg, current_user)
+    body = registration_json(reg, waitlist.waitlist_position(reg))
     db.session.commit()
     return body
 
@@ -161,7 +161,7 @@ def approve_registration(reg_id: int):
 @require_role("coordinator")
 def decline_registration(reg_id: int):
     reg = _registration(reg_id)
-    services.decline(reg, current_user)
+    actions.decline(reg, current_user)
     body = registration_json(reg)
     db.session.commit()
     return body
@@ -194,12 +194,12 @@ def record_attendance(session_id: int):
     ts = visible_session(session_id)
     if ts is None:
         raise NotFound("session_not_found", _("The session was not found."))
-    if not services.may_record_attendance(ts, current_user):
+    if not attendance.may_record_attendance(ts, current_user):
         raise DomainError(
             "forbidden", _("Only the host of a session records its attendance."), status=403
         )
     marks = _attendance_marks(json_body(list))
-    attended, absent = services.record_attendance(session_id, marks, current_user)
+    attended, absent = attendance.record_attendance(session_id, marks, current_user)
     db.session.commit()
     return {"session_id": session_id, "attended": attended, "absent": absent}
 
@@ -235,7 +235,7 @@ def municipality_registrations(code: str):
         fiscal_year=_int_arg("fiscal_year"),
     )
     result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    positions = services.waitlist_positions(result.items)
+    positions = waitlist.waitlist_positions(result.items)
     return {
         "items": [_listing_json(r, positions.get(r.id)) for r in result.items],
         "page": page,

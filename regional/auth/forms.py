@@ -10,12 +10,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from regional.auth.passwords import MAX_LENGTH, password_problems
-from regional.people.models import JOB_CATEGORY_LABELS, JobCategory
-
-
-def normalise_email(value: str | None) -> str:
-    """Full-width characters typed with a Japanese IME become ASCII; addresses are lower case."""
-    return unicodedata.normalize("NFKC", value or "").strip().lower()
+from regional.people.models import JOB_CATEGORY_LABELS, JobCategory, normalize_email
 
 
 def _strip(value: str | None) -> str | None:
@@ -44,7 +39,7 @@ def _printable(form: FlaskForm, field: StringField) -> None:
 def _email_field(label: str = _l("E-mail address"), autocomplete: str = "username") -> EmailField:
     return EmailField(
         label,
-        filters=[normalise_email],
+        filters=[normalize_email],
         validators=[
             DataRequired(message=_l("Enter your e-mail address.")),
             Email(check_deliverability=False, message=_l("Enter a valid e-mail address.")),

@@ -15,13 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from regional.auth import throttle, tokens
-from regional.auth.forms import normalise_email
 from regional.auth.passwords import hash_password, verify_password
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.services import queue_mail
-from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.people.models import AccountStatus, JobCategory, Role, User, normalize_email
 from tenants import all_tenants, set_current_tenant
 from tenants.models import Municipality
 from tenants.scoping import acting_as
@@ -50,7 +49,7 @@ class AuthResult:
 
 def authenticate(email: str, password: str, address: str | None) -> AuthResult:
     """Check credentials. Unknown, pending and disabled accounts and a wrong password look alike."""
-    email = normalise_email(email)
+    email = normalize_email(email)
     keys = throttle.keys_for(email, address)
     wait = throttle.retry_after(keys)
     if wait:
@@ -125,7 +124,7 @@ def sign_up(
     municipality = db.session.scalar(Municipality.by_code(municipality_code))
     if municipality is None:
         raise DomainError("unknown_municipality", _l("Choose your municipality."), status=400)
-    email = normalise_email(email)
+    email = normalize_email(email)
     outcome = SignupOutcome(needs_approval=not municipality.owns_email(email))
     _count_mail_to(email)
     password_hash = hash_password(password)  # hashed on both paths: no timing hint
@@ -284,7 +283,7 @@ def request_password_reset(email: str) -> None:
     Raises :class:`Throttled` for an address that was sent account mail just now,
     whether or not it has an account.
     """
-    email = normalise_email(email)
+    email = normalize_email(email)
     _count_mail_to(email)
     user = _find_by_email(email)
     if user is None:

@@ -22,14 +22,10 @@ from regional.people.models import (
     AccountStatus,
     JobCategory,
     Role,
-)
-from regional.people.services import (
-    UnitTree,
-    email_taken,
-    employee_number_taken,
     normalize_email,
-    normalize_employee_number,
 )
+from regional.people.people import email_taken, employee_number_taken, normalize_employee_number
+from regional.people.units import UnitTree
 from tenants.models import OrgLevel
 
 LEVEL_LABELS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+import unicodedata
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -88,6 +89,11 @@ STATUS_LABELS = {
     AccountStatus.PENDING_APPROVAL: _l("Awaiting approval"),
     AccountStatus.DISABLED: _l("Disabled"),
 }
+
+
+def normalize_email(value: str | None) -> str:
+    """How an address is compared and stored: IME full-width to ASCII (NFKC), trimmed, lower case."""
+    return unicodedata.normalize("NFKC", value or "").strip().lower()
 
 
 class User(TenantScoped, UserMixin, db.Model):

@@ -43,7 +43,7 @@ from sqlalchemy import select
 
 from regional.extensions import db
 from regional.people.models import AccountStatus, JobCategory, Role, User
-from regional.people.services import LEVEL_RANK, PATH_SEPARATOR
+from regional.people.units import LEVEL_RANK, PATH_SEPARATOR
 from regional.spreadsheets import RowError, Table, normalise_header
 from tenants import all_tenants
 from tenants.models import Municipality, OrgLevel, OrgUnit

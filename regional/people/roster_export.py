@@ -24,7 +24,7 @@ from sqlalchemy import select
 from regional.extensions import db
 from regional.people.models import AccountStatus, User
 from regional.people.roster import job_word
-from regional.people.services import UnitTree
+from regional.people.units import UnitTree
 
 #: Cells a spreadsheet would run as a formula get a leading apostrophe (ASVS 1.2.10).
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")

@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
-from regional.people import roster_export, roster_import
+from regional.people import bp, roster_export, roster_import
 from regional.people.forms import (
     EQUIVALENT_LABELS,
     LEVEL_LABELS,
@@ -34,7 +34,6 @@ from regional.people.forms import (
     RosterUploadForm,
 )
 from regional.people.roster import RosterPlan
-from regional.people.views import bp
 from regional.tenancy import current_municipality
 
 #: Rows of each kind listed on the preview page (the counts are always whole).

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from regional.auth.roles import blueprint_role_hook, is_coordinator
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.people import bp, services
+from regional.people import bp
 from regional.people.forms import (
     EQUIVALENT_LABELS,
     LEVEL_LABELS,
@@ -26,6 +26,24 @@ from regional.people.forms import (
     UnitForm,
 )
 from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.people.people import (
+    PersonData,
+    approve_signup,
+    check_may_manage,
+    create_person,
+    disable_person,
+    enable_person,
+    reject_signup,
+    update_person,
+)
+from regional.people.units import (
+    UnitData,
+    UnitTree,
+    create_unit,
+    deactivate_unit,
+    reactivate_unit,
+    update_unit,
+)
 from regional.tenancy import current_municipality, get_or_404
 from tenants.models import OrgLevel, OrgUnit
 
@@ -44,9 +62,9 @@ def _refused(exc: DomainError) -> int:
     return exc.status
 
 
-def _person_data(form: PersonForm) -> services.PersonData:
+def _person_data(form: PersonForm) -> PersonData:
     role = getattr(form, "role", None)
-    return services.PersonData(
+    return PersonData(
         email=form.email.data,
         name=form.name.data,
         name_kana=form.name_kana.data,
@@ -64,7 +82,7 @@ def _person_data(form: PersonForm) -> services.PersonData:
 @bp.get("/")
 def index():
     form = PeopleFilterForm(request.args)
-    tree = services.UnitTree()
+    tree = UnitTree()
     filters: dict = {}
     if form.validate():
         if form.status.data:
@@ -100,7 +118,7 @@ def new():
     refused = None
     if form.validate_on_submit():
         try:
-            person = services.create_person(_person_data(form), current_user)
+            person = create_person(_person_data(form), current_user)
         except DomainError as exc:
             refused = _refused(exc)
         else:
@@ -114,7 +132,7 @@ def new():
 def edit(user_id: int):
     person = get_or_404(User, user_id)
     try:
-        services.check_may_manage(person, current_user)
+        check_may_manage(person, current_user)
     except DomainError:
         abort(403)
     may_set_role = current_user.is_regional_admin and person.role != Role.REGIONAL_ADMIN
@@ -126,7 +144,7 @@ def edit(user_id: int):
     refused = None
     if form.validate_on_submit():
         try:
-            services.update_person(person, _person_data(form), current_user)
+            update_person(person, _person_data(form), current_user)
         except DomainError as exc:
             refused = _refused(exc)
         else:
@@ -161,14 +179,14 @@ def _person_action(user_id: int, action, done: str):  # noqa: ANN001, ANN202
 def disable(user_id: int):
     return _person_action(
         user_id,
-        services.disable_person,
+        disable_person,
         _("The account was disabled and signed out everywhere."),
     )
 
 
 @bp.post("/<int:user_id>/enable")
 def enable(user_id: int):
-    return _person_action(user_id, services.enable_person, _("The account was enabled again."))
+    return _person_action(user_id, enable_person, _("The account was enabled again."))
 
 
 # -- pending sign-ups --------------------------------------------------------
@@ -178,7 +196,7 @@ def enable(user_id: int):
 def pending():
     people = db.session.scalars(User.pending_signups()).all()
     return render_template(
-        "people/pending.html", people=people, action=ActionForm(), tree=services.UnitTree()
+        "people/pending.html", people=people, action=ActionForm(), tree=UnitTree()
     )
 
 
@@ -188,7 +206,7 @@ def approve(user_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.approve_signup(person, current_user)
+        approve_signup(person, current_user)
     except DomainError as exc:
         _refused(exc)
     else:
@@ -204,7 +222,7 @@ def reject(user_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.reject_signup(person, current_user)
+        reject_signup(person, current_user)
     except DomainError as exc:
         _refused(exc)
     else:
@@ -221,7 +239,7 @@ def reject(user_id: int):
 
 @bp.get("/units")
 def units():
-    tree = services.UnitTree()
+    tree = UnitTree()
     direct = dict(db.session.execute(User.count_by_unit()).all())
     total = {
         u.id: direct.get(u.id, 0) + sum(direct.get(d, 0) for d in tree.descendants(u.id))
@@ -245,8 +263,8 @@ def units():
     )
 
 
-def _unit_data(form: UnitForm) -> services.UnitData:
-    return services.UnitData(
+def _unit_data(form: UnitForm) -> UnitData:
+    return UnitData(
         name=form.name.data,
         level=OrgLevel(form.level.data),
         parent_id=form.parent_id.data,
@@ -262,7 +280,7 @@ def unit_new():
     refused = None
     if form.validate_on_submit():
         try:
-            unit = services.create_unit(_unit_data(form), current_user)
+            unit = create_unit(_unit_data(form), current_user)
         except DomainError as exc:
             refused = _refused(exc)
         else:
@@ -275,14 +293,14 @@ def unit_new():
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
 def unit_edit(unit_id: int):
     unit = get_or_404(OrgUnit, unit_id)
-    exclude = {unit.id} | services.UnitTree().descendants(unit.id)
+    exclude = {unit.id} | UnitTree().descendants(unit.id)
     form = UnitForm(obj=unit, exclude=exclude)
     if request.method == "GET":
         form.level.data = unit.level.value
     refused = None
     if form.validate_on_submit():
         try:
-            services.update_unit(unit, _unit_data(form), current_user)
+            update_unit(unit, _unit_data(form), current_user)
         except DomainError as exc:
             refused = _refused(exc)
         else:
@@ -308,12 +326,9 @@ def _unit_action(unit_id: int, action, done: str):  # noqa: ANN001, ANN202
 
 @bp.post("/units/<int:unit_id>/deactivate")
 def unit_deactivate(unit_id: int):
-    return _unit_action(unit_id, services.deactivate_unit, _("The unit was taken out of use."))
+    return _unit_action(unit_id, deactivate_unit, _("The unit was taken out of use."))
 
 
 @bp.post("/units/<int:unit_id>/activate")
 def unit_activate(unit_id: int):
-    return _unit_action(unit_id, services.reactivate_unit, _("The unit is in use again."))
-
-
-from regional.people import roster_views  # noqa: E402, F401  (routes on this blueprint)
+    return _unit_action(unit_id, reactivate_unit, _("The unit is in use again."))

@@ -20,7 +20,7 @@ from regional.catalogue.eligibility import Eligibility
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import AccountStatus, User
-from regional.registrations import services
+from regional.registrations import attendance, waitlist
 from regional.registrations.eligibility import eligibility_of
 from regional.registrations.models import ACTIVE, Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
@@ -157,16 +157,16 @@ def session_panel(ts: TrainingSession) -> Panel:
     return Panel(
         ts=ts,
         mine=mine,
-        position=services.waitlist_position(mine) if mine is not None else None,
+        position=waitlist.waitlist_position(mine) if mine is not None else None,
         eligibility=eligibility,
         closed_reason=_closed_reason(ts, now),
         can_cancel=can_cancel,
         cancel_note=cancel_note,
         counts=whole_counts([ts])[ts.id],
         registrants=registrants,
-        positions=services.waitlist_positions(registrants),
+        positions=waitlist.waitlist_positions(registrants),
         groups=groups,
-        may_attendance=services.may_record_attendance(ts, current_user),
+        may_attendance=attendance.may_record_attendance(ts, current_user),
         admits_here=admits_here,
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.services import deliver_outbox, queue_mail
-from regional.registrations import services
+from regional.registrations import seats
 from regional.registrations.models import Registration, RegistrationStatus
 from regional.sessions.models import SessionStatus, TrainingSession
 from tenants import all_tenants
@@ -31,8 +31,8 @@ from tenants import all_tenants
 def release_due_seats() -> int:
     """Release due reservations everywhere, one session per transaction; how many promoted."""
     promoted = 0
-    for session_id in services.sessions_with_due_reservations():
-        promoted += len(services.release_seats(session_id))
+    for session_id in seats.sessions_with_due_reservations():
+        promoted += len(seats.release_seats(session_id))
         db.session.commit()
     return promoted
 

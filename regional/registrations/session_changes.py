@@ -1,6 +1,6 @@
 """Session writes that move seats: changing a plan, reserving seats, calling a session off.
 
-Each goes through the seat engine (:mod:`regional.registrations.services`),
+Each goes through the seat engine (:mod:`regional.registrations.seats`),
 which locks the session row and keeps the counters and the waiting list right;
 the plan's rules themselves are the sessions package's.
 """
@@ -17,7 +17,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import User
-from regional.registrations import services as seats
+from regional.registrations import actions, seats
 from regional.registrations.models import ACTIVE, Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.sessions.services import (
@@ -153,6 +153,6 @@ def cancel(ts: TrainingSession, reason: str, actor: User) -> int:
         raise DomainError(
             "session_started", _l("The session has already started; it cannot be cancelled.")
         )
-    told = seats.cancel_session(ts.id, reason, actor)
+    told = actions.cancel_session(ts.id, reason, actor)
     log.info("session cancelled id=%s told=%s by=%s", ts.id, told, actor.id)
     return told

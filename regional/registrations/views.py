@@ -32,7 +32,7 @@ from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal, safe_return_path
 from regional.people.models import AccountStatus, User
-from regional.registrations import bp, services
+from regional.registrations import actions, bp, waitlist
 from regional.registrations.access import load_registration, session_or_404
 from regional.registrations.calendar import feed_ics, registration_ics
 from regional.registrations.forms import (
@@ -82,7 +82,7 @@ def _status_message(reg: Registration, who: str | None = None) -> str:
         text = _(
             "The session is full: number %(n)d on the waiting list. A free seat is given "
             "automatically, and a mail tells when.",
-            n=services.waitlist_position(reg) or 0,
+            n=waitlist.waitlist_position(reg) or 0,
         )
     elif reg.status == RS.PENDING:
         text = _("A seat is held, awaiting the training coordinator's approval.")
@@ -112,7 +112,7 @@ def register(session_id: int):
     # An administrator acting in another member still registers in their own municipality.
     set_current_tenant(db.session, current_user.municipality_id)
     try:
-        reg = services.register(session_id, current_user, current_user)
+        reg = actions.register(session_id, current_user, current_user)
         message = _status_message(reg)
     except DomainError as exc:
         flash_refusal(exc)
@@ -153,7 +153,7 @@ def register_staff(session_id: int):
         )
         return redirect(_back(session_id))
     try:
-        reg = services.register(session_id, employee, current_user)
+        reg = actions.register(session_id, employee, current_user)
         message = _status_message(reg, employee.name)
     except DomainError as exc:
         flash_refusal(exc)
@@ -180,19 +180,19 @@ def _act_on(reg_id: int, action, done_message: str):  # noqa: ANN001
 @bp.post("/<int:reg_id>/cancel")
 @login_required
 def cancel(reg_id: int):
-    return _act_on(reg_id, services.cancel, _("The registration has been cancelled."))
+    return _act_on(reg_id, actions.cancel, _("The registration has been cancelled."))
 
 
 @bp.post("/<int:reg_id>/approve")
 @coordinator_required
 def approve(reg_id: int):
-    return _act_on(reg_id, services.approve, _("The request has been approved."))
+    return _act_on(reg_id, actions.approve, _("The request has been approved."))
 
 
 @bp.post("/<int:reg_id>/decline")
 @coordinator_required
 def decline(reg_id: int):
-    return _act_on(reg_id, services.decline, _("The request has been declined."))
+    return _act_on(reg_id, actions.decline, _("The request has been declined."))
 
 
 # -- my training ----------------------------------------------------------------
@@ -221,7 +221,7 @@ def mine():
         waiting=waiting,
         past=list(reversed(past)),
         ended=list(reversed(ended))[:20],
-        positions=services.waitlist_positions(waiting),
+        positions=waitlist.waitlist_positions(waiting),
         completions=list(db.session.scalars(Completion.of_employee(current_user.id))),
         feed_url=_feed_url(current_user.calendar_token),
         now=now,

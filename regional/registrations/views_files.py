@@ -25,11 +25,18 @@ from regional.fiscal import now_utc
 from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal
 from regional.people.models import User
-from regional.registrations import bp, exports, imports, services
+from regional.registrations import bp, exports, imports
 from regional.registrations.access import session_or_404
+from regional.registrations.attendance import (
+    add_completions,
+    attendance_roster,
+    may_record_attendance,
+    record_attendance,
+)
 from regional.registrations.forms import ConfirmForm, FiscalYearExportForm, UploadForm
 from regional.registrations.models import Completion, Registration
 from regional.registrations.panel import unit_paths
+from regional.registrations.waitlist import waitlist_positions
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality
 from tenants import all_tenants
@@ -78,7 +85,7 @@ def _read_upload(form: UploadForm) -> spreadsheets.Table | None:
 
 def _hosted_session(session_id: int) -> TrainingSession:
     ts = session_or_404(session_id)
-    if not services.may_record_attendance(ts, current_user):
+    if not may_record_attendance(ts, current_user):
         abort(403)
     return ts
 
@@ -96,7 +103,7 @@ def attendance(session_id: int):
         ids = request.form.getlist("registration", type=int)
         present = set(request.form.getlist("attended", type=int))
         try:
-            came, absent = services.record_attendance(
+            came, absent = record_attendance(
                 ts.id, [(rid, rid in present) for rid in ids], current_user
             )
         except DomainError as exc:
@@ -108,14 +115,14 @@ def attendance(session_id: int):
     return render_template(
         "registrations/attendance.html",
         training_session=ts,
-        roster=services.attendance_roster(ts, current_user),
+        roster=attendance_roster(ts, current_user),
         started=ts.starts_at <= now_utc(),
         upload_form=UploadForm(),
     )
 
 
 def _attendance_preview(ts: TrainingSession, table: spreadsheets.Table):  # noqa: ANN202
-    roster = services.attendance_roster(ts, current_user)
+    roster = attendance_roster(ts, current_user)
     preview = imports.preview_attendance(table, roster, _host_code(ts))
     page = render_template(
         "registrations/attendance_preview.html",
@@ -155,7 +162,7 @@ def attendance_confirm(session_id: int):
         return page, 422
     marks = [(item.registration.id, item.attended) for item in preview.items]
     try:
-        came, absent = services.record_attendance(ts.id, marks, current_user)
+        came, absent = record_attendance(ts.id, marks, current_user)
     except DomainError as exc:
         flash_refusal(exc)
     else:
@@ -261,7 +268,7 @@ def import_completions_confirm():
         return page, 422
     rows = [(i.employee, i.program, i.completed_on) for i in preview.items]
     try:
-        added = services.add_completions(rows, current_user)
+        added = add_completions(rows, current_user)
     except DomainError as exc:
         flash_refusal(exc)
         return redirect(url_for(".import_completions"))
@@ -284,7 +291,7 @@ def _download(regs: list[Registration], fmt: str, filename: str, title: str) -> 
     locale = locale_code()
     rows = exports.registrant_rows(
         regs,
-        services.waitlist_positions(regs),
+        waitlist_positions(regs),
         unit_paths({r.municipality_id for r in regs}),
         locale,
     )

@@ -11,9 +11,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from regional.extensions import db
-from regional.people import bp, services
+from regional.people import bp
 from regional.people.forms import ActionForm
 from regional.people.models import User
+from regional.people.people import may_manage
+from regional.people.units import UnitTree
 from regional.registrations.models import Registration
 from regional.tenancy import get_or_404
 
@@ -21,7 +23,7 @@ from regional.tenancy import get_or_404
 @bp.get("/<int:user_id>")
 def detail(user_id: int):
     person = get_or_404(User, user_id)
-    tree = services.UnitTree()
+    tree = UnitTree()
     registrations = db.session.scalars(
         select(Registration)
         .where(Registration.employee_id == person.id)
@@ -33,6 +35,6 @@ def detail(user_id: int):
         person=person,
         unit_path=tree.path(person.org_unit_id),
         registrations=registrations,
-        manageable=services.may_manage(person, current_user),
+        manageable=may_manage(person, current_user),
         action=ActionForm(),
     )

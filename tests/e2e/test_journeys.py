@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from regional.extensions import db
 from regional.people.models import Role
-from regional.registrations import services as registrations
+from regional.registrations import actions
 from tenants.scoping import acting_as
 from tests import factories
 from tests.e2e.helpers import audit, sign_in, sign_out
@@ -164,7 +164,7 @@ def _request_in_other_municipality(live_server, session_id: int, email: str, mun
 
     with live_server.db(), acting_as(db.session, muni):
         person = db.session.scalar(select(User).where(User.email == email))
-        registrations.register(session_id, person, person)
+        actions.register(session_id, person, person)
 
 
 def _subjects(live_server, msgid: str, title_ja: str, title_en: str) -> set[str]:  # noqa: ANN001

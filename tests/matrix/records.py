@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from regional.extensions import db
 from regional.people.models import AccountStatus, Role, User
-from regional.registrations import services as reg_services
+from regional.registrations import actions
 from tenants.models import OrgLevel
 from tenants.scoping import acting_as
 from tests import factories
@@ -77,11 +77,11 @@ def build(world) -> Records:
             admin = None
             with acting_as(db.session, world.muni_admin):
                 admin = db.session.get(User, world.admin)
-            reg = reg_services.register(shared.id, employee, employee)
+            reg = actions.register(shared.id, employee, employee)
             rec.put("registration", owner, reg.id)
-            past_reg = reg_services.register(past.id, employee, admin)
+            past_reg = actions.register(past.id, employee, admin)
             rec.put("past_registration", owner, past_reg.id)
-            pending_reg = reg_services.register(approval.id, employee, employee)
+            pending_reg = actions.register(approval.id, employee, employee)
             rec.put("pending_registration", owner, pending_reg.id)
     db.session.flush()
     for extend in EXTENSIONS:

@@ -1,4 +1,4 @@
-"""People and org units: the writes of one municipality's coordinator (or a regional admin).
+"""People: the writes of one municipality's coordinator (or a regional admin) on its staff.
 
 Every function works inside the current municipality (the tenant wall stamps
 and checks each row), flushes, and leaves the commit to the caller. A refusal
@@ -12,22 +12,23 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from regional.errors import Conflict, DomainError, Forbidden
 from regional.extensions import db
 from regional.mail.services import queue_mail
-from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.people.models import (
+    AccountStatus,
+    JobCategory,
+    Role,
+    User,
+    normalize_email,
+)
 from tenants import all_tenants
-from tenants.models import OrgLevel, OrgUnit
+from tenants.models import OrgUnit
 
 log = logging.getLogger("regional.audit")
-
-#: 部 > 課 > 係: a unit sits below a unit of a higher rank (a 部 may also sit in a 局).
-LEVEL_RANK = {OrgLevel.DEPARTMENT: 0, OrgLevel.DIVISION: 1, OrgLevel.SECTION: 2}
-
-PATH_SEPARATOR = "/"
 
 
 def normalize_employee_number(value: str | None) -> str | None:
@@ -36,10 +37,6 @@ def normalize_employee_number(value: str | None) -> str | None:
         return None
     value = unicodedata.normalize("NFKC", value).strip()
     return value or None
-
-
-def normalize_email(value: str) -> str:
-    return unicodedata.normalize("NFKC", value or "").strip().lower()
 
 
 # -- uniqueness ------------------------------------------------------------
@@ -326,193 +323,3 @@ def reject_signup(user: User, actor: User) -> bool:
     )
     log.info("sign-up rejected user=%s by=%s deleted=%s", user_id, actor.id, not referenced)
     return not referenced
-
-
-# -- org units -------------------------------------------------------------
-
-
-class UnitTree:
-    """The current municipality's units loaded once: paths, depth and sub-units without N+1."""
-
-    def __init__(self, units: list[OrgUnit] | None = None):
-        self.units = {u.id: u for u in (units or db.session.scalars(select(OrgUnit)).all())}
-        self.children: dict[int | None, list[OrgUnit]] = {}
-        for u in self.units.values():
-            parent = u.parent_id if u.parent_id in self.units else None
-            self.children.setdefault(parent, []).append(u)
-        for kids in self.children.values():
-            kids.sort(key=lambda u: (LEVEL_RANK[u.level], u.name))
-
-    def path(self, unit_id: int | None) -> str:
-        parts, seen = [], set()
-        while unit_id is not None and unit_id in self.units and unit_id not in seen:
-            seen.add(unit_id)
-            parts.append(self.units[unit_id].name)
-            unit_id = self.units[unit_id].parent_id
-        return PATH_SEPARATOR.join(reversed(parts))
-
-    def descendants(self, unit_id: int) -> set[int]:
-        found, todo = set(), [unit_id]
-        while todo:
-            for child in self.children.get(todo.pop(), []):
-                if child.id not in found:
-                    found.add(child.id)
-                    todo.append(child.id)
-        return found
-
-    def walk(self) -> list[tuple[OrgUnit, int]]:
-        """Every unit with its depth, parents before children (the page's tree order)."""
-        rows: list[tuple[OrgUnit, int]] = []
-        seen: set[int] = set()
-
-        def visit(parent: int | None, depth: int) -> None:
-            for u in self.children.get(parent, []):
-                if u.id not in seen:
-                    seen.add(u.id)
-                    rows.append((u, depth))
-                    visit(u.id, depth + 1)
-
-        visit(None, 0)
-        return rows
-
-    def choices(self, *, include_inactive: bool = False, exclude: set[int] | None = None):
-        """(id, path) pairs in path order, for a select."""
-        rows = [
-            (u.id, self.path(u.id))
-            for u in self.units.values()
-            if (include_inactive or u.active) and u.id not in (exclude or set())
-        ]
-        return sorted(rows, key=lambda r: r[1])
-
-
-@dataclass
-class UnitData:
-    name: str
-    level: OrgLevel
-    parent_id: int | None = None
-    equivalent: bool = False
-
-
-def _check_placement(data: UnitData, unit: OrgUnit | None) -> OrgUnit | None:
-    parent = None
-    if data.parent_id is not None:
-        parent = db.session.scalar(select(OrgUnit).where(OrgUnit.id == data.parent_id))
-        if parent is None:
-            raise DomainError("unknown_org_unit", _l("The parent unit was not found."))
-        if unit is not None and (
-            parent.id == unit.id or parent.id in UnitTree().descendants(unit.id)
-        ):
-            raise DomainError(
-                "unit_cycle", _l("A unit cannot be moved under itself or one of its sub-units.")
-            )
-        if not parent.active:
-            raise DomainError("parent_inactive", _l("The parent unit is no longer in use."))
-        rank, parent_rank = LEVEL_RANK[data.level], LEVEL_RANK[parent.level]
-        if not (parent_rank < rank or parent_rank == rank == 0):
-            raise DomainError(
-                "level_order",
-                _l("A unit must sit below a unit of a higher level (部 > 課 > 係)."),
-            )
-    if unit is not None:
-        children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id)).all()
-        rank = LEVEL_RANK[data.level]
-        if any(
-            not (rank < LEVEL_RANK[c.level] or rank == LEVEL_RANK[c.level] == 0) for c in children
-        ):
-            raise DomainError(
-                "level_order",
-                _l("Its sub-units would no longer sit below a unit of a higher level."),
-            )
-    sibling = select(OrgUnit.id).where(
-        func.lower(OrgUnit.name) == data.name.strip().lower(),
-        OrgUnit.parent_id.is_(None) if parent is None else OrgUnit.parent_id == parent.id,
-    )
-    if unit is not None:
-        sibling = sibling.where(OrgUnit.id != unit.id)
-    # The database's UNIQUE cannot see top-level names (NULL parents differ), so ask here.
-    if db.session.scalar(select(exists(sibling))):
-        raise Conflict("unit_name_taken", _l("A unit of this name already exists there."))
-    return parent
-
-
-def _flush_unit(unit: OrgUnit) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.add(unit)
-            db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict("unit_name_taken", _l("A unit of this name already exists there.")) from exc
-
-
-def create_unit(data: UnitData, actor: User) -> OrgUnit:
-    """Add a 部, 課 or 係 (or an equivalent) to the current municipality."""
-    parent = _check_placement(data, None)
-    unit = OrgUnit(
-        name=data.name.strip(),
-        level=data.level,
-        parent_id=parent.id if parent else None,
-        equivalent=data.equivalent,
-        active=True,
-    )
-    _flush_unit(unit)
-    log.info("org unit added unit=%s by=%s", unit.id, actor.id)
-    return unit
-
-
-def update_unit(unit: OrgUnit, data: UnitData, actor: User) -> OrgUnit:
-    """Rename, re-level or move a unit within its municipality."""
-    parent = _check_placement(data, unit)
-    unit.name, unit.level, unit.equivalent = data.name.strip(), data.level, data.equivalent
-    unit.parent_id = parent.id if parent else None
-    _flush_unit(unit)
-    log.info("org unit changed unit=%s by=%s", unit.id, actor.id)
-    return unit
-
-
-def deactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
-    """Retire a unit after a reorganisation; its people keep it until they are moved."""
-    if not unit.active:
-        raise Conflict("unit_inactive", _l("This unit is already out of use."))
-    active_child = select(OrgUnit.id).where(OrgUnit.parent_id == unit.id, OrgUnit.active.is_(True))
-    if db.session.scalar(select(exists(active_child))):
-        raise DomainError(
-            "unit_has_children", _l("First take the sub-units of this unit out of use.")
-        )
-    unit.active = False
-    db.session.flush()
-    log.info("org unit deactivated unit=%s by=%s", unit.id, actor.id)
-    return unit
-
-
-def reactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
-    """Bring a retired unit back into use (its parent must be in use)."""
-    if unit.active:
-        raise Conflict("unit_active", _l("This unit is already in use."))
-    if unit.parent is not None and not unit.parent.active:
-        raise DomainError("parent_inactive", _l("The parent unit is no longer in use."))
-    unit.active = True
-    db.session.flush()
-    log.info("org unit reactivated unit=%s by=%s", unit.id, actor.id)
-    return unit
-
-
-def find_unit_by_path(path: str, *, active_only: bool = True) -> OrgUnit | None:
-    """The current municipality's unit named by a path such as ``総務局/デジタル推進課/企画係``."""
-    names = [unicodedata.normalize("NFKC", p).strip() for p in path.split(PATH_SEPARATOR)]
-    names = [n for n in names if n]
-    if not names:
-        return None
-    units = db.session.scalars(select(OrgUnit)).all()
-    by_parent: dict[int | None, dict[str, OrgUnit]] = {}
-    for u in units:
-        if active_only and not u.active:
-            continue
-        by_parent.setdefault(u.parent_id, {})[unicodedata.normalize("NFKC", u.name)] = u
-    parent_id: int | None = None
-    found = None
-    for name in names:
-        found = by_parent.get(parent_id, {}).get(name)
-        if found is None:
-            return None
-        parent_id = found.id
-    return found

@@ -1,0 +1,197 @@
+"""Attendance and completions: marking who attended, and completions from e-learning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import nullcontext
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from regional.catalogue.models import Program
+from regional.errors import DomainError, Forbidden
+from regional.extensions import db
+from regional.fiscal import fiscal_year_of, local_date, now_utc
+from regional.people.models import User
+from regional.registrations.actions import may_approve
+from regional.registrations.models import (
+    Completion,
+    CompletionSource,
+    Registration,
+    RegistrationStatus,
+)
+from regional.registrations.seats import lock_session
+from regional.sessions.models import TrainingSession
+from tenants import all_tenants
+
+RS = RegistrationStatus
+
+
+def may_record_attendance(ts: TrainingSession, user: User) -> bool:
+    """The host records attendance: regional administrators, or the hosting member's coordinator."""
+    if user.is_regional_admin:
+        return True
+    return user.is_coordinator and ts.host_municipality_id == user.municipality_id
+
+
+def attendance_roster(ts: TrainingSession, user: User) -> list[Registration]:
+    """Everyone enrolled in a session, for its host (all municipalities for a shared session)."""
+    stmt = Registration.roster(ts.id)
+    if user.is_regional_admin:
+        with all_tenants(db.session):
+            return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt))
+
+
+def record_attendance(
+    ts_id: int, marks: Iterable[tuple[int, bool]], actor: User
+) -> tuple[int, int]:
+    """Mark attendance for registrations of a started session; attended means completed.
+
+    All or nothing: one bad line refuses the whole batch. Returns (attended, absent).
+    A regional administrator records for every municipality of a shared session.
+    """
+    ts = lock_session(ts_id)
+    if not may_record_attendance(ts, actor):
+        raise Forbidden("forbidden", _l("Only the host of a session records its attendance."))
+    if ts.is_cancelled:
+        raise DomainError("session_cancelled", _l("This session has been cancelled."))
+    if ts.starts_at > now_utc():
+        raise DomainError(
+            "session_not_started", _l("Attendance can be recorded once the session has started.")
+        )
+    marks = list(marks)
+    ids = [rid for rid, _present in marks]
+    if len(ids) != len(set(ids)):
+        raise DomainError("duplicate_registration", _l("A registration appears twice."))
+    if actor.is_regional_admin:
+        with all_tenants(db.session):
+            return _apply_attendance(ts, marks, actor)
+    return _apply_attendance(ts, marks, actor)
+
+
+def _apply_attendance(
+    ts: TrainingSession, marks: list[tuple[int, bool]], actor: User
+) -> tuple[int, int]:
+    ids = [rid for rid, _present in marks]
+    regs = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Registration).where(Registration.id.in_(ids), Registration.session_id == ts.id)
+        )
+    }
+    problems = [rid for rid in ids if rid not in regs or regs[rid].status != RS.ENROLLED]
+    if problems:
+        raise DomainError(
+            "not_enrolled",
+            _l(
+                "These registrations are not enrolled in this session: %(ids)s",
+                ids=", ".join(str(p) for p in problems),
+            ),
+            ids=problems,
+        )
+    day = local_date(ts.starts_at)
+    employees = {r.employee_id for r in regs.values()}
+    existing = list(
+        db.session.scalars(
+            select(Completion).where(
+                or_(
+                    Completion.registration_id.in_(ids),
+                    Completion.employee_id.in_(employees)
+                    & (Completion.program_id == ts.program_id)
+                    & (Completion.completed_on == day),
+                )
+            )
+        )
+    )
+    by_reg = {c.registration_id: c for c in existing if c.registration_id is not None}
+    same_day = {c.employee_id for c in existing if c.registration_id is None}
+    now, attended = now_utc(), 0
+    for rid, present in marks:
+        reg = regs[rid]
+        reg.attended, reg.attendance_recorded_at = present, now
+        done = by_reg.get(rid)
+        if present:
+            attended += 1
+            # Already completed that day by another route (e-learning import): one record is enough.
+            if done is None and reg.employee_id not in same_day:
+                db.session.add(_completion_for(reg, ts, actor))
+        elif done is not None:
+            db.session.delete(done)
+    db.session.flush()
+    return attended, len(marks) - attended
+
+
+def _completion(
+    program: Program,
+    municipality_id: int,
+    employee_id: int,
+    day: date,
+    source: CompletionSource,
+    actor: User,
+    *,
+    ts: TrainingSession | None = None,
+    reg: Registration | None = None,
+) -> Completion:
+    """A completion carrying the programme as it is now (later edits never rewrite it)."""
+    snap = program.snapshot()
+    return Completion(
+        municipality_id=municipality_id,
+        employee_id=employee_id,
+        program_id=program.id,
+        program_revision=program.revision,
+        program_code=snap["code"],
+        title_ja=snap["title_ja"],
+        title_en=snap["title_en"],
+        tier=snap["tier"],
+        track=snap["track"],
+        skill_area_key=snap["skill_area"],
+        hours=program.hours,
+        session_id=ts.id if ts else None,
+        registration_id=reg.id if reg else None,
+        completed_on=day,
+        fiscal_year=fiscal_year_of(day),
+        source=source,
+        recorded_by_id=actor.id,
+    )
+
+
+def _completion_for(reg: Registration, ts: TrainingSession, actor: User) -> Completion:
+    return _completion(
+        ts.program,
+        reg.municipality_id,
+        reg.employee_id,
+        local_date(ts.starts_at),
+        CompletionSource.ATTENDANCE,
+        actor,
+        ts=ts,
+        reg=reg,
+    )
+
+
+def add_completions(items: Iterable[tuple[User, Program, date]], actor: User) -> int:
+    """Record completions from an e-learning system (checked by the preview); all or nothing.
+
+    Coordinators record for their own staff; regional administrators for anyone.
+    """
+    rows = list(items)
+    for employee, _program, _day in rows:
+        if not may_approve(actor, employee.municipality_id):
+            raise Forbidden("forbidden", _l("You may record completions only for your own staff."))
+    # Administrators write into many municipalities at once; each row names its own.
+    scope = all_tenants(db.session) if actor.is_regional_admin else nullcontext()
+    with scope:
+        for employee, program, day in rows:
+            db.session.add(
+                _completion(
+                    program,
+                    employee.municipality_id,
+                    employee.id,
+                    day,
+                    CompletionSource.ELEARNING_IMPORT,
+                    actor,
+                )
+            )
+        db.session.flush()
+    return len(rows)
