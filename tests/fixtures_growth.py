@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from regional.registrations import services
+from regional.registrations import attendance
 from tests import factories
 from tests.fixtures_registrations import person, register
 
@@ -20,7 +20,7 @@ def completed_registration(world, employee_id: int, *, host: int | None = None) 
         host_municipality_id=host,
     )
     reg = register(ts.id, employee_id, world.admin)
-    services.record_attendance(ts.id, [(reg.id, True)], person(world.admin))
+    attendance.record_attendance(ts.id, [(reg.id, True)], person(world.admin))
     return reg.id
 
 
