@@ -137,3 +137,32 @@ _MONTHS = (
     "November",
     "December",
 )
+
+
+#: The first fiscal year the platform holds records for (history entered from FY2024 on).
+FIRST_FISCAL_YEAR = 2024
+
+
+def fiscal_year_option(fy: int, locale: str = "ja") -> str:
+    """How a fiscal year reads in a select: '令和8年度（2026年度）', 'FY2026 (Reiwa 8)'."""
+    if locale == "en":
+        return fiscal_year_label(fy, "en")
+    return f"{fiscal_year_label(fy, 'ja')}（{fy}年度）"
+
+
+def fiscal_years_offered(today: date | None = None, ahead: int = 1) -> list[int]:
+    """Fiscal years a person may choose, newest first: from FY2024 to next year."""
+    current = fiscal_year_of(today or now_utc())
+    return list(range(current + ahead, FIRST_FISCAL_YEAR - 1, -1))
+
+
+def fiscal_months(fy: int) -> list[tuple[int, int]]:
+    """(year, month) of a fiscal year, April to March."""
+    return [(fy + (m < 4), m) for m in (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)]
+
+
+def month_utc_range(year: int, month: int) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar month in Tokyo, as UTC instants."""
+    start = datetime(year, month, 1, tzinfo=TOKYO)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=TOKYO)
+    return start.astimezone(UTC), end.astimezone(UTC)

@@ -105,9 +105,12 @@ def test_malformed_month_is_reported_and_ignored(app, as_employee_a):
     with within(app):
         ts = factories.make_session()
         ts_id, pid = ts.id, ts.program_id
-    page = _text(as_employee_a, f"/sessions/?program={pid}&month=2026-13")
-    assert "Enter a month as YYYY-MM" in page
-    assert f"/sessions/{ts_id}" in page
+    for bad in ("2026-13", "next%20week", "2026-08%00"):
+        page = _text(as_employee_a, f"/sessions/?program={pid}&month={bad}&fy=abc")
+        assert 'id="month" name="month" aria-describedby="month-error"' in page or (
+            'aria-invalid="true"' in page
+        )
+        assert f"/sessions/{ts_id}" in page
 
 
 def test_only_with_seats_left_counts_seats_for_the_viewers_municipality(
@@ -155,7 +158,7 @@ def test_list_shows_seats_waiting_and_cancelled_status(app, as_employee_a, world
     page = _text(as_employee_a, f"/sessions/?program={pid}")
     assert '<td class="num">0 / 1</td>' in page
     assert '<td class="num">2</td>' in page  # two waiting
-    assert "Cancelled" in page
+    assert "Called off" in page
 
 
 def test_detail_shows_window_deadline_approval_audience_and_seats(app, as_employee_a, world):

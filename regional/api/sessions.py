@@ -26,6 +26,7 @@ from regional.fiscal import TOKYO, local_to_utc
 from regional.registrations import session_changes
 from regional.registrations.counts import Counts, counts_for
 from regional.sessions import services
+from regional.sessions.lifecycle import phase_of
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.sessions.services import SessionPlan
 from regional.tenancy import current_municipality
@@ -44,6 +45,7 @@ TIME_FIELDS = (
 def session_json(ts: TrainingSession, counts: Counts) -> dict:
     """A session as the API shows it (contract fields first, extras after)."""
     here = current_municipality()
+    phase = phase_of(ts)
     body = {
         "id": ts.id,
         "program_id": ts.program_id,
@@ -58,6 +60,8 @@ def session_json(ts: TrainingSession, counts: Counts) -> dict:
         "registration_closes_at": iso(ts.registration_closes_at),
         "requires_approval": ts.requires_approval,
         "status": ts.status.value,
+        "phase": phase.value,
+        "phase_label": phase.label,
         "program_code": ts.program.code,
         "program_title_ja": ts.program.title_ja,
         "program_title_en": ts.program.title_en,

@@ -5,8 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, SearchField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import HiddenField, SearchField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from regional.fiscal import fiscal_year_option, fiscal_years_offered
+from regional.i18n import locale_code
 
 
 class StaffRegistrationForm(FlaskForm):
@@ -46,12 +49,15 @@ class FiscalYearExportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    fiscal_year = IntegerField(
-        _l("Fiscal year (the year it starts in)"),
-        validators=[DataRequired(), NumberRange(min=2000, max=2100)],
-    )
+    fiscal_year = SelectField(_l("Fiscal year"), coerce=int, validators=[DataRequired()])
     format = SelectField(
         _l("Format"),
         choices=[("xlsx", _l("Excel (XLSX)")), ("csv", _l("CSV (UTF-8)"))],
         default="xlsx",
     )
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fiscal_year.choices = [
+            (fy, fiscal_year_option(fy, locale_code())) for fy in fiscal_years_offered()
+        ]

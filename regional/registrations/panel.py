@@ -101,6 +101,12 @@ class Panel:
     groups: list[tuple[Municipality, list[Registration]]]
     may_attendance: bool
     admits_here: bool
+    #: Why a coordinator cannot register their staff now (None: they can).
+    staff_block: str | None = None
+
+    @property
+    def may_register_staff(self) -> bool:
+        return self.admits_here and self.staff_block is None
 
 
 def _closed_reason(ts: TrainingSession, now: datetime) -> str | None:
@@ -113,6 +119,13 @@ def _closed_reason(ts: TrainingSession, now: datetime) -> str | None:
     if now > ts.registration_closes_at:
         return _("Registration has closed.")
     return None
+
+
+def _staff_block(ts: TrainingSession, now: datetime) -> str | None:
+    """Why registering staff would be refused now; administrators may add late or past people."""
+    if current_user.is_regional_admin and not ts.is_cancelled:
+        return None
+    return _closed_reason(ts, now)
 
 
 def _cancel_state(ts: TrainingSession, reg: Registration | None, now: datetime):  # noqa: ANN202
@@ -168,6 +181,7 @@ def session_panel(ts: TrainingSession) -> Panel:
         groups=groups,
         may_attendance=attendance.may_record_attendance(ts, current_user),
         admits_here=admits_here,
+        staff_block=_staff_block(ts, now) if current_user.is_coordinator else None,
     )
 
 

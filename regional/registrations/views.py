@@ -42,6 +42,9 @@ from regional.registrations.forms import (
 )
 from regional.registrations.models import Completion, Registration, RegistrationStatus
 from regional.registrations.panel import session_panel, staff_search, whole_counts
+from regional.registrations.phases import sessions_to_record, states_for
+from regional.sessions.forms import SessionFilterForm
+from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.tenancy import current_municipality
 from tenants import all_tenants, set_current_tenant
@@ -58,6 +61,12 @@ def registration_panel(training_session: TrainingSession):  # noqa: ANN201
     if not current_user.is_authenticated:
         return None
     return session_panel(training_session)
+
+
+@bp.app_template_global("session_states")
+def session_states(sessions: list[TrainingSession]) -> dict:
+    """For lists and pages: each session's phase (and attendance state for those who record)."""
+    return states_for(list(sessions), current_user)
 
 
 def _registration_or_404(reg_id: int) -> Registration:
@@ -291,19 +300,32 @@ def _page() -> int:
 def coordinator():
     """Upcoming sessions with this municipality's numbers, and requests awaiting approval."""
     here = current_municipality()
-    stmt = TrainingSession.visible_to(here.id).where(
-        TrainingSession.ends_at > now_utc(), TrainingSession.status == SessionStatus.SCHEDULED
-    )
+    now = now_utc()
+    period = SessionFilterForm(formdata=request.args)
+    period.set_choices([], locale_code())
+    period.validate()  # a bad choice is shown and ignored
+    visible = TrainingSession.visible_to(here.id)
+    stmt = visible
+    when = period.when_value()
+    if (clause := when_clause(when, now)) is not None:
+        stmt = stmt.where(clause)
+    if (span := period.period()) is not None:
+        stmt = stmt.where(TrainingSession.starts_at >= span[0], TrainingSession.starts_at < span[1])
+    if when == "upcoming":
+        stmt = stmt.where(TrainingSession.status == SessionStatus.SCHEDULED)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
     page = min(_page(), pages)
-    rows = list(
-        db.session.scalars(
-            stmt.order_by(TrainingSession.starts_at, TrainingSession.id)
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
-        )
+    order = (
+        (TrainingSession.starts_at.desc(), TrainingSession.id.desc())
+        if when == "past"
+        else (TrainingSession.starts_at, TrainingSession.id)
     )
+    rows = list(
+        db.session.scalars(stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+    )
+    to_record, to_record_total = sessions_to_record(current_user, visible)
+    args = {k: v for k, v in request.args.items() if k != "page"}
     export_form = FiscalYearExportForm(
         formdata=None, fiscal_year=fiscal_year_of(now_utc()), format="xlsx"
     )
@@ -316,7 +338,13 @@ def coordinator():
         total=total,
         page=page,
         pages=pages,
+        page_url=lambda n: url_for(".coordinator", page=n, **args),
         export_form=export_form,
+        period=period,
+        when=when,
+        states=states_for(rows, current_user),
+        to_record=to_record,
+        to_record_total=to_record_total,
     )
 
 

@@ -31,8 +31,8 @@ from regional.sessions.forms import (
     CancelForm,
     SessionFilterForm,
     SessionForm,
-    parse_month,
 )
+from regional.sessions.lifecycle import Phase, phase_clause, when_clause
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality
 from tenants.models import Municipality
@@ -60,20 +60,28 @@ def index():
     def chosen(f):  # noqa: ANN001, ANN202
         return None if f.errors else (f.data or None)
 
-    month = parse_month(chosen(form.month))
     here = current_municipality()
     program_id = chosen(form.program)
+    period = form.period()
+    now = now_utc()
     stmt = TrainingSession.search(
         services.viewer_scope(),
         tier=chosen(form.tier),
         track=chosen(form.track),
         program_id=int(program_id) if program_id else None,
-        starts_from=month[0] if month else None,
-        starts_before=month[1] if month else None,
-        # Without a month: what is still ahead. With one: that whole month, as a record.
-        ends_after=None if month else now_utc(),
+        starts_from=period[0] if period else None,
+        starts_before=period[1] if period else None,
         seats_for=here.id if form.seats.data and here is not None else None,
     )
+    when = form.when_value()
+    if (clause := when_clause(when, now)) is not None:
+        stmt = stmt.where(clause)
+    if chosen(form.phase):
+        stmt = stmt.where(phase_clause(Phase(form.phase.data), now))
+    if when == "past":
+        stmt = stmt.order_by(None).order_by(
+            TrainingSession.starts_at.desc(), TrainingSession.id.desc()
+        )
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
     page = min(_page_number(), pages)

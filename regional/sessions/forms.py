@@ -25,13 +25,23 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from regional.catalogue.forms import TIER_ORDER
 from regional.catalogue.models import TIER_LABELS, TRACK_LABELS
-from regional.fiscal import TOKYO, local_to_utc, to_local
+from regional.fiscal import (
+    TOKYO,
+    fiscal_months,
+    fiscal_year_of,
+    fiscal_year_option,
+    fiscal_year_utc_range,
+    fiscal_years_offered,
+    local_to_utc,
+    now_utc,
+    to_local,
+)
+from regional.sessions.lifecycle import WHEN_CHOICES, Phase
 from regional.sessions.services import SessionPlan
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -57,15 +67,22 @@ def parse_month(value: str | None) -> tuple[datetime, datetime] | None:
 
 
 class SessionFilterForm(FlaskForm):
-    """GET filters of the sessions list (no CSRF: it changes nothing)."""
+    """GET filters of the sessions list (no CSRF: it changes nothing).
+
+    Time is chosen, never typed: upcoming, ended or all; a fiscal year named both
+    ways (令和8年度（2026年度）); a month of that fiscal year; a phase.
+    """
 
     class Meta:
         csrf = False
 
+    when = SelectField(_l("Which sessions"), default="upcoming", choices=WHEN_CHOICES)
+    fy = SelectField(_l("Fiscal year"), default="")
+    month = SelectField(_l("Month"), default="")
+    phase = SelectField(_l("Status"), default="")
     tier = SelectField(_l("Tier"), default="")
     track = SelectField(_l("Track"), default="")
     program = SelectField(_l("Programme"), default="")
-    month = StringField(_l("Month"))
     seats = BooleanField(_l("Only with seats left for my municipality"))
 
     def set_choices(self, programs: list, locale: str) -> None:
@@ -78,10 +95,46 @@ class SessionFilterForm(FlaskForm):
         self.program.choices = [("", _l("All programmes"))] + [
             (str(p.id), f"{p.code} {p.title(locale)}") for p in programs
         ]
+        self.phase.choices = [("", _l("Any status"))] + [(p.value, p.label) for p in Phase]
+        years = fiscal_years_offered()
+        self.fy.choices = [("", _l("Any fiscal year"))] + [
+            (str(fy), fiscal_year_option(fy, locale)) for fy in years
+        ]
+        fy = self.chosen_fy() or fiscal_year_of(now_utc())
+        self.month.choices = [("", _l("Any month"))] + [
+            (f"{y:04d}-{m:02d}", _month_label(y, m, locale)) for y, m in fiscal_months(fy)
+        ]
 
-    def validate_month(self, field) -> None:  # noqa: ANN001
-        if field.data and parse_month(field.data) is None:
-            raise ValidationError(_l("Enter a month as YYYY-MM, for example 2026-05."))
+    def chosen_fy(self) -> int | None:
+        """The fiscal year asked for, or the one the asked month falls in."""
+        raw = self.fy.data or ""
+        if raw.isdigit() and len(raw) == 4:
+            return int(raw)
+        month = parse_month(self.month.data)
+        return fiscal_year_of(month[0]) if month else None
+
+    def period(self) -> tuple[datetime, datetime] | None:
+        """[start, end) chosen by month or fiscal year (valid fields only); None for any time."""
+        if self.month.data and not self.month.errors:
+            return parse_month(self.month.data)
+        if self.fy.data and not self.fy.errors:
+            return fiscal_year_utc_range(int(self.fy.data))
+        return None
+
+    def when_value(self) -> str:
+        """upcoming/past/all; a chosen period or status shows all of it unless 'when' was asked."""
+        if self.when.errors:
+            return "upcoming"
+        narrowed = self.period() is not None or (self.phase.data and not self.phase.errors)
+        if narrowed and not self.when.raw_data:
+            return "all"
+        return self.when.data or "upcoming"
+
+
+def _month_label(year: int, month: int, locale: str) -> str:
+    if locale == "en":
+        return date(year, month, 1).strftime("%B %Y")
+    return f"{year}年{month}月"
 
 
 def _when(label, required: bool = True) -> DateTimeLocalField:  # noqa: ANN001

@@ -35,7 +35,7 @@ class SessionStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(_l("Cancelled") if self is SessionStatus.CANCELLED else _l("Scheduled"))
+        return str(_l("Called off") if self is SessionStatus.CANCELLED else _l("Scheduled"))
 
 
 session_audience = Table(
