@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "account.role": _l("Role changed"),
     "account.update": _l("Account changed"),
     "account.disable": _l("Account disabled"),
+    "account.invite": _l("Invitation sent"),
     "account.enable": _l("Account enabled"),
     "session.create": _l("Session added"),
     "session.update": _l("Session changed"),

@@ -261,6 +261,7 @@ def account_for_token(token: str, purpose: str) -> User | None:
     allowed = {
         tokens.CONFIRM: (AccountStatus.PENDING_EMAIL, AccountStatus.ACTIVE),
         tokens.RESET: (AccountStatus.ACTIVE,),
+        tokens.INVITE: (AccountStatus.ACTIVE,),
     }[purpose]
     return user if user.status in allowed else None
 
@@ -312,9 +313,9 @@ def request_password_reset(email: str) -> None:
     log.info("password reset asked account=%s status=%s", user.id, user.status.value)
 
 
-def reset_password(token: str, password: str) -> User | None:
-    """Set a new password from a reset link; every other session and token ends."""
-    user = account_for_token(token, tokens.RESET)
+def reset_password(token: str, password: str, purpose: str = tokens.RESET) -> User | None:
+    """Set a new password from a reset (or invitation) link; every other session and token ends."""
+    user = account_for_token(token, purpose)
     if user is None:
         return None
     with acting_as(db.session, user.municipality_id):
@@ -331,7 +332,12 @@ def reset_password(token: str, password: str) -> User | None:
         user=user,
         forgot_link=_link("auth.forgot"),
     )
-    log.info("password reset account=%s municipality=%s", user.id, user.municipality.code)
+    log.info(
+        "password set from %s link account=%s municipality=%s",
+        purpose,
+        user.id,
+        user.municipality.code,
+    )
     return user
 
 

@@ -21,8 +21,12 @@ from tenants.models import Municipality
 API = "api-token"
 CONFIRM = "confirm-email"
 RESET = "reset-password"
+#: A coordinator's invitation to an imported person: choose a password (proves the address).
+INVITE = "invite"
 
-MAX_AGE = {CONFIRM: 3 * 24 * 3600, RESET: 3600}
+MAX_AGE = {CONFIRM: 3 * 24 * 3600, RESET: 3600, INVITE: 7 * 24 * 3600}
+#: Tokens that a new password voids: each works once.
+ONE_USE = (RESET, INVITE)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -31,7 +35,7 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 def make_token(user: User, purpose: str) -> str:
     payload = {"m": user.municipality.code, "u": user.id, "v": user.session_version}
-    if purpose == RESET:
+    if purpose in ONE_USE:
         payload["h"] = (user.password_hash or "")[-12:]  # one use: a new password voids it
     return _serializer(purpose).dumps(payload)
 
@@ -70,6 +74,10 @@ def user_from_token(token: str, purpose: str) -> User | None:
         user = load_user_by_key(str(data["m"]), int(data["u"]), int(data["v"]))
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         return None
-    if user is not None and purpose == RESET and data.get("h") != (user.password_hash or "")[-12:]:
+    if (
+        user is not None
+        and purpose in ONE_USE
+        and data.get("h") != (user.password_hash or "")[-12:]
+    ):
         return None
     return user

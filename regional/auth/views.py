@@ -195,3 +195,22 @@ def reset(token: str):
     _end_session()
     flash(_("Your password has been changed. Please sign in with the new password."), "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+def welcome(token: str):
+    """An invited person chooses their first password (the link proves the address is theirs)."""
+    user = services.account_for_token(token, tokens.INVITE)
+    if user is None:
+        return _invalid_link(tokens.INVITE)
+    form = ResetForm(words=[user.email, user.name])
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        page = render_template("auth/welcome.html", form=form, min_length=MIN_LENGTH, user=user)
+        return page, status
+    if services.reset_password(token, form.password.data, tokens.INVITE) is None:
+        return _invalid_link(tokens.INVITE)
+    db.session.commit()
+    _end_session()
+    flash(_("Your password is set. Please sign in with your e-mail address."), "success")
+    return redirect(url_for("auth.login"))

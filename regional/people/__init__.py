@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("people", __name__)
 
-from regional.people import roster_views, views  # noqa: E402, F401
+from regional.people import invitation_views, roster_views, views  # noqa: E402, F401

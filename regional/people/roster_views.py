@@ -26,10 +26,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
-from regional.people import bp, roster_export, roster_import
+from regional.people import bp, invitations, roster_export, roster_import
 from regional.people.forms import (
     EQUIVALENT_LABELS,
     LEVEL_LABELS,
+    ActionForm,
     RosterConfirmForm,
     RosterUploadForm,
 )
@@ -105,7 +106,13 @@ def _preview_page(plan: RosterPlan, upload, status: int, notice: str | None = No
 
 def _upload_page(form: RosterUploadForm, status: int = 200):  # noqa: ANN202
     return render_template(
-        "people/roster.html", form=form, municipality=current_municipality()
+        "people/roster.html",
+        form=form,
+        municipality=current_municipality(),
+        not_invited=invitations.count(invitations.not_invited()),
+        awaiting=invitations.count(invitations.awaiting_first_sign_in()),
+        batch=invitations.BATCH,
+        action=ActionForm(),
     ), status
 
 

@@ -7,7 +7,12 @@ member they switched to (Okayama City here); the API names the member by code.
 
 import io
 
-from tests.matrix import Case
+from regional.auth import tokens
+from regional.extensions import db
+from regional.people.models import User
+from tenants.scoping import acting_as
+from tests import factories
+from tests.matrix import Case, records
 
 AB = ("A", "B")
 STAFF = {"coordinator_a": 200, "coordinator_b": 200, "admin": 200, "employee_a": 403}
@@ -18,6 +23,32 @@ OWN_API = {
     "coordinator_b": {"A": 404, "B": 200},
     "admin": 200,
 }
+
+
+OWN_POST = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 302, "B": 404},
+    "coordinator_b": {"A": 404, "B": 302},
+    "admin": {"A": 404, "B": 404},
+}
+EVERYONE = ("anon", "employee_a", "coordinator_a", "coordinator_b", "admin")
+
+
+def extend(rec: records.Records) -> None:
+    """An imported person (no password) of A and B, and an invitation link for A's."""
+    for owner, muni in (("A", rec.world.muni_a), ("B", rec.world.muni_b)):
+        person = factories.make_user(muni)
+        with acting_as(db.session, muni):
+            person = db.session.get(User, person.id)
+            person.password_hash = None
+            db.session.flush()
+            rec.put("imported_user", owner, person.id)
+            if owner == "A":
+                rec.put("invite_token", "A", tokens.make_token(person, tokens.INVITE))
+
+
+if extend not in records.EXTENSIONS:
+    records.EXTENSIONS.append(extend)
 
 
 def _header_only(r, o):
@@ -80,5 +111,34 @@ CASES: list[Case] = [
         api=True,
         files=_header_only,
         note="an unknown code looks like another member's",
+    ),
+    Case("people.invite_batch", lambda r, o: "/people/invitations", STAFF_302, method="POST"),
+    Case(
+        "people.invite",
+        lambda r, o: f"/people/{r['imported_user'][o]}/invite",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+    ),
+    Case(
+        "auth.welcome",
+        lambda r, o: "/welcome/not-a-valid-token.abc.def",
+        {role: 400 for role in EVERYONE},
+    ),
+    Case(
+        "auth.welcome",
+        lambda r, o: f"/welcome/{r['invite_token']['A']}",
+        {role: 200 for role in EVERYONE},
+        note="a mailed link answers alike whoever follows it",
+    ),
+    Case(
+        "auth.welcome",
+        lambda r, o: "/welcome/not-a-valid-token.abc.def",
+        {role: 400 for role in EVERYONE},
+        method="POST",
+        data=lambda r, o: {
+            "password": "a brand new passphrase 42",
+            "confirm": "a brand new passphrase 42",
+        },
     ),
 ]

@@ -1,0 +1,88 @@
+"""Invitations: imported staff sign in after choosing a password from a mailed link.
+
+Nobody sets or sees another person's password. An imported person has none
+(and so cannot sign in) until they follow the invitation, which proves the
+address is theirs; the link works once (a password voids it) and for a week.
+Invitations go through the outbox, in batches the coordinator sends.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from regional.audit import record_audit
+from regional.auth import tokens
+from regional.errors import Conflict
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.mail.services import queue_mail
+from regional.people.models import AccountStatus, User
+
+#: Invitations queued per click: the outbox delivers them after the commit (or by cron).
+BATCH = 200
+
+
+def awaiting_first_sign_in():  # noqa: ANN201
+    """People with an account in use but no password yet (imported, not signed up)."""
+    return select(User).where(User.status == AccountStatus.ACTIVE, User.password_hash.is_(None))
+
+
+def not_invited():  # noqa: ANN201
+    return (
+        awaiting_first_sign_in()
+        .where(User.invited_at.is_(None))
+        .order_by(User.employee_number, User.id)
+    )
+
+
+def count(stmt) -> int:  # noqa: ANN001
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+def may_invite(user: User) -> bool:
+    return user.status == AccountStatus.ACTIVE and user.password_hash is None
+
+
+def _link(token: str) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return base + url_for("auth.welcome", token=token, _external=False)
+
+
+def invite(user: User, actor: User) -> None:
+    """Queue one invitation (again, if one was sent before) and note it in the audit trail."""
+    if not may_invite(user):
+        raise Conflict(
+            "already_has_password",
+            _l("This person can already sign in: they use their password or ask for a new one."),
+        )
+    queue_mail(
+        user.email,
+        "people_invitation",
+        locale=user.locale or "ja",
+        municipality_id=user.municipality_id,
+        person=user,
+        municipality=user.municipality,
+        link=_link(tokens.make_token(user, tokens.INVITE)),
+        max_age_days=tokens.MAX_AGE[tokens.INVITE] // 86400,
+    )
+    again = user.invited_at is not None
+    user.invited_at = now_utc()
+    record_audit(
+        "account.invite",
+        subject_type="user",
+        subject_id=user.id,
+        subject_label=user.name,
+        actor=actor,
+        detail={"again": again},
+    )
+
+
+def invite_batch(actor: User, limit: int = BATCH) -> tuple[int, int]:
+    """Invite the next ``limit`` people never invited; returns (invited now, still to invite)."""
+    people = list(db.session.scalars(not_invited().limit(limit)))
+    for user in people:
+        invite(user, actor)
+    db.session.flush()
+    return len(people), count(not_invited())
