@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "material.delete": _l("Learning material deleted"),
     "certificate.issue": _l("Certificate issued"),
     "certificate.revoke": _l("Certificate revoked"),
+    "reminder.required": _l("Reminder of required training sent"),
 }
 
 

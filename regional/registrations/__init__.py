@@ -14,6 +14,7 @@ bp = Blueprint("registrations", __name__)
 from regional.registrations import (  # noqa: E402, F401
     views,
     views_files,
+    views_home,
     views_person,
     views_program,
     views_sessions,

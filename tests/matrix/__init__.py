@@ -62,6 +62,7 @@ def _collect() -> list[Case]:
         registrations,
         roster,
         sessions,
+        usability,
     )
 
     cases: list[Case] = []
@@ -81,6 +82,7 @@ def _collect() -> list[Case]:
         audit,
         roster,
         growth,
+        usability,
     ):
         cases.extend(module.CASES)
     return cases

@@ -1,0 +1,19 @@
+"""Matrix cases: the home page's one-step actions (issue 9).
+
+The reminder of required training mails the coordinator's own municipality's
+staff: employees are refused (403) before anything is read.
+"""
+
+from __future__ import annotations
+
+from tests.matrix import Case
+
+CASES = [
+    Case(
+        "registrations.remind_required",
+        lambda r, o: "/registrations/remind-required",
+        {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
+        method="POST",
+        data=lambda r, o: {},
+    ),
+]
