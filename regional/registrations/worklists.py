@@ -21,9 +21,9 @@ from regional.catalogue.models import Program, SkillArea
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import AccountStatus, JobCategory, User
-from regional.registrations import services
 from regional.registrations.models import Completion, Registration, RegistrationStatus
 from regional.registrations.phases import sessions_to_record
+from regional.registrations.waitlist import waitlist_positions
 from regional.sessions.lifecycle import Phase, phase_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 
@@ -164,7 +164,7 @@ def employee_work(person: User) -> EmployeeWork:
     return EmployeeWork(
         next_regs=[r for r in regs if r.status != RS.WAITLISTED][:LIST_LIMIT],
         waiting=waiting,
-        positions=services.waitlist_positions(waiting),
+        positions=waitlist_positions(waiting),
         missing=missing,
         programs=_programs_for([a.key for a in missing]),
         fiscal_year=fiscal_year_of(now),
