@@ -107,3 +107,27 @@ def test_the_check_sees_imports_and_would_catch_an_upward_one(tmp_path):
         "tenants/bad.py:1 imports regional",
         "tenants/bad.py:1 imports regional.extensions",
     ]
+
+
+#: Request-bound names a service must not reach for: it takes the actor as an argument
+#: and raises a DomainError that the page or the API translates.
+REQUEST_NAMES = {("flask", "abort"), ("flask", "g"), ("flask_login", "current_user")}
+
+
+def request_bound_imports(root: Path = ROOT) -> list[str]:
+    """Imports of abort, g or current_user in the feature packages' non-page modules."""
+    wrong = []
+    for package in LAYERS:
+        for path in sorted((root / "regional" / package).rglob("*.py")):
+            if "views" in path.stem or path.name in {"access.py", "forms.py"}:
+                continue  # pages, load gates and forms belong to the request
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module in {"flask", "flask_login"}:
+                    for alias in node.names:
+                        if (node.module, alias.name) in REQUEST_NAMES:
+                            wrong.append(f"{path.relative_to(root)}:{node.lineno} {alias.name}")
+    return wrong
+
+
+def test_services_take_the_actor_as_an_argument():
+    assert request_bound_imports() == []

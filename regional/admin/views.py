@@ -16,8 +16,9 @@ from sqlalchemy import or_, select
 
 from regional.admin.forms import DemoteForm, PromoteForm, SwitchForm
 from regional.admin.overview import coordinators_by_member, region_overview
+from regional.auth.roles import blueprint_role_hook, is_regional_admin
 from regional.errors import DomainError
-from regional.extensions import db, login_manager
+from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
 from regional.people.models import Role, User, normalize_email
@@ -29,13 +30,7 @@ bp = Blueprint("admin", __name__)
 log = logging.getLogger("regional.audit")
 
 
-@bp.before_request
-def _regional_admins_only():  # noqa: ANN202
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_regional_admin:
-        abort(403)
-    return None
+bp.before_request(blueprint_role_hook(is_regional_admin))  # regional administrators only
 
 
 @bp.get("/")

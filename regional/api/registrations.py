@@ -41,8 +41,9 @@ from regional.errors import Conflict, DomainError, NotFound
 from regional.extensions import db
 from regional.people.models import User
 from regional.registrations import actions, attendance, waitlist
-from regional.registrations.access import load_registration, visible_session
+from regional.registrations.access import load_registration
 from regional.registrations.models import Registration, RegistrationStatus
+from regional.sessions.access import visible_session
 from regional.tenancy import enter_municipality
 from tenants import all_tenants, set_current_tenant
 from tenants.models import Municipality
@@ -191,7 +192,7 @@ def _attendance_marks(items: list) -> list[tuple[int, bool]]:
 @bp.post("/sessions/<int:session_id>/attendance")
 @require_role("coordinator")
 def record_attendance(session_id: int):
-    ts = visible_session(session_id)
+    ts = visible_session(session_id, current_user)
     if ts is None:
         raise NotFound("session_not_found", _("The session was not found."))
     if not attendance.may_record_attendance(ts, current_user):

@@ -26,6 +26,7 @@ from regional.fiscal import TOKYO, local_to_utc
 from regional.registrations import session_changes
 from regional.registrations.counts import Counts, counts_for
 from regional.sessions import services
+from regional.sessions.access import session_or_404, viewer_scope
 from regional.sessions.lifecycle import phase_of
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.sessions.services import SessionPlan
@@ -128,7 +129,7 @@ def sessions():
         )
     start, end = _bound("from"), _bound("to")
     stmt = TrainingSession.search(
-        services.viewer_scope(),
+        viewer_scope(current_user),
         program_id=int(program_id) if program_id else None,
         starts_from=start[0] if start else None,
         status=status,
@@ -156,7 +157,7 @@ def sessions():
 @bp.get("/sessions/<int:session_id>")
 @require_login
 def session(session_id: int):
-    return _one(services.visible_session_or_404(session_id))
+    return _one(session_or_404(session_id))
 
 
 def _open_to(data: dict) -> tuple[bool, list[int]] | None:
@@ -233,7 +234,7 @@ def create_session():
 @require_role("regional_admin")
 def update_session(session_id: int):
     """Change a session; capacity below the seats in use is refused (422)."""
-    ts = services.visible_session_or_404(session_id)
+    ts = session_or_404(session_id)
     data = json_body()
     session_changes.update_session(ts, _changes(data, creating=False), current_user)
     db.session.commit()
@@ -244,7 +245,7 @@ def update_session(session_id: int):
 @require_role("regional_admin")
 def cancel_session(session_id: int):
     """Cancel a session and tell everyone registered by mail: ``{"reason"}``."""
-    ts = services.visible_session_or_404(session_id)
+    ts = session_or_404(session_id)
     data = json_body()
     reason = field(data, "reason", str, max_len=1000)
     told = session_changes.cancel(ts, reason, current_user)
@@ -256,7 +257,7 @@ def cancel_session(session_id: int):
 @require_role("regional_admin")
 def reserve_seats(session_id: int, code: str):
     """Hold seats of a shared session for one member: ``{"seats", "release_at"}``."""
-    ts = services.visible_session_or_404(session_id)
+    ts = session_or_404(session_id)
     municipality = db.session.scalar(Municipality.by_code(code))
     if municipality is None:
         raise DomainError("not_found", _("The page or record was not found."), status=404)

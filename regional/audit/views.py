@@ -14,7 +14,8 @@ from flask_login import current_user
 from regional.audit.forms import AuditFilterForm
 from regional.audit.labels import action_label
 from regional.audit.models import AuditEntry
-from regional.extensions import db, login_manager
+from regional.auth.roles import blueprint_role_hook, is_coordinator
+from regional.extensions import db
 from regional.fiscal import TOKYO
 from regional.i18n import locale_code
 from regional.tenancy import current_municipality, enter_municipality
@@ -25,13 +26,7 @@ bp = Blueprint("audit", __name__)
 PER_PAGE = 50
 
 
-@bp.before_request
-def _coordinators_only():  # noqa: ANN202
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.is_coordinator:
-        abort(403)
-    return None
+bp.before_request(blueprint_role_hook(is_coordinator))  # coordinators and regional administrators
 
 
 @bp.get("/")

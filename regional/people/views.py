@@ -50,9 +50,8 @@ from tenants.models import OrgLevel, OrgUnit
 PER_PAGE = 50
 
 
-bp.before_request(
-    blueprint_role_hook(is_coordinator)
-)  # the coordinators' (and administrators') tools
+# The coordinators' (and regional administrators') tools.
+bp.before_request(blueprint_role_hook(is_coordinator))
 
 
 def _refused(exc: DomainError) -> int:

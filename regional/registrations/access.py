@@ -1,4 +1,4 @@
-"""Who may reach which registration or session: the one load gate of this feature.
+"""Who may reach which registration: the one load gate of registrations (sessions: :mod:`regional.sessions.access`).
 
 * an employee reaches their own registrations only;
 * a coordinator reaches every registration of their own municipality;
@@ -11,14 +11,11 @@ Anything else is simply not found.
 
 from __future__ import annotations
 
-from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
 from regional.extensions import db
 from regional.registrations.models import Registration
-from regional.sessions.models import TrainingSession
-from regional.tenancy import current_municipality
 from tenants import all_tenants, set_current_tenant
 
 
@@ -39,23 +36,3 @@ def load_registration(reg_id: int) -> Registration | None:
     if not current_user.is_coordinator and reg.employee_id != current_user.id:
         return None
     return reg
-
-
-def visible_session(ts_id: int) -> TrainingSession | None:
-    """A session the signed-in person's municipality may see (administrators: every one)."""
-    if current_user.is_regional_admin:
-        return db.session.get(TrainingSession, ts_id)
-    municipality = current_municipality()
-    if municipality is None:
-        return None
-    return db.session.scalar(
-        TrainingSession.visible_to(municipality.id).where(TrainingSession.id == ts_id)
-    )
-
-
-def session_or_404(ts_id: int) -> TrainingSession:
-    """:func:`visible_session`, or 404."""
-    ts = visible_session(ts_id)
-    if ts is None:
-        abort(404)
-    return ts

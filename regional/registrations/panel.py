@@ -13,7 +13,6 @@ from datetime import datetime
 from itertools import groupby
 
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from regional.catalogue.eligibility import Eligibility
@@ -24,7 +23,6 @@ from regional.registrations import attendance, waitlist
 from regional.registrations.eligibility import eligibility_of
 from regional.registrations.models import ACTIVE, Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
-from regional.tenancy import current_municipality
 from tenants import all_tenants
 from tenants.models import Municipality, OrgUnit
 
@@ -67,14 +65,14 @@ def whole_counts(sessions: list[TrainingSession]) -> dict[int, Counts]:
     }
 
 
-def own_registration(ts_id: int) -> Registration | None:
-    """The signed-in person's registration for a session (in their own municipality)."""
+def own_registration(ts_id: int, viewer: User) -> Registration | None:
+    """``viewer``'s registration for a session (in their own municipality)."""
     return db.session.scalar(
         select(Registration)
         .where(
             Registration.session_id == ts_id,
-            Registration.employee_id == current_user.id,
-            Registration.municipality_id == current_user.municipality_id,
+            Registration.employee_id == viewer.id,
+            Registration.municipality_id == viewer.municipality_id,
         )
         # Scoped by hand: an administrator acting in another member still sees their own.
         .execution_options(all_tenants=True)
@@ -121,20 +119,20 @@ def _closed_reason(ts: TrainingSession, now: datetime) -> str | None:
     return None
 
 
-def _staff_block(ts: TrainingSession, now: datetime) -> str | None:
+def _staff_block(ts: TrainingSession, now: datetime, viewer: User) -> str | None:
     """Why registering staff would be refused now; administrators may add late or past people."""
-    if current_user.is_regional_admin and not ts.is_cancelled:
+    if viewer.is_regional_admin and not ts.is_cancelled:
         return None
     return _closed_reason(ts, now)
 
 
-def _cancel_state(ts: TrainingSession, reg: Registration | None, now: datetime):  # noqa: ANN202
+def _cancel_state(ts: TrainingSession, reg: Registration | None, now: datetime, viewer: User):  # noqa: ANN202
     """(may the person cancel themselves, a note on the deadline)."""
     if reg is None or reg.status not in ACTIVE:
         return False, None
     if reg.attended is not None or now >= ts.starts_at:
         return False, None
-    if current_user.is_coordinator:
+    if viewer.is_coordinator:
         return True, None
     deadline = ts.cancellation_deadline
     if reg.status.holds_seat and deadline is not None and now > deadline:
@@ -144,19 +142,18 @@ def _cancel_state(ts: TrainingSession, reg: Registration | None, now: datetime):
     return True, None
 
 
-def session_panel(ts: TrainingSession) -> Panel:
-    """The panel's data for the signed-in person (see ``_session_panel.html``)."""
+def session_panel(ts: TrainingSession, viewer: User, here: Municipality | None) -> Panel:
+    """The panel's data for ``viewer``, acting in ``here`` (see ``_session_panel.html``)."""
     now = now_utc()
-    mine = own_registration(ts.id)
-    here = current_municipality()
+    mine = own_registration(ts.id, viewer)
     admits_here = here is not None and ts.admits(here.id)
     eligibility = None
-    if ts.admits(current_user.municipality_id) and (mine is None or mine.status not in ACTIVE):
-        eligibility = eligibility_of(ts.program, current_user)
-    can_cancel, cancel_note = _cancel_state(ts, mine, now)
+    if ts.admits(viewer.municipality_id) and (mine is None or mine.status not in ACTIVE):
+        eligibility = eligibility_of(ts.program, viewer)
+    can_cancel, cancel_note = _cancel_state(ts, mine, now, viewer)
     registrants: list[Registration] = []
     groups: list[tuple[Municipality, list[Registration]]] = []
-    if current_user.is_regional_admin:
+    if viewer.is_regional_admin:
         with all_tenants(db.session):
             registrants = list(db.session.scalars(Registration.registrants(ts.id)))
         groups = [
@@ -165,7 +162,7 @@ def session_panel(ts: TrainingSession) -> Panel:
                 (k, list(g)) for k, g in groupby(registrants, key=lambda r: r.municipality_id)
             )
         ]
-    elif current_user.is_coordinator:
+    elif viewer.is_coordinator:
         registrants = list(db.session.scalars(Registration.registrants(ts.id)))
     return Panel(
         ts=ts,
@@ -179,9 +176,9 @@ def session_panel(ts: TrainingSession) -> Panel:
         registrants=registrants,
         positions=waitlist.waitlist_positions(registrants),
         groups=groups,
-        may_attendance=attendance.may_record_attendance(ts, current_user),
+        may_attendance=attendance.may_record_attendance(ts, viewer),
         admits_here=admits_here,
-        staff_block=_staff_block(ts, now) if current_user.is_coordinator else None,
+        staff_block=_staff_block(ts, now, viewer) if viewer.is_coordinator else None,
     )
 
 

@@ -33,7 +33,7 @@ from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal, safe_return_path
 from regional.people.models import AccountStatus, User
 from regional.registrations import actions, bp, waitlist
-from regional.registrations.access import load_registration, session_or_404
+from regional.registrations.access import load_registration
 from regional.registrations.calendar import feed_ics, registration_ics
 from regional.registrations.forms import (
     FiscalYearExportForm,
@@ -43,6 +43,7 @@ from regional.registrations.forms import (
 from regional.registrations.models import Completion, Registration, RegistrationStatus
 from regional.registrations.panel import session_panel, staff_search, whole_counts
 from regional.registrations.phases import sessions_to_record, states_for
+from regional.sessions.access import session_or_404
 from regional.sessions.forms import SessionFilterForm
 from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
@@ -60,7 +61,7 @@ def registration_panel(training_session: TrainingSession):  # noqa: ANN201
     """For ``_session_panel.html``: the panel's data, or None for a visitor."""
     if not current_user.is_authenticated:
         return None
-    return session_panel(training_session)
+    return session_panel(training_session, current_user, current_municipality())
 
 
 @bp.app_template_global("session_states")
@@ -359,7 +360,7 @@ def session_registrants(session_id: int):
     return render_template(
         "registrations/session.html",
         training_session=ts,
-        panel=session_panel(ts),
+        panel=session_panel(ts, current_user, here),
         search=search,
         found=staff_search(ts.id, q) if q and ts.admits(here.id) else [],
         q=q,

@@ -26,7 +26,6 @@ from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal
 from regional.people.models import User
 from regional.registrations import bp, exports, imports
-from regional.registrations.access import session_or_404
 from regional.registrations.attendance import (
     add_completions,
     attendance_roster,
@@ -37,6 +36,7 @@ from regional.registrations.forms import ConfirmForm, FiscalYearExportForm, Uplo
 from regional.registrations.models import Completion, Registration
 from regional.registrations.panel import unit_paths
 from regional.registrations.waitlist import waitlist_positions
+from regional.sessions.access import session_or_404
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality
 from tenants import all_tenants

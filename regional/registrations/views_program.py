@@ -17,8 +17,8 @@ from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.registrations.eligibility import eligibility_of
+from regional.sessions.access import viewer_scope
 from regional.sessions.models import TrainingSession
-from regional.sessions.services import viewer_scope
 from regional.tenancy import current_municipality, get_or_404
 
 
@@ -30,7 +30,9 @@ def detail(program_id: int):
     eligibility = eligibility_of(program, current_user)
     upcoming = list(
         db.session.scalars(
-            TrainingSession.search(viewer_scope(), program_id=program.id, ends_after=now_utc())
+            TrainingSession.search(
+                viewer_scope(current_user), program_id=program.id, ends_after=now_utc()
+            )
         )
     )
     history, editors = [], {}

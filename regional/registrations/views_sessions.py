@@ -25,6 +25,7 @@ from regional.registrations import session_changes
 from regional.registrations.counts import active_registration_count, counts_for
 from regional.registrations.eligibility import eligibility_of
 from regional.sessions import bp, services
+from regional.sessions.access import may_manage, session_or_404, viewer_scope
 from regional.sessions.forms import (
     FIELD_NAMES,
     AllocationForm,
@@ -65,7 +66,7 @@ def index():
     period = form.period()
     now = now_utc()
     stmt = TrainingSession.search(
-        services.viewer_scope(),
+        viewer_scope(current_user),
         tier=chosen(form.tier),
         track=chosen(form.track),
         program_id=int(program_id) if program_id else None,
@@ -104,7 +105,7 @@ def index():
 @login_required
 def detail(session_id: int):
     """Everything about one session; registration controls come from the registrations panel."""
-    ts = services.visible_session_or_404(session_id)
+    ts = session_or_404(session_id)
     here = current_municipality()
     return render_template(
         "sessions/detail.html",
@@ -112,7 +113,7 @@ def detail(session_id: int):
         eligibility=eligibility_of(ts.program, current_user),
         counts=counts_for([ts.id])[ts.id],
         allocations=services.visible_allocations(ts, current_user),
-        may_manage=services.may_manage(ts, current_user),
+        may_manage=may_manage(ts, current_user),
         here_id=here.id if here else None,
         fiscal_year=fiscal_year_of(ts.starts_at),
     )
@@ -175,7 +176,7 @@ def _suggest_defaults(form: SessionForm) -> None:
 @login_required
 def edit(session_id: int):
     """Change a session; fewer seats than are in use is refused, more seats promote the line."""
-    ts = services.managed_session_or_404(session_id)
+    ts = session_or_404(session_id, manage=True)
     form = _session_form(ts.host_municipality_id is None, ts.program)
     del form.program_id  # fixed once people can register for it
     if request.method == "GET":
@@ -203,7 +204,7 @@ def edit(session_id: int):
 @admin_required
 def allocations(session_id: int):
     """Seats of a shared session reserved per municipality (regional administrators)."""
-    ts = services.visible_session_or_404(session_id)
+    ts = session_or_404(session_id)
     if ts.host_municipality_id is not None:
         flash(_("Seats can be reserved only on the region's shared sessions."), "error")
         return redirect(url_for(".detail", session_id=ts.id))
@@ -224,7 +225,7 @@ def allocations(session_id: int):
 @admin_required
 def set_allocation(session_id: int, code: str):
     """Reserve (change, or with 0 remove) seats of a shared session for one member."""
-    ts = services.visible_session_or_404(session_id)
+    ts = session_or_404(session_id)
     municipality = db.session.scalar(Municipality.by_code(code))
     if municipality is None:
         abort(404)
@@ -251,7 +252,7 @@ def set_allocation(session_id: int, code: str):
 @login_required
 def cancel(session_id: int):
     """Confirm, then call the session off; everyone registered is told by mail."""
-    ts = services.managed_session_or_404(session_id)
+    ts = session_or_404(session_id, manage=True)
     if ts.is_cancelled:
         flash(_("This session has been cancelled."), "info")
         return redirect(url_for(".detail", session_id=ts.id))

@@ -1,4 +1,4 @@
-"""Sessions: who may see and manage one, the rules of a session's plan, and adding one.
+"""Sessions: the rules of a session's plan, and adding one (who may see one: :mod:`.access`).
 
 Seats are never counted here: changing capacity, reservations and calling a
 session off go through the seat engine, in
@@ -13,9 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import select
 
 from regional.catalogue.models import Program
@@ -24,48 +22,11 @@ from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import User
 from regional.sessions.models import SeatAllocation, TrainingSession
-from regional.tenancy import current_municipality
 from tenants.models import Municipality
 
 log = logging.getLogger("regional.audit")
 
 MAX_CAPACITY = 1000
-
-
-# -- access ------------------------------------------------------------------
-
-
-def viewer_scope() -> int | None:
-    """The municipality whose sessions the signed-in person sees; None for every session."""
-    if current_user.is_regional_admin:
-        return None
-    m = current_municipality()
-    return m.id if m is not None else -1
-
-
-def visible_session_or_404(session_id: int) -> TrainingSession:
-    """The one load gate for a session: one not open to the viewer's municipality is not found."""
-    ts = db.session.scalar(
-        TrainingSession.visible_to(viewer_scope()).where(TrainingSession.id == session_id)
-    )
-    if ts is None:
-        abort(404)
-    return ts
-
-
-def may_manage(ts: TrainingSession, user: User) -> bool:
-    """Regional administrators manage every session; coordinators only their own member's."""
-    if user.is_regional_admin:
-        return True
-    return user.is_coordinator and ts.host_municipality_id == user.municipality_id
-
-
-def managed_session_or_404(session_id: int) -> TrainingSession:
-    """A session the signed-in person may change: unseen is 404, seen but not theirs is 403."""
-    ts = visible_session_or_404(session_id)
-    if not may_manage(ts, current_user):
-        abort(403)
-    return ts
 
 
 # -- the plan of a session ---------------------------------------------------
