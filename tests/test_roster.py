@@ -446,3 +446,16 @@ def test_every_import_is_in_the_audit_trail(app, world, coord_a):
             )
             == 1
         )
+
+
+def test_the_bulk_insert_refuses_to_run_outside_one_municipality(app, world, ctx):
+    """New people are inserted in bulk, past the wall's stamping hook: the tenant is checked by hand."""
+    from regional.people.roster import PersonRow
+    from regional.people.roster_import import _create_people
+    from tenants import all_tenants
+
+    row = PersonRow(1, "X-1", "名前", f"x1@{DOMAIN_A}", None, None, None)
+    with all_tenants(db.session), pytest.raises(RuntimeError):
+        _create_people([row], {})
+    with pytest.raises(RuntimeError):  # no municipality at all
+        _create_people([row], {})

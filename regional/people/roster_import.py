@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from regional.audit import record_audit
@@ -26,6 +27,7 @@ from regional.people.roster import MAX_ROSTER_ROWS, PersonRow, RosterPlan, plan_
 from regional.people.uploads import RosterUpload
 from regional.spreadsheets import SheetError, read_table
 from tenants.models import Municipality, OrgUnit
+from tenants.scoping import current_tenant_id, is_all_tenants
 
 log = logging.getLogger("regional.audit")
 
@@ -88,21 +90,28 @@ def commit(plan: RosterPlan, actor: User, *, filename: str, file_hash: str) -> I
 
 
 def _create_units(plan: RosterPlan) -> dict[tuple[str, ...], int]:
+    """New units level by level (parents first): one flush per depth, not per unit."""
     ids: dict[tuple[str, ...], int] = {}
-    for planned in plan.units:  # parents come first: sorted by depth
-        parent_id = planned.parent_id
-        if parent_id is None and len(planned.path) > 1:
-            parent_id = ids.get(planned.path[:-1])
-        unit = OrgUnit(
-            name=planned.name,
-            level=planned.level,
-            equivalent=planned.equivalent,
-            parent_id=parent_id,
-            active=True,
-        )
-        db.session.add(unit)
+    by_depth: dict[int, list] = {}
+    for planned in plan.units:
+        by_depth.setdefault(len(planned.path), []).append(planned)
+    for depth in sorted(by_depth):
+        made = []
+        for planned in by_depth[depth]:
+            parent_id = planned.parent_id
+            if parent_id is None and depth > 1:
+                parent_id = ids.get(planned.path[:-1])
+            unit = OrgUnit(
+                name=planned.name,
+                level=planned.level,
+                equivalent=planned.equivalent,
+                parent_id=parent_id,
+                active=True,
+            )
+            db.session.add(unit)
+            made.append((planned.path, unit))
         db.session.flush()
-        ids[planned.path] = unit.id
+        ids.update((path, unit.id) for path, unit in made)
     return ids
 
 
@@ -115,20 +124,39 @@ def _unit_id(row: PersonRow, unit_ids: dict[tuple[str, ...], int]) -> int | None
 
 
 def _create_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) -> None:
-    """New staff: active records without a password; they sign in once invited."""
-    db.session.add_all(
-        User(
-            email=row.email,
-            name=row.name,
-            name_kana=row.name_kana,
-            employee_number=row.number,
-            job_category=row.job_category or JobCategory.ADMINISTRATIVE,
-            org_unit_id=_unit_id(row, unit_ids),
-            role=Role.EMPLOYEE,
-            status=AccountStatus.ACTIVE,
-            password_hash=None,
-        )
-        for row in rows
+    """New staff: active records without a password; they sign in once invited.
+
+    One bulk INSERT (executemany) rather than an object per row. A bulk insert
+    passes by the tenant wall's stamping hook, so the municipality is stamped
+    here by hand from the current tenant, which the caller's route entered.
+    """
+    if not rows:
+        return
+    municipality_id = current_tenant_id(db.session)
+    if municipality_id is None or is_all_tenants(db.session):
+        raise RuntimeError("a roster is imported inside one municipality")
+    now = now_utc()
+    db.session.execute(
+        insert(User),
+        [
+            {
+                "municipality_id": municipality_id,
+                "email": row.email,
+                "name": row.name,
+                "name_kana": row.name_kana,
+                "employee_number": row.number,
+                "job_category": row.job_category or JobCategory.ADMINISTRATIVE,
+                "org_unit_id": _unit_id(row, unit_ids),
+                "role": Role.EMPLOYEE,
+                "status": AccountStatus.ACTIVE,
+                "system_duty": False,
+                "password_hash": None,
+                "session_version": 1,
+                "calendar_token": secrets.token_urlsafe(32),
+                "created_at": now,
+            }
+            for row in rows
+        ],
     )
 
 
