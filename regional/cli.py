@@ -37,6 +37,7 @@ def init_cli(app: Flask) -> None:
 def seed_region(path: str | None) -> None:
     """Load the region's municipalities and the policy's catalogue; safe to run again."""
     from regional.catalogue.services import load_policy_catalogue
+    from regional.targets.services import load_policy_targets
 
     try:
         created, updated = load_region(db.session, path or current_app.config["REGION_FILE"])
@@ -44,10 +45,11 @@ def seed_region(path: str | None) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     areas, programs = load_policy_catalogue()
+    targets = load_policy_targets(db.session)
     db.session.commit()
     click.echo(
         f"municipalities: {created} added, {updated} updated; "
-        f"skill areas: {areas} added; programmes: {programs} added"
+        f"skill areas: {areas} added; programmes: {programs} added; targets: {targets} added"
     )
 
 

@@ -9,6 +9,7 @@ from regional.people.models import User
 from regional.people.uploads import RosterUpload
 from regional.registrations.models import Completion, Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
+from regional.targets.models import Measure, Target
 from tenants.models import Municipality, OrgUnit
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Certificate",
     "Completion",
     "LoginThrottle",
+    "Measure",
     "Municipality",
     "OrgUnit",
     "OjtRecord",
@@ -28,6 +30,7 @@ __all__ = [
     "RosterUpload",
     "SeatAllocation",
     "SkillArea",
+    "Target",
     "TrainingSession",
     "User",
 ]

@@ -18,4 +18,5 @@ from regional.api import (  # noqa: E402, F401
     registrations,
     roster,
     sessions,
+    targets,
 )

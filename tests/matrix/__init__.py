@@ -63,6 +63,7 @@ def _collect() -> list[Case]:
         roster,
         sessions,
         usability,
+        targets,
     )
 
     cases: list[Case] = []
@@ -83,6 +84,7 @@ def _collect() -> list[Case]:
         roster,
         growth,
         usability,
+        targets,
     ):
         cases.extend(module.CASES)
     return cases

@@ -1,0 +1,98 @@
+"""API: targets and progress (see ../shared/API.md).
+
+* ``GET /municipalities/<code>/targets`` and ``PUT .../targets/<key>``: that
+  municipality's coordinators and regional administrators. A PUT sets or
+  changes one target (``kind``, ``target``, ``period_start_fy``,
+  ``period_end_fy``, ``population``); a refused value is a 422 naming the field,
+  and nothing changes. Every change is in the audit trail with before/after.
+* ``GET /municipalities/<code>/progress?fiscal_year=YYYY`` (default: this fiscal
+  year in Japan) and ``GET /region/progress?fiscal_year=YYYY`` (regional
+  administrators). Extensions: ``status``, ``population`` and ``by_year`` per
+  target; ``uncovered`` units with candidates in coverage.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from regional.api import bp
+from regional.api.common import BadRequest, json_body, require_role
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.fiscal import fiscal_year_of, now_utc
+from regional.i18n import locale_code
+from regional.targets import services
+from regional.targets.measures import measures_by_key
+from regional.targets.models import Target
+from regional.targets.progress import municipality_progress, region_progress
+from regional.targets.serialize import (
+    municipality_progress_json,
+    region_progress_json,
+    target_json,
+)
+from regional.tenancy import enter_municipality
+
+MIN_FY, MAX_FY = services.FIRST_FY, services.LAST_FY
+
+
+def fiscal_year_arg() -> int:
+    """``?fiscal_year=YYYY`` (default: the current fiscal year in Japan), or a 400."""
+    raw = request.args.get("fiscal_year")
+    if raw is None or raw == "":
+        return fiscal_year_of(now_utc())
+    if not raw.isascii() or not raw.isdigit() or not MIN_FY <= int(raw) <= MAX_FY:
+        raise BadRequest(
+            "invalid_fiscal_year",
+            _(
+                "fiscal_year must be a year from %(first)d to %(last)d.",
+                first=MIN_FY,
+                last=MAX_FY,
+            ),
+            field="fiscal_year",
+        )
+    return int(raw)
+
+
+@bp.get("/municipalities/<code>/targets")
+@require_role("coordinator")
+def targets(code: str):
+    municipality = enter_municipality(code)
+    measures = measures_by_key(db.session)
+    order = {k: i for i, k in enumerate(measures)}
+    rows = sorted(
+        db.session.scalars(Target.of_municipality()), key=lambda t: (order.get(t.key, 99), t.key)
+    )
+    return {
+        "municipality_code": municipality.code,
+        "items": [target_json(t, measures.get(t.key), locale_code()) for t in rows],
+    }
+
+
+@bp.put("/municipalities/<code>/targets/<key>")
+@require_role("coordinator")
+def put_target(code: str, key: str):
+    municipality = enter_municipality(code)
+    data = json_body()
+    if len(key) > 30:
+        raise DomainError("unknown_key", _("There is no measure called %(key)s.", key=key[:30]))
+    target = services.set_target(municipality, key, data, current_user)
+    db.session.commit()
+    measures = measures_by_key(db.session)
+    return target_json(target, measures.get(key), locale_code())
+
+
+@bp.get("/municipalities/<code>/progress")
+@require_role("coordinator")
+def progress(code: str):
+    municipality = enter_municipality(code)
+    fy = fiscal_year_arg()
+    return municipality_progress_json(municipality_progress(db.session, municipality.id, fy))
+
+
+@bp.get("/region/progress")
+@require_role("regional_admin")
+def region(code: str | None = None):
+    fy = fiscal_year_arg()
+    return region_progress_json(region_progress(db.session, fy))

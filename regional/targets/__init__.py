@@ -1,0 +1,1 @@
+"""Policy targets: what counts (measures), each member's numbers (targets) and progress."""

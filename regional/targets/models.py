@@ -1,0 +1,166 @@
+"""Measures (what makes a person count, region-wide data) and each municipality's targets."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Integer,
+    String,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from regional.enums import str_enum
+from regional.extensions import db
+from tenants import TenantScoped
+from tenants.base import utcnow
+
+
+class MeasureKind(enum.StrEnum):
+    PERSONA = "persona"  # a person reaches it once (cumulative targets)
+    ANNUAL = "annual"  # a person counts in each fiscal year they complete (annual targets)
+
+
+class PersonaRule(enum.StrEnum):
+    ALL_CURRENT = "all_current"  # completed every current programme of the track
+    AT_LEAST = "at_least"  # completed at least ``min_programs`` current programmes of the track
+
+    @property
+    def label(self) -> str:
+        return str(RULE_LABELS[self])
+
+
+RULE_LABELS = {
+    PersonaRule.ALL_CURRENT: _l("Every current programme of the track"),
+    PersonaRule.AT_LEAST: _l("At least a number of current programmes of the track"),
+}
+
+
+class TargetKind(enum.StrEnum):
+    CUMULATIVE = "cumulative"  # distinct people who reached a persona within the period
+    ANNUAL = "annual"  # distinct people who completed within each fiscal year of the span
+
+    @property
+    def label(self) -> str:
+        return str(TARGET_KIND_LABELS[self])
+
+
+TARGET_KIND_LABELS = {
+    TargetKind.CUMULATIVE: _l("Cumulative over the period"),
+    TargetKind.ANNUAL: _l("Every fiscal year"),
+}
+
+#: The kind of target each kind of measure takes.
+TARGET_KIND_OF = {MeasureKind.PERSONA: TargetKind.CUMULATIVE, MeasureKind.ANNUAL: TargetKind.ANNUAL}
+
+
+class Measure(db.Model):
+    """What a target key counts; region-wide data that regional administrators edit.
+
+    A persona measure (``advanced``, ``core_digital``, ``core_pm``) names a track
+    and a rule over its *current* (active) programmes; a completion of any
+    revision of a programme counts. An annual measure (``literacy_required`` ...)
+    names skill areas: a person counts in a fiscal year when they completed a
+    programme of one of them that year (the area as recorded on the completion,
+    so retired programmes still count for completions made while current).
+    """
+
+    __tablename__ = "measures"
+    __table_args__ = (
+        CheckConstraint("min_programs IS NULL OR min_programs >= 1", name="min_programs_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(30), unique=True)
+    kind: Mapped[MeasureKind] = mapped_column(str_enum(MeasureKind))
+    label_ja: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str] = mapped_column(String(150))
+    #: Persona measures: the track whose programmes make the persona.
+    track: Mapped[str | None] = mapped_column(String(30))
+    rule: Mapped[PersonaRule | None] = mapped_column(str_enum(PersonaRule))
+    #: With rule ``at_least``: how many distinct current programmes of the track.
+    min_programs: Mapped[int | None] = mapped_column(Integer)
+    #: Annual measures: skill-area keys whose completions count.
+    skill_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(Integer)
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" else self.label_ja
+
+    @property
+    def target_kind(self) -> TargetKind:
+        return TARGET_KIND_OF[self.kind]
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "kind": self.kind.value,
+            "track": self.track,
+            "rule": self.rule.value if self.rule else None,
+            "min_programs": self.min_programs,
+            "skill_areas": list(self.skill_areas or []),
+        }
+
+    @classmethod
+    def ordered(cls):  # noqa: ANN206
+        return select(cls).order_by(cls.position, cls.id)
+
+    @classmethod
+    def by_key(cls, key: str):  # noqa: ANN206
+        return select(cls).where(cls.key == key)
+
+
+class Target(TenantScoped, db.Model):
+    """One municipality's number for one measure, over a span of fiscal years.
+
+    Cumulative: distinct people who reached the persona between the start of
+    ``period_start_fy`` and the end of ``period_end_fy``. Annual: distinct people
+    who completed in each fiscal year from ``period_start_fy`` to
+    ``period_end_fy`` (None: every year from the start).
+    """
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "key", name="uq_targets_one_per_key"),
+        CheckConstraint("target >= 0", name="target_not_negative"),
+        CheckConstraint("population IS NULL OR population > 0", name="population_positive"),
+        CheckConstraint(
+            "period_end_fy IS NULL OR period_end_fy >= period_start_fy", name="period_in_order"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The measure's key (advanced, core_digital, core_pm, literacy_required, ...).
+    key: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[TargetKind] = mapped_column(str_enum(TargetKind))
+    #: The number of people aimed at.
+    target: Mapped[int] = mapped_column(Integer)
+    period_start_fy: Mapped[int] = mapped_column(Integer)
+    period_end_fy: Mapped[int | None] = mapped_column(Integer)
+    #: Eligible head-count for a rate (3,000 administrative staff, 7,700 ICT users).
+    population: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(Integer)
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "kind": self.kind.value,
+            "target": self.target,
+            "period_start_fy": self.period_start_fy,
+            "period_end_fy": self.period_end_fy,
+            "population": self.population,
+        }
+
+    @classmethod
+    def of_municipality(cls):  # noqa: ANN206
+        """The current municipality's targets (tenant-scoped)."""
+        return select(cls).order_by(cls.key)

@@ -1,0 +1,606 @@
+"""Progress against targets, counted right, in a small fixed number of SQL statements.
+
+Counting rules (see also ``measures.py`` for what makes a person count):
+
+* **Distinct people.** A person is one account (``users`` row) of one
+  municipality. Completions carry their municipality (the account's), so a
+  person's history stays with the member they completed in; someone who moves
+  to another member has a new account there and is counted there only for what
+  they complete there. Nobody is counted twice in one member, and duplicate
+  completions of a programme count once.
+* **Fiscal year by the date in Japan.** A completion is dated by the local
+  (Asia/Tokyo) day of its session (``regional.fiscal``), so a session at 08:00
+  JST on 1 April belongs to the new fiscal year although it is 31 March in UTC.
+* **Cumulative targets** count people who *reached* the persona within the
+  period: the fiscal year of reaching is the year of the first completion of
+  the programme that completed the rule. ``achieved`` for fiscal year FY is the
+  count reached from the period's start up to the end of ``min(FY, period end)``.
+  Each person is counted once per target and period.
+* **Annual targets** count distinct people with at least one completion in the
+  measure's skill areas within FY.
+* **expected_by_now** is the straight plan line: ``floor(target × elapsed /
+  length)`` where ``length`` is the number of days from the first day of the
+  period (1 April of the start year) to its last day (31 March after the end
+  year), and ``elapsed`` the days from the first day up to and including the
+  *as-of day*: today in Japan, or the last day of FY when FY is over, capped to
+  the period. Annual targets use the same line over the fiscal year itself.
+  Before the period starts it is None (status ``not_started``).
+* **status**: ``met`` once achieved ≥ target; else ``ended`` when the period (or
+  the fiscal year, for annual targets) is over; else ``ahead`` / ``on_track`` /
+  ``behind`` as achieved is above, equal to or below expected_by_now.
+* **Coverage** counts active divisions (課 and 課相当, level ``division``) with at
+  least one ``core_digital`` person and active sections (係 and 係相当) with at
+  least two ``core_pm`` people, reached by the end of FY, among accounts not
+  disabled, by their *current* unit; people of a section count for its
+  division too. Candidates for a gap are people of the unit part-way through
+  the track (at least one required programme done, not yet reached).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy.orm import Session
+
+from regional.fiscal import fiscal_year_bounds, local_date, now_utc
+from regional.people.models import AccountStatus, User
+from regional.registrations.models import Completion
+from regional.targets.measures import (
+    PERSONA_KEYS,
+    current_programs_by_track,
+    measures_by_key,
+    required_count,
+)
+from regional.targets.models import Measure, MeasureKind, Target, TargetKind
+from tenants import all_tenants
+from tenants.models import Municipality, OrgLevel, OrgUnit
+
+CANDIDATES_PER_UNIT = 5
+COVERAGE_DIVISION = ("core_digital", 1)
+COVERAGE_SECTION = ("core_pm", 2)
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    key: str
+    label: str
+    kind: str  # "cumulative" | "annual"
+    period_start_fy: int
+    period_end_fy: int | None
+    target: int
+    achieved: int
+    expected_by_now: int | None
+    population: int | None
+    status: str  # met | ahead | on_track | behind | not_started | ended
+    by_year: list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class UnitGap:
+    unit_id: int
+    path: str
+    level: str
+    have: int
+    need: int
+    candidates: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    divisions_total: int
+    divisions_covered: int
+    sections_total: int
+    sections_covered: int
+    uncovered_divisions: list[UnitGap]
+    uncovered_sections: list[UnitGap]
+
+
+@dataclass(frozen=True)
+class MunicipalityProgress:
+    municipality_id: int
+    code: str
+    name_ja: str
+    name_en: str
+    fiscal_year: int
+    targets: list[TargetProgress]
+    coverage: Coverage
+
+
+@dataclass(frozen=True)
+class RegionProgress:
+    fiscal_year: int
+    members: list[MunicipalityProgress]
+    totals: list[TargetProgress]
+
+
+# -- the plan line -------------------------------------------------------------------
+
+
+def _period_days(start_fy: int, end_fy: int) -> tuple[date, date]:
+    return fiscal_year_bounds(start_fy)[0], fiscal_year_bounds(end_fy)[1]
+
+
+def expected_on(target: int, start_fy: int, end_fy: int, as_of: date) -> int | None:
+    """The straight plan line from the period's first day to its last, at ``as_of`` (inclusive)."""
+    first, last = _period_days(start_fy, end_fy)
+    if as_of < first:
+        return None
+    length = (last - first).days + 1
+    elapsed = min((as_of - first).days + 1, length)
+    return math.floor(target * elapsed / length)
+
+
+def _as_of(fiscal_year: int, today: date) -> date:
+    """The day progress is judged at: today, or the last day of a fiscal year already over."""
+    return min(today, fiscal_year_bounds(fiscal_year)[1])
+
+
+def _status(achieved: int, target: int, expected: int | None, ended: bool) -> str:
+    if expected is None:
+        return "not_started"
+    if achieved >= target:
+        return "met"
+    if ended:
+        return "ended"
+    if achieved > expected:
+        return "ahead"
+    if achieved == expected:
+        return "on_track"
+    return "behind"
+
+
+# -- SQL -----------------------------------------------------------------------------
+
+
+def _reached(measure: Measure, programs: list[int], need: int, municipality_ids) -> Select:
+    """(municipality_id, employee_id, fy reached): the fiscal year of the need-th distinct
+    required programme's first completion. Completions of any revision count (same id)."""
+    firsts = (
+        select(
+            Completion.municipality_id.label("mid"),
+            Completion.employee_id.label("eid"),
+            Completion.program_id.label("pid"),
+            func.min(Completion.fiscal_year).label("fy"),
+        )
+        .where(
+            Completion.program_id.in_(programs), _in(Completion.municipality_id, municipality_ids)
+        )
+        .group_by(Completion.municipality_id, Completion.employee_id, Completion.program_id)
+        .subquery("firsts")
+    )
+    ranked = select(
+        firsts.c.mid,
+        firsts.c.eid,
+        firsts.c.fy,
+        func.row_number()
+        .over(partition_by=(firsts.c.mid, firsts.c.eid), order_by=(firsts.c.fy, firsts.c.pid))
+        .label("rn"),
+    ).subquery("ranked")
+    return select(
+        ranked.c.mid.label("mid"), ranked.c.eid.label("eid"), ranked.c.fy.label("fy")
+    ).where(ranked.c.rn == need)
+
+
+def _done_counts(programs: list[int], municipality_ids) -> Select:
+    """(municipality_id, employee_id, distinct required programmes done)."""
+    return (
+        select(
+            Completion.municipality_id.label("mid"),
+            Completion.employee_id.label("eid"),
+            func.count(func.distinct(Completion.program_id)).label("done"),
+        )
+        .where(
+            Completion.program_id.in_(programs), _in(Completion.municipality_id, municipality_ids)
+        )
+        .group_by(Completion.municipality_id, Completion.employee_id)
+    )
+
+
+def _in(column, ids):  # noqa: ANN001, ANN202
+    return literal(True) if ids is None else column.in_(list(ids))
+
+
+def _annual(measure: Measure, fiscal_year: int, municipality_ids) -> Select:
+    """(municipality_id, fy, distinct people) for an annual measure, years up to FY."""
+    return (
+        select(
+            Completion.municipality_id,
+            Completion.fiscal_year,
+            func.count(func.distinct(Completion.employee_id)),
+        )
+        .where(
+            Completion.skill_area_key.in_(list(measure.skill_areas or [])),
+            Completion.fiscal_year <= fiscal_year,
+            _in(Completion.municipality_id, municipality_ids),
+        )
+        .group_by(Completion.municipality_id, Completion.fiscal_year)
+    )
+
+
+# -- computing -----------------------------------------------------------------------
+
+
+@dataclass
+class _Counts:
+    #: key -> municipality -> fy -> people reached (persona) or completing (annual) that year
+    by_year: dict[str, dict[int, dict[int, int]]]
+    #: persona key -> municipality -> unit id -> people reached by FY (accounts not disabled)
+    by_unit: dict[str, dict[int, dict[int, int]]]
+    #: persona key -> municipality -> unit id -> [(employee id, name, done)]
+    partway: dict[str, dict[int, dict[int, list[tuple[int, str, int]]]]]
+    need: dict[str, int | None]
+
+
+def _count(session: Session, fiscal_year: int, municipality_ids, measures) -> _Counts:
+    current = current_programs_by_track(session)
+    by_year: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    by_unit: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    partway: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    need_of: dict[str, int | None] = {}
+    coverage_keys = {COVERAGE_DIVISION[0], COVERAGE_SECTION[0]}
+    for key, measure in measures.items():
+        if measure.kind == MeasureKind.ANNUAL:
+            for mid, fy, n in session.execute(_annual(measure, fiscal_year, municipality_ids)):
+                by_year[key][mid][fy] = n
+            continue
+        programs = current.get(measure.track or "", [])
+        need = required_count(measure, programs)
+        need_of[key] = need
+        if need is None:
+            continue
+        reached = _reached(measure, programs, need, municipality_ids).subquery("reached")
+        for mid, fy, n in session.execute(
+            select(reached.c.mid, reached.c.fy, func.count()).group_by(reached.c.mid, reached.c.fy)
+        ):
+            by_year[key][mid][fy] = n
+        if key not in coverage_keys:
+            continue
+        for mid, unit_id, n in session.execute(
+            select(User.municipality_id, User.org_unit_id, func.count())
+            .join(reached, and_(reached.c.mid == User.municipality_id, reached.c.eid == User.id))
+            .where(
+                reached.c.fy <= fiscal_year,
+                User.status != AccountStatus.DISABLED,
+                User.org_unit_id.is_not(None),
+            )
+            .group_by(User.municipality_id, User.org_unit_id)
+        ):
+            by_unit[key][mid][unit_id] = n
+        done = _done_counts(programs, municipality_ids).subquery("done")
+        for mid, unit_id, eid, name, n in session.execute(
+            select(User.municipality_id, User.org_unit_id, User.id, User.name, done.c.done)
+            .join(done, and_(done.c.mid == User.municipality_id, done.c.eid == User.id))
+            .where(
+                done.c.done < need,
+                User.status == AccountStatus.ACTIVE,
+                User.org_unit_id.is_not(None),
+            )
+            .order_by(done.c.done.desc(), User.id)
+        ):
+            partway[key][mid][unit_id].append((eid, name, n))
+    return _Counts(by_year, by_unit, partway, need_of)
+
+
+def _target_progress(
+    t: Target,
+    measure: Measure | None,
+    per_year: dict[int, int],
+    fiscal_year: int,
+    today: date,
+    locale: str,
+) -> TargetProgress:
+    label = measure.label(locale) if measure else t.key
+    start, end = t.period_start_fy, t.period_end_fy
+    if t.kind == TargetKind.CUMULATIVE:
+        end = end if end is not None else start
+        last = min(fiscal_year, end)
+        years = [(fy, per_year.get(fy, 0)) for fy in range(start, last + 1)]
+        achieved = sum(n for _fy, n in years)
+        as_of = _as_of(fiscal_year, today)
+        expected = expected_on(t.target, start, end, as_of) if fiscal_year >= start else None
+        ended = as_of >= _period_days(start, end)[1]
+    else:
+        last = fiscal_year if end is None else min(fiscal_year, end)
+        years = [(fy, per_year.get(fy, 0)) for fy in range(start, last + 1)]
+        in_span = start <= fiscal_year and (end is None or fiscal_year <= end)
+        achieved = per_year.get(fiscal_year, 0) if in_span else 0
+        as_of = _as_of(fiscal_year, today)
+        expected = expected_on(t.target, fiscal_year, fiscal_year, as_of) if in_span else None
+        ended = as_of >= fiscal_year_bounds(fiscal_year)[1]
+        if end is not None and fiscal_year > end:
+            expected, ended = 0, True
+    return TargetProgress(
+        key=t.key,
+        label=label,
+        kind=t.kind.value,
+        period_start_fy=t.period_start_fy,
+        period_end_fy=t.period_end_fy,
+        target=t.target,
+        achieved=achieved,
+        expected_by_now=expected,
+        population=t.population,
+        status=_status(achieved, t.target, expected, ended),
+        by_year=years,
+    )
+
+
+def _coverage(units: list[OrgUnit], counts: _Counts, municipality_id: int) -> Coverage:
+    by_id = {u.id: u for u in units}
+
+    def division_of(unit: OrgUnit) -> int | None:
+        seen = set()
+        while unit is not None and unit.id not in seen:
+            seen.add(unit.id)
+            if unit.level == OrgLevel.DIVISION:
+                return unit.id
+            unit = by_id.get(unit.parent_id) if unit.parent_id else None
+        return None
+
+    def section_of(unit: OrgUnit) -> int | None:
+        seen = set()
+        while unit is not None and unit.id not in seen:
+            seen.add(unit.id)
+            if unit.level == OrgLevel.SECTION:
+                return unit.id
+            unit = by_id.get(unit.parent_id) if unit.parent_id else None
+        return None
+
+    def path(unit: OrgUnit) -> str:
+        parts, seen, u = [], set(), unit
+        while u is not None and u.id not in seen:
+            seen.add(u.id)
+            parts.append(u.name)
+            u = by_id.get(u.parent_id) if u.parent_id else None
+        return "/".join(reversed(parts))
+
+    def roll_up(key: str, to_level) -> dict[int, int]:  # noqa: ANN001
+        have: dict[int, int] = defaultdict(int)
+        for unit_id, n in counts.by_unit[key][municipality_id].items():
+            unit = by_id.get(unit_id)
+            target = to_level(unit) if unit is not None else None
+            if target is not None:
+                have[target] += n
+        return have
+
+    def candidates(key: str, to_level, unit_id: int) -> list[tuple[int, str]]:  # noqa: ANN001
+        found: list[tuple[int, str, int]] = []
+        for member_unit, people in counts.partway[key][municipality_id].items():
+            unit = by_id.get(member_unit)
+            if unit is not None and to_level(unit) == unit_id:
+                found.extend(people)
+        found.sort(key=lambda p: (-p[2], p[0]))
+        return [(eid, name) for eid, name, _n in found[:CANDIDATES_PER_UNIT]]
+
+    def gaps(level, key: str, need: int, to_level):  # noqa: ANN001, ANN202
+        have = roll_up(key, to_level)
+        total = [u for u in units if u.level == level and u.active]
+        uncovered = [
+            UnitGap(
+                unit_id=u.id,
+                path=path(u),
+                level=u.level.value,
+                have=have.get(u.id, 0),
+                need=need,
+                candidates=candidates(key, to_level, u.id),
+            )
+            for u in sorted(total, key=path)
+            if have.get(u.id, 0) < need
+        ]
+        return len(total), len(total) - len(uncovered), uncovered
+
+    d_total, d_cov, d_gaps = gaps(
+        OrgLevel.DIVISION, COVERAGE_DIVISION[0], COVERAGE_DIVISION[1], division_of
+    )
+    s_total, s_cov, s_gaps = gaps(
+        OrgLevel.SECTION, COVERAGE_SECTION[0], COVERAGE_SECTION[1], section_of
+    )
+    return Coverage(d_total, d_cov, s_total, s_cov, d_gaps, s_gaps)
+
+
+def _compute(
+    session: Session, municipality_ids: list[int] | None, fiscal_year: int, today: date | None
+) -> list[MunicipalityProgress]:
+    from regional.i18n import locale_code
+
+    today = today or local_date(now_utc())
+    locale = locale_code()
+    with all_tenants(session):
+        members = list(
+            session.scalars(Municipality.ordered().where(_in(Municipality.id, municipality_ids)))
+        )
+        ids = [m.id for m in members]
+        measures = measures_by_key(session)
+        targets = list(
+            session.scalars(
+                select(Target).where(Target.municipality_id.in_(ids)).order_by(Target.id)
+            )
+        )
+        counts = _count(session, fiscal_year, municipality_ids, measures)
+        units = list(
+            session.scalars(
+                select(OrgUnit).where(
+                    OrgUnit.municipality_id.in_(ids),
+                    OrgUnit.level.in_((OrgLevel.DIVISION, OrgLevel.SECTION, OrgLevel.DEPARTMENT)),
+                )
+            )
+        )
+    order = {k: i for i, k in enumerate(measures)}
+    units_of: dict[int, list[OrgUnit]] = defaultdict(list)
+    for u in units:
+        units_of[u.municipality_id].append(u)
+    targets_of: dict[int, list[Target]] = defaultdict(list)
+    for t in sorted(targets, key=lambda t: (order.get(t.key, 99), t.key)):
+        targets_of[t.municipality_id].append(t)
+    result = []
+    for m in members:
+        result.append(
+            MunicipalityProgress(
+                municipality_id=m.id,
+                code=m.code,
+                name_ja=m.name_ja,
+                name_en=m.name_en,
+                fiscal_year=fiscal_year,
+                targets=[
+                    _target_progress(
+                        t,
+                        measures.get(t.key),
+                        counts.by_year[t.key][m.id],
+                        fiscal_year,
+                        today,
+                        locale,
+                    )
+                    for t in targets_of[m.id]
+                ],
+                coverage=_coverage(units_of[m.id], counts, m.id),
+            )
+        )
+    return result
+
+
+def municipality_progress(
+    session: Session, municipality_id: int, fiscal_year: int, *, today: date | None = None
+) -> MunicipalityProgress:
+    """One member's progress in FY against each of its targets, with coverage."""
+    found = _compute(session, [municipality_id], fiscal_year, today)
+    if not found:
+        raise LookupError(municipality_id)
+    return found[0]
+
+
+def _totals(members: Iterable[MunicipalityProgress]) -> list[TargetProgress]:
+    """Regional totals per key: sums of members' numbers (periods: the widest span)."""
+    acc: dict[str, dict] = {}
+    for mp in members:
+        for t in mp.targets:
+            a = acc.setdefault(
+                t.key,
+                {
+                    "t": t,
+                    "target": 0,
+                    "achieved": 0,
+                    "expected": None,
+                    "population": None,
+                    "start": t.period_start_fy,
+                    "end": t.period_end_fy,
+                    "years": defaultdict(int),
+                },
+            )
+            a["target"] += t.target
+            a["achieved"] += t.achieved
+            if t.expected_by_now is not None:
+                a["expected"] = (a["expected"] or 0) + t.expected_by_now
+            if t.population is not None:
+                a["population"] = (a["population"] or 0) + t.population
+            a["start"] = min(a["start"], t.period_start_fy)
+            if a["end"] is not None:
+                a["end"] = None if t.period_end_fy is None else max(a["end"], t.period_end_fy)
+            for fy, n in t.by_year:
+                a["years"][fy] += n
+    totals = []
+    for key, a in acc.items():
+        t: TargetProgress = a["t"]
+        status = _status(a["achieved"], a["target"], a["expected"], False)
+        totals.append(
+            TargetProgress(
+                key=key,
+                label=t.label,
+                kind=t.kind,
+                period_start_fy=a["start"],
+                period_end_fy=a["end"],
+                target=a["target"],
+                achieved=a["achieved"],
+                expected_by_now=a["expected"],
+                population=a["population"],
+                status=status,
+                by_year=sorted(a["years"].items()),
+            )
+        )
+    return totals
+
+
+def region_progress(
+    session: Session, fiscal_year: int, *, today: date | None = None
+) -> RegionProgress:
+    """Every member's progress and the regional totals (the same fixed set of statements)."""
+    members = _compute(session, None, fiscal_year, today)
+    return RegionProgress(fiscal_year=fiscal_year, members=members, totals=_totals(members))
+
+
+# -- drill-down -------------------------------------------------------------------------
+
+
+def _period(municipality_id: int, key: str):  # noqa: ANN202
+    """Scalar subqueries for the target's period (0 .. 9999 when there is no target)."""
+    base = select(Target).where(Target.municipality_id == municipality_id, Target.key == key)
+    start = base.with_only_columns(Target.period_start_fy).scalar_subquery()
+    end = base.with_only_columns(Target.period_end_fy).scalar_subquery()
+    return func.coalesce(start, 0), func.coalesce(end, 9999)
+
+
+def _counted_ids(session: Session, municipality_id: int, key: str, fiscal_year: int) -> Select:
+    measure = session.scalar(select(Measure).where(Measure.key == key))
+    if measure is None:
+        return select(User.id).where(literal(False))
+    start, end = _period(municipality_id, key)
+    if measure.kind == MeasureKind.ANNUAL:
+        return select(Completion.employee_id).where(
+            Completion.municipality_id == municipality_id,
+            Completion.skill_area_key.in_(list(measure.skill_areas or [])),
+            Completion.fiscal_year == fiscal_year,
+        )
+    programs = current_programs_by_track(session).get(measure.track or "", [])
+    need = required_count(measure, programs)
+    if need is None:
+        return select(User.id).where(literal(False))
+    reached = _reached(measure, programs, need, [municipality_id]).subquery("reached")
+    return select(reached.c.eid).where(
+        reached.c.fy >= start, reached.c.fy <= end, reached.c.fy <= fiscal_year
+    )
+
+
+def people_counted(municipality_id: int, key: str, fiscal_year: int) -> Select:
+    """The people who count for ``key`` in FY (Employee rows of that municipality)."""
+    from regional.extensions import db
+
+    ids = _counted_ids(db.session, municipality_id, key, fiscal_year)
+    return (
+        select(User)
+        .where(User.municipality_id == municipality_id, User.id.in_(ids))
+        .order_by(User.employee_number, User.id)
+    )
+
+
+def people_not_yet(municipality_id: int, key: str, fiscal_year: int) -> Select:
+    """Active people of the municipality who do not count for ``key`` in FY yet."""
+    from regional.extensions import db
+
+    ids = _counted_ids(db.session, municipality_id, key, fiscal_year)
+    return (
+        select(User)
+        .where(
+            User.municipality_id == municipality_id,
+            User.status == AccountStatus.ACTIVE,
+            User.id.not_in(ids),
+        )
+        .order_by(User.employee_number, User.id)
+    )
+
+
+__all__ = [
+    "PERSONA_KEYS",
+    "Coverage",
+    "MunicipalityProgress",
+    "RegionProgress",
+    "TargetProgress",
+    "UnitGap",
+    "expected_on",
+    "municipality_progress",
+    "people_counted",
+    "people_not_yet",
+    "region_progress",
+]

@@ -1,0 +1,205 @@
+"""Setting targets and measures: checked, audited, in the caller's transaction (never commits)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from regional.audit import record_audit
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.targets.measures import check_measure_values, load_default_measures
+from regional.targets.models import Measure, Target, TargetKind
+from tenants import all_tenants
+from tenants.models import Municipality
+
+POLICY_TARGETS = Path(__file__).resolve().parent / "data" / "policy_targets.toml"
+
+#: Bounds that refuse absurd values (the region has about 12,000 staff).
+MAX_PEOPLE = 100_000
+FIRST_FY, LAST_FY = 2000, 2100
+MAX_SPAN_YEARS = 20
+
+
+def _refuse(code: str, message: Any, field: str) -> DomainError:
+    return DomainError(code, message, field=field)
+
+
+def _whole(values: dict, name: str, *, required: bool) -> int | None:
+    value = values.get(name)
+    if value is None or value == "":
+        if required:
+            raise _refuse("missing_field", _l("The field %(name)s is required.", name=name), name)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _refuse(
+            "invalid_field", _l("The field %(name)s must be a whole number.", name=name), name
+        )
+    return value
+
+
+def check_target_values(measure: Measure | None, key: str, values: dict) -> dict:
+    """The checked fields of a target, or a DomainError (422) saying clearly what is wrong."""
+    if measure is None:
+        raise _refuse("unknown_key", _l("There is no measure called %(key)s.", key=key), "key")
+    expected = measure.target_kind
+    kind = values.get("kind") or expected.value
+    if not isinstance(kind, str) or kind not in {k.value for k in TargetKind}:
+        raise _refuse("invalid_kind", _l("The kind must be cumulative or annual."), "kind")
+    if kind != expected.value:
+        raise _refuse(
+            "kind_mismatch",
+            _l(
+                "%(key)s is counted %(kind)s; its target cannot be %(given)s.",
+                key=key,
+                kind=expected.value,
+                given=kind,
+            ),
+            "kind",
+        )
+    target = _whole(values, "target", required=True)
+    if not 0 <= target <= MAX_PEOPLE:
+        raise _refuse(
+            "invalid_target",
+            _l("The target must be a number of people from 0 to %(max)d.", max=MAX_PEOPLE),
+            "target",
+        )
+    start = _whole(values, "period_start_fy", required=True)
+    end = _whole(values, "period_end_fy", required=expected == TargetKind.CUMULATIVE)
+    for name, fy in (("period_start_fy", start), ("period_end_fy", end)):
+        if fy is not None and not FIRST_FY <= fy <= LAST_FY:
+            raise _refuse(
+                "invalid_period",
+                _l(
+                    "Fiscal years must be between %(first)d and %(last)d.",
+                    first=FIRST_FY,
+                    last=LAST_FY,
+                ),
+                name,
+            )
+    if end is not None and end < start:
+        raise _refuse(
+            "invalid_period",
+            _l("The period ends before it starts."),
+            "period_end_fy",
+        )
+    if end is not None and end - start + 1 > MAX_SPAN_YEARS:
+        raise _refuse(
+            "invalid_period",
+            _l("A period is at most %(n)d fiscal years.", n=MAX_SPAN_YEARS),
+            "period_end_fy",
+        )
+    population = _whole(values, "population", required=False)
+    if population is not None:
+        if not 1 <= population <= MAX_PEOPLE:
+            raise _refuse(
+                "invalid_population",
+                _l("The population must be a number of people from 1 to %(max)d.", max=MAX_PEOPLE),
+                "population",
+            )
+        if target > population:
+            raise _refuse(
+                "target_exceeds_population",
+                _l("The target cannot be larger than the eligible population."),
+                "target",
+            )
+    return {
+        "kind": TargetKind(kind),
+        "target": target,
+        "period_start_fy": start,
+        "period_end_fy": end,
+        "population": population,
+    }
+
+
+def set_target(municipality: Municipality, key: str, values: dict, actor: Any) -> Target:
+    """Create or change one of a municipality's targets; the change is audited with before/after.
+
+    The caller has entered ``municipality`` (the tenant wall stamps and scopes the row).
+    """
+    measure = db.session.scalar(Measure.by_key(key))
+    checked = check_target_values(measure, key, values)
+    target = db.session.scalar(select(Target).where(Target.key == key))
+    before = target.as_dict() if target is not None else None
+    if target is None:
+        target = Target(key=key, municipality_id=municipality.id, **checked)
+        db.session.add(target)
+    else:
+        for name, value in checked.items():
+            setattr(target, name, value)
+    target.updated_by_id = getattr(actor, "id", None)
+    after = {**target.as_dict(), "kind": checked["kind"].value}
+    if before != after:
+        db.session.flush()
+        record_audit(
+            "target.create" if before is None else "target.update",
+            subject_type="target",
+            subject_id=target.id,
+            subject_label=measure.label("ja"),
+            before=before,
+            after=after,
+            actor=actor,
+            municipality_id=municipality.id,
+        )
+    return target
+
+
+def set_measure(measure: Measure, values: dict, actor: Any) -> Measure:
+    """Change what a measure counts (regional administrators); audited in the actor's member."""
+    checked = check_measure_values(db.session, measure, values)
+    before = measure.as_dict()
+    for name, value in checked.items():
+        setattr(measure, name, value)
+    measure.updated_by_id = getattr(actor, "id", None)
+    after = measure.as_dict()
+    if before != after:
+        db.session.flush()
+        record_audit(
+            "measure.update",
+            subject_type="measure",
+            subject_id=measure.key,
+            subject_label=measure.label_ja,
+            before=before,
+            after=after,
+            actor=actor,
+        )
+    return measure
+
+
+def load_policy_targets(session: Session, path: Path = POLICY_TARGETS) -> int:
+    """Add the policy's targets that are missing (idempotent; never overwrites a target)."""
+    load_default_measures(session)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    measures = {m.key: m for m in session.scalars(Measure.ordered())}
+    added = 0
+    with all_tenants(session):
+        members = {m.code: m for m in session.scalars(select(Municipality))}
+        existing = {
+            (mid, key) for mid, key in session.execute(select(Target.municipality_id, Target.key))
+        }
+        for row in data.get("target", []):
+            member = members.get(row["municipality"])
+            if member is None or (member.id, row["key"]) in existing:
+                continue
+            checked = check_target_values(measures.get(row["key"]), row["key"], row)
+            target = Target(key=row["key"], municipality_id=member.id, **checked)
+            session.add(target)
+            session.flush()
+            record_audit(
+                "target.create",
+                subject_type="target",
+                subject_id=target.id,
+                subject_label=measures[row["key"]].label_ja,
+                after={**target.as_dict(), "kind": checked["kind"].value},
+                detail={"source": "seed-region"},
+                actor=None,
+                municipality_id=member.id,
+            )
+            added += 1
+        session.flush()
+    return added

@@ -1,0 +1,60 @@
+"""Matrix cases: targets and progress (a municipality's coordinators; regional administrators).
+
+Entered by code: an employee gets 403 whatever the code; a coordinator naming
+another member (or an unknown code) gets 404. The region's progress is the
+regional administrators' alone.
+"""
+
+from tests.matrix import Case
+
+AB = ("A", "B")
+OWN = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 200, "B": 404},
+    "coordinator_b": {"A": 404, "B": 200},
+    "admin": 200,
+}
+UNKNOWN = {"employee_a": 403, "coordinator_a": 404, "coordinator_b": 404, "admin": 404}
+
+
+def _body(r, o):
+    return {"kind": "annual", "target": 50, "period_start_fy": 2024, "population": 400}
+
+
+CASES: list[Case] = [
+    Case(
+        "api.targets", lambda r, o: f"/municipalities/{r.code(o)}/targets", OWN, owners=AB, api=True
+    ),
+    Case("api.targets", lambda r, o: "/municipalities/999999/targets", UNKNOWN, api=True),
+    Case(
+        "api.put_target",
+        lambda r, o: f"/municipalities/{r.code(o)}/targets/security",
+        OWN,
+        method="PUT",
+        owners=AB,
+        api=True,
+        data=_body,
+    ),
+    Case(
+        "api.put_target",
+        lambda r, o: "/municipalities/999999/targets/security",
+        UNKNOWN,
+        method="PUT",
+        api=True,
+        data=_body,
+    ),
+    Case(
+        "api.progress",
+        lambda r, o: f"/municipalities/{r.code(o)}/progress?fiscal_year=2025",
+        OWN,
+        owners=AB,
+        api=True,
+    ),
+    Case("api.progress", lambda r, o: "/municipalities/999999/progress", UNKNOWN, api=True),
+    Case(
+        "api.region",
+        lambda r, o: "/region/progress?fiscal_year=2025",
+        {"admin": 200, "employee_a": 403, "coordinator_a": 403, "coordinator_b": 403},
+        api=True,
+    ),
+]
