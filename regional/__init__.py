@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     # (a session's pages, a programme's, a person's): see regional/registrations/__init__.py.
     from regional.registrations import bp as registrations_bp
     from regional.sessions import bp as sessions_bp
+    from regional.targets import bp as targets_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(growth_bp, url_prefix="/growth")
+    app.register_blueprint(targets_bp, url_prefix="/targets")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -19,7 +19,6 @@ from flask_login import current_user
 
 from regional.api import bp
 from regional.api.common import BadRequest, json_body, require_role
-from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
@@ -75,8 +74,6 @@ def targets(code: str):
 def put_target(code: str, key: str):
     municipality = enter_municipality(code)
     data = json_body()
-    if len(key) > 30:
-        raise DomainError("unknown_key", _("There is no measure called %(key)s.", key=key[:30]))
     target = services.set_target(municipality, key, data, current_user)
     db.session.commit()
     measures = measures_by_key(db.session)

@@ -97,6 +97,7 @@ NAV = (
     ("growth.qualifications_mine", _l("Qualifications and OJT"), "all"),
     ("registrations.coordinator", _l("Registrations"), "coordinator"),
     ("people.index", _l("People"), "coordinator"),
+    ("targets.index", _l("Targets"), "coordinator"),
     ("audit.index", _l("Audit trail"), "coordinator"),
     ("admin.index", _l("Regional administration"), "regional_admin"),
 )

@@ -21,7 +21,46 @@ def _body(r, o):
     return {"kind": "annual", "target": 50, "period_start_fy": 2024, "population": 400}
 
 
+PAGE_OWN = {"coordinator_a": 200, "coordinator_b": 200, "admin": 200, "employee_a": 403}
+POST_NAMED = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 302, "B": 404},
+    "coordinator_b": {"A": 404, "B": 302},
+    "admin": 302,
+}
+ADMIN_ONLY = {"admin": 200, "employee_a": 403, "coordinator_a": 403, "coordinator_b": 403}
+ADMIN_POST = {"admin": 302, "employee_a": 403, "coordinator_a": 403, "coordinator_b": 403}
+
+
+def _form(r, o):
+    return {"target": "40", "period_start_fy": "2024", "period_end_fy": "", "population": ""}
+
+
 CASES: list[Case] = [
+    Case("targets.index", lambda r, o: "/targets/", PAGE_OWN),
+    Case("targets.index", lambda r, o: f"/targets/?municipality={r.code(o)}", OWN, owners=AB),
+    Case("targets.index", lambda r, o: "/targets/?municipality=999999", UNKNOWN),
+    Case(
+        "targets.edit", lambda r, o: f"/targets/security?municipality={r.code(o)}", OWN, owners=AB
+    ),
+    Case(
+        "targets.edit",
+        lambda r, o: f"/targets/security?municipality={r.code(o)}",
+        POST_NAMED,
+        method="POST",
+        owners=AB,
+        data=_form,
+    ),
+    Case("targets.edit", lambda r, o: "/targets/security?municipality=999999", UNKNOWN),
+    Case("targets.measures", lambda r, o: "/targets/measures", ADMIN_ONLY),
+    Case("targets.edit_measure", lambda r, o: "/targets/measures/core_pm", ADMIN_ONLY),
+    Case(
+        "targets.edit_measure",
+        lambda r, o: "/targets/measures/core_pm",
+        ADMIN_POST,
+        method="POST",
+        data=lambda r, o: {"rule": "at_least", "min_programs": "3"},
+    ),
     Case(
         "api.targets", lambda r, o: f"/municipalities/{r.code(o)}/targets", OWN, owners=AB, api=True
     ),

@@ -1,0 +1,73 @@
+"""Forms of the targets pages: one target, one measure (labels through lazy gettext)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, SelectMultipleField, SubmitField
+from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from regional.fiscal import fiscal_year_label
+from regional.targets.models import RULE_LABELS, PersonaRule
+from regional.targets.services import MAX_PEOPLE
+
+FIRST_CHOICE_FY = 2019  # 令和元年度
+
+
+def fiscal_year_choices(current: int, extra: tuple[int, ...] = ()) -> list[tuple[int, str]]:
+    """令和N年度 (FYxxxx) from FY2019 to ten years ahead (plus any year already stored)."""
+    years = sorted(set(range(FIRST_CHOICE_FY, current + 11)) | {y for y in extra if y})
+    return [(y, f"{fiscal_year_label(y, 'ja')} (FY{y})") for y in years]
+
+
+def _optional_int(value: object) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)  # type: ignore[arg-type]
+
+
+class TargetForm(FlaskForm):
+    target = IntegerField(
+        _l("Target (people)"),
+        validators=[
+            DataRequired(message=_l("Enter a number of people.")),
+            NumberRange(0, MAX_PEOPLE),
+        ],
+    )
+    period_start_fy = SelectField(_l("First fiscal year"), coerce=int)
+    period_end_fy = SelectField(
+        _l("Last fiscal year"), coerce=_optional_int, validators=[Optional()]
+    )
+    population = IntegerField(
+        _l("Eligible population (optional)"),
+        validators=[Optional(), NumberRange(1, MAX_PEOPLE)],
+    )
+    submit = SubmitField(_l("Save target"))
+
+    def __init__(self, *args, current_fy: int, annual: bool, stored=(), **kwargs):  # noqa: ANN001, ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        choices = fiscal_year_choices(current_fy, tuple(stored))
+        self.period_start_fy.choices = choices
+        if annual:
+            self.period_end_fy.choices = [("", _l("Every year from the first"))] + choices
+        else:
+            self.period_end_fy.choices = choices
+            self.period_end_fy.validators = [DataRequired()]
+
+
+class MeasureForm(FlaskForm):
+    rule = SelectField(
+        _l("A person counts when they have completed"),
+        choices=[(r.value, RULE_LABELS[r]) for r in PersonaRule],
+    )
+    min_programs = IntegerField(
+        _l("Number of programmes (for “at least”)"),
+        validators=[Optional(), NumberRange(1, 50)],
+    )
+    skill_areas = SelectMultipleField(
+        _l("Skill areas whose completions count"),
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+    )
+    submit = SubmitField(_l("Save measure"))

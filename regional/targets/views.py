@@ -1,0 +1,160 @@
+"""Pages: a municipality's targets (its coordinators; regional administrators any member)
+and the measures behind them (regional administrators).
+
+A coordinator naming another member gets 404, as everywhere. A refused value
+is shown on the form (400) and nothing changes.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from regional.errors import DomainError
+from regional.extensions import db, login_manager
+from regional.fiscal import fiscal_year_of, now_utc
+from regional.i18n import locale_code
+from regional.targets import bp, services
+from regional.targets.forms import MeasureForm, TargetForm
+from regional.targets.measures import measures_by_key, skill_area_keys
+from regional.targets.models import Measure, MeasureKind, PersonaRule, Target
+from regional.tenancy import current_municipality, enter_municipality
+from tenants.models import Municipality
+
+
+@bp.before_request
+def _coordinators_only():  # noqa: ANN202
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_coordinator:
+        abort(403)
+    return None
+
+
+def _member() -> Municipality:
+    code = (request.args.get("municipality") or "").strip()
+    municipality = enter_municipality(code) if code else current_municipality()
+    if municipality is None:
+        abort(404)
+    return municipality
+
+
+@bp.get("/")
+def index():
+    municipality = _member()
+    measures = measures_by_key(db.session)
+    stored = {t.key: t for t in db.session.scalars(Target.of_municipality())}
+    members = (
+        db.session.scalars(Municipality.ordered()).all() if current_user.is_regional_admin else []
+    )
+    return render_template(
+        "targets/index.html",
+        municipality=municipality,
+        measures=list(measures.values()),
+        stored=stored,
+        members=members,
+        lang=locale_code(),
+    )
+
+
+@bp.route("/<key>", methods=["GET", "POST"])
+def edit(key: str):
+    municipality = _member()
+    measure = db.session.scalar(Measure.by_key(key))
+    if measure is None:
+        abort(404)
+    target = db.session.scalar(Target.of_municipality().where(Target.key == measure.key))
+    annual = measure.kind == MeasureKind.ANNUAL
+    stored = (target.period_start_fy, target.period_end_fy) if target else ()
+    form = TargetForm(
+        current_fy=fiscal_year_of(now_utc()), annual=annual, stored=stored, obj=target
+    )
+    if not form.is_submitted() and target is None:
+        form.period_start_fy.data = 2024
+    status = 200
+    if form.validate_on_submit():
+        values = {
+            "target": form.target.data,
+            "period_start_fy": form.period_start_fy.data,
+            "period_end_fy": form.period_end_fy.data,
+            "population": form.population.data,
+        }
+        try:
+            services.set_target(municipality, measure.key, values, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.details.get("field", ""), None) or form.target
+            field.errors = [*field.errors, str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("The target was saved."), "success")
+            return redirect(url_for("targets.index", municipality=municipality.code))
+    if form.is_submitted():
+        status = 400
+    return render_template(
+        "targets/edit.html",
+        municipality=municipality,
+        measure=measure,
+        form=form,
+        annual=annual,
+        lang=locale_code(),
+    ), status
+
+
+# -- measures (regional administrators) ---------------------------------------------
+
+
+def _admins_only() -> None:
+    if not current_user.is_regional_admin:
+        abort(403)
+
+
+@bp.get("/measures")
+def measures():
+    _admins_only()
+    return render_template(
+        "targets/measures.html",
+        measures=list(measures_by_key(db.session).values()),
+        lang=locale_code(),
+    )
+
+
+@bp.route("/measures/<key>", methods=["GET", "POST"])
+def edit_measure(key: str):
+    _admins_only()
+    measure = db.session.scalar(Measure.by_key(key))
+    if measure is None:
+        abort(404)
+    persona = measure.kind == MeasureKind.PERSONA
+    form = MeasureForm(obj=measure)
+    if persona:
+        del form.skill_areas
+        if not form.is_submitted():
+            form.rule.data = (measure.rule or PersonaRule.ALL_CURRENT).value
+    else:
+        del form.rule, form.min_programs
+        form.skill_areas.choices = [(k, k) for k in skill_area_keys(db.session)]
+    status = 200
+    if form.validate_on_submit():
+        if persona:
+            values = {"rule": form.rule.data, "min_programs": form.min_programs.data}
+        else:
+            values = {"skill_areas": list(form.skill_areas.data or [])}
+        try:
+            services.set_measure(measure, values, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.details.get("field", ""), None)
+            if field is None:
+                field = form.rule if persona else form.skill_areas
+            field.errors = [*field.errors, str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("The measure was saved."), "success")
+            return redirect(url_for("targets.measures"))
+    if form.is_submitted():
+        status = 400
+    return render_template(
+        "targets/edit_measure.html", measure=measure, form=form, lang=locale_code()
+    ), status

@@ -1,0 +1,171 @@
+"""Targets and measures pages: WTForms with CSRF, fiscal years by name, refusals that change nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from regional.audit.models import AuditEntry
+from regional.extensions import db
+from regional.targets.models import Measure, PersonaRule, Target
+from tenants import all_tenants
+
+A, B = "332038", "332046"
+
+
+def _targets(app):
+    with app.app_context(), all_tenants(db.session):
+        return {
+            (t.municipality_id, t.key): (t.target, t.period_start_fy, t.period_end_fy, t.population)
+            for t in db.session.scalars(select(Target))
+        }
+
+
+GOOD = {"target": "25", "period_start_fy": "2024", "period_end_fy": "2026", "population": ""}
+
+
+def test_the_form_offers_fiscal_years_by_their_japanese_names(as_coordinator_a):
+    html = as_coordinator_a.get("/targets/advanced").get_data(as_text=True)
+    assert '<option selected value="2024">令和6年度 (FY2024)</option>' in html
+    assert "令和元年度 (FY2019)" in html
+
+
+def test_a_coordinator_sets_their_own_target_and_it_is_audited(app, world, as_coordinator_a):
+    resp = as_coordinator_a.form_post("/targets/advanced", GOOD)
+    assert resp.status_code == 302
+    assert _targets(app) == {(world.muni_a, "advanced"): (25, 2024, 2026, None)}
+    with app.app_context(), all_tenants(db.session):
+        entry = db.session.scalars(select(AuditEntry)).all()[-1]
+        assert entry.action == "target.create" and entry.municipality_id == world.muni_a
+    listing = as_coordinator_a.get("/targets/").get_data(as_text=True)
+    assert "25" in listing and "令和6年度" in listing
+
+
+def test_annual_targets_may_run_every_year(app, world, as_coordinator_a):
+    resp = as_coordinator_a.form_post(
+        "/targets/security",
+        {"target": "300", "period_start_fy": "2024", "period_end_fy": "", "population": "700"},
+    )
+    assert resp.status_code == 302
+    assert _targets(app)[(world.muni_a, "security")] == (300, 2024, None, 700)
+
+
+@pytest.mark.parametrize(
+    ("key", "data"),
+    [
+        ("advanced", {**GOOD, "target": "-5"}),
+        ("advanced", {**GOOD, "target": "999999999"}),
+        ("advanced", {**GOOD, "target": "abc"}),
+        ("advanced", {**GOOD, "target": ""}),
+        ("advanced", {**GOOD, "period_end_fy": "2023"}),
+        ("advanced", {**GOOD, "period_end_fy": ""}),  # a cumulative target needs an end
+        ("advanced", {**GOOD, "period_start_fy": "1850"}),  # not a choice
+        ("advanced", {**GOOD, "period_start_fy": "x\u202e"}),
+        ("advanced", {**GOOD, "population": "10"}),  # target larger than the population
+        ("advanced", {**GOOD, "population": "-1"}),
+        ("advanced", {**GOOD, "period_end_fy": "2050"}),  # more than 20 years
+    ],
+)
+def test_hostile_form_values_are_refused_and_change_nothing(
+    app, world, as_coordinator_a, key, data
+):
+    resp = as_coordinator_a.form_post(f"/targets/{key}", data)
+    assert resp.status_code == 400
+    assert 'class="errors"' in resp.get_data(as_text=True)
+    assert _targets(app) == {}
+
+
+def test_the_form_needs_its_csrf_token(app, as_coordinator_a):
+    resp = as_coordinator_a.post("/targets/advanced", data=GOOD)
+    assert resp.status_code == 400
+    assert _targets(app) == {}
+
+
+def test_a_coordinator_cannot_reach_another_members_targets(app, as_coordinator_a):
+    assert as_coordinator_a.get(f"/targets/?municipality={B}").status_code == 404
+    resp = as_coordinator_a.form_post(f"/targets/advanced?municipality={B}", GOOD)
+    assert resp.status_code == 404
+    assert _targets(app) == {}
+
+
+def test_an_admin_sets_a_members_target_from_the_selector(app, world, as_admin):
+    html = as_admin.get(f"/targets/?municipality={B}").get_data(as_text=True)
+    assert 'name="municipality"' in html
+    resp = as_admin.form_post(
+        f"/targets/core_pm?municipality={B}", {**GOOD, "period_end_fy": "2028"}
+    )
+    assert resp.status_code == 302
+    assert _targets(app) == {(world.muni_b, "core_pm"): (25, 2024, 2028, None)}
+
+
+def test_unknown_measures_are_not_found(as_coordinator_a):
+    assert as_coordinator_a.get("/targets/mindset").status_code == 404
+    assert as_coordinator_a.get("/targets/" + "x" * 500).status_code == 404
+
+
+# -- measures -------------------------------------------------------------------------------
+
+
+def _measure(app, key):
+    with app.app_context():
+        m = db.session.scalar(select(Measure).where(Measure.key == key))
+        return (m.rule, m.min_programs, list(m.skill_areas))
+
+
+def test_an_admin_changes_a_persona_rule_and_it_is_audited(app, as_admin):
+    resp = as_admin.form_post(
+        "/targets/measures/core_pm", {"rule": "at_least", "min_programs": "2"}
+    )
+    assert resp.status_code == 302
+    assert _measure(app, "core_pm") == (PersonaRule.AT_LEAST, 2, [])
+    with app.app_context(), all_tenants(db.session):
+        entry = db.session.scalars(select(AuditEntry)).all()[-1]
+        assert entry.action == "measure.update"
+        assert entry.detail["before"]["rule"] == "all_current"
+
+
+def test_an_admin_changes_an_annual_measures_skill_areas(app, as_admin):
+    resp = as_admin.form_post(
+        "/targets/measures/security", {"skill_areas": ["information_security", "cloud"]}
+    )
+    assert resp.status_code == 302
+    assert _measure(app, "security")[2] == ["cloud", "information_security"]
+
+
+@pytest.mark.parametrize(
+    ("key", "data"),
+    [
+        ("core_pm", {"rule": "at_least", "min_programs": ""}),
+        ("core_pm", {"rule": "at_least", "min_programs": "0"}),
+        ("core_pm", {"rule": "sometimes"}),
+        ("security", {"skill_areas": []}),
+        ("security", {"skill_areas": ["no_such_area"]}),
+    ],
+)
+def test_bad_measures_are_refused_and_change_nothing(app, as_admin, key, data):
+    before = _measure(app, key)
+    resp = as_admin.form_post(f"/targets/measures/{key}", data)
+    assert resp.status_code == 400
+    assert _measure(app, key) == before
+
+
+def test_a_changed_rule_changes_the_count(ctx, world):
+    from datetime import date
+
+    from regional.targets.progress import municipality_progress
+    from tests import factories
+    from tests.fixtures_targets import PM, complete_all, target
+
+    p = factories.make_user(world.muni_a).id
+    complete_all(world.muni_a, p, PM[:2], date(2024, 6, 1))
+    target(world.muni_a, "core_pm", 240, 2024, 2028)
+
+    def achieved():
+        mp = municipality_progress(db.session, world.muni_a, 2024, today=date(2025, 1, 1))
+        return mp.targets[0].achieved
+
+    assert achieved() == 0
+    measure = db.session.scalar(select(Measure).where(Measure.key == "core_pm"))
+    measure.rule, measure.min_programs = PersonaRule.AT_LEAST, 2
+    db.session.flush()
+    assert achieved() == 1
