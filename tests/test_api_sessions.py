@@ -192,16 +192,6 @@ def test_administrator_adds_a_session_with_times_read_as_tokyo_when_no_offset(
 @pytest.mark.parametrize(
     ("overrides", "status", "code"),
     [
-        (
-            {
-                "starts_at": "2020-04-01T10:00:00+09:00",
-                "ends_at": "2020-04-01T12:00:00+09:00",
-                "registration_opens_at": "2020-03-01T10:00:00+09:00",
-                "registration_closes_at": "2020-03-20T10:00:00+09:00",
-            },
-            422,
-            "starts_in_past",
-        ),
         ({"ends_at": iso(timedelta(days=29))}, 422, "ends_before_start"),
         (
             {

@@ -125,11 +125,42 @@ def test_host_ticks_the_whole_roster_on_one_page(as_admin, world, roster, app):
     assert "2 attended, 1 absent" in text(as_admin.get(resp.headers["Location"]))
 
 
-def test_coordinator_is_not_the_host_of_a_shared_session(as_coordinator_a, roster, app):
+def test_coordinator_records_their_own_people_at_a_shared_session(
+    as_coordinator_a, roster, app, world
+):
     english(as_coordinator_a)
-    ts, (a, _a2, _b) = roster
-    assert as_coordinator_a.get(f"/registrations/session/{ts}/attendance").status_code == 403
+    ts, (a, a2, b) = roster
+    page = as_coordinator_a.get(f"/registrations/session/{ts}/attendance")
+    assert page.status_code == 200
+    html = text(page)
+    # Only their own people are on their roster, and the page says who records the rest.
+    assert f'<label for="att-{a}">' in html and f'<label for="att-{a2}">' in html
+    assert f'<label for="att-{b}">' not in html and "玉野 次郎" not in html
+    assert "You record attendance for the people of Tsuyama City only." in html
     resp = as_coordinator_a.form_post(
+        f"/registrations/session/{ts}/attendance",
+        {"registration": [a, a2], "attended": [a]},
+    )
+    assert resp.status_code == 302
+    assert marks(app, [a, a2, b]) == [True, False, None]
+    assert completed(app, ts) == {world.employee_a}
+
+
+def test_coordinator_cannot_mark_another_members_people(as_coordinator_a, roster, app):
+    english(as_coordinator_a)
+    ts, (a, _a2, b) = roster
+    resp = as_coordinator_a.form_post(
+        f"/registrations/session/{ts}/attendance", {"registration": [a, b], "attended": [a, b]}
+    )
+    assert resp.status_code == 302  # refused whole, with the reason on the page
+    assert marks(app, [a, b]) == [None, None]
+    assert completed(app, ts) == set()
+
+
+def test_employees_never_record_attendance(as_employee_a, roster, app):
+    ts, (a, _a2, _b) = roster
+    assert as_employee_a.get(f"/registrations/session/{ts}/attendance").status_code == 403
+    resp = as_employee_a.form_post(
         f"/registrations/session/{ts}/attendance", {"registration": [a], "attended": [a]}
     )
     assert resp.status_code == 403

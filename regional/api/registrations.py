@@ -197,7 +197,9 @@ def record_attendance(session_id: int):
         raise NotFound("session_not_found", _("The session was not found."))
     if not attendance.may_record_attendance(ts, current_user):
         raise DomainError(
-            "forbidden", _("Only the host of a session records its attendance."), status=403
+            "forbidden",
+            _("Attendance is recorded by training coordinators and regional administrators."),
+            status=403,
         )
     marks = _attendance_marks(json_body(list))
     attended, absent = attendance.record_attendance(session_id, marks, current_user)

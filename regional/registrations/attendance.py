@@ -29,10 +29,12 @@ RS = RegistrationStatus
 
 
 def may_record_attendance(ts: TrainingSession, user: User) -> bool:
-    """The host records attendance: regional administrators, or the hosting member's coordinator."""
-    if user.is_regional_admin:
-        return True
-    return user.is_coordinator and ts.host_municipality_id == user.municipality_id
+    """Regional administrators record anyone's attendance; a coordinator their own people's.
+
+    A coordinator may record at any session (their staff may have attended a shared
+    one): the roster and the marks are tenant-scoped, so they reach only their people.
+    """
+    return user.is_regional_admin or user.is_coordinator
 
 
 def attendance_roster(ts: TrainingSession, user: User) -> list[Registration]:
@@ -54,7 +56,10 @@ def record_attendance(
     """
     ts = lock_session(ts_id)
     if not may_record_attendance(ts, actor):
-        raise Forbidden("forbidden", _l("Only the host of a session records its attendance."))
+        raise Forbidden(
+            "forbidden",
+            _l("Attendance is recorded by training coordinators and regional administrators."),
+        )
     if ts.is_cancelled:
         raise DomainError("session_cancelled", _l("This session has been cancelled."))
     if ts.starts_at > now_utc():

@@ -79,8 +79,14 @@ def refuse(code: str, message, field_name: str) -> DomainError:  # noqa: ANN001
     return DomainError(code, message, field=field_name)
 
 
-def check_plan(plan: SessionPlan, *, creating: bool, hosted: bool) -> SessionPlan:
-    """Apply the scheduling rules; the first broken rule is refused with its field named."""
+def check_plan(
+    plan: SessionPlan, *, creating: bool, hosted: bool, past_allowed: bool = False
+) -> SessionPlan:
+    """Apply the scheduling rules; the first broken rule is refused with its field named.
+
+    ``past_allowed``: a regional administrator entering a session that already took
+    place (history from before the platform) may give a start and a window in the past.
+    """
     plan.venue = (plan.venue or "").strip()
     plan.notes = (plan.notes or "").strip()
     plan.online_url = (plan.online_url or "").strip() or None
@@ -102,7 +108,7 @@ def check_plan(plan: SessionPlan, *, creating: bool, hosted: bool) -> SessionPla
         raise refuse("invalid_capacity", _l("Capacity must be between 0 and 1,000."), "capacity")
     if plan.ends_at <= plan.starts_at:
         raise refuse("ends_before_start", _l("The end must be after the start."), "ends_at")
-    if creating and plan.starts_at <= now_utc():
+    if creating and not past_allowed and plan.starts_at <= now_utc():
         raise refuse("starts_in_past", _l("The start must be in the future."), "starts_at")
     if plan.registration_closes_at <= plan.registration_opens_at:
         raise refuse(
@@ -116,7 +122,7 @@ def check_plan(plan: SessionPlan, *, creating: bool, hosted: bool) -> SessionPla
             _l("Registration must close no later than the start of the session."),
             "registration_closes_at",
         )
-    if creating and plan.registration_closes_at <= now_utc():
+    if creating and not past_allowed and plan.registration_closes_at <= now_utc():
         raise refuse(
             "closes_in_past",
             _l("Registration must close in the future."),
@@ -166,7 +172,8 @@ def create_session(plan: SessionPlan, actor: User) -> TrainingSession:
     hosted = not actor.is_regional_admin
     if hosted and not actor.is_coordinator:
         raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
-    check_plan(plan, creating=True, hosted=hosted)
+    # Only regional administrators enter past sessions (records of training already given).
+    check_plan(plan, creating=True, hosted=hosted, past_allowed=actor.is_regional_admin)
     program = _program_for_session(plan.program_id)
     ts = TrainingSession(
         program_id=program.id,

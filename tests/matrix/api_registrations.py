@@ -2,7 +2,8 @@
 
 Same rule as the pages: a registration or employee of another municipality is
 404; an employee may act only for themselves (403 when naming someone else);
-attendance of a shared session belongs to the regional administration.
+attendance: regional administrators record anyone's, a coordinator only their own
+people's (another member's registration in the batch refuses it all with 422).
 """
 
 from __future__ import annotations
@@ -98,13 +99,29 @@ CASES: list[Case] = [
     Case(
         "api.record_attendance",
         lambda r, o: f"/sessions/{r['past_session']['-']}/attendance",
-        {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 200},
+        {"employee_a": 403, "coordinator_a": 422, "coordinator_b": 422, "admin": 200},
         method="POST",
         api=True,
         data=lambda r, o: [
             {"registration_id": r["past_registration"]["A"], "attended": True},
             {"registration_id": r["past_registration"]["B"], "attended": False},
         ],
+        note="a batch naming another member's registration is refused whole",
+    ),
+    Case(
+        "api.record_attendance",
+        lambda r, o: f"/sessions/{r['past_session']['-']}/attendance",
+        {
+            "employee_a": 403,
+            "coordinator_a": {"A": 200, "B": 422},
+            "coordinator_b": {"A": 422, "B": 200},
+            "admin": 200,
+        },
+        method="POST",
+        owners=("A", "B"),
+        api=True,
+        data=lambda r, o: [{"registration_id": r["past_registration"][o], "attended": True}],
+        note="a coordinator records their own people's attendance at a shared session",
     ),
     Case(
         "api.municipality_registrations",
