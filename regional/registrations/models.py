@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     Numeric,
     String,
@@ -239,6 +240,22 @@ class Completion(TenantScoped, db.Model):
             ["municipality_id", "employee_id"],
             ["users.municipality_id", "users.id"],
             name="fk_completions_employee_same_tenant",
+        ),
+        # Covering indexes for progress against targets (regional/targets/progress.py):
+        # annual measures count people by skill area and year, personas by programme.
+        Index(
+            "ix_completions_area_year_people",
+            "skill_area_key",
+            "fiscal_year",
+            "municipality_id",
+            "employee_id",
+        ),
+        Index(
+            "ix_completions_program_people",
+            "program_id",
+            "municipality_id",
+            "employee_id",
+            "fiscal_year",
         ),
     )
 

@@ -329,75 +329,89 @@ def _target_progress(
     )
 
 
-def _coverage(units: list[OrgUnit], counts: _Counts, municipality_id: int) -> Coverage:
-    by_id = {u.id: u for u in units}
+@dataclass(frozen=True)
+class _Unit:
+    """An org unit as a plain row (no ORM object: coverage walks hundreds of them)."""
 
-    def division_of(unit: OrgUnit) -> int | None:
-        seen = set()
-        while unit is not None and unit.id not in seen:
-            seen.add(unit.id)
-            if unit.level == OrgLevel.DIVISION:
-                return unit.id
-            unit = by_id.get(unit.parent_id) if unit.parent_id else None
-        return None
+    id: int
+    municipality_id: int
+    parent_id: int | None
+    name: str
+    level: OrgLevel
+    active: bool
 
-    def section_of(unit: OrgUnit) -> int | None:
-        seen = set()
-        while unit is not None and unit.id not in seen:
-            seen.add(unit.id)
-            if unit.level == OrgLevel.SECTION:
-                return unit.id
-            unit = by_id.get(unit.parent_id) if unit.parent_id else None
-        return None
 
-    def path(unit: OrgUnit) -> str:
-        parts, seen, u = [], set(), unit
+class _Tree:
+    """One member's units: each unit's path, and the division and section it lies in."""
+
+    def __init__(self, units: list[_Unit]):
+        self.units = units
+        self.by_id = {u.id: u for u in units}
+        self._up: dict[int, tuple[str, int | None, int | None]] = {}
+
+    def _walk(self, unit_id: int) -> tuple[str, int | None, int | None]:
+        """(path, division id, section id) of a unit, computed once per unit."""
+        if unit_id in self._up:
+            return self._up[unit_id]
+        chain, seen, u = [], set(), self.by_id.get(unit_id)
         while u is not None and u.id not in seen:
             seen.add(u.id)
-            parts.append(u.name)
-            u = by_id.get(u.parent_id) if u.parent_id else None
-        return "/".join(reversed(parts))
+            chain.append(u)
+            u = self.by_id.get(u.parent_id) if u.parent_id else None
+        division = next((x.id for x in chain if x.level == OrgLevel.DIVISION), None)
+        section = next((x.id for x in chain if x.level == OrgLevel.SECTION), None)
+        result = ("/".join(x.name for x in reversed(chain)), division, section)
+        self._up[unit_id] = result
+        return result
 
-    def roll_up(key: str, to_level) -> dict[int, int]:  # noqa: ANN001
+    def path(self, unit_id: int) -> str:
+        return self._walk(unit_id)[0]
+
+    def division_of(self, unit_id: int) -> int | None:
+        return self._walk(unit_id)[1]
+
+    def section_of(self, unit_id: int) -> int | None:
+        return self._walk(unit_id)[2]
+
+
+def _coverage(units: list[_Unit], counts: _Counts, municipality_id: int) -> Coverage:
+    tree = _Tree(units)
+
+    def gaps(level: OrgLevel, key: str, need: int, to_level) -> tuple[int, int, list[UnitGap]]:  # noqa: ANN001
         have: dict[int, int] = defaultdict(int)
         for unit_id, n in counts.by_unit[key][municipality_id].items():
-            unit = by_id.get(unit_id)
-            target = to_level(unit) if unit is not None else None
+            target = to_level(unit_id) if unit_id in tree.by_id else None
             if target is not None:
                 have[target] += n
-        return have
-
-    def candidates(key: str, to_level, unit_id: int) -> list[tuple[int, str]]:  # noqa: ANN001
-        found: list[tuple[int, str, int]] = []
-        for member_unit, people in counts.partway[key][municipality_id].items():
-            unit = by_id.get(member_unit)
-            if unit is not None and to_level(unit) == unit_id:
-                found.extend(people)
-        found.sort(key=lambda p: (-p[2], p[0]))
-        return [(eid, name) for eid, name, _n in found[:CANDIDATES_PER_UNIT]]
-
-    def gaps(level, key: str, need: int, to_level):  # noqa: ANN001, ANN202
-        have = roll_up(key, to_level)
+        # People part-way through the track, bucketed once by the unit they would cover.
+        waiting: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+        for unit_id, people in counts.partway[key][municipality_id].items():
+            target = to_level(unit_id) if unit_id in tree.by_id else None
+            if target is not None:
+                waiting[target].extend(people)
         total = [u for u in units if u.level == level and u.active]
-        uncovered = [
-            UnitGap(
-                unit_id=u.id,
-                path=path(u),
-                level=u.level.value,
-                have=have.get(u.id, 0),
-                need=need,
-                candidates=candidates(key, to_level, u.id),
+        uncovered = []
+        for u in sorted(total, key=lambda u: tree.path(u.id)):
+            if have.get(u.id, 0) >= need:
+                continue
+            people = sorted(waiting.get(u.id, []), key=lambda p: (-p[2], p[0]))
+            uncovered.append(
+                UnitGap(
+                    unit_id=u.id,
+                    path=tree.path(u.id),
+                    level=u.level.value,
+                    have=have.get(u.id, 0),
+                    need=need,
+                    candidates=[(eid, name) for eid, name, _n in people[:CANDIDATES_PER_UNIT]],
+                )
             )
-            for u in sorted(total, key=path)
-            if have.get(u.id, 0) < need
-        ]
         return len(total), len(total) - len(uncovered), uncovered
 
     d_total, d_cov, d_gaps = gaps(
-        OrgLevel.DIVISION, COVERAGE_DIVISION[0], COVERAGE_DIVISION[1], division_of
+        OrgLevel.DIVISION, COVERAGE_DIVISION[0], COVERAGE_DIVISION[1], tree.division_of
     )
     s_total, s_cov, s_gaps = gaps(
-        OrgLevel.SECTION, COVERAGE_SECTION[0], COVERAGE_SECTION[1], section_of
+        OrgLevel.SECTION, COVERAGE_SECTION[0], COVERAGE_SECTION[1], tree.section_of
     )
     return Coverage(d_total, d_cov, s_total, s_cov, d_gaps, s_gaps)
 
@@ -421,16 +435,21 @@ def _compute(
             )
         )
         counts = _count(session, fiscal_year, municipality_ids, measures)
-        units = list(
-            session.scalars(
-                select(OrgUnit).where(
-                    OrgUnit.municipality_id.in_(ids),
-                    OrgUnit.level.in_((OrgLevel.DIVISION, OrgLevel.SECTION, OrgLevel.DEPARTMENT)),
-                )
+        units = [
+            _Unit(*row)
+            for row in session.execute(
+                select(
+                    OrgUnit.id,
+                    OrgUnit.municipality_id,
+                    OrgUnit.parent_id,
+                    OrgUnit.name,
+                    OrgUnit.level,
+                    OrgUnit.active,
+                ).where(OrgUnit.municipality_id.in_(ids))
             )
-        )
+        ]
     order = {k: i for i, k in enumerate(measures)}
-    units_of: dict[int, list[OrgUnit]] = defaultdict(list)
+    units_of: dict[int, list[_Unit]] = defaultdict(list)
     for u in units:
         units_of[u.municipality_id].append(u)
     targets_of: dict[int, list[Target]] = defaultdict(list)
