@@ -231,3 +231,17 @@ def test_page_filters_and_bad_dates(app, world, as_coordinator_a):
 
 def test_employees_cannot_open_the_trail(as_employee_a):
     assert as_employee_a.get("/audit/").status_code == 403
+
+
+def test_record_audit_across_writes_into_the_named_member_only(ctx, world):
+    from regional.audit import record_audit_across
+
+    with acting_as(db.session, world.muni_a):
+        record_audit("target.update", subject_type="target", subject_id=1)
+        record_audit_across(
+            "session.update", subject_type="session", subject_id=9, municipality_id=world.muni_b
+        )
+        db.session.flush()
+    with all_tenants(db.session):
+        rows = db.session.execute(select(AuditEntry.action, AuditEntry.municipality_id)).all()
+    assert sorted(rows) == [("session.update", world.muni_b), ("target.update", world.muni_a)]

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from regional.audit.models import AuditEntry
 from regional.extensions import db
-from tenants.scoping import current_tenant_id
+from tenants.scoping import all_tenants, current_tenant_id
 
 
 def _plain(value: Any) -> Any:
@@ -82,4 +82,18 @@ def record_audit(
         detail=body,
     )
     db.session.add(entry)
+    return entry
+
+
+def record_audit_across(action: str, *, municipality_id: int, **kwargs: Any) -> AuditEntry:
+    """Record an entry in a municipality other than the one the unit of work acts in.
+
+    For regional work that belongs to a member's trail (a regional administrator
+    acting elsewhere, a batch across members). The pending changes are flushed
+    first under the wall as usual; only the entry is written across it.
+    """
+    db.session.flush()
+    with all_tenants(db.session):
+        entry = record_audit(action, municipality_id=municipality_id, **kwargs)
+        db.session.flush()
     return entry
