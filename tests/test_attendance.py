@@ -315,3 +315,16 @@ def test_uploads_over_the_size_limit_are_refused(as_admin, roster):
     ts, _regs = roster
     resp = upload(as_admin, ts, b"a" * (5 * 1024 * 1024 + 10))
     assert resp.status_code == 413
+
+
+def test_coordinator_uploads_their_own_peoples_attendance(as_coordinator_a, roster, app, world):
+    english(as_coordinator_a)
+    ts, (a, a2, b) = roster
+    preview = upload(as_coordinator_a, ts, f"登録ID,出席\r\n{a},出席\r\n{a2},欠席\r\n".encode())
+    assert preview.status_code == 200
+    assert confirm(as_coordinator_a, ts, text(preview)).status_code == 302
+    assert marks(app, [a, a2, b]) == [True, False, None]
+    # Another member's registration in the sheet is refused in the preview; nothing is saved.
+    refused = upload(as_coordinator_a, ts, f"登録ID,出席\r\n{b},出席\r\n".encode())
+    assert refused.status_code == 422
+    assert marks(app, [b]) == [None]

@@ -207,9 +207,10 @@ CASES: list[Case] = [
     Case(
         "registrations.attendance_upload",
         lambda r, o: f"/registrations/session/{r['past_session']['-']}/attendance/upload",
-        STAFF_200,
+        {"employee_a": 403, "coordinator_a": 200, "coordinator_b": 422, "admin": 200},
         method="POST",
         files=_attendance_sheet,
+        note="the sheet names A's registration: B's coordinator sees it refused in the preview",
     ),
     Case(
         "registrations.attendance_confirm",
