@@ -425,7 +425,7 @@ def test_attendance_batch_with_one_bad_line_records_nothing(ctx, world):
     assert registration(a.id).attended is None
 
 
-def test_only_the_host_records_attendance(ctx, world):
+def test_coordinators_record_their_own_people_and_employees_none(ctx, world):
     shared = _started_session()
     reg = register(shared.id, world.employee_a, world.admin)
     refused(
@@ -433,8 +433,21 @@ def test_only_the_host_records_attendance(ctx, world):
         attendance.record_attendance,
         shared.id,
         [(reg.id, True)],
-        person(world.coordinator_a),
+        person(world.employee_a2),
     )
+    with inside(world.muni_b):
+        # Another member's coordinator does not even see the registration.
+        refused(
+            "not_enrolled",
+            services.record_attendance,
+            shared.id,
+            [(reg.id, True)],
+            person(world.coordinator_b),
+        )
+    with inside(world.muni_a):
+        assert services.record_attendance(
+            shared.id, [(reg.id, True)], person(world.coordinator_a)
+        ) == (1, 0)
     hosted = factories.make_session(
         host_municipality_id=world.muni_a,
         starts_in=timedelta(hours=-6),
