@@ -10,7 +10,7 @@ from sqlalchemy import event
 from regional.catalogue.services import revise_program, set_program_active
 from regional.extensions import db
 from regional.people.models import AccountStatus, Role, User
-from regional.registrations import services as reg_services
+from regional.registrations import actions, attendance
 from regional.sessions.models import TrainingSession
 from regional.targets.measures import missing_for, personas_of
 from regional.targets.progress import (
@@ -73,9 +73,9 @@ def _attend(world, ts: TrainingSession, employee_id: int) -> None:
         admin = db.session.get(User, world.admin)
     with acting_as(db.session, world.muni_a):
         employee = db.session.get(User, employee_id)
-        reg = reg_services.register(ts.id, employee, admin)
+        reg = actions.register(ts.id, employee, admin)
     with acting_as(db.session, world.muni_admin):
-        reg_services.record_attendance(ts.id, [(reg.id, True)], admin)
+        attendance.record_attendance(ts.id, [(reg.id, True)], admin)
 
 
 def test_a_session_at_0800_jst_on_1_april_counts_in_the_new_fiscal_year(ctx, world):

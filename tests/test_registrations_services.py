@@ -439,13 +439,13 @@ def test_coordinators_record_their_own_people_and_employees_none(ctx, world):
         # Another member's coordinator does not even see the registration.
         refused(
             "not_enrolled",
-            services.record_attendance,
+            attendance.record_attendance,
             shared.id,
             [(reg.id, True)],
             person(world.coordinator_b),
         )
     with inside(world.muni_a):
-        assert services.record_attendance(
+        assert attendance.record_attendance(
             shared.id, [(reg.id, True)], person(world.coordinator_a)
         ) == (1, 0)
     hosted = factories.make_session(

@@ -1,7 +1,7 @@
 """measures and targets
 
 Revision ID: 984722a4f17e
-Revises: 12c032112918
+Revises: 20848f0bdfdc
 Create Date: 2026-11-29 17:15:50.186127
 
 """
@@ -13,7 +13,7 @@ import tenants.base
 
 # revision identifiers, used by Alembic.
 revision = '984722a4f17e'
-down_revision = '12c032112918'
+down_revision = '20848f0bdfdc'
 branch_labels = None
 depends_on = None
 
