@@ -62,8 +62,8 @@ def _collect() -> list[Case]:
         registrations,
         roster,
         sessions,
-        usability,
         targets,
+        usability,
     )
 
     cases: list[Case] = []
