@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from regional.growth import bp as growth_bp
     from regional.main.views import bp as main_bp
     from regional.people import bp as people_bp
+    from regional.records import bp as records_bp
 
     # Importing the top package adds its pages to the lower packages' blueprints too
     # (a session's pages, a programme's, a person's): see regional/registrations/__init__.py.
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(growth_bp, url_prefix="/growth")
     app.register_blueprint(targets_bp, url_prefix="/targets")
+    app.register_blueprint(records_bp, url_prefix="/records")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

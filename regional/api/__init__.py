@@ -15,6 +15,7 @@ from regional.api import (  # noqa: E402, F401
     certificates,
     growth,
     people,
+    records,
     registrations,
     roster,
     sessions,

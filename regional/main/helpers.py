@@ -93,6 +93,7 @@ NAV = (
     ("catalogue.index", _l("Catalogue"), "all"),
     ("sessions.index", _l("Sessions"), "all"),
     ("registrations.mine", _l("My training"), "all"),
+    ("records.mine", _l("My record"), "all"),
     ("growth.certificates_mine", _l("Certificates"), "all"),
     ("growth.qualifications_mine", _l("Qualifications and OJT"), "all"),
     ("registrations.coordinator", _l("Registrations"), "coordinator"),

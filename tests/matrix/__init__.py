@@ -59,6 +59,7 @@ def _collect() -> list[Case]:
         growth,
         main,
         people,
+        records_pages,
         registrations,
         roster,
         sessions,
@@ -85,6 +86,7 @@ def _collect() -> list[Case]:
         growth,
         usability,
         targets,
+        records_pages,
     ):
         cases.extend(module.CASES)
     return cases

@@ -1,0 +1,59 @@
+"""Pages: my training record, and a person's record for their coordinator (受講履歴)."""
+
+from __future__ import annotations
+
+from flask import Response, render_template
+from flask_login import current_user, login_required
+
+from regional.auth.roles import coordinator_required
+from regional.extensions import db
+from regional.i18n import locale_code
+from regional.people.models import User
+from regional.people.units import UnitTree
+from regional.records import bp
+from regional.records.services import person_record, record_csv
+from regional.tenancy import get_or_404
+from tenants import set_current_tenant
+
+
+def _own_municipality() -> None:
+    """About me: read in my own municipality, even while an administrator acts in another."""
+    set_current_tenant(db.session, current_user.municipality_id)
+
+
+@bp.get("/me")
+@login_required
+def mine():
+    """Upcoming and past sessions, waiting lists, completions, personas and what is missing."""
+    _own_municipality()
+    record = person_record(current_user, locale_code(), with_sessions=True)
+    return render_template(
+        "records/mine.html",
+        record=record,
+        unit_path=UnitTree().path(current_user.org_unit_id),
+    )
+
+
+@bp.get("/me.csv")
+@login_required
+def mine_csv():
+    """My completions as CSV (UTF-8 with BOM, for Excel)."""
+    _own_municipality()
+    locale = locale_code()
+    body = record_csv(person_record(current_user, locale), locale)
+    return Response(
+        body,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="training-record.csv"'},
+    )
+
+
+@bp.get("/people/<int:user_id>")
+@coordinator_required
+def person(user_id: int):
+    """One person's training record for their coordinator, printable on A4."""
+    who = get_or_404(User, user_id)
+    record = person_record(who, locale_code())
+    return render_template(
+        "records/person.html", record=record, unit_path=UnitTree().path(who.org_unit_id)
+    )
