@@ -86,3 +86,31 @@ def test_the_record_prints_on_a4(app):
     with open(css, encoding="utf-8") as f:
         text = f.read()
     assert "@page" in text and "A4" in text
+
+
+def test_the_api_record_carries_certificate_codes_ojt_and_qualifications(app, world, api):
+    from sqlalchemy import select
+
+    from regional.growth.models import Certificate
+    from tenants.scoping import acting_as
+    from tests.fixtures_growth import completed_registration
+
+    with app.app_context():
+        reg_id = completed_registration(world, world.employee_a)
+        db.session.commit()
+    me = api(world.emails["employee_a"])
+    assert me.get(f"/registrations/{reg_id}/certificate").status_code == 200  # issues it
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        code = db.session.scalar(
+            select(Certificate.code).where(Certificate.registration_id == reg_id)
+        )
+    pass_ = {"exam": "FE", "passed_on": "2025-11-20", "certificate_number": "FE-2025-0001"}
+    assert me.post("/me/qualifications", json=pass_).status_code == 201
+    body = me.get("/me/record").get_json()
+    item = next(c for c in body["completions"] if c["registration_id"] == reg_id)
+    assert item["certificate_code"] == code
+    assert [q["exam"] for q in body["qualifications"]] == ["FE"]
+    assert body["ojt"] == []
+    # Another person's record shows none of it.
+    other = api(world.emails["employee_a2"]).get("/me/record").get_json()
+    assert other["completions"] == [] and other["qualifications"] == []
