@@ -52,3 +52,17 @@ def test_a_coordinator_imports_a_cp932_roster(page, world, live_server):
     expect(page.get_by_text("名簿 二子")).to_be_visible()
     page.goto("/people/units")
     expect(page.locator(".tree-name", has_text="名簿推進室")).to_be_visible()
+
+
+def test_training_record_pages_pass_the_audit(page, world, live_server):
+    """My record and a person's record (受講履歴) as the employee and their coordinator see them."""
+    sign_in(page, world.emails["employee_a"])
+    page.goto("/records/me")
+    expect(page.locator("h1")).to_be_visible()
+    audit(page, "my training record")
+    page.get_by_test_id("sign-out").click()
+    page.wait_for_url("**/login")
+    sign_in(page, world.emails["coordinator_a"])
+    page.goto(f"/records/people/{world.employee_a}")
+    expect(page.locator("h1")).to_be_visible()
+    audit(page, "a person's training record")
