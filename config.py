@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -89,6 +90,10 @@ class Config:
         "CERTIFICATE_FONT", "/usr/share/fonts/truetype/ipamj/ipamjm.ttf"
     )
     CERTIFICATE_FREE_LOOKUPS = 10
+    # Learning materials and certificate scans: where they are kept (default: instance/files,
+    # never under static) and how large one may be (the request limit above still applies).
+    GROWTH_FILES_DIR = os.environ.get("GROWTH_FILES_DIR") or str(INSTANCE_DIR / "files")
+    GROWTH_MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 
 
 class DevelopmentConfig(Config):
@@ -113,6 +118,8 @@ class TestingConfig(Config):
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 0  # tests that send mail start an SMTP server and set the port
     PASSWORD_HASH_FAST = True
+    # Uploaded files go to the temporary folder (random names), never the instance folder.
+    GROWTH_FILES_DIR = os.path.join(tempfile.gettempdir(), "regional-test-files")
 
 
 CONFIGS = {

@@ -3,7 +3,13 @@
 from regional.audit.models import AuditEntry
 from regional.auth.models import LoginThrottle
 from regional.catalogue.models import Program, ProgramRevision, SkillArea
-from regional.growth.models import Certificate, OjtRecord, Qualification, QualificationPersona
+from regional.growth.models import (
+    Certificate,
+    Material,
+    OjtRecord,
+    Qualification,
+    QualificationPersona,
+)
 from regional.mail.models import OutboundMail
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
@@ -17,6 +23,7 @@ __all__ = [
     "Certificate",
     "Completion",
     "LoginThrottle",
+    "Material",
     "Measure",
     "Municipality",
     "OrgUnit",

@@ -22,7 +22,7 @@ from regional.api import bp
 from regional.api.common import BadRequest, iso, json_body, paging, require_login, require_role
 from regional.errors import NotFound
 from regional.extensions import db
-from regional.growth import ojt, qualifications
+from regional.growth import files, ojt, qualifications
 from regional.growth.access import load_personal
 from regional.growth.exams import exam_by_code, exam_codes
 from regional.growth.models import OjtRecord, Qualification, QualificationStatus
@@ -84,7 +84,9 @@ def my_qualifications():
 @bp.post("/me/qualifications")
 @require_login
 def record_my_qualification():
-    data = json_body()
+    # JSON, or multipart/form-data with the same fields and an optional file ``scan``.
+    scan = request.files.get("scan") if request.mimetype == "multipart/form-data" else None
+    data = request.form.to_dict() if request.mimetype == "multipart/form-data" else json_body()
     _as_myself()
     q = qualifications.record_pass(
         current_user,
@@ -96,6 +98,8 @@ def record_my_qualification():
         ),
         current_user,
     )
+    if scan is not None and scan.filename:
+        qualifications.attach_scan(q, scan.read(files.max_bytes() + 1), scan.filename)
     body = qualification_json(q)
     db.session.commit()
     return body, 201

@@ -8,4 +8,9 @@ from flask import Blueprint
 
 bp = Blueprint("growth", __name__)
 
-from regional.growth import views_certificates, views_ojt, views_qualifications  # noqa: E402, F401
+from regional.growth import (  # noqa: E402, F401
+    views_certificates,
+    views_materials,
+    views_ojt,
+    views_qualifications,
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response
 from werkzeug.utils import secure_filename
 
@@ -10,10 +12,12 @@ DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 
 def attachment(data: bytes, mimetype: str, filename: str) -> Response:
-    """``data`` as an attachment named ``filename`` (ASCII-safe), with the inert headers."""
-    name = secure_filename(filename) or "download"
+    """``data`` as an attachment named ``filename`` (an ASCII fallback and UTF-8), inert."""
+    ascii_name = secure_filename(filename) or "download"
     resp = Response(data, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     resp.headers["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -25,6 +34,7 @@ class QualificationForm(FlaskForm):
     certificate_number = StringField(
         _l("Certificate number"), validators=[DataRequired(), Length(max=50)]
     )
+    scan = FileField(_l("Scan of the certificate (PDF, PNG or JPEG; optional)"))
 
 
 class ReturnForm(FlaskForm):
@@ -61,4 +71,24 @@ class QualificationFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(_l("Status"), validators=[Optional()])
+    exam = SelectField(_l("Exam"), validators=[Optional()])
+
+
+class MaterialForm(FlaskForm):
+    """A file or a link, for a skill area and/or an exam."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
+    skill_area_key = SelectField(_l("Skill area"), validators=[Optional()])
+    exam_code = SelectField(_l("Exam"), validators=[Optional()])
+    file = FileField(_l("File (PDF, PNG, JPEG, Excel, Word, PowerPoint or text)"))
+    url = URLField(_l("Or a web address"), validators=[Optional(), Length(max=500)])
+    for_everyone = BooleanField(_l("For the staff of every member"), default=True)
+
+
+class MaterialFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    skill_area = SelectField(_l("Skill area"), validators=[Optional()])
     exam = SelectField(_l("Exam"), validators=[Optional()])

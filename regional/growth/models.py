@@ -233,3 +233,51 @@ class Certificate(TenantScoped, db.Model):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(Integer)
     revoked_at: Mapped[datetime | None]
+
+
+class MaterialKind(enum.StrEnum):
+    FILE = "file"  # uploaded, served by the platform as a download
+    LINK = "link"  # an address elsewhere (an intranet page, an e-learning course)
+
+
+class Material(db.Model):
+    """Study material per skill area and per exam.
+
+    Published by regional administrators for every member (``audience_municipality_id``
+    None) or by a coordinator for their own municipality only. Not TenantScoped because a
+    regional material belongs to no member: every read goes through
+    :meth:`visible_to`, the one filter, and the load gate in materials.py.
+    """
+
+    __tablename__ = "materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: None: every member's staff; else only this municipality's.
+    audience_municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    skill_area_key: Mapped[str | None] = mapped_column(String(40))
+    exam_code: Mapped[str | None] = mapped_column(String(10))
+    kind: Mapped[MaterialKind] = mapped_column(str_enum(MaterialKind))
+    url: Mapped[str | None] = mapped_column(String(500))
+    #: Generated name in the upload store (never the uploader's name), and what it holds.
+    file_name: Mapped[str | None] = mapped_column(String(64))
+    file_kind: Mapped[str | None] = mapped_column(String(10))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    #: The uploader's file name, for the download's suggested name only.
+    original_filename: Mapped[str | None] = mapped_column(String(200))
+    published_by_id: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def visible_to(cls, municipality_id: int | None):  # noqa: ANN206
+        """Materials the staff of ``municipality_id`` may see (None: every material)."""
+        stmt = select(cls).order_by(cls.published_at.desc(), cls.id.desc())
+        if municipality_id is not None:
+            stmt = stmt.where(
+                (cls.audience_municipality_id.is_(None))
+                | (cls.audience_municipality_id == municipality_id)
+            )
+        return stmt

@@ -15,7 +15,7 @@ from regional.audit import record_audit
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.growth import rules
+from regional.growth import files, rules
 from regional.growth.exams import OTHER, exam_by_code, exam_codes, exams
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.mail.services import queue_mail
@@ -92,6 +92,16 @@ def record_pass(employee: User, data: PassData, actor: User) -> Qualification:
         actor=actor,
     )
     return q
+
+
+def attach_scan(q: Qualification, data: bytes, filename: str | None) -> None:
+    """Keep a scan of the certificate (PDF, PNG or JPEG, checked by content)."""
+    kind = files.sniff(data, files.SCAN_KINDS)
+    old = q.scan_name
+    q.scan_name = files.store(data)
+    q.scan_kind = kind.key
+    q.scan_filename = files.clean_filename(filename, kind)
+    files.remove(old)
 
 
 def resubmit(q: Qualification, data: PassData, actor: User) -> Qualification:

@@ -9,9 +9,10 @@ from flask_login import current_user, login_required
 from regional.auth.roles import admin_required, coordinator_required
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.growth import bp, qualifications
+from regional.growth import bp, files, qualifications
 from regional.growth.access import load_personal
 from regional.growth.common import as_myself, refused
+from regional.growth.downloads import attachment
 from regional.growth.exams import OTHER, exams
 from regional.growth.forms import (
     ActionForm,
@@ -56,7 +57,11 @@ def qualifications_mine():
     form.exam.choices = _exam_choices()
     if form.validate_on_submit():
         try:
-            qualifications.record_pass(current_user, _pass_data(form), current_user)
+            q = qualifications.record_pass(current_user, _pass_data(form), current_user)
+            upload = form.scan.data
+            if upload is not None and upload.filename:
+                data = upload.read(files.max_bytes() + 1)
+                qualifications.attach_scan(q, data, upload.filename)
         except DomainError as exc:
             refused(exc)
         else:
@@ -101,6 +106,18 @@ def _qualification_or_404(qid: int) -> Qualification:
     if q is None:
         abort(404)
     return q
+
+
+@bp.get("/qualifications/<int:qid>/scan")
+@login_required
+def qualification_scan(qid: int):
+    """The scan of a certificate: the person, their coordinator, administrators; a download."""
+    q = _qualification_or_404(qid)
+    data = files.read(q.scan_name) if q.scan_name else None
+    if data is None:
+        abort(404)
+    kind = files.KINDS[q.scan_kind]
+    return attachment(data, kind.mimetype, q.scan_filename or f"scan.{kind.ext}")
 
 
 @bp.post("/qualifications/<int:qid>/verify")

@@ -96,6 +96,7 @@ NAV = (
     ("records.mine", _l("My record"), "all"),
     ("growth.certificates_mine", _l("Certificates"), "all"),
     ("growth.qualifications_mine", _l("Qualifications and OJT"), "all"),
+    ("growth.materials_index", _l("Learning materials"), "all"),
     ("registrations.coordinator", _l("Registrations"), "coordinator"),
     ("people.index", _l("People"), "coordinator"),
     ("targets.index", _l("Targets"), "coordinator"),

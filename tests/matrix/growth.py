@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import date
 
 from regional.extensions import db
-from regional.growth import certificates
-from regional.growth.models import OjtRecord, Qualification
+from regional.growth import certificates, files
+from regional.growth.models import Material, MaterialKind, OjtRecord, Qualification
 from regional.registrations.models import Registration
 from tenants.scoping import acting_as
 from tests.fixtures_growth import completed_registration
@@ -58,6 +58,9 @@ def extend(rec) -> None:
                 exam_code="FE",
                 passed_on=date(2025, 11, 20),
                 certificate_number=f"FE-{owner}",
+                scan_name=files.store(b"%PDF-1.4 scan"),
+                scan_kind="pdf",
+                scan_filename="scan.pdf",
             )
             r = OjtRecord(
                 municipality_id=muni,
@@ -72,6 +75,19 @@ def extend(rec) -> None:
         rec.put("ojt", owner, r.id)
         done = completed_registration(rec.world, emp)
         rec.put("completed_registration", owner, done)
+    for owner, audience in (("-", None), ("A", rec.world.muni_a), ("B", rec.world.muni_b)):
+        m = Material(
+            audience_municipality_id=audience,
+            title=f"教材 {owner}",
+            kind=MaterialKind.FILE,
+            file_name=files.store("学習メモ".encode()),
+            file_kind="txt",
+            file_size=12,
+            original_filename="memo.txt",
+        )
+        db.session.add(m)
+        db.session.flush()
+        rec.put("material", owner, m.id)
     with acting_as(db.session, rec.world.muni_a):
         reg = db.session.get(Registration, rec["completed_registration"]["A"])
         cert = certificates.certificate_for(reg, certificates.completion_of(reg), None)
@@ -241,4 +257,50 @@ CASES: list[Case] = [
         EVERYONE_200,
     ),
     Case("growth.verify_certificate", lambda r, o: "/growth/verify", EVERYONE_200),
+    # -- materials and scans ----------------------------------------------------------
+    Case("growth.materials_index", lambda r, o: "/growth/materials", SIGNED_IN_200),
+    Case(
+        "growth.materials_index",
+        lambda r, o: "/growth/materials?skill_area=cloud&exam=FE",
+        SIGNED_IN_200,
+    ),
+    Case(
+        "growth.material_publish",
+        lambda r, o: "/growth/materials",
+        {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
+        method="POST",
+        data=lambda r, o: {"title": "IPA", "url": "https://www.ipa.go.jp/"},
+    ),
+    Case(
+        "growth.material_download",
+        lambda r, o: f"/growth/materials/{r['material'][o]}/download",
+        {
+            "employee_a": {"-": 200, "A": 200, "B": 404},
+            "coordinator_a": {"-": 200, "A": 200, "B": 404},
+            "coordinator_b": {"-": 200, "A": 404, "B": 200},
+            "admin": {"-": 200, "A": 200, "B": 200},
+        },
+        owners=("-", "A", "B"),
+        note="regional material: everyone's staff; a member's own: that member only",
+    ),
+    Case(
+        "growth.material_delete",
+        lambda r, o: f"/growth/materials/{r['material'][o]}/delete",
+        {
+            "employee_a": 403,
+            "coordinator_a": {"-": 403, "A": 302, "B": 404},
+            "coordinator_b": {"-": 403, "A": 404, "B": 302},
+            "admin": {"-": 302, "A": 302, "B": 302},
+        },
+        method="POST",
+        owners=("-", "A", "B"),
+        note="a coordinator cannot delete regional material",
+    ),
+    Case(
+        "growth.qualification_scan",
+        lambda r, o: f"/growth/qualifications/{r['qualification'][o]}/scan",
+        OWN_REG,
+        owners=AB,
+        note="the person, their coordinator, administrators; a download",
+    ),
 ]
