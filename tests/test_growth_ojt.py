@@ -85,3 +85,16 @@ def test_my_page_records_and_lists(as_employee_a, app):
     )
     assert resp.status_code == 302
     assert "窓口DX" in as_employee_a.get("/growth/ojt").get_data(as_text=True)
+
+
+def test_counts_for_the_dashboards(api, world, app):
+    from regional.growth.ojt import ojt_counts
+
+    client = api(world.emails["employee_a"])
+    first = client.post("/me/ojt", json=BODY).get_json()["id"]
+    client.post("/me/ojt", json={**BODY, "title": "二件目"})
+    api(world.emails["coordinator_a"]).post(f"/ojt/{first}/confirm")
+    with app.app_context():
+        counts = ojt_counts(db.session, world.muni_a)
+        assert (counts.people, counts.confirmed, counts.unconfirmed) == (1, 1, 1)
+        assert ojt_counts(db.session, world.muni_b).confirmed == 0

@@ -214,3 +214,32 @@ def test_every_step_is_in_the_audit_trail(api, world, app):
     ]
     assert entries[1].detail["reason"] == "写しが不鮮明"
     assert entries[2].detail["before"]["status"] == "returned"
+
+
+def test_a_returned_pass_is_corrected_and_waits_again(api, world, app, as_employee_a):
+    qid = _record(api, world)
+    api(world.emails["coordinator_a"]).post(
+        f"/qualifications/{qid}/return", json={"reason": "番号違い"}
+    )
+    page = as_employee_a.get(f"/growth/qualifications/{qid}/edit")
+    assert page.status_code == 200 and "番号違い" in page.get_data(as_text=True)
+    resp = as_employee_a.form_post(
+        f"/growth/qualifications/{qid}/edit",
+        {"exam": "FE", "passed_on": "2025-11-20", "certificate_number": "FE-2025-0002"},
+    )
+    assert resp.status_code == 302
+    with app.app_context(), all_tenants(db.session):
+        q = db.session.get(Qualification, qid)
+        assert q.status == QualificationStatus.UNVERIFIED and q.return_reason is None
+        assert q.certificate_number == "FE-2025-0002"
+    api(world.emails["coordinator_a"]).post(f"/qualifications/{qid}/verify")
+    assert as_employee_a.get(f"/growth/qualifications/{qid}/edit").status_code == 404
+
+
+def test_only_the_person_corrects_their_pass(api, world, signed_in):
+    qid = _record(api, world)
+    for who in ("coordinator_a", "coordinator_b", "admin", "employee_a2"):
+        assert (
+            signed_in(world.emails[who]).get(f"/growth/qualifications/{qid}/edit").status_code
+            == 404
+        )

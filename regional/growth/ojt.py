@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import case, distinct, func, select
+from sqlalchemy.orm import Session
 
 from regional.audit import record_audit
 from regional.catalogue.models import SkillArea
@@ -127,3 +128,28 @@ def confirm(record: OjtRecord, actor: User) -> OjtRecord:
         actor=actor,
     )
     return record
+
+
+@dataclass(frozen=True)
+class OjtCounts:
+    """One municipality's on-the-job training, for the dashboards."""
+
+    people: int  # distinct people with at least one confirmed project
+    confirmed: int  # confirmed projects
+    unconfirmed: int  # projects awaiting the coordinator
+
+
+def ojt_counts(session: Session, municipality_id: int) -> OjtCounts:
+    """Counts for one municipality in one SQL statement, scoped by hand (any tenant setting)."""
+    r = OjtRecord
+    confirmed = r.status == OjtStatus.CONFIRMED
+    row = session.execute(
+        select(
+            func.count(distinct(case((confirmed, r.employee_id)))),
+            func.count(case((confirmed, r.id))),
+            func.count(case((~confirmed, r.id))),
+        )
+        .where(r.municipality_id == municipality_id)
+        .execution_options(all_tenants=True)
+    ).one()
+    return OjtCounts(people=row[0], confirmed=row[1], unconfirmed=row[2])

@@ -108,6 +108,35 @@ def _qualification_or_404(qid: int) -> Qualification:
     return q
 
 
+@bp.route("/qualifications/<int:qid>/edit", methods=["GET", "POST"])
+@login_required
+def qualification_edit(qid: int):
+    """The person corrects a returned (or unverified) record; it waits for checking again."""
+    as_myself()
+    q = _qualification_or_404(qid)
+    if q.employee_id != current_user.id or q.municipality_id != current_user.municipality_id:
+        abort(404)
+    if q.status == QualificationStatus.VERIFIED:
+        abort(404)
+    form = QualificationForm(obj=None if request.method == "POST" else q)
+    if request.method == "GET":
+        form.exam.data, form.name.data = q.exam_code, q.other_name
+    form.exam.choices = _exam_choices()
+    if form.validate_on_submit():
+        try:
+            qualifications.resubmit(q, _pass_data(form), current_user)
+            upload = form.scan.data
+            if upload is not None and upload.filename:
+                qualifications.attach_scan(q, upload.read(files.max_bytes() + 1), upload.filename)
+        except DomainError as exc:
+            refused(exc)
+        else:
+            db.session.commit()
+            flash(_("Corrected. Your training coordinator will verify it."), "success")
+            return redirect(url_for(".qualifications_mine"))
+    return render_template("growth/qualification_edit.html", form=form, q=q)
+
+
 @bp.get("/qualifications/<int:qid>/scan")
 @login_required
 def qualification_scan(qid: int):

@@ -303,4 +303,19 @@ CASES: list[Case] = [
         owners=AB,
         note="the person, their coordinator, administrators; a download",
     ),
+    Case(
+        "growth.qualification_edit",
+        lambda r, o: f"/growth/qualifications/{r['qualification'][o]}/edit",
+        {"employee_a": {"A": 200, "B": 404}},
+        owners=AB,
+        note="only the person corrects their own record (coordinators verify or return)",
+    ),
+    Case(
+        "growth.qualification_edit",
+        lambda r, o: f"/growth/qualifications/{r['qualification'][o]}/edit",
+        {"employee_a": {"A": 302, "B": 404}},
+        method="POST",
+        owners=AB,
+        data=lambda r, o: PASS,
+    ),
 ]
