@@ -25,7 +25,6 @@ Environment:
 from __future__ import annotations
 
 import os
-import re
 
 from gunicorn.glogging import Logger
 
@@ -82,14 +81,12 @@ accesslog = "-"
 # path, which the logger class below masks; the format is fixed on purpose.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
-#: A path segment that looks like a secret (confirmation, reset, calendar-feed tokens):
-#: 20 or more URL-safe characters with at least one digit.
-_SECRET_SEGMENT = re.compile(r"(?<=/)(?=[^/]*\d)[A-Za-z0-9_\-.~]{20,}(?=/|$)")
-
 
 def redact_path(path: str) -> str:
-    """A request path with token-like segments masked."""
-    return _SECRET_SEGMENT.sub("[redacted]", path or "")
+    """A request path with token-like segments masked (the application's one rule)."""
+    from regional.redaction import redact_path as _redact
+
+    return _redact(path)
 
 
 class RedactingLogger(Logger):

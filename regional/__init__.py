@@ -26,6 +26,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_tenancy(app)
     register_i18n(app)
+    register_input_guards(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -75,6 +76,14 @@ def register_i18n(app: Flask) -> None:
     from regional.i18n import init_i18n
 
     init_i18n(app)
+
+
+def register_input_guards(app: Flask) -> None:
+    """Bounded ``<int:...>`` ids (404 past the database's range); NUL bytes refused (400)."""
+    from regional.validation import BoundedIntConverter, refuse_nul_bytes
+
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(refuse_nul_bytes)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from regional.validation import HumanText
+
 
 class SwitchForm(FlaskForm):
     """Which member a regional administrator works in (their own to go back)."""
@@ -20,7 +22,7 @@ class PromoteForm(FlaskForm):
 
     who = StringField(
         _l("E-mail address or employee number"),
-        validators=[DataRequired(), Length(max=254)],
+        validators=[HumanText(), DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "off"},
     )
     submit = SubmitField(_l("Make training coordinator"))

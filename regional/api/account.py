@@ -20,7 +20,7 @@ from tenants.models import Municipality
 def token():
     data = json_body()
     email = field(data, "email", str, max_len=254)
-    password = field(data, "password", str, max_len=128)
+    password = field(data, "password", str, max_len=128, text=False)
     result = authenticate(email, password, request.remote_addr)
     if result.retry_after:
         resp = jsonify(

@@ -31,6 +31,8 @@ from regional.api import bp
 from regional.api.common import (
     BadRequest,
     field,
+    fiscal_year_arg,
+    int_arg,
     iso,
     json_body,
     paging,
@@ -207,18 +209,6 @@ def record_attendance(session_id: int):
     return {"session_id": session_id, "attended": attended, "absent": absent}
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise BadRequest(
-            "invalid_field", _("%(name)s must be a whole number.", name=name), field=name
-        ) from exc
-
-
 @bp.get("/municipalities/<code>/registrations")
 @require_role("coordinator")
 def municipality_registrations(code: str):
@@ -233,9 +223,9 @@ def municipality_registrations(code: str):
             field="status",
         )
     stmt = Registration.listing(
-        session_id=_int_arg("session_id"),
+        session_id=int_arg("session_id"),
         status=RegistrationStatus(status) if status else None,
-        fiscal_year=_int_arg("fiscal_year"),
+        fiscal_year=fiscal_year_arg(),
     )
     result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     positions = waitlist.waitlist_positions(result.items)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import request, url_for
 from flask_babel import gettext as _
@@ -31,6 +31,7 @@ from regional.sessions.lifecycle import phase_of
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.sessions.services import SessionPlan
 from regional.tenancy import current_municipality
+from regional.validation import InputProblem, parse_datetime, whole_number
 from tenants.models import Municipality
 
 #: Times a session body may carry (ISO 8601; without an offset, Tokyo time).
@@ -101,16 +102,16 @@ def _bound(name: str) -> tuple[datetime, bool] | None:
     if not raw:
         return None
     try:
-        if len(raw) == 10:
-            day = datetime.fromisoformat(raw).date()
-            return local_to_utc(datetime.combine(day, time(0), TOKYO)), True
-        return local_to_utc(datetime.fromisoformat(raw)), False
-    except ValueError as exc:
+        value = parse_datetime(raw)
+    except InputProblem as exc:
         raise BadRequest(
             "invalid_filter",
             _("The filter %(name)s must be an ISO 8601 date or time.", name=name),
             field=name,
         ) from exc
+    if len(raw) == 10:
+        return local_to_utc(value.replace(tzinfo=TOKYO)), True
+    return local_to_utc(value), False
 
 
 @bp.get("/sessions")
@@ -118,10 +119,13 @@ def _bound(name: str) -> tuple[datetime, bool] | None:
 def sessions():
     """Sessions the caller's municipality may attend (all for administrators), in date order."""
     program_id = request.args.get("program_id")
-    if program_id not in (None, "") and not program_id.isdigit():
-        raise BadRequest(
-            "invalid_filter", _("The filter program_id must be a number."), field="program_id"
-        )
+    if program_id not in (None, ""):
+        try:
+            program_id = whole_number(program_id, minimum=1)
+        except InputProblem as exc:
+            raise BadRequest(
+                "invalid_filter", _("The filter program_id must be a number."), field="program_id"
+            ) from exc
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in SessionStatus}:
         raise BadRequest(
@@ -130,7 +134,7 @@ def sessions():
     start, end = _bound("from"), _bound("to")
     stmt = TrainingSession.search(
         viewer_scope(current_user),
-        program_id=int(program_id) if program_id else None,
+        program_id=program_id or None,
         starts_from=start[0] if start else None,
         status=status,
     )

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from regional.auth.passwords import MAX_LENGTH, password_problems
 from regional.people.models import JOB_CATEGORY_LABELS, JobCategory, normalize_email
+from regional.validation import HumanText
 
 
 def _strip(value: str | None) -> str | None:
@@ -24,16 +25,6 @@ def _employee_number(value: str | None) -> str | None:
     if not value:
         return None
     return unicodedata.normalize("NFKC", value).strip() or None
-
-
-#: Bidirectional overrides and isolates: they make a name read differently than it is stored.
-_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
-
-
-def _printable(form: FlaskForm, field: StringField) -> None:
-    """No control characters: names go into mail to coordinators and into exported sheets."""
-    if any(unicodedata.category(c) == "Cc" or ord(c) in _BIDI for c in field.data or ""):
-        raise ValidationError(_l("Remove the invisible control characters."))
 
 
 def _email_field(label: str = _l("E-mail address"), autocomplete: str = "username") -> EmailField:
@@ -96,14 +87,14 @@ class SignupForm(_NewPasswordForm):
     name = StringField(
         _l("Full name"),
         filters=[_strip],
-        validators=[DataRequired(message=_l("Enter your name.")), Length(max=100), _printable],
+        validators=[DataRequired(message=_l("Enter your name.")), Length(max=100), HumanText()],
         render_kw={"autocomplete": "name"},
     )
     email = _email_field(_l("Work e-mail address"), autocomplete="email")
     employee_number = StringField(
         _l("Employee number (optional)"),
         filters=[_employee_number],
-        validators=[Optional(), Length(max=20), _printable],
+        validators=[Optional(), Length(max=20), HumanText()],
         render_kw={"autocomplete": "off"},
     )
     job_category = SelectField(

@@ -17,6 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from regional.catalogue.models import DELIVERY_LABELS, TIER_LABELS, TRACK_LABELS, Tier
 from regional.people.models import JOB_CATEGORY_LABELS
+from regional.validation import HumanText
 
 #: The catalogue's own order of tiers: everyone's training first.
 TIER_ORDER = (Tier.GENERAL, Tier.CORE, Tier.ADVANCED)
@@ -58,6 +59,7 @@ class ProgramForm(FlaskForm):
     code = StringField(
         _l("Code"),
         validators=[
+            HumanText(),
             InputRequired(message=_l("Enter a code.")),
             Length(max=20, message=_l("The code has at most 20 characters.")),
             Regexp(
@@ -69,6 +71,7 @@ class ProgramForm(FlaskForm):
     title_ja = StringField(
         _l("Title (Japanese)"),
         validators=[
+            HumanText(),
             DataRequired(message=_l("Enter the title in Japanese.")),
             Length(max=200, message=_l("A title has at most 200 characters.")),
         ],
@@ -76,17 +79,24 @@ class ProgramForm(FlaskForm):
     title_en = StringField(
         _l("Title (English)"),
         validators=[
+            HumanText(),
             DataRequired(message=_l("Enter the title in English.")),
             Length(max=200, message=_l("A title has at most 200 characters.")),
         ],
     )
     description_ja = TextAreaField(
         _l("Description (Japanese)"),
-        validators=[Length(max=10000, message=_l("At most 10,000 characters."))],
+        validators=[
+            HumanText(multiline=True),
+            Length(max=10000, message=_l("At most 10,000 characters.")),
+        ],
     )
     description_en = TextAreaField(
         _l("Description (English)"),
-        validators=[Length(max=10000, message=_l("At most 10,000 characters."))],
+        validators=[
+            HumanText(multiline=True),
+            Length(max=10000, message=_l("At most 10,000 characters.")),
+        ],
     )
     skill_area = SelectField(
         _l("Skill area"), coerce=int, validators=[InputRequired(_l("Choose a skill area."))]

@@ -17,6 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from regional.validation import HumanText, SensibleDate
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -28,18 +30,20 @@ class QualificationForm(FlaskForm):
 
     exam = SelectField(_l("Exam"), validators=[DataRequired()])
     name = StringField(
-        _l("Name of the certificate (for other certificates)"), validators=[Length(max=200)]
+        _l("Name of the certificate (for other certificates)"),
+        validators=[HumanText(), Length(max=200)],
     )
-    passed_on = DateField(_l("Date passed"), validators=[DataRequired()])
+    passed_on = DateField(_l("Date passed"), validators=[DataRequired(), SensibleDate()])
     certificate_number = StringField(
-        _l("Certificate number"), validators=[DataRequired(), Length(max=50)]
+        _l("Certificate number"), validators=[HumanText(), DataRequired(), Length(max=50)]
     )
     scan = FileField(_l("Scan of the certificate (PDF, PNG or JPEG; optional)"))
 
 
 class ReturnForm(FlaskForm):
     reason = TextAreaField(
-        _l("Reason for returning"), validators=[DataRequired(), Length(max=1000)]
+        _l("Reason for returning"),
+        validators=[HumanText(multiline=True), DataRequired(), Length(max=1000)],
     )
 
 
@@ -52,18 +56,21 @@ class OjtForm(FlaskForm):
 
     employee = StringField(
         _l("Employee number or e-mail address (leave empty for yourself)"),
-        validators=[Optional(), Length(max=254)],
+        validators=[HumanText(), Optional(), Length(max=254)],
         render_kw={"autocomplete": "off"},
     )
-    title = StringField(_l("Project"), validators=[DataRequired(), Length(max=200)])
-    division = StringField(_l("Division where it ran"), validators=[Length(max=200)])
-    started_on = DateField(_l("Started on"), validators=[DataRequired()])
-    ended_on = DateField(_l("Ended on (empty if still running)"), validators=[Optional()])
+    title = StringField(_l("Project"), validators=[HumanText(), DataRequired(), Length(max=200)])
+    division = StringField(_l("Division where it ran"), validators=[HumanText(), Length(max=200)])
+    started_on = DateField(_l("Started on"), validators=[DataRequired(), SensibleDate()])
+    ended_on = DateField(
+        _l("Ended on (empty if still running)"), validators=[Optional(), SensibleDate()]
+    )
     skill_areas = MultiCheckboxField(_l("Skill areas practised"))
     supported_by = StringField(
-        _l("Supporting staff of the digital-promotion division"), validators=[Length(max=300)]
+        _l("Supporting staff of the digital-promotion division"),
+        validators=[HumanText(), Length(max=300)],
     )
-    outcome = TextAreaField(_l("Outcome"), validators=[Length(max=4000)])
+    outcome = TextAreaField(_l("Outcome"), validators=[HumanText(multiline=True), Length(max=4000)])
 
 
 class QualificationFilterForm(FlaskForm):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from regional.errors import DomainError
 from regional.extensions import db
+from regional.redaction import redact
 
 log = logging.getLogger("regional.audit")
 
@@ -26,6 +27,25 @@ MESSAGES = {
     429: ("throttled", lambda: _("Too many attempts. Please wait and try again.")),
     500: ("server_error", lambda: _("Something went wrong on our side. Please try again.")),
 }
+
+
+def _where() -> str:
+    """The request's address for a log line: tokens masked, typed text escaped."""
+    return redact(request.path, request.query_string)
+
+
+def _matches_with_another_method(exc: HTTPException) -> bool:
+    """Whether a 405's path really names a route (Werkzeug also answers 405 for a path
+    whose bounded id matched no rule, when another method's rule shares its prefix)."""
+    methods = [m for m in getattr(exc, "valid_methods", None) or [] if m not in ("HEAD", "OPTIONS")]
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(method=method)
+            return True
+        except HTTPException:
+            continue
+    return False
 
 
 def wants_json() -> bool:
@@ -53,15 +73,17 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # noqa: ANN202
-        log.warning("csrf refused path=%s", request.path)
+        log.warning("csrf refused path=%s", _where())
         message = _("The form has expired or was not sent from this site. Please try again.")
         return render_template("errors/error.html", status=400, message=message), 400
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # noqa: ANN202
         status = exc.code or 500
+        if status == 405 and not _matches_with_another_method(exc):
+            status = 404
         if status in (403, 404) and getattr(request, "endpoint", None):
-            log.info("refused status=%s path=%s", status, request.path)
+            log.info("refused status=%s path=%s", status, _where())
         if wants_json():
             return json_error(status)
         message = MESSAGES.get(status, MESSAGES[500])[1]()
@@ -72,7 +94,7 @@ def init_errors(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return _http(exc)
         db.session.rollback()
-        log.exception("unhandled error path=%s", request.path)
+        log.exception("unhandled error path=%s", _where())
         if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise exc
         if wants_json():

@@ -26,6 +26,7 @@ from regional.people.models import (
 )
 from regional.people.people import email_taken, employee_number_taken, normalize_employee_number
 from regional.people.units import UnitTree
+from regional.validation import HumanText
 from tenants.models import OrgLevel
 
 LEVEL_LABELS = {
@@ -57,16 +58,20 @@ class PersonForm(FlaskForm):
     """A person of the current municipality; the municipality itself is never a field."""
 
     name = StringField(
-        _l("Name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "off"}
+        _l("Name"),
+        validators=[HumanText(), DataRequired(), Length(max=100)],
+        render_kw={"autocomplete": "off"},
     )
-    name_kana = StringField(_l("Name in kana"), validators=[Optional(), Length(max=100)])
+    name_kana = StringField(
+        _l("Name in kana"), validators=[HumanText(), Optional(), Length(max=100)]
+    )
     email = EmailField(
         _l("E-mail address"),
         validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
         render_kw={"autocomplete": "off"},
     )
     employee_number = StringField(
-        _l("Employee number"), validators=[DataRequired(), Length(max=20)]
+        _l("Employee number"), validators=[HumanText(), DataRequired(), Length(max=20)]
     )
     job_category = SelectField(
         _l("Job category"),
@@ -105,7 +110,9 @@ class PersonForm(FlaskForm):
 class EditPersonForm(PersonForm):
     """Editing: an employee number may still be unknown (a sign-up from outside)."""
 
-    employee_number = StringField(_l("Employee number"), validators=[Optional(), Length(max=20)])
+    employee_number = StringField(
+        _l("Employee number"), validators=[HumanText(), Optional(), Length(max=20)]
+    )
 
 
 class PeopleFilterForm(FlaskForm):
@@ -116,7 +123,7 @@ class PeopleFilterForm(FlaskForm):
 
     q = SearchField(
         _l("Search by name, e-mail or employee number"),
-        validators=[Optional(), Length(max=100)],
+        validators=[HumanText(), Optional(), Length(max=100)],
     )
     status = SelectField(
         _l("Status"),
@@ -137,7 +144,7 @@ class PeopleFilterForm(FlaskForm):
 
 
 class UnitForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[HumanText(), DataRequired(), Length(max=100)])
     level = SelectField(
         _l("Level"),
         choices=[(level.value, LEVEL_LABELS[level]) for level in OrgLevel],

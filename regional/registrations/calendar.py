@@ -1,5 +1,9 @@
 """iCalendar files: one per registration, and each person's feed.
 
+Stored text goes through :func:`regional.validation.printable` first: rows saved
+before the text rule existed must not break the file (a CR in a name would
+start a new iCalendar line).
+
 Times go out in UTC (``...Z``), which every calendar reads without a time-zone
 block. The UID is fixed per registration, and SEQUENCE grows with each change
 (request, approval, cancellation), so a later file updates the same event
@@ -16,6 +20,7 @@ from icalendar import Calendar, Event
 
 from regional.fiscal import now_utc
 from regional.registrations.models import Registration, RegistrationStatus
+from regional.validation import printable
 
 #: SEQUENCE counts seconds from here, so it stays a small positive integer.
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -33,7 +38,7 @@ def _calendar(name: str) -> Calendar:
     cal.add("prodid", "-//Okayama Regional Alliance//Training Platform//JA")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", printable(name))
     cal.add("x-wr-timezone", "Asia/Tokyo")
     return cal
 
@@ -58,14 +63,15 @@ def _event(reg: Registration, cancelled: bool, locale: str) -> Event:
     ev.add("dtstamp", now_utc())
     ev.add("dtstart", ts.starts_at)
     ev.add("dtend", ts.ends_at)
-    ev.add("summary", program.title(locale))
-    location = ts.venue or ""
+    title = printable(program.title(locale))
+    ev.add("summary", title)
+    location = printable(ts.venue or "")
     if ts.online_url:
-        location = f"{location} {ts.online_url}".strip()
+        location = f"{location} {printable(ts.online_url)}".strip()
     if location:
         ev.add("location", location)
     ev.add("url", f"{base}/sessions/{ts.id}")
-    ev.add("description", f"{program.code} {program.title(locale)}\n{base}/sessions/{ts.id}")
+    ev.add("description", f"{printable(program.code)} {title}\n{base}/sessions/{ts.id}")
     ev.add("sequence", _sequence(reg))
     if cancelled or ts.is_cancelled or reg.status in _WITHDRAWN:
         ev.add("status", "CANCELLED")

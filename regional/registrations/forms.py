@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from regional.fiscal import fiscal_year_option, fiscal_years_offered
 from regional.i18n import locale_code
+from regional.validation import HumanText
 
 
 class StaffRegistrationForm(FlaskForm):
@@ -17,7 +18,7 @@ class StaffRegistrationForm(FlaskForm):
 
     employee = StringField(
         _l("Employee number or e-mail address"),
-        validators=[DataRequired(), Length(max=254)],
+        validators=[HumanText(), DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "off"},
     )
 
@@ -28,7 +29,9 @@ class StaffSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Find staff by name, number or e-mail"), validators=[Length(max=100)])
+    q = SearchField(
+        _l("Find staff by name, number or e-mail"), validators=[HumanText(), Length(max=100)]
+    )
 
 
 class UploadForm(FlaskForm):

@@ -43,6 +43,7 @@ from regional.fiscal import (
 )
 from regional.sessions.lifecycle import WHEN_CHOICES, Phase
 from regional.sessions.services import SessionPlan
+from regional.validation import HumanText, SensibleDate
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -139,7 +140,9 @@ def _month_label(year: int, month: int, locale: str) -> str:
 
 def _when(label, required: bool = True) -> DateTimeLocalField:  # noqa: ANN001
     validators = [InputRequired(message=_l("Enter a date and time."))] if required else [Optional()]
-    return DateTimeLocalField(label, format=DATETIME_FORMATS, validators=validators)
+    return DateTimeLocalField(
+        label, format=DATETIME_FORMATS, validators=[*validators, SensibleDate()]
+    )
 
 
 class SessionForm(FlaskForm):
@@ -151,7 +154,8 @@ class SessionForm(FlaskForm):
     starts_at = _when(_l("Starts"))
     ends_at = _when(_l("Ends"))
     venue = StringField(
-        _l("Venue"), validators=[Length(max=200, message=_l("At most 200 characters."))]
+        _l("Venue"),
+        validators=[HumanText(), Length(max=200, message=_l("At most 200 characters."))],
     )
     online_url = URLField(
         _l("Online address (https://…)"),
@@ -179,7 +183,10 @@ class SessionForm(FlaskForm):
     municipalities = MultiCheckboxField(_l("Municipalities"), coerce=int)
     notes = TextAreaField(
         _l("Notes for participants"),
-        validators=[Length(max=2000, message=_l("At most 2,000 characters."))],
+        validators=[
+            HumanText(multiline=True),
+            Length(max=2000, message=_l("At most 2,000 characters.")),
+        ],
     )
 
     def setup(self, programs: list, municipalities: list, locale: str, *, shared: bool) -> None:
@@ -251,7 +258,7 @@ class AllocationForm(FlaskForm):
     )
     release_on = DateField(
         _l("Release unclaimed seats on"),
-        validators=[InputRequired(message=_l("Enter the release date."))],
+        validators=[InputRequired(message=_l("Enter the release date.")), SensibleDate()],
     )
 
     def release_at(self) -> datetime:
@@ -263,6 +270,7 @@ class CancelForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason (sent to everyone registered)"),
         validators=[
+            HumanText(multiline=True),
             DataRequired(message=_l("Give the reason, for the people registered.")),
             Length(max=1000, message=_l("At most 1,000 characters.")),
         ],
