@@ -131,6 +131,15 @@ def make_session(
     return ts
 
 
+def _org_tree(municipality_id: int) -> dict[str, int]:
+    """総務局/デジタル推進課 with two 係: the smallest tree real people sit in."""
+    dept = make_org_unit(municipality_id, "総務局", OrgLevel.DEPARTMENT)
+    division = make_org_unit(municipality_id, "デジタル推進課", OrgLevel.DIVISION, dept)
+    section = make_org_unit(municipality_id, "企画係", OrgLevel.SECTION, division)
+    section2 = make_org_unit(municipality_id, "システム係", OrgLevel.SECTION, division)
+    return {"division": division.id, "section": section.id, "section2": section2.id}
+
+
 def build_world(password: str, code_a: str, code_b: str, code_admin: str):
     """The region, the catalogue, and one account of every role (committed once per run)."""
     from tests.conftest import World
@@ -147,25 +156,59 @@ def build_world(password: str, code_a: str, code_b: str, code_admin: str):
         "coordinator_b": "coord@city.tamano.lg.jp",
         "admin": "admin@city.okayama.lg.jp",
     }
-    ea = make_user(a.id, email=emails["employee_a"], name="髙橋 太郎", password=password)
-    ea2 = make_user(a.id, email=emails["employee_a2"], name="𠮷野 花子", password=password)
+    # People shaped like real ones: everyone sits in a 係 of a 課 of a 部 and has a job
+    # category, as the demo and production data do (an emptier world hid a sign-in 500).
+    units = {m.id: _org_tree(m.id) for m in (a, b, adm)}
+    ea = make_user(
+        a.id,
+        email=emails["employee_a"],
+        name="髙橋 太郎",
+        password=password,
+        org_unit_id=units[a.id]["section"],
+        job_category=JobCategory.ADMINISTRATIVE,
+    )
+    ea2 = make_user(
+        a.id,
+        email=emails["employee_a2"],
+        name="𠮷野 花子",
+        password=password,
+        org_unit_id=units[a.id]["section2"],
+        job_category=JobCategory.TECHNICAL,
+    )
     ca = make_user(
         a.id,
         role=Role.COORDINATOR,
         email=emails["coordinator_a"],
         name="津山 調整",
         password=password,
+        org_unit_id=units[a.id]["division"],
+        job_category=JobCategory.ADMINISTRATIVE,
     )
-    eb = make_user(b.id, email=emails["employee_b"], name="玉野 次郎", password=password)
+    eb = make_user(
+        b.id,
+        email=emails["employee_b"],
+        name="玉野 次郎",
+        password=password,
+        org_unit_id=units[b.id]["section"],
+        job_category=JobCategory.ADMINISTRATIVE,
+    )
     cb = make_user(
         b.id,
         role=Role.COORDINATOR,
         email=emails["coordinator_b"],
         name="玉野 調整",
         password=password,
+        org_unit_id=units[b.id]["division"],
+        job_category=JobCategory.ADMINISTRATIVE,
     )
     ad = make_user(
-        adm.id, role=Role.REGIONAL_ADMIN, email=emails["admin"], name="岡山 管理", password=password
+        adm.id,
+        role=Role.REGIONAL_ADMIN,
+        email=emails["admin"],
+        name="岡山 管理",
+        password=password,
+        org_unit_id=units[adm.id]["section"],
+        job_category=JobCategory.ADMINISTRATIVE,
     )
     set_current_tenant(db.session, None)
     return World(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 
 from regional.auth.tokens import API, load_user_by_key, user_from_token
 from regional.extensions import login_manager
+from regional.fiscal import now_utc
 from regional.people.models import Anonymous
 
 
@@ -26,15 +27,34 @@ def init_login(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(key: str):  # noqa: ANN202
-    """The cookie names municipality, account and session version; any mismatch signs out."""
+    """The key names municipality, account, session version and sign-in time.
+
+    Any mismatch signs out, and so does age: Flask-Login's remember-me cookie
+    has no expiry the server checks, so the sign-in time in the signed key is
+    held against ``REMEMBER_COOKIE_DURATION`` here (a session or cookie from a
+    sign-in longer ago than that is refused, whatever the browser kept).
+    """
     try:
-        code, user_id, version = key.split(".")
-        user = load_user_by_key(code, int(user_id), int(version))
+        code, user_id, version, signed_in_at = key.split(".")
+        account, session_version, started = int(user_id), int(version), int(signed_in_at)
     except ValueError:
         return None
+    if not _recent(started):
+        return None
+    user = load_user_by_key(code, account, session_version)
     if user is None or not user.is_active:
         return None
+    user.signed_in_at = started
     return user
+
+
+def _recent(started: int) -> bool:
+    """Whether a sign-in at ``started`` (epoch seconds) is still within the remember-me age."""
+    max_age = current_app.config["REMEMBER_COOKIE_DURATION"]
+    if isinstance(max_age, timedelta):
+        max_age = max_age.total_seconds()
+    now = now_utc().timestamp()
+    return now - max_age <= started <= now + 300  # a little clock skew between workers
 
 
 def _api_bearer() -> None:

@@ -7,6 +7,7 @@ the differences go to the address owner's mailbox, never to the screen.
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 
 from flask import current_app, url_for
@@ -60,13 +61,18 @@ def authenticate(email: str, password: str, address: str | None) -> AuthResult:
         user = db.session.scalar(User.by_email(email))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
+        # Read what the audit line needs now: the commit below expires the account, and
+        # reloading it outside its municipality (with its eager org unit) is refused.
+        account = user.id if user else "-"
+        reason = "no_account" if user is None else "password" if not ok else user.status.value
+        if user is not None:
+            db.session.expunge(user)
         throttle.record_failure(keys)
         db.session.commit()
         # The typed e-mail is not logged (people type passwords into it); its hash key is.
-        reason = "no_account" if user is None else "password" if not ok else user.status.value
         log.warning(
             "sign-in failed account=%s key=%s reason=%s addr=%r",
-            user.id if user else "-",
+            account,
             keys[0],
             reason,
             address,
@@ -78,6 +84,11 @@ def authenticate(email: str, password: str, address: str | None) -> AuthResult:
     db.session.commit()
     log.info("sign-in user=%s municipality=%s addr=%r", user.id, user.municipality.code, address)
     return AuthResult(user=user)
+
+
+def new_calendar_token() -> str:
+    """A fresh secret for the personal calendar-feed address."""
+    return secrets.token_urlsafe(32)
 
 
 def _link(endpoint: str, **values: object) -> str:
@@ -321,6 +332,8 @@ def reset_password(token: str, password: str, purpose: str = tokens.RESET) -> Us
     with acting_as(db.session, user.municipality_id):
         user.password_hash = hash_password(password)
         user.revoke_sessions()
+        # Whoever knew the old password may have copied the feed address too.
+        user.calendar_token = new_calendar_token()
         db.session.flush()
     # A fresh password: the account's failed sign-ins no longer count against it.
     throttle.clear(throttle.keys_for(user.email, None))
@@ -341,9 +354,15 @@ def reset_password(token: str, password: str, purpose: str = tokens.RESET) -> Us
     return user
 
 
-def sign_out_everywhere(user: User) -> None:
-    """End every session and API token of the account (the session version moves on)."""
+def sign_out_everywhere(user: User, *, revoke_feed: bool = True) -> None:
+    """End every session and API token of the account (the session version moves on).
+
+    The personal calendar-feed address is replaced too (``revoke_feed``): someone
+    who had the account may have copied it. A plain sign-out keeps it.
+    """
     with acting_as(db.session, user.municipality_id):
         user.revoke_sessions()
+        if revoke_feed:
+            user.calendar_token = new_calendar_token()
         db.session.flush()
-    log.info("signed out everywhere account=%s", user.id)
+    log.info("signed out everywhere account=%s feed_revoked=%s", user.id, revoke_feed)

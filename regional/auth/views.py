@@ -76,7 +76,7 @@ def logout():
     # Flask's signed cookie cannot be revoked by itself: bumping the account's session
     # version makes any copy of it (and the account's API tokens) worthless (ASVS 7.4.1).
     log.info("sign-out user=%s", current_user.id)
-    services.sign_out_everywhere(current_user)
+    services.sign_out_everywhere(current_user, revoke_feed=False)
     db.session.commit()
     _end_session()
     flash(_("You have signed out."), "info")

@@ -151,9 +151,21 @@ class User(TenantScoped, UserMixin, db.Model):
     )
 
     # -- Flask-Login -------------------------------------------------------
+    #: When this sign-in began (whole seconds since the epoch); not stored, carried in the
+    #: session key so the loader can refuse a remember-me cookie past its age.
+    signed_in_at = None
+
     def get_id(self) -> str:
-        """Session key: municipality, account and session version, so the loader stays scoped."""
-        return f"{self.municipality.code}.{self.id}.{self.session_version}"
+        """Session key: municipality, account, session version and sign-in time.
+
+        The loader stays scoped (municipality), honours "sign out everywhere"
+        (version) and ends any session or remember-me cookie older than
+        ``REMEMBER_COOKIE_DURATION`` (time). A new sign-in gives a new key, so the
+        remember-me cookie changes at each sign-in.
+        """
+        if self.signed_in_at is None:
+            self.signed_in_at = int(utcnow().timestamp())
+        return f"{self.municipality.code}.{self.id}.{self.session_version}.{self.signed_in_at}"
 
     @property
     def is_active(self) -> bool:
