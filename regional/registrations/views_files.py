@@ -300,9 +300,11 @@ def _download(regs: list[Registration], fmt: str, filename: str, title: str) -> 
         body, mimetype = exports.to_csv(head, rows), exports.CSV_MIMETYPE
     else:
         body, mimetype = exports.to_xlsx(head, rows, title), exports.XLSX_MIMETYPE
+    # content_type, not mimetype: Flask appends "; charset=utf-8" to a text/* mimetype,
+    # and the CSV type already names its charset (it was sent twice).
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
     )
 
