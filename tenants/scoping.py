@@ -141,8 +141,26 @@ def _check_load(target: Any, context: Any) -> None:
     query = getattr(context, "query", None)
     if query is not None and query.get_execution_options().get("all_tenants"):
         return
-    if target.municipality_id != current_tenant_id(session):
-        raise TenantViolation(f"{type(target).__name__} of another municipality was loaded")
+    if target.municipality_id == current_tenant_id(session) or _refreshing_own(target, context):
+        return
+    raise TenantViolation(f"{type(target).__name__} of another municipality was loaded")
+
+
+def _refreshing_own(target: Any, context: Any) -> bool:
+    """Whether ``target`` arrives while an object of its own municipality is refreshed.
+
+    A commit expires every object; the next attribute access reloads it, with its
+    eager relationships, under whatever municipality is current by then (a failed
+    sign-in read across tenants, an administrator's own account while acting in a
+    member). The object was admitted when it first loaded, and what it eagerly brings
+    back belongs to the same municipality (composite foreign keys), so that is no
+    crossing. Anything of another municipality is still refused.
+    """
+    refresh = getattr(context, "refresh_state", None)
+    if refresh is None:
+        return False
+    owner = refresh.dict.get("municipality_id")
+    return owner is not None and owner == target.municipality_id
 
 
 def install_scoping(session_class: Any, base: Any = None) -> None:
