@@ -22,11 +22,13 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 
-from flask import abort, request
+from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms.validators import ValidationError as FormValidationError
+
+from regional.errors import DomainError
 
 #: Largest id, count or other whole number accepted from outside (PostgreSQL ``integer``).
 MAX_INT = 2**31 - 1
@@ -137,15 +139,15 @@ def refuse_nul_bytes() -> None:
 
     PostgreSQL text cannot hold NUL (psycopg raises), so a ``%00`` in a search box,
     a municipality code or an e-mail address would otherwise fail deep inside a query.
+    The API's code says where: ``invalid_filter`` (path or query), ``invalid_field`` (form).
     """
-    values = [request.path]
-    for source in (request.args, request.form if request.method != "GET" else None):
+    sources = [("invalid_filter", [request.path])]
+    for code, source in (("invalid_filter", request.args), ("invalid_field", request.form)):
         if source:
-            for key, items in source.lists():
-                values.append(key)
-                values.extend(items)
-    if any("\x00" in v for v in values if isinstance(v, str)):
-        abort(400)
+            sources.append((code, [v for key, items in source.lists() for v in (key, *items)]))
+    for code, values in sources:
+        if any("\x00" in v for v in values if isinstance(v, str)):
+            raise DomainError(code, _("The request could not be understood."), status=400)
 
 
 # -- paging ----------------------------------------------------------------------

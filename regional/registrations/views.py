@@ -48,6 +48,7 @@ from regional.sessions.forms import SessionFilterForm
 from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.tenancy import current_municipality
+from regional.validation import InputProblem, whole_number
 from tenants import all_tenants, set_current_tenant
 
 RS = RegistrationStatus
@@ -143,13 +144,21 @@ def _find_staff(value: str) -> User | None:
     )
 
 
+def _form_id(value: str) -> int:
+    """An id from a form field; ValueError (the field reads as absent) past the bound."""
+    try:
+        return whole_number(value, minimum=1)
+    except InputProblem as exc:
+        raise ValueError(exc.message) from exc
+
+
 @bp.post("/session/<int:session_id>/register-staff")
 @coordinator_required
 def register_staff(session_id: int):
     """A coordinator registers one of their municipality's staff (approved at once)."""
     session_or_404(session_id)
     form = StaffRegistrationForm()
-    employee_id = request.form.get("employee_id", type=int)
+    employee_id = request.form.get("employee_id", type=_form_id)
     employee = None
     if employee_id is not None:
         employee = db.session.scalar(
