@@ -132,11 +132,14 @@ def make_session(
 
 
 def _org_tree(municipality_id: int) -> dict[str, int]:
-    """総務局/デジタル推進課 with two 係: the smallest tree real people sit in."""
-    dept = make_org_unit(municipality_id, "総務局", OrgLevel.DEPARTMENT)
-    division = make_org_unit(municipality_id, "デジタル推進課", OrgLevel.DIVISION, dept)
-    section = make_org_unit(municipality_id, "企画係", OrgLevel.SECTION, division)
-    section2 = make_org_unit(municipality_id, "システム係", OrgLevel.SECTION, division)
+    """行政経営局/行政改革推進課 with two 係: the smallest tree real people sit in.
+
+    Names no test or demo data uses, so tests that build their own trees are not confused.
+    """
+    dept = make_org_unit(municipality_id, "行政経営局", OrgLevel.DEPARTMENT)
+    division = make_org_unit(municipality_id, "行政改革推進課", OrgLevel.DIVISION, dept)
+    section = make_org_unit(municipality_id, "行革企画係", OrgLevel.SECTION, division)
+    section2 = make_org_unit(municipality_id, "業務改善係", OrgLevel.SECTION, division)
     return {"division": division.id, "section": section.id, "section2": section2.id}
 
 
