@@ -7,6 +7,7 @@ and for any answer other than the one written down.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -60,6 +61,28 @@ def caller(app, world, signed_in, api):
     return make
 
 
+#: Tables a refused request may still touch: the sign-in throttle counts attempts.
+_VOLATILE = {"login_throttle"}
+
+
+def _state() -> str:
+    """A fingerprint of every row of every table (Core reads: no tenant filter applies)."""
+    from regional.extensions import db
+
+    digest = hashlib.sha256()
+    for table in db.metadata.sorted_tables:
+        if table.name in _VOLATILE:
+            continue
+        rows = db.session.execute(table.select().order_by(*table.primary_key.columns)).all()
+        digest.update(f"{table.name}:{rows!r}".encode())
+    return digest.hexdigest()
+
+
+def _fingerprint(app) -> str:
+    with app.app_context():
+        return _state()
+
+
 @pytest.mark.parametrize(("case", "role", "owner"), list(_params()))
 def test_matrix(app, world, caller, case, role, owner):
     with app.app_context():
@@ -71,6 +94,16 @@ def test_matrix(app, world, caller, case, role, owner):
         data = case.data(records, owner) if case.data else None
         files = case.files(records, owner) if case.files else None
     client = caller(role, case.api)
+    writes = case.method != "GET"
+    payload = None
+    if not case.api and writes:
+        payload = dict(data or {})
+        if files:
+            payload.update(files)
+        # Every caller sends a valid CSRF token (anonymous ones too, from the sign-in
+        # page), so a refusal is the route's own doing and never the CSRF check's.
+        payload.setdefault("csrf_token", client.csrf_token())
+    before = _fingerprint(app) if writes else None
     if case.api:
         kwargs = {"json": data} if data is not None else {}
         if files:
@@ -79,23 +112,31 @@ def test_matrix(app, world, caller, case, role, owner):
     elif case.method == "GET":
         resp = client.get(url)
     else:
-        payload = dict(data or {})
-        if files:
-            payload.update(files)
-        if role != "anon":
-            payload.setdefault("csrf_token", client.csrf_token())
         resp = client.open(url, method=case.method, data=payload)
     expected = case.expected(role, owner)
+    changed = writes and _fingerprint(app) != before
     if expected is None:
         allowed = {401} if case.api and role == "anon" else REFUSED
         if not case.api and role == "anon":
-            allowed = {302, 400}  # to the sign-in page (400: CSRF refuses an anonymous POST first)
+            allowed = {302}  # to the sign-in page, whatever the method
         assert resp.status_code in allowed, (
             f"{case.method} {url} as {role} should be refused, got {resp.status_code}"
         )
-        if role == "anon" and not case.api and resp.status_code == 302:
-            assert re.search(r"/login", resp.headers["Location"])
+        if role == "anon" and not case.api:
+            assert re.search(r"/login", resp.headers["Location"]), resp.headers["Location"]
+        # A refusal changes nothing, whatever its status (a 302 with a flash included).
+        assert not changed, f"{case.method} {url} as {role} was refused but changed the database"
     else:
         assert resp.status_code == expected, (
             f"{case.method} {url} as {role} ({owner}): expected {expected}, got {resp.status_code}"
         )
+        if (
+            writes
+            and expected in (200, 201, 204, 302)
+            and case.changes
+            and role not in case.unchanged_for
+        ):
+            # An allowed write that answers like a refusal would (302) must have done it.
+            assert changed, (
+                f"{case.method} {url} as {role} ({owner}) answered {expected} but changed nothing"
+            )

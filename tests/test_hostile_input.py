@@ -570,3 +570,16 @@ def test_csv_exports_name_their_charset_once(app, as_admin, world):
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
     resp = as_admin.get("/registrations/export?fiscal_year=2026&format=csv")
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_a_huge_employee_id_in_a_staff_form_registers_nobody(app, as_coordinator_a, world):
+    with within(app):
+        ts_id = factories.make_session(host_municipality_id=world.muni_a).id
+    resp = as_coordinator_a.form_post(
+        f"/registrations/session/{ts_id}/register-staff", {"employee_id": HUGE}
+    )
+    assert resp.status_code == 302
+    with within(app), all_tenants(db.session):
+        assert not db.session.scalars(
+            select(Registration).where(Registration.session_id == ts_id)
+        ).all()

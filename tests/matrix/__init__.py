@@ -37,6 +37,12 @@ class Case:
     api: bool = False
     note: str = ""
     files: Callable[[Any, str], dict] | None = field(default=None)
+    #: Whether an allowed write changes the database (False: it only sets a cookie, or
+    #: previews). The matrix checks that an allowed write did change something, and that
+    #: a refused one changed nothing.
+    changes: bool = True
+    #: Roles for which an allowed write changes nothing in the database (only the session).
+    unchanged_for: tuple[str, ...] = ()
 
     def expected(self, role: str, owner: str) -> int | None:
         value = self.expect.get(role)

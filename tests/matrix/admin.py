@@ -20,6 +20,8 @@ CASES: list[Case] = [
         ADMIN_POST,
         method="POST",
         data=lambda r, o: {"municipality": "332038"},
+        note="the switch lives in the session only",
+        changes=False,
     ),
     Case("admin.coordinators", lambda r, o: "/admin/coordinators", ADMIN),
     Case(

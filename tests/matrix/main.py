@@ -9,10 +9,11 @@ CASES: list[Case] = [
     Case(
         "main.set_language",
         lambda r, o: "/language",
-        {"employee_a": 302, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
+        {"anon": 302, "employee_a": 302, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
         method="POST",
         data=lambda r, o: {"lang": "en", "next": "/"},
-        note="anonymous visitors are refused only by CSRF: no session yet",
+        note="anyone may choose a language; for an account it is also stored",
+        unchanged_for=("anon",),
     ),
     Case("main.livez", lambda r, o: "/livez", {"anon": 200, **SIGNED_IN}),
     Case("main.healthz", lambda r, o: "/healthz", {"anon": 200, **SIGNED_IN}),

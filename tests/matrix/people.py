@@ -4,7 +4,29 @@ A regional administrator who has not switched acts in Okayama City, so A's and
 B's records are not found for them here (they switch first, see test_admin).
 """
 
-from tests.matrix import Case
+from regional.extensions import db
+from regional.people.models import AccountStatus
+from tenants.models import OrgLevel
+from tenants.scoping import acting_as
+from tests import factories
+from tests.matrix import Case, records
+
+
+def extend(rec: records.Records) -> None:
+    """A disabled person and an inactive unit per municipality, for enable and activate to
+    really do something (so a 302 that changed nothing is caught as a refusal)."""
+    for owner, muni in (("A", rec.world.muni_a), ("B", rec.world.muni_b)):
+        gone = factories.make_user(muni, status=AccountStatus.DISABLED)
+        rec.put("disabled_user", owner, gone.id)
+        unit = factories.make_org_unit(muni, f"廃止課{owner}", OrgLevel.DIVISION)
+        with acting_as(db.session, muni):
+            unit.active = False
+            db.session.flush()
+        rec.put("inactive_unit", owner, unit.id)
+
+
+if extend not in records.EXTENSIONS:
+    records.EXTENSIONS.append(extend)
 
 STAFF = {"coordinator_a": 200, "coordinator_b": 200, "admin": 200, "employee_a": 403}
 STAFF_POST = {"coordinator_a": 302, "coordinator_b": 302, "admin": 302, "employee_a": 403}
@@ -69,11 +91,10 @@ CASES: list[Case] = [
     ),
     Case(
         "people.enable",
-        lambda r, o: f"/people/{r['user'][o]}/enable",
+        lambda r, o: f"/people/{r['disabled_user'][o]}/enable",
         OWN_POST,
         method="POST",
         owners=AB,
-        note="the account is active, so the answer is a refusal message on the person's page",
     ),
     Case(
         "people.approve",
@@ -116,7 +137,7 @@ CASES: list[Case] = [
     ),
     Case(
         "people.unit_activate",
-        lambda r, o: f"/people/units/{r['org_unit'][o]}/activate",
+        lambda r, o: f"/people/units/{r['inactive_unit'][o]}/activate",
         OWN_POST,
         method="POST",
         owners=AB,
