@@ -8,7 +8,9 @@ from the project's ``node_modules`` (``npm install``), never from a CDN, and
 injected into a test context that bypasses the app's strict CSP.
 
 Every test in this folder is marked ``e2e`` and ``real_commits`` by the hook
-below; without Chromium they are skipped with the reason.
+below; without Chromium they are skipped with the reason on a developer's
+machine, and FAIL in CI (``CI=true``): a CI image that lost its browser must
+not go green by skipping every browser test.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD, World, _prepare
 from tests.e2e.helpers import AUDITED, AXE_JS
 
 E2E_DIR = Path(__file__).resolve().parent
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 TIMEOUT_MS = 15_000  # generous for 2 shared cores, but bounded
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -59,8 +61,18 @@ def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
             continue
         item.add_marker(pytest.mark.e2e)
         item.add_marker(pytest.mark.real_commits)
-        if missing:
+        if missing and not _in_ci():
             item.add_marker(pytest.mark.skip(reason=f"e2e: Chromium not found at {CHROMIUM}"))
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def pytest_runtest_setup(item) -> None:  # noqa: ANN001
+    """In CI a missing browser is a failure, not a skip."""
+    if E2E_DIR in Path(str(item.path)).parents and _in_ci() and not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"e2e: Chromium not found at {CHROMIUM} (CI=true: browser tests must run)")
 
 
 # --------------------------------------------------------------------------- live server
