@@ -11,9 +11,9 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import JobCategory
 from regional.registrations import actions
-from regional.registrations.models import Completion, Registration
+from regional.registrations.models import Completion, Registration, RegistrationStatus
 from tests import factories
-from tests.fixtures_registrations import ja, person, register
+from tests.fixtures_registrations import ja, person, register, registration
 
 CONTRACT = {"id", "session_id", "employee_id", "municipality_code", "status", "waitlist_position"}
 
@@ -246,13 +246,20 @@ def test_cancelling_answers_the_cancelled_registration_and_mails_the_promoted(
     assert again.status_code == 409
 
 
-def test_other_municipalitys_registration_is_not_found(api, world, make):
+def _state(reg: Registration) -> tuple:
+    return reg.status, reg.cancelled_at
+
+
+def test_other_municipalitys_registration_is_not_found_and_left_untouched(api, world, make):
     reg_id = make(lambda: register(factories.make_session().id, world.employee_a).id)
-    for role in ("coordinator_b", "employee_b"):
+    for role in ("coordinator_b", "employee_b", "employee_a2"):
         caller = api(world.emails[role])
         assert caller.get(f"/registrations/{reg_id}").status_code == 404
         assert caller.delete(f"/registrations/{reg_id}").status_code == 404
-    assert api(world.emails["employee_a2"]).get(f"/registrations/{reg_id}").status_code == 404
+    status, cancelled_at = make(lambda: _state(registration(reg_id)))
+    assert status == RegistrationStatus.ENROLLED
+    assert cancelled_at is None
+    assert api(world.emails["employee_a"]).get(f"/registrations/{reg_id}").status_code == 200
 
 
 def test_approve_and_decline(api, world, make, mailbox, app):

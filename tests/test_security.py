@@ -69,8 +69,14 @@ def test_pages_forbid_sniffing_framing_leaky_referrers_and_caching(client):
 
 
 def test_pages_link_no_outside_assets_and_no_inline_script_or_style(client, as_employee_a):
-    for c, path in ((client, "/login"), (client, "/signup"), (client, "/password/forgot")):
-        html = c.get(path).get_data(as_text=True)
+    pages = [(client, p) for p in ("/login", "/signup", "/password/forgot")] + [
+        (as_employee_a, p)
+        for p in ("/", "/registrations/mine", "/sessions/", "/catalogue/", "/logout/everywhere")
+    ]
+    for c, path in pages:
+        resp = c.get(path)
+        assert resp.status_code == 200, path
+        html = resp.get_data(as_text=True)
         assert "<script" not in html
         assert " style=" not in html
         assert " onclick=" not in html
