@@ -19,6 +19,7 @@ from regional.extensions import db
 from regional.fiscal import TOKYO
 from regional.i18n import locale_code
 from regional.tenancy import current_municipality, enter_municipality
+from regional.validation import whole_number
 from tenants.models import Municipality
 
 bp = Blueprint("audit", __name__)
@@ -55,7 +56,7 @@ def index():
         status = 400
     page = db.paginate(
         AuditEntry.listing(**filters),
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=whole_number),
         per_page=PER_PAGE,
         error_out=False,
     )

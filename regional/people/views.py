@@ -45,6 +45,7 @@ from regional.people.units import (
     update_unit,
 )
 from regional.tenancy import current_municipality, get_or_404
+from regional.validation import whole_number
 from tenants.models import OrgLevel, OrgUnit
 
 PER_PAGE = 50
@@ -93,7 +94,7 @@ def index():
         filters["q"] = form.q.data or None
     page = db.paginate(
         User.search(**filters),
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=whole_number),
         per_page=PER_PAGE,
         error_out=False,
     )
@@ -274,8 +275,8 @@ def _unit_data(form: UnitForm) -> UnitData:
 @bp.route("/units/new", methods=["GET", "POST"])
 def unit_new():
     form = UnitForm()
-    if request.method == "GET" and request.args.get("parent", type=int):
-        form.parent_id.data = request.args.get("parent", type=int)
+    if request.method == "GET" and request.args.get("parent", type=whole_number):
+        form.parent_id.data = request.args.get("parent", type=whole_number)
     refused = None
     if form.validate_on_submit():
         try:

@@ -39,6 +39,7 @@ from regional.registrations.waitlist import waitlist_positions
 from regional.sessions.access import session_or_404
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality
+from regional.validation import whole_number
 from tenants import all_tenants
 from tenants.models import Municipality
 
@@ -100,8 +101,8 @@ def attendance(session_id: int):
     """The whole roster on one page: tick who came; attended means completed."""
     ts = _hosted_session(session_id)
     if request.method == "POST":
-        ids = request.form.getlist("registration", type=int)
-        present = set(request.form.getlist("attended", type=int))
+        ids = request.form.getlist("registration", type=whole_number)
+        present = set(request.form.getlist("attended", type=whole_number))
         try:
             came, absent = record_attendance(
                 ts.id, [(rid, rid in present) for rid in ids], current_user
