@@ -161,6 +161,7 @@ CASES: list[Case] = [
         method="POST",
         data=lambda r, o: {**OJT, "employee": r["email"]["A"]},
         note="only A's coordinator finds A's employee (others see the form again, nothing saved)",
+        unchanged_for=("coordinator_b", "admin"),
     ),
     Case(
         "growth.ojt_confirm",

@@ -62,10 +62,10 @@ CASES: list[Case] = [
     Case(
         "people.roster_confirm",
         lambda r, o: "/people/roster/confirm",
-        STAFF_302,
+        {role: status for role, status in STAFF_302.items() if status != 302},
         method="POST",
         data=lambda r, o: {"upload": "1", "token": "forged"},
-        note="a forged preview is refused: back to the upload page",
+        note="a forged preview is refused for everyone (staff: back to the upload page)",
     ),
     Case(
         "people.roster_done",
@@ -93,6 +93,8 @@ CASES: list[Case] = [
         owners=AB,
         api=True,
         files=_header_only,
+        note="a preview: nothing is saved without ?commit=true",
+        changes=False,
     ),
     Case(
         "api.roster",
