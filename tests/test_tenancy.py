@@ -294,3 +294,16 @@ def test_cookie_with_an_old_session_version_signs_out(app, world):
 def test_cookie_with_a_malformed_key_signs_out(app, world):
     for key in (f"{world.employee_a}", "332038.x.1", "999999.1.1", ""):
         assert _home_with_cookie(app, key).status_code == 302
+
+
+def test_an_expired_account_reloads_with_its_own_org_unit_wherever_the_request_acts(world, ctx):
+    """A commit expires everything: an administrator's own account (or a failed sign-in's)
+    then reloads while another municipality is current. Its own eager org unit is no
+    crossing; without this the next attribute access raised TenantViolation (a 500)."""
+    with all_tenants(db.session):
+        user = db.session.get(User, world.employee_a)
+        assert user.org_unit is not None
+    db.session.expire(user)
+    set_current_tenant(db.session, world.muni_b)
+    assert user.name == "髙橋 太郎"
+    assert user.org_unit.municipality_id == world.muni_a
