@@ -203,6 +203,10 @@ CASES: list[Case] = [
             "registration": [r["past_registration"]["A"], r["past_registration"]["B"]],
             "attended": [r["past_registration"]["A"]],
         },
+        note="OPEN (inputs, 18:45): the fingerprint shows the coordinators' 302 changes nothing "
+        "here; not yet known whether that is a refusal or a no-op. Declared so the matrix stays "
+        "honest about it; see /work/notes/inputs.md",
+        unchanged_for=("coordinator_a", "coordinator_b"),
     ),
     Case(
         "registrations.attendance_upload",
