@@ -241,6 +241,43 @@ def _history(staff: dict[int, list[tuple]], today, rng: random.Random) -> dict: 
     return generate_history(conn, program_facts(conn), takes, today, rng)
 
 
+def _targets(counts: dict[int, int]) -> int:
+    """Every member gets the policy's six targets (Okayama City's, ``policy_targets.toml``),
+    scaled by its staff over Okayama's ~7,500 (the ratio the policy's numbers assume)."""
+    import tomllib
+
+    from sqlalchemy import insert
+
+    from regional.extensions import db
+    from regional.fiscal import now_utc
+    from regional.targets.measures import load_default_measures
+    from regional.targets.models import Target
+
+    load_default_measures(db.session)
+    rows = tomllib.loads(
+        (ROOT / "regional" / "targets" / "data" / "policy_targets.toml").read_text("utf-8")
+    )["target"]
+    out = []
+    for mid, staff in counts.items():
+        share = staff / 7500
+        for r in rows:
+            population = r.get("population")
+            out.append(
+                dict(
+                    municipality_id=mid,
+                    key=r["key"],
+                    kind=r["kind"],
+                    target=max(1, round(r["target"] * share)),
+                    period_start_fy=r["period_start_fy"],
+                    period_end_fy=r.get("period_end_fy"),
+                    population=None if population is None else max(1, round(population * share)),
+                    updated_at=now_utc(),
+                )
+            )
+    db.session.execute(insert(Target.__table__), out)
+    return len(out)
+
+
 def _fix_sequences() -> None:
     """PostgreSQL: rows were inserted with explicit ids, so move the id sequences past them."""
     from sqlalchemy import text
@@ -322,6 +359,7 @@ def generate(
     with_history: bool = False,
     today: date | None = None,
     with_tokens: bool = True,
+    with_targets: bool = False,
 ) -> dict:
     from regional import create_app
     from regional.auth.passwords import hash_password
@@ -339,6 +377,8 @@ def generate(
         password_hash = hash_password(PASSWORD)  # once, reused for every row
         counts, staff = _insert_staff(employees, password_hash, rng)
         history = _history(staff, today or HISTORY_END, rng) if with_history else {}
+        if with_targets:
+            history["targets"] = _targets(counts)
         _fix_sequences()
         plan_sessions = _sessions(sessions)
         db.session.commit()
@@ -380,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         help="the history's reference day (default 2029-03-31)",
     )
     ap.add_argument("--no-tokens", action="store_true", help="skip minting bearer tokens")
+    ap.add_argument(
+        "--targets", action="store_true", help="the policy's six targets for every member"
+    )
     args = ap.parse_args(argv)
     args.employees *= args.scale
     if not 600 <= args.employees <= 200_000:
@@ -393,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         with_history=args.history,
         today=args.today,
         with_tokens=not args.no_tokens,
+        with_targets=args.targets,
     )
     print(  # noqa: T201
         f"generated {plan['employees']} employees, "

@@ -1,0 +1,79 @@
+"""The regional dashboard's aggregate in hand-written SQL: the floor the pages are compared with.
+
+The same counts as ``regional.targets.progress.region_progress`` for every member
+at once, with no ORM and no rendering: people per annual skill area and fiscal year;
+people reaching each persona (the fiscal year of their n-th distinct current
+programme of the track) per fiscal year; the reached people per org unit (coverage);
+the people part-way through a track per unit (candidates); the active units.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, text
+
+ANNUAL_AREAS = ("literacy_required", "literacy_elective", "information_security")
+TRACKS = {
+    "advanced": "advanced_ict",
+    "core_digital": "digital_tech",
+    "core_pm": "project_management",
+}
+COVERAGE = ("core_digital", "core_pm")
+
+ANNUAL = text(
+    "SELECT municipality_id, fiscal_year, skill_area_key, count(DISTINCT employee_id) "
+    "FROM completions WHERE skill_area_key IN :areas AND fiscal_year <= :fy "
+    "GROUP BY municipality_id, fiscal_year, skill_area_key"
+).bindparams(bindparam("areas", expanding=True))
+
+REACHED = """
+WITH firsts AS (
+  SELECT municipality_id AS mid, employee_id AS eid, program_id AS pid, min(fiscal_year) AS fy
+  FROM completions WHERE program_id IN :programs
+  GROUP BY municipality_id, employee_id, program_id
+), ranked AS (
+  SELECT mid, eid, fy, row_number() OVER (PARTITION BY mid, eid ORDER BY fy, pid) AS rn
+  FROM firsts
+), reached AS (SELECT mid, eid, fy FROM ranked WHERE rn = :need)
+"""
+BY_YEAR = text(REACHED + "SELECT mid, fy, count(*) FROM reached GROUP BY mid, fy").bindparams(
+    bindparam("programs", expanding=True)
+)
+BY_UNIT = text(
+    REACHED + "SELECT u.municipality_id, u.org_unit_id, count(*) FROM reached r "
+    "JOIN users u ON u.municipality_id = r.mid AND u.id = r.eid "
+    "WHERE r.fy <= :fy AND u.status <> 'disabled' AND u.org_unit_id IS NOT NULL "
+    "GROUP BY u.municipality_id, u.org_unit_id"
+).bindparams(bindparam("programs", expanding=True))
+PARTWAY = text(
+    "SELECT u.municipality_id, u.org_unit_id, u.id, u.name, d.done FROM users u JOIN ("
+    "  SELECT municipality_id AS mid, employee_id AS eid, count(DISTINCT program_id) AS done"
+    "  FROM completions WHERE program_id IN :programs GROUP BY municipality_id, employee_id"
+    ") d ON d.mid = u.municipality_id AND d.eid = u.id "
+    "WHERE d.done < :need AND u.status = 'active' AND u.org_unit_id IS NOT NULL"
+).bindparams(bindparam("programs", expanding=True))
+UNITS = text(
+    "SELECT municipality_id, id, parent_id, level, name FROM org_units WHERE active = :yes"
+)
+PROGRAMS = text("SELECT id, track FROM programs WHERE active = :yes")
+
+
+def region_aggregate(conn, fiscal_year: int) -> dict:  # noqa: ANN001
+    """Every row the regional dashboard needs, fetched; returns row counts per part."""
+    out = {}
+    programs: dict[str, list[int]] = {}
+    for pid, track in conn.execute(PROGRAMS, {"yes": True}):
+        programs.setdefault(track, []).append(pid)
+    out["annual"] = len(
+        conn.execute(ANNUAL, {"areas": list(ANNUAL_AREAS), "fy": fiscal_year}).all()
+    )
+    for key, track in TRACKS.items():
+        ids = programs.get(track, [])
+        if not ids:
+            continue
+        args = {"programs": ids, "need": len(ids), "fy": fiscal_year}
+        out[key] = len(conn.execute(BY_YEAR, args).all())
+        if key in COVERAGE:
+            out[key + "_units"] = len(conn.execute(BY_UNIT, args).all())
+            out[key + "_partway"] = len(conn.execute(PARTWAY, args).all())
+    out["units"] = len(conn.execute(UNITS, {"yes": True}).all())
+    return out
