@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from regional.audit.views import bp as audit_bp
     from regional.auth.views import bp as auth_bp
     from regional.catalogue import bp as catalogue_bp
+    from regional.dashboards import bp as dashboards_bp
     from regional.extensions import csrf
     from regional.growth import bp as growth_bp
     from regional.main.views import bp as main_bp
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(growth_bp, url_prefix="/growth")
     app.register_blueprint(targets_bp, url_prefix="/targets")
     app.register_blueprint(records_bp, url_prefix="/records")
+    app.register_blueprint(dashboards_bp, url_prefix="/progress")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

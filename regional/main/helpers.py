@@ -99,6 +99,7 @@ NAV = (
     ("growth.materials_index", _l("Learning materials"), "all"),
     ("registrations.coordinator", _l("Registrations"), "coordinator"),
     ("people.index", _l("People"), "coordinator"),
+    ("dashboards.index", _l("Progress"), "coordinator"),
     ("targets.index", _l("Targets"), "coordinator"),
     ("audit.index", _l("Audit trail"), "coordinator"),
     ("admin.index", _l("Regional administration"), "regional_admin"),

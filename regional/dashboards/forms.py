@@ -1,0 +1,56 @@
+"""The fiscal-year selector and the invitation form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField
+from wtforms.validators import DataRequired, InputRequired
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from regional.fiscal import fiscal_year_label
+from regional.i18n import locale_code
+
+#: Training under the policy began in 令和6年度 (FY2024).
+FIRST_FY = 2024
+
+
+def fiscal_year_choices(current: int) -> list[tuple[int, str]]:
+    """From FY2024 to the current year, newest first: '令和8年度 (FY2026)' / 'FY2026 (Reiwa 8)'."""
+    lang = locale_code()
+    years = range(max(current, FIRST_FY), FIRST_FY - 1, -1)
+    if lang == "en":
+        return [(fy, fiscal_year_label(fy, "en")) for fy in years]
+    return [(fy, f"{fiscal_year_label(fy, 'ja')}（FY{fy}）") for fy in years]
+
+
+class FiscalYearForm(FlaskForm):
+    """GET form: never a free-text year, only the years there are."""
+
+    class Meta:
+        csrf = False
+
+    fy = SelectField(_l("Fiscal year"), coerce=int, validators=[InputRequired()])
+
+
+def chosen_fiscal_year(args, current: int) -> tuple[FiscalYearForm, int]:  # noqa: ANN001
+    """The selector bound to the query string, and the year it names (current if none/invalid)."""
+    form = FiscalYearForm(formdata=args)
+    form.fy.choices = fiscal_year_choices(current)
+    valid = {fy for fy, _ in form.fy.choices}
+    if "fy" in args and form.validate() and form.fy.data in valid:
+        return form, form.fy.data
+    form.fy.data = current
+    return form, current
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class InviteForm(FlaskForm):
+    """Invite the people ticked to one upcoming session (a mail through the outbox)."""
+
+    session_id = SelectField(_l("Session"), coerce=int, validators=[DataRequired()])
+    people = MultiCheckboxField(_l("People to invite"), coerce=int, validators=[DataRequired()])

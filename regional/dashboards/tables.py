@@ -1,0 +1,244 @@
+"""What a dashboard says about a target, in words and in rows: pages, print and exports share it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from regional.dashboards.charts import ProgressRow
+from regional.dashboards.exports import Col, Sheet
+from regional.fiscal import fiscal_year_label
+from regional.i18n import locale_code
+
+STATUS_LABELS = {
+    "met": _l("Target met"),
+    "ahead": _l("Ahead of plan"),
+    "on_track": _l("On plan"),
+    "behind": _l("Behind plan"),
+    "not_started": _l("Period not started"),
+    "ended": _l("Period ended"),
+}
+KIND_LABELS = {"cumulative": _l("Cumulative"), "annual": _l("Per fiscal year")}
+
+
+def fy_short(fy: int) -> str:
+    return fiscal_year_label(fy, locale_code())
+
+
+def period_text(tp) -> str:  # noqa: ANN001
+    """'令和6年度～令和8年度' / 'FY2024 (Reiwa 6) – FY2026 (Reiwa 8)'; one year alone if equal;
+    '令和6年度から毎年度' / 'every year from FY2024 (Reiwa 6)' for an open-ended annual target."""
+    if tp.period_end_fy is None:
+        return _("every year from %(fy)s", fy=fy_short(tp.period_start_fy))
+    if tp.period_start_fy == tp.period_end_fy:
+        return fy_short(tp.period_start_fy)
+    sep = "～" if locale_code() == "ja" else " – "
+    return f"{fy_short(tp.period_start_fy)}{sep}{fy_short(tp.period_end_fy)}"
+
+
+def gap(tp) -> int | None:  # noqa: ANN001
+    """People ahead of (+) or behind (−) the plan line; None without a plan figure."""
+    return None if tp.expected_by_now is None else tp.achieved - tp.expected_by_now
+
+
+def standing(tp) -> str:  # noqa: ANN001
+    """Ahead or behind in words, with how many people: never colour alone."""
+    diff = gap(tp)
+    if tp.status == "met":
+        return _("Target met (%(n)s of %(t)s)", n=f"{tp.achieved:,}", t=f"{tp.target:,}")
+    if tp.status == "ahead" and diff is not None and diff > 0:
+        return ngettext(
+            "Ahead of plan by %(num)s person", "Ahead of plan by %(num)s people", diff
+        ) % {"num": f"{diff:,}"}
+    if tp.status == "behind" and diff is not None and diff < 0:
+        return ngettext("Behind plan by %(num)s person", "Behind plan by %(num)s people", -diff) % {
+            "num": f"{-diff:,}"
+        }
+    return str(STATUS_LABELS.get(tp.status, tp.status))
+
+
+def rate(tp) -> float | None:  # noqa: ANN001
+    return tp.achieved / tp.target if tp.target else None
+
+
+def progress_rows(targets) -> list[ProgressRow]:  # noqa: ANN001
+    return [
+        ProgressRow(
+            label=tp.label,
+            achieved=tp.achieved,
+            target=tp.target,
+            expected=tp.expected_by_now,
+            status=standing(tp),
+            status_key=tp.status,
+        )
+        for tp in targets
+    ]
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    path: str
+    equivalent: bool
+    have: int
+    need: int
+    candidates: str
+
+
+def target_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+    """The municipality's targets: one row each, the numbers the charts draw."""
+    return Sheet(
+        title=_("Targets"),
+        heading=heading,
+        columns=(
+            Col(_("Target"), "text", 34),
+            Col(_("Kind"), "text", 12),
+            Col(_("Period"), "text", 24),
+            Col(_("Target (people)"), "int", 12),
+            Col(_("Counted"), "int", 10),
+            Col(_("Plan by now"), "int", 12),
+            Col(_("Ahead (+) / behind (−)"), "int", 14),
+            Col(_("Share of target"), "rate", 12),
+            Col(_("Standing"), "text", 28),
+            Col(_("Eligible population"), "int", 14),
+        ),
+        rows=[
+            [
+                tp.label,
+                str(KIND_LABELS.get(tp.kind, tp.kind)),
+                period_text(tp),
+                tp.target,
+                tp.achieved,
+                tp.expected_by_now,
+                gap(tp),
+                rate(tp),
+                standing(tp),
+                tp.population,
+            ]
+            for tp in mp.targets
+        ],
+    )
+
+
+def trend_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+    """People counted per fiscal year, per target."""
+    years = sorted({fy for tp in mp.targets for fy, _n in tp.by_year})
+    cols = [Col(_("Target"), "text", 34)] + [Col(fy_short(fy), "int", 16) for fy in years]
+    rows = []
+    for tp in mp.targets:
+        counts = dict(tp.by_year)
+        rows.append([tp.label] + [counts.get(fy, 0) for fy in years])
+    return Sheet(title=_("Trend by year"), heading=heading, columns=cols, rows=rows)
+
+
+def coverage_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+    """Uncovered divisions and sections, with who could close each gap."""
+    rows = []
+    for label, units in (
+        (_("Division"), mp.coverage.uncovered_divisions),
+        (_("Section"), mp.coverage.uncovered_sections),
+    ):
+        for u in units:
+            rows.append(
+                [label, u.path, u.have, u.need, "、".join(name for _id, name in u.candidates)]
+            )
+    return Sheet(
+        title=_("Uncovered units"),
+        heading=heading,
+        columns=(
+            Col(_("Level"), "text", 8),
+            Col(_("Unit"), "text", 44),
+            Col(_("Have"), "int", 8),
+            Col(_("Need"), "int", 8),
+            Col(_("Candidates (part-way through the track)"), "text", 50),
+        ),
+        rows=rows,
+    )
+
+
+def members_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+    """The region: one row per member and target."""
+    rows = []
+    for mp in rp.members:
+        name = mp.name_en if locale_code() == "en" else mp.name_ja
+        for tp in mp.targets:
+            rows.append(
+                [
+                    mp.code,
+                    name,
+                    tp.label,
+                    tp.target,
+                    tp.achieved,
+                    tp.expected_by_now,
+                    gap(tp),
+                    rate(tp),
+                    standing(tp),
+                ]
+            )
+    return Sheet(
+        title=_("Members"),
+        heading=heading,
+        columns=(
+            Col(_("Code"), "text", 9),
+            Col(_("Municipality"), "text", 14),
+            Col(_("Target"), "text", 34),
+            Col(_("Target (people)"), "int", 12),
+            Col(_("Counted"), "int", 10),
+            Col(_("Plan by now"), "int", 12),
+            Col(_("Ahead (+) / behind (−)"), "int", 14),
+            Col(_("Share of target"), "rate", 12),
+            Col(_("Standing"), "text", 28),
+        ),
+        rows=rows,
+    )
+
+
+def totals_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+    return Sheet(
+        title=_("Regional totals"),
+        heading=heading,
+        columns=(
+            Col(_("Target"), "text", 34),
+            Col(_("Target (people)"), "int", 12),
+            Col(_("Counted"), "int", 10),
+            Col(_("Plan by now"), "int", 12),
+            Col(_("Share of target"), "rate", 12),
+            Col(_("Standing"), "text", 28),
+        ),
+        rows=[
+            [tp.label, tp.target, tp.achieved, tp.expected_by_now, rate(tp), standing(tp)]
+            for tp in rp.totals
+        ],
+    )
+
+
+def fill_sheet(fill_rows, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+    return Sheet(
+        title=_("Session use"),
+        heading=heading,
+        columns=(
+            Col(_("Code"), "text", 9),
+            Col(_("Municipality"), "text", 14),
+            Col(_("Seats taken by its staff"), "int", 14),
+            Col(_("Attended"), "int", 10),
+            Col(_("No-shows"), "int", 10),
+            Col(_("Attendance rate"), "rate", 12),
+            Col(_("Sessions it hosts"), "int", 12),
+            Col(_("Fill rate of its sessions"), "rate", 14),
+        ),
+        rows=[
+            [
+                r.code,
+                r.name,
+                r.seats,
+                r.attended,
+                r.no_shows,
+                r.attendance_rate,
+                r.hosted,
+                r.hosted_fill,
+            ]
+            for r in fill_rows
+        ],
+    )

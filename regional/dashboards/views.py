@@ -1,0 +1,390 @@
+"""Pages: the municipality dashboard, the regional dashboard, drill-down, exports, print.
+
+Who sees what: a coordinator their own municipality (any other code is 404, as
+if it did not exist); a regional administrator any member, and the region.
+Employees get 403 before any record is looked up.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from regional.dashboards import bp, queries, tables
+from regional.dashboards.charts import progress_chart, trend_chart
+from regional.dashboards.exports import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
+from regional.dashboards.forms import InviteForm, chosen_fiscal_year
+from regional.dashboards.invite import MAX_INVITES, invite
+from regional.extensions import db
+from regional.fiscal import fiscal_year_of, now_utc
+from regional.i18n import locale_code
+from regional.targets import progress
+from regional.tenancy import enter_municipality
+
+PER_PAGE = 50
+
+
+def coordinator_required(view):  # noqa: ANN001, ANN201
+    """Signed in and a coordinator or regional administrator; others get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not current_user.is_coordinator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):  # noqa: ANN001, ANN201
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not current_user.is_regional_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _current_fy() -> int:
+    return fiscal_year_of(now_utc())
+
+
+def _year():  # noqa: ANN202
+    return chosen_fiscal_year(request.args, _current_fy())
+
+
+def _municipality_progress(code: str, fy: int):  # noqa: ANN202
+    municipality = enter_municipality(code)  # 404 for a member one may not see
+    return municipality, progress.municipality_progress(db.session, municipality.id, fy)
+
+
+def _target_or_404(mp, key: str):  # noqa: ANN001, ANN202
+    for tp in mp.targets:
+        if tp.key == key:
+            return tp
+    abort(404)
+
+
+def _heading(title: str, name: str, fy: int) -> tuple[str, ...]:
+    from regional.main.helpers import fy_label, local_day
+
+    return (
+        f"{name} {title}",
+        fy_label(fy),
+        _("Figures as of %(day)s", day=local_day(now_utc())),
+    )
+
+
+def _file(data: bytes, fmt: str, stem: str) -> Response:
+    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
+    resp = Response(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return resp
+
+
+# -- entry -------------------------------------------------------------------
+
+
+@bp.route("/")
+@coordinator_required
+def index():
+    """The navigation's 育成状況: the region for administrators, one's own member otherwise."""
+    if current_user.is_regional_admin:
+        return redirect(url_for("dashboards.region"))
+    return redirect(url_for("dashboards.municipality", code=current_user.municipality.code))
+
+
+# -- one municipality --------------------------------------------------------
+
+
+def _municipality_view(code: str, template: str):  # noqa: ANN202
+    form, fy = _year()
+    municipality, mp = _municipality_progress(code, fy)
+    lang = locale_code()
+    chart = progress_chart(tables.progress_rows(mp.targets), plan_label=_("plan"))
+    trends = []
+    for tp in mp.targets:
+        points = [(tables.fy_short(y), n, y == _current_fy()) for y, n in tp.by_year]
+        annual = tp.target if tp.kind == "annual" else None
+        trends.append(
+            (
+                tp,
+                trend_chart(
+                    points,
+                    target=annual,
+                    target_text=_("target %(n)s", n=f"{tp.target:,}") if annual else "",
+                ),
+            )
+        )
+    return render_template(
+        template,
+        municipality=municipality,
+        name=municipality.name(lang),
+        mp=mp,
+        fy=fy,
+        form=form,
+        chart=chart,
+        trends=trends,
+        tables=tables,
+        is_current=fy == _current_fy(),
+        years=sorted({y for tp in mp.targets for y, _n in tp.by_year}),
+        now=now_utc(),
+    )
+
+
+@bp.route("/m/<code>")
+@coordinator_required
+def municipality(code: str):
+    return _municipality_view(code, "dashboards/municipality.html")
+
+
+@bp.route("/m/<code>/print")
+@coordinator_required
+def municipality_print(code: str):
+    return _municipality_view(code, "dashboards/municipality_print.html")
+
+
+@bp.route("/m/<code>/export.<any(xlsx, csv):fmt>")
+@coordinator_required
+def municipality_export(code: str, fmt: str):
+    _form, fy = _year()
+    municipality, mp = _municipality_progress(code, fy)
+    name = municipality.name(locale_code())
+    head = _heading(_("Progress against targets"), name, fy)
+    sheets = [
+        tables.target_sheet(mp, head),
+        tables.trend_sheet(mp, head),
+        tables.coverage_sheet(mp, head),
+    ]
+    stem = f"progress-{municipality.code}-FY{fy}"
+    if fmt == "csv":
+        which = request.args.get("table", "targets")
+        index = {"targets": 0, "trend": 1, "coverage": 2}.get(which)
+        if index is None:
+            abort(404)
+        return _file(to_csv(sheets[index]), "csv", f"{stem}-{which}")
+    return _file(to_xlsx(sheets), "xlsx", stem)
+
+
+# -- drill-down --------------------------------------------------------------
+
+
+def _drill(code: str, key: str):  # noqa: ANN202
+    form, fy = _year()
+    municipality, mp = _municipality_progress(code, fy)
+    tp = _target_or_404(mp, key)
+    show = request.args.get("show", "not_yet")
+    if show not in ("counted", "not_yet"):
+        show = "not_yet"
+    pick = progress.people_counted if show == "counted" else progress.people_not_yet
+    stmt = pick(municipality.id, key, fy)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        page = 1
+    people = list(db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+    return municipality, mp, tp, fy, form, show, people, total or 0, page
+
+
+@bp.route("/m/<code>/t/<key>")
+@coordinator_required
+def drill(code: str, key: str):
+    municipality, mp, tp, fy, form, show, people, total, page = _drill(code, key)
+    invite_form = None
+    sessions = []
+    if show == "not_yet" and people:
+        sessions = queries.invitable_sessions(key, municipality.id)
+        if sessions:
+            invite_form = InviteForm(formdata=None)
+            invite_form.session_id.choices = _session_choices(sessions)
+            invite_form.people.choices = [(p.id, p.name) for p in people]
+            invite_form.people.data = [p.id for p in people]
+    return render_template(
+        "dashboards/drill.html",
+        municipality=municipality,
+        name=municipality.name(locale_code()),
+        mp=mp,
+        tp=tp,
+        fy=fy,
+        form=form,
+        show=show,
+        people=people,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        invite_form=invite_form,
+        tables=tables,
+    )
+
+
+def _session_choices(sessions) -> list[tuple[int, str]]:  # noqa: ANN001
+    from regional.main.helpers import local_datetime
+
+    lang = locale_code()
+    return [
+        (s.id, f"{local_datetime(s.starts_at)} {s.program.code} {s.program.title(lang)}")
+        for s in sessions
+    ]
+
+
+@bp.route("/m/<code>/t/<key>/export.<any(xlsx, csv):fmt>")
+@coordinator_required
+def drill_export(code: str, key: str, fmt: str):
+    from regional.dashboards.exports import Col, Sheet
+
+    _form, fy = _year()
+    municipality, mp = _municipality_progress(code, fy)
+    tp = _target_or_404(mp, key)
+    show = "counted" if request.args.get("show") == "counted" else "not_yet"
+    pick = progress.people_counted if show == "counted" else progress.people_not_yet
+    people = db.session.scalars(pick(municipality.id, key, fy).limit(20_000))
+    title = _("Counted") if show == "counted" else _("Not yet counted")
+    sheet = Sheet(
+        title=title,
+        heading=_heading(tp.label, municipality.name(locale_code()), fy),
+        columns=(
+            Col(_("Employee number"), "text", 14),
+            Col(_("Name"), "text", 18),
+            Col(_("Organisation unit"), "text", 40),
+            Col(_("Job category"), "text", 18),
+        ),
+        rows=[
+            [
+                p.employee_number or "",
+                p.name,
+                p.org_unit.path() if p.org_unit is not None else "",
+                p.job_category.label,
+            ]
+            for p in people
+        ],
+    )
+    stem = f"progress-{municipality.code}-FY{fy}-{key}-{show}"
+    if fmt == "csv":
+        return _file(to_csv(sheet), "csv", stem)
+    return _file(to_xlsx([sheet]), "xlsx", stem)
+
+
+@bp.route("/m/<code>/t/<key>/invite", methods=["POST"])
+@coordinator_required
+def invite_people(code: str, key: str):
+    _form, fy = _year()
+    municipality, mp = _municipality_progress(code, fy)
+    tp = _target_or_404(mp, key)
+    sessions = queries.invitable_sessions(key, municipality.id)
+    form = InviteForm()
+    form.session_id.choices = _session_choices(sessions)
+    # Any id is accepted here and filtered to this municipality's active staff by the service.
+    raw = request.form.getlist("people")[:MAX_INVITES]
+    form.people.choices = [(int(v), v) for v in raw if v.isdigit()]
+    back = url_for("dashboards.drill", code=code, key=key, fy=fy, show="not_yet")
+    if not form.validate():
+        flash(_("Choose a session and at least one person."), "error")
+        return redirect(back)
+    chosen = next(s for s in sessions if s.id == form.session_id.data)
+    result = invite(
+        chosen,
+        form.people.data,
+        sender=current_user,
+        municipality_id=municipality.id,
+        target_label=tp.label,
+        fiscal_year=fy if tp.kind == "annual" else None,
+    )
+    db.session.commit()
+    flash(
+        _(
+            "Invitations sent: %(sent)s. Skipped (already registered or completed): %(skipped)s.",
+            sent=result.sent,
+            skipped=result.skipped,
+        ),
+        "success",
+    )
+    return redirect(back)
+
+
+# -- the region --------------------------------------------------------------
+
+
+def _region_view(template: str):  # noqa: ANN202
+    form, fy = _year()
+    rp = progress.region_progress(db.session, fy)
+    lang = locale_code()
+    fill, shared = queries.session_use(fy, lang)
+    keys: dict[str, str] = {}
+    for mp in rp.members:
+        for tp in mp.targets:
+            keys.setdefault(tp.key, tp.label)
+    by_target = []
+    for key, label in keys.items():
+        rows = [(mp, tp) for mp in rp.members for tp in mp.targets if tp.key == key]
+        chart = progress_chart(
+            [
+                tables.ProgressRow(
+                    label=mp.name_en if lang == "en" else mp.name_ja,
+                    achieved=tp.achieved,
+                    target=tp.target,
+                    expected=tp.expected_by_now,
+                    status=tables.standing(tp),
+                    status_key=tp.status,
+                )
+                for mp, tp in rows
+            ],
+            plan_label=_("plan"),
+        )
+        by_target.append((key, label, rows, chart))
+    behind = [(mp, tp) for mp in rp.members for tp in mp.targets if tp.status == "behind"]
+    totals_chart = progress_chart(tables.progress_rows(rp.totals), plan_label=_("plan"))
+    return render_template(
+        template,
+        rp=rp,
+        fy=fy,
+        form=form,
+        by_target=by_target,
+        behind=behind,
+        totals_chart=totals_chart,
+        fill=fill,
+        shared=shared,
+        tables=tables,
+        now=now_utc(),
+    )
+
+
+@bp.route("/region")
+@admin_required
+def region():
+    return _region_view("dashboards/region.html")
+
+
+@bp.route("/region/print")
+@admin_required
+def region_print():
+    return _region_view("dashboards/region_print.html")
+
+
+@bp.route("/region/export.<any(xlsx, csv):fmt>")
+@admin_required
+def region_export(fmt: str):
+    _form, fy = _year()
+    rp = progress.region_progress(db.session, fy)
+    fill, _shared = queries.session_use(fy, locale_code())
+    head = _heading(_("Progress against targets"), _("The region"), fy)
+    sheets = [
+        tables.members_sheet(rp, head),
+        tables.totals_sheet(rp, head),
+        tables.fill_sheet(fill, head),
+    ]
+    stem = f"progress-region-FY{fy}"
+    if fmt == "csv":
+        which = request.args.get("table", "members")
+        index = {"members": 0, "totals": 1, "sessions": 2}.get(which)
+        if index is None:
+            abort(404)
+        return _file(to_csv(sheets[index]), "csv", f"{stem}-{which}")
+    return _file(to_xlsx(sheets), "xlsx", stem)

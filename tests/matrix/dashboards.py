@@ -1,0 +1,88 @@
+"""Matrix cases: the progress dashboards, their drill-down, invitations and exports.
+
+A member's dashboard (and everything under it) is its coordinators' and the
+regional administrators': another member's coordinator gets 404, exactly as if
+the municipality did not exist. Employees get 403 before anything is looked up.
+The regional dashboard is the regional administrators' alone (403 for others).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from regional.catalogue.models import Program
+from regional.extensions import db
+from tests import factories
+from tests.fixtures_targets import target
+from tests.matrix import Case
+from tests.matrix import records as _records
+
+AB = ("A", "B")
+#: A member's dashboard: its own coordinator and administrators; the other coordinator 404.
+OWN = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 200, "B": 404},
+    "coordinator_b": {"A": 404, "B": 200},
+    "admin": {"A": 200, "B": 200},
+}
+OWN_POST = {
+    k: {o: 302 if s == 200 else s for o, s in v.items()} if isinstance(v, dict) else v
+    for k, v in OWN.items()
+}
+ADMIN_ONLY = {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 200}
+
+
+def extend(rec) -> None:
+    """A security target in A and B, and a coming security session to invite people to."""
+    target(rec.world.muni_a, "security", 10, start=2024)
+    target(rec.world.muni_b, "security", 10, start=2024)
+    program = db.session.scalar(select(Program).where(Program.code == "GEN-SEC-101"))
+    ts = factories.make_session(program, capacity=30, starts_in=timedelta(days=50))
+    rec.put("security_session", "-", ts.id)
+
+
+if extend not in _records.EXTENSIONS:
+    _records.EXTENSIONS.append(extend)
+
+
+def _m(path: str = "") -> object:
+    return lambda r, o: f"/progress/m/{r.code(o)}{path}"
+
+
+CASES = [
+    Case(
+        "dashboards.index",
+        lambda r, o: "/progress/",
+        {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
+    ),
+    Case("dashboards.municipality", _m(), OWN, owners=AB),
+    Case("dashboards.municipality", _m("?fy=1999"), OWN, owners=AB, note="bad year: current"),
+    Case("dashboards.municipality_print", _m("/print"), OWN, owners=AB),
+    Case("dashboards.municipality_export", _m("/export.xlsx"), OWN, owners=AB),
+    Case("dashboards.municipality_export", _m("/export.csv?table=coverage"), OWN, owners=AB),
+    Case("dashboards.drill", _m("/t/security?show=counted"), OWN, owners=AB),
+    Case("dashboards.drill", _m("/t/security?show=not_yet"), OWN, owners=AB),
+    Case("dashboards.drill_export", _m("/t/security/export.xlsx"), OWN, owners=AB),
+    Case("dashboards.drill_export", _m("/t/security/export.csv?show=counted"), OWN, owners=AB),
+    Case(
+        "dashboards.invite_people",
+        _m("/t/security/invite"),
+        OWN_POST,
+        owners=AB,
+        method="POST",
+        data=lambda r, o: {
+            "session_id": r["security_session"]["-"],
+            "people": [r["user"]["A"], r["user"]["B"]],
+        },
+    ),
+    Case("dashboards.region", lambda r, o: "/progress/region", ADMIN_ONLY),
+    Case("dashboards.region_print", lambda r, o: "/progress/region/print", ADMIN_ONLY),
+    Case("dashboards.region_export", lambda r, o: "/progress/region/export.xlsx", ADMIN_ONLY),
+    Case(
+        "dashboards.region_export",
+        lambda r, o: "/progress/region/export.csv?table=sessions",
+        ADMIN_ONLY,
+    ),
+]

@@ -1,0 +1,268 @@
+"""Dashboards: a coordinator sees their own member's progress, an administrator the region.
+
+Targets and completions are made directly (tests/fixtures_targets.py); the counting
+itself is tested with progress.py. These tests check what people see: the year
+selector, ahead/behind in words, drill-down, invitations, exports, the walls.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import event, select
+
+from regional.catalogue.models import Program
+from regional.extensions import db
+from regional.fiscal import fiscal_year_of, now_utc
+from regional.mail.models import OutboundMail
+from regional.people.models import JobCategory
+from tenants import all_tenants
+from tests import factories
+from tests.conftest import CODE_A, CODE_B
+from tests.fixtures_targets import complete, target
+
+FY = fiscal_year_of(now_utc())
+TODAY = now_utc().date()
+
+
+@pytest.fixture
+def progress_data(app, world):
+    """Tsuyama (A): a security target of 10 a year; employee A took security this year."""
+    with app.app_context():
+        target(world.muni_a, "security", 10, start=2024, population=400)
+        target(world.muni_b, "security", 5, start=2024)
+        day = max(date(FY, 4, 2), TODAY - timedelta(days=1))
+        complete(world.muni_a, world.employee_a, "GEN-SEC-101", day)
+        complete(world.muni_a, world.employee_a, "GEN-SEC-101", date(FY - 1, 6, 1))
+        program = db.session.scalar(select(Program).where(Program.code == "GEN-SEC-102"))
+        session = factories.make_session(program, capacity=30, starts_in=timedelta(days=20))
+        db.session.commit()
+        return {"session_id": session.id}
+
+
+def test_a_coordinator_sees_their_targets_with_standing_in_words(as_coordinator_a, progress_data):
+    page = as_coordinator_a.get(f"/progress/m/{CODE_A}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "1 / 10 (10%)" in html  # the chart's text
+    assert "Behind plan by" in html or "Ahead of plan" in html or "On plan" in html
+    assert '<svg class="chart-svg"' in html and "<table>" in html
+    assert 'href="/progress/m/332038/t/security?fy=' in html
+
+
+def test_the_year_selector_offers_years_never_free_text(as_coordinator_a, progress_data):
+    html = as_coordinator_a.get(f"/progress/m/{CODE_A}?fy=2025").get_data(as_text=True)
+    assert '<select id="fy" name="fy"' in html
+    assert '<option selected value="2025">' in html
+    assert 'value="2024"' in html and f'value="{FY}"' in html
+    assert 'type="text" name="fy"' not in html
+    # A year that is not offered (or not a year) falls back to the current one.
+    for bad in ("1999", "abc", "2100", "-1"):
+        html = as_coordinator_a.get(f"/progress/m/{CODE_A}?fy={bad}").get_data(as_text=True)
+        assert f'<option selected value="{FY}">' in html
+
+
+def test_the_year_changes_the_figures(as_coordinator_a, progress_data):
+    last = as_coordinator_a.get(f"/progress/m/{CODE_A}?fy={FY - 1}").get_data(as_text=True)
+    assert "1 / 10 (10%)" in last  # last year's completion counts in last year
+
+
+def test_fiscal_years_are_labelled_both_ways(app):
+    from flask_babel import force_locale
+
+    from regional.dashboards.forms import fiscal_year_choices
+
+    with app.test_request_context():
+        with force_locale("ja"):
+            assert fiscal_year_choices(2026)[0] == (2026, "令和8年度（FY2026）")
+        with force_locale("en"):
+            assert fiscal_year_choices(2026)[0] == (2026, "FY2026 (Reiwa 8)")
+        assert fiscal_year_choices(2026)[-1][0] == 2024
+
+
+def test_a_coordinator_never_sees_another_members_dashboard(as_coordinator_b, progress_data):
+    for path in (
+        f"/progress/m/{CODE_A}",
+        f"/progress/m/{CODE_A}/print",
+        f"/progress/m/{CODE_A}/export.xlsx",
+        f"/progress/m/{CODE_A}/export.csv",
+        f"/progress/m/{CODE_A}/t/security",
+        f"/progress/m/{CODE_A}/t/security/export.csv",
+    ):
+        assert as_coordinator_b.get(path).status_code == 404, path
+    assert as_coordinator_b.get("/progress/region").status_code == 403
+
+
+def test_employees_are_refused_before_anything_is_looked_up(as_employee_a, progress_data):
+    assert as_employee_a.get(f"/progress/m/{CODE_A}").status_code == 403
+    assert as_employee_a.get("/progress/").status_code == 403
+
+
+def test_the_entry_leads_each_role_to_their_dashboard(as_coordinator_a, as_admin):
+    assert as_coordinator_a.get("/progress/").headers["Location"].endswith(f"/m/{CODE_A}")
+    assert as_admin.get("/progress/").headers["Location"].endswith("/progress/region")
+
+
+def test_drill_down_lists_who_counts_and_who_does_not_yet(
+    app, world, as_coordinator_a, progress_data
+):
+    counted = as_coordinator_a.get(f"/progress/m/{CODE_A}/t/security?fy={FY}&show=counted")
+    html = counted.get_data(as_text=True)
+    assert "髙橋 太郎" in html and "𠮷野 花子" not in html
+    not_yet = as_coordinator_a.get(f"/progress/m/{CODE_A}/t/security?fy={FY}&show=not_yet")
+    html = not_yet.get_data(as_text=True)
+    assert "𠮷野 花子" in html and "髙橋 太郎" not in html
+    assert "Send invitations" in html  # a coming session of the target's programmes exists
+
+
+def test_an_unknown_target_key_is_404(as_coordinator_a, progress_data):
+    assert as_coordinator_a.get(f"/progress/m/{CODE_A}/t/nothing").status_code == 404
+
+
+def test_inviting_mails_the_people_ticked_and_skips_other_members(
+    app, world, as_coordinator_a, progress_data
+):
+    resp = as_coordinator_a.form_post(
+        f"/progress/m/{CODE_A}/t/security/invite?fy={FY}",
+        {
+            "session_id": progress_data["session_id"],
+            "people": [world.employee_a2, world.employee_b],
+        },
+    )
+    assert resp.status_code == 302
+    with app.app_context(), all_tenants(db.session):
+        mails = list(db.session.scalars(select(OutboundMail).order_by(OutboundMail.id)))
+        to = [m.to_addr for m in mails]
+    assert world.emails["employee_a2"] in to
+    assert world.emails["employee_b"] not in to  # another member's person: never mailed
+    body = next(m.body for m in mails if m.to_addr == world.emails["employee_a2"])
+    assert f"/sessions/{progress_data['session_id']}" in body
+
+
+def test_inviting_skips_people_already_registered(app, world, as_coordinator_a, progress_data):
+    from regional.people.models import User
+    from regional.registrations import services
+    from tenants.scoping import acting_as
+
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        person = db.session.get(User, world.employee_a2)
+        services.register(progress_data["session_id"], person, person)
+        db.session.commit()
+    as_coordinator_a.form_post(
+        f"/progress/m/{CODE_A}/t/security/invite?fy={FY}",
+        {"session_id": progress_data["session_id"], "people": [world.employee_a2]},
+    )
+    with app.app_context(), all_tenants(db.session):
+        subjects = [
+            m.subject
+            for m in db.session.scalars(
+                select(OutboundMail).where(OutboundMail.to_addr == world.emails["employee_a2"])
+            )
+        ]
+    assert not any("Invitation" in s or "案内" in s for s in subjects)
+
+
+def test_inviting_refuses_a_session_not_offered(world, as_coordinator_a, progress_data):
+    other = None
+    with as_coordinator_a.application.app_context():
+        other = factories.make_session(capacity=5, starts_in=timedelta(days=9)).id  # not security
+        db.session.commit()
+    resp = as_coordinator_a.form_post(
+        f"/progress/m/{CODE_A}/t/security/invite?fy={FY}",
+        {"session_id": other, "people": [world.employee_a2]},
+    )
+    assert resp.status_code == 302
+    with as_coordinator_a.application.app_context(), all_tenants(db.session):
+        assert db.session.scalar(select(OutboundMail.id)) is None
+
+
+def test_export_xlsx_is_a_workbook_with_japanese_sheets(as_coordinator_a, progress_data):
+    resp = as_coordinator_a.get(f"/progress/m/{CODE_A}/export.xlsx?fy={FY}", headers={})
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"].endswith(f'progress-{CODE_A}-FY{FY}.xlsx"')
+    wb = load_workbook(io.BytesIO(resp.data))
+    assert len(wb.sheetnames) == 3
+    ws = wb[wb.sheetnames[0]]
+    header = next(r for r in range(1, 8) if ws.cell(r, 2).value in ("Kind", "種類"))
+    assert ws.freeze_panes == f"A{header + 1}"
+    row = header + 1
+    assert ws.cell(row, 4).value == 10 and ws.cell(row, 5).value == 1  # numbers, not text
+    assert ws.cell(row, 8).number_format == "0.0%"
+
+
+def test_export_csv_has_a_bom(as_coordinator_a, progress_data):
+    resp = as_coordinator_a.get(f"/progress/m/{CODE_A}/export.csv?fy={FY}")
+    assert resp.data.startswith("\ufeff".encode())
+    assert as_coordinator_a.get(f"/progress/m/{CODE_A}/export.csv?table=x").status_code == 404
+    drill = as_coordinator_a.get(f"/progress/m/{CODE_A}/t/security/export.csv?show=counted")
+    assert "髙橋 太郎" in drill.data.decode("utf-8-sig")
+
+
+def test_print_page_uses_the_print_stylesheet(as_coordinator_a, progress_data):
+    html = as_coordinator_a.get(f"/progress/m/{CODE_A}/print").get_data(as_text=True)
+    assert "css/dashboards.css" in html and "Figures as of" in html
+
+
+def test_the_region_side_by_side_for_administrators(as_admin, progress_data):
+    page = as_admin.get(f"/progress/region?fy={FY}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Tsuyama" in html or "津山市" in html
+    assert f'href="/progress/m/{CODE_A}?fy={FY}"' in html
+    assert f'href="/progress/m/{CODE_B}?fy={FY}"' in html
+    assert as_admin.get(f"/progress/m/{CODE_B}?fy={FY}").status_code == 200
+    wb = load_workbook(io.BytesIO(as_admin.get(f"/progress/region/export.xlsx?fy={FY}").data))
+    assert len(wb.sheetnames) == 3
+    assert as_admin.get("/progress/region/export.csv?table=sessions").status_code == 200
+    assert as_admin.get("/progress/region/print").status_code == 200
+
+
+def test_navigation_and_home_link_the_dashboard(as_coordinator_a):
+    html = as_coordinator_a.get("/").get_data(as_text=True)
+    assert 'href="/progress/"' in html
+
+
+# -- statements per page do not grow with people -----------------------------------
+
+
+def _add_people(world, n: int) -> None:
+    for k in range(n):
+        u = factories.make_user(world.muni_a, job_category=JobCategory.ADMINISTRATIVE)
+        complete(world.muni_a, u.id, "GEN-SEC-101", date(FY, 4, 2 + k % 20))
+        if k % 3 == 0:
+            complete(world.muni_a, u.id, "CORE-DT-101", date(FY, 5, 1))
+    db.session.commit()
+
+
+def _statements(app, client, path: str) -> int:
+    count = 0
+
+    def on(*_args, **_kw):  # noqa: ANN002, ANN003, ANN202
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", on)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", on)
+    return count
+
+
+@pytest.mark.parametrize("path", [f"/progress/region?fy={FY}", f"/progress/m/{CODE_A}?fy={FY}"])
+def test_statements_per_dashboard_do_not_grow_with_people(app, world, as_admin, path):
+    with app.app_context():
+        for key, n in (("security", 10), ("core_digital", 3), ("core_pm", 2)):
+            target(world.muni_a, key, n, start=2024, end=None if key == "security" else 2027)
+        _add_people(world, 3)
+    as_admin.get(path)  # warm: the loader's first-request statements
+    few = _statements(app, as_admin, path)
+    with app.app_context():
+        _add_people(world, 40)
+    many = _statements(app, as_admin, path)
+    assert many == few, (few, many)
