@@ -8,6 +8,7 @@ selector, ahead/behind in words, drill-down, invitations, exports, the walls.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -22,10 +23,19 @@ from regional.people.models import JobCategory
 from tenants import all_tenants
 from tests import factories
 from tests.conftest import CODE_A, CODE_B
+from tests.fixtures_registrations import english
 from tests.fixtures_targets import complete, target
 
 FY = fiscal_year_of(now_utc())
 TODAY = now_utc().date()
+
+
+@pytest.fixture(autouse=True)
+def _english(request):
+    """Pages read in English, whatever catalogues are compiled."""
+    for name in ("as_coordinator_a", "as_coordinator_b", "as_admin", "as_employee_a"):
+        if name in request.fixturenames:
+            english(request.getfixturevalue(name))
 
 
 @pytest.fixture
@@ -51,6 +61,8 @@ def test_a_coordinator_sees_their_targets_with_standing_in_words(as_coordinator_
     assert "Behind plan by" in html or "Ahead of plan" in html or "On plan" in html
     assert '<svg class="chart-svg"' in html and "<table>" in html
     assert 'href="/progress/m/332038/t/security?fy=' in html
+    ids = [i for i in re.findall(r' id="([^"]+)"', html) if i != "csrf_token"]
+    assert len(ids) == len(set(ids)), "duplicate ids"
 
 
 def test_the_year_selector_offers_years_never_free_text(as_coordinator_a, progress_data):
@@ -213,6 +225,8 @@ def test_the_region_side_by_side_for_administrators(as_admin, progress_data):
     assert "Tsuyama" in html or "津山市" in html
     assert f'href="/progress/m/{CODE_A}?fy={FY}"' in html
     assert f'href="/progress/m/{CODE_B}?fy={FY}"' in html
+    ids = [i for i in re.findall(r' id="([^"]+)"', html) if i != "csrf_token"]
+    assert len(ids) == len(set(ids)), "duplicate ids"
     assert as_admin.get(f"/progress/m/{CODE_B}?fy={FY}").status_code == 200
     wb = load_workbook(io.BytesIO(as_admin.get(f"/progress/region/export.xlsx?fy={FY}").data))
     assert len(wb.sheetnames) == 3

@@ -181,7 +181,7 @@ def members_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
         title=_("Members"),
         heading=heading,
         columns=(
-            Col(_("Code"), "text", 9),
+            Col(_("Municipality code"), "text", 9),
             Col(_("Municipality"), "text", 14),
             Col(_("Target"), "text", 34),
             Col(_("Target (people)"), "int", 12),
@@ -219,7 +219,7 @@ def fill_sheet(fill_rows, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN0
         title=_("Session use"),
         heading=heading,
         columns=(
-            Col(_("Code"), "text", 9),
+            Col(_("Municipality code"), "text", 9),
             Col(_("Municipality"), "text", 14),
             Col(_("Seats taken by its staff"), "int", 14),
             Col(_("Attended"), "int", 10),

@@ -53,10 +53,10 @@ def test_a_coordinator_renders_switches_year_and_language(new_page, world):
     expect(page.locator("main table").first).to_contain_text("1")
     audit(page, "municipality dashboard")
 
-    page.get_by_label("年度").select_option(str(FY - 1))
+    page.get_by_label("年度", exact=True).select_option(str(FY - 1))
     page.get_by_role("button", name="表示").click()
     expect(page).to_have_url(f"/progress/m/{CODE_A}?fy={FY - 1}")
-    expect(page.get_by_label("年度")).to_have_value(str(FY - 1))
+    expect(page.get_by_label("年度", exact=True)).to_have_value(str(FY - 1))
 
     page.get_by_test_id("lang-switch").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -71,14 +71,14 @@ def test_drill_down_and_invite(new_page, world, live_server):
     page = new_page()
     sign_in(page, world.emails["coordinator_a"])
     page.goto(f"/progress/m/{CODE_A}?fy={FY}")
-    page.locator("#t-security").locator("xpath=..").get_by_role("link", name="未受講").click()
+    page.locator("#t-security").locator("xpath=..").get_by_role("link", name="未達成者").click()
     expect(page.locator("h2#people-h")).to_contain_text("未")
     expect(page.locator("main table")).to_contain_text("𠮷野 花子")
     audit(page, "drill-down, not yet")
     page.get_by_role("button", name="案内").click()
     expect(page.locator(".flash-success")).to_be_visible()
     audit(page, "drill-down after inviting")
-    page.get_by_role("link", name="受講済みの職員").click()
+    page.get_by_role("link", name="達成者（計上済み").click()
     expect(page.locator("main table")).to_contain_text("髙橋 太郎")
 
 
@@ -93,7 +93,7 @@ def test_exports_download(new_page, world):
         assert fh.read(2) == b"PK"
     assert info.value.suggested_filename == f"progress-{CODE_A}-FY{FY}.xlsx"
     with page.expect_download() as info:
-        page.get_by_role("link", name="CSV（UTF-8）：目標").click()
+        page.get_by_role("link", name="CSV（UTF-8）：育成目標").click()
     with open(info.value.path(), "rb") as fh:
         assert fh.read(3) == "\ufeff".encode()
     page.goto(f"/progress/m/{CODE_A}/print?fy={FY}")
