@@ -154,6 +154,33 @@ def test_inviting_mails_the_people_ticked_and_skips_other_members(
     assert f"/sessions/{progress_data['session_id']}" in body
 
 
+def test_an_invitation_is_in_the_audit_trail_and_capped(
+    app, world, as_coordinator_a, progress_data, monkeypatch
+):
+    from regional.audit.models import AuditEntry
+
+    monkeypatch.setattr("regional.dashboards.views.MAX_INVITES", 1)
+    extra = None
+    with app.app_context():
+        extra = factories.make_user(world.muni_a).id
+        db.session.commit()
+    url = f"/progress/m/{CODE_A}/t/security/invite?fy={FY}"
+    session_id = progress_data["session_id"]
+    too_many = as_coordinator_a.form_post(
+        url, {"session_id": session_id, "people": [world.employee_a2, extra]}
+    )
+    page = as_coordinator_a.get(too_many.headers["Location"]).get_data(as_text=True)
+    assert "At most 1 people can be invited at once." in page
+    with app.app_context(), all_tenants(db.session):
+        assert db.session.scalar(select(OutboundMail.id)) is None
+    as_coordinator_a.form_post(url, {"session_id": session_id, "people": [extra]})
+    with app.app_context(), all_tenants(db.session):
+        assert len(list(db.session.scalars(select(OutboundMail)))) == 1
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "progress.invite"))
+        assert entry is not None and entry.municipality_id == world.muni_a
+        assert entry.detail["sent"] == 1
+
+
 def test_inviting_skips_people_already_registered(app, world, as_coordinator_a, progress_data):
     from regional.people.models import User
     from regional.registrations import services

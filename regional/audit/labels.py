@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "certificate.issue": _l("Certificate issued"),
     "certificate.revoke": _l("Certificate revoked"),
     "reminder.required": _l("Reminder of required training sent"),
+    "progress.invite": _l("Invited people to a session"),
 }
 
 

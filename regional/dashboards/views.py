@@ -281,10 +281,13 @@ def invite_people(code: str, key: str):
     sessions = queries.invitable_sessions(key, municipality.id)
     form = InviteForm()
     form.session_id.choices = _session_choices(sessions)
-    # Any id is accepted here and filtered to this municipality's active staff by the service.
-    raw = request.form.getlist("people")[:MAX_INVITES]
-    form.people.choices = [(int(v), v) for v in raw if v.isdigit()]
+    raw = request.form.getlist("people")
     back = url_for("dashboards.drill", code=code, key=key, fy=fy, show="not_yet")
+    if len(raw) > MAX_INVITES:
+        flash(_("At most %(n)s people can be invited at once.", n=MAX_INVITES), "error")
+        return redirect(back)
+    # Any id is accepted here and filtered to this municipality's active staff by the service.
+    form.people.choices = [(int(v), v) for v in raw if v.isdigit()]
     if not form.validate():
         flash(_("Choose a session and at least one person."), "error")
         return redirect(back)
