@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test test-sqlite test-postgres setup lint translations bench clean-demo
+.PHONY: demo test test-sqlite test-postgres setup lint translations bench bench-progress clean-demo
 
 ## make demo: the platform with demo data on SQLite, at http://$(HOST):$(PORT)
 demo: setup
@@ -46,6 +46,9 @@ lint: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+bench-progress: setup
+	$(PY) bench/progress_bench.py
 
 clean-demo:
 	rm -f instance/regional.sqlite3*

@@ -261,9 +261,12 @@ def test_the_region_side_by_side_for_administrators(as_admin, progress_data):
     assert as_admin.get("/progress/region/print").status_code == 200
 
 
-def test_navigation_and_home_link_the_dashboard(as_coordinator_a):
+def test_navigation_and_home_link_the_dashboard(as_coordinator_a, as_admin):
     html = as_coordinator_a.get("/").get_data(as_text=True)
     assert 'href="/progress/"' in html
+    assert "this year and over the plan period" in html  # the home card
+    admin = as_admin.get("/admin/").get_data(as_text=True)
+    assert 'href="/progress/region"' in admin
 
 
 # -- statements per page do not grow with people -----------------------------------
