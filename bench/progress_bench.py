@@ -68,6 +68,7 @@ def _env(url: str) -> dict:
 
 def build(kind: str, scale: int, report: Report, reuse: bool) -> str:
     """The database for one scale: reused when asked and already generated, else fresh."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
     marker = RESULTS / f"progress-{kind}-x{scale}.done"
     if kind == "sqlite":
         path = RESULTS / f"progress-x{scale}.sqlite3"
