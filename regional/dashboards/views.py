@@ -7,13 +7,12 @@ Employees get 403 before any record is looked up.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
+from regional.auth.roles import admin_required, coordinator_required
 from regional.dashboards import bp, queries, tables
 from regional.dashboards.charts import progress_chart, trend_chart
 from regional.dashboards.exports import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
@@ -26,30 +25,6 @@ from regional.targets import progress
 from regional.tenancy import enter_municipality
 
 PER_PAGE = 50
-
-
-def coordinator_required(view):  # noqa: ANN001, ANN201
-    """Signed in and a coordinator or regional administrator; others get 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if not current_user.is_coordinator:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def admin_required(view):  # noqa: ANN001, ANN201
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if not current_user.is_regional_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _current_fy() -> int:
