@@ -183,12 +183,12 @@ def test_an_invitation_is_in_the_audit_trail_and_capped(
 
 def test_inviting_skips_people_already_registered(app, world, as_coordinator_a, progress_data):
     from regional.people.models import User
-    from regional.registrations import services
+    from regional.registrations import actions
     from tenants.scoping import acting_as
 
     with app.app_context(), acting_as(db.session, world.muni_a):
         person = db.session.get(User, world.employee_a2)
-        services.register(progress_data["session_id"], person, person)
+        actions.register(progress_data["session_id"], person, person)
         db.session.commit()
     as_coordinator_a.form_post(
         f"/progress/m/{CODE_A}/t/security/invite?fy={FY}",
