@@ -66,6 +66,17 @@ def _env(url: str) -> dict:
     return env
 
 
+def _upgrade(url: str) -> None:
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=_env(url),
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+
 def build(kind: str, scale: int, report: Report, reuse: bool) -> str:
     """The database for one scale: reused when asked and already generated, else fresh."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -77,6 +88,7 @@ def build(kind: str, scale: int, report: Report, reuse: bool) -> str:
         url = PG_BASE + f"regional_bench_progress_x{scale}"
     if reuse and marker.exists():
         report(f"  reusing the generated database ({marker.read_text().strip()})")
+        _upgrade(url)  # migrations added since it was generated
         return url
     marker.unlink(missing_ok=True)
     if kind == "sqlite":
@@ -86,14 +98,7 @@ def build(kind: str, scale: int, report: Report, reuse: bool) -> str:
         prepare_database("postgres", url)
     env = _env(url)
     t0 = time.monotonic()
-    subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    _upgrade(url)
     out = subprocess.run(
         [PY, str(BENCH / "generate.py"), "--history", "--no-tokens", "--scale", str(scale)]
         + ["--out", str(RESULTS / f"progress-data-x{scale}"), "--targets"],
