@@ -8,20 +8,15 @@ from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from regional.fiscal import fiscal_year_label
+from regional.fiscal import fiscal_year_option, fiscal_years_offered
 from regional.i18n import locale_code
 
-#: Training under the policy began in 令和6年度 (FY2024).
-FIRST_FY = 2024
 
-
-def fiscal_year_choices(current: int) -> list[tuple[int, str]]:
-    """From FY2024 to the current year, newest first: '令和8年度 (FY2026)' / 'FY2026 (Reiwa 8)'."""
+def fiscal_year_choices(today=None) -> list[tuple[int, str]]:  # noqa: ANN001
+    """From FY2024 (the policy's first year) to the current one, newest first, labelled as
+    everywhere else on the platform: '令和8年度（2026年度）' / 'FY2026 (Reiwa 8)'."""
     lang = locale_code()
-    years = range(max(current, FIRST_FY), FIRST_FY - 1, -1)
-    if lang == "en":
-        return [(fy, fiscal_year_label(fy, "en")) for fy in years]
-    return [(fy, f"{fiscal_year_label(fy, 'ja')}（FY{fy}）") for fy in years]
+    return [(fy, fiscal_year_option(fy, lang)) for fy in fiscal_years_offered(today, ahead=0)]
 
 
 class FiscalYearForm(FlaskForm):
@@ -36,7 +31,7 @@ class FiscalYearForm(FlaskForm):
 def chosen_fiscal_year(args, current: int) -> tuple[FiscalYearForm, int]:  # noqa: ANN001
     """The selector bound to the query string, and the year it names (current if none/invalid)."""
     form = FiscalYearForm(formdata=args)
-    form.fy.choices = fiscal_year_choices(current)
+    form.fy.choices = fiscal_year_choices()
     valid = {fy for fy, _ in form.fy.choices}
     if "fy" in args and form.validate() and form.fy.data in valid:
         return form, form.fy.data
