@@ -274,8 +274,16 @@ def test_navigation_and_home_link_the_dashboard(as_coordinator_a, as_admin):
 
 
 def _add_people(world, n: int) -> None:
+    """People with completions, each in a section of their own (a 局/課/係 path to show)."""
+    from tenants.models import OrgLevel
+
+    dept = factories.make_org_unit(world.muni_a, f"局{n}", OrgLevel.DEPARTMENT)
     for k in range(n):
-        u = factories.make_user(world.muni_a, job_category=JobCategory.ADMINISTRATIVE)
+        div = factories.make_org_unit(world.muni_a, f"課{k}", OrgLevel.DIVISION, dept)
+        sec = factories.make_org_unit(world.muni_a, f"係{k}", OrgLevel.SECTION, div)
+        u = factories.make_user(
+            world.muni_a, job_category=JobCategory.ADMINISTRATIVE, org_unit_id=sec.id
+        )
         complete(world.muni_a, u.id, "GEN-SEC-101", date(FY, 4, 2 + k % 20))
         if k % 3 == 0:
             complete(world.muni_a, u.id, "CORE-DT-101", date(FY, 5, 1))
@@ -299,7 +307,14 @@ def _statements(app, client, path: str) -> int:
     return count
 
 
-@pytest.mark.parametrize("path", [f"/progress/region?fy={FY}", f"/progress/m/{CODE_A}?fy={FY}"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/progress/region?fy={FY}",
+        f"/progress/m/{CODE_A}?fy={FY}",
+        f"/progress/m/{CODE_A}/t/security?fy={FY}&show=counted",
+    ],
+)
 def test_statements_per_dashboard_do_not_grow_with_people(app, world, as_admin, path):
     with app.app_context():
         for key, n in (("security", 10), ("core_digital", 3), ("core_pm", 2)):

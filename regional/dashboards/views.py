@@ -23,6 +23,7 @@ from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
 from regional.targets import progress
 from regional.tenancy import enter_municipality
+from tenants.models import OrgUnit
 
 PER_PAGE = 50
 
@@ -169,6 +170,22 @@ def _drill(code: str, key: str):  # noqa: ANN202
     return municipality, mp, tp, fy, form, show, people, total or 0, page
 
 
+def _unit_paths() -> dict[int, str]:
+    """Every unit's path (局/課/係) of the current municipality, in one statement."""
+    rows = db.session.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.name)).all()
+    parent = {i: p for i, p, _n in rows}
+    name = {i: n for i, _p, n in rows}
+    paths: dict[int, str] = {}
+    for unit in name:
+        parts, seen, u = [], set(), unit
+        while u is not None and u in name and u not in seen:
+            seen.add(u)
+            parts.append(name[u])
+            u = parent[u]
+        paths[unit] = "/".join(reversed(parts))
+    return paths
+
+
 @bp.route("/m/<code>/t/<key>")
 @coordinator_required
 def drill(code: str, key: str):
@@ -197,6 +214,7 @@ def drill(code: str, key: str):
         pages=max(1, -(-total // PER_PAGE)),
         invite_form=invite_form,
         tables=tables,
+        paths=_unit_paths(),
     )
 
 
@@ -221,6 +239,7 @@ def drill_export(code: str, key: str, fmt: str):
     show = "counted" if request.args.get("show") == "counted" else "not_yet"
     pick = progress.people_counted if show == "counted" else progress.people_not_yet
     people = db.session.scalars(pick(municipality.id, key, fy).limit(20_000))
+    paths = _unit_paths()
     title = _("Counted") if show == "counted" else _("Not yet counted")
     sheet = Sheet(
         title=title,
@@ -235,7 +254,7 @@ def drill_export(code: str, key: str, fmt: str):
             [
                 p.employee_number or "",
                 p.name,
-                p.org_unit.path() if p.org_unit is not None else "",
+                paths.get(p.org_unit_id, ""),
                 p.job_category.label,
             ]
             for p in people
