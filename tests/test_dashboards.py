@@ -114,9 +114,11 @@ def test_employees_are_refused_before_anything_is_looked_up(as_employee_a, progr
     assert as_employee_a.get("/progress/").status_code == 403
 
 
-def test_the_entry_leads_each_role_to_their_dashboard(as_coordinator_a, as_admin):
-    assert as_coordinator_a.get("/progress/").headers["Location"].endswith(f"/m/{CODE_A}")
-    assert as_admin.get("/progress/").headers["Location"].endswith("/progress/region")
+def test_the_entry_shows_each_role_their_dashboard(as_coordinator_a, as_admin, progress_data):
+    own = as_coordinator_a.get("/progress/").get_data(as_text=True)
+    assert "Progress: Tsuyama" in own and "1 / 10 (10%)" in own
+    region = as_admin.get("/progress/").get_data(as_text=True)
+    assert "Progress across the region" in region
 
 
 def test_drill_down_lists_who_counts_and_who_does_not_yet(

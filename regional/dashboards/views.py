@@ -73,8 +73,8 @@ def _file(data: bytes, fmt: str, stem: str) -> Response:
 def index():
     """The navigation's 育成状況: the region for administrators, one's own member otherwise."""
     if current_user.is_regional_admin:
-        return redirect(url_for("dashboards.region"))
-    return redirect(url_for("dashboards.municipality", code=current_user.municipality.code))
+        return _region_view("dashboards/region.html")
+    return _municipality_view(current_user.municipality.code, "dashboards/municipality.html")
 
 
 # -- one municipality --------------------------------------------------------

@@ -55,7 +55,7 @@ CASES = [
     Case(
         "dashboards.index",
         lambda r, o: "/progress/",
-        {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
+        {"employee_a": 403, "coordinator_a": 200, "coordinator_b": 200, "admin": 200},
     ),
     Case("dashboards.municipality", _m(), OWN, owners=AB),
     Case("dashboards.municipality", _m("?fy=1999"), OWN, owners=AB, note="bad year: current"),
