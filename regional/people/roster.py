@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from regional.extensions import db
 from regional.people.models import AccountStatus, JobCategory, Role, User
@@ -523,19 +523,26 @@ def _existing_people() -> list[_Existing]:
     return [_Existing(*row) for row in rows]
 
 
-def _emails_in_use(emails: set[str]) -> dict[str, int]:
+def _emails_in_use(emails: set[str], domains: list[str]) -> dict[str, int]:
     """Address -> account id, across the region: sign-in names are unique region-wide.
 
     Only used to refuse a row with one message, the same whoever holds the address.
+    Addresses outside the municipality's domains are refused anyway and not looked up.
+    A short list is one indexed ``IN``; a long one reads the domains' addresses in one
+    scan (an ``IN`` of hundreds, repeated, is slow when the planner's statistics lag
+    behind a bulk import).
     """
-    found: dict[str, int] = {}
-    ordered = sorted(emails)
+    wanted = {e for e in emails if e.rsplit("@", 1)[-1] in {d.lower() for d in domains}}
+    if not wanted:
+        return {}
+    if len(wanted) <= 500:
+        stmt = select(User.email, User.id).where(User.email.in_(sorted(wanted)))
+    else:
+        stmt = select(User.email, User.id).where(
+            or_(*(User.email.like(f"%@{d.lower()}") for d in domains))
+        )
     with all_tenants(db.session):
-        for i in range(0, len(ordered), 500):
-            chunk = ordered[i : i + 500]
-            rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))
-            found.update((email, user_id) for email, user_id in rows)
-    return found
+        return {email: user_id for email, user_id in db.session.execute(stmt) if email in wanted}
 
 
 def plan_roster(
@@ -557,7 +564,7 @@ def plan_roster(
             by_email_unnumbered[p.email] = p
     resolver = UnitResolver(db.session.scalars(select(OrgUnit)).all())
     rows = _read_rows(table, cols, heads, plan.errors)
-    in_use = _emails_in_use({r.email for r in rows if r.email})
+    in_use = _emails_in_use({r.email for r in rows if r.email}, municipality.email_domains or [])
     seen_numbers: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
     matched: set[int] = set()
