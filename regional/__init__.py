@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import config_from_env
+from regional.config import config_from_env, development_secret, resource_dir
 
 
 def create_app(config: type | dict[str, Any] | None = None) -> Flask:
@@ -36,8 +36,11 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
+    """Refuse to start without a signing key; only development may generate one (on disk)."""
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set (see README: Settings)")
+        if not app.config.get("GENERATE_SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set (see README: Settings)")
+        app.config["SECRET_KEY"] = development_secret()
 
 
 def register_logging(app: Flask) -> None:
@@ -58,9 +61,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def _migrations_dir() -> str:
-    from pathlib import Path
-
-    return str(Path(__file__).resolve().parent.parent / "migrations")
+    return str(resource_dir("migrations"))
 
 
 def register_tenancy(app: Flask) -> None:

@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from config import TestingConfig
 from regional import create_app
+from regional.config import TestingConfig
 from regional.extensions import RegionalSession, db
 from tests import factories
 

@@ -20,7 +20,7 @@ CASES = all_cases()
 
 
 def _app_endpoints() -> set[str]:
-    from config import TestingConfig
+    from regional.config import TestingConfig
 
     app = create_app(TestingConfig)
     return {r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static"}

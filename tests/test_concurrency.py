@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from config import TestingConfig
 from regional import create_app
 from regional.auth.tokens import api_token
 from regional.catalogue.services import load_policy_catalogue
+from regional.config import TestingConfig
 from regional.extensions import db
 from regional.registrations.models import Registration
 from regional.sessions.models import TrainingSession

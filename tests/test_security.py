@@ -10,9 +10,9 @@ import pytest
 from babel.support import Translations
 from itsdangerous import TimestampSigner
 
-from config import TestingConfig
 from regional import create_app
 from regional.auth import tokens
+from regional.config import TestingConfig
 from regional.extensions import db
 from regional.people.models import AccountStatus, User
 from tenants.scoping import acting_as

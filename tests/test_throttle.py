@@ -8,10 +8,10 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from config import TestingConfig
 from regional import create_app
 from regional.auth import throttle
 from regional.auth.models import LoginThrottle
+from regional.config import TestingConfig
 from regional.extensions import db
 from tests.conftest import PASSWORD, Client
 from tests.fixtures_auth import freeze_throttle

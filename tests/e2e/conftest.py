@@ -30,9 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from config import TestingConfig
 from regional import create_app
 from regional.catalogue.models import Program
+from regional.config import TestingConfig
 from regional.extensions import db
 from tenants import set_current_tenant
 from tests import factories
