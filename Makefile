@@ -28,10 +28,11 @@ test-postgres: setup
 
 setup: $(VENV)/.installed node_modules/axe-core/axe.min.js translations
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions from constraints.txt (scripts/update-constraints rewrites it; see README).
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 node_modules/axe-core/axe.min.js: package.json

@@ -1,0 +1,131 @@
+"""The regional training platform: the application factory.
+
+Read ``create_app`` as the table of contents of the application.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from regional.config import config_from_env, development_secret, resource_dir
+
+
+def create_app(config: type | dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` (a class or a mapping) overrides the environment's settings."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_from_env())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    _check_config(app)
+    register_logging(app)
+    register_extensions(app)
+    register_tenancy(app)
+    register_i18n(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security(app)
+    register_commands(app)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    """Refuse to start without a signing key; only development may generate one (on disk)."""
+    if not app.config.get("SECRET_KEY"):
+        if not app.config.get("GENERATE_SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set (see README: Settings)")
+        app.config["SECRET_KEY"] = development_secret()
+
+
+def register_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    import regional.models  # noqa: F401  (the whole schema, for the ORM and Alembic)
+    from regional.database import init_database
+    from regional.extensions import csrf, db, migrate
+
+    init_database(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+
+
+def _migrations_dir() -> str:
+    return str(resource_dir("migrations"))
+
+
+def register_tenancy(app: Flask) -> None:
+    from regional.auth.loader import init_login
+    from regional.tenancy import begin_request, resolve_tenant
+
+    app.before_request(begin_request)
+    init_login(app)
+    app.before_request(resolve_tenant)
+
+
+def register_i18n(app: Flask) -> None:
+    from regional.i18n import init_i18n
+
+    init_i18n(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from regional.admin.views import bp as admin_bp
+    from regional.api import bp as api_bp
+    from regional.auth.views import bp as auth_bp
+    from regional.catalogue.views import bp as catalogue_bp
+    from regional.extensions import csrf
+    from regional.main.views import bp as main_bp
+    from regional.people.views import bp as people_bp
+    from regional.registrations.views import bp as registrations_bp
+    from regional.sessions.views import bp as sessions_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(people_bp, url_prefix="/people")
+    app.register_blueprint(catalogue_bp, url_prefix="/catalogue")
+    app.register_blueprint(sessions_bp, url_prefix="/sessions")
+    app.register_blueprint(registrations_bp, url_prefix="/registrations")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from regional.main.errors import init_errors
+
+    init_errors(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from regional.main.helpers import init_template_helpers
+
+    init_template_helpers(app)
+
+
+def register_security(app: Flask) -> None:
+    from regional.mail.services import deliver_committed
+    from regional.security import register_security_headers
+
+    register_security_headers(app)
+
+    @app.after_request
+    def _deliver_mail(resp):  # noqa: ANN001, ANN202
+        deliver_committed()
+        return resp
+
+
+def register_commands(app: Flask) -> None:
+    from regional.cli import init_cli
+
+    init_cli(app)

@@ -1,0 +1,149 @@
+"""Sign-in, sign-up and password forms."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from regional.auth.passwords import MAX_LENGTH, password_problems
+from regional.people.models import JOB_CATEGORY_LABELS, JobCategory
+
+
+def normalise_email(value: str | None) -> str:
+    """Full-width characters typed with a Japanese IME become ASCII; addresses are lower case."""
+    return unicodedata.normalize("NFKC", value or "").strip().lower()
+
+
+def _strip(value: str | None) -> str | None:
+    # Names are kept exactly as typed (no Unicode normalisation): NFC/NFKC would replace
+    # CJK compatibility ideographs that people really use in their names.
+    return value.strip() if isinstance(value, str) else value
+
+
+def _employee_number(value: str | None) -> str | None:
+    """Full-width digits and letters become ASCII; empty means none."""
+    if not value:
+        return None
+    return unicodedata.normalize("NFKC", value).strip() or None
+
+
+#: Bidirectional overrides and isolates: they make a name read differently than it is stored.
+_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+
+
+def _printable(form: FlaskForm, field: StringField) -> None:
+    """No control characters: names go into mail to coordinators and into exported sheets."""
+    if any(unicodedata.category(c) == "Cc" or ord(c) in _BIDI for c in field.data or ""):
+        raise ValidationError(_l("Remove the invisible control characters."))
+
+
+def _email_field(label: str = _l("E-mail address"), autocomplete: str = "username") -> EmailField:
+    return EmailField(
+        label,
+        filters=[normalise_email],
+        validators=[
+            DataRequired(message=_l("Enter your e-mail address.")),
+            Email(check_deliverability=False, message=_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": autocomplete},
+    )
+
+
+class _NewPasswordForm(FlaskForm):
+    """A new password twice; the strength rule sees the person's own name and address."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(message=_l("Enter a password.")), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(message=_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords do not match.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def personal_words(self) -> list[str]:
+        return []
+
+    def validate_password(self, field: PasswordField) -> None:
+        problems = password_problems(field.data or "", self.personal_words())
+        if problems:
+            raise ValidationError(" ".join(problems))
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me signed in on this computer"))
+    submit = SubmitField(_l("Sign in"))
+
+
+class SignupForm(_NewPasswordForm):
+    """Self sign-up; the municipality list comes from the database (the region is data)."""
+
+    municipality = SelectField(
+        _l("Municipality you work for"),
+        validators=[DataRequired(message=_l("Choose your municipality."))],
+    )
+    name = StringField(
+        _l("Full name"),
+        filters=[_strip],
+        validators=[DataRequired(message=_l("Enter your name.")), Length(max=100), _printable],
+        render_kw={"autocomplete": "name"},
+    )
+    email = _email_field(_l("Work e-mail address"), autocomplete="email")
+    employee_number = StringField(
+        _l("Employee number (optional)"),
+        filters=[_employee_number],
+        validators=[Optional(), Length(max=20), _printable],
+        render_kw={"autocomplete": "off"},
+    )
+    job_category = SelectField(
+        _l("Job category"),
+        choices=[(c.value, JOB_CATEGORY_LABELS[c]) for c in JobCategory],
+        default=JobCategory.ADMINISTRATIVE.value,
+    )
+    submit = SubmitField(_l("Create my account"))
+
+    def __init__(self, municipalities: list[tuple[str, str]], *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.municipality.choices = [("", _l("Choose…"))] + municipalities
+        self.password.label.text = _l("Password")
+
+    def personal_words(self) -> list[str]:
+        return [self.email.data or "", self.name.data or ""]
+
+
+class ForgotForm(FlaskForm):
+    email = _email_field()
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetForm(_NewPasswordForm):
+    submit = SubmitField(_l("Save the new password"))
+
+    def __init__(self, *args, words: list[str] | None = None, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._words = words or []
+
+    def personal_words(self) -> list[str]:
+        return self._words
+
+
+class ActionForm(FlaskForm):
+    """A button and its CSRF token (confirm an address, sign out everywhere)."""
+
+    submit = SubmitField(_l("Continue"))

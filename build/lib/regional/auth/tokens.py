@@ -1,0 +1,75 @@
+"""Signed, expiring tokens: API bearer tokens, e-mail confirmation and password reset.
+
+Every token carries the account's session version, so disabling an account,
+signing out everywhere or changing the password revokes all of them at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.people.models import User
+from tenants import set_current_tenant
+from tenants.models import Municipality
+
+API = "api-token"
+CONFIRM = "confirm-email"
+RESET = "reset-password"
+
+MAX_AGE = {CONFIRM: 3 * 24 * 3600, RESET: 3600}
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
+def make_token(user: User, purpose: str) -> str:
+    payload = {"m": user.municipality.code, "u": user.id, "v": user.session_version}
+    if purpose == RESET:
+        payload["h"] = (user.password_hash or "")[-12:]  # one use: a new password voids it
+    return _serializer(purpose).dumps(payload)
+
+
+def api_token(user: User) -> tuple[str, str]:
+    """A bearer token and its expiry (ISO 8601) for the JSON API."""
+    max_age = current_app.config["API_TOKEN_MAX_AGE"]
+    expires = now_utc() + timedelta(seconds=max_age)
+    return make_token(user, API), expires.isoformat(timespec="seconds")
+
+
+def load_user_by_key(code: str, user_id: int, version: int) -> User | None:
+    """Find an account by (municipality code, id, version), then act in its municipality.
+
+    One statement: the tenant is not known before it, so it reads across tenants on
+    purpose, and the join makes the code in the key part of the match.
+    """
+    user = db.session.scalar(
+        select(User)
+        .join(Municipality, Municipality.id == User.municipality_id)
+        .where(Municipality.code == code, User.id == user_id)
+        .execution_options(all_tenants=True)
+    )
+    if user is None or user.session_version != version:
+        set_current_tenant(db.session, None)
+        return None
+    set_current_tenant(db.session, user.municipality_id)
+    return user
+
+
+def user_from_token(token: str, purpose: str) -> User | None:
+    """The account a valid, unexpired, unrevoked token names; None otherwise."""
+    max_age = current_app.config["API_TOKEN_MAX_AGE"] if purpose == API else MAX_AGE[purpose]
+    try:
+        data = _serializer(purpose).loads(token, max_age=max_age)
+        user = load_user_by_key(str(data["m"]), int(data["u"]), int(data["v"]))
+    except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
+        return None
+    if user is not None and purpose == RESET and data.get("h") != (user.password_hash or "")[-12:]:
+        return None
+    return user

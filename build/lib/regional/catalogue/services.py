@@ -1,0 +1,264 @@
+"""Catalogue writes: loading the policy's areas, adding and revising programmes."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from regional.catalogue.models import Delivery, Program, ProgramRevision, SkillArea, Tier, Track
+from regional.errors import Conflict, DomainError
+from regional.extensions import db
+from regional.people.models import JobCategory
+
+log = logging.getLogger("regional.audit")
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
+MAX_HOURS = Decimal("999.9")
+#: Fields a programme form or API body may set (tier and track follow the skill area).
+EDITABLE = (
+    "title_ja",
+    "title_en",
+    "description_ja",
+    "description_en",
+    "skill_area_id",
+    "delivery",
+    "hours",
+    "eligible_job_categories",
+    "prerequisite_tracks",
+    "prerequisite_system_duty",
+)
+
+POLICY_CATALOGUE = Path(__file__).parent / "data" / "policy_catalogue.toml"
+
+#: Named prerequisite rules used by the data file.
+PREREQUISITES = {
+    "pm": (["digital_tech", "project_management"], True),
+}
+
+
+def record_revision(program: Program, actor_id: int | None) -> ProgramRevision:
+    """Keep the programme's current state as revision ``program.revision``."""
+    rev = ProgramRevision(
+        program_id=program.id,
+        revision=program.revision,
+        snapshot=program.snapshot(),
+        changed_by_id=actor_id,
+    )
+    db.session.add(rev)
+    return rev
+
+
+def revise_program(program: Program, changes: dict, actor_id: int | None) -> Program:
+    """Apply changes as a new revision; completions keep the revision they were taken at."""
+    changed = {k: v for k, v in changes.items() if getattr(program, k) != v}
+    if not changed:
+        return program
+    for key, value in changed.items():
+        setattr(program, key, value)
+    program.revision += 1
+    db.session.flush()
+    record_revision(program, actor_id)
+    return program
+
+
+def add_program(values: dict, actor_id: int | None) -> Program:
+    """Insert a programme as revision 1 (values already checked)."""
+    program = Program(revision=1, **values)
+    db.session.add(program)
+    db.session.flush()
+    record_revision(program, actor_id)
+    return program
+
+
+# -- administration ----------------------------------------------------------
+
+
+def _invalid(code: str, message, field: str) -> DomainError:  # noqa: ANN001
+    return DomainError(code, message, field=field)
+
+
+def check_program_values(values: dict) -> dict:
+    """Apply the catalogue's rules to a programme's fields; returns them normalised.
+
+    Tier and track are not chosen: they follow the skill area, as in the policy's table.
+    """
+    out = {k: values[k] for k in EDITABLE if k in values}
+    for key in ("title_ja", "title_en"):
+        text = (out.get(key) or "").strip()
+        if not text:
+            raise _invalid("missing_title", _l("Enter the title in both languages."), key)
+        if len(text) > 200:
+            raise _invalid("invalid_title", _l("A title has at most 200 characters."), key)
+        out[key] = text
+    for key in ("description_ja", "description_en"):
+        out[key] = (out.get(key) or "").strip()
+        if len(out[key]) > 10000:
+            raise _invalid(
+                "invalid_description", _l("A description has at most 10,000 characters."), key
+            )
+    area = db.session.get(SkillArea, out.get("skill_area_id") or 0)
+    if area is None:
+        raise _invalid("unknown_skill_area", _l("Choose one of the skill areas."), "skill_area")
+    out["tier"], out["track"] = area.tier, area.track
+    try:
+        out["delivery"] = Delivery(out.get("delivery"))
+    except ValueError:
+        raise _invalid(
+            "invalid_delivery", _l("Choose one of the delivery methods."), "delivery"
+        ) from None
+    out["hours"] = _checked_hours(out.get("hours"))
+    out["eligible_job_categories"] = _members(
+        out.get("eligible_job_categories"),
+        JobCategory,
+        "eligible_job_categories",
+        _l("Unknown job category."),
+    )
+    out["prerequisite_tracks"] = _members(
+        out.get("prerequisite_tracks"), Track, "prerequisite_tracks", _l("Unknown track.")
+    )
+    out["prerequisite_system_duty"] = bool(out.get("prerequisite_system_duty"))
+    return out
+
+
+def _checked_hours(raw: object) -> Decimal:
+    try:
+        hours = Decimal(str(raw)) if raw is not None and not isinstance(raw, bool) else None
+    except InvalidOperation:
+        hours = None
+    if hours is None or not hours.is_finite():
+        raise _invalid("invalid_hours", _l("Hours must be a number."), "hours")
+    if hours < 0 or hours > MAX_HOURS:
+        raise _invalid("invalid_hours", _l("Hours must be between 0 and 999.9."), "hours")
+    if hours != hours.quantize(Decimal("0.1")):
+        raise _invalid("invalid_hours", _l("Hours take at most one decimal place."), "hours")
+    return hours.quantize(Decimal("0.1"))
+
+
+def _members(raw: object, enum_cls: type, field: str, message) -> list[str]:  # noqa: ANN001
+    """A list of enum values in the enum's own order, without repeats."""
+    chosen = set(raw or [])
+    allowed = [m.value for m in enum_cls]
+    if not chosen <= set(allowed):
+        raise _invalid(f"invalid_{field}", message, field)
+    return [v for v in allowed if v in chosen]
+
+
+def create_program(code: str, values: dict, actor_id: int | None) -> Program:
+    """Add a programme to the shared catalogue; the code must be new."""
+    code = (code or "").strip()
+    if not CODE_PATTERN.match(code):
+        raise _invalid(
+            "invalid_code",
+            _l("The code has 1 to 20 letters, digits, dots, hyphens or underscores."),
+            "code",
+        )
+    if db.session.scalar(Program.by_code(code)) is not None:
+        raise Conflict("duplicate_code", _l("A programme with this code already exists."))
+    checked = check_program_values(values)
+    try:
+        with db.session.begin_nested():
+            program = add_program({"code": code, **checked}, actor_id)
+    except IntegrityError:
+        # Another administrator added the same code at the same moment.
+        raise Conflict("duplicate_code", _l("A programme with this code already exists.")) from None
+    log.info("programme added code=%s by=%s", code, actor_id)
+    return program
+
+
+def update_program(program: Program, values: dict, actor_id: int | None) -> Program:
+    """Revise a programme (its code stays); unchanged values make no new revision."""
+    before = program.revision
+    revise_program(program, check_program_values(values), actor_id)
+    if program.revision != before:
+        log.info(
+            "programme revised code=%s revision=%s by=%s", program.code, program.revision, actor_id
+        )
+    return program
+
+
+def set_program_active(program: Program, active: bool, actor_id: int | None) -> Program:
+    """Retire or reactivate a programme; its history and past completions stay as they are."""
+    if program.active != active:
+        program.active = active
+        db.session.flush()
+        log.info(
+            "programme %s code=%s by=%s",
+            "reactivated" if active else "retired",
+            program.code,
+            actor_id,
+        )
+    return program
+
+
+def revision_changes(program_id: int) -> list[tuple[ProgramRevision, list[str]]]:
+    """Each revision with the snapshot keys that changed since the one before, newest first."""
+    revisions = list(db.session.scalars(ProgramRevision.history(program_id)))
+    out = []
+    for i, rev in enumerate(revisions):
+        older = revisions[i + 1].snapshot if i + 1 < len(revisions) else None
+        changed = (
+            []
+            if older is None
+            else [k for k in rev.snapshot if rev.snapshot.get(k) != older.get(k)]
+        )
+        out.append((rev, changed))
+    return out
+
+
+def load_policy_catalogue(path: Path = POLICY_CATALOGUE) -> tuple[int, int]:
+    """Add the policy's skill areas and any missing starter programme; returns (areas, programmes) added.
+
+    Existing programmes are left as administrators made them.
+    """
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    areas = {a.key: a for a in db.session.scalars(select(SkillArea))}
+    added_areas = 0
+    for position, raw in enumerate(data.get("skill_area", []), start=1):
+        area = areas.get(raw["key"])
+        if area is None:
+            area = SkillArea(key=raw["key"])
+            db.session.add(area)
+            areas[raw["key"]] = area
+            added_areas += 1
+        area.tier, area.track = Tier(raw["tier"]), Track(raw["track"])
+        area.name_ja, area.name_en = raw["name_ja"], raw["name_en"]
+        area.audience_ja, area.audience_en = raw.get("audience_ja", ""), raw.get("audience_en", "")
+        area.position = position
+    db.session.flush()
+    # A code ever used (even one an administrator since renamed in a revision) is never re-added.
+    codes = set(db.session.scalars(select(Program.code)))
+    codes |= {r.snapshot.get("code") for r in db.session.scalars(select(ProgramRevision))}
+    added_programs = 0
+    for raw in data.get("program", []):
+        if raw["code"] in codes:
+            continue
+        area = areas[raw["area"]]
+        tracks, duty = PREREQUISITES.get(raw.get("prerequisite", ""), ([], False))
+        add_program(
+            dict(
+                code=raw["code"],
+                title_ja=raw["title_ja"],
+                title_en=raw["title_en"],
+                description_ja=raw.get("description_ja", ""),
+                description_en=raw.get("description_en", ""),
+                skill_area_id=area.id,
+                tier=area.tier,
+                track=area.track,
+                delivery=Delivery(raw["delivery"]),
+                hours=Decimal(str(raw["hours"])),
+                eligible_job_categories=list(raw.get("job_categories", [])),
+                prerequisite_tracks=list(tracks),
+                prerequisite_system_duty=duty,
+            ),
+            actor_id=None,
+        )
+        added_programs += 1
+    return added_areas, added_programs

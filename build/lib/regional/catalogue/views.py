@@ -1,0 +1,226 @@
+"""Pages of the shared catalogue: browse for everyone, edit for regional administrators."""
+
+from __future__ import annotations
+
+from functools import wraps
+from itertools import groupby
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from regional.catalogue import services
+from regional.catalogue.eligibility import (
+    check_eligibility,
+    job_category_names,
+    prerequisite_text,
+)
+from regional.catalogue.forms import (
+    FIELD_NAMES,
+    TIER_ORDER,
+    ActiveForm,
+    CatalogueFilterForm,
+    ProgramForm,
+)
+from regional.catalogue.models import Program, SkillArea
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.i18n import locale_code
+from regional.people.models import User
+from regional.sessions.models import TrainingSession
+from regional.sessions.services import viewer_scope
+from regional.tenancy import current_municipality, get_or_404
+from tenants import all_tenants
+
+bp = Blueprint("catalogue", __name__)
+
+#: Names of a revision's snapshot keys, for the history table.
+SNAPSHOT_LABELS = {
+    "code": _l("Code"),
+    "title_ja": _l("Title (Japanese)"),
+    "title_en": _l("Title (English)"),
+    "tier": _l("Tier"),
+    "track": _l("Track"),
+    "skill_area": _l("Skill area"),
+    "delivery": _l("Delivery"),
+    "hours": _l("Hours"),
+    "eligible_job_categories": _l("Job categories"),
+    "prerequisite_tracks": _l("Prerequisites"),
+    "prerequisite_system_duty": _l("Prerequisites"),
+}
+
+
+def admin_required(view):  # noqa: ANN001, ANN201
+    """Signed in as a regional administrator, else 403 (the catalogue is shared, not tenant-owned)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not current_user.is_regional_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The catalogue grouped by tier and skill area, with filters."""
+    lang = locale_code()
+    areas = list(db.session.scalars(SkillArea.ordered()))
+    form = CatalogueFilterForm(formdata=request.args)
+    form.set_choices(areas, lang)
+    form.validate()  # a bad filter is shown as an error and then ignored
+
+    def chosen(f) -> str | None:  # noqa: ANN001
+        return None if f.errors else (f.data or None)
+
+    show_retired = current_user.is_regional_admin and bool(form.retired.data)
+    programs = list(
+        db.session.scalars(
+            Program.listing(
+                tier=chosen(form.tier),
+                track=chosen(form.track),
+                area_key=chosen(form.area),
+                active_only=not show_retired,
+            )
+        )
+    )
+    position = {a.id: a.position for a in areas}
+    programs.sort(
+        key=lambda p: (TIER_ORDER.index(p.tier), position.get(p.skill_area_id, 0), p.code)
+    )
+    groups = [
+        (tier, [(area, list(ps)) for area, ps in groupby(items, key=lambda p: p.skill_area)])
+        for tier, items in groupby(programs, key=lambda p: p.tier)
+    ]
+    return render_template(
+        "catalogue/index.html", form=form, groups=groups, count=len(programs), areas=areas
+    )
+
+
+@bp.route("/<int:program_id>")
+@login_required
+def detail(program_id: int):
+    """One programme: what it is, who it is for, whether you can take it, when it runs."""
+    program = get_or_404(Program, program_id)
+    eligibility = check_eligibility(program, current_user)
+    upcoming = list(
+        db.session.scalars(
+            TrainingSession.search(viewer_scope(), program_id=program.id, ends_after=now_utc())
+        )
+    )
+    history = []
+    if current_user.is_regional_admin:
+        history = [
+            (rev, list(dict.fromkeys(str(SNAPSHOT_LABELS.get(k, k)) for k in changed)))
+            for rev, changed in services.revision_changes(program.id)
+        ]
+    viewer = current_municipality()
+    return render_template(
+        "catalogue/detail.html",
+        program=program,
+        eligibility=eligibility,
+        upcoming=upcoming,
+        history=history,
+        editors=_editor_names(history),
+        active_form=ActiveForm(),
+        viewer_municipality_id=viewer.id if viewer else None,
+        job_category_names=job_category_names,
+        prerequisite_text=prerequisite_text,
+    )
+
+
+def _editor_names(history: list) -> dict[int, str]:
+    ids = {rev.changed_by_id for rev, _changed in history if rev.changed_by_id}
+    if not ids:
+        return {}
+    # Editors are regional administrators of the coordinating city, read for their names only.
+    with all_tenants(db.session):
+        return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def _form_page(form: ProgramForm, program: Program | None):  # noqa: ANN202
+    return render_template("catalogue/form.html", form=form, program=program)
+
+
+def _attach(form: ProgramForm, exc: DomainError) -> None:
+    """Show a rule's refusal next to its field (or above the form)."""
+    db.session.rollback()
+    name = FIELD_NAMES.get(exc.details.get("field"), exc.details.get("field"))
+    if name in form:
+        form[name].errors = list(form[name].errors) + [str(exc.message)]
+    else:
+        flash(str(exc.message), "error")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def create():
+    """Add a programme to the shared catalogue."""
+    form = ProgramForm()
+    form.set_areas(list(db.session.scalars(SkillArea.ordered())), locale_code())
+    if form.validate_on_submit():
+        try:
+            program = services.create_program(form.code.data, form.values(), current_user.id)
+        except DomainError as exc:
+            if exc.code == "duplicate_code":
+                exc.details["field"] = "code"
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The programme %(code)s was added.", code=program.code), "success")
+            return redirect(url_for(".detail", program_id=program.id))
+    return _form_page(form, None), 422 if request.method == "POST" else 200
+
+
+@bp.route("/<int:program_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit(program_id: int):
+    """Revise a programme: a new revision; past completions keep what they took."""
+    program = get_or_404(Program, program_id)
+    form = ProgramForm(obj=None if request.method == "POST" else program)
+    form.set_areas(list(db.session.scalars(SkillArea.ordered())), locale_code())
+    del form.code  # the code names the programme in completions and integrations: it stays
+    if request.method == "GET":
+        form.skill_area.data = program.skill_area_id
+        form.delivery.data = program.delivery.value
+    if form.validate_on_submit():
+        before = program.revision
+        try:
+            services.update_program(program, form.values(), current_user.id)
+        except DomainError as exc:
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            if program.revision == before:
+                flash(_("Nothing was changed."), "info")
+            else:
+                flash(
+                    _("Saved as revision %(n)d.", n=program.revision),
+                    "success",
+                )
+            return redirect(url_for(".detail", program_id=program.id))
+    return _form_page(form, program), 422 if request.method == "POST" else 200
+
+
+@bp.route("/<int:program_id>/active", methods=["POST"])
+@admin_required
+def set_active(program_id: int):
+    """Retire a programme (no new sessions) or bring it back."""
+    program = get_or_404(Program, program_id)
+    form = ActiveForm()
+    wanted = request.form.get("active")
+    if not form.validate_on_submit() or wanted not in ("0", "1"):
+        abort(400)
+    services.set_program_active(program, wanted == "1", current_user.id)
+    db.session.commit()
+    if program.active:
+        flash(_("The programme is active again."), "success")
+    else:
+        flash(_("The programme was retired. Past records keep it."), "success")
+    return redirect(url_for(".detail", program_id=program.id))

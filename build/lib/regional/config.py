@@ -1,0 +1,145 @@
+"""Settings per environment, read from the environment (see README: Settings).
+
+Nothing here writes to disk: importing this module has no side effects. The
+development key is generated when the app is created (see
+:func:`development_secret`), and production refuses to start without
+``SECRET_KEY`` instead of inventing one.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: The checkout's root when running from the repository (``make demo``, the tests).
+SOURCE_ROOT = PACKAGE_DIR.parent
+#: Where a built wheel carries the migrations and the compiled catalogues (see setup.py).
+BUNDLED_DIR = PACKAGE_DIR / "_bundled"
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH") or Path.cwd() / "instance")
+
+
+def resource_dir(name: str) -> Path:
+    """``migrations`` or ``translations``: the wheel's bundled copy, else the checkout's folder."""
+    bundled = BUNDLED_DIR / name
+    return bundled if bundled.is_dir() else SOURCE_ROOT / name
+
+
+def _package_path(package: str) -> Path:
+    spec = importlib.util.find_spec(package)  # found, not imported
+    assert spec is not None and spec.origin is not None, package
+    return Path(spec.origin).parent
+
+
+def development_secret() -> str:
+    """A key generated once into the instance folder; for local development only."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'regional.sqlite3'}"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Production defaults; every value can be overridden from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    #: Only development may invent a key (at app creation, into the instance folder).
+    GENERATE_SECRET_KEY = False
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Where the region's member list comes from; another alliance points this at its own file.
+    REGION_FILE = os.environ.get(
+        "REGION_FILE", str(_package_path("tenants") / "data" / "okayama.toml")
+    )
+
+    BABEL_DEFAULT_LOCALE = "ja"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
+    BABEL_TRANSLATION_DIRECTORIES = str(resource_dir("translations"))
+    LANGUAGES = ("ja", "en")
+
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "regional_session"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads (rosters, attendance sheets) stay small
+
+    API_TOKEN_MAX_AGE = 12 * 3600
+
+    # Mail: "console" prints messages (local use); "smtp" delivers through MAIL_SERVER.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    # "immediate": deliver after the request commits; "deferred": leave it to `send-mail` (cron).
+    MAIL_DELIVERY = os.environ.get("MAIL_DELIVERY", "immediate")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "研修ポータル <no-reply@training.okayama-renkei.example>"
+    )
+    # Absolute base for links in mail and calendar feeds (no request to derive it from in cron).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # Failed sign-ins: free attempts before delays start, and the longest delay.
+    LOGIN_FREE_ATTEMPTS = 5
+    LOGIN_MAX_DELAY_SECONDS = 15 * 60
+    # Per client address: more free attempts (a whole town hall may share one LGWAN address).
+    LOGIN_ADDRESS_FREE_ATTEMPTS = 20
+    # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto are believed (0: none).
+    # Without it every visitor has the proxy's address and shares one sign-in throttle.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+
+class DevelopmentConfig(Config):
+    """Local demo: SQLite in the instance folder, mail printed to the console."""
+
+    DEBUG = True
+    GENERATE_SECRET_KEY = True
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+
+
+class TestingConfig(Config):
+    """The test suite: its own database, fast password hashing, no secure-cookie requirement."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 0  # tests that send mail start an SMTP server and set the port
+    PASSWORD_HASH_FAST = True
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": Config,
+    "testing": TestingConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS[os.environ.get("REGIONAL_ENV", "production")]

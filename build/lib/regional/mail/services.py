@@ -1,0 +1,167 @@
+"""Mail through the outbox: queued in the caller's transaction, delivered after commit."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.mail.models import OutboundMail
+
+log = logging.getLogger(__name__)
+
+_QUEUED = "mail_queued"
+_COMMITTED = "mail_committed"
+
+
+def queue_mail(
+    to: str,
+    template: str,
+    *,
+    locale: str | None = "ja",
+    municipality_id: int | None = None,
+    ics: bytes | None = None,
+    **context: object,
+) -> OutboundMail:
+    """Render ``mail/<template>.txt`` (first line: subject) in the recipient's language and queue it."""
+    # Rendered straight from the Jinja environment: mail needs no request context
+    # processors (they would build page forms and set a cookie on API answers).
+    with force_locale(locale or "ja"):
+        text = current_app.jinja_env.get_template(f"mail/{template}.txt").render(
+            lang=locale or "ja", config=current_app.config, **context
+        )
+    subject, _, body = text.strip().partition("\n")
+    mail = OutboundMail(
+        to_addr=to,
+        subject=subject.strip()[:300],
+        body=body.strip() + "\n",
+        ics=ics,
+        municipality_id=municipality_id,
+    )
+    db.session.add(mail)
+    db.session.info.setdefault(_QUEUED, []).append(mail)
+    return mail
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_committed(session: Session) -> None:
+    queued = session.info.pop(_QUEUED, None)
+    if queued:
+        session.info.setdefault(_COMMITTED, []).extend(m.id for m in queued if m.id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
+
+
+def _build(mail: OutboundMail) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    msg["To"] = mail.to_addr
+    msg["Subject"] = mail.subject
+    msg["Message-ID"] = make_msgid(domain="training.invalid")
+    msg.set_content(mail.body)
+    if mail.ics:
+        msg.add_attachment(mail.ics, maintype="text", subtype="calendar", filename="session.ics")
+    return msg
+
+
+#: Refusals that concern one message only; the connection stays usable for the rest.
+_ONE_MESSAGE = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+@contextmanager
+def _connection() -> Iterator[Callable[[EmailMessage], None]]:
+    """A way to send messages: printed (console backend) or through one SMTP connection."""
+    cfg = current_app.config
+    if cfg["MAIL_BACKEND"] == "console":
+
+        def show(msg: EmailMessage) -> None:
+            print(f"---- mail to {msg['To']} ----\nSubject: {msg['Subject']}\n")  # noqa: T201
+            body = msg.get_body(preferencelist=("plain",))
+            print(body.get_content() if body else "")  # noqa: T201
+
+        yield show
+        return
+    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
+        if cfg["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if cfg["MAIL_USERNAME"]:
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        yield smtp.send_message
+
+
+def _failed(mail: OutboundMail, exc: Exception) -> None:
+    mail.attempts += 1
+    mail.last_error = str(exc)[:500]
+
+
+def deliver(mails: list[OutboundMail]) -> int:
+    """Send the given messages and mark each one sent; failures stay queued for the next run.
+
+    A message the server refuses (a bad address) is retried alone later; it
+    neither blocks nor re-sends the others.
+    """
+    if not mails:
+        return 0
+    done: set[int] = set()
+    sent = 0
+    try:
+        with _connection() as send:
+            for m in mails:
+                try:
+                    send(_build(m))
+                except _ONE_MESSAGE as exc:
+                    log.warning("mail %s refused by the server: %s", m.id, exc)
+                    _failed(m, exc)
+                else:
+                    m.sent_at, m.attempts = now_utc(), m.attempts + 1
+                    sent += 1
+                done.add(id(m))
+    except (OSError, smtplib.SMTPException) as exc:
+        left = [m for m in mails if id(m) not in done]
+        log.warning("mail delivery failed, %d message(s) stay queued: %s", len(left), exc)
+        for m in left:
+            _failed(m, exc)
+    db.session.commit()
+    return sent
+
+
+def deliver_committed() -> int:
+    """After a request: deliver what it committed (if delivery is immediate)."""
+    ids = db.session.info.pop(_COMMITTED, None)
+    if not ids or current_app.config.get("MAIL_DELIVERY", "immediate") != "immediate":
+        return 0
+    mails = list(db.session.scalars(OutboundMail.unsent().where(OutboundMail.id.in_(ids))))
+    return deliver(mails)
+
+
+def deliver_outbox(batch: int = 200) -> int:
+    """Cron: deliver everything still unsent (after a crash, or when delivery is deferred).
+
+    Each message is tried at most once per run; a run stops early when a whole
+    batch fails (the server is down), leaving the rest for the next run.
+    """
+    total, last_id = 0, 0
+    while True:
+        mails = list(
+            db.session.scalars(OutboundMail.unsent().where(OutboundMail.id > last_id).limit(batch))
+        )
+        if not mails:
+            return total
+        last_id = mails[-1].id
+        sent = deliver(mails)
+        total += sent
+        if sent == 0:
+            return total

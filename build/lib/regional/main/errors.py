@@ -1,0 +1,80 @@
+"""Error answers: JSON for the API, a calm page for people. Never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from regional.errors import DomainError
+from regional.extensions import db
+
+log = logging.getLogger("regional.audit")
+
+MESSAGES = {
+    400: ("bad_request", lambda: _("The request could not be understood.")),
+    401: ("unauthorized", lambda: _("Please sign in.")),
+    403: ("forbidden", lambda: _("You are not allowed to do this.")),
+    404: ("not_found", lambda: _("The page or record was not found.")),
+    405: ("method_not_allowed", lambda: _("This method is not allowed here.")),
+    409: ("conflict", lambda: _("The request conflicts with the current state.")),
+    413: ("too_large", lambda: _("The upload is too large.")),
+    422: ("unprocessable", lambda: _("The request was refused by a rule.")),
+    429: ("throttled", lambda: _("Too many attempts. Please wait and try again.")),
+    500: ("server_error", lambda: _("Something went wrong on our side. Please try again.")),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str | None = None, message: str | None = None, **extra):  # noqa: ANN201
+    default_code, default_message = MESSAGES.get(status, MESSAGES[500])
+    body = {"error": {"code": code or default_code, "message": str(message or default_message())}}
+    body["error"].update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):  # noqa: ANN202
+        db.session.rollback()
+        if wants_json():
+            return json_error(exc.status, exc.code, str(exc.message), **exc.details)
+        return render_template(
+            "errors/error.html", status=exc.status, message=str(exc.message)
+        ), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # noqa: ANN202
+        log.warning("csrf refused path=%s", request.path)
+        message = _("The form has expired or was not sent from this site. Please try again.")
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # noqa: ANN202
+        status = exc.code or 500
+        if status in (403, 404) and getattr(request, "endpoint", None):
+            log.info("refused status=%s path=%s", status, request.path)
+        if wants_json():
+            return json_error(status)
+        message = MESSAGES.get(status, MESSAGES[500])[1]()
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # noqa: ANN202
+        if isinstance(exc, HTTPException):
+            return _http(exc)
+        db.session.rollback()
+        log.exception("unhandled error path=%s", request.path)
+        if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise exc
+        if wants_json():
+            return json_error(500)
+        return render_template("errors/error.html", status=500, message=MESSAGES[500][1]()), 500

@@ -1,0 +1,122 @@
+"""Template helpers: local times, fiscal years both ways, the current municipality."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, has_request_context, request, url_for
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from regional.fiscal import fiscal_year_both, fiscal_year_label, fiscal_year_of, to_local
+from regional.i18n import locale_code
+from regional.main.forms import LanguageForm
+from regional.tenancy import current_municipality
+
+
+def safe_return_path(target: str | None) -> str:
+    """Only a path on this site (no scheme, no host) is followed after a form."""
+    # Browsers read "\" as "/" and drop tabs and newlines, so "/\evil" or "/\t/evil"
+    # would lead off-site: refuse any backslash or control character outright.
+    if target and not any(c == "\\" or ord(c) < 32 or ord(c) == 127 for c in target):
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("main.home")
+
+
+def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if locale_code() == "ja":
+        local = to_local(value)
+        weekday = "月火水木金土日"[local.weekday()]
+        return f"{local:%Y年%-m月%-d日}（{weekday}）{local:%H:%M}"
+    return format_datetime(value, "EEE d MMM y, HH:mm")
+
+
+def local_day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    if locale_code() == "ja":
+        return f"{value:%Y年%-m月%-d日}"
+    return format_date(value, "d MMM y")
+
+
+def local_time(value: datetime | None) -> str:
+    return "" if value is None else f"{to_local(value):%H:%M}"
+
+
+def fy_label(fy: int) -> str:
+    return fiscal_year_both(fy) if locale_code() == "ja" else fiscal_year_label(fy, "en")
+
+
+def field_attrs(f, hint: str | None = None) -> dict:  # noqa: ANN001
+    """aria attributes tying an input to its hint and its errors."""
+    ids = []
+    if hint:
+        ids.append(f"{f.id}-hint")
+    if f.errors:
+        ids.append(f"{f.id}-error")
+    attrs: dict = {}
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    if f.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs
+
+
+#: Main navigation: (endpoint, label, who sees it). Missing endpoints are skipped.
+NAV = (
+    ("main.home", _l("Home"), "all"),
+    ("catalogue.index", _l("Catalogue"), "all"),
+    ("sessions.index", _l("Sessions"), "all"),
+    ("registrations.mine", _l("My training"), "all"),
+    ("registrations.coordinator", _l("Registrations"), "coordinator"),
+    ("people.index", _l("People"), "coordinator"),
+    ("admin.index", _l("Regional administration"), "regional_admin"),
+)
+
+
+def nav_items() -> list[tuple[str, str, bool]]:
+    items = []
+    for endpoint, label, who in NAV:
+        if endpoint not in current_app.view_functions:
+            continue
+        show = (
+            who == "all"
+            or (who == "coordinator" and current_user.is_coordinator)
+            or (who == "regional_admin" and current_user.is_regional_admin)
+        )
+        items.append((endpoint, str(label), show))
+    return items
+
+
+def init_template_helpers(app: Flask) -> None:
+    app.add_template_global(field_attrs, "field_attrs")
+    app.add_template_global(nav_items, "nav_items")
+    app.add_template_global(lambda: set(current_app.view_functions), "view_endpoints")
+    app.add_template_filter(local_datetime, "local_datetime")
+    app.add_template_filter(local_day, "local_day")
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(fy_label, "fy_label")
+
+    @app.context_processor
+    def _globals() -> dict:
+        if not has_request_context():  # mail rendered by cron or a service
+            return {"lang": locale_code()}
+        return {
+            "current_municipality": current_municipality(),
+            "lang": locale_code(),
+            "language_form": LanguageForm(formdata=None, next=request.full_path.rstrip("?")),
+            "current_fiscal_year": fiscal_year_of(datetime.now().astimezone()),
+        }

@@ -1,0 +1,155 @@
+"""Forms of the people pages: a person, an org unit, the list's filters."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from regional.people.models import (
+    JOB_CATEGORY_LABELS,
+    STATUS_LABELS,
+    AccountStatus,
+    JobCategory,
+    Role,
+)
+from regional.people.services import (
+    UnitTree,
+    email_taken,
+    employee_number_taken,
+    normalize_email,
+    normalize_employee_number,
+)
+from tenants.models import OrgLevel
+
+LEVEL_LABELS = {
+    OrgLevel.DEPARTMENT: _l("Department (部・局)"),
+    OrgLevel.DIVISION: _l("Division (課)"),
+    OrgLevel.SECTION: _l("Section (係)"),
+}
+
+#: Level names when the unit is an equivalent of another name (室, センター, 担当).
+EQUIVALENT_LABELS = {
+    OrgLevel.DEPARTMENT: _l("Department equivalent (部相当)"),
+    OrgLevel.DIVISION: _l("Division equivalent (課相当)"),
+    OrgLevel.SECTION: _l("Section equivalent (係相当)"),
+}
+
+
+def _optional_int(value: object) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)  # type: ignore[arg-type]
+
+
+def unit_choices(*, include_inactive: bool = False, exclude: set[int] | None = None) -> list:
+    """The current municipality's units as (id, path), in path order (the wall scopes the query)."""
+    return UnitTree().choices(include_inactive=include_inactive, exclude=exclude)
+
+
+class PersonForm(FlaskForm):
+    """A person of the current municipality; the municipality itself is never a field."""
+
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "off"}
+    )
+    name_kana = StringField(_l("Name in kana"), validators=[Optional(), Length(max=100)])
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+        render_kw={"autocomplete": "off"},
+    )
+    employee_number = StringField(
+        _l("Employee number"), validators=[DataRequired(), Length(max=20)]
+    )
+    job_category = SelectField(
+        _l("Job category"),
+        choices=[(c.value, JOB_CATEGORY_LABELS[c]) for c in JobCategory],
+        default=JobCategory.ADMINISTRATIVE.value,
+    )
+    org_unit_id = SelectField(_l("Organisation unit"), coerce=_optional_int, validate_choice=True)
+    system_duty = BooleanField(_l("Builds or maintains systems (システム構築・保守の担当)"))
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            (Role.EMPLOYEE.value, Role.EMPLOYEE.label),
+            (Role.COORDINATOR.value, Role.COORDINATOR.label),
+        ],
+        default=Role.EMPLOYEE.value,
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, person_id: int | None = None, may_set_role: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person_id = person_id
+        self.org_unit_id.choices = [("", _l("(none)"))] + unit_choices()
+        if not may_set_role:
+            del self.role
+
+    def validate_email(self, field: EmailField) -> None:
+        if email_taken(normalize_email(field.data), except_id=self.person_id):
+            # Says only that the address is in use somewhere: e-mail is the sign-in name.
+            raise ValidationError(_l("This e-mail address is already in use."))
+
+    def validate_employee_number(self, field: StringField) -> None:
+        if employee_number_taken(normalize_employee_number(field.data), except_id=self.person_id):
+            raise ValidationError(_l("This employee number is already used in this municipality."))
+
+
+class EditPersonForm(PersonForm):
+    """Editing: an employee number may still be unknown (a sign-up from outside)."""
+
+    employee_number = StringField(_l("Employee number"), validators=[Optional(), Length(max=20)])
+
+
+class PeopleFilterForm(FlaskForm):
+    """The list's search and filters (a GET form: nothing to protect with CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Search by name, e-mail or employee number"),
+        validators=[Optional(), Length(max=100)],
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[("", _l("All"))] + [(s.value, STATUS_LABELS[s]) for s in AccountStatus],
+        validators=[Optional()],
+    )
+    unit = SelectField(_l("Organisation unit"), coerce=_optional_int, validators=[Optional()])
+    job_category = SelectField(
+        _l("Job category"),
+        choices=[("", _l("All"))] + [(c.value, JOB_CATEGORY_LABELS[c]) for c in JobCategory],
+        validators=[Optional()],
+    )
+    submit = SubmitField(_l("Search"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit.choices = [("", _l("All"))] + unit_choices(include_inactive=True)
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    level = SelectField(
+        _l("Level"),
+        choices=[(level.value, LEVEL_LABELS[level]) for level in OrgLevel],
+        default=OrgLevel.DIVISION.value,
+    )
+    equivalent = BooleanField(
+        _l("An equivalent of another name (室, センター, 担当 counted at this level)")
+    )
+    parent_id = SelectField(_l("Parent unit"), coerce=_optional_int)
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, exclude: set[int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parent_id.choices = [("", _l("(top level)"))] + unit_choices(exclude=exclude)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: carries the CSRF token only."""
+
+    submit = SubmitField(_l("Confirm"))

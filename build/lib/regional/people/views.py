@@ -1,0 +1,343 @@
+"""Pages: a municipality's people, pending sign-ups and org units (coordinators only).
+
+Everything here acts in the current municipality: a coordinator's own, or the
+one a regional administrator switched to. Records are loaded through
+``get_or_404``, so another municipality's person or unit is simply not found.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from regional.errors import DomainError
+from regional.extensions import db, login_manager
+from regional.people import services
+from regional.people.forms import (
+    EQUIVALENT_LABELS,
+    LEVEL_LABELS,
+    ActionForm,
+    EditPersonForm,
+    PeopleFilterForm,
+    PersonForm,
+    UnitForm,
+)
+from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.registrations.models import Registration
+from regional.tenancy import current_municipality, get_or_404
+from tenants.models import OrgLevel, OrgUnit
+
+bp = Blueprint("people", __name__)
+
+PER_PAGE = 50
+
+
+@bp.before_request
+def _coordinators_only():  # noqa: ANN202
+    """People pages are the coordinators' (and regional administrators') tools."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_coordinator:
+        abort(403)
+    return None
+
+
+def _refused(exc: DomainError) -> int:
+    """Roll back, tell the reader why, and give the status to answer the form with."""
+    db.session.rollback()
+    flash(str(exc.message), "error")
+    return exc.status
+
+
+def _person_data(form: PersonForm) -> services.PersonData:
+    role = getattr(form, "role", None)
+    return services.PersonData(
+        email=form.email.data,
+        name=form.name.data,
+        name_kana=form.name_kana.data,
+        employee_number=form.employee_number.data,
+        job_category=JobCategory(form.job_category.data),
+        org_unit_id=form.org_unit_id.data,
+        system_duty=form.system_duty.data,
+        role=Role(role.data) if role is not None else None,
+    )
+
+
+# -- people ----------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    form = PeopleFilterForm(request.args)
+    tree = services.UnitTree()
+    filters: dict = {}
+    if form.validate():
+        if form.status.data:
+            filters["status"] = AccountStatus(form.status.data)
+        if form.job_category.data:
+            filters["job_category"] = JobCategory(form.job_category.data)
+        if form.unit.data is not None:
+            filters["unit_ids"] = {form.unit.data} | tree.descendants(form.unit.data)
+        filters["q"] = form.q.data or None
+    page = db.paginate(
+        User.search(**filters),
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    by_status = dict(db.session.execute(User.count_by_status()).all())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "people/index.html",
+        form=form,
+        page=page,
+        tree=tree,
+        by_status=by_status,
+        args=args,
+        statuses=AccountStatus,
+        municipality=current_municipality(),
+    )
+
+
+@bp.get("/<int:user_id>")
+def detail(user_id: int):
+    person = get_or_404(User, user_id)
+    tree = services.UnitTree()
+    registrations = db.session.scalars(
+        select(Registration)
+        .where(Registration.employee_id == person.id)
+        .order_by(Registration.requested_at.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "people/detail.html",
+        person=person,
+        unit_path=tree.path(person.org_unit_id),
+        registrations=registrations,
+        manageable=services.may_manage(person, current_user),
+        action=ActionForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = PersonForm(may_set_role=current_user.is_regional_admin)
+    refused = None
+    if form.validate_on_submit():
+        try:
+            person = services.create_person(_person_data(form), current_user)
+        except DomainError as exc:
+            refused = _refused(exc)
+        else:
+            db.session.commit()
+            flash(_("%(name)s was added.", name=person.name), "success")
+            return redirect(url_for("people.detail", user_id=person.id))
+    return render_template("people/form.html", form=form, person=None), refused or _status(form)
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+def edit(user_id: int):
+    person = get_or_404(User, user_id)
+    try:
+        services.check_may_manage(person, current_user)
+    except DomainError:
+        abort(403)
+    may_set_role = current_user.is_regional_admin and person.role != Role.REGIONAL_ADMIN
+    form = EditPersonForm(obj=person, person_id=person.id, may_set_role=may_set_role)
+    if request.method == "GET":
+        form.job_category.data = person.job_category.value
+        if may_set_role:
+            form.role.data = person.role.value
+    refused = None
+    if form.validate_on_submit():
+        try:
+            services.update_person(person, _person_data(form), current_user)
+        except DomainError as exc:
+            refused = _refused(exc)
+        else:
+            db.session.commit()
+            flash(_("The changes were saved."), "success")
+            return redirect(url_for("people.detail", user_id=person.id))
+    return render_template("people/form.html", form=form, person=person), refused or _status(form)
+
+
+def _status(form) -> int:  # noqa: ANN001
+    return 400 if request.method == "POST" and form.errors else 200
+
+
+def _person_action(user_id: int, action, done: str):  # noqa: ANN001, ANN202
+    person = get_or_404(User, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(person, current_user)
+    except DomainError as exc:
+        if exc.status == 403:
+            db.session.rollback()
+            abort(403)
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("people.detail", user_id=user_id))
+
+
+@bp.post("/<int:user_id>/disable")
+def disable(user_id: int):
+    return _person_action(
+        user_id,
+        services.disable_person,
+        _("The account was disabled and signed out everywhere."),
+    )
+
+
+@bp.post("/<int:user_id>/enable")
+def enable(user_id: int):
+    return _person_action(user_id, services.enable_person, _("The account was enabled again."))
+
+
+# -- pending sign-ups --------------------------------------------------------
+
+
+@bp.get("/pending")
+def pending():
+    people = db.session.scalars(User.pending_signups()).all()
+    return render_template(
+        "people/pending.html", people=people, action=ActionForm(), tree=services.UnitTree()
+    )
+
+
+@bp.post("/<int:user_id>/approve")
+def approve(user_id: int):
+    person = get_or_404(User, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.approve_signup(person, current_user)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_("%(name)s can now sign in; they were told by e-mail.", name=person.name), "success")
+    return redirect(url_for("people.pending"))
+
+
+@bp.post("/<int:user_id>/reject")
+def reject(user_id: int):
+    person = get_or_404(User, user_id)
+    name = person.name
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.reject_signup(person, current_user)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(
+            _("The sign-up of %(name)s was refused; they were told by e-mail.", name=name),
+            "success",
+        )
+    return redirect(url_for("people.pending"))
+
+
+# -- org units ---------------------------------------------------------------
+
+
+@bp.get("/units")
+def units():
+    tree = services.UnitTree()
+    direct = dict(db.session.execute(User.count_by_unit()).all())
+    total = {
+        u.id: direct.get(u.id, 0) + sum(direct.get(d, 0) for d in tree.descendants(u.id))
+        for u in tree.units.values()
+    }
+    unassigned = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.org_unit_id.is_(None), User.status != AccountStatus.DISABLED
+        )
+    )
+    return render_template(
+        "people/units.html",
+        rows=tree.walk(),
+        direct=direct,
+        total=total,
+        unassigned=unassigned,
+        level_labels=LEVEL_LABELS,
+        equivalent_labels=EQUIVALENT_LABELS,
+        action=ActionForm(),
+        municipality=current_municipality(),
+    )
+
+
+def _unit_data(form: UnitForm) -> services.UnitData:
+    return services.UnitData(
+        name=form.name.data,
+        level=OrgLevel(form.level.data),
+        parent_id=form.parent_id.data,
+        equivalent=form.equivalent.data,
+    )
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+def unit_new():
+    form = UnitForm()
+    if request.method == "GET" and request.args.get("parent", type=int):
+        form.parent_id.data = request.args.get("parent", type=int)
+    refused = None
+    if form.validate_on_submit():
+        try:
+            unit = services.create_unit(_unit_data(form), current_user)
+        except DomainError as exc:
+            refused = _refused(exc)
+        else:
+            db.session.commit()
+            flash(_("%(name)s was added.", name=unit.name), "success")
+            return redirect(url_for("people.units"))
+    return render_template("people/unit_form.html", form=form, unit=None), refused or _status(form)
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+def unit_edit(unit_id: int):
+    unit = get_or_404(OrgUnit, unit_id)
+    exclude = {unit.id} | services.UnitTree().descendants(unit.id)
+    form = UnitForm(obj=unit, exclude=exclude)
+    if request.method == "GET":
+        form.level.data = unit.level.value
+    refused = None
+    if form.validate_on_submit():
+        try:
+            services.update_unit(unit, _unit_data(form), current_user)
+        except DomainError as exc:
+            refused = _refused(exc)
+        else:
+            db.session.commit()
+            flash(_("The changes were saved."), "success")
+            return redirect(url_for("people.units"))
+    return render_template("people/unit_form.html", form=form, unit=unit), refused or _status(form)
+
+
+def _unit_action(unit_id: int, action, done: str):  # noqa: ANN001, ANN202
+    unit = get_or_404(OrgUnit, unit_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(unit, current_user)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("people.units"))
+
+
+@bp.post("/units/<int:unit_id>/deactivate")
+def unit_deactivate(unit_id: int):
+    return _unit_action(unit_id, services.deactivate_unit, _("The unit was taken out of use."))
+
+
+@bp.post("/units/<int:unit_id>/activate")
+def unit_activate(unit_id: int):
+    return _unit_action(unit_id, services.reactivate_unit, _("The unit is in use again."))

@@ -1,0 +1,501 @@
+"""Reading uploaded spreadsheets: attendance sheets and e-learning completion lists.
+
+A file is CSV (UTF-8, with or without BOM, or Shift_JIS/CP932 as Excel in
+Japan saves it) or XLSX; the type is judged by content (an XLSX is a zip), not
+by the name. The file is read in memory and never stored. The first row is
+the header; ``row`` numbers are lines of the file, the header being line 1.
+
+Parsing only reports: every bad row is listed with its line and column, and
+the caller imports nothing unless the list is empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from openpyxl import load_workbook
+
+from regional.fiscal import local_date, now_utc
+
+MAX_ROWS = 20000
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class SheetError(Exception):
+    """The file as a whole cannot be read (wrong type, encoding, no header)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+    def index(self, aliases: dict[str, tuple[str, ...]]) -> dict[str, int]:
+        """Which column holds each known key (the first header matching one of its names)."""
+        found: dict[str, int] = {}
+        for i, name in enumerate(self.header):
+            norm = normalise_header(name)
+            for key, names in aliases.items():
+                if key not in found and norm in names:
+                    found[key] = i
+        return found
+
+
+def normalise_header(name: str) -> str:
+    """Width, case, spaces and punctuation do not matter: 'Registration ID' = 'registration_id'."""
+    text = unicodedata.normalize("NFKC", name or "").strip().lower()
+    return re.sub(r"[\s_\-()（）・]", "", text)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _finish(raw_rows) -> Table:  # noqa: ANN001
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for line, cells in raw_rows:
+        cells = [_cell_text(c) for c in cells]
+        if header is None:
+            if line != 1 or not any(cells):
+                raise SheetError(_("The first line must be the header row naming the columns."))
+            header = cells
+            continue
+        if not any(cells):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise SheetError(_("The file has more than %(n)d rows.", n=MAX_ROWS))
+        rows.append((line, cells))
+    if header is None:
+        raise SheetError(_("The file is empty."))
+    return Table(header, rows)
+
+
+def _xlsx_rows(data: bytes):  # noqa: ANN202
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise SheetError(_("The file is not a readable XLSX workbook.")) from exc
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise SheetError(_("The file is not a readable XLSX workbook.")) from exc
+    try:
+        ws = wb.worksheets[0]
+        rows = [
+            (line, list(values))
+            for line, values in enumerate(ws.iter_rows(values_only=True), start=1)
+            if line <= MAX_ROWS + 2
+        ]
+    finally:
+        wb.close()
+    return rows
+
+
+def _csv_rows(data: bytes):  # noqa: ANN202
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise SheetError(_("The file is neither UTF-8 nor Shift_JIS (CP932) text."))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, start = [], 1
+    try:
+        for cells in reader:
+            rows.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise SheetError(
+            _("Line %(n)d is not valid CSV: %(why)s", n=reader.line_num, why=str(exc))
+        ) from exc
+    return rows
+
+
+def read_table(data: bytes) -> Table:
+    """A CSV or XLSX file's header and rows, judged by content."""
+    if not data:
+        raise SheetError(_("The file is empty."))
+    if data.startswith(ZIP_MAGIC):
+        return _finish(_xlsx_rows(data))
+    if b"\x00" in data[:4096]:
+        raise SheetError(_("The file is neither CSV text nor an XLSX workbook."))
+    return _finish(_csv_rows(data))
+
+
+# -- values --------------------------------------------------------------------
+
+TRUE_WORDS = frozenset({"1", "yes", "y", "true", "出席", "○", "〇", "済", "present", "attended"})
+FALSE_WORDS = frozenset({"0", "no", "n", "false", "欠席", "×", "x", "absent"})
+
+
+def parse_attended(text: str) -> bool | None:
+    """yes/no, 1/0, 出席/欠席 (any width or case); None when not understood."""
+    norm = unicodedata.normalize("NFKC", text).strip().lower()
+    if norm in TRUE_WORDS:
+        return True
+    if norm in FALSE_WORDS:
+        return False
+    return None
+
+
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?$")
+
+
+def parse_day(text: str) -> date | None:
+    """2025-04-01, 2025/4/1, 2025.4.1, 2025年4月1日 or 20250401 (an XLSX date cell too)."""
+    text = text.strip()
+    m = _DATE.match(text)
+    try:
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if re.fullmatch(r"\d{8}", text):
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+    return None
+
+
+def today_tokyo() -> date:
+    return local_date(now_utc())
+
+
+# -- column sets ------------------------------------------------------------------
+
+IDENTITY_ALIASES: dict[str, tuple[str, ...]] = {
+    "registration_id": ("登録id", "registrationid", "registration", "id"),
+    "email": ("メールアドレス", "メール", "email", "emailaddress", "mail"),
+    "employee_number": ("職員番号", "employeenumber", "employeeno", "staffnumber"),
+    "municipality_code": ("市町村コード", "団体コード", "municipalitycode", "municipality"),
+}
+ATTENDANCE_ALIASES = {
+    **IDENTITY_ALIASES,
+    "attended": ("出席", "出欠", "attended", "attendance", "present"),
+}
+COMPLETION_ALIASES = {
+    "email": IDENTITY_ALIASES["email"],
+    "employee_number": IDENTITY_ALIASES["employee_number"],
+    "municipality_code": IDENTITY_ALIASES["municipality_code"],
+    "program_code": ("研修コード", "programcode", "programmecode", "coursecode", "program"),
+    "completed_on": (
+        "修了日",
+        "完了日",
+        "受講日",
+        "completedon",
+        "completiondate",
+        "completed",
+        "date",
+    ),
+}
+
+
+@dataclass
+class Preview:
+    """What an import would do, and why it cannot (if ``errors``)."""
+
+    items: list = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    #: Rows left alone on purpose (blank attendance, completions already recorded).
+    skipped: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def column_name(table: Table, cols: dict[str, int], key: str, fallback: str) -> str:
+    return table.header[cols[key]] if key in cols else fallback
+
+
+def cell(cells: list[str], cols: dict[str, int], key: str) -> str:
+    i = cols.get(key)
+    return cells[i].strip() if i is not None and i < len(cells) else ""
+
+
+# -- attendance -------------------------------------------------------------------
+
+
+@dataclass
+class AttendanceItem:
+    line: int
+    registration: object  # Registration
+    attended: bool
+
+
+def preview_attendance(table: Table, roster: list, host_code: str | None) -> Preview:
+    """Match each row to an enrolled registration of the session and read its mark.
+
+    A row names a registration by 登録ID, or a person by e-mail, or by employee
+    number with the municipality code (which a member's own session may omit).
+    A blank attendance cell leaves that person unchanged.
+    """
+    cols = table.index(ATTENDANCE_ALIASES)
+    result = Preview()
+    if "attended" not in cols:
+        result.errors.append(RowError(1, "出席", _("The header has no attendance column (出席).")))
+    if not {"registration_id", "email", "employee_number"} & cols.keys():
+        result.errors.append(
+            RowError(
+                1,
+                "登録ID",
+                _("The header needs a registration ID, e-mail or employee number column."),
+            )
+        )
+    if result.errors:
+        return result
+    by_id = {r.id: r for r in roster}
+    by_email = {r.employee.email: r for r in roster}
+    by_number = {
+        (r.employee.municipality.code, r.employee.employee_number): r
+        for r in roster
+        if r.employee.employee_number
+    }
+    seen: dict[int, int] = {}
+    for line, cells in table.rows:
+        reg, where, problem = _match(table, cols, cells, by_id, by_email, by_number, host_code)
+        mark_text = cell(cells, cols, "attended")
+        if problem:
+            result.errors.append(RowError(line, where, problem))
+            continue
+        if not mark_text:
+            result.skipped.append(
+                RowError(line, table.header[cols["attended"]], _("No mark: left unchanged."))
+            )
+            continue
+        mark = parse_attended(mark_text)
+        if mark is None:
+            result.errors.append(
+                RowError(
+                    line,
+                    table.header[cols["attended"]],
+                    _("Write yes or no, 1 or 0, 出席 or 欠席 (found %(v)s).", v=mark_text),
+                )
+            )
+            continue
+        if reg.id in seen:
+            result.errors.append(
+                RowError(
+                    line, where, _("The same person is already on line %(n)d.", n=seen[reg.id])
+                )
+            )
+            continue
+        seen[reg.id] = line
+        result.items.append(AttendanceItem(line, reg, mark))
+    return result
+
+
+def _match(table, cols, cells, by_id, by_email, by_number, host_code):  # noqa: ANN001, ANN202
+    """(registration, column named, problem) for one row."""
+    rid = cell(cells, cols, "registration_id")
+    if rid:
+        where = column_name(table, cols, "registration_id", "登録ID")
+        if not rid.isdigit():
+            return None, where, _("A registration ID is a whole number (found %(v)s).", v=rid)
+        reg = by_id.get(int(rid))
+        if reg is None:
+            return None, where, _("No enrolled registration of this session has this ID.")
+        return reg, where, None
+    email = cell(cells, cols, "email").lower()
+    if email:
+        where = column_name(table, cols, "email", "メールアドレス")
+        reg = by_email.get(email)
+        if reg is None:
+            return None, where, _("Nobody enrolled in this session has this e-mail address.")
+        return reg, where, None
+    number = cell(cells, cols, "employee_number")
+    where = column_name(table, cols, "employee_number", "職員番号")
+    if not number:
+        return None, where, _("Give a registration ID, an e-mail address or an employee number.")
+    code = cell(cells, cols, "municipality_code") or host_code
+    if not code:
+        where = column_name(table, cols, "municipality_code", "市町村コード")
+        return None, where, _("An employee number needs the municipality code beside it.")
+    reg = by_number.get((code, number))
+    if reg is None:
+        return None, where, _("Nobody enrolled in this session has this employee number.")
+    return reg, where, None
+
+
+# -- e-learning completions ----------------------------------------------------------
+
+
+@dataclass
+class CompletionItem:
+    line: int
+    employee: object  # User
+    program: object  # Program
+    completed_on: date
+
+    def key(self) -> tuple[int, int, str]:
+        return (self.employee.id, self.program.id, self.completed_on.isoformat())
+
+
+class CompletionLookup:
+    """Where the completion preview finds people, programmes and existing records.
+
+    The caller's reach is the lookup's business: a coordinator's finds only their
+    own staff, so anyone else's row reads "not found".
+    """
+
+    def employees(self, emails: set[str], pairs: set[tuple[str, str]]) -> tuple[dict, dict]:
+        raise NotImplementedError
+
+    def programs(self, codes: set[str]) -> dict:
+        raise NotImplementedError
+
+    def recorded(self, items: list[CompletionItem]) -> set[tuple[int, int, str]]:
+        raise NotImplementedError
+
+
+def _completion_header_errors(cols: dict[str, int]) -> list[RowError]:
+    errors = []
+    if "program_code" not in cols:
+        errors.append(
+            RowError(1, "研修コード", _("The header has no programme code column (研修コード)."))
+        )
+    if "completed_on" not in cols:
+        errors.append(
+            RowError(1, "修了日", _("The header has no completion date column (修了日)."))
+        )
+    if not {"email", "employee_number"} & cols.keys():
+        errors.append(
+            RowError(
+                1, "メールアドレス", _("The header needs an e-mail or employee number column.")
+            )
+        )
+    return errors
+
+
+def preview_completions(table: Table, lookup: CompletionLookup) -> Preview:
+    """Read completion rows: who (e-mail, or municipality code + employee number), which
+    programme (code) and when (date). Duplicates inside the file are errors; completions
+    already on record are skipped and reported."""
+    cols = table.index(COMPLETION_ALIASES)
+    result = Preview(errors=_completion_header_errors(cols))
+    if result.errors:
+        return result
+    rows = [
+        (
+            line,
+            cell(cells, cols, "email").lower(),
+            cell(cells, cols, "municipality_code"),
+            cell(cells, cols, "employee_number"),
+            cell(cells, cols, "program_code"),
+            cell(cells, cols, "completed_on"),
+        )
+        for line, cells in table.rows
+    ]
+    by_email, by_pair = lookup.employees(
+        {r[1] for r in rows if r[1]}, {(r[2], r[3]) for r in rows if not r[1] and r[2] and r[3]}
+    )
+    programs = lookup.programs({r[4] for r in rows if r[4]})
+    email_col = column_name(table, cols, "email", "メールアドレス")
+    number_col = column_name(table, cols, "employee_number", "職員番号")
+    code_col = column_name(table, cols, "municipality_code", "市町村コード")
+    program_col, date_col = table.header[cols["program_code"]], table.header[cols["completed_on"]]
+    today, seen = today_tokyo(), {}
+    for line, email, code, number, program_code, day_text in rows:
+        errors: list[RowError] = []
+        who_col = email_col if email else number_col
+        employee = None
+        if email:
+            employee = by_email.get(email)
+        elif number and code:
+            employee = by_pair.get((code, number))
+        elif number:
+            errors.append(
+                RowError(
+                    line, code_col, _("An employee number needs the municipality code beside it.")
+                )
+            )
+        else:
+            errors.append(
+                RowError(line, who_col, _("Give an e-mail address or an employee number."))
+            )
+        if employee is None and not errors:
+            errors.append(RowError(line, who_col, _("No employee you may record for was found.")))
+        program = programs.get(program_code)
+        if program is None:
+            errors.append(
+                RowError(
+                    line,
+                    program_col,
+                    _("No programme has the code %(v)s.", v=program_code)
+                    if program_code
+                    else _("The programme code is missing."),
+                )
+            )
+        day = parse_day(day_text)
+        if day is None:
+            errors.append(
+                RowError(
+                    line, date_col, _("Write the date as YYYY-MM-DD (found %(v)s).", v=day_text)
+                )
+            )
+        elif day > today or day.year < 2000:
+            errors.append(
+                RowError(line, date_col, _("The date %(v)s is not a past day.", v=day.isoformat()))
+            )
+        if errors:
+            result.errors.extend(errors)
+            continue
+        item = CompletionItem(line, employee, program, day)
+        if item.key() in seen:
+            result.errors.append(
+                RowError(
+                    line,
+                    who_col,
+                    _(
+                        "Duplicate of line %(n)d: same person, programme and day.",
+                        n=seen[item.key()],
+                    ),
+                )
+            )
+            continue
+        seen[item.key()] = line
+        result.items.append(item)
+    if result.ok:
+        recorded = lookup.recorded(result.items)
+        kept = []
+        for item in result.items:
+            if item.key() in recorded:
+                result.skipped.append(
+                    RowError(item.line, date_col, _("Already recorded for that day: skipped."))
+                )
+            else:
+                kept.append(item)
+        result.items = kept
+    return result

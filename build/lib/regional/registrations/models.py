@@ -1,0 +1,271 @@
+"""Registrations for sessions, and the completions they lead to."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from regional.catalogue.models import Program
+from regional.enums import str_enum
+from regional.extensions import db
+from regional.fiscal import fiscal_year_utc_range
+from regional.people.models import User
+from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
+from tenants import TenantScoped
+from tenants.base import utcnow
+
+
+class RegistrationStatus(enum.StrEnum):
+    PENDING = "pending"  # holds a seat, awaiting the coordinator's approval
+    ENROLLED = "enrolled"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"  # the coordinator refused the request
+
+    @property
+    def label(self) -> str:
+        return str(REGISTRATION_STATUS_LABELS[self])
+
+    @property
+    def holds_seat(self) -> bool:
+        return self in (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED)
+
+
+REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.PENDING: _l("Awaiting approval"),
+    RegistrationStatus.ENROLLED: _l("Enrolled"),
+    RegistrationStatus.WAITLISTED: _l("On the waiting list"),
+    RegistrationStatus.CANCELLED: _l("Cancelled"),
+    RegistrationStatus.DECLINED: _l("Declined"),
+}
+
+SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED)
+#: Registrations still standing: holding a seat or waiting for one.
+ACTIVE = (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED, RegistrationStatus.WAITLISTED)
+
+
+class Registration(TenantScoped, db.Model):
+    """One person's place (or place in line) for one session; owned by their municipality."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        # Registering twice is impossible: a second request finds this row.
+        UniqueConstraint("session_id", "employee_id", name="uq_registrations_once_per_session"),
+        UniqueConstraint("session_id", "waitlist_ticket", name="uq_registrations_ticket"),
+        # The employee is always of the registration's own municipality.
+        ForeignKeyConstraint(
+            ["municipality_id", "employee_id"],
+            ["users.municipality_id", "users.id"],
+            name="fk_registrations_employee_same_tenant",
+        ),
+        CheckConstraint(
+            "(status = 'waitlisted') = (waitlist_ticket IS NOT NULL)",
+            name="ticket_iff_waitlisted",
+        ),
+        CheckConstraint(
+            "seat_allocation_id IS NULL OR status IN ('pending', 'enrolled')",
+            name="reserved_seat_only_when_held",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id"), index=True)
+    employee_id: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus), index=True)
+    #: First-come order on the waiting list (per session); None unless waitlisted.
+    waitlist_ticket: Mapped[int | None] = mapped_column(Integer)
+    #: The municipality's reserved block this seat came from, if any.
+    seat_allocation_id: Mapped[int | None] = mapped_column(ForeignKey("seat_allocations.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when a coordinator approves; a waitlisted person approved early is enrolled on promotion.
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(Integer)
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(Integer)
+    registered_by_id: Mapped[int | None] = mapped_column(Integer)
+    #: Why promotion passed this person over (an overlapping session), shown to them.
+    skip_note: Mapped[str | None] = mapped_column(Text)
+    attended: Mapped[bool | None] = mapped_column(Boolean)
+    attendance_recorded_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+
+    session: Mapped[TrainingSession] = relationship(lazy="joined")
+    employee: Mapped[User] = relationship(
+        primaryjoin="and_(Registration.employee_id == User.id, "
+        "Registration.municipality_id == User.municipality_id)",
+        foreign_keys="[Registration.employee_id]",
+        viewonly=True,
+        lazy="joined",
+    )
+    seat_allocation: Mapped[SeatAllocation | None] = relationship()
+
+    @classmethod
+    def for_session(cls, session_id: int):  # noqa: ANN206
+        return select(cls).where(cls.session_id == session_id).order_by(cls.requested_at, cls.id)
+
+    @classmethod
+    def waiting_line(cls, session_id: int):  # noqa: ANN206
+        """The waiting list in first-come order (across every municipality: use all_tenants)."""
+        return (
+            select(cls)
+            .where(cls.session_id == session_id, cls.status == RegistrationStatus.WAITLISTED)
+            .order_by(cls.waitlist_ticket)
+        )
+
+    @classmethod
+    def roster(cls, session_id: int):  # noqa: ANN206
+        """Enrolled people of a session, by municipality and employee number (for attendance)."""
+        return (
+            select(cls)
+            .join(
+                User, (User.id == cls.employee_id) & (User.municipality_id == cls.municipality_id)
+            )
+            .where(cls.session_id == session_id, cls.status == RegistrationStatus.ENROLLED)
+            .order_by(cls.municipality_id, User.employee_number, User.id)
+        )
+
+    @classmethod
+    def registrants(cls, session_id: int, statuses=None):  # noqa: ANN001, ANN206
+        """A session's registrations (of the current municipality, unless all_tenants)."""
+        stmt = (
+            select(cls)
+            .join(
+                User, (User.id == cls.employee_id) & (User.municipality_id == cls.municipality_id)
+            )
+            .where(cls.session_id == session_id)
+            .order_by(cls.municipality_id, cls.status, cls.waitlist_ticket, User.employee_number)
+        )
+        if statuses:
+            stmt = stmt.where(cls.status.in_(statuses))
+        return stmt
+
+    @classmethod
+    def of_employee(cls, employee_id: int):  # noqa: ANN206
+        """One person's registrations with their sessions, soonest first."""
+        return (
+            select(cls)
+            .join(TrainingSession, TrainingSession.id == cls.session_id)
+            .where(cls.employee_id == employee_id)
+            .order_by(TrainingSession.starts_at, cls.id)
+        )
+
+    @classmethod
+    def awaiting_approval(cls):  # noqa: ANN206
+        """Pending requests of the current municipality, sessions soonest first."""
+        return (
+            select(cls)
+            .join(TrainingSession, TrainingSession.id == cls.session_id)
+            .where(
+                cls.status == RegistrationStatus.PENDING,
+                TrainingSession.status == SessionStatus.SCHEDULED,
+            )
+            .order_by(TrainingSession.starts_at, cls.requested_at, cls.id)
+        )
+
+    @classmethod
+    def listing(
+        cls,
+        *,
+        session_id: int | None = None,
+        status: RegistrationStatus | None = None,
+        fiscal_year: int | None = None,
+        ascending: bool = False,
+    ):  # noqa: ANN206
+        """The current municipality's registrations with the API's filters, newest sessions first."""
+        stmt = select(cls).join(TrainingSession, TrainingSession.id == cls.session_id)
+        if session_id is not None:
+            stmt = stmt.where(cls.session_id == session_id)
+        if status is not None:
+            stmt = stmt.where(cls.status == status)
+        if fiscal_year is not None:
+            start, end = fiscal_year_utc_range(fiscal_year)
+            stmt = stmt.where(TrainingSession.starts_at >= start, TrainingSession.starts_at < end)
+        if ascending:
+            return stmt.order_by(TrainingSession.starts_at, cls.session_id, cls.id)
+        return stmt.order_by(TrainingSession.starts_at.desc(), cls.session_id, cls.id)
+
+    @classmethod
+    def counts_by_session(cls, session_ids):  # noqa: ANN001, ANN206
+        """(session_id, status, count) of the current municipality's registrations."""
+        return (
+            select(cls.session_id, cls.status, func.count())
+            .where(cls.session_id.in_(list(session_ids)))
+            .group_by(cls.session_id, cls.status)
+        )
+
+
+class CompletionSource(enum.StrEnum):
+    ATTENDANCE = "attendance"
+    ELEARNING_IMPORT = "elearning_import"
+    MANUAL = "manual"
+
+
+class Completion(TenantScoped, db.Model):
+    """A programme completed by one person, with the programme as it was when they took it."""
+
+    __tablename__ = "completions"
+    __table_args__ = (
+        UniqueConstraint("registration_id", name="uq_completions_registration"),
+        UniqueConstraint(
+            "municipality_id",
+            "employee_id",
+            "program_id",
+            "completed_on",
+            name="uq_completions_once_a_day",
+        ),
+        ForeignKeyConstraint(
+            ["municipality_id", "employee_id"],
+            ["users.municipality_id", "users.id"],
+            name="fk_completions_employee_same_tenant",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer, index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+    program_revision: Mapped[int] = mapped_column(Integer)
+    #: The programme as taken: code, titles, tier, track, area, hours (never rewritten).
+    program_code: Mapped[str] = mapped_column(String(20))
+    title_ja: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(20))
+    track: Mapped[str] = mapped_column(String(30))
+    skill_area_key: Mapped[str | None] = mapped_column(String(40))
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("training_sessions.id"))
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    completed_on: Mapped[date] = mapped_column(Date, index=True)
+    #: Fiscal year (April-March, named by its starting year) the completion counts in.
+    fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
+    source: Mapped[CompletionSource] = mapped_column(str_enum(CompletionSource))
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    program: Mapped[Program] = relationship(lazy="joined")
+
+    @classmethod
+    def of_employee(cls, employee_id: int):  # noqa: ANN206
+        """One person's completions, newest first."""
+        return (
+            select(cls)
+            .where(cls.employee_id == employee_id)
+            .order_by(cls.completed_on.desc(), cls.id.desc())
+        )

@@ -1,0 +1,373 @@
+"""Pages: registering, cancelling, approving; my training; the coordinators' view; calendars.
+
+Every record is loaded through :mod:`regional.registrations.access`: another
+municipality's registration or session is simply not found. Views parse the
+request, call one service, then commit and redirect (or roll back and say why).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.fiscal import fiscal_year_of, now_utc
+from regional.i18n import locale_code
+from regional.main.helpers import safe_return_path
+from regional.people.models import AccountStatus, User
+from regional.registrations import services
+from regional.registrations.access import load_registration, visible_session
+from regional.registrations.calendar import feed_ics, registration_ics
+from regional.registrations.forms import (
+    FiscalYearExportForm,
+    StaffRegistrationForm,
+    StaffSearchForm,
+)
+from regional.registrations.models import Completion, Registration, RegistrationStatus
+from regional.registrations.panel import session_panel, staff_search, whole_counts
+from regional.sessions.models import SessionStatus, TrainingSession
+from regional.tenancy import current_municipality
+from tenants import all_tenants, set_current_tenant
+
+bp = Blueprint("registrations", __name__)
+
+RS = RegistrationStatus
+PER_PAGE = 25
+#: How far back the personal calendar feed reaches.
+FEED_HISTORY = timedelta(days=180)
+
+
+def coordinator_required(view):  # noqa: ANN001, ANN201
+    """Signed in and a coordinator (or regional administrator); others get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not current_user.is_coordinator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.app_template_global("registration_panel")
+def registration_panel(training_session: TrainingSession):  # noqa: ANN201
+    """For ``_session_panel.html``: the panel's data, or None for a visitor."""
+    if not current_user.is_authenticated:
+        return None
+    return session_panel(training_session)
+
+
+def _session_or_404(session_id: int) -> TrainingSession:
+    ts = visible_session(session_id)
+    if ts is None:
+        abort(404)
+    return ts
+
+
+def _registration_or_404(reg_id: int) -> Registration:
+    reg = load_registration(reg_id)
+    if reg is None:
+        abort(404)
+    return reg
+
+
+def _back(session_id: int) -> str:
+    """Where to go after an action: the page the form came from, or the session."""
+    target = request.form.get("next")
+    if target:
+        return safe_return_path(target)
+    if "sessions.detail" in current_app.view_functions:
+        return url_for("sessions.detail", session_id=session_id)
+    return url_for(".mine")
+
+
+def _status_message(reg: Registration, who: str | None = None) -> str:
+    if reg.status == RS.WAITLISTED:
+        text = _(
+            "The session is full: number %(n)d on the waiting list. A free seat is given "
+            "automatically, and a mail tells when.",
+            n=services.waitlist_position(reg) or 0,
+        )
+    elif reg.status == RS.PENDING:
+        text = _("A seat is held, awaiting the training coordinator's approval.")
+    else:
+        text = _("Enrolled.")
+    return f"{who}: {text}" if who else text
+
+
+def _refused(exc: DomainError) -> None:
+    db.session.rollback()
+    if exc.status == 404:
+        abort(404)
+    flash(str(exc.message), "error")
+
+
+def _commit() -> bool:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("Already registered for this session."), "error")
+        return False
+    return True
+
+
+# -- acting on registrations -------------------------------------------------
+
+
+@bp.post("/session/<int:session_id>/register")
+@login_required
+def register(session_id: int):
+    """The signed-in person registers themselves."""
+    _session_or_404(session_id)
+    # An administrator acting in another member still registers in their own municipality.
+    set_current_tenant(db.session, current_user.municipality_id)
+    try:
+        reg = services.register(session_id, current_user, current_user)
+        message = _status_message(reg)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        if _commit():
+            flash(message, "success")
+    return redirect(_back(session_id))
+
+
+def _find_staff(value: str) -> User | None:
+    """Active staff of the current municipality by employee number or e-mail."""
+    value = value.strip()
+    return db.session.scalar(
+        select(User).where(
+            or_(User.email == value.lower(), User.employee_number == value),
+            User.status == AccountStatus.ACTIVE,
+        )
+    )
+
+
+@bp.post("/session/<int:session_id>/register-staff")
+@coordinator_required
+def register_staff(session_id: int):
+    """A coordinator registers one of their municipality's staff (approved at once)."""
+    _session_or_404(session_id)
+    form = StaffRegistrationForm()
+    employee_id = request.form.get("employee_id", type=int)
+    employee = None
+    if employee_id is not None:
+        employee = db.session.scalar(
+            select(User).where(User.id == employee_id, User.status == AccountStatus.ACTIVE)
+        )
+    elif form.validate_on_submit():
+        employee = _find_staff(form.employee.data)
+    if employee is None:
+        flash(
+            _("No active member of staff of your municipality has this number or e-mail."), "error"
+        )
+        return redirect(_back(session_id))
+    try:
+        reg = services.register(session_id, employee, current_user)
+        message = _status_message(reg, employee.name)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        if _commit():
+            flash(message, "success")
+    return redirect(_back(session_id))
+
+
+def _act_on(reg_id: int, action, done_message: str):  # noqa: ANN001
+    """Apply one service action to a registration, then back to where the person came from."""
+    reg = _registration_or_404(reg_id)
+    session_id = reg.session_id
+    try:
+        action(reg, current_user)
+    except DomainError as exc:
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect(_back(session_id))
+
+
+@bp.post("/<int:reg_id>/cancel")
+@login_required
+def cancel(reg_id: int):
+    return _act_on(reg_id, services.cancel, _("The registration has been cancelled."))
+
+
+@bp.post("/<int:reg_id>/approve")
+@coordinator_required
+def approve(reg_id: int):
+    return _act_on(reg_id, services.approve, _("The request has been approved."))
+
+
+@bp.post("/<int:reg_id>/decline")
+@coordinator_required
+def decline(reg_id: int):
+    return _act_on(reg_id, services.decline, _("The request has been declined."))
+
+
+# -- my training ----------------------------------------------------------------
+
+
+def _feed_url(token: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    return base + url_for(".feed", token=token)
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    """My registrations, completions and calendar feed."""
+    # About me: read in my own municipality even while an administrator acts in another.
+    set_current_tenant(db.session, current_user.municipality_id)
+    now = now_utc()
+    regs = list(db.session.scalars(Registration.of_employee(current_user.id)))
+    upcoming = [r for r in regs if r.status.holds_seat and r.session.ends_at > now]
+    waiting = [r for r in regs if r.status == RS.WAITLISTED and r.session.starts_at > now]
+    past = [r for r in regs if r.status.holds_seat and r.session.ends_at <= now]
+    ended = [r for r in regs if r.status in (RS.CANCELLED, RS.DECLINED)]
+    return render_template(
+        "registrations/mine.html",
+        upcoming=upcoming,
+        waiting=waiting,
+        past=list(reversed(past)),
+        ended=list(reversed(ended))[:20],
+        positions=services.waitlist_positions(waiting),
+        completions=list(db.session.scalars(Completion.of_employee(current_user.id))),
+        feed_url=_feed_url(current_user.calendar_token),
+        now=now,
+    )
+
+
+@bp.post("/feed/reset")
+@login_required
+def reset_feed():
+    """A new secret feed address; the old one stops working."""
+    set_current_tenant(db.session, current_user.municipality_id)
+    current_user.calendar_token = secrets.token_urlsafe(32)
+    db.session.commit()
+    flash(_("Your calendar feed has a new address; the old one no longer works."), "success")
+    return redirect(url_for(".mine"))
+
+
+@bp.get("/feed/<token>.ics")
+def feed(token: str):
+    """A person's calendar feed; the token in the address is the only key (no sign-in)."""
+    if len(token) > 64:
+        abort(404)
+    with all_tenants(db.session):  # the token names one person in some municipality
+        user = db.session.scalar(select(User).where(User.calendar_token == token))
+    if user is None or not user.is_active:
+        abort(404)
+    set_current_tenant(db.session, user.municipality_id)
+    regs = db.session.scalars(
+        Registration.of_employee(user.id).where(
+            TrainingSession.starts_at >= now_utc() - FEED_HISTORY
+        )
+    )
+    locale = user.locale or "ja"
+    name = "研修予定" if locale == "ja" else "Training"
+    return Response(
+        feed_ics(regs, f"{name} ({user.name})", locale=locale),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'inline; filename="training.ics"'},
+    )
+
+
+@bp.get("/<int:reg_id>.ics")
+@login_required
+def ics(reg_id: int):
+    """One registration as a calendar file."""
+    reg = _registration_or_404(reg_id)
+    body = registration_ics(reg, locale=locale_code())
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="session-{reg.session_id}.ics"'},
+    )
+
+
+# -- coordinators -----------------------------------------------------------------
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+@coordinator_required
+def coordinator():
+    """Upcoming sessions with this municipality's numbers, and requests awaiting approval."""
+    here = current_municipality()
+    stmt = TrainingSession.visible_to(here.id).where(
+        TrainingSession.ends_at > now_utc(), TrainingSession.status == SessionStatus.SCHEDULED
+    )
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(_page(), pages)
+    rows = list(
+        db.session.scalars(
+            stmt.order_by(TrainingSession.starts_at, TrainingSession.id)
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+        )
+    )
+    export_form = FiscalYearExportForm(
+        formdata=None, fiscal_year=fiscal_year_of(now_utc()), format="xlsx"
+    )
+    return render_template(
+        "registrations/coordinator.html",
+        here=here,
+        rows=rows,
+        counts=whole_counts(rows),
+        pending=list(db.session.scalars(Registration.awaiting_approval().limit(100))),
+        total=total,
+        page=page,
+        pages=pages,
+        export_form=export_form,
+    )
+
+
+@bp.get("/session/<int:session_id>")
+@coordinator_required
+def session_registrants(session_id: int):
+    """One session's registrants: own municipality's (administrators: every municipality's)."""
+    ts = _session_or_404(session_id)
+    search = StaffSearchForm(request.args)
+    q = (search.q.data or "").strip() if search.validate() else ""
+    here = current_municipality()
+    return render_template(
+        "registrations/session.html",
+        training_session=ts,
+        panel=session_panel(ts),
+        search=search,
+        found=staff_search(ts.id, q) if q and ts.admits(here.id) else [],
+        q=q,
+        staff_form=StaffRegistrationForm(),
+        admits_here=ts.admits(here.id),
+    )
+
+
+from regional.registrations import views_files  # noqa: E402, F401  (attendance, imports, exports)

@@ -1,0 +1,216 @@
+"""Forms of the sessions pages: the list's filters, the session editor, seats, cancellation."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from regional.catalogue.forms import TIER_ORDER
+from regional.catalogue.models import TIER_LABELS, TRACK_LABELS
+from regional.fiscal import TOKYO, local_to_utc, to_local
+from regional.sessions.services import SessionPlan
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def parse_month(value: str | None) -> tuple[datetime, datetime] | None:
+    """'2026-05' as [start, end) in UTC, the month being Tokyo's; None if not a month."""
+    match = MONTH.match((value or "").strip())
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and 2000 <= year <= 2999):
+        return None
+    start = datetime(year, month, 1, tzinfo=TOKYO)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=TOKYO)
+    return local_to_utc(start), local_to_utc(end)
+
+
+class SessionFilterForm(FlaskForm):
+    """GET filters of the sessions list (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    tier = SelectField(_l("Tier"), default="")
+    track = SelectField(_l("Track"), default="")
+    program = SelectField(_l("Programme"), default="")
+    month = StringField(_l("Month"))
+    seats = BooleanField(_l("Only with seats left for my municipality"))
+
+    def set_choices(self, programs: list, locale: str) -> None:
+        self.tier.choices = [("", _l("All tiers"))] + [
+            (t.value, TIER_LABELS[t]) for t in TIER_ORDER
+        ]
+        self.track.choices = [("", _l("All tracks"))] + [
+            (k.value, v) for k, v in TRACK_LABELS.items()
+        ]
+        self.program.choices = [("", _l("All programmes"))] + [
+            (str(p.id), f"{p.code} {p.title(locale)}") for p in programs
+        ]
+
+    def validate_month(self, field) -> None:  # noqa: ANN001
+        if field.data and parse_month(field.data) is None:
+            raise ValidationError(_l("Enter a month as YYYY-MM, for example 2026-05."))
+
+
+def _when(label, required: bool = True) -> DateTimeLocalField:  # noqa: ANN001
+    validators = [InputRequired(message=_l("Enter a date and time."))] if required else [Optional()]
+    return DateTimeLocalField(label, format=DATETIME_FORMATS, validators=validators)
+
+
+class SessionForm(FlaskForm):
+    """Add or change a session; times are Tokyo wall-clock times."""
+
+    program_id = SelectField(
+        _l("Programme"), coerce=int, validators=[InputRequired(_l("Choose a programme."))]
+    )
+    starts_at = _when(_l("Starts"))
+    ends_at = _when(_l("Ends"))
+    venue = StringField(
+        _l("Venue"), validators=[Length(max=200, message=_l("At most 200 characters."))]
+    )
+    online_url = URLField(
+        _l("Online address (https://…)"),
+        validators=[Optional(), Length(max=500, message=_l("At most 500 characters."))],
+    )
+    capacity = IntegerField(
+        _l("Capacity"),
+        validators=[
+            InputRequired(message=_l("Enter the number of seats.")),
+            NumberRange(min=0, max=1000, message=_l("Capacity must be between 0 and 1,000.")),
+        ],
+    )
+    registration_opens_at = _when(_l("Registration opens"))
+    registration_closes_at = _when(_l("Registration closes"))
+    cancellation_deadline = _when(_l("Cancellation deadline"), required=False)
+    requires_approval = BooleanField(_l("Registrations need the coordinator's approval"))
+    audience = RadioField(
+        _l("Who may attend"),
+        choices=[
+            ("all", _l("Staff of every member municipality")),
+            ("selected", _l("Only staff of the municipalities ticked below")),
+        ],
+        default="all",
+    )
+    municipalities = MultiCheckboxField(_l("Municipalities"), coerce=int)
+    notes = TextAreaField(
+        _l("Notes for participants"),
+        validators=[Length(max=2000, message=_l("At most 2,000 characters."))],
+    )
+
+    def setup(self, programs: list, municipalities: list, locale: str, *, shared: bool) -> None:
+        """Fill the choices; a member's own session has no audience to choose."""
+        self.program_id.choices = [(p.id, f"{p.code} {p.title(locale)}") for p in programs]
+        if shared:
+            self.municipalities.choices = [(m.id, m.name(locale)) for m in municipalities]
+        else:
+            del self.audience
+            del self.municipalities
+
+    def fill(self, ts) -> None:  # noqa: ANN001
+        """Show a session's plan in Tokyo wall-clock time."""
+        for name in (
+            "starts_at",
+            "ends_at",
+            "registration_opens_at",
+            "registration_closes_at",
+            "cancellation_deadline",
+        ):
+            value = getattr(ts, name)
+            getattr(self, name).data = to_local(value).replace(tzinfo=None) if value else None
+        if "program_id" in self:
+            self.program_id.data = ts.program_id
+        self.venue.data, self.online_url.data = ts.venue, ts.online_url
+        self.capacity.data, self.requires_approval.data = ts.capacity, ts.requires_approval
+        self.notes.data = ts.notes
+        if "audience" in self:
+            self.audience.data = "all" if ts.open_to_all else "selected"
+            self.municipalities.data = [m.id for m in ts.audience]
+
+    def plan(self, program_id: int | None = None) -> SessionPlan:
+        """The form's values as a plan in UTC (rules are checked by the service)."""
+
+        def utc(value: datetime | None) -> datetime | None:
+            return None if value is None else local_to_utc(value)
+
+        shared = "audience" in self
+        return SessionPlan(
+            program_id=self.program_id.data if program_id is None else program_id,
+            starts_at=utc(self.starts_at.data),
+            ends_at=utc(self.ends_at.data),
+            capacity=self.capacity.data,
+            registration_opens_at=utc(self.registration_opens_at.data),
+            registration_closes_at=utc(self.registration_closes_at.data),
+            venue=self.venue.data or "",
+            online_url=self.online_url.data or None,
+            cancellation_deadline=utc(self.cancellation_deadline.data),
+            requires_approval=bool(self.requires_approval.data),
+            open_to_all=not shared or self.audience.data != "selected",
+            audience_ids=list(self.municipalities.data or []) if shared else [],
+            notes=self.notes.data or "",
+        )
+
+
+#: Service error fields to form field names.
+FIELD_NAMES = {"open_to": "municipalities"}
+
+
+class AllocationForm(FlaskForm):
+    """Seats held for one municipality, until the start of the release day (Tokyo)."""
+
+    seats = IntegerField(
+        _l("Reserved seats"),
+        validators=[
+            InputRequired(message=_l("Enter the number of seats (0 removes the reservation).")),
+            NumberRange(min=0, max=1000, message=_l("Between 0 and 1,000.")),
+        ],
+    )
+    release_on = DateField(
+        _l("Release unclaimed seats on"),
+        validators=[InputRequired(message=_l("Enter the release date."))],
+    )
+
+    def release_at(self) -> datetime:
+        day: date = self.release_on.data
+        return local_to_utc(datetime.combine(day, time(0)))
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (sent to everyone registered)"),
+        validators=[
+            DataRequired(message=_l("Give the reason, for the people registered.")),
+            Length(max=1000, message=_l("At most 1,000 characters.")),
+        ],
+    )

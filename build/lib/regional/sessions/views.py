@@ -1,0 +1,281 @@
+"""Pages of sessions (開催回): the list, one session, and their administration."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from regional.catalogue.eligibility import check_eligibility
+from regional.catalogue.models import Program
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.fiscal import fiscal_year_of, now_utc, to_local
+from regional.i18n import locale_code
+from regional.sessions import services
+from regional.sessions.forms import (
+    FIELD_NAMES,
+    AllocationForm,
+    CancelForm,
+    SessionFilterForm,
+    SessionForm,
+    parse_month,
+)
+from regional.sessions.models import TrainingSession
+from regional.tenancy import current_municipality
+from tenants.models import Municipality
+
+bp = Blueprint("sessions", __name__)
+
+PER_PAGE = 20
+
+
+def _role_required(check):  # noqa: ANN001, ANN202
+    def decorator(view):  # noqa: ANN001, ANN202
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            if not check(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+coordinator_required = _role_required(lambda u: u.is_coordinator)
+admin_required = _role_required(lambda u: u.is_regional_admin)
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Sessions the viewer's municipality may attend (all of them for administrators)."""
+    lang = locale_code()
+    programs = list(db.session.scalars(Program.listing()))
+    form = SessionFilterForm(formdata=request.args)
+    form.set_choices(programs, lang)
+    form.validate()  # a bad filter is shown as an error and then ignored
+
+    def chosen(f):  # noqa: ANN001, ANN202
+        return None if f.errors else (f.data or None)
+
+    month = parse_month(chosen(form.month))
+    here = current_municipality()
+    program_id = chosen(form.program)
+    stmt = TrainingSession.search(
+        services.viewer_scope(),
+        tier=chosen(form.tier),
+        track=chosen(form.track),
+        program_id=int(program_id) if program_id else None,
+        starts_from=month[0] if month else None,
+        starts_before=month[1] if month else None,
+        # Without a month: what is still ahead. With one: that whole month, as a record.
+        ends_after=None if month else now_utc(),
+        seats_for=here.id if form.seats.data and here is not None else None,
+    )
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(_page_number(), pages)
+    rows = list(db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "sessions/index.html",
+        form=form,
+        rows=rows,
+        counts=services.counts_for([s.id for s in rows]),
+        total=total,
+        page=page,
+        pages=pages,
+        page_url=lambda n: url_for(".index", page=n, **args),
+        here_id=here.id if here else None,
+    )
+
+
+@bp.route("/<int:session_id>")
+@login_required
+def detail(session_id: int):
+    """Everything about one session; registration controls come from the registrations panel."""
+    ts = services.visible_session_or_404(session_id)
+    here = current_municipality()
+    return render_template(
+        "sessions/detail.html",
+        training_session=ts,
+        eligibility=check_eligibility(ts.program, current_user),
+        counts=services.counts_for([ts.id])[ts.id],
+        allocations=services.visible_allocations(ts, current_user),
+        may_manage=services.may_manage(ts, current_user),
+        here_id=here.id if here else None,
+        fiscal_year=fiscal_year_of(ts.starts_at),
+    )
+
+
+def _attach(form, exc: DomainError) -> None:  # noqa: ANN001
+    """Show a rule's refusal next to its field (or above the form); nothing was kept."""
+    db.session.rollback()
+    name = exc.details.get("field")
+    name = FIELD_NAMES.get(name, name)
+    if name and name in form:
+        form[name].errors = list(form[name].errors) + [str(exc.message)]
+    else:
+        flash(str(exc.message), "error")
+
+
+def _session_form(shared: bool, program: Program | None = None) -> SessionForm:
+    programs = list(db.session.scalars(Program.listing()))
+    if program is not None and program not in programs:
+        programs.insert(0, program)
+    municipalities = list(db.session.scalars(Municipality.ordered()))
+    form = SessionForm()
+    form.setup(programs, municipalities, locale_code(), shared=shared)
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@coordinator_required
+def create():
+    """Add a session: administrators for the region, coordinators for their own staff."""
+    shared = current_user.is_regional_admin
+    form = _session_form(shared)
+    if request.method == "GET":
+        _suggest_defaults(form)
+    if form.validate_on_submit():
+        try:
+            ts = services.create_session(form.plan(), current_user)
+        except DomainError as exc:
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The session was added."), "success")
+            return redirect(url_for(".detail", session_id=ts.id))
+    return render_template(
+        "sessions/form.html", form=form, training_session=None, shared=shared
+    ), 422 if request.method == "POST" else 200
+
+
+def _suggest_defaults(form: SessionForm) -> None:
+    """A programme chosen from the catalogue page, and registration opening now."""
+    program = request.args.get("program", "")
+    if program.isdigit():
+        form.program_id.data = int(program)
+    form.registration_opens_at.data = to_local(now_utc()).replace(
+        tzinfo=None, second=0, microsecond=0
+    ) + timedelta(minutes=1)
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(session_id: int):
+    """Change a session; fewer seats than are in use is refused, more seats promote the line."""
+    ts = services.managed_session_or_404(session_id)
+    form = _session_form(ts.host_municipality_id is None, ts.program)
+    del form.program_id  # fixed once people can register for it
+    if request.method == "GET":
+        form.fill(ts)
+    if form.validate_on_submit():
+        changes = asdict(form.plan(program_id=ts.program_id))
+        changes.pop("program_id")
+        try:
+            services.update_session(ts, changes, current_user)
+        except DomainError as exc:
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The session was saved."), "success")
+            return redirect(url_for(".detail", session_id=ts.id))
+    return render_template(
+        "sessions/form.html",
+        form=form,
+        training_session=ts,
+        shared=ts.host_municipality_id is None,
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/<int:session_id>/allocations")
+@admin_required
+def allocations(session_id: int):
+    """Seats of a shared session reserved per municipality (regional administrators)."""
+    ts = services.visible_session_or_404(session_id)
+    if ts.host_municipality_id is not None:
+        flash(_("Seats can be reserved only on the region's shared sessions."), "error")
+        return redirect(url_for(".detail", session_id=ts.id))
+    members = [m for m in db.session.scalars(Municipality.ordered()) if ts.admits(m.id)]
+    default_release = to_local(min(ts.registration_closes_at, ts.starts_at)).date()
+    return render_template(
+        "sessions/allocations.html",
+        training_session=ts,
+        members=members,
+        lines={a.municipality_id: a for a in ts.allocations},
+        default_release=default_release,
+        release_day=lambda value: to_local(value).date().isoformat(),
+        form=AllocationForm(),
+    )
+
+
+@bp.route("/<int:session_id>/allocations/<code>", methods=["POST"])
+@admin_required
+def set_allocation(session_id: int, code: str):
+    """Reserve (change, or with 0 remove) seats of a shared session for one member."""
+    ts = services.visible_session_or_404(session_id)
+    municipality = db.session.scalar(Municipality.by_code(code))
+    if municipality is None:
+        abort(404)
+    form = AllocationForm()
+    back = redirect(url_for(".allocations", session_id=ts.id))
+    name = municipality.name(locale_code())
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(f"{name}: {message}", "error")
+        return back
+    try:
+        services.reserve_seats(ts, municipality, form.seats.data, form.release_at())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"{name}: {exc.message}", "error")
+        return back
+    db.session.commit()
+    flash(_("%(name)s: %(n)d seats reserved.", name=name, n=form.seats.data), "success")
+    return back
+
+
+@bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(session_id: int):
+    """Confirm, then call the session off; everyone registered is told by mail."""
+    ts = services.managed_session_or_404(session_id)
+    if ts.is_cancelled:
+        flash(_("This session has been cancelled."), "info")
+        return redirect(url_for(".detail", session_id=ts.id))
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            told = services.cancel(ts, form.reason.data, current_user)
+        except DomainError as exc:
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("The session was cancelled; %(n)d people registered were told by mail.", n=told),
+                "success",
+            )
+            return redirect(url_for(".detail", session_id=ts.id))
+    return render_template(
+        "sessions/cancel.html",
+        training_session=ts,
+        form=form,
+        affected=services.active_registration_count(ts),
+    ), 422 if request.method == "POST" else 200
