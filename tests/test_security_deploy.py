@@ -18,7 +18,7 @@ import pytest
 from gunicorn.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
-CONF = ROOT / "gunicorn.conf.py"
+CONF = ROOT / "regional" / "gunicorn_conf.py"
 ENV_NAMES = (
     "BIND",
     "HOST",
@@ -185,3 +185,17 @@ def test_gunicorn_serves_the_app_with_this_configuration(tmp_path):
     assert "Booting worker" in output
     assert "/password/reset/[redacted]" in output
     assert secret not in output
+
+
+def test_the_checkout_file_gives_the_packaged_settings(monkeypatch):
+    """``gunicorn -c gunicorn.conf.py`` (checkout) and ``python:regional.gunicorn_conf`` (wheel)
+    are one set of settings, the redacting access log included."""
+    packaged = _settings(_load(monkeypatch))
+    spec = importlib.util.spec_from_file_location("checkout_conf", ROOT / "gunicorn.conf.py")
+    checkout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checkout)
+    from_checkout = _settings(checkout)
+    # Two loads of one module give two RedactingLogger classes: compare them by name.
+    assert from_checkout.pop("logger_class").__name__ == "RedactingLogger"
+    assert packaged.pop("logger_class").__name__ == "RedactingLogger"
+    assert from_checkout == packaged
