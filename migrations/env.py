@@ -14,7 +14,20 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)  # keep regi
 logger = logging.getLogger("alembic.env")
 
 
+_owner_engines = {}
+
+
 def get_engine():
+    # Migrations run as the owner of the tables; the application may connect as a runtime
+    # role that owns nothing (PostgreSQL row-level security). See README: Running in production.
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if owner_url:
+        if owner_url not in _owner_engines:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import NullPool
+
+            _owner_engines[owner_url] = create_engine(owner_url, poolclass=NullPool)
+        return _owner_engines[owner_url]
     try:
         # this works with Flask-SQLAlchemy<3 and Alchemical
         return current_app.extensions["migrate"].db.engine

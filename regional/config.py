@@ -63,6 +63,9 @@ class Config:
     GENERATE_SECRET_KEY = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: The tables' owner, for ``flask db upgrade`` only; DATABASE_URL is then the runtime role
+    #: that owns nothing, so PostgreSQL's row-level security applies to the application.
+    MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL")
     # Where the region's member list comes from; another alliance points this at its own file.
     REGION_FILE = os.environ.get(
         "REGION_FILE", str(_package_path("tenants") / "data" / "okayama.toml")
@@ -138,6 +141,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    MIGRATION_DATABASE_URL = None  # tests/conftest.py sets the owner's on PostgreSQL
     # Uploaded files go to the temporary folder (random names), never the instance folder.
     GROWTH_FILES_DIR = os.path.join(tempfile.gettempdir(), "regional-test-files")
     SESSION_COOKIE_SECURE = False

@@ -4,6 +4,9 @@ SQLite: WAL so readers never block the writer, a busy timeout, foreign keys
 on, and every transaction opened with ``BEGIN IMMEDIATE`` so that a
 read-then-write transaction takes the write lock up front instead of failing
 with "database is locked" when several gunicorn workers meet.
+
+PostgreSQL: the current municipality is copied into each transaction for the
+row-level security policies (see tenants/rls.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from regional.extensions import db
 from regional.tenancy import write_intent
 from tenants import install_scoping
 from tenants.base import Base
+from tenants.rls import install_rls
 
 _installed = False
 
@@ -50,6 +54,7 @@ def init_database(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
+        install_rls(engine)  # PostgreSQL: the tenant in every transaction, for row-level security
     if not _installed:
         install_scoping(Session, Base)
         _installed = True
