@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from regional import create_app
 from regional.config import TestingConfig
 from regional.extensions import RegionalSession, db
+from tenants.rls import grant_runtime_role
 from tests import factories
 
 pytest_plugins = ["tests.smtp"]
@@ -30,24 +31,73 @@ PASSWORD = "correct horse battery staple 7"
 CODE_A, CODE_B, CODE_ADMIN = "332038", "332046", "331007"
 
 
-def _prepare_database(url: str) -> str:
+#: On PostgreSQL the app connects as this role, which owns nothing and cannot bypass
+#: row-level security (a superuser would); TEST_DATABASE_URL's user owns the tables and runs
+#: the migrations, as in production (README: Running in production).
+APP_ROLE = "regional_test_app"
+APP_ROLE_PASSWORD = "regional-test-app-password"
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    """``url`` for the app (the runtime role), ``owner_url`` for migrations (the owner)."""
+
+    url: str
+    owner_url: str
+
+    @property
+    def migration_url(self) -> str | None:
+        return self.owner_url if self.owner_url != self.url else None
+
+
+def _prepare_database(url: str) -> DatabaseUrls:
     """A fresh database for this run (PostgreSQL: dropped and created; SQLite: a new file)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-        admin.dispose()
-    return url
+    if parsed.get_backend_name() != "postgresql":
+        return DatabaseUrls(url, url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        # Shared by every test database of the cluster; parallel runs may race to create it.
+        conn.execute(
+            text(
+                f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; "
+                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            )
+        )
+        conn.execute(
+            text(
+                f"ALTER ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{APP_ROLE_PASSWORD}'"
+            )
+        )
+    admin.dispose()
+    owner = create_engine(parsed)
+    with owner.begin() as conn:
+        grant_runtime_role(conn, APP_ROLE)
+    owner.dispose()
+    app_url = parsed.set(username=APP_ROLE, password=APP_ROLE_PASSWORD)
+    return DatabaseUrls(app_url.render_as_string(hide_password=False), url)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def test_database(tmp_path_factory) -> DatabaseUrls:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     return _prepare_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(test_database) -> str:
+    """The app's URL (on PostgreSQL the runtime role, subject to row-level security)."""
+    return test_database.url
+
+
+@pytest.fixture(scope="session")
+def owner_database_url(test_database) -> str:
+    """The tables' owner (migrations, arranging data across municipalities)."""
+    return test_database.owner_url
 
 
 @dataclass
@@ -67,11 +117,12 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(test_database):
     from flask_migrate import upgrade
 
     class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = database_url
+        SQLALCHEMY_DATABASE_URI = test_database.url
+        MIGRATION_DATABASE_URL = test_database.migration_url
 
     application = create_app(Config)
     with application.app_context():

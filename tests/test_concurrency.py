@@ -30,6 +30,7 @@ from regional.sessions.models import TrainingSession
 from tenants import all_tenants, set_current_tenant
 from tenants.region import load_region
 from tests import factories
+from tests.conftest import _prepare_database
 
 PEOPLE = 40
 CAPACITY = 5
@@ -42,24 +43,22 @@ def _admin_engine(url):  # noqa: ANN001, ANN202
 
 
 @pytest.fixture
-def crowd_app(database_url, tmp_path):
+def crowd_app(owner_database_url, tmp_path):
     """A separate app and database, migrated from scratch and dropped afterwards."""
     from flask_migrate import upgrade
 
-    parsed = make_url(database_url)
+    parsed = make_url(owner_database_url)
     postgres = parsed.get_backend_name() == "postgresql"
     if postgres:
         url = parsed.set(database=f"{parsed.database}_conc")
+        urls = _prepare_database(url.render_as_string(hide_password=False))
         admin = _admin_engine(url)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        uri = url.render_as_string(hide_password=False)
     else:
-        uri = f"sqlite:///{tmp_path / 'crowd.sqlite3'}"
+        urls = _prepare_database(f"sqlite:///{tmp_path / 'crowd.sqlite3'}")
 
     class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = uri
+        SQLALCHEMY_DATABASE_URI = urls.url
+        MIGRATION_DATABASE_URL = urls.migration_url
         MAIL_DELIVERY = "deferred"  # mail stays in the outbox: no SMTP server in this test
         SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 40}
 

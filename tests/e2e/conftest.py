@@ -36,7 +36,15 @@ from regional.config import TestingConfig
 from regional.extensions import db
 from tenants import set_current_tenant
 from tests import factories
-from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD, World, _prepare_database
+from tests.conftest import (
+    CODE_A,
+    CODE_ADMIN,
+    CODE_B,
+    PASSWORD,
+    DatabaseUrls,
+    World,
+    _prepare_database,
+)
 from tests.e2e.helpers import AUDITED, AXE_JS
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -78,11 +86,11 @@ def pytest_runtest_setup(item) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- live server
 
 
-def _e2e_database_url(tmp_path_factory) -> str:  # noqa: ANN001
+def _e2e_database_url(tmp_path_factory) -> DatabaseUrls:  # noqa: ANN001
     """Its own database: ``<test db>_e2e`` on PostgreSQL, else a temporary SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
+        return _prepare_database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}")
     parsed = make_url(url)
     return _prepare_database(
         parsed.set(database=f"{parsed.database}_e2e").render_as_string(hide_password=False)
@@ -125,10 +133,11 @@ def live_server(tmp_path_factory, _smtp_controller) -> Iterator[LiveServer]:
     from flask_migrate import upgrade
 
     controller, _box = _smtp_controller
-    url = _e2e_database_url(tmp_path_factory)
+    urls = _e2e_database_url(tmp_path_factory)
 
     class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = url
+        SQLALCHEMY_DATABASE_URI = urls.url
+        MIGRATION_DATABASE_URL = urls.migration_url
         MAIL_PORT = controller.port
         WTF_CSRF_ENABLED = True
 
