@@ -6,7 +6,7 @@ transaction's ``app.tenant_id`` setting, unless ``app.all_tenants`` is 'on'
 own migration.
 
 Revision ID: ee767ffd2dd6
-Revises: aa03f1ebb020
+Revises: 12c032112918
 Create Date: 2026-11-29 17:16:05.986726
 
 """
@@ -14,11 +14,18 @@ from tenants.rls import disable_tenant_rls, enable_tenant_rls
 
 # revision identifiers, used by Alembic.
 revision = 'ee767ffd2dd6'
-down_revision = 'aa03f1ebb020'
+down_revision = '12c032112918'
 branch_labels = None
 depends_on = None
 
-TABLES = ("org_units", "users", "registrations", "completions")
+TABLES = (
+    "org_units",
+    "users",
+    "registrations",
+    "completions",
+    "audit_entries",
+    "roster_uploads",
+)
 
 
 def upgrade():
