@@ -59,16 +59,13 @@ def _prepare_database(url: str) -> DatabaseUrls:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-        # Shared by every test database of the cluster; parallel runs may race to create it.
+        # Shared by every test database of the cluster; parallel runs may race to create it
+        # (so no ALTER ROLE either: two at once fail with "tuple concurrently updated").
         conn.execute(
             text(
-                f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; "
+                f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS "
+                f"PASSWORD '{APP_ROLE_PASSWORD}'; "
                 "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-            )
-        )
-        conn.execute(
-            text(
-                f"ALTER ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{APP_ROLE_PASSWORD}'"
             )
         )
     admin.dispose()
