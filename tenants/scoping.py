@@ -16,8 +16,9 @@ With no municipality set, tenant-owned queries return nothing. The few
 cross-tenant paths (regional administrators, sign-in by e-mail, cron jobs)
 must say so with ``with all_tenants():`` so they are visible in code review.
 
-Known gaps (see SECURITY.md): Core ``insert()/update()`` and ``text()`` SQL
-bypass the criteria; keep them off tenant-owned tables or scope them by hand.
+Known gaps: Core ``insert()/update()`` and ``text()`` SQL bypass the criteria;
+keep them off tenant-owned tables or scope them by hand. On PostgreSQL the
+database's row-level security (:mod:`tenants.rls`) refuses them as well.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The JSON API (``/api/v1``): a public contract, see ../shared/API.md.
+"""The JSON API (``/api/v1``): a public contract, see docs/api.md.
 
 Bearer tokens only; errors are ``{"error": {"code", "message"}}``; another
 municipality's record is a 404, never a 403.

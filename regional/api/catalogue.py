@@ -1,4 +1,4 @@
-"""API: the shared catalogue (see ../shared/API.md)."""
+"""API: the shared catalogue (see docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API: a municipality's employees (see ../shared/API.md).
+"""API: a municipality's employees (see docs/api.md).
 
 ``/municipalities/<code>/employees`` belongs to that municipality's coordinators
 and to regional administrators. The role is checked first (an employee gets

@@ -1,4 +1,4 @@
-"""API: registrations (see ../shared/API.md).
+"""API: registrations (see docs/api.md).
 
 * ``POST /sessions/<id>/registrations``: an employee registers themselves
   (``{}``); a coordinator registers an employee of their own municipality and a

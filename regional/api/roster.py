@@ -1,4 +1,4 @@
-"""API: a municipality's staff roster import (see ../shared/API.md, the roster row).
+"""API: a municipality's staff roster import (see docs/api.md, the roster row).
 
 ``POST /municipalities/<code>/roster`` with a multipart ``file``: a preview
 ``{created, updated, deactivated, errors}`` (counts, and every bad row with its

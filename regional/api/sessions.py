@@ -1,4 +1,4 @@
-"""API: sessions (see ../shared/API.md)."""
+"""API: sessions (see docs/api.md)."""
 
 from __future__ import annotations
 

@@ -141,7 +141,7 @@ def _path(url: str) -> str:
     return "/" + url.split("://", 1)[-1].partition("/")[2].partition("?")[0].partition("#")[0]
 
 
-#: What a page's Content-Security-Policy must say (SECURITY.md, ASVS 3.4.3).
+#: What a page's Content-Security-Policy must say (OWASP ASVS 5.0, 3.4.3).
 CSP_REQUIRED = [
     "default-src 'self'",
     "object-src 'none'",
