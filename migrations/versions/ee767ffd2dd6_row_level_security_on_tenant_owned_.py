@@ -6,7 +6,7 @@ transaction's ``app.tenant_id`` setting, unless ``app.all_tenants`` is 'on'
 own migration.
 
 Revision ID: ee767ffd2dd6
-Revises: 12c032112918
+Revises: 20848f0bdfdc
 Create Date: 2026-11-29 17:16:05.986726
 
 """
@@ -14,7 +14,7 @@ from tenants.rls import disable_tenant_rls, enable_tenant_rls
 
 # revision identifiers, used by Alembic.
 revision = 'ee767ffd2dd6'
-down_revision = '12c032112918'
+down_revision = '20848f0bdfdc'
 branch_labels = None
 depends_on = None
 
@@ -25,6 +25,9 @@ TABLES = (
     "completions",
     "audit_entries",
     "roster_uploads",
+    "qualifications",
+    "ojt_records",
+    "certificates",
 )
 
 
