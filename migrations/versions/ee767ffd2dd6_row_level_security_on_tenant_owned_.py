@@ -6,7 +6,7 @@ transaction's ``app.tenant_id`` setting, unless ``app.all_tenants`` is 'on'
 own migration.
 
 Revision ID: ee767ffd2dd6
-Revises: 20848f0bdfdc
+Revises: 984722a4f17e
 Create Date: 2026-11-29 17:16:05.986726
 
 """
@@ -14,7 +14,7 @@ from tenants.rls import disable_tenant_rls, enable_tenant_rls
 
 # revision identifiers, used by Alembic.
 revision = 'ee767ffd2dd6'
-down_revision = '20848f0bdfdc'
+down_revision = '984722a4f17e'
 branch_labels = None
 depends_on = None
 
@@ -28,6 +28,7 @@ TABLES = (
     "qualifications",
     "ojt_records",
     "certificates",
+    "targets",
 )
 
 
