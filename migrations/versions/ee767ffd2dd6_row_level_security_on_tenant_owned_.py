@@ -6,7 +6,7 @@ transaction's ``app.tenant_id`` setting, unless ``app.all_tenants`` is 'on'
 own migration.
 
 Revision ID: ee767ffd2dd6
-Revises: 984722a4f17e
+Revises: c866d5db632e
 Create Date: 2026-11-29 17:16:05.986726
 
 """
@@ -14,7 +14,7 @@ from tenants.rls import disable_tenant_rls, enable_tenant_rls
 
 # revision identifiers, used by Alembic.
 revision = 'ee767ffd2dd6'
-down_revision = '984722a4f17e'
+down_revision = 'c866d5db632e'
 branch_labels = None
 depends_on = None
 
