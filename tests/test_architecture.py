@@ -131,3 +131,34 @@ def request_bound_imports(root: Path = ROOT) -> list[str]:
 
 def test_services_take_the_actor_as_an_argument():
     assert request_bound_imports() == []
+
+
+#: Pages and API modules that still switch the municipality for the rest of the request
+#: (growth's own-records helpers); every other cross-member step is a ``with acting_as(...)`` block.
+UNSCOPED_SWITCHES = {
+    "regional/api/growth.py",
+    "regional/growth/access.py",
+    "regional/growth/common.py",
+}
+
+
+def tenant_switches(root: Path = ROOT) -> list[str]:
+    """Calls of set_current_tenant in pages, API modules and load gates."""
+    found = []
+    for path in sorted((root / "regional").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        request_side = "views" in path.stem or path.name == "access.py" or "/api/" in rel
+        if not request_side or rel in UNSCOPED_SWITCHES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "set_current_tenant"
+            ):
+                found.append(f"{rel}:{node.lineno}")
+    return found
+
+
+def test_cross_member_steps_are_scoped_blocks():
+    """A page or API call that works in another member does so in ``with acting_as(...)``."""
+    assert tenant_switches() == []

@@ -314,3 +314,35 @@ def test_an_expired_account_reloads_with_its_own_org_unit_wherever_the_request_a
     set_current_tenant(db.session, world.muni_b)
     assert user.name == "髙橋 太郎"
     assert user.org_unit.municipality_id == world.muni_a
+
+
+# -- a cross-member step is a scoped block ---------------------------------------
+
+
+def test_acting_as_works_inside_the_other_member_and_restores_the_request_tenant(world, ctx):
+    from tenants.scoping import current_tenant_id, is_all_tenants
+
+    set_current_tenant(db.session, world.muni_a)
+    with acting_as(db.session, world.muni_b):
+        assert current_tenant_id(db.session) == world.muni_b
+        assert db.session.scalar(select(User).where(User.id == world.employee_b)) is not None
+        assert db.session.scalar(select(User).where(User.id == world.employee_a)) is None
+    assert current_tenant_id(db.session) == world.muni_a
+    with all_tenants(db.session), acting_as(db.session, world.muni_b):
+        assert not is_all_tenants(db.session)  # inside the block the wall stands again
+    assert current_tenant_id(db.session) == world.muni_a
+    assert not is_all_tenants(db.session)
+
+
+def test_acting_as_restores_the_request_tenant_when_the_step_fails(world, ctx):
+    from tenants.scoping import current_tenant_id, is_all_tenants
+
+    set_current_tenant(db.session, world.muni_a)
+    with pytest.raises(NotFound), acting_as(db.session, world.muni_b):
+        get_or_404(User, world.employee_a)  # refused inside the other member
+    assert current_tenant_id(db.session) == world.muni_a
+    with all_tenants(db.session):
+        with pytest.raises(RuntimeError), acting_as(db.session, world.muni_b):
+            raise RuntimeError("the step failed")
+        assert is_all_tenants(db.session)  # the enclosing lift is back too
+    assert current_tenant_id(db.session) == world.muni_a

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,27 +25,33 @@ from regional.growth.downloads import attachment
 from regional.growth.pdf import FontMissing
 from regional.main.errors import json_error
 from regional.registrations.access import load_registration
+from tenants.scoping import acting_as
 
 
 @bp.get("/registrations/<int:reg_id>/certificate")
 @require_login
 def registration_certificate(reg_id: int):
     reg = load_registration(reg_id) if 0 < reg_id < 2**31 else None
-    completion = certificates.completion_of(reg) if reg is not None else None
-    if completion is None:
-        raise NotFound(
-            "certificate_not_found",
-            _("No certificate: the registration was not found or not completed."),
-        )
-    cert = certificates.certificate_for(reg, completion, current_user)
-    try:
-        data = certificates.pdf_of(cert)
-    except FontMissing as exc:
-        raise DomainError(
-            "certificate_unavailable", _("Certificates cannot be made at the moment."), status=503
-        ) from exc
-    name = certificates.download_name(cert)
-    db.session.commit()
+    # Inside the registration's municipality (an administrator's may be another's), for this step.
+    scope = acting_as(db.session, reg.municipality_id) if reg is not None else nullcontext()
+    with scope:
+        completion = certificates.completion_of(reg) if reg is not None else None
+        if completion is None:
+            raise NotFound(
+                "certificate_not_found",
+                _("No certificate: the registration was not found or not completed."),
+            )
+        cert = certificates.certificate_for(reg, completion, current_user)
+        try:
+            data = certificates.pdf_of(cert)
+        except FontMissing as exc:
+            raise DomainError(
+                "certificate_unavailable",
+                _("Certificates cannot be made at the moment."),
+                status=503,
+            ) from exc
+        name = certificates.download_name(cert)
+        db.session.commit()
     return attachment(data, "application/pdf", name)
 
 

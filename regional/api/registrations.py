@@ -47,8 +47,9 @@ from regional.registrations.access import load_registration
 from regional.registrations.models import Registration, RegistrationStatus
 from regional.sessions.access import visible_session
 from regional.tenancy import enter_municipality
-from tenants import all_tenants, set_current_tenant
+from tenants import all_tenants
 from tenants.models import Municipality
+from tenants.scoping import acting_as
 
 
 def registration_json(reg: Registration, position: int | None = None) -> dict:
@@ -96,9 +97,8 @@ def _commit() -> None:
 
 
 def _employee_for(employee_id: int | None) -> User:
-    """Whom the caller registers; the act then happens inside that person's municipality."""
+    """Whom the caller registers (the act then happens inside that person's municipality)."""
     if employee_id is None or employee_id == current_user.id:
-        set_current_tenant(db.session, current_user.municipality_id)
         return current_user
     if not current_user.is_coordinator:
         raise DomainError("forbidden", _("Employees can register only themselves."), status=403)
@@ -109,7 +109,6 @@ def _employee_for(employee_id: int | None) -> User:
         employee = db.session.scalar(select(User).where(User.id == employee_id))
     if employee is None:
         raise NotFound("employee_not_found", _("The employee was not found."))
-    set_current_tenant(db.session, employee.municipality_id)
     return employee
 
 
@@ -119,10 +118,11 @@ def create_registration(session_id: int):
     # No body at all is the same as ``{}``: register myself.
     data = json_body() if request.get_data() else {}
     employee = _employee_for(field(data, "employee_id", int, required=False))
-    reg = actions.register(session_id, employee, current_user)
-    position = waitlist.waitlist_position(reg)
-    body = registration_json(reg, position)
-    _commit()
+    with acting_as(db.session, employee.municipality_id):
+        reg = actions.register(session_id, employee, current_user)
+        position = waitlist.waitlist_position(reg)
+        body = registration_json(reg, position)
+        _commit()
     return body, 201
 
 
@@ -137,16 +137,18 @@ def _registration(reg_id: int) -> Registration:
 @require_login
 def get_registration(reg_id: int):
     reg = _registration(reg_id)
-    return registration_json(reg, waitlist.waitlist_position(reg))
+    with acting_as(db.session, reg.municipality_id):
+        return registration_json(reg, waitlist.waitlist_position(reg))
 
 
 @bp.delete("/registrations/<int:reg_id>")
 @require_login
 def cancel_registration(reg_id: int):
     reg = _registration(reg_id)
-    actions.cancel(reg, current_user)
-    body = registration_json(reg)
-    db.session.commit()
+    with acting_as(db.session, reg.municipality_id):
+        actions.cancel(reg, current_user)
+        body = registration_json(reg)
+        db.session.commit()
     return body
 
 
@@ -154,9 +156,10 @@ def cancel_registration(reg_id: int):
 @require_role("coordinator")
 def approve_registration(reg_id: int):
     reg = _registration(reg_id)
-    actions.approve(reg, current_user)
-    body = registration_json(reg, waitlist.waitlist_position(reg))
-    db.session.commit()
+    with acting_as(db.session, reg.municipality_id):
+        actions.approve(reg, current_user)
+        body = registration_json(reg, waitlist.waitlist_position(reg))
+        db.session.commit()
     return body
 
 
@@ -164,9 +167,10 @@ def approve_registration(reg_id: int):
 @require_role("coordinator")
 def decline_registration(reg_id: int):
     reg = _registration(reg_id)
-    actions.decline(reg, current_user)
-    body = registration_json(reg)
-    db.session.commit()
+    with acting_as(db.session, reg.municipality_id):
+        actions.decline(reg, current_user)
+        body = registration_json(reg)
+        db.session.commit()
     return body
 
 

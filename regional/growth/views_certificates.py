@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -13,6 +15,7 @@ from regional.growth.downloads import attachment
 from regional.growth.models import Certificate
 from regional.registrations.access import load_registration
 from regional.registrations.models import Completion
+from tenants.scoping import acting_as
 
 
 @bp.get("/certificates")
@@ -43,16 +46,19 @@ def certificates_mine():
 def certificate_pdf(reg_id: int):
     """The certificate of one completed registration (person, their coordinator, administrators)."""
     reg = load_registration(reg_id) if 0 < reg_id < 2**31 else None
-    completion = certificates.completion_of(reg) if reg is not None else None
-    if completion is None:
-        abort(404)
-    cert = certificates.certificate_for(reg, completion, current_user)
-    try:
-        data = certificates.pdf_of(cert)
-    except certificates.FontMissing:
-        abort(503)
-    name = certificates.download_name(cert)
-    db.session.commit()
+    # Inside the registration's municipality (an administrator's may be another's), for this step.
+    scope = acting_as(db.session, reg.municipality_id) if reg is not None else nullcontext()
+    with scope:
+        completion = certificates.completion_of(reg) if reg is not None else None
+        if completion is None:
+            abort(404)
+        cert = certificates.certificate_for(reg, completion, current_user)
+        try:
+            data = certificates.pdf_of(cert)
+        except certificates.FontMissing:
+            abort(503)
+        name = certificates.download_name(cert)
+        db.session.commit()
     return attachment(data, "application/pdf", name)
 
 

@@ -2,9 +2,11 @@
 
 * an employee reaches their own registrations only;
 * a coordinator reaches every registration of their own municipality;
-* a regional administrator reaches any registration, and the request then
-  acts inside that registration's municipality (so the tenant wall still
-  checks every write).
+* a regional administrator reaches any registration; the caller then acts
+  inside that registration's municipality for the step, in a
+  ``with acting_as(db.session, reg.municipality_id):`` block (so the tenant
+  wall still checks every write, and the request's own municipality is back
+  afterwards).
 
 Anything else is simply not found.
 """
@@ -16,7 +18,7 @@ from sqlalchemy import select
 
 from regional.extensions import db
 from regional.registrations.models import Registration
-from tenants import all_tenants, set_current_tenant
+from tenants import all_tenants
 
 
 def load_registration(reg_id: int) -> Registration | None:
@@ -27,8 +29,6 @@ def load_registration(reg_id: int) -> Registration | None:
     if current_user.is_regional_admin:
         with all_tenants(db.session):
             reg = db.session.scalar(stmt)
-        if reg is not None:
-            set_current_tenant(db.session, reg.municipality_id)
         return reg
     reg = db.session.scalar(stmt)
     if reg is None or reg.municipality_id != current_user.municipality_id:

@@ -49,7 +49,8 @@ from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.tenancy import current_municipality
 from regional.validation import InputProblem, whole_number
-from tenants import all_tenants, set_current_tenant
+from tenants import all_tenants
+from tenants.scoping import acting_as
 
 RS = RegistrationStatus
 PER_PAGE = 25
@@ -121,16 +122,16 @@ def register(session_id: int):
     """The signed-in person registers themselves."""
     session_or_404(session_id)
     # An administrator acting in another member still registers in their own municipality.
-    set_current_tenant(db.session, current_user.municipality_id)
-    try:
-        reg = actions.register(session_id, current_user, current_user)
-        message = _status_message(reg)
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        if _commit():
-            flash(message, "success")
-    return redirect(_back(session_id))
+    with acting_as(db.session, current_user.municipality_id):
+        try:
+            reg = actions.register(session_id, current_user, current_user)
+            message = _status_message(reg)
+        except DomainError as exc:
+            flash_refusal(exc)
+        else:
+            if _commit():
+                flash(message, "success")
+        return redirect(_back(session_id))
 
 
 def _find_staff(value: str) -> User | None:
@@ -186,13 +187,15 @@ def _act_on(reg_id: int, action, done_message: str):  # noqa: ANN001
     """Apply one service action to a registration, then back to where the person came from."""
     reg = _registration_or_404(reg_id)
     session_id = reg.session_id
-    try:
-        action(reg, current_user)
-    except DomainError as exc:
-        flash_refusal(exc)
-    else:
-        db.session.commit()
-        flash(done_message, "success")
+    # Inside the registration's municipality (an administrator's may be another's), for this step.
+    with acting_as(db.session, reg.municipality_id):
+        try:
+            action(reg, current_user)
+        except DomainError as exc:
+            flash_refusal(exc)
+        else:
+            db.session.commit()
+            flash(done_message, "success")
     return redirect(_back(session_id))
 
 
@@ -227,33 +230,33 @@ def _feed_url(token: str) -> str:
 def mine():
     """My registrations, completions and calendar feed."""
     # About me: read in my own municipality even while an administrator acts in another.
-    set_current_tenant(db.session, current_user.municipality_id)
-    now = now_utc()
-    regs = list(db.session.scalars(Registration.of_employee(current_user.id)))
-    upcoming = [r for r in regs if r.status.holds_seat and r.session.ends_at > now]
-    waiting = [r for r in regs if r.status == RS.WAITLISTED and r.session.starts_at > now]
-    past = [r for r in regs if r.status.holds_seat and r.session.ends_at <= now]
-    ended = [r for r in regs if r.status in (RS.CANCELLED, RS.DECLINED)]
-    return render_template(
-        "registrations/mine.html",
-        upcoming=upcoming,
-        waiting=waiting,
-        past=list(reversed(past)),
-        ended=list(reversed(ended))[:20],
-        positions=waitlist.waitlist_positions(waiting),
-        completions=list(db.session.scalars(Completion.of_employee(current_user.id))),
-        feed_url=_feed_url(current_user.calendar_token),
-        now=now,
-    )
+    with acting_as(db.session, current_user.municipality_id):
+        now = now_utc()
+        regs = list(db.session.scalars(Registration.of_employee(current_user.id)))
+        upcoming = [r for r in regs if r.status.holds_seat and r.session.ends_at > now]
+        waiting = [r for r in regs if r.status == RS.WAITLISTED and r.session.starts_at > now]
+        past = [r for r in regs if r.status.holds_seat and r.session.ends_at <= now]
+        ended = [r for r in regs if r.status in (RS.CANCELLED, RS.DECLINED)]
+        return render_template(
+            "registrations/mine.html",
+            upcoming=upcoming,
+            waiting=waiting,
+            past=list(reversed(past)),
+            ended=list(reversed(ended))[:20],
+            positions=waitlist.waitlist_positions(waiting),
+            completions=list(db.session.scalars(Completion.of_employee(current_user.id))),
+            feed_url=_feed_url(current_user.calendar_token),
+            now=now,
+        )
 
 
 @bp.post("/feed/reset")
 @login_required
 def reset_feed():
     """A new secret feed address; the old one stops working."""
-    set_current_tenant(db.session, current_user.municipality_id)
-    current_user.calendar_token = secrets.token_urlsafe(32)
-    db.session.commit()
+    with acting_as(db.session, current_user.municipality_id):
+        current_user.calendar_token = secrets.token_urlsafe(32)
+        db.session.commit()
     flash(_("Your calendar feed has a new address; the old one no longer works."), "success")
     return redirect(url_for(".mine"))
 
@@ -267,19 +270,19 @@ def feed(token: str):
         user = db.session.scalar(select(User).where(User.calendar_token == token))
     if user is None or not user.is_active:
         abort(404)
-    set_current_tenant(db.session, user.municipality_id)
-    regs = db.session.scalars(
-        Registration.of_employee(user.id).where(
-            TrainingSession.starts_at >= now_utc() - FEED_HISTORY
+    with acting_as(db.session, user.municipality_id):
+        regs = db.session.scalars(
+            Registration.of_employee(user.id).where(
+                TrainingSession.starts_at >= now_utc() - FEED_HISTORY
+            )
         )
-    )
-    locale = user.locale or "ja"
-    name = "研修予定" if locale == "ja" else "Training"
-    return Response(
-        feed_ics(regs, f"{name} ({user.name})", locale=locale),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": 'inline; filename="training.ics"'},
-    )
+        locale = user.locale or "ja"
+        name = "研修予定" if locale == "ja" else "Training"
+        return Response(
+            feed_ics(regs, f"{name} ({user.name})", locale=locale),
+            mimetype="text/calendar",
+            headers={"Content-Disposition": 'inline; filename="training.ics"'},
+        )
 
 
 @bp.get("/<int:reg_id>.ics")
@@ -287,7 +290,8 @@ def feed(token: str):
 def ics(reg_id: int):
     """One registration as a calendar file."""
     reg = _registration_or_404(reg_id)
-    body = registration_ics(reg, locale=locale_code())
+    with acting_as(db.session, reg.municipality_id):
+        body = registration_ics(reg, locale=locale_code())
     return Response(
         body,
         mimetype="text/calendar",

@@ -26,7 +26,7 @@ from regional.registrations.worklists import (
     staff_missing_required,
 )
 from regional.tenancy import current_municipality
-from tenants import set_current_tenant
+from tenants.scoping import acting_as
 
 #: One reminder a day per municipality is plenty.
 REMIND_EVERY = timedelta(hours=20)
@@ -43,12 +43,8 @@ def home_worklists() -> dict:
     if current_user.is_regional_admin:
         work["admin"] = admin_work()
     # About the person themselves: in their own municipality even while acting in another.
-    set_current_tenant(db.session, current_user.municipality_id)
-    try:
+    with acting_as(db.session, current_user.municipality_id):
         work["employee"] = employee_work(current_user)
-    finally:
-        if here is not None:
-            set_current_tenant(db.session, here.id)
     return work
 
 
