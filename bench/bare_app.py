@@ -68,7 +68,7 @@ def _is_sqlite() -> bool:
     return DATABASE_URL.startswith("sqlite")
 
 
-def _connect():  # noqa: ANN202
+def _connect():
     global _conn
     if _conn is not None:
         return _conn
@@ -88,7 +88,7 @@ def _connect():  # noqa: ANN202
     return conn
 
 
-def _now(sqlite: bool):  # noqa: ANN202
+def _now(sqlite: bool):
     now = datetime.now(UTC)
     # SQLAlchemy keeps SQLite times as naive UTC text; PostgreSQL takes the aware value.
     return now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if sqlite else now
@@ -104,14 +104,13 @@ def register(session_id: int, employee_id: int) -> dict:
         if sqlite:
             cur.execute("BEGIN IMMEDIATE")
         cur.execute(
-            f"SELECT id FROM training_sessions WHERE id = {p}"  # noqa: S608
-            + ("" if sqlite else " FOR UPDATE"),
+            f"SELECT id FROM training_sessions WHERE id = {p}" + ("" if sqlite else " FOR UPDATE"),
             (session_id,),
         )
         if cur.fetchone() is None:
             raise _Refused("404 Not Found", "session_not_found")
         cur.execute(
-            "SELECT u.municipality_id, u.email, m.code FROM users u "  # noqa: S608
+            "SELECT u.municipality_id, u.email, m.code FROM users u "
             f"JOIN municipalities m ON m.id = u.municipality_id WHERE u.id = {p}",
             (employee_id,),
         )
@@ -120,14 +119,13 @@ def register(session_id: int, employee_id: int) -> dict:
             raise _Refused("404 Not Found", "employee_not_found")
         municipality_id, email, municipality_code = row
         cur.execute(
-            "SELECT status FROM registrations "  # noqa: S608
-            f"WHERE session_id = {p} AND employee_id = {p}",
+            f"SELECT status FROM registrations WHERE session_id = {p} AND employee_id = {p}",
             (session_id, employee_id),
         )
         if cur.fetchone() is not None:
             raise _Refused("409 Conflict", "already_registered")
         cur.execute(
-            "UPDATE training_sessions SET seats_taken = seats_taken + 1 "  # noqa: S608
+            "UPDATE training_sessions SET seats_taken = seats_taken + 1 "
             f"WHERE id = {p} AND seats_taken + reserved_unclaimed < capacity",
             (session_id,),
         )
@@ -137,14 +135,14 @@ def register(session_id: int, employee_id: int) -> dict:
         else:
             status = "waitlisted"
             cur.execute(
-                "UPDATE training_sessions SET waitlist_seq = waitlist_seq + 1 "  # noqa: S608
+                "UPDATE training_sessions SET waitlist_seq = waitlist_seq + 1 "
                 f"WHERE id = {p} RETURNING waitlist_seq",
                 (session_id,),
             )
             ticket = cur.fetchone()[0]
         now = _now(sqlite)
         cur.execute(
-            "INSERT INTO registrations (session_id, employee_id, municipality_id, status, "  # noqa: S608
+            "INSERT INTO registrations (session_id, employee_id, municipality_id, status, "
             "waitlist_ticket, requested_at, registered_by_id) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id",
             (session_id, employee_id, municipality_id, status, ticket, now, employee_id),
@@ -152,13 +150,13 @@ def register(session_id: int, employee_id: int) -> dict:
         reg_id = cur.fetchone()[0]
         if ticket is not None:
             cur.execute(
-                "SELECT count(*) FROM registrations "  # noqa: S608
+                "SELECT count(*) FROM registrations "
                 f"WHERE session_id = {p} AND status = 'waitlisted' AND waitlist_ticket < {p}",
                 (session_id, ticket),
             )
             position = cur.fetchone()[0] + 1
         cur.execute(
-            "INSERT INTO outbound_mail (municipality_id, to_addr, subject, body, ics, "  # noqa: S608
+            "INSERT INTO outbound_mail (municipality_id, to_addr, subject, body, ics, "
             f"created_at, attempts) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, 0)",
             (municipality_id, email, MAIL_SUBJECT, MAIL_BODY, MAIL_ICS, now),
         )
@@ -185,7 +183,7 @@ def register(session_id: int, employee_id: int) -> dict:
     }
 
 
-def _reply(start_response, status: str, payload: dict) -> list[bytes]:  # noqa: ANN001
+def _reply(start_response, status: str, payload: dict) -> list[bytes]:
     body = json.dumps(payload).encode()
     start_response(
         status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
@@ -193,7 +191,7 @@ def _reply(start_response, status: str, payload: dict) -> list[bytes]:  # noqa: 
     return [body]
 
 
-def app(environ, start_response):  # noqa: ANN001, ANN201
+def app(environ, start_response):
     path = environ.get("PATH_INFO", "")
     method = environ.get("REQUEST_METHOD", "GET")
     if path == "/healthz":

@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     ok, summary = run_burst(
         args.url, args.tokens, args.session, args.seats, args.n, args.procs, args.db_url
     )
-    print(json.dumps(summary) if args.json else format_summary(summary))  # noqa: T201
+    print(json.dumps(summary) if args.json else format_summary(summary))
     return 0 if ok else 1
 
 

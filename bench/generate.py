@@ -49,7 +49,7 @@ for _p in (ROOT, ROOT / "bench"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-PASSWORD = "bench-password-okayama-2024"  # noqa: S105  (bench data only)
+PASSWORD = "bench-password-okayama-2024"  # bench data only
 PROGRAM_CODE = "CORE-DT-102"
 BATCH = 2000
 #: The history's reference day: the end of FY2028, so the five fiscal years from FY2024
@@ -146,7 +146,7 @@ def _spread(total: int, populations: dict[int, int], minimum: int = 20) -> dict[
     return counts
 
 
-def _org_units(conn, municipality_id: int, staff: int, rng: random.Random):  # noqa: ANN001, ANN202
+def _org_units(conn, municipality_id: int, staff: int, rng: random.Random):
     """A realistic 部 > 課 > 係 tree sized to the staff (see ``orgtree.py``); returns it."""
     from orgtree import build_tree
     from sqlalchemy import func, insert, select
@@ -226,7 +226,7 @@ def _insert_staff(
     return counts, staff
 
 
-def _history(staff: dict[int, list[tuple]], today, rng: random.Random) -> dict:  # noqa: ANN001
+def _history(staff: dict[int, list[tuple]], today, rng: random.Random) -> dict:
     """Five fiscal years of sessions, registrations and completions (``history.py``)."""
     from history import generate_history, plan_takes, program_facts
 
@@ -289,7 +289,7 @@ def _fix_sequences() -> None:
     for table in ("org_units", "users", "training_sessions", "registrations", "completions"):
         db.session.execute(
             text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
             )
         )
@@ -438,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         with_tokens=not args.no_tokens,
         with_targets=args.targets,
     )
-    print(  # noqa: T201
+    print(
         f"generated {plan['employees']} employees, "
         f"{sum(len(v) for v in plan['sessions'].values())} sessions, history {plan['history']} "
         f"in {plan['seconds']} s"

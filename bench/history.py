@@ -49,7 +49,7 @@ def _fy_of(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
-def _track_plan(codes, years: int, cohort: int, people: list[int], rng) -> list[tuple]:  # noqa: ANN001
+def _track_plan(codes, years: int, cohort: int, people: list[int], rng) -> list[tuple]:
     """(person, code, fiscal year) for a cohort working through a track over ``years``."""
     takes = []
     chosen = rng.sample(people, min(cohort, len(people)))
@@ -118,7 +118,7 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), TOKYO).astimezone(UTC)
 
 
-def generate_history(conn, programs: dict, takes: list[tuple], today: date, rng) -> dict:  # noqa: ANN001
+def generate_history(conn, programs: dict, takes: list[tuple], today: date, rng) -> dict:
     """Insert sessions, registrations and completions for ``takes``; returns counts.
 
     ``programs``: code -> dict(id, revision, title_ja, title_en, tier, track, area, hours,
@@ -276,7 +276,7 @@ def generate_history(conn, programs: dict, takes: list[tuple], today: date, rng)
     return dict(counts)
 
 
-def program_facts(conn) -> dict:  # noqa: ANN001
+def program_facts(conn) -> dict:
     """code -> the columns a completion copies, read from the catalogue."""
     from sqlalchemy import select
 

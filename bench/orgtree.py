@@ -121,7 +121,7 @@ class Tree:
     it_units: set[int] = field(default_factory=set)
 
 
-def build_tree(municipality_id: int, staff: int, next_id, rng: random.Random) -> Tree:  # noqa: ANN001
+def build_tree(municipality_id: int, staff: int, next_id, rng: random.Random) -> Tree:
     """Units for ``staff`` people; ``next_id()`` hands out primary keys."""
     n_div = max(3, round(staff / 37))
     n_sec = max(n_div, round(staff / 11))

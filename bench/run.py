@@ -55,7 +55,7 @@ BENCH_FILES = ("generate.py", "bare_app.py", "burst.py", "register.lua")
 APP_ROOT = ROOT
 PY = str(VENV_BIN / "python")
 HOST = "127.0.0.1"
-SECRET_KEY = "bench-only-secret-key-not-for-production-4f2a9c"  # noqa: S105
+SECRET_KEY = "bench-only-secret-key-not-for-production-4f2a9c"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/regional_bench"
 WORKERS = 4
 AIM_RATIO = 0.5  # registration / bare
@@ -72,7 +72,7 @@ class Report:
         self.lines: list[str] = []
 
     def __call__(self, text: str = "") -> None:
-        print(text, flush=True)  # noqa: T201
+        print(text, flush=True)
         self.lines.append(text)
 
     def save(self, path: Path) -> None:
@@ -117,7 +117,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early (see {self.log.name})")
             try:
-                with urllib.request.urlopen(self.url + path, timeout=2) as resp:  # noqa: S310
+                with urllib.request.urlopen(self.url + path, timeout=2) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, OSError):
@@ -292,14 +292,14 @@ def drain(result: dict, connections: int) -> None:
 def endpoint_exists(app_url: str, tokens: Path, session_id: int) -> tuple[bool, str]:
     """Whether POST /api/v1/sessions/<id>/registrations is routed (not the generic 404/405)."""
     token = tokens.read_text().splitlines()[-1].split("\t")[2]
-    req = urllib.request.Request(  # noqa: S310
+    req = urllib.request.Request(
         f"{app_url}/api/v1/sessions/{session_id}/registrations",
         data=b"{}",
         method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=30) as resp:
             return True, f"{resp.status} {resp.read()[:200].decode()}"
     except urllib.error.HTTPError as exc:
         body = exc.read()[:300].decode("utf-8", "replace")

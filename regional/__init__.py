@@ -142,7 +142,7 @@ def register_security(app: Flask) -> None:
     register_security_headers(app)
 
     @app.after_request
-    def _deliver_mail(resp):  # noqa: ANN001, ANN202
+    def _deliver_mail(resp):
         deliver_committed()
         return resp
 

@@ -4,6 +4,8 @@ Staff for all 13 members sized by population (about 1% of it, as the policy
 suggests, scaled down to about 2,000 people so it seeds in seconds), their
 organisation trees, sessions over the current fiscal year with registrations,
 a waiting list, approvals and reserved seats, and completed training.
+The names, organisation trees and sessions are data, in a TOML file beside the
+region's member list (``tenants/data/okayama_demo.toml``, see :func:`demo_file`).
 Everything goes through the platform's own services, acting as each
 municipality in turn, so counters and the tenant wall hold as in real use.
 
@@ -15,11 +17,15 @@ random seed is fixed: two runs on empty databases produce the same people.
 from __future__ import annotations
 
 import random
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, func, select
 
@@ -44,77 +50,9 @@ TOTAL_STAFF = 2000
 MIN_STAFF = 15
 ADMIN_EMAIL = "admin@city.okayama.lg.jp"
 
-# -- names ---------------------------------------------------------------------
-# (kanji, kana, romaji). Variant characters (髙, 𠮷, 﨑, 濵, 邉) are deliberate:
-# real staff lists have them, and they must survive every page and export.
-FAMILY = [
-    ("佐藤", "サトウ", "sato"),
-    ("髙橋", "タカハシ", "takahashi"),
-    ("高橋", "タカハシ", "takahashi"),
-    ("田中", "タナカ", "tanaka"),
-    ("山本", "ヤマモト", "yamamoto"),
-    ("中村", "ナカムラ", "nakamura"),
-    ("小林", "コバヤシ", "kobayashi"),
-    ("藤原", "フジワラ", "fujiwara"),
-    ("三宅", "ミヤケ", "miyake"),
-    ("岡本", "オカモト", "okamoto"),
-    ("難波", "ナンバ", "namba"),
-    ("藤井", "フジイ", "fujii"),
-    ("岡田", "オカダ", "okada"),
-    ("妹尾", "セノオ", "senoo"),
-    ("赤木", "アカギ", "akagi"),
-    ("守屋", "モリヤ", "moriya"),
-    ("片山", "カタヤマ", "katayama"),
-    ("小野", "オノ", "ono"),
-    ("井上", "イノウエ", "inoue"),
-    ("石井", "イシイ", "ishii"),
-    ("原田", "ハラダ", "harada"),
-    ("森", "モリ", "mori"),
-    ("池田", "イケダ", "ikeda"),
-    ("橋本", "ハシモト", "hashimoto"),
-    ("横山", "ヨコヤマ", "yokoyama"),
-    ("光岡", "ミツオカ", "mitsuoka"),
-    ("𠮷田", "ヨシダ", "yoshida"),
-    ("吉田", "ヨシダ", "yoshida"),
-    ("山﨑", "ヤマザキ", "yamazaki"),
-    ("宮﨑", "ミヤザキ", "miyazaki"),
-    ("濵田", "ハマダ", "hamada"),
-    ("渡邉", "ワタナベ", "watanabe"),
-    ("植田", "ウエダ", "ueda"),
-    ("平松", "ヒラマツ", "hiramatsu"),
-    ("大森", "オオモリ", "omori"),
-    ("近藤", "コンドウ", "kondo"),
-]
-GIVEN = [
-    ("太郎", "タロウ", "taro"),
-    ("健一", "ケンイチ", "kenichi"),
-    ("大輔", "ダイスケ", "daisuke"),
-    ("翔太", "ショウタ", "shota"),
-    ("拓也", "タクヤ", "takuya"),
-    ("直樹", "ナオキ", "naoki"),
-    ("誠", "マコト", "makoto"),
-    ("和也", "カズヤ", "kazuya"),
-    ("聡", "サトシ", "satoshi"),
-    ("浩二", "コウジ", "koji"),
-    ("悠斗", "ユウト", "yuto"),
-    ("蓮", "レン", "ren"),
-    ("美咲", "ミサキ", "misaki"),
-    ("陽子", "ヨウコ", "yoko"),
-    ("恵子", "ケイコ", "keiko"),
-    ("由美", "ユミ", "yumi"),
-    ("彩", "アヤ", "aya"),
-    ("裕子", "ユウコ", "yuko"),
-    ("智子", "トモコ", "tomoko"),
-    ("明美", "アケミ", "akemi"),
-    ("香織", "カオリ", "kaori"),
-    ("千尋", "チヒロ", "chihiro"),
-    ("結衣", "ユイ", "yui"),
-    ("陽菜", "ヒナ", "hina"),
-]
-
-# -- organisation trees ---------------------------------------------------------
-# Departments hold divisions, divisions hold sections. A hint makes a unit's
-# staff mostly of that job category (welfare in 福祉課, technical in 建設課 ...).
+# -- the demo's content (names, organisation trees, sessions) -----------------------
+# Read from a data file beside the region's member list (see demo_file()). A hint
+# makes a unit's staff mostly of that job category (welfare in 福祉課 ...).
 A = JobCategory.ADMINISTRATIVE
 T, W, M = JobCategory.TECHNICAL, JobCategory.WELFARE, JobCategory.MEDICAL
 F, E, L = JobCategory.FIREFIGHTING, JobCategory.EDUCATION, JobCategory.LABOR
@@ -132,107 +70,47 @@ class U:
     department: bool = False
 
 
-def _u(name: str, *children: U, eq: bool = False, hint: JobCategory = A, dept: bool = False) -> U:
-    return U(name, list(children), eq, hint, dept)
+def demo_file() -> Path:
+    """The demo content beside the region's member list: ``okayama.toml`` → ``okayama_demo.toml``."""
+    region = Path(current_app.config["REGION_FILE"])
+    return region.with_name(f"{region.stem}_demo.toml")
 
 
-def _s(*names: str, hint: JobCategory = A) -> list[U]:
-    return [U(n, hint=hint) for n in names]
+@cache
+def _content(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
 
 
-def _city_tree(top: str, large: bool) -> list[U]:
-    """部 (or 局 for Okayama City) > 課 > 係, with a few 室 and センター counted as 課相当."""
-    digital = _u("デジタル推進課", *_s("企画係", "システム係"), _u("情報セキュリティ担当", eq=True))
-    general = _u(
-        f"総務{top}",
-        _u("総務課", *_s("総務係", "法制係")),
-        _u("人事課", *_s("人事係", "研修係")),
-        digital,
-        _u("危機管理室", *_s("防災係"), eq=True),
-    )
-    welfare = _u(
-        f"保健福祉{top}",
-        _u("福祉課", *_s("障害福祉係", "生活支援係", hint=W), hint=W),
-        _u("子育て支援課", *_s("保育係", "子育て相談係", hint=W), hint=W),
-        _u("保健センター", *_s("母子保健係", "成人保健係", hint=M), eq=True, hint=M),
-    )
-    tree = [
-        general,
-        _u(f"企画財政{top}", _u("企画課", *_s("企画係", "統計係")), _u("財政課", *_s("財政係"))),
-        _u(
-            f"市民生活{top}",
-            _u("市民課", *_s("住民記録係", "戸籍係")),
-            _u("税務課", *_s("市民税係", "資産税係", "収納係")),
-            _u("環境課", *_s("環境保全係", "廃棄物対策係")),
-        ),
-        welfare,
-        _u(
-            f"産業経済{top}",
-            _u("農林課", *_s("農政係", "林業係")),
-            _u("商工観光課", *_s("商工係", "観光係")),
-        ),
-        _u(
-            f"建設{top}",
-            _u("建設課", *_s("道路係", "河川係", hint=T), hint=T),
-            _u("都市計画課", *_s("計画係", "建築指導係", hint=T), hint=T),
-            _u("上下水道課", *_s("水道係", "下水道係", hint=L), hint=T),
-        ),
-        _u(
-            "教育委員会",
-            _u("教育総務課", *_s("総務係", "施設係")),
-            _u("学校教育課", *_s("学事係", "指導係", hint=E), hint=E),
-            _u("生涯学習課", *_s("社会教育係", "スポーツ振興係")),
-            _u("図書館", eq=True, hint=E),
-            eq=True,
-            dept=True,
-        ),
-        _u(
-            "消防本部",
-            _u("消防総務課", *_s("総務係", "予防係")),
-            _u("警防課", *_s("警防係", "救急係", hint=F), hint=F),
-            eq=True,
-            hint=F,
-            dept=True,
-        ),
-    ]
-    if large:
-        general.children.append(_u("情報政策課", *_s("基盤係", "標準化推進係", hint=T), hint=T))
-        welfare.children.append(
-            _u("地域包括ケア推進課", *_s("包括支援係", "介護保険係", hint=W), hint=W)
+def content() -> dict:
+    """Names, organisation trees and session plans of the demo (a TOML data file)."""
+    return _content(demo_file())
+
+
+def _tree(rows: list[dict], top: str) -> list[U]:
+    """Units listed by path (parents first) as a tree, in the order listed."""
+    units: dict[str, U] = {}
+    roots: list[U] = []
+    for row in rows:
+        path = row["path"].replace("{top}", top)
+        parent, _, name = path.rpartition("/")
+        unit = U(
+            name,
+            equivalent=row.get("equivalent", False),
+            hint=JobCategory(row.get("hint", A.value)),
+            department=row.get("department", False),
         )
-        tree.append(
-            _u(
-                f"岡山っ子育成{top}",
-                _u("こども福祉課", *_s("手当係", "ひとり親支援係", hint=W)),
-                _u("保育・幼児教育課", *_s("入園係", "施設整備係", hint=E)),
-            )
-        )
-    return tree
-
-
-def _town_tree() -> list[U]:
-    """Towns have no 部: their 課 sit at the top, most without 係 in so small an office."""
-    return [
-        _u("総務課", *_s("総務係", "情報政策係")),
-        _u("企画財政課"),
-        _u("税務課"),
-        _u("住民課"),
-        _u("健康福祉課", _u("福祉係", hint=W), _u("保健係", hint=M), hint=W),
-        _u("子育て支援室", eq=True, hint=W),
-        _u("産業振興課"),
-        _u("建設課", hint=T),
-        _u("教育委員会", _u("教育課", hint=E), eq=True, dept=True),
-    ]
+        (units[parent].children if parent else roots).append(unit)
+        units[path] = unit
+    return roots
 
 
 def tree_for(m: Municipality) -> list[U]:
+    trees = content()["trees"]
     if m.kind.value != "city":
-        return _town_tree()
-    return _city_tree("局" if m.coordinating else "部", large=m.coordinating)
-
-
-#: Where each member's demo employee sits (a path that every tree of its kind has).
-DEMO_UNIT = {"city": "デジタル推進課/企画係", "town": "総務課/情報政策係"}
+        return _tree(trees["town"], "")
+    rows = trees["city"] + (trees["city_coordinating"] if m.coordinating else [])
+    return _tree(rows, "局" if m.coordinating else "部")
 
 
 def staff_sizes(members: list[Municipality]) -> dict[str, int]:
@@ -275,7 +153,8 @@ class Seeder:
     # -- people --------------------------------------------------------------
 
     def _name(self) -> tuple[str, str, str]:
-        family, given = self.rng.choice(FAMILY), self.rng.choice(GIVEN)
+        names = content()
+        family, given = self.rng.choice(names["family"]), self.rng.choice(names["given"])
         return (
             f"{family[0]} {given[0]}",
             f"{family[1]} {given[1]}",
@@ -328,7 +207,8 @@ class Seeder:
         leaves, by_path = self.build_units(m)
         domain = (m.email_domains or [f"{m.code}.example.lg.jp"])[0]
         demo_unit = next(
-            (u for p, u in by_path.items() if p.endswith(DEMO_UNIT[m.kind.value])), leaves[0]
+            (u for p, u in by_path.items() if p.endswith(content()["demo_unit"][m.kind.value])),
+            leaves[0],
         )
         hired = self.rng.sample(range(1, 9000), size + 5)
         people: list[User] = []
@@ -430,8 +310,8 @@ class SessionPlan:
     offset_days: int
     capacity: int
     attendees: int
-    venue: str = "岡山市役所 本庁舎 第1会議室"
-    hours: int = 3
+    venue: str
+    hours: int
     requires_approval: bool = False
     host_code: str | None = None
     #: (municipality code, seats) held back until two weeks before the session
@@ -439,26 +319,12 @@ class SessionPlan:
     include_demo_employees: bool = False
 
 
-PLANS = [
-    SessionPlan("GEN-LIT-201", -120, 40, 26, include_demo_employees=True),
-    SessionPlan("GEN-MIND-101", -60, 30, 18, venue="岡山市役所 分庁舎 大会議室", hours=2),
-    SessionPlan("CORE-DT-101", -25, 25, 14, venue="オンライン（Web会議）", hours=3),
-    SessionPlan(
-        "GEN-LIT-203",
-        21,
-        40,
-        24,
-        venue="オンライン（Web会議）",
-        hours=2,
-        include_demo_employees=True,
-    ),
-    SessionPlan("GEN-LIT-202", 35, 12, 17, venue="岡山市デジタル研修室", hours=2),
-    SessionPlan("CORE-DT-201", 28, 20, 8, requires_approval=True),
-    SessionPlan("CORE-DT-102", 49, 20, 9, reserve=("333468", 4)),
-    SessionPlan(
-        "GEN-MIND-101", 14, 15, 8, venue="津山市役所 3階 研修室", hours=2, host_code="332038"
-    ),
-]
+def plans() -> list[SessionPlan]:
+    """The demo's sessions, from the data file."""
+    return [
+        SessionPlan(**{**row, "reserve": tuple(row["reserve"]) if "reserve" in row else None})
+        for row in content()["plan"]
+    ]
 
 
 def _session(
@@ -525,7 +391,7 @@ def seed_sessions(seeder: Seeder, members: list[Municipality]) -> None:
     programs = {p.code: p for p in db.session.scalars(select(Program))}
     hosts = {m.code: m.id for m in members}
     every = [m.id for m in members]
-    for plan in PLANS:
+    for plan in plans():
         program = programs.get(plan.code)
         if program is None:
             continue

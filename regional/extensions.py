@@ -13,7 +13,7 @@ from tenants.base import Base
 class RegionalSession(_FlaskSession):
     """Flask-SQLAlchemy's session, honouring an explicit ``bind`` (tests join an outer transaction)."""
 
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # noqa: ANN001, ANN201
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if bind is None and self.bind is not None:
             return self.bind
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)

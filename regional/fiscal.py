@@ -8,7 +8,7 @@ runs 1 April to 31 March and is named by the Gregorian year it starts in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -106,10 +106,6 @@ def fiscal_year_label(fy: int, locale: str = "ja") -> str:
 def fiscal_year_both(fy: int) -> str:
     """Both ways at once, as the policy asks: '令和8年度 / FY2026'."""
     return f"{fiscal_year_label(fy, 'ja')} / FY{fy}"
-
-
-def days_from_now(days: int) -> datetime:
-    return now_utc() + timedelta(days=days)
 
 
 def era_date_ja(day: date) -> str:

@@ -63,11 +63,11 @@ class Municipality(Base):
         return any(domain == d.lower() for d in self.email_domains or [])
 
     @classmethod
-    def by_code(cls, code: str):  # noqa: ANN206
+    def by_code(cls, code: str):
         return select(cls).where(cls.code == code)
 
     @classmethod
-    def ordered(cls):  # noqa: ANN206
+    def ordered(cls):
         return select(cls).order_by(cls.coordinating.desc(), cls.code)
 
 
@@ -130,5 +130,5 @@ class OrgUnit(TenantScoped, Base):
         return "/".join(reversed(parts))
 
     @classmethod
-    def ordered(cls):  # noqa: ANN206
+    def ordered(cls):
         return select(cls).order_by(cls.level, cls.name)

@@ -49,7 +49,7 @@ class TenantScoped:
     """Mixin for every row owned by one municipality."""
 
     @declared_attr
-    def municipality_id(cls) -> Mapped[int]:  # noqa: N805
+    def municipality_id(cls) -> Mapped[int]:
         #: The owning municipality; stamped by the server, never taken from input.
         return mapped_column(
             ForeignKey("municipalities.id", ondelete="RESTRICT"), index=True, nullable=False

@@ -28,7 +28,7 @@ def ja(msgid: str, **params: object) -> str:
         return gettext(msgid, **params)
 
 
-def english(*clients):  # noqa: ANN002, ANN201
+def english(*clients):
     """Make signed-in page clients read English, whatever catalogues are compiled."""
     for client in clients:
         with client.session_transaction() as s:

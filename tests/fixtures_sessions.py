@@ -61,7 +61,7 @@ def registrations_of(ts_id: int) -> list[Registration]:
         )
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     """Rows of a table, every municipality included."""
     return db.session.scalar(
         select(func.count()).select_from(model).execution_options(all_tenants=True)
@@ -114,7 +114,7 @@ def session_body(program_id: int, /, **overrides: object) -> dict:
 
 
 @contextmanager
-def within(app):  # noqa: ANN001
+def within(app):
     """Set up or check data in an app context of its own, committed at the end.
 
     Page and API requests push their own app context only when none is active, so

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 class Mailbox:
     messages: list[email.message.EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append(msg)
         return "250 OK"

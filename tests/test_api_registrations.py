@@ -22,7 +22,7 @@ CONTRACT = {"id", "session_id", "employee_id", "municipality_code", "status", "w
 def make(app):
     """Build rows in the test's transaction (committed to its savepoint) and return plain ids."""
 
-    def _make(fn):  # noqa: ANN001, ANN202
+    def _make(fn):
         with app.app_context():
             value = fn()
             db.session.commit()
@@ -41,7 +41,7 @@ def count_registrations(app, session_id: int) -> int:
         )
 
 
-def error_code(resp) -> str:  # noqa: ANN001
+def error_code(resp) -> str:
     return resp.get_json()["error"]["code"]
 
 
@@ -175,7 +175,7 @@ def test_malformed_requests_are_400_and_write_nothing(api, world, make, app, kwa
 
 
 def test_rule_refusals_are_422_with_their_codes(api, world, make):
-    def setup():  # noqa: ANN202
+    def setup():
         technical = factories.make_program(eligible_job_categories=[JobCategory.TECHNICAL.value])
         closed = factories.make_session(closes_in=timedelta(hours=-1), opens_in=timedelta(days=-5))
         ineligible = factories.make_session(technical, starts_in=timedelta(days=40))
@@ -216,7 +216,7 @@ def test_messages_follow_accept_language(api, world, make):
 def test_cancelling_answers_the_cancelled_registration_and_mails_the_promoted(
     api, world, make, mailbox, app
 ):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(capacity=1)
         reg = register(ts.id, world.employee_a)
         register(ts.id, world.employee_b)
@@ -263,7 +263,7 @@ def test_other_municipalitys_registration_is_not_found_and_left_untouched(api, w
 
 
 def test_approve_and_decline(api, world, make, mailbox, app):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(requires_approval=True)
         return register(ts.id, world.employee_a).id, register(ts.id, world.employee_a2).id
 
@@ -292,7 +292,7 @@ def test_approve_and_decline(api, world, make, mailbox, app):
 
 @pytest.fixture
 def started(make, world):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(
             starts_in=timedelta(hours=-1), opens_in=timedelta(days=-9), closes_in=timedelta(days=-1)
         )
@@ -359,7 +359,7 @@ def test_attendance_with_an_unknown_registration_changes_nothing(api, world, sta
 
 
 def test_attendance_before_the_start_is_refused(api, world, make):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session()
         return ts.id, register(ts.id, world.employee_a).id
 
@@ -374,7 +374,7 @@ def test_attendance_before_the_start_is_refused(api, world, make):
 
 
 def test_coordinator_lists_only_their_own_municipalitys_registrations(api, world, make):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(capacity=1)
         register(ts.id, world.employee_a)
         register(ts.id, world.employee_b)
@@ -397,7 +397,7 @@ def test_coordinator_lists_only_their_own_municipalitys_registrations(api, world
 
 
 def test_listing_filters_and_pages(api, world, make):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(capacity=1)
         register(ts.id, world.employee_a)
         register(ts.id, world.employee_a2)

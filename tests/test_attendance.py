@@ -18,7 +18,7 @@ from tests.fixtures_registrations import english, register, registration
 
 @pytest.fixture
 def make(app):
-    def _make(fn):  # noqa: ANN001, ANN202
+    def _make(fn):
         with app.app_context():
             value = fn()
             db.session.commit()
@@ -27,7 +27,7 @@ def make(app):
     return _make
 
 
-def started_session(**kw):  # noqa: ANN003, ANN201
+def started_session(**kw):
     return factories.make_session(
         starts_in=timedelta(hours=-1),
         opens_in=timedelta(days=-9),
@@ -40,7 +40,7 @@ def started_session(**kw):  # noqa: ANN003, ANN201
 def roster(make, world):
     """A shared session that started an hour ago: employee_a, employee_a2 and employee_b enrolled."""
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = started_session()
         regs = [
             register(ts.id, e, world.admin).id
@@ -67,11 +67,11 @@ def completed(app, session_id: int) -> set[int]:
         )
 
 
-def text(resp) -> str:  # noqa: ANN001
+def text(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def upload(client, session_id: int, body: bytes, name: str = "sheet.csv"):  # noqa: ANN001, ANN201
+def upload(client, session_id: int, body: bytes, name: str = "sheet.csv"):
     return client.form_post(
         f"/registrations/session/{session_id}/attendance/upload",
         {"file": (io.BytesIO(body), name)},
@@ -79,7 +79,7 @@ def upload(client, session_id: int, body: bytes, name: str = "sheet.csv"):  # no
     )
 
 
-def confirm(client, session_id: int, preview_page: str):  # noqa: ANN001, ANN201
+def confirm(client, session_id: int, preview_page: str):
     payload = re.search(r'name="payload" value="([^"]+)"', preview_page).group(1)
     return client.form_post(
         f"/registrations/session/{session_id}/attendance/confirm", {"payload": payload}
@@ -92,7 +92,7 @@ def confirm(client, session_id: int, preview_page: str):  # noqa: ANN001, ANN201
 def test_attendance_before_the_start_is_refused(as_admin, world, make, app):
     english(as_admin)
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session()
         return ts.id, register(ts.id, world.employee_a).id
 
@@ -170,7 +170,7 @@ def test_employees_never_record_attendance(as_employee_a, roster, app):
 def test_member_coordinator_hosts_their_own_session(as_coordinator_a, world, make, app):
     english(as_coordinator_a)
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = started_session(host_municipality_id=world.muni_a)
         return ts.id, register(ts.id, world.employee_a, world.admin).id
 

@@ -15,7 +15,7 @@ from tests.fixtures_registrations import cancel, person, register
 
 @pytest.fixture
 def make(app):
-    def _make(fn):  # noqa: ANN001, ANN202
+    def _make(fn):
         with app.app_context():
             value = fn()
             db.session.commit()
@@ -24,14 +24,14 @@ def make(app):
     return _make
 
 
-def events(resp) -> list:  # noqa: ANN001
+def events(resp) -> list:
     assert resp.status_code == 200
     assert resp.mimetype == "text/calendar"
     return list(Calendar.from_ical(resp.get_data()).walk("VEVENT"))
 
 
 def test_registration_ics_has_the_session_in_utc(as_employee_a, world, make, app):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(starts_in=timedelta(days=9))
         reg = register(ts.id, world.employee_a)
         return reg.id, ts.starts_at, ts.ends_at
@@ -58,7 +58,7 @@ def test_someone_elses_registration_ics_is_not_found(as_employee_a, world, make)
 
 
 def test_feed_shows_held_seats_and_cancellations_but_not_waiting(client, world, make):
-    def setup():  # noqa: ANN202
+    def setup():
         held = factories.make_session(starts_in=timedelta(days=3))
         full = factories.make_session(capacity=1, starts_in=timedelta(days=20))
         dropped = factories.make_session(starts_in=timedelta(days=40))
@@ -78,7 +78,7 @@ def test_feed_shows_held_seats_and_cancellations_but_not_waiting(client, world, 
 
 
 def test_cancelling_updates_the_same_event_with_a_higher_sequence(as_employee_a, world, make, app):
-    def setup():  # noqa: ANN202
+    def setup():
         reg = register(factories.make_session().id, world.employee_a)
         return reg.id
 
@@ -92,7 +92,7 @@ def test_cancelling_updates_the_same_event_with_a_higher_sequence(as_employee_a,
 
 
 def test_feed_of_a_disabled_account_is_gone(client, world, make):
-    def setup():  # noqa: ANN202
+    def setup():
         user = factories.make_user(world.muni_a, status=AccountStatus.DISABLED)
         return user.calendar_token
 

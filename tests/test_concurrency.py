@@ -38,7 +38,7 @@ ROUNDS = 3
 MUNICIPALITIES = ("332038", "332046", "331007", "332089")
 
 
-def _admin_engine(url):  # noqa: ANN001, ANN202
+def _admin_engine(url):
     return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
@@ -85,7 +85,7 @@ class Crowd:
     employee_ids: list[int]
 
 
-def _populate(app) -> Crowd:  # noqa: ANN001
+def _populate(app) -> Crowd:
     with app.app_context():
         muni_ids = [factories.municipality(code).id for code in MUNICIPALITIES]
         people = [factories.make_user(muni_ids[i % len(muni_ids)]) for i in range(PEOPLE)]
@@ -105,7 +105,7 @@ def _populate(app) -> Crowd:  # noqa: ANN001
         return crowd
 
 
-def _stampede(app, session_id: int, tokens: list[str]) -> list[tuple[int, dict]]:  # noqa: ANN001
+def _stampede(app, session_id: int, tokens: list[str]) -> list[tuple[int, dict]]:
     """Every token registers at the same moment; (status, body) per request."""
     barrier = threading.Barrier(len(tokens))
     results: list[tuple[int, dict] | None] = [None] * len(tokens)
@@ -121,7 +121,7 @@ def _stampede(app, session_id: int, tokens: list[str]) -> list[tuple[int, dict]]
                 headers={"Authorization": f"Bearer {token}"},
             )
             results[i] = (resp.status_code, resp.get_json())
-        except BaseException as exc:  # noqa: BLE001  (reported below)
+        except BaseException as exc:  # reported below
             failures.append(exc)
 
     threads = [threading.Thread(target=worker, args=(i, t)) for i, t in enumerate(tokens)]
@@ -134,7 +134,7 @@ def _stampede(app, session_id: int, tokens: list[str]) -> list[tuple[int, dict]]
     return results  # type: ignore[return-value]
 
 
-def _rows(app, session_id: int) -> tuple[TrainingSession, list[Registration]]:  # noqa: ANN001
+def _rows(app, session_id: int) -> tuple[TrainingSession, list[Registration]]:
     with app.app_context():
         with all_tenants(db.session):
             ts = db.session.get(TrainingSession, session_id)

@@ -14,7 +14,7 @@ from tests import factories
 from tests.fixtures_sessions import person
 
 
-def complete(employee_id: int, program) -> Completion:  # noqa: ANN001
+def complete(employee_id: int, program) -> Completion:
     """A completion recorded directly (as an e-learning import would)."""
     employee = person(employee_id)
     with acting_as(db.session, employee.municipality_id):

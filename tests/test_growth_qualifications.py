@@ -13,11 +13,11 @@ from tenants import all_tenants
 PASS = {"exam": "FE", "passed_on": "2025-11-20", "certificate_number": "FE-2025-0001"}
 
 
-def error_code(resp) -> str:  # noqa: ANN001
+def error_code(resp) -> str:
     return resp.get_json()["error"]["code"]
 
 
-def _record(api, world, body=None, who="employee_a") -> int:  # noqa: ANN001
+def _record(api, world, body=None, who="employee_a") -> int:
     resp = api(world.emails[who]).post("/me/qualifications", json=body or PASS)
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()["id"]

@@ -21,7 +21,7 @@ from tests.test_session_life import _ended_with_registration
 EN = {"Accept-Language": "en"}
 
 
-def _home(client) -> str:  # noqa: ANN001
+def _home(client) -> str:
     resp = client.get("/", headers=EN)
     assert resp.status_code == 200
     return resp.get_data(as_text=True)

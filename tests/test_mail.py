@@ -28,13 +28,13 @@ class Picky:
     def __init__(self) -> None:
         self.accepted: list[str] = []
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001, ANN201
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("bounce@"):
             return "550 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         self.accepted.extend(envelope.rcpt_tos)
         return "250 OK"
 

@@ -28,14 +28,14 @@ class Forms(HTMLParser):
         self.forms: list[tuple[str, dict[str, str]]] = []
         self._current: tuple[str, dict[str, str]] | None = None
 
-    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+    def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form" and (a.get("method") or "").lower() == "post":
             self._current = (a.get("action") or "", {})
         elif tag == "input" and self._current is not None and a.get("name"):
             self._current[1][a["name"]] = a.get("value") or ""
 
-    def handle_endtag(self, tag):  # noqa: ANN001
+    def handle_endtag(self, tag):
         if tag == "form" and self._current is not None:
             self.forms.append(self._current)
             self._current = None

@@ -21,7 +21,7 @@ from tests.fixtures_registrations import english, inside, person
 
 @pytest.fixture
 def make(app):
-    def _make(fn):  # noqa: ANN001, ANN202
+    def _make(fn):
         with app.app_context():
             value = fn()
             db.session.commit()
@@ -45,7 +45,7 @@ def recorded(app) -> list[tuple[int, str, date, CompletionSource, int]]:
         ]
 
 
-def upload(client, body: bytes, name: str = "elearning.csv"):  # noqa: ANN001, ANN201
+def upload(client, body: bytes, name: str = "elearning.csv"):
     return client.form_post(
         "/registrations/completions/import",
         {"file": (io.BytesIO(body), name)},
@@ -53,7 +53,7 @@ def upload(client, body: bytes, name: str = "elearning.csv"):  # noqa: ANN001, A
     )
 
 
-def confirm(client, page: str):  # noqa: ANN001, ANN201
+def confirm(client, page: str):
     payload = re.search(r'name="payload" value="([^"]+)"', page).group(1)
     return client.form_post("/registrations/completions/import/confirm", {"payload": payload})
 
@@ -157,7 +157,7 @@ def test_completions_already_on_record_are_skipped_and_reported(
 ):
     english(as_coordinator_a)
 
-    def setup():  # noqa: ANN202
+    def setup():
         program = db.session.scalar(select(Program).where(Program.code == program_code))
         with inside(world.muni_a):
             attendance.add_completions(

@@ -25,7 +25,7 @@ from tests.fixtures_registrations import (
 
 @pytest.fixture
 def make(app):
-    def _make(fn):  # noqa: ANN001, ANN202
+    def _make(fn):
         with app.app_context():
             value = fn()
             db.session.commit()
@@ -34,7 +34,7 @@ def make(app):
     return _make
 
 
-def text(resp) -> str:  # noqa: ANN001
+def text(resp) -> str:
     return resp.get_data(as_text=True)
 
 
@@ -64,7 +64,7 @@ def test_waiting_person_sees_their_position_and_why_they_were_passed_over(
 ):
     english(as_employee_a)
 
-    def setup():  # noqa: ANN202
+    def setup():
         program = factories.make_program()
         ts = factories.make_session(program, capacity=1, starts_in=timedelta(days=10))
         clash = factories.make_session(program, starts_in=timedelta(days=10, hours=1))
@@ -91,7 +91,7 @@ def test_waiting_person_sees_their_position_and_why_they_were_passed_over(
 def test_cancel_button_respects_the_deadline(as_employee_a, world, make, app):
     english(as_employee_a)
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session()
         ts.cancellation_deadline = now_utc() - timedelta(hours=2)
         return ts.id, register(ts.id, world.employee_a).id
@@ -153,7 +153,7 @@ def test_coordinator_cannot_register_another_municipalitys_staff(
 def test_coordinator_b_never_sees_a_names_on_a_shared_session(as_coordinator_b, world, make):
     english(as_coordinator_b)
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(capacity=1)
         register(ts.id, world.employee_a)
         register(ts.id, world.employee_a2)
@@ -179,7 +179,7 @@ def test_coordinator_b_never_sees_a_names_on_a_shared_session(as_coordinator_b, 
 def test_admin_sees_every_municipalitys_registrants_grouped(as_admin, world, make):
     english(as_admin)
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session()
         register(ts.id, world.employee_a)
         register(ts.id, world.employee_b)
@@ -194,7 +194,7 @@ def test_admin_sees_every_municipalitys_registrants_grouped(as_admin, world, mak
 def test_coordinator_approves_from_the_queue(as_coordinator_a, world, make, app, mailbox):
     english(as_coordinator_a)
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(requires_approval=True)
         return register(ts.id, world.employee_a).id
 
@@ -231,7 +231,7 @@ def test_employees_do_not_get_the_coordinator_pages(as_employee_a, make):
 def test_staff_search_lists_only_own_active_unregistered_people(as_coordinator_a, world, make):
     english(as_coordinator_a)
 
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session()
         register(ts.id, world.employee_a)
         return ts.id
@@ -250,7 +250,7 @@ def test_staff_search_lists_only_own_active_unregistered_people(as_coordinator_a
 def test_my_training_lists_my_sessions_and_the_feed(as_employee_a, world, make):
     english(as_employee_a)
 
-    def setup():  # noqa: ANN202
+    def setup():
         upcoming = factories.make_session(starts_in=timedelta(days=5))
         register(upcoming.id, world.employee_a)
         register(factories.make_session(starts_in=timedelta(days=20)).id, world.employee_b)

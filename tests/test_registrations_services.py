@@ -34,7 +34,7 @@ def outbox(address: str) -> list[OutboundMail]:
     return list(db.session.scalars(select(OutboundMail).where(OutboundMail.to_addr == address)))
 
 
-def refused(code: str, fn, *args) -> DomainError:  # noqa: ANN001
+def refused(code: str, fn, *args) -> DomainError:
     with pytest.raises(DomainError) as info:
         fn(*args)
     assert info.value.code == code
@@ -357,7 +357,7 @@ def test_nobody_is_promoted_into_a_session_that_has_started(ctx, world):
 # -- attendance ---------------------------------------------------------------------------------
 
 
-def _started_session(capacity: int = 5):  # noqa: ANN202
+def _started_session(capacity: int = 5):
     return factories.make_session(
         capacity=capacity,
         starts_in=timedelta(hours=-1),

@@ -18,7 +18,7 @@ from tests.fixtures_registrations import ja, person, register, registration
 
 @pytest.fixture
 def make(app):
-    def _make(fn):  # noqa: ANN001, ANN202
+    def _make(fn):
         with app.app_context():
             value = fn()
             db.session.commit()
@@ -31,7 +31,7 @@ def make(app):
 def cli(app):
     runner = app.test_cli_runner()
 
-    def run(*args: str):  # noqa: ANN202
+    def run(*args: str):
         # ``flask`` pushes an app context for app.cli commands; the bare runner does not.
         with app.app_context():
             result = runner.invoke(args=list(args), catch_exceptions=False)
@@ -42,7 +42,7 @@ def cli(app):
 
 
 def test_reminders_go_once_to_enrolled_people_of_sessions_soon(cli, world, make, mailbox, app):
-    def setup():  # noqa: ANN202
+    def setup():
         soon = factories.make_session(
             capacity=2, starts_in=timedelta(days=2), closes_in=timedelta(days=1)
         )
@@ -70,7 +70,7 @@ def test_reminders_go_once_to_enrolled_people_of_sessions_soon(cli, world, make,
 
 
 def test_cancelled_sessions_are_not_reminded(cli, world, make, mailbox):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(starts_in=timedelta(days=1), closes_in=timedelta(hours=12))
         register(ts.id, world.employee_a)
         actions.cancel_session(ts.id, "", person(world.admin))
@@ -87,7 +87,7 @@ def test_days_must_be_sensible(app):
 
 
 def test_release_seats_command_promotes_the_line(cli, world, make, app, mailbox):
-    def setup():  # noqa: ANN202
+    def setup():
         ts = factories.make_session(capacity=1)
         alloc = seats.set_allocation(ts.id, world.muni_a, 1, now_utc() + timedelta(days=1))
         waiting = register(ts.id, world.employee_b)

@@ -20,7 +20,7 @@ EN = {"Accept-Language": "en"}
 JA = {"Accept-Language": "ja"}
 
 
-def _text(client, url: str, headers=EN) -> str:  # noqa: ANN001
+def _text(client, url: str, headers=EN) -> str:
     resp = client.get(url, headers=headers)
     assert resp.status_code == 200, resp.status_code
     return resp.get_data(as_text=True)

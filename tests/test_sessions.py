@@ -22,7 +22,7 @@ def _text(client, url: str) -> str:
     return resp.get_data(as_text=True)
 
 
-def restricted_to(program, municipality_id: int, **kw) -> TrainingSession:  # noqa: ANN001
+def restricted_to(program, municipality_id: int, **kw) -> TrainingSession:
     """A shared session open only to one member."""
     ts = factories.make_session(program, open_to_all=False, **kw)
     ts.audience = [db.session.get(Municipality, municipality_id)]

@@ -95,7 +95,7 @@ def test_a_declared_dimension_too_large_is_refused_before_reading(monkeypatch):
     read = []
     real = spreadsheets._finish
 
-    def spy(raw, max_rows):  # noqa: ANN001, ANN202
+    def spy(raw, max_rows):
         read.append(True)
         return real(raw, max_rows)
 

@@ -55,7 +55,7 @@ def statements(ctx):
     seen: list[str] = []
     engine = db.session.get_bind()
 
-    def record(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+    def record(conn, cursor, statement, params, context, executemany):
         seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -234,7 +234,7 @@ def test_a_text_row_mapped_onto_a_model_is_refused_on_load(
     """
     ids = {**two_sides, "employee_a": world.employee_a, "employee_b": world.employee_b}
     set_current_tenant(db.session, world.muni_a)
-    stmt = select(model).from_statement(text(f"SELECT * FROM {table} WHERE id = :id"))  # noqa: S608
+    stmt = select(model).from_statement(text(f"SELECT * FROM {table} WHERE id = :id"))
     if db.engine.dialect.name == "postgresql":  # row-level security: the row never arrives
         assert db.session.scalars(stmt, {"id": ids[other]}).all() == []
     else:

@@ -62,7 +62,7 @@ EXPECTED_REFUSALS = {
 }
 
 
-def _fresh(stmt):  # noqa: ANN001, ANN202
+def _fresh(stmt):
     with all_tenants(db.session):
         return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
 
@@ -166,7 +166,7 @@ def _promoted_mail_count() -> int:
     )
 
 
-def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]):  # noqa: ANN201
+def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]):
     """The machine class, closed over accounts made once for the whole test."""
     employees = [e for ids in people.values() for e in ids]
 
@@ -218,7 +218,7 @@ def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]): 
             )
             return regs[0] if regs else None
 
-        def _attempt(self, fn, *args) -> None:  # noqa: ANN001
+        def _attempt(self, fn, *args) -> None:
             """One operation as one request: all of it, or (refused by a rule) none of it."""
             savepoint = db.session.begin_nested()
             try:

@@ -45,7 +45,7 @@ def token():
     return {"token": value, "expires_at": expires_at}
 
 
-def user_json(user) -> dict:  # noqa: ANN001
+def user_json(user) -> dict:
     unit = user.org_unit
     return {
         "id": user.id,

@@ -41,7 +41,7 @@ def employee_json(user: User, tree: UnitTree | None = None) -> dict:
     }
 
 
-def _enum_arg(data: dict, name: str, enum_cls: type, *, required: bool = False):  # noqa: ANN202
+def _enum_arg(data: dict, name: str, enum_cls: type, *, required: bool = False):
     raw = field(data, name, str, required=required, max_len=40)
     if raw is None:
         return None

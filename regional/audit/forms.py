@@ -20,12 +20,12 @@ class AuditFilterForm(FlaskForm):
     end = DateField(_l("To (date)"), validators=[Optional()])
     submit = SubmitField(_l("Show"))
 
-    def __init__(self, *args, present_actions=(), **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, *args, present_actions=(), **kwargs):
         super().__init__(*args, **kwargs)
         codes = sorted(set(ACTION_LABELS) | set(present_actions))
         self.action.choices = [("", _l("All"))] + [(c, ACTION_LABELS.get(c, c)) for c in codes]
 
-    def validate_end(self, field) -> None:  # noqa: ANN001
+    def validate_end(self, field) -> None:
         if field.data and self.start.data and field.data < self.start.data:
             from wtforms.validators import ValidationError
 

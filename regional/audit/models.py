@@ -67,7 +67,7 @@ class AuditEntry(TenantScoped, db.Model):
         action: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-    ):  # noqa: ANN206
+    ):
         """The current municipality's trail, newest first; ``action`` matches a code or a prefix."""
         stmt = select(cls).order_by(cls.at.desc(), cls.id.desc())
         if action:
@@ -82,7 +82,7 @@ class AuditEntry(TenantScoped, db.Model):
         return stmt
 
     @classmethod
-    def actions(cls):  # noqa: ANN206
+    def actions(cls):
         """The action codes present in the current municipality's trail."""
         return select(cls.action).distinct().order_by(cls.action)
 

@@ -40,7 +40,7 @@ def actor_label(actor: Any) -> str:
 
 def _default_actor() -> Any:
     if has_request_context() and current_user and current_user.is_authenticated:
-        return current_user._get_current_object()  # noqa: SLF001
+        return current_user._get_current_object()
     return None
 
 

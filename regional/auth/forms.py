@@ -104,7 +104,7 @@ class SignupForm(_NewPasswordForm):
     )
     submit = SubmitField(_l("Create my account"))
 
-    def __init__(self, municipalities: list[tuple[str, str]], *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, municipalities: list[tuple[str, str]], *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.municipality.choices = [("", _l("Choose…"))] + municipalities
         self.password.label.text = _l("Password")
@@ -121,7 +121,7 @@ class ForgotForm(FlaskForm):
 class ResetForm(_NewPasswordForm):
     submit = SubmitField(_l("Save the new password"))
 
-    def __init__(self, *args, words: list[str] | None = None, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, words: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._words = words or []
 

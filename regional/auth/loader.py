@@ -26,7 +26,7 @@ def init_login(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(key: str):  # noqa: ANN202
+def _load_user(key: str):
     """The key names municipality, account, session version and sign-in time.
 
     Any mismatch signs out, and so does age: Flask-Login's remember-me cookie

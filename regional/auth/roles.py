@@ -16,12 +16,12 @@ from flask_login import current_user, login_required
 from regional.extensions import login_manager
 
 
-def is_coordinator(user) -> bool:  # noqa: ANN001
+def is_coordinator(user) -> bool:
     """Training coordinators; regional administrators count as coordinators too."""
     return user.is_coordinator
 
 
-def is_regional_admin(user) -> bool:  # noqa: ANN001
+def is_regional_admin(user) -> bool:
     return user.is_regional_admin
 
 
@@ -31,7 +31,7 @@ def role_required(check: Callable) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
-        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def wrapper(*args, **kwargs):
             if not check(current_user):
                 abort(403)
             return view(*args, **kwargs)
@@ -48,7 +48,7 @@ admin_required = role_required(is_regional_admin)
 def blueprint_role_hook(check: Callable) -> Callable:
     """A ``before_request`` hook that applies ``check`` to every route of a blueprint."""
 
-    def hook():  # noqa: ANN202
+    def hook():
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if not check(current_user):

@@ -30,7 +30,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _any(label) -> list[tuple[str, object]]:  # noqa: ANN001
+def _any(label) -> list[tuple[str, object]]:
     return [("", label)]
 
 

@@ -103,7 +103,7 @@ class SkillArea(db.Model):
         return self.name_en if locale == "en" else self.name_ja
 
     @classmethod
-    def ordered(cls):  # noqa: ANN206
+    def ordered(cls):
         return select(cls).order_by(cls.position, cls.id)
 
 
@@ -163,7 +163,7 @@ class Program(db.Model):
         }
 
     @classmethod
-    def listing(  # noqa: ANN206
+    def listing(
         cls,
         tier: str | None = None,
         track: str | None = None,
@@ -183,7 +183,7 @@ class Program(db.Model):
         return stmt
 
     @classmethod
-    def by_code(cls, code: str):  # noqa: ANN206
+    def by_code(cls, code: str):
         return select(cls).where(cls.code == code)
 
 
@@ -201,6 +201,6 @@ class ProgramRevision(db.Model):
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @classmethod
-    def history(cls, program_id: int):  # noqa: ANN206
+    def history(cls, program_id: int):
         """Every saved state of one programme, newest first."""
         return select(cls).where(cls.program_id == program_id).order_by(cls.revision.desc())

@@ -81,7 +81,7 @@ def add_program(values: dict, actor_id: int | None) -> Program:
 # -- administration ----------------------------------------------------------
 
 
-def _invalid(code: str, message, field: str) -> DomainError:  # noqa: ANN001
+def _invalid(code: str, message, field: str) -> DomainError:
     return DomainError(code, message, field=field)
 
 
@@ -142,7 +142,7 @@ def _checked_hours(raw: object) -> Decimal:
     return hours.quantize(Decimal("0.1"))
 
 
-def _members(raw: object, enum_cls: type, field: str, message) -> list[str]:  # noqa: ANN001
+def _members(raw: object, enum_cls: type, field: str, message) -> list[str]:
     """A list of enum values in the enum's own order, without repeats."""
     chosen = set(raw or [])
     allowed = [m.value for m in enum_cls]

@@ -34,7 +34,7 @@ def index():
     form.set_choices(areas, lang)
     form.validate()  # a bad filter is shown as an error and then ignored
 
-    def chosen(f) -> str | None:  # noqa: ANN001
+    def chosen(f) -> str | None:
         return None if f.errors else (f.data or None)
 
     show_retired = current_user.is_regional_admin and bool(form.retired.data)
@@ -61,7 +61,7 @@ def index():
     )
 
 
-def _form_page(form: ProgramForm, program: Program | None):  # noqa: ANN202
+def _form_page(form: ProgramForm, program: Program | None):
     return render_template("catalogue/form.html", form=form, program=program)
 
 

@@ -122,7 +122,7 @@ class Qualification(TenantScoped, db.Model):
         return exam.name(str(get_locale() or "ja"))
 
     @classmethod
-    def of_employee(cls, employee_id: int):  # noqa: ANN206
+    def of_employee(cls, employee_id: int):
         return (
             select(cls)
             .where(cls.employee_id == employee_id)
@@ -130,7 +130,7 @@ class Qualification(TenantScoped, db.Model):
         )
 
     @classmethod
-    def listing(cls, *, exam: str | None = None, status: QualificationStatus | None = None):  # noqa: ANN206
+    def listing(cls, *, exam: str | None = None, status: QualificationStatus | None = None):
         """The current municipality's qualifications with the API's filters, newest first."""
         stmt = select(cls).order_by(cls.recorded_at.desc(), cls.id.desc())
         if exam is not None:
@@ -187,7 +187,7 @@ class OjtRecord(TenantScoped, db.Model):
     employee: Mapped[User] = _employee_relationship("OjtRecord")
 
     @classmethod
-    def of_employee(cls, employee_id: int):  # noqa: ANN206
+    def of_employee(cls, employee_id: int):
         return (
             select(cls)
             .where(cls.employee_id == employee_id)
@@ -195,7 +195,7 @@ class OjtRecord(TenantScoped, db.Model):
         )
 
     @classmethod
-    def awaiting(cls):  # noqa: ANN206
+    def awaiting(cls):
         """The current municipality's unconfirmed records, oldest first."""
         return (
             select(cls).where(cls.status == OjtStatus.UNCONFIRMED).order_by(cls.recorded_at, cls.id)

@@ -274,7 +274,7 @@ def qualified_personas(session: Session, employee_id: int) -> set[str]:
     return {persona for persona, codes in mapping.items() if codes & held}
 
 
-def qualified_people(persona: str):  # noqa: ANN201
+def qualified_people(persona: str):
     """A select of (municipality_id, employee_id) whose verified pass counts towards ``persona``.
 
     Tenant-scoped like any ORM select; use inside ``all_tenants`` for the region.

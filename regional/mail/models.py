@@ -33,7 +33,7 @@ class OutboundMail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     @classmethod
-    def unsent(cls, max_attempts: int = 10):  # noqa: ANN206
+    def unsent(cls, max_attempts: int = 10):
         return (
             select(cls).where(cls.sent_at.is_(None), cls.attempts < max_attempts).order_by(cls.id)
         )

@@ -88,9 +88,9 @@ def _connection() -> Iterator[Callable[[EmailMessage], None]]:
     if cfg["MAIL_BACKEND"] == "console":
 
         def show(msg: EmailMessage) -> None:
-            print(f"---- mail to {msg['To']} ----\nSubject: {msg['Subject']}\n")  # noqa: T201
+            print(f"---- mail to {msg['To']} ----\nSubject: {msg['Subject']}\n")
             body = msg.get_body(preferencelist=("plain",))
-            print(body.get_content() if body else "")  # noqa: T201
+            print(body.get_content() if body else "")
 
         yield show
         return

@@ -52,7 +52,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, code: str | None = None, message: str | None = None, **extra):  # noqa: ANN201
+def json_error(status: int, code: str | None = None, message: str | None = None, **extra):
     default_code, default_message = MESSAGES.get(status, MESSAGES[500])
     body = {"error": {"code": code or default_code, "message": str(message or default_message())}}
     body["error"].update(extra)
@@ -63,7 +63,7 @@ def json_error(status: int, code: str | None = None, message: str | None = None,
 
 def init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain(exc: DomainError):  # noqa: ANN202
+    def _domain(exc: DomainError):
         db.session.rollback()
         if wants_json():
             return json_error(exc.status, exc.code, str(exc.message), **exc.details)
@@ -72,13 +72,13 @@ def init_errors(app: Flask) -> None:
         ), exc.status
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # noqa: ANN202
+    def _csrf(exc: CSRFError):
         log.warning("csrf refused path=%s", _where())
         message = _("The form has expired or was not sent from this site. Please try again.")
         return render_template("errors/error.html", status=400, message=message), 400
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # noqa: ANN202
+    def _http(exc: HTTPException):
         status = exc.code or 500
         if status == 405 and not _matches_with_another_method(exc):
             status = 404
@@ -90,7 +90,7 @@ def init_errors(app: Flask) -> None:
         return render_template("errors/error.html", status=status, message=message), status
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # noqa: ANN202
+    def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _http(exc)
         db.session.rollback()

@@ -32,7 +32,7 @@ def safe_return_path(target: str | None) -> str:
     return url_for("main.home")
 
 
-def flash_refusal(exc) -> None:  # noqa: ANN001
+def flash_refusal(exc) -> None:
     """A refused action on a page: roll back, 404 for an unseen record, else flash the reason."""
     from flask import abort, flash
 
@@ -72,7 +72,7 @@ def fy_label(fy: int) -> str:
     return fiscal_year_both(fy) if locale_code() == "ja" else fiscal_year_label(fy, "en")
 
 
-def field_attrs(f, hint: str | None = None) -> dict:  # noqa: ANN001
+def field_attrs(f, hint: str | None = None) -> dict:
     """aria attributes tying an input to its hint and its errors."""
     ids = []
     if hint:

@@ -24,12 +24,12 @@ from regional.people.models import AccountStatus, User
 BATCH = 200
 
 
-def awaiting_first_sign_in():  # noqa: ANN201
+def awaiting_first_sign_in():
     """People with an account in use but no password yet (imported, not signed up)."""
     return select(User).where(User.status == AccountStatus.ACTIVE, User.password_hash.is_(None))
 
 
-def not_invited():  # noqa: ANN201
+def not_invited():
     return (
         awaiting_first_sign_in()
         .where(User.invited_at.is_(None))
@@ -37,7 +37,7 @@ def not_invited():  # noqa: ANN201
     )
 
 
-def count(stmt) -> int:  # noqa: ANN001
+def count(stmt) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
 

@@ -188,11 +188,11 @@ class User(TenantScoped, UserMixin, db.Model):
         self.session_version += 1
 
     @classmethod
-    def by_email(cls, email: str):  # noqa: ANN206
+    def by_email(cls, email: str):
         return select(cls).where(cls.email == email.strip().lower())
 
     @classmethod
-    def listing(cls, q: str | None = None):  # noqa: ANN206
+    def listing(cls, q: str | None = None):
         stmt = select(cls).order_by(cls.employee_number, cls.id)
         if q:
             like = f"%{q.strip()}%"
@@ -202,7 +202,7 @@ class User(TenantScoped, UserMixin, db.Model):
         return stmt
 
     @classmethod
-    def count_by_status(cls):  # noqa: ANN206
+    def count_by_status(cls):
         return select(cls.status, func.count()).group_by(cls.status)
 
     @classmethod
@@ -213,7 +213,7 @@ class User(TenantScoped, UserMixin, db.Model):
         status: AccountStatus | None = None,
         unit_ids: set[int] | None = None,
         job_category: JobCategory | None = None,
-    ):  # noqa: ANN206
+    ):
         """The people list with its filters (a unit filter names the unit and its sub-units)."""
         stmt = cls.listing(q)
         if status is not None:
@@ -225,7 +225,7 @@ class User(TenantScoped, UserMixin, db.Model):
         return stmt
 
     @classmethod
-    def pending_signups(cls):  # noqa: ANN206
+    def pending_signups(cls):
         """Sign-ups from outside addresses waiting for the coordinator, oldest first."""
         return (
             select(cls)
@@ -234,7 +234,7 @@ class User(TenantScoped, UserMixin, db.Model):
         )
 
     @classmethod
-    def count_by_unit(cls):  # noqa: ANN206
+    def count_by_unit(cls):
         """(org unit id, people) for accounts still in use."""
         return (
             select(cls.org_unit_id, func.count())
@@ -243,7 +243,7 @@ class User(TenantScoped, UserMixin, db.Model):
         )
 
     @classmethod
-    def coordinators(cls):  # noqa: ANN206
+    def coordinators(cls):
         return select(cls).where(cls.role == Role.COORDINATOR).order_by(cls.name, cls.id)
 
 

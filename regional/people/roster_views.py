@@ -87,7 +87,7 @@ def _change_labels() -> dict[str, str]:
     }
 
 
-def _preview_page(plan: RosterPlan, upload, status: int, notice: str | None = None):  # noqa: ANN001, ANN202
+def _preview_page(plan: RosterPlan, upload, status: int, notice: str | None = None):
     confirm = RosterConfirmForm(upload=upload.id, token=_token(upload.id, upload.sha256, plan))
     page = render_template(
         "people/roster_preview.html",
@@ -104,7 +104,7 @@ def _preview_page(plan: RosterPlan, upload, status: int, notice: str | None = No
     return page, status
 
 
-def _upload_page(form: RosterUploadForm, status: int = 200):  # noqa: ANN202
+def _upload_page(form: RosterUploadForm, status: int = 200):
     return render_template(
         "people/roster.html",
         form=form,

@@ -154,11 +154,11 @@ def edit(user_id: int):
     return render_template("people/form.html", form=form, person=person), refused or _status(form)
 
 
-def _status(form) -> int:  # noqa: ANN001
+def _status(form) -> int:
     return 400 if request.method == "POST" and form.errors else 200
 
 
-def _person_action(user_id: int, action, done: str):  # noqa: ANN001, ANN202
+def _person_action(user_id: int, action, done: str):
     person = get_or_404(User, user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -310,7 +310,7 @@ def unit_edit(unit_id: int):
     return render_template("people/unit_form.html", form=form, unit=unit), refused or _status(form)
 
 
-def _unit_action(unit_id: int, action, done: str):  # noqa: ANN001, ANN202
+def _unit_action(unit_id: int, action, done: str):
     unit = get_or_404(OrgUnit, unit_id)
     if not ActionForm().validate_on_submit():
         abort(400)

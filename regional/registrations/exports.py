@@ -65,7 +65,7 @@ COLUMNS: tuple[Column, ...] = (
 ATTENDED_WORDS = {"ja": ("出席", "欠席"), "en": ("yes", "no")}
 
 
-def _when(value) -> str:  # noqa: ANN001
+def _when(value) -> str:
     return "" if value is None else to_local(value).strftime("%Y-%m-%d %H:%M")
 
 

@@ -59,7 +59,7 @@ class FiscalYearExportForm(FlaskForm):
         default="xlsx",
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fiscal_year.choices = [
             (fy, fiscal_year_option(fy, locale_code())) for fy in fiscal_years_offered()

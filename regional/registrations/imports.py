@@ -162,7 +162,7 @@ def preview_attendance(table: Table, roster: list, host_code: str | None) -> Pre
     return result
 
 
-def _match(table, cols, cells, by_id, by_email, by_number, host_code):  # noqa: ANN001, ANN202
+def _match(table, cols, cells, by_id, by_email, by_number, host_code):
     """(registration, column named, problem) for one row."""
     rid = cell(cells, cols, "registration_id")
     if rid:

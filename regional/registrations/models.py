@@ -119,11 +119,7 @@ class Registration(TenantScoped, db.Model):
     seat_allocation: Mapped[SeatAllocation | None] = relationship()
 
     @classmethod
-    def for_session(cls, session_id: int):  # noqa: ANN206
-        return select(cls).where(cls.session_id == session_id).order_by(cls.requested_at, cls.id)
-
-    @classmethod
-    def waiting_line(cls, session_id: int):  # noqa: ANN206
+    def waiting_line(cls, session_id: int):
         """The waiting list in first-come order (across every municipality: use all_tenants)."""
         return (
             select(cls)
@@ -132,7 +128,7 @@ class Registration(TenantScoped, db.Model):
         )
 
     @classmethod
-    def roster(cls, session_id: int):  # noqa: ANN206
+    def roster(cls, session_id: int):
         """Enrolled people of a session, by municipality and employee number (for attendance)."""
         return (
             select(cls)
@@ -144,7 +140,7 @@ class Registration(TenantScoped, db.Model):
         )
 
     @classmethod
-    def registrants(cls, session_id: int, statuses=None):  # noqa: ANN001, ANN206
+    def registrants(cls, session_id: int, statuses=None):
         """A session's registrations (of the current municipality, unless all_tenants)."""
         stmt = (
             select(cls)
@@ -159,7 +155,7 @@ class Registration(TenantScoped, db.Model):
         return stmt
 
     @classmethod
-    def of_employee(cls, employee_id: int):  # noqa: ANN206
+    def of_employee(cls, employee_id: int):
         """One person's registrations with their sessions, soonest first."""
         return (
             select(cls)
@@ -169,7 +165,7 @@ class Registration(TenantScoped, db.Model):
         )
 
     @classmethod
-    def awaiting_approval(cls):  # noqa: ANN206
+    def awaiting_approval(cls):
         """Pending requests of the current municipality, sessions soonest first."""
         return (
             select(cls)
@@ -189,7 +185,7 @@ class Registration(TenantScoped, db.Model):
         status: RegistrationStatus | None = None,
         fiscal_year: int | None = None,
         ascending: bool = False,
-    ):  # noqa: ANN206
+    ):
         """The current municipality's registrations with the API's filters, newest sessions first."""
         stmt = select(cls).join(TrainingSession, TrainingSession.id == cls.session_id)
         if session_id is not None:
@@ -204,7 +200,7 @@ class Registration(TenantScoped, db.Model):
         return stmt.order_by(TrainingSession.starts_at.desc(), cls.session_id, cls.id)
 
     @classmethod
-    def counts_by_session(cls, session_ids, *, every_municipality: bool = False):  # noqa: ANN001, ANN206
+    def counts_by_session(cls, session_ids, *, every_municipality: bool = False):
         """(session_id, status, count) of the current municipality's registrations.
 
         With ``every_municipality``: over every member, numbers only, never rows.
@@ -283,7 +279,7 @@ class Completion(TenantScoped, db.Model):
     program: Mapped[Program] = relationship(lazy="joined")
 
     @classmethod
-    def of_employee(cls, employee_id: int):  # noqa: ANN206
+    def of_employee(cls, employee_id: int):
         """One person's completions, newest first."""
         return (
             select(cls)

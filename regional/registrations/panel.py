@@ -126,7 +126,7 @@ def _staff_block(ts: TrainingSession, now: datetime, viewer: User) -> str | None
     return _closed_reason(ts, now)
 
 
-def _cancel_state(ts: TrainingSession, reg: Registration | None, now: datetime, viewer: User):  # noqa: ANN202
+def _cancel_state(ts: TrainingSession, reg: Registration | None, now: datetime, viewer: User):
     """(may the person cancel themselves, a note on the deadline)."""
     if reg is None or reg.status not in ACTIVE:
         return False, None

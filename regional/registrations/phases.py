@@ -47,7 +47,7 @@ class SessionState:
         return f"status-{self.phase.value.replace('_', '-')}"
 
 
-def _unrecorded(municipality_id: int | None):  # noqa: ANN202
+def _unrecorded(municipality_id: int | None):
     """Enrolled registrations whose attendance nobody has recorded (one member, or all)."""
     cond = [
         Registration.status == RegistrationStatus.ENROLLED,
@@ -73,7 +73,7 @@ def attendance_pending_ids(
     return set(db.session.scalars(stmt))
 
 
-def _recorder_scope(user) -> tuple[bool, int | None]:  # noqa: ANN001
+def _recorder_scope(user) -> tuple[bool, int | None]:
     """(does this person record attendance, for which municipality: None = every one)."""
     if user.is_regional_admin:
         return True, None
@@ -85,7 +85,7 @@ def _recorder_scope(user) -> tuple[bool, int | None]:  # noqa: ANN001
 def states_for(
     sessions: list[TrainingSession],
     user,
-    now: datetime | None = None,  # noqa: ANN001
+    now: datetime | None = None,
 ) -> dict[int, SessionState]:
     """Each session's state as this person should see it (one query at most)."""
     now = now or now_utc()
@@ -101,11 +101,11 @@ def states_for(
     }
 
 
-def state_of(ts: TrainingSession, user, now: datetime | None = None) -> SessionState:  # noqa: ANN001
+def state_of(ts: TrainingSession, user, now: datetime | None = None) -> SessionState:
     return states_for([ts], user, now)[ts.id]
 
 
-def sessions_to_record(user, visible, limit: int = 20) -> tuple[list[TrainingSession], int]:  # noqa: ANN001
+def sessions_to_record(user, visible, limit: int = 20) -> tuple[list[TrainingSession], int]:
     """Ended sessions whose attendance this person still has to record, newest first, and how many.
 
     ``visible`` is the select of sessions the person may see (their load gate's scope).

@@ -59,7 +59,7 @@ FEED_HISTORY = timedelta(days=180)
 
 
 @bp.app_template_global("registration_panel")
-def registration_panel(training_session: TrainingSession):  # noqa: ANN201
+def registration_panel(training_session: TrainingSession):
     """For ``_session_panel.html``: the panel's data, or None for a visitor."""
     if not current_user.is_authenticated:
         return None
@@ -183,7 +183,7 @@ def register_staff(session_id: int):
     return redirect(_back(session_id))
 
 
-def _act_on(reg_id: int, action, done_message: str):  # noqa: ANN001
+def _act_on(reg_id: int, action, done_message: str):
     """Apply one service action to a registration, then back to where the person came from."""
     reg = _registration_or_404(reg_id)
     session_id = reg.session_id

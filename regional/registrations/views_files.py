@@ -122,7 +122,7 @@ def attendance(session_id: int):
     )
 
 
-def _attendance_preview(ts: TrainingSession, table: spreadsheets.Table):  # noqa: ANN202
+def _attendance_preview(ts: TrainingSession, table: spreadsheets.Table):
     roster = attendance_roster(ts, current_user)
     preview = imports.preview_attendance(table, roster, _host_code(ts))
     page = render_template(
@@ -175,7 +175,7 @@ def attendance_confirm(session_id: int):
 # -- e-learning completions --------------------------------------------------------------
 
 
-def _chunks(values: list, size: int = 500):  # noqa: ANN202
+def _chunks(values: list, size: int = 500):
     for i in range(0, len(values), size):
         yield values[i : i + size]
 
@@ -186,10 +186,10 @@ class _Lookup(imports.CompletionLookup):
     def __init__(self, actor: User):
         self.admin = actor.is_regional_admin
 
-    def _scope(self):  # noqa: ANN202
+    def _scope(self):
         return all_tenants(db.session) if self.admin else nullcontext()
 
-    def employees(self, emails, pairs):  # noqa: ANN001, ANN201
+    def employees(self, emails, pairs):
         by_email, by_pair = {}, {}
         with self._scope():
             for chunk in _chunks(sorted(emails)):
@@ -213,13 +213,13 @@ class _Lookup(imports.CompletionLookup):
                         by_pair[(code, user.employee_number)] = user
         return by_email, by_pair
 
-    def programs(self, codes):  # noqa: ANN001, ANN201
+    def programs(self, codes):
         return {
             p.code: p
             for p in db.session.scalars(select(Program).where(Program.code.in_(sorted(codes))))
         }
 
-    def recorded(self, items):  # noqa: ANN001, ANN201
+    def recorded(self, items):
         found = set()
         with self._scope():
             for chunk in _chunks(sorted({i.employee.id for i in items})):
@@ -232,7 +232,7 @@ class _Lookup(imports.CompletionLookup):
         return found
 
 
-def _completions_preview(table: spreadsheets.Table):  # noqa: ANN202
+def _completions_preview(table: spreadsheets.Table):
     preview = imports.preview_completions(table, _Lookup(current_user))
     page = render_template(
         "registrations/import_preview.html",

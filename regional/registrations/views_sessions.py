@@ -58,7 +58,7 @@ def index():
     form.set_choices(programs, lang)
     form.validate()  # a bad filter is shown as an error and then ignored
 
-    def chosen(f):  # noqa: ANN001, ANN202
+    def chosen(f):
         return None if f.errors else (f.data or None)
 
     here = current_municipality()
@@ -119,7 +119,7 @@ def detail(session_id: int):
     )
 
 
-def _attach(form, exc: DomainError) -> None:  # noqa: ANN001
+def _attach(form, exc: DomainError) -> None:
     """Show a rule's refusal next to its field (or above the form); nothing was kept."""
     db.session.rollback()
     name = exc.details.get("field")

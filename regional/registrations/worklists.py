@@ -46,7 +46,7 @@ def required_area_keys(person: User) -> list[str]:
     return [k for k, who in REQUIRED_AREAS.items() if who is None or person.job_category == who]
 
 
-def _areas(keys) -> list[SkillArea]:  # noqa: ANN001
+def _areas(keys) -> list[SkillArea]:
     keys = list(keys)
     if not keys:
         return []
@@ -80,10 +80,10 @@ class StaffGap:
     areas: list[str]
 
 
-def _missing_any(fy: int):  # noqa: ANN202
+def _missing_any(fy: int):
     """Active staff (of the current municipality) missing some required area in ``fy``."""
 
-    def not_done(key: str):  # noqa: ANN202
+    def not_done(key: str):
         return ~(
             select(Completion.id)
             .where(
@@ -102,7 +102,7 @@ def _missing_any(fy: int):  # noqa: ANN202
     return select(User).where(User.status == AccountStatus.ACTIVE, or_(*concerned))
 
 
-def staff_missing_required(fy: int | None = None, limit: int | None = LIST_LIMIT):  # noqa: ANN201
+def staff_missing_required(fy: int | None = None, limit: int | None = LIST_LIMIT):
     """(first staff missing a required area this fiscal year with those areas, how many in all)."""
     fy = fiscal_year_of(now_utc()) if fy is None else fy
     stmt = _missing_any(fy)
@@ -184,7 +184,7 @@ class CoordinatorWork:
     areas: dict[str, SkillArea] = field(default_factory=dict)
 
 
-def _count(stmt) -> int:  # noqa: ANN001
+def _count(stmt) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 

@@ -138,7 +138,7 @@ def _month_label(year: int, month: int, locale: str) -> str:
     return f"{year}年{month}月"
 
 
-def _when(label, required: bool = True) -> DateTimeLocalField:  # noqa: ANN001
+def _when(label, required: bool = True) -> DateTimeLocalField:
     validators = [InputRequired(message=_l("Enter a date and time."))] if required else [Optional()]
     return DateTimeLocalField(
         label, format=DATETIME_FORMATS, validators=[*validators, SensibleDate()]
@@ -198,7 +198,7 @@ class SessionForm(FlaskForm):
             del self.audience
             del self.municipalities
 
-    def fill(self, ts) -> None:  # noqa: ANN001
+    def fill(self, ts) -> None:
         """Show a session's plan in Tokyo wall-clock time."""
         for name in (
             "starts_at",

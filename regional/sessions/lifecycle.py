@@ -68,7 +68,7 @@ def phase_of(ts: TrainingSession, now: datetime | None = None) -> Phase:
     return Phase.OPEN
 
 
-def phase_clause(phase: Phase, now: datetime):  # noqa: ANN201
+def phase_clause(phase: Phase, now: datetime):
     """The SQL condition equivalent to ``phase_of(ts, now) == phase``."""
     s = TrainingSession
     live = s.status != SessionStatus.CANCELLED
@@ -86,7 +86,7 @@ def phase_clause(phase: Phase, now: datetime):  # noqa: ANN201
     return and_(ahead, s.registration_opens_at <= now, s.registration_closes_at >= now)
 
 
-def when_clause(when: str, now: datetime):  # noqa: ANN201
+def when_clause(when: str, now: datetime):
     """'upcoming' (not ended; cancelled ones only while their date is ahead), 'past', 'all'."""
     s = TrainingSession
     if when == "past":

@@ -131,7 +131,7 @@ class TrainingSession(db.Model):
         return self.open_to_all or any(m.id == municipality_id for m in self.audience)
 
     @classmethod
-    def visible_to(cls, municipality_id: int | None):  # noqa: ANN206
+    def visible_to(cls, municipality_id: int | None):
         """Sessions a member's staff may see: shared ones open to it, and its own."""
         stmt = select(cls)
         if municipality_id is None:
@@ -148,7 +148,7 @@ class TrainingSession(db.Model):
         )
 
     @classmethod
-    def search(  # noqa: ANN206
+    def search(
         cls,
         municipality_id: int | None,
         *,

@@ -74,7 +74,7 @@ class SessionPlan:
         return replace(self, **{k: v for k, v in changes.items() if k in names})
 
 
-def refuse(code: str, message, field_name: str) -> DomainError:  # noqa: ANN001
+def refuse(code: str, message, field_name: str) -> DomainError:
     """A refusal that names the form field at fault."""
     return DomainError(code, message, field=field_name)
 

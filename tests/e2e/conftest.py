@@ -61,7 +61,7 @@ LAUNCH_ARGS = [
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+def pytest_collection_modifyitems(config, items) -> None:
     """Mark this folder's tests (before ``-m`` selection runs); skip them without Chromium."""
     missing = not os.access(CHROMIUM, os.X_OK)
     for item in items:
@@ -77,7 +77,7 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
-def pytest_runtest_setup(item) -> None:  # noqa: ANN001
+def pytest_runtest_setup(item) -> None:
     """In CI a missing browser is a failure, not a skip."""
     if E2E_DIR in Path(str(item.path)).parents and _in_ci() and not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"e2e: Chromium not found at {CHROMIUM} (CI=true: browser tests must run)")
@@ -86,7 +86,7 @@ def pytest_runtest_setup(item) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- live server
 
 
-def _e2e_database_url(tmp_path_factory) -> DatabaseUrls:  # noqa: ANN001
+def _e2e_database_url(tmp_path_factory) -> DatabaseUrls:
     """Its own database: ``<test db>_e2e`` on PostgreSQL, else a temporary SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
@@ -151,7 +151,7 @@ def live_server(tmp_path_factory, _smtp_controller) -> Iterator[LiveServer]:
 
     errors: list[str] = []
 
-    def _record(sender, exception, **extra) -> None:  # noqa: ANN001
+    def _record(sender, exception, **extra) -> None:
         errors.append(repr(exception))
 
     got_request_exception.connect(_record, app)
@@ -188,7 +188,7 @@ def browser():
             b.close()
 
 
-def new_context(browser, live_server: LiveServer, **overrides):  # noqa: ANN001, ANN201
+def new_context(browser, live_server: LiveServer, **overrides):
     """A fresh browser profile: Japanese, desktop size, CSP bypassed (by default) for axe."""
     options = dict(
         base_url=live_server.url,
@@ -241,7 +241,7 @@ def new_page(browser, live_server):
     """More pages, each in its own profile (two people at once): ``new_page(**context_options)``."""
     contexts = []
 
-    def _make(**overrides):  # noqa: ANN202
+    def _make(**overrides):
         ctx = new_context(browser, live_server, **overrides)
         contexts.append(ctx)
         return ctx.new_page()
@@ -257,7 +257,7 @@ def world(live_server) -> World:
     return live_server.world
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter) -> None:
     """List the pages axe-core audited, so a reader sees what the audit covered."""
     if AUDITED:
         terminalreporter.section("axe-core audits (WCAG 2.1 A + AA)")

@@ -29,7 +29,7 @@ _AXE_RUN = """async (tags) => {
 }"""
 
 
-def sign_in(page, email: str, password: str = PASSWORD) -> None:  # noqa: ANN001
+def sign_in(page, email: str, password: str = PASSWORD) -> None:
     """Sign in through the real form and wait for the signed-in header."""
     page.goto("/login")
     page.locator("#email").fill(email)
@@ -38,7 +38,7 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:  # noqa: ANN001
     page.get_by_test_id("current-role").wait_for()
 
 
-def sign_out(page) -> None:  # noqa: ANN001
+def sign_out(page) -> None:
     """Sign out with the header button and wait for the sign-in page."""
     page.get_by_test_id("sign-out").click()
     page.wait_for_url("**/login")
@@ -50,7 +50,7 @@ def _axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
-def audit(page, label: str = "") -> None:  # noqa: ANN001
+def audit(page, label: str = "") -> None:
     """Run axe-core's WCAG 2.1 A and AA rules on the page; fail listing every violation."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=_axe_source())
@@ -68,7 +68,7 @@ def audit(page, label: str = "") -> None:  # noqa: ANN001
         pytest.fail("\n".join(lines), pytrace=False)
 
 
-def nav_links(page) -> list[str]:  # noqa: ANN001
+def nav_links(page) -> list[str]:
     """The paths the main navigation offers on the current page."""
     return page.locator("nav.main-nav a").evaluate_all(
         "links => links.map(a => new URL(a.href).pathname)"
@@ -89,12 +89,12 @@ _NOT_PAGES = re.compile(r"^/(static|api)/|\.(csv|xlsx|ics|svg|css|js)$|/(export|
 
 
 def crawl_and_audit(
-    page,  # noqa: ANN001
+    page,
     label: str,
     already: set[str] | None = None,
     limit: int = 40,
     depth: int = 3,
-    check=None,  # noqa: ANN001
+    check=None,
 ) -> list[str]:
     """Audit each kind of page reachable by links from the current page (GET only, same site).
 
@@ -150,7 +150,7 @@ CSP_REQUIRED = [
 ]
 
 
-def watch_csp(page) -> list[str]:  # noqa: ANN001
+def watch_csp(page) -> list[str]:
     """From now on, collect the page's CSP problems: a weak or missing policy on an HTML
     answer, and every refusal the browser reports (inline script, inline style, ``style=``).
 
@@ -158,7 +158,7 @@ def watch_csp(page) -> list[str]:  # noqa: ANN001
     """
     problems: list[str] = []
 
-    def on_response(response) -> None:  # noqa: ANN001
+    def on_response(response) -> None:
         if "text/html" not in response.headers.get("content-type", ""):
             return
         csp = response.headers.get("content-security-policy", "")
@@ -166,7 +166,7 @@ def watch_csp(page) -> list[str]:  # noqa: ANN001
         if "'unsafe-inline'" in csp:
             problems.append(f"{response.url}: CSP allows inline code")
 
-    def on_console(msg) -> None:  # noqa: ANN001
+    def on_console(msg) -> None:
         if msg.type == "error" and "Content Security Policy" in msg.text:
             problems.append(f"{page.url}: {msg.text}")
 

@@ -106,7 +106,7 @@ def test_every_kind_of_page_on_a_phone(new_page, world):
     sign_in(page, world.emails["admin"])
     too_wide: list[str] = []
 
-    def check(p, label: str) -> None:  # noqa: ANN001
+    def check(p, label: str) -> None:
         audit(p, label)
         if not _no_sideways_scroll(p):
             too_wide.append(p.url)
@@ -117,7 +117,7 @@ def test_every_kind_of_page_on_a_phone(new_page, world):
     assert not csp_problems, "CSP problems:\n" + "\n".join(csp_problems)
 
 
-def _no_sideways_scroll(page) -> bool:  # noqa: ANN001
+def _no_sideways_scroll(page) -> bool:
     """WCAG 1.4.10 reflow: nothing wider than the viewport at 320 CSS px."""
     return page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -150,5 +150,5 @@ def test_print_hides_the_navigation(page, world):
     expect(page.locator("nav.main-nav")).to_be_visible()
 
 
-def _outline(page) -> str:  # noqa: ANN001
+def _outline(page) -> str:
     return page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")

@@ -28,7 +28,7 @@ from tests.e2e.helpers import audit, sign_in, sign_out
 _n = itertools.count(1)
 
 
-def _arrange(live_server, *, capacity: int, requires_approval: bool = False, people=()):  # noqa: ANN001
+def _arrange(live_server, *, capacity: int, requires_approval: bool = False, people=()):
     """A new programme and session, and new people ``(municipality_id, name)``; returns ids/e-mails."""
     n = next(_n)
     with live_server.db():
@@ -50,11 +50,11 @@ def _arrange(live_server, *, capacity: int, requires_approval: bool = False, peo
         return ts.id, program.title_ja, program.title_en, emails
 
 
-def _my_registration(page):  # noqa: ANN001, ANN202
+def _my_registration(page):
     return page.locator("section[aria-labelledby=my-registration]")
 
 
-def _register(page, session_id: int) -> None:  # noqa: ANN001
+def _register(page, session_id: int) -> None:
     page.locator(f"form[action$='/session/{session_id}/register'] button[type=submit]").click()
 
 
@@ -157,7 +157,7 @@ def test_coordinator_approves_a_request_and_downloads_the_list(new_page, world, 
 # ------------------------------------------------------------------------- helpers
 
 
-def _request_in_other_municipality(live_server, session_id: int, email: str, muni: int) -> None:  # noqa: ANN001
+def _request_in_other_municipality(live_server, session_id: int, email: str, muni: int) -> None:
     from sqlalchemy import select
 
     from regional.people.models import User
@@ -167,7 +167,7 @@ def _request_in_other_municipality(live_server, session_id: int, email: str, mun
         actions.register(session_id, person, person)
 
 
-def _subjects(live_server, msgid: str, title_ja: str, title_en: str) -> set[str]:  # noqa: ANN001
+def _subjects(live_server, msgid: str, title_ja: str, title_en: str) -> set[str]:
     """The subject in each language, as the app itself translates it."""
     out = set()
     with live_server.app.test_request_context():
@@ -177,7 +177,7 @@ def _subjects(live_server, msgid: str, title_ja: str, title_en: str) -> set[str]
     return out
 
 
-def _wait_for_mail(mailbox, address: str, before: int, seconds: float = 5.0) -> list:  # noqa: ANN001
+def _wait_for_mail(mailbox, address: str, before: int, seconds: float = 5.0) -> list:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         arrived = mailbox.to(address)[before:]
