@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.rows)))  # noqa: T201
+        print(json.dumps(worker(args.worker, args.rows)))
         return 0
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     lines = []
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             check=False,
         )
         if proc.returncode != 0:
-            print(proc.stderr[-3000:], file=sys.stderr)  # noqa: T201
+            print(proc.stderr[-3000:], file=sys.stderr)
             return proc.returncode
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         lines.append(
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['update_moved']} moved); re-import preview {r['reimport_preview_s']:.2f} s "
             f"({r['reimport_unchanged']} unchanged); worker peak RSS {r['peak_rss_mb']:.0f} MB"
         )
-        print(lines[-1], flush=True)  # noqa: T201
+        print(lines[-1], flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "roster.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0

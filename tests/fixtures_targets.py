@@ -48,7 +48,7 @@ def complete(muni: int, employee_id: int, code: str, day: date) -> Completion:
     return c
 
 
-def complete_all(muni: int, employee_id: int, codes, day: date) -> None:  # noqa: ANN001
+def complete_all(muni: int, employee_id: int, codes, day: date) -> None:
     for code in codes:
         complete(muni, employee_id, code, day)
 

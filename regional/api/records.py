@@ -12,31 +12,33 @@ from regional.extensions import db
 from regional.growth.models import Certificate, OjtRecord, Qualification
 from regional.i18n import locale_code
 from regional.records.services import completion_json, person_record
-from tenants import set_current_tenant
+from tenants.scoping import acting_as
 
 
 @bp.get("/me/record")
 @require_login
 def me_record():
     """Completions (with their certificate's code once issued), personas, OJT and qualifications."""
-    set_current_tenant(db.session, current_user.municipality_id)
-    locale = locale_code()
-    record = person_record(current_user, locale)
-    codes = dict(
-        db.session.execute(
-            select(Certificate.registration_id, Certificate.code).where(
-                Certificate.employee_id == current_user.id, Certificate.revoked_at.is_(None)
-            )
-        ).all()
-    )
-    return {
-        "completions": [
-            completion_json(c, locale, codes.get(c.registration_id)) for c in record.completions
-        ],
-        "personas": [key for key, _label in record.personas],
-        "ojt": [ojt_json(r) for r in db.session.scalars(OjtRecord.of_employee(current_user.id))],
-        "qualifications": [
-            qualification_json(q)
-            for q in db.session.scalars(Qualification.of_employee(current_user.id))
-        ],
-    }
+    with acting_as(db.session, current_user.municipality_id):
+        locale = locale_code()
+        record = person_record(current_user, locale)
+        codes = dict(
+            db.session.execute(
+                select(Certificate.registration_id, Certificate.code).where(
+                    Certificate.employee_id == current_user.id, Certificate.revoked_at.is_(None)
+                )
+            ).all()
+        )
+        return {
+            "completions": [
+                completion_json(c, locale, codes.get(c.registration_id)) for c in record.completions
+            ],
+            "personas": [key for key, _label in record.personas],
+            "ojt": [
+                ojt_json(r) for r in db.session.scalars(OjtRecord.of_employee(current_user.id))
+            ],
+            "qualifications": [
+                qualification_json(q)
+                for q in db.session.scalars(Qualification.of_employee(current_user.id))
+            ],
+        }

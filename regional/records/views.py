@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from flask import Response, render_template
 from flask_login import current_user, login_required
 
@@ -13,39 +15,39 @@ from regional.people.units import UnitTree
 from regional.records import bp
 from regional.records.services import person_record, record_csv
 from regional.tenancy import get_or_404
-from tenants import set_current_tenant
+from tenants.scoping import acting_as
 
 
-def _own_municipality() -> None:
+def _own_municipality() -> AbstractContextManager:
     """About me: read in my own municipality, even while an administrator acts in another."""
-    set_current_tenant(db.session, current_user.municipality_id)
+    return acting_as(db.session, current_user.municipality_id)
 
 
 @bp.get("/me")
 @login_required
 def mine():
     """Upcoming and past sessions, waiting lists, completions, personas and what is missing."""
-    _own_municipality()
-    record = person_record(current_user, locale_code(), with_sessions=True)
-    return render_template(
-        "records/mine.html",
-        record=record,
-        unit_path=UnitTree().path(current_user.org_unit_id),
-    )
+    with _own_municipality():
+        record = person_record(current_user, locale_code(), with_sessions=True)
+        return render_template(
+            "records/mine.html",
+            record=record,
+            unit_path=UnitTree().path(current_user.org_unit_id),
+        )
 
 
 @bp.get("/me.csv")
 @login_required
 def mine_csv():
     """My completions as CSV (UTF-8 with BOM, for Excel)."""
-    _own_municipality()
-    locale = locale_code()
-    body = record_csv(person_record(current_user, locale), locale)
-    return Response(
-        body,
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="training-record.csv"'},
-    )
+    with _own_municipality():
+        locale = locale_code()
+        body = record_csv(person_record(current_user, locale), locale)
+        return Response(
+            body,
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="training-record.csv"'},
+        )
 
 
 @bp.get("/people/<int:user_id>")

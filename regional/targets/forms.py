@@ -45,7 +45,7 @@ class TargetForm(FlaskForm):
     )
     submit = SubmitField(_l("Save target"))
 
-    def __init__(self, *args, current_fy: int, annual: bool, stored=(), **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, *args, current_fy: int, annual: bool, stored=(), **kwargs):
         super().__init__(*args, **kwargs)
         choices = fiscal_year_choices(current_fy, tuple(stored))
         self.period_start_fy.choices = choices

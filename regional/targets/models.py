@@ -110,11 +110,11 @@ class Measure(db.Model):
         }
 
     @classmethod
-    def ordered(cls):  # noqa: ANN206
+    def ordered(cls):
         return select(cls).order_by(cls.position, cls.id)
 
     @classmethod
-    def by_key(cls, key: str):  # noqa: ANN206
+    def by_key(cls, key: str):
         return select(cls).where(cls.key == key)
 
 
@@ -161,6 +161,6 @@ class Target(TenantScoped, db.Model):
         }
 
     @classmethod
-    def of_municipality(cls):  # noqa: ANN206
+    def of_municipality(cls):
         """The current municipality's targets (tenant-scoped)."""
         return select(cls).order_by(cls.key)

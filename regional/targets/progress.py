@@ -201,7 +201,7 @@ def _done_counts(programs: list[int], municipality_ids) -> Select:
     )
 
 
-def _in(column, ids):  # noqa: ANN001, ANN202
+def _in(column, ids):
     return literal(True) if ids is None else column.in_(list(ids))
 
 
@@ -377,7 +377,7 @@ class _Tree:
 def _coverage(units: list[_Unit], counts: _Counts, municipality_id: int) -> Coverage:
     tree = _Tree(units)
 
-    def gaps(level: OrgLevel, key: str, need: int, to_level) -> tuple[int, int, list[UnitGap]]:  # noqa: ANN001
+    def gaps(level: OrgLevel, key: str, need: int, to_level) -> tuple[int, int, list[UnitGap]]:
         have: dict[int, int] = defaultdict(int)
         for unit_id, n in counts.by_unit[key][municipality_id].items():
             target = to_level(unit_id) if unit_id in tree.by_id else None
@@ -553,7 +553,7 @@ def region_progress(
 # -- drill-down -------------------------------------------------------------------------
 
 
-def _period(municipality_id: int, key: str):  # noqa: ANN202
+def _period(municipality_id: int, key: str):
     """Scalar subqueries for the target's period (0 .. 9999 when there is no target)."""
     base = select(Target).where(Target.municipality_id == municipality_id, Target.key == key)
     start = base.with_only_columns(Target.period_start_fy).scalar_subquery()

@@ -24,7 +24,7 @@ from tenants.models import Municipality
 
 
 @bp.before_request
-def _coordinators_only():  # noqa: ANN202
+def _coordinators_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.is_coordinator:

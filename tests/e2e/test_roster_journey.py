@@ -19,7 +19,7 @@ def _roster(third_address: str) -> bytes:
     return ("\r\n".join(rows) + "\r\n").encode("cp932")
 
 
-def _upload(page, data: bytes) -> None:  # noqa: ANN001
+def _upload(page, data: bytes) -> None:
     page.goto("/people/roster")
     page.locator("input[type=file][name=file]").set_input_files(
         {"name": "職員名簿.csv", "mimeType": "text/csv", "buffer": data}
