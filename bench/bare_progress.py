@@ -57,7 +57,7 @@ UNITS = text(
 PROGRAMS = text("SELECT id, track FROM programs WHERE active = :yes")
 
 
-def region_aggregate(conn, fiscal_year: int) -> dict:  # noqa: ANN001
+def region_aggregate(conn, fiscal_year: int) -> dict:
     """Every row the regional dashboard needs, fetched; returns row counts per part."""
     out = {}
     programs: dict[str, list[int]] = {}

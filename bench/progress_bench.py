@@ -37,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 PY = str(ROOT / ".venv" / "bin" / "python")
-SECRET_KEY = "bench-only-secret-key-not-for-production-4f2a9c"  # noqa: S105
+SECRET_KEY = "bench-only-secret-key-not-for-production-4f2a9c"
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 FY = 2026
 OKAYAMA = "331007"
@@ -153,16 +153,16 @@ def credentials(url: str) -> tuple[str, str, str]:
 
 
 def _get(url: str, headers: dict) -> float:
-    req = urllib.request.Request(url, headers=headers)  # noqa: S310
+    req = urllib.request.Request(url, headers=headers)
     t0 = time.perf_counter()
-    with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310
+    with urllib.request.urlopen(req, timeout=120) as resp:
         body = resp.read()
         if resp.status != 200 or not body:
             raise RuntimeError(f"{url}: {resp.status}")
     return (time.perf_counter() - t0) * 1000
 
 
-def timed(fn, n: int) -> list[float]:  # noqa: ANN001
+def timed(fn, n: int) -> list[float]:
     for _ in range(2):
         fn()
     return [fn() for _ in range(n)]
@@ -186,7 +186,7 @@ def worker_peak_rss_mb(master_pid: int) -> float:
     return peak / 1024
 
 
-def bare_sql(url: str):  # noqa: ANN201
+def bare_sql(url: str):
     """A function running the regional dashboard's aggregate as hand-written SQL."""
     from bare_progress import region_aggregate
     from sqlalchemy import create_engine

@@ -93,7 +93,7 @@ def redact_path(path: str) -> str:
 class RedactingLogger(Logger):
     """gunicorn's logger, with secrets masked in every atom a format could name."""
 
-    def atoms(self, resp, req, environ, request_time):  # noqa: ANN001, ANN201
+    def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         path = redact_path(environ.get("PATH_INFO", ""))
         atoms["U"] = path

@@ -123,7 +123,7 @@ def int_in_range(value: int) -> bool:
 class BoundedIntConverter(IntegerConverter):
     """``<int:...>`` for the whole app: beyond :data:`MAX_INT` the route does not match (404)."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002, ANN001
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
         # A route's own ``max`` may be lower than the app's bound, never higher.
         bound = MAX_INT if max is None else builtins.min(max, MAX_INT)
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=bound, signed=signed)

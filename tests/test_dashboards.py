@@ -295,7 +295,7 @@ def _add_people(world, n: int) -> None:
 def _statements(app, client, path: str) -> int:
     count = 0
 
-    def on(*_args, **_kw):  # noqa: ANN002, ANN003, ANN202
+    def on(*_args, **_kw):
         nonlocal count
         count += 1
 

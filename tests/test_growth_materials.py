@@ -14,7 +14,7 @@ from tenants import all_tenants
 from tests import fixtures_files as ff
 
 
-def _publish(client, title="FE午前対策", **extra):  # noqa: ANN001, ANN003
+def _publish(client, title="FE午前対策", **extra):
     data = {
         "title": title,
         "skill_area_key": "information_security",

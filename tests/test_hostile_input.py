@@ -36,7 +36,7 @@ A, B = "332038", "332046"
 EN = {"Accept-Language": "en"}
 
 
-def error(resp) -> dict:  # noqa: ANN001
+def error(resp) -> dict:
     body = resp.get_json()
     assert body and "error" in body, resp.get_data(as_text=True)[:300]
     return body["error"]
@@ -94,7 +94,7 @@ def test_a_wrong_password_costs_a_hash_like_an_unknown_account(app, world, monke
     calls = []
     real = passwords._hasher
 
-    def counting():  # noqa: ANN202
+    def counting():
         hasher = real()
         calls.append(hasher)
         return hasher
@@ -230,7 +230,7 @@ def test_error_logs_mask_the_calendar_feed_token(app, client, world, caplog, mon
         token = person(world.employee_a).calendar_token
     monkeypatch.setitem(app.config, "PROPAGATE_TEST_ERRORS", False)
 
-    def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def boom(*args, **kwargs):
         raise RuntimeError("feed failed")
 
     monkeypatch.setattr("regional.registrations.views.feed_ics", boom)
@@ -466,7 +466,7 @@ def test_malformed_json_is_400_for_a_signed_in_caller_too(app, api, world):
 # -- 7. remember-me has a server-checked age, and changes at each sign-in ----------
 
 
-def _remember(client, email: str) -> str:  # noqa: ANN001
+def _remember(client, email: str) -> str:
     token = client.csrf_token()
     resp = client.post(
         "/login", data={"email": email, "password": PASSWORD, "remember": "y", "csrf_token": token}
@@ -477,7 +477,7 @@ def _remember(client, email: str) -> str:  # noqa: ANN001
     return cookie.value
 
 
-def _only_remember_cookie(app, value: str):  # noqa: ANN001, ANN202
+def _only_remember_cookie(app, value: str):
     from tests.conftest import Client
 
     app.test_client_class = Client
@@ -518,7 +518,7 @@ def test_remember_me_cookie_changes_at_each_sign_in(app, world, monkeypatch):
 # -- 8. the calendar feed after "sign out everywhere" and a password reset ----------
 
 
-def _feed_token(app, world) -> str:  # noqa: ANN001
+def _feed_token(app, world) -> str:
     with within(app):
         return person(world.employee_a).calendar_token
 

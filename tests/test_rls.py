@@ -32,7 +32,7 @@ def _postgres_only(app):
 
 
 def _munis(table: str = "users", **options) -> set[int]:
-    stmt = text(f"SELECT DISTINCT municipality_id FROM {table}")  # noqa: S608
+    stmt = text(f"SELECT DISTINCT municipality_id FROM {table}")
     if options:
         stmt = stmt.execution_options(**options)
     return set(db.session.scalars(stmt))
@@ -96,7 +96,7 @@ def test_raw_sql_inside_a_request_sees_only_that_municipality(app, world, as_coo
     """A ``text()`` query run inside a coordinator's request, raw connection use included."""
     seen: dict[str, set[int]] = {}
 
-    def during_the_request(sender, template, context, **extra):  # noqa: ANN001
+    def during_the_request(sender, template, context, **extra):
         if seen:
             return
         for table in TENANT_TABLES:

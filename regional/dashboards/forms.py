@@ -12,7 +12,7 @@ from regional.fiscal import fiscal_year_option, fiscal_years_offered
 from regional.i18n import locale_code
 
 
-def fiscal_year_choices(today=None) -> list[tuple[int, str]]:  # noqa: ANN001
+def fiscal_year_choices(today=None) -> list[tuple[int, str]]:
     """From FY2024 (the policy's first year) to the current one, newest first, labelled as
     everywhere else on the platform: '令和8年度（2026年度）' / 'FY2026 (Reiwa 8)'."""
     lang = locale_code()
@@ -28,7 +28,7 @@ class FiscalYearForm(FlaskForm):
     fy = SelectField(_l("Fiscal year"), coerce=int, validators=[InputRequired()])
 
 
-def chosen_fiscal_year(args, current: int) -> tuple[FiscalYearForm, int]:  # noqa: ANN001
+def chosen_fiscal_year(args, current: int) -> tuple[FiscalYearForm, int]:
     """The selector bound to the query string, and the year it names (current if none/invalid)."""
     form = FiscalYearForm(formdata=args)
     form.fy.choices = fiscal_year_choices()

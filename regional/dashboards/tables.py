@@ -28,7 +28,7 @@ def fy_short(fy: int) -> str:
     return fiscal_year_label(fy, locale_code())
 
 
-def period_text(tp) -> str:  # noqa: ANN001
+def period_text(tp) -> str:
     """'令和6年度～令和8年度' / 'FY2024 (Reiwa 6) – FY2026 (Reiwa 8)'; one year alone if equal;
     '令和6年度から毎年度' / 'every year from FY2024 (Reiwa 6)' for an open-ended annual target."""
     if tp.period_end_fy is None:
@@ -39,12 +39,12 @@ def period_text(tp) -> str:  # noqa: ANN001
     return f"{fy_short(tp.period_start_fy)}{sep}{fy_short(tp.period_end_fy)}"
 
 
-def gap(tp) -> int | None:  # noqa: ANN001
+def gap(tp) -> int | None:
     """People ahead of (+) or behind (−) the plan line; None without a plan figure."""
     return None if tp.expected_by_now is None else tp.achieved - tp.expected_by_now
 
 
-def standing(tp) -> str:  # noqa: ANN001
+def standing(tp) -> str:
     """Ahead or behind in words, with how many people: never colour alone."""
     diff = gap(tp)
     if tp.status == "met":
@@ -60,11 +60,11 @@ def standing(tp) -> str:  # noqa: ANN001
     return str(STATUS_LABELS.get(tp.status, tp.status))
 
 
-def rate(tp) -> float | None:  # noqa: ANN001
+def rate(tp) -> float | None:
     return tp.achieved / tp.target if tp.target else None
 
 
-def progress_rows(targets) -> list[ProgressRow]:  # noqa: ANN001
+def progress_rows(targets) -> list[ProgressRow]:
     return [
         ProgressRow(
             label=tp.label,
@@ -87,7 +87,7 @@ class UnitRow:
     candidates: str
 
 
-def target_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+def target_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:
     """The municipality's targets: one row each, the numbers the charts draw."""
     return Sheet(
         title=_("Targets"),
@@ -122,7 +122,7 @@ def target_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
     )
 
 
-def trend_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+def trend_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:
     """People counted per fiscal year, per target."""
     years = sorted({fy for tp in mp.targets for fy, _n in tp.by_year})
     cols = [Col(_("Target"), "text", 34)] + [Col(fy_short(fy), "int", 16) for fy in years]
@@ -133,7 +133,7 @@ def trend_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
     return Sheet(title=_("Trend by year"), heading=heading, columns=cols, rows=rows)
 
 
-def coverage_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+def coverage_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:
     """Uncovered divisions and sections, with who could close each gap."""
     rows = []
     for label, units in (
@@ -158,7 +158,7 @@ def coverage_sheet(mp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
     )
 
 
-def members_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+def members_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:
     """The region: one row per member and target."""
     rows = []
     for mp in rp.members:
@@ -195,7 +195,7 @@ def members_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
     )
 
 
-def totals_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+def totals_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:
     return Sheet(
         title=_("Regional totals"),
         heading=heading,
@@ -214,7 +214,7 @@ def totals_sheet(rp, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
     )
 
 
-def fill_sheet(fill_rows, heading: tuple[str, ...] = ()) -> Sheet:  # noqa: ANN001
+def fill_sheet(fill_rows, heading: tuple[str, ...] = ()) -> Sheet:
     return Sheet(
         title=_("Session use"),
         heading=heading,

@@ -32,16 +32,16 @@ def _current_fy() -> int:
     return fiscal_year_of(now_utc())
 
 
-def _year():  # noqa: ANN202
+def _year():
     return chosen_fiscal_year(request.args, _current_fy())
 
 
-def _municipality_progress(code: str, fy: int):  # noqa: ANN202
+def _municipality_progress(code: str, fy: int):
     municipality = enter_municipality(code)  # 404 for a member one may not see
     return municipality, progress.municipality_progress(db.session, municipality.id, fy)
 
 
-def _target_or_404(mp, key: str):  # noqa: ANN001, ANN202
+def _target_or_404(mp, key: str):
     for tp in mp.targets:
         if tp.key == key:
             return tp
@@ -80,7 +80,7 @@ def index():
 # -- one municipality --------------------------------------------------------
 
 
-def _municipality_view(code: str, template: str):  # noqa: ANN202
+def _municipality_view(code: str, template: str):
     form, fy = _year()
     municipality, mp = _municipality_progress(code, fy)
     lang = locale_code()
@@ -152,7 +152,7 @@ def municipality_export(code: str, fmt: str):
 # -- drill-down --------------------------------------------------------------
 
 
-def _drill(code: str, key: str):  # noqa: ANN202
+def _drill(code: str, key: str):
     form, fy = _year()
     municipality, mp = _municipality_progress(code, fy)
     tp = _target_or_404(mp, key)
@@ -218,7 +218,7 @@ def drill(code: str, key: str):
     )
 
 
-def _session_choices(sessions) -> list[tuple[int, str]]:  # noqa: ANN001
+def _session_choices(sessions) -> list[tuple[int, str]]:
     from regional.main.helpers import local_datetime
 
     lang = locale_code()
@@ -309,7 +309,7 @@ def invite_people(code: str, key: str):
 # -- the region --------------------------------------------------------------
 
 
-def _region_view(template: str):  # noqa: ANN202
+def _region_view(template: str):
     form, fy = _year()
     rp = progress.region_progress(db.session, fy)
     lang = locale_code()

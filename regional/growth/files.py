@@ -89,7 +89,7 @@ MAX_RATIO = 200
 MAX_INFLATED = 50 * 1024 * 1024
 
 
-def _refuse(code: str, message) -> UploadRefused:  # noqa: ANN001
+def _refuse(code: str, message) -> UploadRefused:
     return UploadRefused(code, message, field="file")
 
 

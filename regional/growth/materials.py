@@ -180,7 +180,7 @@ def load_material(material_id: int) -> Material | None:
     return m
 
 
-def listing(skill_area: str | None = None, exam: str | None = None):  # noqa: ANN201
+def listing(skill_area: str | None = None, exam: str | None = None):
     """What the signed-in person may see (administrators: everything), with the filters."""
     stmt = Material.visible_to(
         None if current_user.is_regional_admin else current_user.municipality_id

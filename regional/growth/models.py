@@ -272,7 +272,7 @@ class Material(db.Model):
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @classmethod
-    def visible_to(cls, municipality_id: int | None):  # noqa: ANN206
+    def visible_to(cls, municipality_id: int | None):
         """Materials the staff of ``municipality_id`` may see (None: every material)."""
         stmt = select(cls).order_by(cls.published_at.desc(), cls.id.desc())
         if municipality_id is not None:

@@ -27,7 +27,7 @@ def _choices() -> tuple[list, list]:
     return areas, exam_choices
 
 
-def _page(form: MaterialForm):  # noqa: ANN202
+def _page(form: MaterialForm):
     areas, exam_choices = _choices()
     filters = MaterialFilterForm(request.args)
     filters.skill_area.choices, filters.exam.choices = areas, exam_choices

@@ -36,7 +36,7 @@ def progress_data(live_server):
         factories.make_session(program, capacity=30, starts_in=timedelta(days=40))
 
 
-def _no_sideways_scroll(page) -> bool:  # noqa: ANN001
+def _no_sideways_scroll(page) -> bool:
     return page.evaluate(
         "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )
