@@ -111,7 +111,7 @@ def test_duplicate_code_is_a_conflict(app, api, world):
     [
         (new_program(hours="2.5"), 400, "invalid_field"),
         (new_program(hours=True), 400, "invalid_field"),
-        (new_program(title_en=""), 400, "missing_field"),
+        (new_program(title_ja=""), 400, "missing_field"),
         ({k: v for k, v in new_program().items() if k != "title_ja"}, 400, "missing_field"),
         (new_program(code=12), 400, "invalid_field"),
         (new_program(eligible_job_categories="administrative"), 400, "invalid_field"),
@@ -169,3 +169,10 @@ def test_only_regional_administrators_add_programmes(app, api, world):
         assert resp.get_json()["error"]["code"] == "forbidden"
     with within(app):
         assert count(Program) == before
+
+
+def test_english_title_may_be_left_out(app, api, world):
+    body = {k: v for k, v in new_program(code="GEN-NO-EN").items() if k != "title_en"}
+    resp = api(world.emails["admin"]).post("/programs", json=body)
+    assert resp.status_code == 201
+    assert resp.get_json()["title_en"] == ""

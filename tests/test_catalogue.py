@@ -184,7 +184,7 @@ def test_administrator_adds_a_programme_whose_tier_and_track_follow_the_area(app
         ({"hours": "-1"}, "between 0 and 999.9"),
         ({"hours": "1.25"}, "one decimal place"),
         ({"hours": "many"}, "Hours"),
-        ({"title_en": ""}, "Enter the title in English."),
+        ({"title_ja": ""}, "Enter the title in Japanese."),
         ({"code": "bad code!"}, "letters, digits"),
         ({"code": "GEN-SEC-101"}, "already exists"),
         ({"skill_area": "999999"}, "Skill area"),
@@ -317,3 +317,14 @@ def test_retire_needs_a_clear_choice(app, as_admin):
     assert as_admin.form_post(f"/catalogue/{pid}/active", {"active": "maybe"}).status_code == 400
     with within(app):
         assert _program("GEN-LIT-203").active is True
+
+
+def test_english_title_is_optional_and_falls_back_to_japanese(app, as_admin):
+    resp = as_admin.form_post(
+        "/catalogue/new", program_form(app, code="GEN-JA-ONLY", title_en=""), headers=EN
+    )
+    assert resp.status_code == 302
+    with within(app):
+        program = db.session.scalar(select(Program).where(Program.code == "GEN-JA-ONLY"))
+        assert program.title_en == ""
+        assert program.title("en") == program.title_ja

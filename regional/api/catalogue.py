@@ -113,7 +113,7 @@ def create_program():
         )
     values = {
         "title_ja": field(data, "title_ja", str, max_len=200),
-        "title_en": field(data, "title_en", str, max_len=200),
+        "title_en": field(data, "title_en", str, max_len=200, required=False) or "",
         "description_ja": field(data, "description_ja", str, required=False) or "",
         "description_en": field(data, "description_en", str, required=False) or "",
         "delivery": field(data, "delivery", str),

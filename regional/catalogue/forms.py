@@ -77,10 +77,9 @@ class ProgramForm(FlaskForm):
         ],
     )
     title_en = StringField(
-        _l("Title (English)"),
+        _l("Title (English, optional)"),
         validators=[
             HumanText(),
-            DataRequired(message=_l("Enter the title in English.")),
             Length(max=200, message=_l("A title has at most 200 characters.")),
         ],
     )

@@ -141,7 +141,8 @@ class Program(db.Model):
     skill_area: Mapped[SkillArea] = relationship(lazy="joined")
 
     def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" else self.title_ja
+        """The title in a language; the Japanese one when no English title was given."""
+        return (self.title_en or self.title_ja) if locale == "en" else self.title_ja
 
     def description(self, locale: str) -> str:
         return self.description_en if locale == "en" else self.description_ja

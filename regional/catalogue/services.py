@@ -92,9 +92,11 @@ def check_program_values(values: dict) -> dict:
     """
     out = {k: values[k] for k in EDITABLE if k in values}
     for key in ("title_ja", "title_en"):
+        if key not in out and key == "title_en":
+            continue
         text = (out.get(key) or "").strip()
-        if not text:
-            raise _invalid("missing_title", _l("Enter the title in both languages."), key)
+        if not text and key == "title_ja":
+            raise _invalid("missing_title", _l("Enter the title in Japanese."), key)
         if len(text) > 200:
             raise _invalid("invalid_title", _l("A title has at most 200 characters."), key)
         out[key] = text

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -60,12 +61,17 @@ def local_day(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = to_local(value).date()
     if locale_code() == "ja":
-        return f"{value:%Y年%-m月%-d日}"
-    return format_date(value, "d MMM y")
+        return f"{value:%Y年%-m月%-d日}（{'月火水木金土日'[value.weekday()]}）"
+    return format_date(value, "EEE d MMM y")
 
 
 def local_time(value: datetime | None) -> str:
     return "" if value is None else f"{to_local(value):%H:%M}"
+
+
+def labelled(label: str, value: object) -> str:
+    """'Label: value' with the language's colon (full-width in Japanese): one place for it."""
+    return _("%(label)s: %(value)s", label=label, value=value)
 
 
 def fy_label(fy: int) -> str:
@@ -122,6 +128,7 @@ def nav_items() -> list[tuple[str, str, bool]]:
 
 def init_template_helpers(app: Flask) -> None:
     app.add_template_global(field_attrs, "field_attrs")
+    app.add_template_global(labelled, "labelled")
     app.add_template_global(nav_items, "nav_items")
     app.add_template_global(lambda: set(current_app.view_functions), "view_endpoints")
     app.add_template_filter(local_datetime, "local_datetime")

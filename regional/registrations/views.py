@@ -30,7 +30,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
-from regional.main.helpers import flash_refusal, safe_return_path
+from regional.main.helpers import flash_refusal, labelled, safe_return_path
 from regional.people.models import AccountStatus, User
 from regional.registrations import actions, bp, waitlist
 from regional.registrations.access import load_registration
@@ -100,7 +100,7 @@ def _status_message(reg: Registration, who: str | None = None) -> str:
         text = _("A seat is held, awaiting the training coordinator's approval.")
     else:
         text = _("Enrolled.")
-    return f"{who}: {text}" if who else text
+    return labelled(who, text) if who else text
 
 
 def _commit() -> bool:

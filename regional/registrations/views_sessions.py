@@ -21,6 +21,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc, to_local
 from regional.i18n import locale_code
+from regional.main.helpers import labelled
 from regional.registrations import session_changes
 from regional.registrations.counts import active_registration_count, counts_for
 from regional.registrations.eligibility import eligibility_of
@@ -235,13 +236,13 @@ def set_allocation(session_id: int, code: str):
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
-                flash(f"{name}: {message}", "error")
+                flash(labelled(name, message), "error")
         return back
     try:
         session_changes.reserve_seats(ts, municipality, form.seats.data, form.release_at())
     except DomainError as exc:
         db.session.rollback()
-        flash(f"{name}: {exc.message}", "error")
+        flash(labelled(name, exc.message), "error")
         return back
     db.session.commit()
     flash(_("%(name)s: %(n)d seats reserved.", name=name, n=form.seats.data), "success")
