@@ -225,6 +225,6 @@ def test_registered_person_is_counted_on_the_detail_page(app, as_employee_a, wor
         register(ts.id, world.employee_b)
         ts_id = ts.id
     page = _text(as_employee_a, f"/sessions/{ts_id}")
-    # Taken 1 of 5 (the other municipality's registrant is a number, never a name).
+    # 4 of 5 left (the other municipality's registrant is a number, never a name).
     assert "玉野 次郎" not in page
-    assert "<dt>Taken</dt><dd>1</dd>" in page
+    assert "Seats available to your municipality</dt><dd>4</dd>" in page

@@ -36,6 +36,7 @@ from regional.sessions.forms import (
 )
 from regional.sessions.lifecycle import Phase, phase_clause, when_clause
 from regional.sessions.models import TrainingSession
+from regional.sessions.seating import breakdown
 from regional.tenancy import current_municipality
 from tenants.models import Municipality
 
@@ -116,7 +117,9 @@ def detail(session_id: int):
         allocations=services.visible_allocations(ts, current_user),
         may_manage=may_manage(ts, current_user),
         here_id=here.id if here else None,
+        here=here,
         fiscal_year=fiscal_year_of(ts.starts_at),
+        seats=breakdown(ts, here.id if here and ts.admits(here.id) else None),
     )
 
 
