@@ -109,3 +109,20 @@ def test_cancelling_a_registration_is_called_the_same_everywhere(arranged, as_co
     page = as_coordinator_a.get(f"/registrations/session/{busy}", headers=JA).get_data(as_text=True)
     assert "申込みを取り消す" in page
     assert ">キャンセル<" not in page
+
+
+def test_cancelling_asks_first_and_shows_the_deadline(app, as_employee_a, world):
+    with within(app):
+        ts = factories.make_session(starts_in=timedelta(days=9))
+        ts.cancellation_deadline = ts.starts_at - timedelta(days=3)
+        reg_id = register(ts.id, world.employee_a).id
+        ts_id = ts.id
+    page = as_employee_a.get(f"/sessions/{ts_id}", headers=JA).get_data(as_text=True)
+    assert f'href="/registrations/{reg_id}/cancel?next=' in page
+    assert f'action="/registrations/{reg_id}/cancel"' not in page  # no one-click cancel
+    confirm = as_employee_a.get(f"/registrations/{reg_id}/cancel", headers=JA)
+    text = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "取消期限" in text and "（" in text
+    assert f'action="/registrations/{reg_id}/cancel"' in text
+    done = as_employee_a.form_post(f"/registrations/{reg_id}/cancel", headers=JA)
+    assert done.status_code == 302

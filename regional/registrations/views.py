@@ -199,10 +199,24 @@ def _act_on(reg_id: int, action, done_message: str):
     return redirect(_back(session_id))
 
 
-@bp.post("/<int:reg_id>/cancel")
+@bp.route("/<int:reg_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(reg_id: int):
-    return _act_on(reg_id, actions.cancel, _("The registration has been cancelled."))
+    """GET: confirm, with the cancellation deadline; POST: cancel the registration."""
+    if request.method == "POST":
+        return _act_on(reg_id, actions.cancel, _("The registration has been cancelled."))
+    reg = _registration_or_404(reg_id)
+    back = safe_return_path(
+        request.args.get("next") or url_for("sessions.detail", session_id=reg.session_id)
+    )
+    return render_template(
+        "registrations/cancel_confirm.html",
+        reg=reg,
+        training_session=reg.session,
+        back=back,
+        self_service=reg.employee_id == current_user.id and not current_user.is_coordinator,
+        now=now_utc(),
+    )
 
 
 @bp.post("/<int:reg_id>/approve")

@@ -96,7 +96,9 @@ def test_a_freed_seat_goes_to_the_first_on_the_waiting_list(new_page, world, mai
     audit(two, "session, waiting list")
     mails_before = len(mailbox.to(second))
 
-    _my_registration(one).locator("form[action$='/cancel'] button[type=submit]").click()
+    _my_registration(one).locator("a[href*='/cancel']").click()
+    audit(one, "cancel confirmation")
+    one.locator("form[action$='/cancel'] button[type=submit]").click()
     expect(_my_registration(one).locator(".status-enrolled")).to_have_count(0)
     audit(one, "session, after cancelling")
 

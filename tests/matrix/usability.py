@@ -10,6 +10,18 @@ from tests.matrix import Case
 
 CASES = [
     Case(
+        "registrations.cancel",
+        lambda r, o: f"/registrations/{r['registration'][o]}/cancel",
+        {
+            "employee_a": {"A": 200, "B": 404},
+            "coordinator_a": {"A": 200, "B": 404},
+            "coordinator_b": {"A": 404, "B": 200},
+            "admin": {"A": 200, "B": 200},
+        },
+        owners=("A", "B"),
+        note="the confirmation step before cancelling",
+    ),
+    Case(
         "registrations.remind_required",
         lambda r, o: "/registrations/remind-required",
         {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
