@@ -21,7 +21,8 @@ EN = {"Accept-Language": "en"}
 
 
 def _text(resp) -> str:
-    return resp.get_data(as_text=True)
+    """The page without the phone-layout labels (data-label), to read cells as written."""
+    return re.sub(r' data-label="[^"]*"', "", resp.get_data(as_text=True))
 
 
 def _row(page: str, name: str) -> str:

@@ -59,6 +59,7 @@ def confirm(client, page: str):
 
 
 def error_rows(page: str) -> list[tuple[int, str]]:
+    page = re.sub(r' data-label="[^"]*"', "", page)
     rows = re.findall(r'<tr><td class="num">(\d+)</td><td>([^<]*)</td><td>[^<]*</td></tr>', page)
     return [(int(line), column) for line, column in rows]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from regional.catalogue.models import Program
@@ -19,7 +20,8 @@ EN = {"Accept-Language": "en"}
 def _text(client, url: str) -> str:
     resp = client.get(url, headers=EN)
     assert resp.status_code == 200, resp.status_code
-    return resp.get_data(as_text=True)
+    # Without the phone-layout labels (data-label), to read cells as written.
+    return re.sub(r' data-label="[^"]*"', "", resp.get_data(as_text=True))
 
 
 def restricted_to(program, municipality_id: int, **kw) -> TrainingSession:
