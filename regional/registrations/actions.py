@@ -165,8 +165,8 @@ def approve(reg: Registration, actor: User) -> Registration:
     return reg
 
 
-def decline(reg: Registration, actor: User) -> list[Registration]:
-    """Refuse a request; a held seat goes to the waiting list."""
+def decline(reg: Registration, actor: User, reason: str = "") -> list[Registration]:
+    """Refuse a request; a held seat goes to the waiting list. The reason is mailed to the person."""
     if not may_approve(actor, reg.municipality_id):
         raise Forbidden("forbidden", _l("You are not allowed to do this."))
     ts = lock_session(reg.session_id)
@@ -179,7 +179,7 @@ def decline(reg: Registration, actor: User) -> list[Registration]:
     reg.status, reg.waitlist_ticket = RS.DECLINED, None
     reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
     db.session.flush()
-    notify(reg, "declined")
+    notify(reg, "declined", reason=reason.strip())
     promoted = rebalance(ts)
     if held:
         revisit_passed_over([reg.employee_id], ts.id)

@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +42,7 @@ from regional.registrations.forms import (
     StaffSearchForm,
 )
 from regional.registrations.models import Completion, Registration, RegistrationStatus
-from regional.registrations.panel import session_panel, staff_search, whole_counts
+from regional.registrations.panel import session_panel, staff_search, unit_paths, whole_counts
 from regional.registrations.phases import sessions_to_record, states_for
 from regional.sessions.access import session_or_404
 from regional.sessions.forms import SessionFilterForm
@@ -228,7 +229,64 @@ def approve(reg_id: int):
 @bp.post("/<int:reg_id>/decline")
 @coordinator_required
 def decline(reg_id: int):
-    return _act_on(reg_id, actions.decline, _("The request has been declined."))
+    reg = _registration_or_404(reg_id)
+    reason = _decline_reason()
+    if reason is None:
+        return redirect(_back(reg.session_id))
+    return _act_on(
+        reg_id,
+        lambda reg, actor: actions.decline(reg, actor, reason),
+        _("The request has been declined."),
+    )
+
+
+def _decline_reason() -> str | None:
+    """The reason typed for a decline (may be empty); None, with a message, if unusable."""
+    reason = (request.form.get("reason") or "").strip()
+    if len(reason) > 1000 or any(ord(c) < 32 and c not in "\n\r\t" for c in reason):
+        flash(_("The reason must be plain text of at most 1,000 characters."), "error")
+        return None
+    return reason
+
+
+@bp.post("/bulk")
+@coordinator_required
+def bulk():
+    """Approve or decline several requests at once (all or nothing)."""
+    action = request.form.get("action")
+    ids = [int(v) for v in request.form.getlist("reg_id") if v.isdigit()][:200]
+    back = redirect(url_for(".coordinator"))
+    if action not in ("approve", "decline") or not ids:
+        flash(_("Choose at least one request, then approve or decline."), "error")
+        return back
+    reason = _decline_reason() if action == "decline" else ""
+    if reason is None:
+        return back
+    done = 0
+    for reg_id in ids:
+        reg = load_registration(reg_id)
+        if reg is None:
+            db.session.rollback()
+            abort(404)
+        try:
+            if action == "approve":
+                actions.approve(reg, current_user)
+            else:
+                actions.decline(reg, current_user, reason)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(labelled(reg.employee.name, exc.message), "error")
+            flash(_("Nothing was changed."), "error")
+            return back
+        done += 1
+    db.session.commit()
+    flash(
+        ngettext("%(num)d request approved.", "%(num)d requests approved.", done)
+        if action == "approve"
+        else ngettext("%(num)d request declined.", "%(num)d requests declined.", done),
+        "success",
+    )
+    return back
 
 
 # -- my training ----------------------------------------------------------------
@@ -363,6 +421,7 @@ def coordinator():
         rows=rows,
         counts=whole_counts(rows),
         pending=list(db.session.scalars(Registration.awaiting_approval().limit(100))),
+        units=unit_paths({here.id}),
         total=total,
         page=page,
         pages=pages,

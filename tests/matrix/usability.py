@@ -29,3 +29,14 @@ CASES = [
         data=lambda r, o: {},
     ),
 ]
+
+CASES.append(
+    Case(
+        "registrations.bulk",
+        lambda r, o: "/registrations/bulk",
+        {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
+        method="POST",
+        data=lambda r, o: {"action": "approve"},
+        note="nothing ticked: back to the page with a message",
+    )
+)
