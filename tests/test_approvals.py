@@ -90,7 +90,7 @@ def test_bulk_without_a_choice_changes_nothing(as_coordinator_a, world, make, ap
     )
     assert "Choose at least one request" in text(page)
     bad = as_coordinator_a.form_post(
-        "/registrations/bulk", {"reg_id": str(regs[0]), "action": "decline", "reason": "x\x00y"}
+        "/registrations/bulk", {"reg_id": str(regs[0]), "action": "decline", "reason": "x\x07y"}
     )
     assert bad.status_code == 302
     assert status_of(app, regs[0]) == RS.PENDING

@@ -107,7 +107,7 @@ def test_malformed_month_is_reported_and_ignored(app, as_employee_a):
     with within(app):
         ts = factories.make_session()
         ts_id, pid = ts.id, ts.program_id
-    for bad in ("2026-13", "next%20week", "2026-08%00"):
+    for bad in ("2026-13", "next%20week", "2026-08%01"):
         page = _text(as_employee_a, f"/sessions/?program={pid}&month={bad}&fy=abc")
         assert 'id="month" name="month" aria-describedby="month-error"' in page or (
             'aria-invalid="true"' in page
