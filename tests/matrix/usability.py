@@ -34,9 +34,15 @@ CASES.append(
     Case(
         "registrations.bulk",
         lambda r, o: "/registrations/bulk",
-        {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
+        {
+            "employee_a": 403,
+            "coordinator_a": {"A": 302, "B": 404},
+            "coordinator_b": {"A": 404, "B": 302},
+            "admin": {"A": 302, "B": 302},
+        },
         method="POST",
-        data=lambda r, o: {"action": "approve"},
-        note="nothing ticked: back to the page with a message",
+        owners=("A", "B"),
+        data=lambda r, o: {"reg_id": str(r["pending_registration"][o]), "action": "approve"},
+        note="approving a batch of one: another member's request is not found",
     )
 )
