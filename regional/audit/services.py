@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from regional.audit.models import AuditEntry
 from regional.extensions import db
-from tenants.scoping import all_tenants, current_tenant_id
+from tenants.scoping import all_tenants, current_tenant_id, is_all_tenants
 
 
 def _plain(value: Any) -> Any:
@@ -92,8 +92,15 @@ def record_audit_across(action: str, *, municipality_id: int, **kwargs: Any) -> 
     acting elsewhere, a batch across members). The pending changes are flushed
     first under the wall as usual; only the entry is written across it.
     """
-    db.session.flush()
-    with all_tenants(db.session):
+    session = db.session
+    if is_all_tenants(session):
         entry = record_audit(action, municipality_id=municipality_id, **kwargs)
-        db.session.flush()
+        session.flush()  # while the wall is lifted: a later flush may be outside it
+        return entry
+    if current_tenant_id(session) == municipality_id:
+        return record_audit(action, municipality_id=municipality_id, **kwargs)
+    session.flush()
+    with all_tenants(session):
+        entry = record_audit(action, municipality_id=municipality_id, **kwargs)
+        session.flush()
     return entry

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from regional.audit import record_audit_across
 from regional.errors import Conflict, DomainError, Forbidden
 from regional.extensions import db
 from regional.mail.services import queue_mail
@@ -202,6 +203,7 @@ def update_person(user: User, data: PersonData, actor: User) -> User:
         user.role = data.role
     _flush_or_conflict(user)
     if user.role != before_role:
+        _audit_account("account.role", user, actor, {"role": before_role}, {"role": user.role})
         log.info(
             "role changed user=%s from=%s to=%s by=%s",
             user.id,
@@ -221,9 +223,25 @@ def set_role(user: User, role: Role, actor: User) -> User:
         )
     if user.role != role:
         log.info("role changed user=%s from=%s to=%s by=%s", user.id, user.role, role, actor.id)
+        before = user.role
         user.role = role
         db.session.flush()
+        _audit_account("account.role", user, actor, {"role": before}, {"role": role})
     return user
+
+
+def _audit_account(action: str, user: User, actor: User, before: dict | None, after: dict) -> None:
+    """An administrative change to an account, in its member's trail."""
+    record_audit_across(
+        action,
+        municipality_id=user.municipality_id,
+        subject_type="user",
+        subject_id=user.id,
+        subject_label=f"{user.name} <{user.email}>",
+        before=before,
+        after=after,
+        actor=actor,
+    )
 
 
 def disable_person(user: User, actor: User) -> User:
@@ -233,9 +251,11 @@ def disable_person(user: User, actor: User) -> User:
         raise DomainError("own_account", _l("You cannot disable your own account."))
     if user.status == AccountStatus.DISABLED:
         raise Conflict("already_disabled", _l("This account is already disabled."))
+    before = user.status
     user.status = AccountStatus.DISABLED
     user.revoke_sessions()
     db.session.flush()
+    _audit_account("account.disable", user, actor, {"status": before}, {"status": user.status})
     log.info("person disabled user=%s by=%s", user.id, actor.id)
     return user
 
@@ -247,6 +267,9 @@ def enable_person(user: User, actor: User) -> User:
         raise Conflict("not_disabled", _l("This account is not disabled."))
     user.status = AccountStatus.ACTIVE
     db.session.flush()
+    _audit_account(
+        "account.enable", user, actor, {"status": AccountStatus.DISABLED}, {"status": user.status}
+    )
     log.info("person re-enabled user=%s by=%s", user.id, actor.id)
     return user
 
@@ -261,6 +284,13 @@ def approve_signup(user: User, actor: User) -> User:
     _require_pending(user)
     user.status = AccountStatus.ACTIVE
     db.session.flush()
+    _audit_account(
+        "account.approve",
+        user,
+        actor,
+        {"status": AccountStatus.PENDING_APPROVAL},
+        {"status": user.status},
+    )
     queue_mail(
         user.email,
         "people_approved",
@@ -308,6 +338,16 @@ def reject_signup(user: User, actor: User) -> bool:
     user_id, email, locale = user.id, user.email, user.locale or "ja"
     municipality = user.municipality
     referenced = _referenced(user)
+    record_audit_across(
+        "account.reject",
+        municipality_id=municipality.id,
+        subject_type="user",
+        subject_id=user_id,
+        subject_label=f"{user.name} <{email}>",
+        before={"status": AccountStatus.PENDING_APPROVAL},
+        after={"status": AccountStatus.DISABLED if referenced else "deleted"},
+        actor=actor,
+    )
     if referenced:
         user.status = AccountStatus.DISABLED
         user.revoke_sessions()

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
+from regional.audit import record_audit_across
 from regional.errors import Conflict, DomainError, Forbidden, NotFound
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
@@ -41,6 +42,29 @@ def may_approve(actor: User, municipality_id: int) -> bool:
     """Regional administrators act for every member; coordinators for their own."""
     return actor.is_regional_admin or (
         actor.is_coordinator and actor.municipality_id == municipality_id
+    )
+
+
+def _audit_registration(
+    action: str,
+    reg: Registration,
+    actor: User,
+    before: RS | None,
+    employee: User | None = None,
+) -> None:
+    """An administrative action on someone's registration, in their member's trail."""
+    employee = employee or reg.employee
+    ts = reg.session
+    record_audit_across(
+        action,
+        municipality_id=reg.municipality_id,
+        subject_type="registration",
+        subject_id=reg.id,
+        subject_label=f"{employee.name} / {ts.program.code} {ts.starts_at:%Y-%m-%d}",
+        before=None if before is None else {"status": before.value},
+        after={"status": reg.status.value},
+        detail={"session_id": ts.id, "employee_id": employee.id},
+        actor=actor,
     )
 
 
@@ -108,6 +132,8 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
         reg.status, reg.waitlist_ticket = RS.WAITLISTED, ts.waitlist_seq
     db.session.flush()
     notify(reg, reg.status.value, employee=employee)
+    if actor.id != employee.id:
+        _audit_registration("registration.create", reg, actor, None, employee)
     return reg
 
 
@@ -139,10 +165,13 @@ def cancel(reg: Registration, actor: User) -> list[Registration]:
     held = reg.status.holds_seat
     if held:
         free_seat(ts, reg)
+    before = reg.status
     reg.status, reg.waitlist_ticket = RS.CANCELLED, None
     reg.cancelled_at, reg.cancelled_by_id = now, actor.id
     db.session.flush()
     notify(reg, "cancelled")
+    if actor.id != reg.employee_id:
+        _audit_registration("registration.cancel", reg, actor, before)
     promoted = rebalance(ts)
     if held:
         revisit_passed_over([reg.employee_id], ts.id)
@@ -157,11 +186,13 @@ def approve(reg: Registration, actor: User) -> Registration:
     db.session.refresh(reg)
     if reg.status not in (RS.PENDING, RS.WAITLISTED) or reg.approved_at is not None:
         raise Conflict("not_pending", _l("This registration is not awaiting approval."))
+    before = reg.status
     reg.approved_at, reg.approved_by_id = now_utc(), actor.id
     if reg.status == RS.PENDING:
         reg.status = RS.ENROLLED
         notify(reg, "approved")
     db.session.flush()
+    _audit_registration("registration.approve", reg, actor, before)
     return reg
 
 
@@ -176,10 +207,12 @@ def decline(reg: Registration, actor: User, reason: str = "") -> list[Registrati
     held = reg.status.holds_seat
     if held:
         free_seat(ts, reg)
+    before = reg.status
     reg.status, reg.waitlist_ticket = RS.DECLINED, None
     reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
     db.session.flush()
     notify(reg, "declined", reason=reason.strip())
+    _audit_registration("registration.decline", reg, actor, before)
     promoted = rebalance(ts)
     if held:
         revisit_passed_over([reg.employee_id], ts.id)

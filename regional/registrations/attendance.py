@@ -9,6 +9,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from regional.audit import record_audit_across
 from regional.catalogue.models import Program
 from regional.errors import DomainError, Forbidden
 from regional.extensions import db
@@ -113,8 +114,18 @@ def _apply_attendance(
     by_reg = {c.registration_id: c for c in existing if c.registration_id is not None}
     same_day = {c.employee_id for c in existing if c.registration_id is None}
     now, attended = now_utc(), 0
+    trail: dict[int, list[dict]] = {}
     for rid, present in marks:
         reg = regs[rid]
+        trail.setdefault(reg.municipality_id, []).append(
+            {
+                "registration_id": rid,
+                "employee_id": reg.employee_id,
+                "name": reg.employee.name,
+                "before": reg.attended,
+                "attended": present,
+            }
+        )
         reg.attended, reg.attendance_recorded_at = present, now
         done = by_reg.get(rid)
         if present:
@@ -125,6 +136,20 @@ def _apply_attendance(
         elif done is not None:
             db.session.delete(done)
     db.session.flush()
+    for municipality_id, lines in trail.items():
+        record_audit_across(
+            "attendance.record",
+            municipality_id=municipality_id,
+            subject_type="session",
+            subject_id=ts.id,
+            subject_label=f"{ts.program.code} {ts.starts_at:%Y-%m-%d}",
+            detail={
+                "attended": sum(1 for x in lines if x["attended"]),
+                "absent": sum(1 for x in lines if not x["attended"]),
+                "marks": lines,
+            },
+            actor=actor,
+        )
     return attended, len(marks) - attended
 
 
@@ -199,4 +224,19 @@ def add_completions(items: Iterable[tuple[User, Program, date]], actor: User) ->
                 )
             )
         db.session.flush()
+        by_member: dict[int, list[dict]] = {}
+        for employee, program, day in rows:
+            by_member.setdefault(employee.municipality_id, []).append(
+                {"employee_id": employee.id, "program": program.code, "completed_on": day}
+            )
+        for municipality_id, lines in by_member.items():
+            record_audit_across(
+                "elearning.import",
+                municipality_id=municipality_id,
+                subject_type="completions",
+                subject_id=None,
+                subject_label=str(len(lines)),
+                detail={"count": len(lines), "completions": lines[:500]},
+                actor=actor,
+            )
     return len(rows)

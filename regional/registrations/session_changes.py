@@ -13,6 +13,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from regional.audit import record_audit_across
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
@@ -46,6 +47,7 @@ def update_session(ts: TrainingSession, changes: dict, actor: User) -> TrainingS
     if hosted:
         for key in ("open_to_all", "audience_ids"):
             changes.pop(key, None)
+    before = _plan_dict(SessionPlan.of(ts))
     plan = check_plan(SessionPlan.of(ts).changed(**changes), creating=False, hosted=hosted)
     audience = None if hosted or plan.open_to_all else municipalities(plan.audience_ids)
     dropped: list[SeatAllocation] = []
@@ -78,8 +80,37 @@ def update_session(ts: TrainingSession, changes: dict, actor: User) -> TrainingS
         ts.open_to_all = plan.open_to_all
         ts.audience = [] if audience is None else audience
     db.session.flush()
+    after = _plan_dict(plan)
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    if changed:
+        audit_session(
+            "session.update",
+            ts,
+            actor,
+            before={k: before.get(k) for k in changed},
+            after={k: after[k] for k in changed},
+        )
     log.info("session changed id=%s by=%s", ts.id, actor.id)
     return ts
+
+
+def _plan_dict(plan: SessionPlan) -> dict:
+    values = dict(vars(plan))
+    values["audience_ids"] = sorted(values.get("audience_ids") or [])
+    return values
+
+
+def audit_session(action: str, ts: TrainingSession, actor: User, **kwargs) -> None:  # noqa: ANN003
+    """A session's change, in its host's trail (a shared session: the actor's own member's)."""
+    record_audit_across(
+        action,
+        municipality_id=ts.host_municipality_id or actor.municipality_id,
+        subject_type="session",
+        subject_id=ts.id,
+        subject_label=f"{ts.program.code} {ts.starts_at:%Y-%m-%d %H:%M}",
+        actor=actor,
+        **kwargs,
+    )
 
 
 def _check_audience_keeps_registrants(ts: TrainingSession, plan: SessionPlan) -> None:
@@ -108,7 +139,11 @@ def _check_audience_keeps_registrants(ts: TrainingSession, plan: SessionPlan) ->
 
 
 def reserve_seats(
-    ts: TrainingSession, municipality: Municipality, seat_count: int, release_at: datetime
+    ts: TrainingSession,
+    municipality: Municipality,
+    seat_count: int,
+    release_at: datetime,
+    actor: User | None = None,
 ) -> SeatAllocation:
     """Hold seats of a shared session for one member until ``release_at``."""
     if ts.host_municipality_id is not None:
@@ -133,7 +168,21 @@ def reserve_seats(
             _l("Reserved seats must be released no later than the start of the session."),
             "release_at",
         )
+    previous = next((a for a in ts.allocations if a.municipality_id == municipality.id), None)
+    before = (
+        {"seats": previous.seats, "release_at": previous.release_at} if previous else {"seats": 0}
+    )
     alloc = seats.set_allocation(ts.id, municipality.id, seat_count, release_at)
+    record_audit_across(
+        "reservation.update",
+        municipality_id=municipality.id,
+        subject_type="session",
+        subject_id=ts.id,
+        subject_label=f"{ts.program.code} {ts.starts_at:%Y-%m-%d %H:%M}",
+        before=before,
+        after={"seats": seat_count, "release_at": release_at},
+        actor=actor,
+    )
     log.info(
         "seats reserved session=%s municipality=%s seats=%s", ts.id, municipality.code, seat_count
     )
@@ -154,5 +203,6 @@ def cancel(ts: TrainingSession, reason: str, actor: User) -> int:
             "session_started", _l("The session has already started; it cannot be cancelled.")
         )
     told = actions.cancel_session(ts.id, reason, actor)
+    audit_session("session.cancel", ts, actor, detail={"reason": reason, "told": told})
     log.info("session cancelled id=%s told=%s by=%s", ts.id, told, actor.id)
     return told

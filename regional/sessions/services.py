@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from regional.audit import record_audit_across
 from regional.catalogue.models import Program
 from regional.errors import DomainError
 from regional.extensions import db
@@ -201,6 +202,21 @@ def create_session(plan: SessionPlan, actor: User) -> TrainingSession:
         ts.audience = [] if plan.open_to_all else municipalities(plan.audience_ids)
     db.session.add(ts)
     db.session.flush()
+    record_audit_across(
+        "session.create",
+        municipality_id=ts.host_municipality_id or actor.municipality_id,
+        subject_type="session",
+        subject_id=ts.id,
+        subject_label=f"{program.code} {ts.starts_at:%Y-%m-%d %H:%M}",
+        after={
+            "program": program.code,
+            "starts_at": ts.starts_at,
+            "ends_at": ts.ends_at,
+            "capacity": ts.capacity,
+            "venue": ts.venue,
+        },
+        actor=actor,
+    )
     log.info("session added id=%s program=%s by=%s", ts.id, program.code, actor.id)
     return ts
 
