@@ -98,7 +98,10 @@ def record_audit_across(action: str, *, municipality_id: int, **kwargs: Any) -> 
         session.flush()  # while the wall is lifted: a later flush may be outside it
         return entry
     if current_tenant_id(session) == municipality_id:
-        return record_audit(action, municipality_id=municipality_id, **kwargs)
+        entry = record_audit(action, municipality_id=municipality_id, **kwargs)
+        # Written now: callers may switch the municipality (acting_as) before the next flush.
+        session.flush()
+        return entry
     session.flush()
     with all_tenants(session):
         entry = record_audit(action, municipality_id=municipality_id, **kwargs)
