@@ -269,10 +269,13 @@ def bulk():
             db.session.rollback()
             abort(404)
         try:
-            if action == "approve":
-                actions.approve(reg, current_user)
-            else:
-                actions.decline(reg, current_user, reason)
+            # Inside the registration's municipality (an administrator's may be another's).
+            with acting_as(db.session, reg.municipality_id):
+                if action == "approve":
+                    actions.approve(reg, current_user)
+                else:
+                    actions.decline(reg, current_user, reason)
+                db.session.flush()
         except DomainError as exc:
             db.session.rollback()
             flash(labelled(reg.employee.name, exc.message), "error")
