@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Drawing units of the viewBox; the SVG scales to its container's width.
-WIDTH = 640
-LABEL_W = 200
-VALUE_W = 150
+WIDTH = 760
+LABEL_W = 240
+VALUE_W = 200
 ROW_H = 44
 BAR_H = 16
 TOP = 8
