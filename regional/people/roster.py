@@ -45,6 +45,7 @@ from regional.extensions import db
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.units import LEVEL_RANK, PATH_SEPARATOR
 from regional.spreadsheets import RowError, Table, normalise_header
+from regional.validation import text_problem
 from tenants import all_tenants
 from tenants.models import Municipality, OrgLevel, OrgUnit
 
@@ -139,8 +140,6 @@ _JOB_LOOKUP = {
 FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
 _HYPHENS = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\ufe63\u2043]")
 _SPACES = re.compile(r"\s+")
-#: C0/C1 controls, line and paragraph separators, bidi embeddings, overrides and isolates.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _header_key(name: str) -> str:
@@ -365,9 +364,7 @@ def check_cell(text: str) -> str | None:
     """Why a cell cannot be taken as it is: a formula-like start or a control character."""
     if text.startswith(FORMULA_FIRST):
         return _("The value begins with %(c)s and would become a spreadsheet formula.", c=text[:1])
-    if _CONTROL.search(text):
-        return _("The value contains a control or text-direction character.")
-    return None
+    return text_problem(text)
 
 
 # -- org units -------------------------------------------------------------------
