@@ -203,9 +203,9 @@ CASES: list[Case] = [
             "registration": [r["past_registration"]["A"], r["past_registration"]["B"]],
             "attended": [r["past_registration"]["A"]],
         },
-        note="OPEN (inputs, 18:45): the fingerprint shows the coordinators' 302 changes nothing "
-        "here; not yet known whether that is a refusal or a no-op. Declared so the matrix stays "
-        "honest about it; see /work/notes/inputs.md",
+        note="a refusal: each coordinator's batch names another member's registration, so the "
+        "whole batch is refused (all or nothing) and the page answers 302 with the reason; a "
+        "coordinator recording their own people is tested in tests/test_attendance.py",
         unchanged_for=("coordinator_a", "coordinator_b"),
     ),
     Case(
