@@ -328,3 +328,52 @@ def test_statements_per_dashboard_do_not_grow_with_people(app, world, as_admin, 
         _add_people(world, 40)
     many = _statements(app, as_admin, path)
     assert many == few, (few, many)
+
+
+def test_qualification_holders_and_on_the_job_training_are_on_both_dashboards(
+    app, world, as_coordinator_a, as_admin, progress_data
+):
+    from regional.growth.models import (
+        OjtRecord,
+        OjtStatus,
+        Qualification,
+        QualificationStatus,
+    )
+    from tenants.scoping import acting_as
+
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        db.session.add(
+            Qualification(
+                employee_id=world.employee_a,
+                exam_code="SC",
+                passed_on=date(2025, 10, 1),
+                certificate_number="SC-1",
+                status=QualificationStatus.VERIFIED,
+            )
+        )
+        db.session.add(
+            OjtRecord(
+                employee_id=world.employee_a,
+                title="RPA導入",
+                started_on=date(2025, 5, 1),
+                status=OjtStatus.CONFIRMED,
+            )
+        )
+        db.session.add(
+            OjtRecord(employee_id=world.employee_a2, title="BPR", started_on=date(2025, 5, 1))
+        )
+        db.session.commit()
+
+    def row(html: str, table: str, heading: str) -> list[str]:
+        body = html.split(f'data-testid="{table}"', 1)[1].split("</table>", 1)[0]
+        tr = next(t for t in body.split("<tr") if heading in t)
+        return re.findall(r'<td class="num">(\d+)</td>', tr)
+
+    mine = as_coordinator_a.get(f"/progress/m/{CODE_A}").get_data(as_text=True)
+    assert row(mine, "qualification-holders", " SC ") == ["1"]
+    assert row(mine, "ojt-counts", "Tsuyama") == ["1", "1", "1"]
+    region = as_admin.get("/progress/region").get_data(as_text=True)
+    # The 13 members side by side: Tsuyama's column holds the holder, the others none.
+    assert sorted(row(region, "qualification-holders", " SC ")) == ["0"] * 12 + ["1"]
+    assert row(region, "ojt-counts", "Tsuyama") == ["1", "1", "1"]
+    assert row(region, "ojt-counts", "Tamano") == ["0", "0", "0"]

@@ -412,3 +412,50 @@ def test_statements_do_not_grow_with_people(ctx, world, which):
     large = _statements(run)
     assert small == large, (small, large)
     assert 0 < small <= 20, small
+
+
+# -- qualifications counted towards a persona -------------------------------------------------
+
+
+def _pass(muni, employee_id, code, passed_on, status):
+    from regional.growth.models import Qualification
+
+    with acting_as(db.session, muni):
+        db.session.add(
+            Qualification(
+                employee_id=employee_id,
+                exam_code=code,
+                passed_on=passed_on,
+                certificate_number="SC-0001",
+                status=status,
+            )
+        )
+        db.session.flush()
+
+
+def test_a_verified_pass_counts_towards_a_persona_only_where_the_region_says_so(ctx, world):
+    from regional.growth.models import QualificationPersona, QualificationStatus
+
+    m = world.muni_a
+    target(m, "advanced", 30)
+    holder = _person(m)
+    unverified = _person(m)
+    # Passed on 20 March 2025 (Japan): fiscal year 2024.
+    _pass(m, holder, "SC", date(2025, 3, 20), QualificationStatus.VERIFIED)
+    _pass(m, unverified, "SC", date(2025, 3, 20), QualificationStatus.UNVERIFIED)
+    assert _t(_progress(m, 2026), "advanced").achieved == 0  # no rule yet
+    with acting_as(db.session, m):
+        assert "advanced" not in personas_of(db.session, holder)
+    db.session.add(QualificationPersona(exam_code="SC", persona="advanced"))
+    db.session.flush()
+    progress = _t(_progress(m, 2026), "advanced")
+    assert progress.achieved == 1  # the verified holder only
+    assert dict(progress.by_year).get(2024) == 1
+    with acting_as(db.session, m):
+        assert "advanced" in personas_of(db.session, holder)
+        assert "advanced" not in personas_of(db.session, unverified)
+        counted = [u.id for u in db.session.scalars(people_counted(m, "advanced", 2026))]
+    assert counted == [holder]
+    # A person who also completed the whole track is counted once, in the earlier year.
+    complete_all(m, holder, ADVANCED, date(2026, 6, 1))
+    assert _t(_progress(m, 2026), "advanced").achieved == 1

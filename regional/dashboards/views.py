@@ -20,10 +20,14 @@ from regional.dashboards.forms import InviteForm, chosen_fiscal_year
 from regional.dashboards.invite import MAX_INVITES, invite
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
+from regional.growth.exams import exams
+from regional.growth.ojt import ojt_counts
+from regional.growth.qualifications import holders_by_exam
 from regional.i18n import locale_code
 from regional.targets import progress
 from regional.tenancy import enter_municipality
-from tenants.models import OrgUnit
+from tenants import all_tenants
+from tenants.models import Municipality, OrgUnit
 
 PER_PAGE = 50
 
@@ -39,6 +43,18 @@ def _year():
 def _municipality_progress(code: str, fy: int):
     municipality = enter_municipality(code)  # 404 for a member one may not see
     return municipality, progress.municipality_progress(db.session, municipality.id, fy)
+
+
+def _growth(municipalities) -> dict:
+    """Qualification holders and on-the-job training per member (a fixed number of
+    statements per member, none per person)."""
+    listed = exams()
+    return {
+        "counts": [(m, holders_by_exam(db.session, m.id)) for m in municipalities],
+        "ojt": [(m, ojt_counts(db.session, m.id)) for m in municipalities],
+        "exams": listed,
+        "levels": sorted({e.level for e in listed}),
+    }
 
 
 def _target_or_404(mp, key: str):
@@ -102,6 +118,7 @@ def _municipality_view(code: str, template: str):
     return render_template(
         template,
         municipality=municipality,
+        growth=_growth([municipality]),
         name=municipality.name(lang),
         mp=mp,
         fy=fy,
@@ -338,9 +355,12 @@ def _region_view(template: str):
         by_target.append((key, label, rows, chart))
     behind = [(mp, tp) for mp in rp.members for tp in mp.targets if tp.status == "behind"]
     totals_chart = progress_chart(tables.progress_rows(rp.totals), plan_label=_("plan"))
+    with all_tenants(db.session):
+        members = db.session.scalars(Municipality.ordered()).all()
     return render_template(
         template,
         rp=rp,
+        growth=_growth(members),
         fy=fy,
         form=form,
         by_target=by_target,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regional.catalogue.models import Program, SkillArea, Track
+from regional.growth.qualifications import qualified_personas
 from regional.registrations.models import Completion
 from regional.targets.models import Measure, MeasureKind, PersonaRule
 
@@ -128,11 +129,12 @@ def personas_of(session: Session, employee_id: int) -> list[str]:
             select(Completion.program_id).where(Completion.employee_id == employee_id).distinct()
         )
     )
+    qualified = qualified_personas(session, employee_id)
     reached = []
     for m in measures:
         programs = current.get(m.track or "", [])
         need = required_count(m, programs)
-        if need is not None and len(done.intersection(programs)) >= need:
+        if m.key in qualified or (need is not None and len(done.intersection(programs)) >= need):
             reached.append(m.key)
     return reached
 

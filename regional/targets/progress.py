@@ -44,10 +44,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy import Integer, Select, and_, case, cast, extract, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from regional.fiscal import fiscal_year_bounds, local_date, now_utc
+from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.people.models import AccountStatus, User
 from regional.registrations.models import Completion
 from regional.targets.measures import (
@@ -158,8 +159,22 @@ def _status(achieved: int, target: int, expected: int | None, ended: bool) -> st
 
 
 def _reached(measure: Measure, programs: list[int], need: int, municipality_ids) -> Select:
-    """(municipality_id, employee_id, fy reached): the fiscal year of the need-th distinct
-    required programme's first completion. Completions of any revision count (same id)."""
+    """(municipality_id, employee_id, fy reached): the earlier of two ways to reach a persona.
+
+    By courses: the fiscal year of the need-th distinct required programme's first
+    completion (completions of any revision count: same id). By qualification: the fiscal
+    year of a verified pass of an exam the regional administrators count towards this
+    persona (regional.growth persona rules).
+    """
+    by_courses = _reached_by_courses(programs, need, municipality_ids)
+    by_exams = _reached_by_qualification(measure.key, municipality_ids)
+    either = union_all(by_courses, by_exams).subquery("either")
+    return select(
+        either.c.mid.label("mid"), either.c.eid.label("eid"), func.min(either.c.fy).label("fy")
+    ).group_by(either.c.mid, either.c.eid)
+
+
+def _reached_by_courses(programs: list[int], need: int, municipality_ids) -> Select:
     firsts = (
         select(
             Completion.municipality_id.label("mid"),
@@ -184,6 +199,31 @@ def _reached(measure: Measure, programs: list[int], need: int, municipality_ids)
     return select(
         ranked.c.mid.label("mid"), ranked.c.eid.label("eid"), ranked.c.fy.label("fy")
     ).where(ranked.c.rn == need)
+
+
+def _reached_by_qualification(persona: str, municipality_ids) -> Select:
+    """(municipality_id, employee_id, fy) of verified passes that count towards ``persona``.
+
+    A pass date is a calendar date in Japan, so its fiscal year is its year, less one
+    before April.
+    """
+    year = cast(extract("year", Qualification.passed_on), Integer)
+    month = cast(extract("month", Qualification.passed_on), Integer)
+    fy = case((month < 4, year - 1), else_=year)
+    counted = select(QualificationPersona.exam_code).where(QualificationPersona.persona == persona)
+    return (
+        select(
+            Qualification.municipality_id.label("mid"),
+            Qualification.employee_id.label("eid"),
+            cast(func.min(fy), Integer).label("fy"),
+        )
+        .where(
+            Qualification.status == QualificationStatus.VERIFIED,
+            Qualification.exam_code.in_(counted),
+            _in(Qualification.municipality_id, municipality_ids),
+        )
+        .group_by(Qualification.municipality_id, Qualification.employee_id)
+    )
 
 
 def _done_counts(programs: list[int], municipality_ids) -> Select:
