@@ -66,15 +66,21 @@ _VOLATILE = {"login_throttle"}
 
 
 def _state() -> str:
-    """A fingerprint of every row of every table (Core reads: no tenant filter applies)."""
+    """A fingerprint of every row of every table.
+
+    Core reads escape the ORM's tenant filter, but on PostgreSQL row-level security still
+    hides every tenant-owned row unless the wall is lifted: read across all members.
+    """
     from regional.extensions import db
+    from tenants import all_tenants
 
     digest = hashlib.sha256()
-    for table in db.metadata.sorted_tables:
-        if table.name in _VOLATILE:
-            continue
-        rows = db.session.execute(table.select().order_by(*table.primary_key.columns)).all()
-        digest.update(f"{table.name}:{rows!r}".encode())
+    with all_tenants(db.session):
+        for table in db.metadata.sorted_tables:
+            if table.name in _VOLATILE:
+                continue
+            rows = db.session.execute(table.select().order_by(*table.primary_key.columns)).all()
+            digest.update(f"{table.name}:{rows!r}".encode())
     return digest.hexdigest()
 
 
