@@ -94,3 +94,68 @@ def test_bulk_without_a_choice_changes_nothing(as_coordinator_a, world, make, ap
     )
     assert bad.status_code == 302
     assert status_of(app, regs[0]) == RS.PENDING
+
+
+def test_a_single_decline_offers_a_reason_box_in_its_row(as_coordinator_a, world, make):
+    english(as_coordinator_a)
+    regs, _emails = _requests(world, make, 1)
+    for path in ("/registrations/", _registrants_path(make, regs[0])):
+        page = as_coordinator_a.get(path).get_data(as_text=True)
+        assert f'id="decline-reason-{regs[0]}"' in page
+        assert f'<label for="decline-reason-{regs[0]}">' in page
+
+
+def _registrants_path(make, reg_id: int) -> str:  # noqa: ANN001
+    from regional.registrations.models import Registration
+    from tenants import all_tenants
+
+    def find():  # noqa: ANN202
+        with all_tenants(db.session):
+            return db.session.get(Registration, reg_id).session_id
+
+    return f"/registrations/session/{make(find)}"
+
+
+def test_a_single_decline_mails_its_reason(as_coordinator_a, world, make, app, mailbox):
+    english(as_coordinator_a)
+    regs, emails = _requests(world, make, 1)
+    mailbox.clear()
+    resp = as_coordinator_a.form_post(
+        f"/registrations/{regs[0]}/decline", {"reason": "今回は予算の都合により見送ります。"}
+    )
+    assert resp.status_code == 302
+    assert status_of(app, regs[0]) == RS.DECLINED
+    (mail,) = mailbox.to(emails[0])
+    assert "今回は予算の都合により見送ります。" in mailbox.body(mail)
+
+
+def test_a_single_decline_without_a_reason_still_declines(
+    as_coordinator_a, world, make, app, mailbox
+):
+    regs, emails = _requests(world, make, 1)
+    mailbox.clear()
+    assert as_coordinator_a.form_post(f"/registrations/{regs[0]}/decline", {}).status_code == 302
+    assert status_of(app, regs[0]) == RS.DECLINED
+    (mail,) = mailbox.to(emails[0])
+    assert "Reason given" not in mailbox.body(mail) and "理由" not in mailbox.body(mail)
+
+
+@pytest.mark.parametrize("reason", ["x\x07y", "名前\u202eを逆に", "a" * 1001])
+def test_a_hostile_decline_reason_changes_nothing(as_coordinator_a, world, make, app, reason):
+    english(as_coordinator_a)
+    regs, _emails = _requests(world, make, 1)
+    page = as_coordinator_a.form_post(
+        f"/registrations/{regs[0]}/decline", {"reason": reason}, follow_redirects=True
+    )
+    assert page.status_code == 200
+    assert "plain text of at most 1,000 characters" in text(page)
+    assert status_of(app, regs[0]) == RS.PENDING
+
+
+def test_another_members_request_is_not_found_whatever_the_reason(
+    as_coordinator_b, world, make, app
+):
+    regs, _emails = _requests(world, make, 1)
+    resp = as_coordinator_b.form_post(f"/registrations/{regs[0]}/decline", {"reason": "x\x07"})
+    assert resp.status_code == 404
+    assert status_of(app, regs[0]) == RS.PENDING

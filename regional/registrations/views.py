@@ -49,7 +49,7 @@ from regional.sessions.forms import SessionFilterForm
 from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.tenancy import current_municipality
-from regional.validation import InputProblem, whole_number
+from regional.validation import InputProblem, text_problem, whole_number
 from tenants import all_tenants
 from tenants.scoping import acting_as
 
@@ -243,7 +243,7 @@ def decline(reg_id: int):
 def _decline_reason() -> str | None:
     """The reason typed for a decline (may be empty); None, with a message, if unusable."""
     reason = (request.form.get("reason") or "").strip()
-    if len(reason) > 1000 or any(ord(c) < 32 and c not in "\n\r\t" for c in reason):
+    if len(reason) > 1000 or text_problem(reason, multiline=True):
         flash(_("The reason must be plain text of at most 1,000 characters."), "error")
         return None
     return reason

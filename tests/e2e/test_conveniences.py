@@ -1,0 +1,67 @@
+"""Coordinator conveniences of issue 9 in the browser, in Japanese, at desktop and 375 px.
+
+Each journey is done the way a 研修担当者 would do it, and every page on the way
+is audited with axe-core.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from regional.extensions import db
+from tenants.scoping import acting_as
+from tests import factories
+from tests.e2e.helpers import audit, sign_in
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+WIDTHS = {"desktop": 1280, "phone-375": 375}
+
+
+def _shot(page, name: str) -> None:  # noqa: ANN001
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _pending_request(live_server, code: str) -> int:  # noqa: ANN001
+    """A request of employee A awaiting approval on a new session; its registration id."""
+    world = live_server.world
+    with live_server.db():
+        program = factories.make_program(code, title_ja="承認付き研修", title_en="Approval")
+        ts = factories.make_session(program, requires_approval=True, starts_in=timedelta(days=40))
+        with acting_as(db.session, world.muni_a):
+            from regional.people.models import User
+            from regional.registrations.actions import register
+
+            employee = db.session.get(User, world.employee_a)
+            reg = register(ts.id, employee, employee)
+            return reg.id
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_coordinator_declines_one_request_with_a_reason(new_page, live_server, size):
+    reg_id = _pending_request(live_server, f"E2E-DEC-{size}")
+    page = new_page(viewport={"width": WIDTHS[size], "height": 800})
+    sign_in(page, live_server.world.emails["coordinator_a"])
+    page.goto("/registrations/")
+    row = page.locator("tr", has=page.locator(f"#pick-{reg_id}"))
+    row.locator("details.decline > summary").click()
+    box = page.get_by_label("不承認の理由（任意。本人にメールで通知されます）").and_(
+        page.locator(f"#decline-reason-{reg_id}")
+    )
+    box.fill("今回は定員に達したため、次回の開催回にお申し込みください。")
+    audit(page, f"decline reason open {size}")
+    _shot(page, f"decline-reason-{size}")
+    row.get_by_role("button", name="不承認にする").click()
+    page.wait_for_url("**/registrations/")
+    assert page.locator(".flash, [role=status], [role=alert]").first.inner_text().strip()
+    assert page.locator(f"#pick-{reg_id}").count() == 0
+    with live_server.db():
+        from regional.registrations.models import Registration
+        from tenants import all_tenants
+
+        with all_tenants(db.session):
+            assert db.session.get(Registration, reg_id).status.value == "declined"
+    page.context.close()
