@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import Integer, Select, and_, case, cast, extract, func, literal, select, union_all
@@ -110,6 +110,10 @@ class MunicipalityProgress:
     fiscal_year: int
     targets: list[TargetProgress]
     coverage: Coverage
+
+
+#: Coverage not counted (``coverage=False``).
+NO_COVERAGE = Coverage(0, 0, 0, 0, [], [])
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,9 @@ class _Counts:
     need: dict[str, int | None]
 
 
-def _count(session: Session, fiscal_year: int, municipality_ids, measures) -> _Counts:
+def _count(
+    session: Session, fiscal_year: int, municipality_ids, measures, *, coverage: bool = True
+) -> _Counts:
     current = current_programs_by_track(session)
     by_year: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     by_unit: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
@@ -298,7 +304,7 @@ def _count(session: Session, fiscal_year: int, municipality_ids, measures) -> _C
             select(reached.c.mid, reached.c.fy, func.count()).group_by(reached.c.mid, reached.c.fy)
         ):
             by_year[key][mid][fy] = n
-        if key not in coverage_keys:
+        if key not in coverage_keys or not coverage:
             continue
         for mid, unit_id, n in session.execute(
             select(User.municipality_id, User.org_unit_id, func.count())
@@ -457,7 +463,12 @@ def _coverage(units: list[_Unit], counts: _Counts, municipality_id: int) -> Cove
 
 
 def _compute(
-    session: Session, municipality_ids: list[int] | None, fiscal_year: int, today: date | None
+    session: Session,
+    municipality_ids: list[int] | None,
+    fiscal_year: int,
+    today: date | None,
+    *,
+    coverage: bool = True,
 ) -> list[MunicipalityProgress]:
     from regional.i18n import locale_code
 
@@ -474,20 +485,24 @@ def _compute(
                 select(Target).where(Target.municipality_id.in_(ids)).order_by(Target.id)
             )
         )
-        counts = _count(session, fiscal_year, municipality_ids, measures)
-        units = [
-            _Unit(*row)
-            for row in session.execute(
-                select(
-                    OrgUnit.id,
-                    OrgUnit.municipality_id,
-                    OrgUnit.parent_id,
-                    OrgUnit.name,
-                    OrgUnit.level,
-                    OrgUnit.active,
-                ).where(OrgUnit.municipality_id.in_(ids))
-            )
-        ]
+        counts = _count(session, fiscal_year, municipality_ids, measures, coverage=coverage)
+        units = (
+            [
+                _Unit(*row)
+                for row in session.execute(
+                    select(
+                        OrgUnit.id,
+                        OrgUnit.municipality_id,
+                        OrgUnit.parent_id,
+                        OrgUnit.name,
+                        OrgUnit.level,
+                        OrgUnit.active,
+                    ).where(OrgUnit.municipality_id.in_(ids))
+                )
+            ]
+            if coverage
+            else []
+        )
     order = {k: i for i, k in enumerate(measures)}
     units_of: dict[int, list[_Unit]] = defaultdict(list)
     for u in units:
@@ -515,7 +530,7 @@ def _compute(
                     )
                     for t in targets_of[m.id]
                 ],
-                coverage=_coverage(units_of[m.id], counts, m.id),
+                coverage=_coverage(units_of[m.id], counts, m.id) if coverage else NO_COVERAGE,
             )
         )
     return result
@@ -588,6 +603,23 @@ def region_progress(
     """Every member's progress and the regional totals (the same fixed set of statements)."""
     members = _compute(session, None, fiscal_year, today)
     return RegionProgress(fiscal_year=fiscal_year, members=members, totals=_totals(members))
+
+
+def behind_plan(
+    session: Session, fiscal_year: int, *, today: date | None = None
+) -> list[MunicipalityProgress]:
+    """Members with a target behind the plan line in FY, each with only those targets.
+
+    The same fixed set of statements as :func:`region_progress`, without coverage
+    (no units, no candidates): cheap enough for a home page.
+    """
+    members = _compute(session, None, fiscal_year, today, coverage=False)
+    found = []
+    for mp in members:
+        behind = [t for t in mp.targets if t.status == "behind"]
+        if behind:
+            found.append(replace(mp, targets=behind))
+    return found
 
 
 # -- drill-down -------------------------------------------------------------------------

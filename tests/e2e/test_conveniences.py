@@ -65,3 +65,32 @@ def test_coordinator_declines_one_request_with_a_reason(new_page, live_server, s
         with all_tenants(db.session):
             assert db.session.get(Registration, reg_id).status.value == "declined"
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def behind_member(live_server):  # noqa: ANN001
+    """Member A has a security target nobody has met yet this year: behind the plan line."""
+    from tests.fixtures_targets import target
+
+    with live_server.db():
+        target(live_server.world.muni_a, "security", 50)
+    from tests.conftest import CODE_A
+
+    return CODE_A
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_administrator_goes_from_home_to_a_member_behind_plan(
+    new_page, live_server, behind_member, size
+):
+    page = new_page(viewport={"width": WIDTHS[size], "height": 800})
+    sign_in(page, live_server.world.emails["admin"])
+    page.goto("/")
+    card = page.locator("section[aria-labelledby=work-behind]")
+    assert "計画より遅れている市町" in card.inner_text()
+    audit(page, f"home admin behind plan {size}")
+    _shot(page, f"home-admin-behind-{size}")
+    card.locator(f"a[href='/progress/m/{behind_member}']").click()
+    page.wait_for_url(f"**/progress/m/{behind_member}")
+    audit(page, f"member progress {size}")
+    page.context.close()
