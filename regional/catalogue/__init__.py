@@ -1,7 +1,8 @@
 """The shared catalogue of programmes: browse for everyone, edit for regional administrators.
 
-A programme's own page (``catalogue.detail``) shows its sessions and the
-reader's eligibility, so it lives above, in :mod:`regional.registrations.views_program`.
+The list (``catalogue.index``) and a programme's page (``catalogue.detail``) show
+sessions and the reader's completions and eligibility, so they live above, in
+:mod:`regional.registrations.views_program`.
 """
 
 from flask import Blueprint

@@ -11,16 +11,33 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from regional.catalogue.models import DELIVERY_LABELS, TIER_LABELS, TRACK_LABELS, Tier
+from regional.catalogue.models import (
+    DELIVERY_LABELS,
+    TIER_LABELS,
+    TRACK_LABELS,
+    Tier,
+    search_words,
+)
 from regional.people.models import JOB_CATEGORY_LABELS
 from regional.validation import HumanText
 
 #: The catalogue's own order of tiers: everyone's training first.
 TIER_ORDER = (Tier.GENERAL, Tier.CORE, Tier.ADVANCED)
+#: Bounds of a keyword search: characters typed, and words after splitting.
+MAX_QUERY = 100
+MAX_WORDS = 8
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -40,10 +57,37 @@ class CatalogueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = StringField(
+        _l("Keywords"),
+        validators=[
+            HumanText(),
+            Length(max=MAX_QUERY, message=_l("Search with at most 100 characters.")),
+        ],
+        render_kw={"type": "search", "autocomplete": "off"},
+    )
     tier = SelectField(_l("Tier"), default="")
     track = SelectField(_l("Track"), default="")
     area = SelectField(_l("Skill area"), default="")
+    open = BooleanField(_l("Only programmes with a session open for registration"))
     retired = BooleanField(_l("Include retired programmes"))
+
+    def validate_q(self, field) -> None:
+        if len(search_words(field.data or "")) > MAX_WORDS:
+            raise ValidationError(_l("Search with at most 8 words."))
+
+    def words(self) -> list[str]:
+        """The folded search terms, none if the keywords were refused."""
+        return [] if self.q.errors else search_words(self.q.data or "")
+
+    def chosen(self) -> dict[str, str]:
+        """The filters in force (refused ones left out), as query-string arguments."""
+        out = {}
+        for name in ("q", "tier", "track", "area", "open", "retired"):
+            f = self[name]
+            if f.errors or not f.data:
+                continue
+            out[name] = "1" if f.type == "BooleanField" else f.data
+        return out
 
     def set_choices(self, areas: list, locale: str) -> None:
         self.tier.choices = _any(_l("All tiers")) + [(t.value, TIER_LABELS[t]) for t in TIER_ORDER]
@@ -124,6 +168,13 @@ class ProgramForm(FlaskForm):
     prerequisite_system_duty = BooleanField(
         _l("…or being in charge of building or maintaining systems")
     )
+    elearning_url = URLField(
+        _l("E-learning address (optional)"),
+        validators=[
+            HumanText(),
+            Length(max=500, message=_l("At most 500 characters.")),
+        ],
+    )
 
     def set_areas(self, areas: list, locale: str) -> None:
         self.skill_area.choices = [
@@ -143,6 +194,7 @@ class ProgramForm(FlaskForm):
             "eligible_job_categories": self.eligible_job_categories.data or [],
             "prerequisite_tracks": self.prerequisite_tracks.data or [],
             "prerequisite_system_duty": self.prerequisite_system_duty.data,
+            "elearning_url": self.elearning_url.data,
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -133,8 +135,12 @@ class Program(db.Model):
     prerequisite_tracks: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: ... or, alternatively, a duty of building or maintaining systems.
     prerequisite_system_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Where the programme is taken as e-learning (an intranet address); None if nowhere.
+    elearning_url: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    #: Code, titles and descriptions folded by :func:`fold` for keyword search (kept on write).
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -161,7 +167,13 @@ class Program(db.Model):
             "eligible_job_categories": list(self.eligible_job_categories or []),
             "prerequisite_tracks": list(self.prerequisite_tracks or []),
             "prerequisite_system_duty": self.prerequisite_system_duty,
+            "elearning_url": self.elearning_url,
         }
+
+    def folded_text(self) -> str:
+        """What keyword search matches against: every searchable field, folded."""
+        parts = (self.code, self.title_ja, self.title_en, self.description_ja, self.description_en)
+        return "\n".join(fold(p or "") for p in parts)
 
     @classmethod
     def listing(
@@ -170,9 +182,17 @@ class Program(db.Model):
         track: str | None = None,
         active_only: bool = True,
         area_key: str | None = None,
+        words: list[str] | None = None,
     ):
-        """Programmes in catalogue order, optionally narrowed by tier, track and skill area."""
+        """Programmes in catalogue order, optionally narrowed by tier, track, skill area and words.
+
+        ``words`` are folded search terms (:func:`search_words`); a programme must contain
+        every one of them, anywhere in its code, titles or descriptions.
+        """
         stmt = select(cls).order_by(cls.tier, cls.track, cls.code)
+        for word in words or ():
+            # autoescape: a typed % or _ is a character, not a LIKE wildcard.
+            stmt = stmt.where(cls.search_text.contains(word, autoescape=True))
         if active_only:
             stmt = stmt.where(cls.active.is_(True))
         if tier:
@@ -186,6 +206,24 @@ class Program(db.Model):
     @classmethod
     def by_code(cls, code: str):
         return select(cls).where(cls.code == code)
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: NFKC (full-width Latin and digits, half-width kana and
+    the ideographic space made one form), then case-folded. Japanese has no word breaks,
+    so matching is by substring."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def search_words(query: str) -> list[str]:
+    """The folded terms of a typed query: whitespace (full-width too) separates them."""
+    return list(dict.fromkeys(fold(query).split()))
+
+
+@event.listens_for(Program, "before_insert")
+@event.listens_for(Program, "before_update")
+def _keep_search_text(_mapper, _connection, program: Program) -> None:
+    program.search_text = program.folded_text()
 
 
 class ProgramRevision(db.Model):

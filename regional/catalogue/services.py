@@ -7,6 +7,7 @@ import re
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -34,6 +35,7 @@ EDITABLE = (
     "eligible_job_categories",
     "prerequisite_tracks",
     "prerequisite_system_duty",
+    "elearning_url",
 )
 
 POLICY_CATALOGUE = Path(__file__).parent / "data" / "policy_catalogue.toml"
@@ -127,7 +129,36 @@ def check_program_values(values: dict) -> dict:
         out.get("prerequisite_tracks"), Track, "prerequisite_tracks", _l("Unknown track.")
     )
     out["prerequisite_system_duty"] = bool(out.get("prerequisite_system_duty"))
+    if "elearning_url" in out:  # the programme form sets it; the JSON API does not name it
+        out["elearning_url"] = checked_elearning_url(out["elearning_url"])
     return out
+
+
+def checked_elearning_url(raw: object) -> str | None:
+    """An e-learning address: empty for none, else a full http(s) address of at most 500."""
+    url = str(raw or "").strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. a malformed IPv6 host or port
+        parts, host = None, None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not host
+        or len(url) > 500
+        or any(c.isspace() or not c.isprintable() for c in url)
+    ):
+        raise _invalid(
+            "invalid_elearning_url",
+            _l(
+                "Give the e-learning address in full, beginning http:// or https:// (at most 500 characters)."
+            ),  # noqa: E501
+            "elearning_url",
+        )
+    return url
 
 
 def _checked_hours(raw: object) -> Decimal:
@@ -228,6 +259,7 @@ SNAPSHOT_LABELS = {
     "eligible_job_categories": _l("Job categories"),
     "prerequisite_tracks": _l("Prerequisites"),
     "prerequisite_system_duty": _l("Prerequisites"),
+    "elearning_url": _l("E-learning address"),
 }
 
 

@@ -1,64 +1,24 @@
-"""Pages of the shared catalogue: browse for everyone, edit for regional administrators."""
+"""Pages of the shared catalogue that edit it (regional administrators).
+
+The list (``catalogue.index``) and a programme's page (``catalogue.detail``) show
+sessions and the reader's completions, so they live above, in
+:mod:`regional.registrations.views_program`.
+"""
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from regional.auth.roles import admin_required
 from regional.catalogue import bp, services
-from regional.catalogue.forms import (
-    FIELD_NAMES,
-    TIER_ORDER,
-    ActiveForm,
-    CatalogueFilterForm,
-    ProgramForm,
-)
+from regional.catalogue.forms import FIELD_NAMES, ActiveForm, ProgramForm
 from regional.catalogue.models import Program, SkillArea
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
 from regional.tenancy import get_or_404
-
-
-@bp.route("/")
-@login_required
-def index():
-    """The catalogue grouped by tier and skill area, with filters."""
-    lang = locale_code()
-    areas = list(db.session.scalars(SkillArea.ordered()))
-    form = CatalogueFilterForm(formdata=request.args)
-    form.set_choices(areas, lang)
-    form.validate()  # a bad filter is shown as an error and then ignored
-
-    def chosen(f) -> str | None:
-        return None if f.errors else (f.data or None)
-
-    show_retired = current_user.is_regional_admin and bool(form.retired.data)
-    programs = list(
-        db.session.scalars(
-            Program.listing(
-                tier=chosen(form.tier),
-                track=chosen(form.track),
-                area_key=chosen(form.area),
-                active_only=not show_retired,
-            )
-        )
-    )
-    position = {a.id: a.position for a in areas}
-    programs.sort(
-        key=lambda p: (TIER_ORDER.index(p.tier), position.get(p.skill_area_id, 0), p.code)
-    )
-    groups = [
-        (tier, [(area, list(ps)) for area, ps in groupby(items, key=lambda p: p.skill_area)])
-        for tier, items in groupby(programs, key=lambda p: p.tier)
-    ]
-    return render_template(
-        "catalogue/index.html", form=form, groups=groups, count=len(programs), areas=areas
-    )
 
 
 def _form_page(form: ProgramForm, program: Program | None):

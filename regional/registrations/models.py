@@ -279,6 +279,11 @@ class Completion(TenantScoped, db.Model):
     program: Mapped[Program] = relationship(lazy="joined")
 
     @classmethod
+    def program_ids_of(cls, employee_id: int):
+        """SELECT of the programmes a person has completed, whichever revision they took."""
+        return select(cls.program_id).where(cls.employee_id == employee_id).distinct()
+
+    @classmethod
     def of_employee(cls, employee_id: int):
         """One person's completions, newest first."""
         return (

@@ -1,25 +1,91 @@
-"""The page of one programme (``catalogue.detail``): what it is, whether you may take it, when it runs.
+"""The catalogue's pages for readers (``catalogue.index``, ``catalogue.detail``).
 
-It carries the catalogue blueprint's URL but lives here, above the catalogue:
-it shows the programme's upcoming sessions and the person's eligibility, which
-reads their completions.
+They carry the catalogue blueprint's URLs but live here, above the catalogue:
+the list marks programmes with a session open for registration and those the
+reader completed, and a programme's page shows its upcoming sessions and the
+reader's eligibility, which reads their completions.
 """
 
 from __future__ import annotations
 
-from flask import render_template
+from itertools import groupby
+
+from flask import render_template, request
 from flask_login import current_user, login_required
 
 from regional.catalogue import bp, services
 from regional.catalogue.eligibility import job_category_names, prerequisite_text
-from regional.catalogue.forms import ActiveForm
-from regional.catalogue.models import Program
+from regional.catalogue.forms import TIER_ORDER, ActiveForm, CatalogueFilterForm
+from regional.catalogue.models import Program, SkillArea
 from regional.extensions import db
 from regional.fiscal import now_utc
+from regional.i18n import locale_code
 from regional.registrations.eligibility import eligibility_of
+from regional.registrations.models import Completion
 from regional.sessions.access import viewer_scope
+from regional.sessions.lifecycle import Phase, open_program_ids, phase_of
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality, get_or_404
+from tenants.scoping import acting_as
+
+
+def _filter_form(areas: list[SkillArea]) -> CatalogueFilterForm:
+    """The list's filters from the query string; a refused value is shown and then ignored."""
+    form = CatalogueFilterForm(formdata=request.args)
+    form.set_choices(areas, locale_code())
+    form.validate()
+    return form
+
+
+def _completed_ids() -> set[int]:
+    """Programmes the reader completed (any revision), read in their own municipality."""
+    with acting_as(db.session, current_user.municipality_id):
+        return set(db.session.scalars(Completion.program_ids_of(current_user.id)))
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The catalogue grouped by tier and skill area: keyword search, filters and marks."""
+    areas = list(db.session.scalars(SkillArea.ordered()))
+    form = _filter_form(areas)
+
+    def chosen(f) -> str | None:
+        return None if f.errors else (f.data or None)
+
+    show_retired = current_user.is_regional_admin and bool(form.retired.data)
+    open_ids = open_program_ids(viewer_scope(current_user), now_utc())
+    stmt = Program.listing(
+        tier=chosen(form.tier),
+        track=chosen(form.track),
+        area_key=chosen(form.area),
+        active_only=not show_retired,
+        words=form.words(),
+    )
+    if form.open.data:
+        stmt = stmt.where(Program.id.in_(open_ids))
+    programs = list(db.session.scalars(stmt))
+    position = {a.id: a.position for a in areas}
+    programs.sort(
+        key=lambda p: (TIER_ORDER.index(p.tier), position.get(p.skill_area_id, 0), p.code)
+    )
+    groups = [
+        (tier, [(area, list(ps)) for area, ps in groupby(items, key=lambda p: p.skill_area)])
+        for tier, items in groupby(programs, key=lambda p: p.tier)
+    ]
+    filters = form.chosen()
+    if not show_retired:
+        filters.pop("retired", None)
+    return render_template(
+        "catalogue/index.html",
+        form=form,
+        groups=groups,
+        count=len(programs),
+        areas=areas,
+        filters=filters,
+        open_ids=set(db.session.scalars(open_ids)),
+        completed_ids=_completed_ids(),
+    )
 
 
 @bp.route("/<int:program_id>")
@@ -28,10 +94,11 @@ def detail(program_id: int):
     """One programme: what it is, who it is for, whether you can take it, when it runs."""
     program = get_or_404(Program, program_id)
     eligibility = eligibility_of(program, current_user)
+    now = now_utc()
     upcoming = list(
         db.session.scalars(
             TrainingSession.search(
-                viewer_scope(current_user), program_id=program.id, ends_after=now_utc()
+                viewer_scope(current_user), program_id=program.id, ends_after=now
             )
         )
     )
@@ -39,6 +106,7 @@ def detail(program_id: int):
     if current_user.is_regional_admin:
         history, editors = services.revision_history(program.id)
     viewer = current_municipality()
+    back = _filter_form(list(db.session.scalars(SkillArea.ordered()))).chosen()
     return render_template(
         "catalogue/detail.html",
         program=program,
@@ -50,4 +118,7 @@ def detail(program_id: int):
         viewer_municipality_id=viewer.id if viewer else None,
         job_category_names=job_category_names,
         prerequisite_text=prerequisite_text,
+        back=back,
+        has_open=any(phase_of(s, now) is Phase.OPEN for s in upcoming),
+        completed=program.id in _completed_ids(),
     )

@@ -94,3 +94,15 @@ def when_clause(when: str, now: datetime):
     if when == "all":
         return None
     return s.ends_at > now
+
+
+def open_program_ids(municipality_id: int | None, now: datetime | None = None):
+    """SELECT of programme ids with a session open for registration that staff of
+    ``municipality_id`` may see (None: any session, for regional administrators)."""
+    now = now or now_utc()
+    return (
+        TrainingSession.visible_to(municipality_id)
+        .with_only_columns(TrainingSession.program_id)
+        .where(phase_clause(Phase.OPEN, now))
+        .distinct()
+    )
