@@ -89,18 +89,74 @@ def _fingerprint(app) -> str:
         return _state()
 
 
-@pytest.mark.parametrize(("case", "role", "owner"), list(_params()))
-def test_matrix(app, world, caller, case, role, owner):
-    with app.app_context():
-        records = build(world)
-        from regional.extensions import db
+def _bound_session(conn):
+    from regional.extensions import RegionalSession, db
 
-        db.session.commit()  # releases the savepoint; the test's outer transaction still rolls back
+    return db._make_scoped_session(
+        {"bind": conn, "join_transaction_mode": "create_savepoint", "class_": RegionalSession}
+    )
+
+
+@pytest.fixture(scope="module")
+def matrix_records(app):
+    """The records every case points at, built once for the module on one connection.
+
+    They live in that connection's outer transaction, which is rolled back after the last
+    case, so no other test module ever sees them; each case runs in a savepoint of it
+    (``_transaction`` below) and starts from exactly the state the records were built in.
+    """
+    from regional.extensions import db
+
+    with app.app_context():
+        conn = db.engine.connect()
+        outer = conn.begin()
+        original = db.session
+        db.session = _bound_session(conn)
+        try:
+            records = build(app.world)
+            db.session.commit()  # releases the session's savepoint; `outer` still holds it all
+            records.fingerprint = _state()
+        finally:
+            db.session.remove()
+            db.session = original
+    yield conn, records
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app, matrix_records):
+    """Overrides the suite's per-test transaction: each case is a savepoint of the module's."""
+    from regional.extensions import db
+
+    conn, _ = matrix_records
+    savepoint = conn.begin_nested()
+    with app.app_context():
+        original = db.session
+        db.session = _bound_session(conn)
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        if savepoint.is_active:
+            savepoint.rollback()
+
+
+@pytest.mark.parametrize(("case", "role", "owner"), list(_params()))
+def test_matrix(app, world, caller, matrix_records, case, role, owner):
+    records = matrix_records[1]
+    with app.app_context():
         url = case.url(records, owner)
         data = case.data(records, owner) if case.data else None
         files = case.files(records, owner) if case.files else None
-    client = caller(role, case.api)
     writes = case.method != "GET"
+    if writes:
+        # Every case starts from the records as built: an earlier case's writes were rolled
+        # back (checked before signing in, which itself records the sign-in).
+        assert _fingerprint(app) == records.fingerprint, "an earlier case's writes leaked"
+    client = caller(role, case.api)
     payload = None
     if not case.api and writes:
         payload = dict(data or {})

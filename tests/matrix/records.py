@@ -22,6 +22,8 @@ class Records:
     world: object
     #: kind -> owner ("A"/"B"/"-") -> id or value
     ids: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: the whole database's fingerprint right after the records were built
+    fingerprint: str = ""
 
     def __getitem__(self, kind: str) -> dict[str, object]:
         return self.ids[kind]
