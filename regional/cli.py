@@ -119,7 +119,15 @@ def _pybabel(*args: str) -> None:
 def translate_update() -> None:
     """Extract messages and merge them into every catalogue."""
     _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--sort-by-file", "-o", "messages.pot", ".")
-    _pybabel("update", "-i", "messages.pot", "-d", "translations", "--no-fuzzy-matching")
+    _pybabel(
+        "update",
+        "-i",
+        "messages.pot",
+        "-d",
+        "translations",
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
     (ROOT / "messages.pot").unlink()
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from regional.errors import DomainError
@@ -26,7 +30,58 @@ MESSAGES = {
     422: ("unprocessable", lambda: _("The request was refused by a rule.")),
     429: ("throttled", lambda: _("Too many attempts. Please wait and try again.")),
     500: ("server_error", lambda: _("Something went wrong on our side. Please try again.")),
+    503: (
+        "unavailable",
+        lambda: _("The service is busy or briefly unavailable. Please try again in a moment."),
+    ),
 }
+
+#: Seconds a client is asked to wait after a 503 (the database busy, restarting or unreachable).
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means "the database cannot serve right now", not "this request is wrong".
+
+    SQLite: the write lock not obtained within the busy timeout ("database is locked").
+    PostgreSQL: the connection lost, refused or shut down, a deadlock or serialization failure
+    (psycopg's OperationalError family), or no pooled connection free in time. Each of these is
+    over when the database is back; the request changed nothing (its transaction rolled back).
+    """
+    if isinstance(exc, sa_exc.TimeoutError):  # the connection pool's wait
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return "database is locked" in text or "database is busy" in text
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError)
+
+
+def unavailable_answer():
+    """503 with Retry-After, built without touching the database (no user, no municipality)."""
+    if "_login_user" not in g:  # loading the signed-in user is what may have failed
+        g._login_user = current_app.login_manager.anonymous_user()
+    message = MESSAGES[503][1]()
+    if wants_json():
+        resp = json_error(503)
+    else:
+        # The bare template: the site's layout would look up the user and the municipality.
+        html = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            lang=str(get_locale() or "ja"), message=message, retry_after=RETRY_AFTER_SECONDS
+        )
+        resp = current_app.response_class(html, status=503, mimetype="text/html")
+    resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    with contextlib.suppress(Exception):  # the connection may be gone; the pool will replace it
+        db.session.rollback()
+    return resp
 
 
 def _where() -> str:
@@ -93,6 +148,15 @@ def init_errors(app: Flask) -> None:
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _http(exc)
+        if database_unavailable(exc):
+            log.warning(
+                "database unavailable path=%s error=%s",
+                _where(),
+                type(exc.orig).__name__
+                if isinstance(exc, sa_exc.DBAPIError)
+                else type(exc).__name__,
+            )
+            return unavailable_answer()
         db.session.rollback()
         log.exception("unhandled error path=%s", _where())
         if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):

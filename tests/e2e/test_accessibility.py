@@ -109,12 +109,30 @@ def test_every_kind_of_page_on_a_phone(new_page, world):
     def check(p, label: str) -> None:
         audit(p, label)
         if not _no_sideways_scroll(p):
-            too_wide.append(p.url)
+            too_wide.append(f"{p.url} ({_widest(p)})")
 
     crawl_and_audit(page, "admin, phone", check=check)
 
     assert not too_wide, f"pages wider than a 375 px screen: {too_wide}"
     assert not csp_problems, "CSP problems:\n" + "\n".join(csp_problems)
+
+
+def _widest(page) -> str:
+    """The element that sticks out furthest past the right edge, to name in a failure."""
+    return page.evaluate(
+        """() => {
+          const limit = document.documentElement.clientWidth;
+          let worst = null, right = limit;
+          for (const el of document.querySelectorAll('body *')) {
+            const r = el.getBoundingClientRect().right;
+            if (r > right) { right = r; worst = el; }
+          }
+          if (!worst) return 'no element past the edge';
+          const name = worst.tagName.toLowerCase() + (worst.className ? '.' + worst.className : '');
+          return `${name} ends at ${Math.round(right)} px of ${limit}: ` +
+                 (worst.textContent || '').trim().slice(0, 60);
+        }"""
+    )
 
 
 def _no_sideways_scroll(page) -> bool:
