@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "session.update": _l("Session changed"),
     "session.cancel": _l("Session cancelled"),
     "reservation.update": _l("Seat reservation changed"),
+    "reservations.update": _l("Seat reservations changed"),
     "roster.import": _l("Personnel roster imported"),
     "attendance.import": _l("Attendance imported"),
     "elearning.import": _l("E-learning completions imported"),

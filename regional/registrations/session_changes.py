@@ -18,11 +18,12 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import User
-from regional.registrations import actions, seats
+from regional.registrations import actions, reservations, seats
 from regional.registrations.models import ACTIVE, Registration
+from regional.registrations.reservations import reservation_problem
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.sessions.services import (
-    MAX_CAPACITY,
+    ReservationLine,
     SessionPlan,
     check_plan,
     municipalities,
@@ -94,6 +95,24 @@ def update_session(ts: TrainingSession, changes: dict, actor: User) -> TrainingS
     return ts
 
 
+def update_with_reservations(
+    ts: TrainingSession, changes: dict, lines: list[ReservationLine], actor: User
+) -> TrainingSession:
+    """Change a session's plan and every member's reservation in one unit of work.
+
+    Reservations that shrink go first (a smaller capacity may need their seats), then
+    the plan (capacity, audience), then the rest against the new plan; the caller
+    commits or, on any refusal, rolls everything back.
+    """
+    before = reservations.snapshot(ts)
+    if lines and ts.host_municipality_id is None and not ts.is_cancelled:
+        reservations.shrink_first(ts, lines)
+    update_session(ts, changes, actor)
+    if lines:
+        reservations.set_reservations(ts, lines, actor, before=before)
+    return ts
+
+
 def _plan_dict(plan: SessionPlan) -> dict:
     values = dict(vars(plan))
     values["audience_ids"] = sorted(values.get("audience_ids") or [])
@@ -146,28 +165,9 @@ def reserve_seats(
     actor: User | None = None,
 ) -> SeatAllocation:
     """Hold seats of a shared session for one member until ``release_at``."""
-    if ts.host_municipality_id is not None:
-        raise DomainError(
-            "not_shared", _l("Seats can be reserved only on the region's shared sessions.")
-        )
-    if ts.is_cancelled:
-        raise DomainError("session_cancelled", _l("This session has been cancelled."))
-    if not 0 <= seat_count <= MAX_CAPACITY:
-        raise refuse("invalid_seats", _l("Reserved seats must be between 0 and 1,000."), "seats")
-    if seat_count and not ts.admits(municipality.id):
-        raise refuse(
-            "not_in_audience",
-            _l("This session is not open to %(name)s.", name=municipality.name_ja),
-            "seats",
-        )
-    if seat_count and release_at <= now_utc():
-        raise refuse("release_in_past", _l("The release date must be in the future."), "release_at")
-    if release_at > ts.starts_at:
-        raise refuse(
-            "release_after_start",
-            _l("Reserved seats must be released no later than the start of the session."),
-            "release_at",
-        )
+    problem = reservation_problem(ts, municipality, seat_count, release_at)
+    if problem is not None:
+        raise problem
     previous = next((a for a in ts.allocations if a.municipality_id == municipality.id), None)
     before = (
         {"seats": previous.seats, "release_at": previous.release_at} if previous else {"seats": 0}

@@ -22,13 +22,15 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc, to_local
 from regional.i18n import locale_code
 from regional.main.helpers import labelled
-from regional.registrations import session_changes
+from regional.registrations import reservations, session_changes
 from regional.registrations.counts import active_registration_count, counts_for
 from regional.registrations.eligibility import eligibility_of
 from regional.sessions import bp, services
 from regional.sessions.access import may_manage, session_or_404, viewer_scope
 from regional.sessions.forms import (
     FIELD_NAMES,
+    ROW_FIELDS,
+    ROWS_MESSAGE,
     AllocationForm,
     CancelForm,
     SessionFilterForm,
@@ -126,12 +128,27 @@ def detail(session_id: int):
 def _attach(form, exc: DomainError) -> None:
     """Show a rule's refusal next to its field (or above the form); nothing was kept."""
     db.session.rollback()
+    if isinstance(exc, reservations.ReservationProblems):
+        _attach_rows(form, exc)
+        return
     name = exc.details.get("field")
     name = FIELD_NAMES.get(name, name)
     if name and name in form:
         form[name].errors = list(form[name].errors) + [str(exc.message)]
     else:
         flash(str(exc.message), "error")
+
+
+def _attach_rows(form: SessionForm, exc: reservations.ReservationProblems) -> None:
+    """Each refused reservation next to its member's row, and the table named in the summary."""
+    rows = form.reservation_rows()
+    by_id = {m.id: m.code for m in form.members.values()}
+    for municipality_id, (field, message) in exc.details["rows"].items():
+        row = rows.get(by_id.get(municipality_id))
+        if row is not None:
+            target = row[ROW_FIELDS.get(field, "seats")]
+            target.errors = list(target.errors) + [str(message)]
+    form.reservations.errors = [str(ROWS_MESSAGE if exc.details["rows"] else exc.message)]
 
 
 def _session_form(shared: bool, program: Program | None = None) -> SessionForm:
@@ -141,6 +158,8 @@ def _session_form(shared: bool, program: Program | None = None) -> SessionForm:
     municipalities = list(db.session.scalars(Municipality.ordered()))
     form = SessionForm()
     form.setup(programs, municipalities, locale_code(), shared=shared)
+    if request.method == "GET":
+        form.fill_reservations()
     return form
 
 
@@ -155,6 +174,7 @@ def create():
     if form.validate_on_submit():
         try:
             ts = services.create_session(form.plan(), current_user)
+            reservations.set_reservations(ts, form.reservation_lines(), current_user)
         except DomainError as exc:
             _attach(form, exc)
         else:
@@ -185,11 +205,14 @@ def edit(session_id: int):
     del form.program_id  # fixed once people can register for it
     if request.method == "GET":
         form.fill(ts)
+        form.fill_reservations(ts.allocations)
     if form.validate_on_submit():
         changes = asdict(form.plan(program_id=ts.program_id))
         changes.pop("program_id")
         try:
-            session_changes.update_session(ts, changes, current_user)
+            session_changes.update_with_reservations(
+                ts, changes, form.reservation_lines(), current_user
+            )
         except DomainError as exc:
             _attach(form, exc)
         else:

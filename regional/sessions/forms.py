@@ -11,6 +11,9 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    FieldList,
+    FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -18,6 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
     URLField,
+    ValidationError,
 )
 from wtforms.validators import (
     DataRequired,
@@ -42,7 +46,7 @@ from regional.fiscal import (
     to_local,
 )
 from regional.sessions.lifecycle import WHEN_CHOICES, Phase
-from regional.sessions.services import SessionPlan
+from regional.sessions.services import ReservationLine, SessionPlan
 from regional.validation import HumanText, SensibleDate
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -145,8 +149,35 @@ def _when(label, required: bool = True) -> DateTimeLocalField:
     )
 
 
+class ReservationRowForm(FlaskForm):
+    """One member's line of a shared session's reservations (優先枠), inside the session form."""
+
+    class Meta:
+        csrf = False
+
+    code = HiddenField()
+    seats = IntegerField(
+        _l("Reserved seats"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=1000, message=_l("Between 0 and 1,000.")),
+        ],
+    )
+    release_on = DateField(
+        _l("Release unclaimed seats on"), validators=[Optional(), SensibleDate()]
+    )
+
+
+#: Fields the reservation service names, to a row's fields.
+ROW_FIELDS = {"seats": "seats", "release_at": "release_on"}
+
+
 class SessionForm(FlaskForm):
-    """Add or change a session; times are Tokyo wall-clock times."""
+    """Add or change a session; times are Tokyo wall-clock times.
+
+    A shared session's form also holds every member's reservation (one row each),
+    saved with the session in one go.
+    """
 
     program_id = SelectField(
         _l("Programme"), coerce=int, validators=[InputRequired(_l("Choose a programme."))]
@@ -188,15 +219,71 @@ class SessionForm(FlaskForm):
             Length(max=2000, message=_l("At most 2,000 characters.")),
         ],
     )
+    reservations = FieldList(
+        FormField(ReservationRowForm), label=_l("Seats reserved for members"), max_entries=50
+    )
 
     def setup(self, programs: list, municipalities: list, locale: str, *, shared: bool) -> None:
-        """Fill the choices; a member's own session has no audience to choose."""
+        """Fill the choices; a member's own session has no audience and no reservations."""
         self.program_id.choices = [(p.id, f"{p.code} {p.title(locale)}") for p in programs]
+        self.members = {m.code: m for m in municipalities}
         if shared:
             self.municipalities.choices = [(m.id, m.name(locale)) for m in municipalities]
         else:
             del self.audience
             del self.municipalities
+            del self.reservations
+
+    def fill_reservations(self, allocations=()) -> None:  # noqa: ANN001
+        """One row per member, showing the seats held for it now (none for a new session)."""
+        if "reservations" not in self:
+            return
+        held = {a.municipality_id: a for a in allocations}
+        while self.reservations.entries:
+            self.reservations.pop_entry()
+        for m in self.members.values():
+            a = held.get(m.id)
+            self.reservations.append_entry(
+                {
+                    "code": m.code,
+                    "seats": a.seats if a else 0,
+                    "release_on": to_local(a.release_at).date() if a and a.seats else None,
+                }
+            )
+
+    def validate_reservations(self, field) -> None:  # noqa: ANN001
+        codes = [row.form.code.data for row in field.entries]
+        if any(code not in self.members for code in codes) or len(set(codes)) != len(codes):
+            raise ValidationError(_l("The reservation rows do not match the members; reload."))
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        ok = super().validate(extra_validators)
+        if "reservations" in self and any(isinstance(e, dict) for e in self.reservations.errors):
+            # Each row shows its own message; the summary points at the table once.
+            self.reservations.errors = [str(ROWS_MESSAGE)]
+        return ok
+
+    def reservation_rows(self) -> dict[str, object]:
+        """The row (its form) of each member code, to show a refusal next to it."""
+        if "reservations" not in self:
+            return {}
+        return {row.form.code.data: row.form for row in self.reservations.entries}
+
+    def reservation_lines(self) -> list:
+        """Each row as a :class:`ReservationLine` (release at the start of the day, Tokyo)."""
+        if "reservations" not in self:
+            return []
+        lines = []
+        for row in self.reservations.entries:
+            day = row.form.release_on.data
+            lines.append(
+                ReservationLine(
+                    municipality=self.members[row.form.code.data],
+                    seats=row.form.seats.data or 0,
+                    release_at=local_to_utc(datetime.combine(day, time(0))) if day else None,
+                )
+            )
+        return lines
 
     def fill(self, ts) -> None:
         """Show a session's plan in Tokyo wall-clock time."""
@@ -241,6 +328,8 @@ class SessionForm(FlaskForm):
             notes=self.notes.data or "",
         )
 
+
+ROWS_MESSAGE = _l("Some rows need correcting; each shows its message.")
 
 #: Service error fields to form field names.
 FIELD_NAMES = {"open_to": "municipalities"}

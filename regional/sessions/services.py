@@ -75,6 +75,18 @@ class SessionPlan:
         return replace(self, **{k: v for k, v in changes.items() if k in names})
 
 
+@dataclass(frozen=True)
+class ReservationLine:
+    """One member's reservation as asked for: seats, and the release time (None: keep or default).
+
+    Set through :mod:`regional.registrations.reservations` (seats move in the seat engine).
+    """
+
+    municipality: Municipality
+    seats: int
+    release_at: datetime | None
+
+
 def refuse(code: str, message, field_name: str) -> DomainError:
     """A refusal that names the form field at fault."""
     return DomainError(code, message, field=field_name)

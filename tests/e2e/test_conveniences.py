@@ -6,6 +6,7 @@ is audited with axe-core.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -93,4 +94,52 @@ def test_administrator_goes_from_home_to_a_member_behind_plan(
     card.locator(f"a[href='/progress/m/{behind_member}']").click()
     page.wait_for_url(f"**/progress/m/{behind_member}")
     audit(page, f"member progress {size}")
+    page.context.close()
+
+
+def _local(days: float, fmt: str = "%Y-%m-%dT%H:%M") -> str:
+    from regional.fiscal import now_utc, to_local
+
+    return to_local(now_utc() + timedelta(days=days)).strftime(fmt)
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_administrator_sets_reservations_while_adding_a_session(new_page, live_server, size):
+    from tests.conftest import CODE_A, CODE_B
+
+    with live_server.db():
+        program = factories.make_program(f"E2E-RES-{size}", title_ja="優先枠研修", title_en="Res")
+        program_id = program.id
+    page = new_page(viewport={"width": WIDTHS[size], "height": 800})
+    sign_in(page, live_server.world.emails["admin"])
+    page.goto("/sessions/new")
+    page.locator("#program_id").select_option(str(program_id))
+    page.locator("#starts_at").fill(_local(30))
+    page.locator("#ends_at").fill(_local(30.1))
+    page.locator("#venue").fill("岡山市役所 本庁舎 第1会議室")
+    page.locator("#capacity").fill("20")
+    page.locator("#registration_closes_at").fill(_local(25))
+    page.locator(f"#res-seats-{CODE_A}").fill("3")
+    page.locator(f"#res-release-{CODE_A}").fill(_local(20, "%Y-%m-%d"))
+    page.locator(f"#res-seats-{CODE_B}").fill("2")
+    page.locator(f"#res-release-{CODE_B}").fill("2020-04-01")  # in the past: refused
+    audit(page, f"session form with reservations {size}")
+    page.get_by_role("button", name="保存").click()
+    error = page.locator(f"#res-release-{CODE_B}-error")
+    assert "開放日" in error.inner_text() or "未来" in error.inner_text()
+    assert page.locator(".error-summary").is_visible()
+    audit(page, f"session form, a refused row {size}")
+    _shot(page, f"session-form-reservations-error-{size}")
+    page.locator(f"#res-release-{CODE_B}").fill("")  # the day registration closes
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(re.compile(r".*/sessions/\d+$"))
+    assert "開催回を追加しました。" in page.content()
+    audit(page, f"session added {size}")
+    session_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    with live_server.db():
+        from regional.sessions.models import TrainingSession
+
+        ts = db.session.get(TrainingSession, session_id)
+        held = {a.municipality.code: a.seats for a in ts.allocations}
+        assert held == {CODE_A: 3, CODE_B: 2}
     page.context.close()
