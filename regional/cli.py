@@ -25,11 +25,13 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(translate)
     app.cli.add_command(send_mail)
     from regional.demo import seed_demo
+    from regional.registrations.interests import notify_interested_command
     from regional.registrations.reminders import release_seats, send_reminders
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_reminders)
     app.cli.add_command(release_seats)
+    app.cli.add_command(notify_interested_command)
 
 
 @click.command("seed-region")

@@ -13,7 +13,7 @@ from regional.growth.models import (
 from regional.mail.models import OutboundMail
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
-from regional.registrations.models import Completion, Registration
+from regional.registrations.models import Completion, ProgramInterest, Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.targets.models import Measure, Target
 from tenants.models import Municipality, OrgUnit
@@ -30,6 +30,7 @@ __all__ = [
     "OjtRecord",
     "OutboundMail",
     "Program",
+    "ProgramInterest",
     "ProgramRevision",
     "Qualification",
     "QualificationPersona",

@@ -23,7 +23,7 @@ from regional.api.common import (
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import TOKYO, local_to_utc
-from regional.registrations import session_changes
+from regional.registrations import interests, session_changes
 from regional.registrations.counts import Counts, counts_for
 from regional.sessions import services
 from regional.sessions.access import session_or_404, viewer_scope
@@ -230,6 +230,7 @@ def create_session():
     data = json_body()
     values = _changes(data, creating=True)
     ts = services.create_session(SessionPlan(**values), current_user)
+    interests.notify_interested([ts.id])
     db.session.commit()
     return _one(ts), 201, {"Location": url_for("api.session", session_id=ts.id)}
 

@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "certificate.revoke": _l("Certificate revoked"),
     "reminder.required": _l("Reminder of required training sent"),
     "progress.invite": _l("Invited people to a session"),
+    "interest.notify": _l("People who registered interest told that a session opened"),
 }
 
 

@@ -15,6 +15,7 @@ from regional.registrations import (  # noqa: E402, F401
     views,
     views_files,
     views_home,
+    views_interest,
     views_person,
     views_program,
     views_sessions,

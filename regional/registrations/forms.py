@@ -64,3 +64,7 @@ class FiscalYearExportForm(FlaskForm):
         self.fiscal_year.choices = [
             (fy, fiscal_year_option(fy, locale_code())) for fy in fiscal_years_offered()
         ]
+
+
+class InterestForm(FlaskForm):
+    """Register or withdraw one's interest (関心登録): the CSRF token only; the programme is in the URL."""

@@ -18,7 +18,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import User
-from regional.registrations import actions, reservations, seats
+from regional.registrations import actions, interests, reservations, seats
 from regional.registrations.models import ACTIVE, Registration
 from regional.registrations.reservations import reservation_problem
 from regional.sessions.models import SeatAllocation, TrainingSession
@@ -92,6 +92,8 @@ def update_session(ts: TrainingSession, changes: dict, actor: User) -> TrainingS
             after={k: after[k] for k in changed},
         )
     log.info("session changed id=%s by=%s", ts.id, actor.id)
+    # A window moved to now opens the session: people waiting for it are told.
+    interests.notify_interested([ts.id])
     return ts
 
 

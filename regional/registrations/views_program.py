@@ -20,7 +20,9 @@ from regional.catalogue.models import Program, SkillArea
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.i18n import locale_code
+from regional.registrations import interests
 from regional.registrations.eligibility import eligibility_of
+from regional.registrations.forms import InterestForm
 from regional.registrations.models import Completion
 from regional.sessions.access import viewer_scope
 from regional.sessions.lifecycle import Phase, open_program_ids, phase_of
@@ -107,6 +109,8 @@ def detail(program_id: int):
         history, editors = services.revision_history(program.id)
     viewer = current_municipality()
     back = _filter_form(list(db.session.scalars(SkillArea.ordered()))).chosen()
+    has_open = any(phase_of(s, now) is Phase.OPEN for s in upcoming)
+    counts = interests.interest_counts(program, current_user)
     return render_template(
         "catalogue/detail.html",
         program=program,
@@ -119,6 +123,11 @@ def detail(program_id: int):
         job_category_names=job_category_names,
         prerequisite_text=prerequisite_text,
         back=back,
-        has_open=any(phase_of(s, now) is Phase.OPEN for s in upcoming),
+        has_open=has_open,
         completed=program.id in _completed_ids(),
+        interest=interests.interest_of(current_user, program.id),
+        open_for_me=interests.open_session_for(program, current_user, now) is not None,
+        interest_form=InterestForm(),
+        interest_counts=counts,
+        members=interests.member_names(list(counts)) if current_user.is_regional_admin else {},
     )

@@ -22,7 +22,7 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc, to_local
 from regional.i18n import locale_code
 from regional.main.helpers import labelled
-from regional.registrations import reservations, session_changes
+from regional.registrations import interests, reservations, session_changes
 from regional.registrations.counts import active_registration_count, counts_for
 from regional.registrations.eligibility import eligibility_of
 from regional.sessions import bp, services
@@ -175,6 +175,7 @@ def create():
         try:
             ts = services.create_session(form.plan(), current_user)
             reservations.set_reservations(ts, form.reservation_lines(), current_user)
+            interests.notify_interested([ts.id])
         except DomainError as exc:
             _attach(form, exc)
         else:

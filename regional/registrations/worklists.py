@@ -21,7 +21,12 @@ from regional.catalogue.models import Program, SkillArea
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import AccountStatus, JobCategory, User
-from regional.registrations.models import Completion, Registration, RegistrationStatus
+from regional.registrations.models import (
+    Completion,
+    ProgramInterest,
+    Registration,
+    RegistrationStatus,
+)
 from regional.registrations.phases import sessions_to_record
 from regional.registrations.waitlist import waitlist_positions
 from regional.sessions.lifecycle import Phase, phase_clause
@@ -145,6 +150,8 @@ class EmployeeWork:
     missing: list[SkillArea]
     programs: dict[str, list[Program]]
     fiscal_year: int
+    #: 関心登録: programmes the person asked to hear about, newest first.
+    interests: list[ProgramInterest] = field(default_factory=list)
 
 
 def employee_work(person: User) -> EmployeeWork:
@@ -168,6 +175,7 @@ def employee_work(person: User) -> EmployeeWork:
         missing=missing,
         programs=_programs_for([a.key for a in missing]),
         fiscal_year=fiscal_year_of(now),
+        interests=list(db.session.scalars(ProgramInterest.of_employee(person.id))),
     )
 
 

@@ -95,3 +95,60 @@ def test_employee_searches_the_catalogue_and_finds_a_way_on(new_page, live_serve
     page.get_by_role("link", name="検索結果に戻る").click()
     page.wait_for_url("**/catalogue/?area=information_security")
     page.context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_employee_registers_interest_sees_it_at_home_and_withdraws(
+    new_page, live_server, catalogue, size
+):
+    width = WIDTHS[size]
+    page = new_page(viewport={"width": width, "height": 900})
+    sign_in(page, live_server.world.emails["employee_a"])
+    page.goto(f"/catalogue/{catalogue['GEN-SEC-101']}")
+    section = page.locator("section[aria-labelledby=interest-heading]")
+    section.get_by_role("button", name="関心登録する").click()
+    page.wait_for_url(f"**/catalogue/{catalogue['GEN-SEC-101']}")
+    assert "関心登録しました。" in page.locator(".flash-success").inner_text()
+    assert section.get_by_text("関心登録済み").is_visible()
+    page.screenshot(path=str(ARTIFACTS / f"catalogue-interest-{size}.png"), full_page=True)
+    audit(page, f"interest registered {size}")
+    _no_sideways_scroll(page, width)
+
+    page.goto("/")
+    card = page.locator("section[aria-labelledby=work-interests]")
+    assert card.get_by_text("情報セキュリティ研修（全職員）").is_visible()
+    assert card.get_by_text("開催回の受付開始待ち").is_visible()
+    page.screenshot(path=str(ARTIFACTS / f"home-interests-{size}.png"), full_page=True)
+    audit(page, f"home with interests {size}")
+    _no_sideways_scroll(page, width)
+    card.get_by_role("button", name="情報セキュリティ研修（全職員）への関心登録を取り消す").click()
+    page.wait_for_url("**/")
+    assert "関心登録を取り消しました。" in page.locator(".flash-success").inner_text()
+    assert page.locator("section[aria-labelledby=work-interests]").count() == 0
+    page.context.close()
+
+
+def test_a_session_opening_mails_the_interested_employee_through_smtp(
+    new_page, live_server, catalogue, _smtp_controller
+):
+    _controller, box = _smtp_controller
+    page = new_page()
+    sign_in(page, live_server.world.emails["employee_a"])
+    page.goto(f"/catalogue/{catalogue['GEN-SEC-101']}")
+    page.get_by_role("button", name="関心登録する").click()
+    page.wait_for_url(f"**/catalogue/{catalogue['GEN-SEC-101']}")
+    box.clear()
+    with live_server.db():
+        from regional.mail.services import deliver_outbox
+        from regional.registrations.interests import notify_interested
+
+        program = db.session.get(Program, catalogue["GEN-SEC-101"])
+        factories.make_session(program, capacity=30)
+        assert notify_interested() == 1
+        db.session.commit()
+        deliver_outbox()
+    got = box.to(live_server.world.emails["employee_a"])
+    assert len(got) == 1 and got[0]["Subject"].startswith("申込み受付開始：")
+    page.goto("/")
+    assert page.get_by_text("受付開始をお知らせ済み").is_visible()
+    page.context.close()

@@ -1,10 +1,41 @@
 """Matrix cases: catalogue pages (shared data: everyone reads, regional administrators edit)."""
 
-from tests.matrix import Case
+from tests.matrix import Case, records
+
+
+def extend(rec: records.Records) -> None:
+    """Two programmes without sessions: one nobody is interested in (registering changes
+    something for every role), one everybody is (withdrawing does)."""
+    from regional.extensions import db
+    from regional.registrations.models import ProgramInterest
+    from tenants.scoping import acting_as
+    from tests import factories
+
+    rec.put("quiet_program", "-", factories.make_program().id)
+    wanted = factories.make_program()
+    rec.put("wanted_program", "-", wanted.id)
+    w = rec.world
+    for user, muni in (
+        (w.employee_a, w.muni_a),
+        (w.coordinator_a, w.muni_a),
+        (w.coordinator_b, w.muni_b),
+        (w.admin, w.muni_admin),
+    ):
+        with acting_as(db.session, muni):
+            db.session.add(
+                ProgramInterest(municipality_id=muni, employee_id=user, program_id=wanted.id)
+            )
+            db.session.flush()
+
+
+if extend not in records.EXTENSIONS:
+    records.EXTENSIONS.append(extend)
 
 SIGNED_IN = {"employee_a": 200, "coordinator_a": 200, "coordinator_b": 200, "admin": 200}
 ADMIN_ONLY_GET = {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 200}
 ADMIN_ONLY_POST = {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 302}
+#: A person's own interest: everyone signed in, for themselves only (no URL names one).
+OWN_INTEREST = {"employee_a": 302, "coordinator_a": 302, "coordinator_b": 302, "admin": 302}
 
 
 def _program_form(r, o) -> dict:
@@ -49,5 +80,30 @@ CASES: list[Case] = [
         ADMIN_ONLY_POST,
         method="POST",
         data=lambda r, o: {"active": "0"},
+    ),
+]
+CASES += [
+    Case(
+        "catalogue.register_interest",
+        lambda r, o: f"/catalogue/{r['quiet_program']['-']}/interest",
+        OWN_INTEREST,
+        method="POST",
+        data=lambda r, o: {},
+        note="the signed-in person's own interest, stamped with their own municipality",
+    ),
+    Case(
+        "catalogue.withdraw_interest",
+        lambda r, o: f"/catalogue/{r['wanted_program']['-']}/interest/withdraw",
+        OWN_INTEREST,
+        method="POST",
+        data=lambda r, o: {},
+        note="removes the signed-in person's own interest only",
+    ),
+    Case(
+        "catalogue.register_interest",
+        lambda r, o: "/catalogue/999999/interest",
+        {"employee_a": 404, "coordinator_a": 404, "coordinator_b": 404, "admin": 404},
+        method="POST",
+        data=lambda r, o: {},
     ),
 ]
