@@ -36,7 +36,6 @@ def _openpyxl_never_opens():
         openpyxl.load_workbook = real
 
 
-
 def xlsx(rows: list[list[object]]) -> bytes:
     wb = Workbook()
     ws = wb.active

@@ -116,7 +116,10 @@ def test_pool_timeout_and_invalidated_connections_mean_unavailable():
 
     assert database_unavailable(PoolTimeout("QueuePool limit reached"))
     lost = DBAPIError.instance(
-        "SELECT 1", {}, sqlite3.OperationalError("disk I/O error"), sqlite3.Error,
+        "SELECT 1",
+        {},
+        sqlite3.OperationalError("disk I/O error"),
+        sqlite3.Error,
         connection_invalidated=True,
     )
     assert database_unavailable(lost)

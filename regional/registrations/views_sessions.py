@@ -33,8 +33,10 @@ from regional.sessions.forms import (
     ROWS_MESSAGE,
     AllocationForm,
     CancelForm,
+    DuplicateForm,
     SessionFilterForm,
     SessionForm,
+    shifted,
 )
 from regional.sessions.lifecycle import Phase, phase_clause, when_clause
 from regional.sessions.models import TrainingSession
@@ -171,9 +173,14 @@ def create():
     form = _session_form(shared)
     if request.method == "GET":
         _suggest_defaults(form)
+    return _add(form, shared=shared)
+
+
+def _add(form: SessionForm, *, shared: bool, host_id: int | None = None, source=None):  # noqa: ANN001
+    """Save a new session and its reservations in one go, or show the form again."""
     if form.validate_on_submit():
         try:
-            ts = services.create_session(form.plan(), current_user)
+            ts = services.create_session(form.plan(), current_user, host_id=host_id)
             reservations.set_reservations(ts, form.reservation_lines(), current_user)
             interests.notify_interested([ts.id])
         except DomainError as exc:
@@ -183,8 +190,33 @@ def create():
             flash(_("The session was added."), "success")
             return redirect(url_for(".detail", session_id=ts.id))
     return render_template(
-        "sessions/form.html", form=form, training_session=None, shared=shared
+        "sessions/form.html", form=form, training_session=None, shared=shared, source=source
     ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/<int:session_id>/duplicate", methods=["GET", "POST"])
+@login_required
+def duplicate(session_id: int):
+    """Copy a session to a new day: first the day, then the filled form, saved once.
+
+    Whoever may change the session may copy it; the copy has the same host (a member's
+    own session stays that member's). Every time moves to the chosen day, so nothing
+    of the old dates is carried over unseen.
+    """
+    source = session_or_404(session_id, manage=True)
+    day = DuplicateForm(formdata=request.args)
+    if not request.args or not day.validate():
+        return render_template(
+            "sessions/duplicate.html", source=source, day=day
+        ), 400 if request.args else 200
+    shared = source.host_municipality_id is None
+    form = _session_form(shared, source.program)
+    if request.method == "GET":
+        form.fill(source)
+        form.fill_reservations(source.allocations)
+        shifted(form, (day.on.data - to_local(source.starts_at).date()).days)
+    host_id = source.host_municipality_id if current_user.is_regional_admin else None
+    return _add(form, shared=shared, host_id=host_id, source=source)
 
 
 def _suggest_defaults(form: SessionForm) -> None:

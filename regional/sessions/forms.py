@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -353,6 +353,50 @@ class AllocationForm(FlaskForm):
     def release_at(self) -> datetime:
         day: date = self.release_on.data
         return local_to_utc(datetime.combine(day, time(0)))
+
+
+class DuplicateForm(FlaskForm):
+    """The first step of copying a session: the day of the new one (GET, changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    on = DateField(
+        _l("Day of the new session"),
+        validators=[
+            InputRequired(message=_l("Choose the day of the new session.")),
+            SensibleDate(),
+        ],
+    )
+
+    def validate_on(self, field) -> None:  # noqa: ANN001
+        if field.data is not None and field.data < to_local(now_utc()).date():
+            raise ValidationError(_l("Choose today or a later day."))
+
+
+def shifted(form: SessionForm, days: int) -> None:
+    """Move every time of a filled session form by ``days`` days (times of day kept).
+
+    Registration opening is never left in the past: it becomes the next minute.
+    """
+    step = timedelta(days=days)
+    for name in (
+        "starts_at",
+        "ends_at",
+        "registration_opens_at",
+        "registration_closes_at",
+        "cancellation_deadline",
+    ):
+        field = getattr(form, name)
+        if field.data is not None:
+            field.data = field.data + step
+    soon = to_local(now_utc()).replace(tzinfo=None, second=0, microsecond=0) + timedelta(minutes=1)
+    if form.registration_opens_at.data is not None and form.registration_opens_at.data < soon:
+        form.registration_opens_at.data = soon
+    if "reservations" in form:
+        for row in form.reservations.entries:
+            if row.form.release_on.data is not None:
+                row.form.release_on.data = row.form.release_on.data + step
 
 
 class CancelForm(FlaskForm):

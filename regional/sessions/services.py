@@ -180,9 +180,14 @@ def municipalities(ids: list[int]) -> list[Municipality]:
 # -- writes ------------------------------------------------------------------
 
 
-def create_session(plan: SessionPlan, actor: User) -> TrainingSession:
-    """Add a session: shared by the region (administrators) or hosted by the actor's member."""
-    hosted = not actor.is_regional_admin
+def create_session(
+    plan: SessionPlan, actor: User, *, host_id: int | None = None
+) -> TrainingSession:
+    """Add a session: shared by the region (administrators) or hosted by the actor's member.
+
+    ``host_id``: a regional administrator adding a member's own session (a copy of one).
+    """
+    hosted = not actor.is_regional_admin or host_id is not None
     if hosted and not actor.is_coordinator:
         raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
     # Only regional administrators enter past sessions (records of training already given).
@@ -207,7 +212,7 @@ def create_session(plan: SessionPlan, actor: User) -> TrainingSession:
     )
     if hosted:
         # A coordinator's session is for their own staff: the host is never taken from input.
-        ts.host_municipality_id = actor.municipality_id
+        ts.host_municipality_id = host_id if actor.is_regional_admin else actor.municipality_id
         ts.open_to_all = False
     else:
         ts.open_to_all = plan.open_to_all

@@ -143,3 +143,42 @@ def test_administrator_sets_reservations_while_adding_a_session(new_page, live_s
         held = {a.municipality.code: a.seats for a in ts.allocations}
         assert held == {CODE_A: 3, CODE_B: 2}
     page.context.close()
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_coordinator_duplicates_their_own_session_to_a_new_day(new_page, live_server, size):
+    world = live_server.world
+    with live_server.db():
+        program = factories.make_program(f"E2E-DUP-{size}", title_ja="複製研修", title_en="Dup")
+        ts = factories.make_session(
+            program, capacity=9, starts_in=timedelta(days=10), host_municipality_id=world.muni_a
+        )
+        source_id = ts.id
+    new_day = _local(45, "%Y-%m-%d")
+    page = new_page(viewport={"width": WIDTHS[size], "height": 800})
+    sign_in(page, world.emails["coordinator_a"])
+    page.goto(f"/sessions/{source_id}")
+    page.get_by_role("link", name="開催回を複製").click()
+    page.wait_for_url(f"**/sessions/{source_id}/duplicate")
+    audit(page, f"duplicate, choose the day {size}")
+    page.get_by_label("新しい開催回の開催日").fill(new_day)
+    page.get_by_role("button", name="次へ").click()
+    page.wait_for_url(re.compile(rf".*/sessions/{source_id}/duplicate\?on=.*"))
+    assert page.locator("#starts_at").input_value().startswith(new_day)
+    assert page.locator("#capacity").input_value() == "9"
+    audit(page, f"duplicate, the filled form {size}")
+    _shot(page, f"duplicate-form-{size}")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(re.compile(r".*/sessions/\d+$"))
+    new_id = int(page.url.rsplit("/", 1)[1])
+    assert new_id != source_id
+    assert "開催回を追加しました。" in page.content()
+    audit(page, f"duplicate, the copy {size}")
+    with live_server.db():
+        from regional.fiscal import to_local
+        from regional.sessions.models import TrainingSession
+
+        copy = db.session.get(TrainingSession, new_id)
+        assert copy.host_municipality_id == world.muni_a
+        assert to_local(copy.starts_at).date().isoformat() == new_day
+    page.context.close()

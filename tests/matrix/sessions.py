@@ -142,3 +142,47 @@ CASES: list[Case] = [
         data=lambda r, o: {"reason": "講師の都合により中止します。"},
     ),
 ]
+
+
+def _new_day(r, o) -> str:
+    return to_local(now_utc() + timedelta(days=40)).date().isoformat()
+
+
+# Copying a session (issue 9): whoever may change it; a member's own session is not
+# found by anyone outside that member (and the administrators).
+CASES += [
+    Case(
+        "sessions.duplicate",
+        lambda r, o: f"/sessions/{r['session']['-']}/duplicate",
+        _shared_manage(200),
+        note="the first step: choose the day",
+    ),
+    Case(
+        "sessions.duplicate",
+        lambda r, o: f"/sessions/{r['session']['-']}/duplicate?on={_new_day(r, o)}",
+        _shared_manage(200),
+        note="the form filled from the shared session",
+    ),
+    Case(
+        "sessions.duplicate",
+        lambda r, o: f"/sessions/{_hosted(r, o)}/duplicate?on={_new_day(r, o)}",
+        _hosted_manage(200),
+        owners=("A", "B"),
+    ),
+    Case(
+        "sessions.duplicate",
+        lambda r, o: f"/sessions/{r['session']['-']}/duplicate?on={_new_day(r, o)}",
+        _shared_manage(302),
+        method="POST",
+        data=session_form,
+    ),
+    Case(
+        "sessions.duplicate",
+        lambda r, o: f"/sessions/{_hosted(r, o)}/duplicate?on={_new_day(r, o)}",
+        _hosted_manage(302),
+        method="POST",
+        owners=("A", "B"),
+        data=session_form,
+        note="the copy stays the member's own; another member's is not found",
+    ),
+]
