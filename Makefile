@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: demo test test-sqlite test-postgres setup lint translations bench bench-progress clean-demo
+.PHONY: demo test test-sqlite test-postgres setup lint translations bench bench-progress faults clean-demo
 
 ## make demo: the platform with demo data on SQLite, at http://$(HOST):$(PORT)
 demo: setup
@@ -50,6 +50,11 @@ bench: setup
 
 bench-progress: setup
 	$(PY) bench/progress_bench.py
+
+## make faults: worker kills, a database outage, an SMTP outage and SQLite lock contention,
+## three times on both databases, each checked afterwards (faults/run.py; about 30 minutes)
+faults: setup
+	$(PY) faults/run.py all --db both --repeat 3
 
 clean-demo:
 	rm -f instance/regional.sqlite3*
