@@ -384,6 +384,10 @@ def generate(
         db.session.commit()
         tokens = _tokens(rng) if with_tokens else []
         db.session.rollback()
+        # Fresh planner statistics, as seed-region and seed-demo leave them (inline, so that
+        # a --rev export of an older commit gets the same treatment).
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "tokens.tsv", "w") as fh:
         for uid, mid, token in tokens:

@@ -363,9 +363,12 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
     n_sessions = math.ceil(4000 * args.duration / max(1, args.employees - 50)) + 1
     if args.spread:
         n_sessions = max(n_sessions, 32)  # at least as many sessions as connections in flight
+    # --history: the years of sessions, registrations and completions from FY2024 up to
+    # today (not beyond: a timed session must not meet a history session on its day).
+    history = ["--history", "--today", time.strftime("%Y-%m-%d")] if args.history else []
     gen = subprocess.run(
         [PY, str(APP_ROOT / "bench" / "generate.py"), "--employees", str(args.employees)]
-        + ["--sessions", str(n_sessions), "--out", str(data)],
+        + ["--sessions", str(n_sessions), "--out", str(data), *history],
         cwd=APP_ROOT,
         env=env,
         check=True,
@@ -537,6 +540,11 @@ def main(argv: list[str] | None = None) -> int:
         "--spread",
         action="store_true",
         help="spread timed registrations over the sessions instead of one hot session at a time",
+    )
+    ap.add_argument(
+        "--history",
+        action="store_true",
+        help="load the years of history from FY2024 to today first (generate.py --history)",
     )
     ap.add_argument("--skip-burst", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")

@@ -103,6 +103,11 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # Remember whether this run changed the schema: new indexes need fresh planner statistics.
+    applied = []
+    if conf_args.get("on_version_apply") is None:
+        conf_args["on_version_apply"] = lambda **kw: applied.append(kw["step"])
+
     connectable = get_engine()
 
     with connectable.connect() as connection:
@@ -110,6 +115,10 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if applied:
+                from regional.database import refresh_planner_statistics
+
+                refresh_planner_statistics(connection)
 
 
 if context.is_offline_mode():

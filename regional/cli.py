@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(seed_region)
+    app.cli.add_command(analyze)
     app.cli.add_command(users)
     app.cli.add_command(translate)
     app.cli.add_command(send_mail)
@@ -49,10 +50,22 @@ def seed_region(path: str | None) -> None:
     areas, programs = load_policy_catalogue()
     targets = load_policy_targets(db.session)
     db.session.commit()
+    from regional.database import refresh_statistics
+
+    refresh_statistics()
     click.echo(
         f"municipalities: {created} added, {updated} updated; "
         f"skill areas: {areas} added; programmes: {programs} added; targets: {targets} added"
     )
+
+
+@click.command("analyze")
+def analyze() -> None:
+    """Refresh the query planner's statistics (after bulk imports; SQLite: from cron, weekly)."""
+    from regional.database import refresh_statistics
+
+    refresh_statistics()
+    click.echo("planner statistics refreshed")
 
 
 users = AppGroup("users", help="Manage accounts.")

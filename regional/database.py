@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from flask import Flask, current_app
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from regional.extensions import db
 from regional.tenancy import write_intent
@@ -44,6 +45,45 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # Requests that only read (GET) begin DEFERRED so they never wait for the writer;
         # everything else takes the write lock up front (see regional.tenancy.write_intent).
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def refresh_planner_statistics(conn: Connection) -> None:
+    """Give the query planner fresh statistics (after migrations, seeding and bulk loads).
+
+    The composite indexes of the hot queries (tenant and person first) win over the
+    tenant-wide ones only when the planner knows how many rows each key holds.
+    PostgreSQL: ``ANALYZE`` (autovacuum keeps it fresh afterwards). SQLite has no
+    autovacuum for statistics: a full ``ANALYZE`` (not bounded by ``analysis_limit``:
+    a sample of a thousand rows per index guessed a member's rows a ninth of the
+    truth and led the planner astray), then ``PRAGMA optimize``. Run it again after
+    large imports, or from cron: ``flask --app wsgi analyze``.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("ANALYZE")
+        conn.exec_driver_sql("PRAGMA optimize")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE")
+
+
+def refresh_statistics() -> None:
+    """:func:`refresh_planner_statistics` as the tables' owner where one is configured.
+
+    On PostgreSQL only a table's owner may ANALYZE it, and the runtime role owns
+    nothing: the migrations' URL (``MIGRATION_DATABASE_URL``) is the owner's.
+    Call it after committing the data it should measure.
+    """
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if not owner_url:
+        # The app's own connection (SQLite allows one writer: a second connection would wait).
+        refresh_planner_statistics(db.session.connection())
+        db.session.commit()
+        return
+    engine = create_engine(owner_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            refresh_planner_statistics(conn)
+    finally:
+        engine.dispose()
 
 
 def init_database(app: Flask) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy import delete, func, select
 
 from regional.auth.passwords import hash_password, password_problems
 from regional.catalogue.models import Program
+from regional.database import refresh_statistics
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_bounds, fiscal_year_of, local_to_utc, now_utc, to_local
@@ -537,6 +538,7 @@ def seed_demo() -> None:
         return
     seeder = seed()
     db.session.commit()
+    refresh_statistics()  # the planner should know the demo's history (indexes per person)
     summary = ", ".join(f"{k}: {v}" for k, v in seeder.counts.items())
     click.echo(f"Demo data added for {len(members)} municipalities ({summary}).")
     _print_sign_ins(seeder)

@@ -81,6 +81,8 @@ class OrgUnit(TenantScoped, Base):
     """A 部, 課 or 係 of one municipality; targets count people per division and section."""
 
     __tablename__ = "org_units"
+    #: The composite keys below lead with the municipality.
+    tenant_index = False
     __table_args__ = (
         UniqueConstraint("municipality_id", "id", name="uq_org_units_tenant_id"),
         UniqueConstraint("municipality_id", "parent_id", "name", name="uq_org_units_sibling_name"),

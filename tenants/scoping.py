@@ -48,11 +48,19 @@ class TenantViolation(RuntimeError):
 class TenantScoped:
     """Mixin for every row owned by one municipality."""
 
+    #: Whether ``municipality_id`` gets an index of its own. A table whose composite keys or
+    #: indexes lead with ``municipality_id`` sets this False: the single-column index would be
+    #: a redundant prefix that only costs writes and tempts the planner into tenant-wide
+    #: searches (see the query-plan test, tests/test_query_plans.py).
+    tenant_index: bool = True
+
     @declared_attr
     def municipality_id(cls) -> Mapped[int]:
         #: The owning municipality; stamped by the server, never taken from input.
         return mapped_column(
-            ForeignKey("municipalities.id", ondelete="RESTRICT"), index=True, nullable=False
+            ForeignKey("municipalities.id", ondelete="RESTRICT"),
+            index=cls.tenant_index,
+            nullable=False,
         )
 
 

@@ -26,7 +26,12 @@ class AuditEntry(TenantScoped, db.Model):
     """
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_tenant_at", "municipality_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_entries_tenant_at", "municipality_id", "at"),
+        # A member's entries of one kind, newest first (the last reminder on the home page,
+        # the trail filtered by action): tests/test_query_plans.py.
+        Index("ix_audit_entries_tenant_action_at", "municipality_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -100,6 +100,8 @@ class User(TenantScoped, UserMixin, db.Model):
     """A member of staff of one municipality (and, by role, a coordinator or administrator)."""
 
     __tablename__ = "users"
+    #: Both composite keys below lead with the municipality.
+    tenant_index = False
     __table_args__ = (
         UniqueConstraint("municipality_id", "id", name="uq_users_tenant_id"),
         UniqueConstraint("municipality_id", "employee_number", name="uq_users_employee_number"),

@@ -174,7 +174,7 @@ def cancel(reg: Registration, actor: User) -> list[Registration]:
         _audit_registration("registration.cancel", reg, actor, before)
     promoted = rebalance(ts)
     if held:
-        revisit_passed_over([reg.employee_id], ts.id)
+        revisit_passed_over([(reg.municipality_id, reg.employee_id)], ts.id)
     return promoted
 
 
@@ -215,7 +215,7 @@ def decline(reg: Registration, actor: User, reason: str = "") -> list[Registrati
     _audit_registration("registration.decline", reg, actor, before)
     promoted = rebalance(ts)
     if held:
-        revisit_passed_over([reg.employee_id], ts.id)
+        revisit_passed_over([(reg.municipality_id, reg.employee_id)], ts.id)
     return promoted
 
 
@@ -234,7 +234,7 @@ def cancel_session(ts_id: int, reason: str, actor: User) -> int:
         ).all()
         for reg in active:
             if reg.status.holds_seat:
-                seated.append(reg.employee_id)
+                seated.append((reg.municipality_id, reg.employee_id))
             reg.status, reg.waitlist_ticket, reg.seat_allocation_id = RS.CANCELLED, None, None
             reg.cancelled_at, reg.cancelled_by_id = now, actor.id
             notify(reg, "session_cancelled", reason=reason)

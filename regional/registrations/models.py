@@ -67,10 +67,19 @@ class Registration(TenantScoped, db.Model):
     """One person's place (or place in line) for one session; owned by their municipality."""
 
     __tablename__ = "registrations"
+    #: Led by the person index below (tenant, person, status) instead.
+    tenant_index = False
     __table_args__ = (
         # Registering twice is impossible: a second request finds this row.
         UniqueConstraint("session_id", "employee_id", name="uq_registrations_once_per_session"),
         UniqueConstraint("session_id", "waitlist_ticket", name="uq_registrations_ticket"),
+        # Indexes for the hot queries (each checked by tests/test_query_plans.py):
+        # one person's seats (the overlap check, their page, cancelling): tenant, person, status;
+        Index("ix_registrations_person", "municipality_id", "employee_id", "status"),
+        # a session's waiting line in ticket order, its counts and a place in line;
+        Index("ix_registrations_waiting_line", "session_id", "status", "waitlist_ticket"),
+        # a member's requests by status (approvals, unrecorded attendance), with their sessions.
+        Index("ix_registrations_tenant_status", "municipality_id", "status", "session_id"),
         # The employee is always of the registration's own municipality.
         ForeignKeyConstraint(
             ["municipality_id", "employee_id"],
@@ -88,9 +97,9 @@ class Registration(TenantScoped, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id"), index=True)
-    employee_id: Mapped[int] = mapped_column(Integer, index=True)
-    status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id"))
+    employee_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus))
     #: First-come order on the waiting list (per session); None unless waitlisted.
     waitlist_ticket: Mapped[int | None] = mapped_column(Integer)
     #: The municipality's reserved block this seat came from, if any.
@@ -223,8 +232,11 @@ class Completion(TenantScoped, db.Model):
     """A programme completed by one person, with the programme as it was when they took it."""
 
     __tablename__ = "completions"
+    #: Led by uq_completions_once_a_day (tenant, person, programme, day) instead.
+    tenant_index = False
     __table_args__ = (
         UniqueConstraint("registration_id", name="uq_completions_registration"),
+        # Also the person index: one person's completions (their record, eligibility).
         UniqueConstraint(
             "municipality_id",
             "employee_id",
@@ -257,7 +269,8 @@ class Completion(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[int] = mapped_column(Integer, index=True)
-    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+    #: Indexed by ix_completions_program_people (programme first).
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
     program_revision: Mapped[int] = mapped_column(Integer)
     #: The programme as taken: code, titles, tier, track, area, hours (never rewritten).
     program_code: Mapped[str] = mapped_column(String(20))

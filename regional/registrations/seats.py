@@ -32,7 +32,7 @@ from datetime import datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
 
 from regional.errors import DomainError, NotFound
@@ -204,16 +204,30 @@ def rebalance(ts: TrainingSession) -> list[Registration]:
     return promoted
 
 
-def revisit_passed_over(employee_ids: Iterable[int], except_session_id: int) -> None:
-    """People who just lost a seat may have been passed over elsewhere for that very clash."""
-    ids = sorted(set(employee_ids))
-    if not ids:
+def revisit_passed_over(people: Iterable[tuple[int, int]], except_session_id: int) -> None:
+    """People who just lost a seat may have been passed over elsewhere for that very clash.
+
+    ``people`` are (municipality_id, employee_id) pairs: the search is led by the tenant
+    and the person (``ix_registrations_person``), as every per-person query is.
+    """
+    by_member: dict[int, set[int]] = {}
+    for municipality_id, employee_id in people:
+        by_member.setdefault(municipality_id, set()).add(employee_id)
+    if not by_member:
         return
     with all_tenants(db.session):
         session_ids = db.session.scalars(
             select(Registration.session_id)
             .where(
-                Registration.employee_id.in_(ids),
+                or_(
+                    *(
+                        and_(
+                            Registration.municipality_id == mid,
+                            Registration.employee_id.in_(sorted(ids)),
+                        )
+                        for mid, ids in sorted(by_member.items())
+                    )
+                ),
                 Registration.status == RS.WAITLISTED,
                 Registration.skip_note.is_not(None),
                 Registration.session_id != except_session_id,
