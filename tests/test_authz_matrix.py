@@ -149,6 +149,7 @@ def test_matrix(app, world, caller, matrix_records, case, role, owner):
     records = matrix_records[1]
     with app.app_context():
         url = case.url(records, owner)
+        shows = case.shows(records, role, owner) if case.shows else None
         data = case.data(records, owner) if case.data else None
         files = case.files(records, owner) if case.files else None
     writes = case.method != "GET"
@@ -192,6 +193,11 @@ def test_matrix(app, world, caller, matrix_records, case, role, owner):
         assert resp.status_code == expected, (
             f"{case.method} {url} as {role} ({owner}): expected {expected}, got {resp.status_code}"
         )
+        if shows is not None and expected == 200:
+            body = resp.get_data(as_text=True)
+            wanted, unwanted = shows
+            assert all(t in body for t in wanted), f"{url} as {role} lacks one of {wanted}"
+            assert not any(t in body for t in unwanted), f"{url} as {role} shows one of {unwanted}"
         if (
             writes
             and expected in (200, 201, 204, 302)

@@ -17,6 +17,7 @@ from regional.registrations import (  # noqa: E402, F401
     views_home,
     views_interest,
     views_person,
+    views_print,
     views_program,
     views_sessions,
 )

@@ -182,3 +182,62 @@ def test_coordinator_duplicates_their_own_session_to_a_new_day(new_page, live_se
         assert copy.host_municipality_id == world.muni_a
         assert to_local(copy.starts_at).date().isoformat() == new_day
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def sheet_session(live_server):  # noqa: ANN001
+    """A shared session with employee A and a person of B enrolled."""
+    world = live_server.world
+    with live_server.db():
+        program = factories.make_program("E2E-PRINT", title_ja="名簿印刷研修", title_en="Print")
+        ts = factories.make_session(program, capacity=10, starts_in=timedelta(days=33))
+        from regional.people.models import User
+        from regional.registrations.actions import register
+
+        with acting_as(db.session, world.muni_a):
+            employee = db.session.get(User, world.employee_a)
+            register(ts.id, employee, employee)
+        other = factories.make_user(world.muni_b, name="玉野 印刷")
+        with acting_as(db.session, world.muni_b):
+            register(ts.id, other, other)
+        return ts.id
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_coordinator_prints_the_sign_in_sheet_of_their_own_people(
+    new_page, live_server, sheet_session, size
+):
+    page = new_page(viewport={"width": WIDTHS[size], "height": 800})
+    sign_in(page, live_server.world.emails["coordinator_a"])
+    page.goto(f"/sessions/{sheet_session}")
+    page.get_by_role("link", name="出席簿を印刷").click()
+    page.wait_for_url(f"**/registrations/session/{sheet_session}/sign-in-sheet")
+    sheet = page.locator("section.sheet")
+    assert sheet.count() == 1 and "津山市" in sheet.inner_text()
+    assert "髙橋 太郎" in sheet.inner_text() and "玉野 印刷" not in page.content()
+    audit(page, f"sign-in sheet {size}")
+    if size == "desktop":
+        page.emulate_media(media="print")
+        assert not page.locator(".site-header").is_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.pdf(path=str(ARTIFACTS / "sign-in-sheet-a4.pdf"), prefer_css_page_size=True)
+        page.emulate_media(media="screen")
+    else:
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+    _shot(page, f"sign-in-sheet-{size}")
+    page.go_back()
+    page.get_by_role("link", name="参加者名簿を印刷").click()
+    page.wait_for_url(f"**/registrations/session/{sheet_session}/participants")
+    assert "受講確定" in page.locator("section.sheet").inner_text()
+    audit(page, f"participant list {size}")
+    page.context.close()
+
+
+def test_administrator_prints_every_member_grouped(new_page, live_server, sheet_session):
+    page = new_page()
+    sign_in(page, live_server.world.emails["admin"])
+    page.goto(f"/registrations/session/{sheet_session}/participants")
+    names = [s.inner_text() for s in page.locator("section.sheet h1").all()]
+    assert len(names) == 2 and "津山市" in names[0] and "玉野市" in names[1]
+    audit(page, "participant list, administrator")

@@ -43,6 +43,9 @@ class Case:
     changes: bool = True
     #: Roles for which an allowed write changes nothing in the database (only the session).
     unchanged_for: tuple[str, ...] = ()
+    #: shows(records, role, owner) -> (texts the allowed answer must hold, texts it must not):
+    #: for pages listing people, proof that nobody of another member is shown.
+    shows: Callable[[Any, str, str], tuple[list[str], list[str]]] | None = None
 
     def expected(self, role: str, owner: str) -> int | None:
         value = self.expect.get(role)

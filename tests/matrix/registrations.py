@@ -264,3 +264,38 @@ CASES: list[Case] = [
         STAFF_200,
     ),
 ]
+
+
+#: The registered people of A and B on the shared session (factories' names).
+PERSON = {"A": "髙橋 太郎", "B": "玉野 次郎"}
+
+
+def _own_people_only(r, role: str, o: str) -> tuple[list[str], list[str]]:
+    """A coordinator's sheet shows their member's person and never the other's."""
+    if role == "coordinator_a":
+        return [PERSON["A"]], [PERSON["B"]]
+    if role == "coordinator_b":
+        return [PERSON["B"]], [PERSON["A"]]
+    return [PERSON["A"], PERSON["B"]], []
+
+
+# Printable sheets (issue 9): 出席簿 and 参加者名簿, own people only for a coordinator.
+for _endpoint, _path in (
+    ("registrations.sign_in_sheet", "sign-in-sheet"),
+    ("registrations.participant_list", "participants"),
+):
+    CASES += [
+        Case(
+            _endpoint,
+            lambda r, o, p=_path: f"/registrations/session/{r['session']['-']}/{p}",
+            STAFF_200,
+            shows=_own_people_only,
+            note="a shared session: each coordinator prints their own people only",
+        ),
+        Case(
+            _endpoint,
+            lambda r, o, p=_path: f"/registrations/session/{r['hosted_session'][o]}/{p}",
+            HOSTED_STAFF,
+            owners=AB,
+        ),
+    ]
