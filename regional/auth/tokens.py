@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, lazyload
 
 from regional.extensions import db
 from regional.fiscal import now_utc
@@ -50,13 +51,17 @@ def api_token(user: User) -> tuple[str, str]:
 def load_user_by_key(code: str, user_id: int, version: int) -> User | None:
     """Find an account by (municipality code, id, version), then act in its municipality.
 
-    One statement: the tenant is not known before it, so it reads across tenants on
-    purpose, and the join makes the code in the key part of the match.
+    One statement, by primary key: the tenant is not known before it, so it reads across
+    tenants on purpose, and the join makes the code in the key part of the match. The
+    municipality comes from that same join (every request uses it); the organisation unit
+    is left for the few endpoints that show it (loaded when first touched), so a request
+    pays for one row of each table and no more (tests/test_auth_cost.py).
     """
     user = db.session.scalar(
         select(User)
         .join(Municipality, Municipality.id == User.municipality_id)
         .where(Municipality.code == code, User.id == user_id)
+        .options(contains_eager(User.municipality), lazyload(User.org_unit))
         .execution_options(all_tenants=True)
     )
     if user is None or user.session_version != version:
