@@ -65,7 +65,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     #: SQLite: how long a writer waits for the write lock before "database is locked" (then
     #: the request answers 503 with Retry-After). Long by default: a wait is better than a 503.
-    SQLITE_BUSY_TIMEOUT_MS = max(0, min(600_000, int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS") or 30_000)))
+    SQLITE_BUSY_TIMEOUT_MS = max(
+        0, min(600_000, int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS") or 30_000))
+    )
     #: The tables' owner, for ``flask db upgrade`` only; DATABASE_URL is then the runtime role
     #: that owns nothing, so PostgreSQL's row-level security applies to the application.
     MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL")

@@ -126,3 +126,52 @@ def test_cancelling_asks_first_and_shows_the_deadline(app, as_employee_a, world)
     assert f'action="/registrations/{reg_id}/cancel"' in text
     done = as_employee_a.form_post(f"/registrations/{reg_id}/cancel", headers=JA)
     assert done.status_code == 302
+
+
+def _mail_texts(app) -> list[str]:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from regional.mail.models import OutboundMail
+    from tenants import all_tenants
+
+    with app.app_context(), all_tenants(db.session):
+        return [m.body for m in db.session.scalars(select(OutboundMail))]
+
+
+def test_mail_in_japanese_uses_the_full_width_colon(app, world):
+    """Mail says 「研修：…」「日時：…」, not 「研修: …」 (the session block of every mail)."""
+    with within(app):
+        ts = factories.make_session(starts_in=timedelta(days=8))
+        register(ts.id, world.employee_a)
+    bodies = [b for b in _mail_texts(app) if "研修：" in b]
+    assert bodies, "no Japanese registration mail was written"
+    for body in bodies:
+        for line in body.splitlines():
+            assert not HALF_WIDTH_IN_JAPANESE.search(line.split("http")[0]), line
+
+
+#: Words the glossary rules out in Japanese text, and what to write instead.
+NEVER = {
+    "却下": "不承認",
+    "解放": "開放 (reserved seats)",
+    "座席枠": "優先枠",
+    "予約": "申込み / 優先枠",
+}
+
+
+def test_the_japanese_catalogue_keeps_to_the_glossary():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    with (root / "translations/ja/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="ja")
+    found = []
+    for message in catalog:
+        strings = [message.string] if isinstance(message.string, str) else list(message.string)
+        for text in strings:
+            found += [(message.id, word) for word in NEVER if word in (text or "")]
+            if re.search(r"キャンセル(?!待ち)", text or ""):
+                found.append((message.id, "キャンセル"))
+    assert not found

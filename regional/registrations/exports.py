@@ -56,7 +56,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("program", "研修名", "Programme"),
     Column("starts_at", "開催日時", "Starts"),
     Column("status", "状態", "Status"),
-    Column("waitlist_position", "順番待ち", "Waiting-list position"),
+    Column("waitlist_position", "キャンセル待ち順位", "Waiting-list position"),
     Column("requested_at", "申込日時", "Requested"),
     Column("approved_at", "承認日時", "Approved"),
     Column("attended", "出席", "Attended"),
