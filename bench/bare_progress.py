@@ -1,6 +1,11 @@
-"""The regional dashboard's aggregate in hand-written SQL: the floor the pages are compared with.
+"""The regional dashboard's aggregate in hand-written SQL: the floors the pages are compared with.
 
-The same counts as ``regional.targets.progress.region_progress`` for every member
+``region_tallies``: what the page reads now, the stored figures
+(``regional.targets.tallies``: ``progress_counts`` per member, key and fiscal year) with
+the targets, the measures and the session use of the year, no ORM and no rendering.
+
+``region_aggregate``, the from-scratch floor (what the page needed before the stored
+figures, and what ``tallies.rebuild`` computes): the same counts as ``regional.targets.progress.region_progress`` for every member
 at once, with no ORM and no rendering: people per annual skill area and fiscal year;
 people reaching each persona (the fiscal year of their n-th distinct current
 programme of the track) per fiscal year; the reached people per org unit (coverage);
@@ -77,3 +82,34 @@ def region_aggregate(conn, fiscal_year: int) -> dict:
             out[key + "_partway"] = len(conn.execute(PARTWAY, args).all())
     out["units"] = len(conn.execute(UNITS, {"yes": True}).all())
     return out
+
+
+TALLIES = text(
+    "SELECT municipality_id, key, fiscal_year, people FROM progress_counts WHERE people <> 0"
+)
+TARGETS = text(
+    "SELECT municipality_id, key, kind, target, period_start_fy, period_end_fy, population "
+    "FROM targets ORDER BY id"
+)
+MEASURES = text("SELECT key, kind, track, rule, min_programs FROM measures ORDER BY position")
+SESSION_USE = text(
+    "SELECT r.municipality_id, count(*), sum(CASE WHEN r.attended THEN 1 ELSE 0 END) "
+    "FROM registrations r JOIN training_sessions s ON s.id = r.session_id "
+    "WHERE r.status = 'enrolled' AND s.starts_at >= :start AND s.starts_at < :end "
+    "GROUP BY r.municipality_id"
+)
+
+
+def region_tallies(conn, fiscal_year: int) -> dict:
+    """The rows the regional dashboard reads now (stored figures), fetched."""
+    from datetime import UTC, datetime
+
+    start = datetime(fiscal_year, 3, 31, 15, tzinfo=UTC)  # 1 April 00:00 in Japan
+    end = datetime(fiscal_year + 1, 3, 31, 15, tzinfo=UTC)
+    return {
+        "programs": len(conn.execute(PROGRAMS, {"yes": True}).all()),
+        "measures": len(conn.execute(MEASURES).all()),
+        "targets": len(conn.execute(TARGETS).all()),
+        "tallies": len(conn.execute(TALLIES).all()),
+        "session_use": len(conn.execute(SESSION_USE, {"start": start, "end": end}).all()),
+    }

@@ -56,6 +56,10 @@ def register_extensions(app: Flask) -> None:
     from regional.extensions import csrf, db, migrate
 
     init_database(app)
+    # Progress figures move in the same flush as the records they count.
+    from regional.targets.tallies import install_tallies
+
+    install_tallies()
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
 

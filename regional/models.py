@@ -15,7 +15,7 @@ from regional.people.models import User
 from regional.people.uploads import RosterUpload
 from regional.registrations.models import Completion, ProgramInterest, Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
-from regional.targets.models import Measure, Target
+from regional.targets.models import Measure, PersonaProgress, ProgressCount, Target
 from tenants.models import Municipality, OrgUnit
 
 __all__ = [
@@ -29,8 +29,10 @@ __all__ = [
     "OrgUnit",
     "OjtRecord",
     "OutboundMail",
+    "PersonaProgress",
     "Program",
     "ProgramInterest",
+    "ProgressCount",
     "ProgramRevision",
     "Qualification",
     "QualificationPersona",

@@ -21,8 +21,8 @@ from regional.dashboards.invite import MAX_INVITES, invite
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.growth.exams import exams
-from regional.growth.ojt import ojt_counts
-from regional.growth.qualifications import holders_by_exam
+from regional.growth.ojt import ojt_by_member
+from regional.growth.qualifications import holders_by_member
 from regional.i18n import locale_code
 from regional.targets import progress
 from regional.tenancy import enter_municipality
@@ -46,12 +46,15 @@ def _municipality_progress(code: str, fy: int):
 
 
 def _growth(municipalities) -> dict:
-    """Qualification holders and on-the-job training per member (a fixed number of
-    statements per member, none per person)."""
+    """Qualification holders and on-the-job training per member (three statements, whatever
+    the number of members or people)."""
     listed = exams()
+    ids = [m.id for m in municipalities]
+    holders = holders_by_member(db.session, ids)
+    ojt = ojt_by_member(db.session, ids)
     return {
-        "counts": [(m, holders_by_exam(db.session, m.id)) for m in municipalities],
-        "ojt": [(m, ojt_counts(db.session, m.id)) for m in municipalities],
+        "counts": [(m, holders[m.id]) for m in municipalities],
+        "ojt": [(m, ojt[m.id]) for m in municipalities],
         "exams": listed,
         "levels": sorted({e.level for e in listed}),
     }
@@ -328,7 +331,7 @@ def invite_people(code: str, key: str):
 
 def _region_view(template: str):
     form, fy = _year()
-    rp = progress.region_progress(db.session, fy)
+    rp = progress.region_progress(db.session, fy, coverage=False)
     lang = locale_code()
     fill, shared = queries.session_use(fy, lang)
     keys: dict[str, str] = {}
@@ -389,7 +392,7 @@ def region_print():
 @admin_required
 def region_export(fmt: str):
     _form, fy = _year()
-    rp = progress.region_progress(db.session, fy)
+    rp = progress.region_progress(db.session, fy, coverage=False)
     fill, _shared = queries.session_use(fy, locale_code())
     head = _heading(_("Progress against targets"), _("The region"), fy)
     sheets = [

@@ -141,15 +141,24 @@ class OjtCounts:
 
 def ojt_counts(session: Session, municipality_id: int) -> OjtCounts:
     """Counts for one municipality in one SQL statement, scoped by hand (any tenant setting)."""
+    return ojt_by_member(session, [municipality_id])[municipality_id]
+
+
+def ojt_by_member(session: Session, municipality_ids: list[int]) -> dict[int, OjtCounts]:
+    """``ojt_counts`` for several members in the same one statement."""
     r = OjtRecord
     confirmed = r.status == OjtStatus.CONFIRMED
-    row = session.execute(
+    ids = list(municipality_ids)
+    rows = session.execute(
         select(
+            r.municipality_id,
             func.count(distinct(case((confirmed, r.employee_id)))),
             func.count(case((confirmed, r.id))),
             func.count(case((~confirmed, r.id))),
         )
-        .where(r.municipality_id == municipality_id)
+        .where(r.municipality_id.in_(ids))
+        .group_by(r.municipality_id)
         .execution_options(all_tenants=True)
-    ).one()
-    return OjtCounts(people=row[0], confirmed=row[1], unconfirmed=row[2])
+    ).all()
+    found = {mid: OjtCounts(people=a, confirmed=b, unconfirmed=c) for mid, a, b, c in rows}
+    return {mid: found.get(mid, OjtCounts(0, 0, 0)) for mid in ids}

@@ -212,39 +212,51 @@ class HolderCounts:
 def holders_by_exam(session: Session, municipality_id: int) -> HolderCounts:
     """Distinct people with a verified pass, per IPA exam and per level (two SQL statements).
 
-    Reads only the given municipality's rows, whatever the session's tenant
-    (regional dashboards call it for each member inside ``all_tenants``).
+    Reads only the given municipality's rows, whatever the session's tenant.
     """
+    return holders_by_member(session, [municipality_id])[municipality_id]
+
+
+def holders_by_member(session: Session, municipality_ids: list[int]) -> dict[int, HolderCounts]:
+    """``holders_by_exam`` for several members in the same two statements (the regional
+    dashboard: a fixed number of statements, whatever the number of members)."""
     q = Qualification
+    ids = list(municipality_ids)
     rows = session.execute(
-        select(q.exam_code, q.employee_id)
-        .where(q.municipality_id == municipality_id, q.status == QS.VERIFIED)
+        select(q.municipality_id, q.exam_code, q.employee_id)
+        .where(q.municipality_id.in_(ids), q.status == QS.VERIFIED)
         .distinct()
         .execution_options(all_tenants=True)
     ).all()
-    unverified = session.scalar(
-        select(func.count())
-        .select_from(q)
-        .where(q.municipality_id == municipality_id, q.status == QS.UNVERIFIED)
-        .execution_options(all_tenants=True)
+    unverified = dict(
+        session.execute(
+            select(q.municipality_id, func.count())
+            .where(q.municipality_id.in_(ids), q.status == QS.UNVERIFIED)
+            .group_by(q.municipality_id)
+            .execution_options(all_tenants=True)
+        ).all()
     )
-    people: dict[str, set[int]] = {}
-    for code, employee_id in rows:
-        people.setdefault(code, set()).add(employee_id)
-    by_exam = [
-        ExamHolders(e.code, e.level, e.name_ja, e.name_en, len(people.get(e.code, ())))
-        for e in exams()
-    ]
-    by_level: dict[int, set[int]] = {}
-    for e in exams():
-        by_level.setdefault(e.level, set()).update(people.get(e.code, ()))
-    return HolderCounts(
-        municipality_id=municipality_id,
-        by_exam=by_exam,
-        by_level={level: len(ids) for level, ids in sorted(by_level.items())},
-        other=len(people.get(OTHER, ())),
-        unverified=unverified or 0,
-    )
+    people: dict[int, dict[str, set[int]]] = {m: {} for m in ids}
+    for mid, code, employee_id in rows:
+        people[mid].setdefault(code, set()).add(employee_id)
+    listed = exams()
+    out = {}
+    for mid in ids:
+        mine = people[mid]
+        by_level: dict[int, set[int]] = {}
+        for e in listed:
+            by_level.setdefault(e.level, set()).update(mine.get(e.code, ()))
+        out[mid] = HolderCounts(
+            municipality_id=mid,
+            by_exam=[
+                ExamHolders(e.code, e.level, e.name_ja, e.name_en, len(mine.get(e.code, ())))
+                for e in listed
+            ],
+            by_level={level: len(ids_) for level, ids_ in sorted(by_level.items())},
+            other=len(mine.get(OTHER, ())),
+            unverified=unverified.get(mid, 0) or 0,
+        )
+    return out
 
 
 # -- persona rules ----------------------------------------------------------------

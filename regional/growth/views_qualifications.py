@@ -189,7 +189,8 @@ def qualifications_summary():
     if current_user.is_regional_admin:
         with all_tenants(db.session):
             members = db.session.scalars(Municipality.ordered()).all()
-            counts = [(m, qualifications.holders_by_exam(db.session, m.id)) for m in members]
+            holders = qualifications.holders_by_member(db.session, [m.id for m in members])
+            counts = [(m, holders[m.id]) for m in members]
     else:
         m = current_municipality()
         counts = [(m, qualifications.holders_by_exam(db.session, m.id))]

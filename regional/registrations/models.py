@@ -94,6 +94,9 @@ class Registration(TenantScoped, db.Model):
             "seat_allocation_id IS NULL OR status IN ('pending', 'enrolled')",
             name="reserved_seat_only_when_held",
         ),
+        # Covering index for the regional dashboard's session use per member
+        # (regional.dashboards.queries.session_use): the year's sessions, not every row.
+        Index("ix_registrations_session_use", "session_id", "status", "municipality_id", "attended"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -103,10 +103,15 @@ def measures_by_key(session: Session) -> dict[str, Measure]:
 
 def required_count(measure: Measure, current: list[int]) -> int | None:
     """How many distinct current programmes make the persona (None: it cannot be reached)."""
+    return need_for(measure.rule, measure.min_programs, current)
+
+
+def need_for(rule: PersonaRule | str | None, min_programs: int | None, current) -> int | None:
+    """``required_count`` from a measure's columns (for readers without the ORM object)."""
     if not current:
         return None
-    if measure.rule == PersonaRule.AT_LEAST and measure.min_programs:
-        return measure.min_programs
+    if rule == PersonaRule.AT_LEAST and min_programs:
+        return min_programs
     return len(current)
 
 

@@ -9,7 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     UniqueConstraint,
     select,
@@ -164,3 +166,44 @@ class Target(TenantScoped, db.Model):
     def of_municipality(cls):
         """The current municipality's targets (tenant-scoped)."""
         return select(cls).order_by(cls.key)
+
+
+class ProgressCount(TenantScoped, db.Model):
+    """People counted per member, measure key and fiscal year: derived, never edited.
+
+    Annual keys: distinct people who completed a programme of the measure's skill areas
+    that year. Persona keys: people who reached the persona that year. Kept up to date in
+    the same transaction as every change that moves a figure (regional.targets.tallies),
+    so the dashboards read a few hundred rows instead of every completion since FY2024.
+    """
+
+    __tablename__ = "progress_counts"
+    __table_args__ = (
+        PrimaryKeyConstraint("municipality_id", "key", "fiscal_year", name="pk_progress_counts"),
+    )
+
+    key: Mapped[str] = mapped_column(String(30))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PersonaProgress(TenantScoped, db.Model):
+    """One person's way to one persona: derived, never edited (regional.targets.tallies).
+
+    A row exists once the person has completed a current programme of the track or holds
+    a verified qualification that counts towards the persona.
+    """
+
+    __tablename__ = "persona_progress"
+    __table_args__ = (
+        PrimaryKeyConstraint("municipality_id", "employee_id", "key", name="pk_persona_progress"),
+        Index("ix_persona_progress_key_member", "key", "municipality_id", "reached_fy"),
+        Index("ix_persona_progress_employee", "employee_id"),
+    )
+
+    employee_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(30))
+    #: Distinct current programmes of the track completed (any revision, any year).
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    #: Fiscal year the persona was reached (courses or qualification, the earlier); None: not yet.
+    reached_fy: Mapped[int | None] = mapped_column(Integer)

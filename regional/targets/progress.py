@@ -1,5 +1,11 @@
 """Progress against targets, counted right, in a small fixed number of SQL statements.
 
+The figures are read from the stored tallies (``regional.targets.tallies``: people per
+member, key and fiscal year, and each person's way to each persona), which move in the
+same transaction as the records they count; no request reads the whole history. The
+rules below are what those tallies hold (``tallies.from_scratch`` computes them from the
+records, and the tests compare the two).
+
 Counting rules (see also ``measures.py`` for what makes a person count):
 
 * **Distinct people.** A person is one account (``users`` row) of one
@@ -44,20 +50,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import Integer, Select, and_, case, cast, extract, func, literal, select, union_all
+from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from regional.fiscal import fiscal_year_bounds, local_date, now_utc
-from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.people.models import AccountStatus, User
 from regional.registrations.models import Completion
+from regional.targets import tallies
 from regional.targets.measures import (
     PERSONA_KEYS,
     current_programs_by_track,
     measures_by_key,
     required_count,
 )
-from regional.targets.models import Measure, MeasureKind, Target, TargetKind
+from regional.targets.models import (
+    Measure,
+    MeasureKind,
+    PersonaProgress,
+    ProgressCount,
+    Target,
+    TargetKind,
+)
 from tenants import all_tenants
 from tenants.models import Municipality, OrgLevel, OrgUnit
 
@@ -162,108 +175,8 @@ def _status(achieved: int, target: int, expected: int | None, ended: bool) -> st
 # -- SQL -----------------------------------------------------------------------------
 
 
-def _reached(measure: Measure, programs: list[int], need: int, municipality_ids) -> Select:
-    """(municipality_id, employee_id, fy reached): the earlier of two ways to reach a persona.
-
-    By courses: the fiscal year of the need-th distinct required programme's first
-    completion (completions of any revision count: same id). By qualification: the fiscal
-    year of a verified pass of an exam the regional administrators count towards this
-    persona (regional.growth persona rules).
-    """
-    by_courses = _reached_by_courses(programs, need, municipality_ids)
-    by_exams = _reached_by_qualification(measure.key, municipality_ids)
-    either = union_all(by_courses, by_exams).subquery("either")
-    return select(
-        either.c.mid.label("mid"), either.c.eid.label("eid"), func.min(either.c.fy).label("fy")
-    ).group_by(either.c.mid, either.c.eid)
-
-
-def _reached_by_courses(programs: list[int], need: int, municipality_ids) -> Select:
-    firsts = (
-        select(
-            Completion.municipality_id.label("mid"),
-            Completion.employee_id.label("eid"),
-            Completion.program_id.label("pid"),
-            func.min(Completion.fiscal_year).label("fy"),
-        )
-        .where(
-            Completion.program_id.in_(programs), _in(Completion.municipality_id, municipality_ids)
-        )
-        .group_by(Completion.municipality_id, Completion.employee_id, Completion.program_id)
-        .subquery("firsts")
-    )
-    ranked = select(
-        firsts.c.mid,
-        firsts.c.eid,
-        firsts.c.fy,
-        func.row_number()
-        .over(partition_by=(firsts.c.mid, firsts.c.eid), order_by=(firsts.c.fy, firsts.c.pid))
-        .label("rn"),
-    ).subquery("ranked")
-    return select(
-        ranked.c.mid.label("mid"), ranked.c.eid.label("eid"), ranked.c.fy.label("fy")
-    ).where(ranked.c.rn == need)
-
-
-def _reached_by_qualification(persona: str, municipality_ids) -> Select:
-    """(municipality_id, employee_id, fy) of verified passes that count towards ``persona``.
-
-    A pass date is a calendar date in Japan, so its fiscal year is its year, less one
-    before April.
-    """
-    year = cast(extract("year", Qualification.passed_on), Integer)
-    month = cast(extract("month", Qualification.passed_on), Integer)
-    fy = case((month < 4, year - 1), else_=year)
-    counted = select(QualificationPersona.exam_code).where(QualificationPersona.persona == persona)
-    return (
-        select(
-            Qualification.municipality_id.label("mid"),
-            Qualification.employee_id.label("eid"),
-            cast(func.min(fy), Integer).label("fy"),
-        )
-        .where(
-            Qualification.status == QualificationStatus.VERIFIED,
-            Qualification.exam_code.in_(counted),
-            _in(Qualification.municipality_id, municipality_ids),
-        )
-        .group_by(Qualification.municipality_id, Qualification.employee_id)
-    )
-
-
-def _done_counts(programs: list[int], municipality_ids) -> Select:
-    """(municipality_id, employee_id, distinct required programmes done)."""
-    return (
-        select(
-            Completion.municipality_id.label("mid"),
-            Completion.employee_id.label("eid"),
-            func.count(func.distinct(Completion.program_id)).label("done"),
-        )
-        .where(
-            Completion.program_id.in_(programs), _in(Completion.municipality_id, municipality_ids)
-        )
-        .group_by(Completion.municipality_id, Completion.employee_id)
-    )
-
-
 def _in(column, ids):
     return literal(True) if ids is None else column.in_(list(ids))
-
-
-def _annual(measure: Measure, fiscal_year: int, municipality_ids) -> Select:
-    """(municipality_id, fy, distinct people) for an annual measure, years up to FY."""
-    return (
-        select(
-            Completion.municipality_id,
-            Completion.fiscal_year,
-            func.count(func.distinct(Completion.employee_id)),
-        )
-        .where(
-            Completion.skill_area_key.in_(list(measure.skill_areas or [])),
-            Completion.fiscal_year <= fiscal_year,
-            _in(Completion.municipality_id, municipality_ids),
-        )
-        .group_by(Completion.municipality_id, Completion.fiscal_year)
-    )
 
 
 # -- computing -----------------------------------------------------------------------
@@ -283,50 +196,58 @@ class _Counts:
 def _count(
     session: Session, fiscal_year: int, municipality_ids, measures, *, coverage: bool = True
 ) -> _Counts:
+    """The figures from the derived tables (regional.targets.tallies): no completion is read."""
     current = current_programs_by_track(session)
     by_year: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     by_unit: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     partway: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     need_of: dict[str, int | None] = {}
-    coverage_keys = {COVERAGE_DIVISION[0], COVERAGE_SECTION[0]}
-    for key, measure in measures.items():
-        if measure.kind == MeasureKind.ANNUAL:
-            for mid, fy, n in session.execute(_annual(measure, fiscal_year, municipality_ids)):
-                by_year[key][mid][fy] = n
-            continue
-        programs = current.get(measure.track or "", [])
-        need = required_count(measure, programs)
-        need_of[key] = need
-        if need is None:
-            continue
-        reached = _reached(measure, programs, need, municipality_ids).subquery("reached")
-        for mid, fy, n in session.execute(
-            select(reached.c.mid, reached.c.fy, func.count()).group_by(reached.c.mid, reached.c.fy)
-        ):
+    for mid, key, fy, n in session.execute(
+        select(
+            ProgressCount.municipality_id,
+            ProgressCount.key,
+            ProgressCount.fiscal_year,
+            ProgressCount.people,
+        ).where(_in(ProgressCount.municipality_id, municipality_ids), ProgressCount.people != 0)
+    ):
+        if key in measures:
             by_year[key][mid][fy] = n
-        if key not in coverage_keys or not coverage:
+    for key, measure in measures.items():
+        if measure.kind == MeasureKind.PERSONA:
+            need_of[key] = required_count(measure, current.get(measure.track or "", []))
+    if not coverage:
+        return _Counts(by_year, by_unit, partway, need_of)
+    pp = PersonaProgress
+    joined = and_(pp.municipality_id == User.municipality_id, pp.employee_id == User.id)
+    for key in (COVERAGE_DIVISION[0], COVERAGE_SECTION[0]):
+        need = need_of.get(key)
+        if need is None:
             continue
         for mid, unit_id, n in session.execute(
             select(User.municipality_id, User.org_unit_id, func.count())
-            .join(reached, and_(reached.c.mid == User.municipality_id, reached.c.eid == User.id))
+            .join(pp, joined)
             .where(
-                reached.c.fy <= fiscal_year,
+                pp.key == key,
+                pp.reached_fy <= fiscal_year,
+                _in(pp.municipality_id, municipality_ids),
                 User.status != AccountStatus.DISABLED,
                 User.org_unit_id.is_not(None),
             )
             .group_by(User.municipality_id, User.org_unit_id)
         ):
             by_unit[key][mid][unit_id] = n
-        done = _done_counts(programs, municipality_ids).subquery("done")
         for mid, unit_id, eid, name, n in session.execute(
-            select(User.municipality_id, User.org_unit_id, User.id, User.name, done.c.done)
-            .join(done, and_(done.c.mid == User.municipality_id, done.c.eid == User.id))
+            select(User.municipality_id, User.org_unit_id, User.id, User.name, pp.done)
+            .join(pp, joined)
             .where(
-                done.c.done < need,
+                pp.key == key,
+                pp.done > 0,
+                pp.done < need,
+                _in(pp.municipality_id, municipality_ids),
                 User.status == AccountStatus.ACTIVE,
                 User.org_unit_id.is_not(None),
             )
-            .order_by(done.c.done.desc(), User.id)
+            .order_by(pp.done.desc(), User.id)
         ):
             partway[key][mid][unit_id].append((eid, name, n))
     return _Counts(by_year, by_unit, partway, need_of)
@@ -598,10 +519,14 @@ def _totals(members: Iterable[MunicipalityProgress]) -> list[TargetProgress]:
 
 
 def region_progress(
-    session: Session, fiscal_year: int, *, today: date | None = None
+    session: Session, fiscal_year: int, *, today: date | None = None, coverage: bool = True
 ) -> RegionProgress:
-    """Every member's progress and the regional totals (the same fixed set of statements)."""
-    members = _compute(session, None, fiscal_year, today)
+    """Every member's progress and the regional totals (the same fixed set of statements).
+
+    ``coverage=False`` leaves each member's coverage out (``NO_COVERAGE``): the regional
+    pages do not show it, and it is the one part that reads per-person rows.
+    """
+    members = _compute(session, None, fiscal_year, today, coverage=coverage)
     return RegionProgress(fiscal_year=fiscal_year, members=members, totals=_totals(members))
 
 
@@ -648,7 +573,7 @@ def _counted_ids(session: Session, municipality_id: int, key: str, fiscal_year: 
     need = required_count(measure, programs)
     if need is None:
         return select(User.id).where(literal(False))
-    reached = _reached(measure, programs, need, [municipality_id]).subquery("reached")
+    reached = tallies.reached(measure.key, programs, need, [municipality_id]).subquery("reached")
     return select(reached.c.eid).where(
         reached.c.fy >= start, reached.c.fy <= end, reached.c.fy <= fiscal_year
     )
