@@ -74,6 +74,11 @@ def labelled(label: str, value: object) -> str:
     return _("%(label)s: %(value)s", label=label, value=value)
 
 
+def sentences(*parts: object) -> str:
+    """Sentences side by side: none between Japanese sentences (each ends in 「。」), a space in English."""
+    return ("" if locale_code() == "ja" else " ").join(str(p) for p in parts if p)
+
+
 def fy_label(fy: int) -> str:
     return fiscal_year_both(fy) if locale_code() == "ja" else fiscal_year_label(fy, "en")
 
@@ -129,6 +134,7 @@ def nav_items() -> list[tuple[str, str, bool]]:
 def init_template_helpers(app: Flask) -> None:
     app.add_template_global(field_attrs, "field_attrs")
     app.add_template_global(labelled, "labelled")
+    app.add_template_global(sentences, "sentences")
     app.add_template_global(nav_items, "nav_items")
     app.add_template_global(lambda: set(current_app.view_functions), "view_endpoints")
     app.add_template_filter(local_datetime, "local_datetime")

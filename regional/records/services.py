@@ -119,7 +119,7 @@ def completion_json(c: Completion, locale: str, certificate_code: str | None = N
 
 
 CSV_HEADER = {
-    "ja": ["研修コード", "研修名", "修了日", "年度", "時間", "登録ID"],
+    "ja": ["研修コード", "研修名", "修了日", "年度", "時間数", "登録ID"],
     "en": [
         "Programme code",
         "Programme",

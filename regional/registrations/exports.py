@@ -2,7 +2,7 @@
 
 Column headers follow the language of the page (Japanese by default) and are
 the same names the attendance upload understands, so a host can download the
-list, fill in the 出席 column and upload it again.
+list, fill in the 出欠 column (出席 or 欠席) and upload it again.
 
 Formula injection (ASVS 1.2.10): a text cell beginning with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, so a name
@@ -59,7 +59,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("waitlist_position", "キャンセル待ち順位", "Waiting-list position"),
     Column("requested_at", "申込日時", "Requested"),
     Column("approved_at", "承認日時", "Approved"),
-    Column("attended", "出席", "Attended"),
+    Column("attended", "出欠", "Attended"),
 )
 
 ATTENDED_WORDS = {"ja": ("出席", "欠席"), "en": ("yes", "no")}

@@ -1,0 +1,132 @@
+"""One term per thing and action (docs/glossary.md), in pages, mail and exports, found by a month of use.
+
+Each test names a slip met while doing the three roles' work in Japanese: two words
+for one thing on one page, a half-width colon or parenthesis in Japanese text, a
+number whose column heading says something else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from regional.extensions import db
+from regional.fiscal import now_utc
+from regional.mail.models import OutboundMail
+from regional.records.services import CSV_HEADER
+from regional.registrations.exports import header
+from regional.registrations.models import Registration, RegistrationStatus
+from tenants import all_tenants
+from tenants.scoping import acting_as
+from tests import factories
+from tests.fixtures_sessions import register, within
+
+JA = {"Accept-Language": "ja"}
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Words the glossary says never to use, with the word to use instead.
+NEVER = {
+    "却下": "不承認",
+    "構成団体": "構成市町",
+    "サインイン": "ログイン",
+    "圏域管理者": "広域管理者",
+    "解放": "開放 (優先枠の開放日)",
+    "空き（全市町共通）": "残席（全市町共通）",
+}
+#: キャンセル is kept for キャンセル待ち only.
+LONE_CANCEL = re.compile(r"キャンセル(?!待ち)")
+
+
+def _japanese_messages() -> list[tuple[str, str]]:
+    with (ROOT / "translations/ja/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="ja")
+    out = []
+    for m in catalog:
+        if not m.id:
+            continue
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        out.extend((str(m.id), s) for s in strings if s)
+    return out
+
+
+def test_the_japanese_catalogue_uses_the_glossary_words_only():
+    slips = [
+        (msgid[:50], text, f"use {NEVER[word]}")
+        for msgid, text in _japanese_messages()
+        for word in NEVER
+        if word in text
+    ]
+    slips += [
+        (msgid[:50], text, "キャンセル only in キャンセル待ち")
+        for msgid, text in _japanese_messages()
+        if LONE_CANCEL.search(text)
+    ]
+    assert slips == []
+
+
+def test_mail_labels_take_the_full_width_colon_in_japanese(ctx, world):
+    ts = factories.make_session(starts_in=timedelta(days=20))
+    register(ts.id, world.employee_a)
+    with all_tenants(db.session):
+        mail = db.session.scalars(
+            select(OutboundMail)
+            .where(OutboundMail.to_addr == world.emails["employee_a"])
+            .order_by(OutboundMail.id.desc())
+        ).first()
+    assert "研修：" in mail.body and "日時：" in mail.body and "会場：" in mail.body
+    assert not re.search(r"[\u3040-\u30ff\u3400-\u9fff]: ", mail.body), mail.body
+
+
+def test_export_headings_name_the_waiting_list_and_attendance_as_pages_do():
+    ja = header("ja")
+    assert "キャンセル待ち順位" in ja and "順番待ち" not in ja
+    assert "出欠" in ja
+    assert CSV_HEADER["ja"][4] == "時間数"  # as the record page's column
+
+
+def test_my_record_reads_in_japanese_and_leads_on_from_a_programme_without_a_session(
+    app, as_employee_a, world
+):
+    with within(app):
+        full = factories.make_session(capacity=0, starts_in=timedelta(days=25))
+        register(full.id, world.employee_a)  # waiting, first in line
+        held = factories.make_session(starts_in=timedelta(days=8))
+        reg = register(held.id, world.employee_a)
+        held.starts_at = now_utc() - timedelta(days=3)
+        held.ends_at = held.starts_at + timedelta(hours=2)
+        held.registration_opens_at = held.starts_at - timedelta(days=20)
+        held.registration_closes_at = held.starts_at - timedelta(days=2)
+        with acting_as(db.session, world.muni_a):
+            db.session.get(Registration, reg.id).attended = True
+            db.session.flush()
+    page = as_employee_a.get("/records/me", headers=JA).get_data(as_text=True)
+    assert "(開催予定" not in page and "（開催予定はまだありません）" in page
+    # Each missing programme links to its page (関心登録 or an e-learning address live there).
+    assert re.search(r'<li><a href="/catalogue/\d+">ADV-101 ', page)
+    assert "：1番目" in page and ": 1番目" not in page
+    past = page.split('id="past"', 1)[1]
+    assert "出席" in past and RegistrationStatus.ENROLLED.label not in past
+
+
+def test_sentences_side_by_side_take_no_space_in_japanese(app, as_employee_a):
+    with within(app):
+        ts = factories.make_session(requires_approval=True, starts_in=timedelta(days=16))
+        ts_id = ts.id
+    page = as_employee_a.get(f"/sessions/{ts_id}", headers=JA).get_data(as_text=True)
+    mine = page.split('aria-labelledby="my-registration"', 1)[1].split("</section>", 1)[0]
+    paragraphs = [p.strip() for p in re.findall(r"<p[^>]*>(.*?)</p>", mine, flags=re.S)]
+    assert any("承認が必要です。" in p for p in paragraphs)
+    assert [p for p in paragraphs if re.search(r"。\s+\S", p)] == []
+
+
+def test_programme_page_heads_its_seat_column_as_the_sessions_list_does(app, as_employee_a):
+    with within(app):
+        program = factories.make_program("GLOSS-1", title_ja="用語研修", title_en="Terms")
+        factories.make_session(program, capacity=7)
+        program_id = program.id
+    page = as_employee_a.get(f"/catalogue/{program_id}", headers=JA).get_data(as_text=True)
+    assert "残席／定員" in page and "/ 7" in page
