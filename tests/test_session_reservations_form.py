@@ -257,3 +257,36 @@ def test_a_coordinator_cannot_reserve_seats_through_the_form(
         (ts_id,) = _sessions() - before
         assert fresh(ts_id).host_municipality_id is not None
         assert _allocations(ts_id) == {} and fresh(ts_id).reserved_unclaimed == 0
+
+
+def test_the_audit_trail_shows_each_members_reservation(app, as_admin, program_id, codes):
+    data = session_form(program_id) | rows(codes, **{f"m{CODE_A}": ("3", _day(20))})
+    assert as_admin.form_post("/sessions/new", data).status_code == 302
+    page = as_admin.get("/audit/?action=reservations.update", headers=EN).get_data(as_text=True)
+    assert "Seat reservations changed" in page
+    section = page.split("Seat reservations changed", 1)[1]
+    assert f"<dt>{CODE_A}</dt><dd><dl" in section and "<dt>seats</dt><dd>3</dd>" in section
+
+
+def test_the_reservations_page_saves_every_member_at_once(app, as_admin, codes):
+    ts_id = _shared(app)
+    data = rows(codes, **{f"m{CODE_A}": ("2", _day(10)), f"m{CODE_B}": ("3", _day(11))})
+    resp = as_admin.form_post(f"/sessions/{ts_id}/allocations", data)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/sessions/{ts_id}")
+    with within(app):
+        assert _allocations(ts_id) == {CODE_A: (2, _day(10)), CODE_B: (3, _day(11))}
+        assert len(_audits("reservations.update", ts_id)) == 1
+
+
+def test_the_reservations_page_refuses_a_bad_row_and_saves_nothing(app, as_admin, codes):
+    ts_id = _shared(app, capacity=4)
+    data = rows(codes, **{f"m{CODE_A}": ("2", _day(10)), f"m{CODE_B}": ("3", _day(11))})
+    resp = as_admin.form_post(f"/sessions/{ts_id}/allocations", data, headers=EN)
+    assert resp.status_code == 422
+    assert "more than the capacity of 4" in resp.get_data(as_text=True)
+    bad = rows(codes, **{f"m{CODE_A}": ("2", _day(10)), f"m{CODE_B}": ("1", "2020-01-01")})
+    resp = as_admin.form_post(f"/sessions/{ts_id}/allocations", bad, headers=EN)
+    assert resp.status_code == 422
+    assert f'id="res-release-{CODE_B}-error"' in resp.get_data(as_text=True)
+    with within(app):
+        assert _allocations(ts_id) == {}

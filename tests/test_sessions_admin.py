@@ -292,7 +292,7 @@ def test_administrator_reserves_seats_for_a_municipality(app, as_admin, world):
         assert to_local(alloc.release_at).hour == 0  # the start of the release day, Tokyo
         assert (ts.reserved_unclaimed, ts.seats_left, ts.seats_left_for(world.muni_a)) == (3, 7, 10)
     page = as_admin.get(f"/sessions/{ts_id}/allocations", headers=EN).get_data(as_text=True)
-    assert 'id="seats-332038"' in page and 'value="3"' in page
+    assert 'id="res-seats-332038"' in page and 'value="3"' in page
 
 
 def test_reserving_more_seats_than_are_free_is_refused(app, as_admin, world):

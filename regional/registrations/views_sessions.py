@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -34,6 +35,7 @@ from regional.sessions.forms import (
     AllocationForm,
     CancelForm,
     DuplicateForm,
+    ReservationsForm,
     SessionFilterForm,
     SessionForm,
     shifted,
@@ -260,25 +262,37 @@ def edit(session_id: int):
     ), 422 if request.method == "POST" else 200
 
 
-@bp.route("/<int:session_id>/allocations")
+@bp.route("/<int:session_id>/allocations", methods=["GET", "POST"])
 @admin_required
 def allocations(session_id: int):
-    """Seats of a shared session reserved per municipality (regional administrators)."""
+    """Every member's reserved seats of a shared session, changed together in one save."""
     ts = session_or_404(session_id)
     if ts.host_municipality_id is not None:
         flash(_("Seats can be reserved only on the region's shared sessions."), "error")
         return redirect(url_for(".detail", session_id=ts.id))
-    members = [m for m in db.session.scalars(Municipality.ordered()) if ts.admits(m.id)]
-    default_release = to_local(min(ts.registration_closes_at, ts.starts_at)).date()
+    form = ReservationsForm()
+    form.setup(list(db.session.scalars(Municipality.ordered())))
+    if request.method == "GET":
+        form.fill_reservations(ts.allocations)
+    if form.validate_on_submit():
+        try:
+            changed = reservations.set_reservations(ts, form.reservation_lines(), current_user)
+        except DomainError as exc:
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                ngettext(
+                    "Reservations saved (%(num)d municipality changed).",
+                    "Reservations saved (%(num)d municipalities changed).",
+                    changed,
+                ),
+                "success",
+            )
+            return redirect(url_for(".detail", session_id=ts.id))
     return render_template(
-        "sessions/allocations.html",
-        training_session=ts,
-        members=members,
-        lines={a.municipality_id: a for a in ts.allocations},
-        default_release=default_release,
-        release_day=lambda value: to_local(value).date().isoformat(),
-        form=AllocationForm(),
-    )
+        "sessions/allocations.html", training_session=ts, form=form
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/<int:session_id>/allocations/<code>", methods=["POST"])

@@ -172,7 +172,67 @@ class ReservationRowForm(FlaskForm):
 ROW_FIELDS = {"seats": "seats", "release_at": "release_on"}
 
 
-class SessionForm(FlaskForm):
+class ReservationRows:
+    """Every member's reservation row (``reservations``) of a form, and what they ask for.
+
+    The form sets ``members`` (code -> Municipality, in the region's order) first.
+    """
+
+    members: dict
+
+    def fill_reservations(self, allocations=()) -> None:  # noqa: ANN001
+        """One row per member, showing the seats held for it now (none for a new session)."""
+        if "reservations" not in self:
+            return
+        held = {a.municipality_id: a for a in allocations}
+        while self.reservations.entries:
+            self.reservations.pop_entry()
+        for m in self.members.values():
+            a = held.get(m.id)
+            self.reservations.append_entry(
+                {
+                    "code": m.code,
+                    "seats": a.seats if a else 0,
+                    "release_on": to_local(a.release_at).date() if a and a.seats else None,
+                }
+            )
+
+    def validate_reservations(self, field) -> None:  # noqa: ANN001
+        codes = [row.form.code.data for row in field.entries]
+        if any(code not in self.members for code in codes) or len(set(codes)) != len(codes):
+            raise ValidationError(_l("The reservation rows do not match the members; reload."))
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        ok = super().validate(extra_validators)
+        if "reservations" in self and any(isinstance(e, dict) for e in self.reservations.errors):
+            # Each row shows its own message; the summary points at the table once.
+            self.reservations.errors = [str(ROWS_MESSAGE)]
+        return ok
+
+    def reservation_rows(self) -> dict[str, object]:
+        """The row (its form) of each member code, to show a refusal next to it."""
+        if "reservations" not in self:
+            return {}
+        return {row.form.code.data: row.form for row in self.reservations.entries}
+
+    def reservation_lines(self) -> list:
+        """Each row as a :class:`ReservationLine` (release at the start of the day, Tokyo)."""
+        if "reservations" not in self:
+            return []
+        lines = []
+        for row in self.reservations.entries:
+            day = row.form.release_on.data
+            lines.append(
+                ReservationLine(
+                    municipality=self.members[row.form.code.data],
+                    seats=row.form.seats.data or 0,
+                    release_at=local_to_utc(datetime.combine(day, time(0))) if day else None,
+                )
+            )
+        return lines
+
+
+class SessionForm(ReservationRows, FlaskForm):
     """Add or change a session; times are Tokyo wall-clock times.
 
     A shared session's form also holds every member's reservation (one row each),
@@ -234,57 +294,6 @@ class SessionForm(FlaskForm):
             del self.municipalities
             del self.reservations
 
-    def fill_reservations(self, allocations=()) -> None:  # noqa: ANN001
-        """One row per member, showing the seats held for it now (none for a new session)."""
-        if "reservations" not in self:
-            return
-        held = {a.municipality_id: a for a in allocations}
-        while self.reservations.entries:
-            self.reservations.pop_entry()
-        for m in self.members.values():
-            a = held.get(m.id)
-            self.reservations.append_entry(
-                {
-                    "code": m.code,
-                    "seats": a.seats if a else 0,
-                    "release_on": to_local(a.release_at).date() if a and a.seats else None,
-                }
-            )
-
-    def validate_reservations(self, field) -> None:  # noqa: ANN001
-        codes = [row.form.code.data for row in field.entries]
-        if any(code not in self.members for code in codes) or len(set(codes)) != len(codes):
-            raise ValidationError(_l("The reservation rows do not match the members; reload."))
-
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
-        ok = super().validate(extra_validators)
-        if "reservations" in self and any(isinstance(e, dict) for e in self.reservations.errors):
-            # Each row shows its own message; the summary points at the table once.
-            self.reservations.errors = [str(ROWS_MESSAGE)]
-        return ok
-
-    def reservation_rows(self) -> dict[str, object]:
-        """The row (its form) of each member code, to show a refusal next to it."""
-        if "reservations" not in self:
-            return {}
-        return {row.form.code.data: row.form for row in self.reservations.entries}
-
-    def reservation_lines(self) -> list:
-        """Each row as a :class:`ReservationLine` (release at the start of the day, Tokyo)."""
-        if "reservations" not in self:
-            return []
-        lines = []
-        for row in self.reservations.entries:
-            day = row.form.release_on.data
-            lines.append(
-                ReservationLine(
-                    municipality=self.members[row.form.code.data],
-                    seats=row.form.seats.data or 0,
-                    release_at=local_to_utc(datetime.combine(day, time(0))) if day else None,
-                )
-            )
-        return lines
-
     def fill(self, ts) -> None:
         """Show a session's plan in Tokyo wall-clock time."""
         for name in (
@@ -327,6 +336,17 @@ class SessionForm(FlaskForm):
             audience_ids=list(self.municipalities.data or []) if shared else [],
             notes=self.notes.data or "",
         )
+
+
+class ReservationsForm(ReservationRows, FlaskForm):
+    """A shared session's reservations on their own page: every member's row, one save."""
+
+    reservations = FieldList(
+        FormField(ReservationRowForm), label=_l("Seats reserved for members"), max_entries=50
+    )
+
+    def setup(self, municipalities: list) -> None:
+        self.members = {m.code: m for m in municipalities}
 
 
 ROWS_MESSAGE = _l("Some rows need correcting; each shows its message.")

@@ -241,3 +241,31 @@ def test_administrator_prints_every_member_grouped(new_page, live_server, sheet_
     names = [s.inner_text() for s in page.locator("section.sheet h1").all()]
     assert len(names) == 2 and "津山市" in names[0] and "玉野市" in names[1]
     audit(page, "participant list, administrator")
+
+
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_administrator_changes_every_reservation_in_one_save(new_page, live_server, size):
+    from tests.conftest import CODE_A, CODE_B
+
+    with live_server.db():
+        program = factories.make_program(f"E2E-ALLOC-{size}", title_ja="優先枠一括", title_en="A")
+        ts_id = factories.make_session(program, capacity=12, starts_in=timedelta(days=30)).id
+    page = new_page(viewport={"width": WIDTHS[size], "height": 800})
+    sign_in(page, live_server.world.emails["admin"])
+    page.goto(f"/sessions/{ts_id}")
+    page.get_by_role("link", name="市町の優先枠を設定").click()
+    page.wait_for_url(f"**/sessions/{ts_id}/allocations")
+    page.locator(f"#res-seats-{CODE_A}").fill("4")
+    page.locator(f"#res-seats-{CODE_B}").fill("2")
+    audit(page, f"reservations page {size}")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(re.compile(rf".*/sessions/{ts_id}$"))
+    assert "優先枠を保存しました" in page.content()
+    with live_server.db():
+        from regional.sessions.models import TrainingSession
+
+        held = {
+            a.municipality.code: a.seats for a in db.session.get(TrainingSession, ts_id).allocations
+        }
+        assert held == {CODE_A: 4, CODE_B: 2}
+    page.context.close()

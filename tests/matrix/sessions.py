@@ -186,3 +186,18 @@ CASES += [
         note="the copy stays the member's own; another member's is not found",
     ),
 ]
+
+CASES.append(
+    Case(
+        "sessions.allocations",
+        lambda r, o: f"/sessions/{r['session']['-']}/allocations",
+        _shared_manage(302),
+        method="POST",
+        data=lambda r, o: {
+            "reservations-0-code": r.code("A"),
+            "reservations-0-seats": "2",
+            "reservations-0-release_on": to_local(now_utc() + timedelta(days=7)).date().isoformat(),
+        },
+        note="every member's reservation in one save (regional administrators)",
+    )
+)
