@@ -290,3 +290,24 @@ def test_the_reservations_page_refuses_a_bad_row_and_saves_nothing(app, as_admin
     assert f'id="res-release-{CODE_B}-error"' in resp.get_data(as_text=True)
     with within(app):
         assert _allocations(ts_id) == {}
+
+
+def test_saving_the_same_day_keeps_a_release_time_set_to_the_minute(app, as_admin, codes, world):
+    """A reservation made through the API may release at 17:00; the form shows only the day."""
+    from regional.fiscal import local_to_utc
+    from regional.registrations import session_changes
+
+    ts_id = _shared(app)
+    with within(app):
+        ts = fresh(ts_id)
+        muni = db.session.get(Municipality, world.muni_a)
+        day = to_local(now_utc() + timedelta(days=10)).replace(hour=17, minute=0, second=0)
+        session_changes.reserve_seats(ts, muni, 2, local_to_utc(day.replace(tzinfo=None)))
+        release = fresh(ts_id).allocations[0].release_at
+    base = session_form(0, capacity="10")
+    base.pop("program_id")
+    same = base | rows(codes, **{f"m{CODE_A}": ("2", _day(10))})
+    assert as_admin.form_post(f"/sessions/{ts_id}/edit", same).status_code == 302
+    with within(app):
+        assert fresh(ts_id).allocations[0].release_at == release
+        assert _audits("reservations.update", ts_id) == []

@@ -96,7 +96,9 @@ class Registration(TenantScoped, db.Model):
         ),
         # Covering index for the regional dashboard's session use per member
         # (regional.dashboards.queries.session_use): the year's sessions, not every row.
-        Index("ix_registrations_session_use", "session_id", "status", "municipality_id", "attended"),
+        Index(
+            "ix_registrations_session_use", "session_id", "status", "municipality_id", "attended"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -133,6 +133,8 @@ def set_reservations(
         alloc = current.get(line.municipality.id)
         have = alloc.seats if alloc is not None else 0
         release_at = line.release_at or (alloc.release_at if alloc is not None else fallback)
+        if alloc is not None and to_local(release_at).date() == to_local(alloc.release_at).date():
+            release_at = alloc.release_at  # the form names a day: keep a time set to the minute
         if line.seats == have and (not have or release_at == alloc.release_at):
             continue
         problem = _problem(ts, line, alloc, release_at)
