@@ -39,7 +39,9 @@ def home_worklists() -> dict:
     work: dict = {}
     if current_user.is_coordinator and here is not None:
         work["coordinator"] = coordinator_work(current_user, here.id)
-        work["last_reminder"] = _last_reminder()
+        last = work["last_reminder"] = _last_reminder()
+        # The button is offered only when pressing it would send: else say when it can.
+        work["next_reminder_at"] = _next_reminder_at(last)
     if current_user.is_regional_admin:
         work["admin"] = admin_work()
     # About the person themselves: in their own municipality even while acting in another.
@@ -57,12 +59,19 @@ def _last_reminder() -> AuditEntry | None:
     )
 
 
+def _next_reminder_at(last: AuditEntry | None):
+    """When the next reminder may go out, or None when it may go out now."""
+    if last is None:
+        return None
+    due = last.at.replace(tzinfo=UTC) + REMIND_EVERY
+    return due if due > now_utc() else None
+
+
 @bp.post("/remind-required")
 @coordinator_required
 def remind_required():
     """Mail every member of staff missing required training this fiscal year (once a day)."""
-    last = _last_reminder()
-    if last is not None and now_utc() - last.at.replace(tzinfo=UTC) < REMIND_EVERY:
+    if _next_reminder_at(_last_reminder()) is not None:
         flash(_("A reminder was already sent in the last day; it was not sent again."), "error")
         return redirect(url_for("main.home"))
     fy = fiscal_year_of(now_utc())
