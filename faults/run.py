@@ -383,6 +383,8 @@ def database_outage(kind: str, args: argparse.Namespace) -> bool:
     server = start_app(stage, "postgres-outage")
     dbname = PG_URL.rsplit("/", 1)[1]
     down_at = args.duration / 3
+    # The run goes on long enough to see the recovery: at least 15 s after the database returns.
+    seconds = max(args.duration, down_at + args.outage + 15)
     window: dict[str, float] = {}
 
     def outage() -> None:
@@ -403,7 +405,7 @@ def database_outage(kind: str, args: argparse.Namespace) -> bool:
     try:
         t = threading.Thread(target=outage, daemon=True)
         t.start()
-        outcomes = sustained(server.url, stage, stage.plan["sessions"]["app"], args.duration)
+        outcomes = sustained(server.url, stage, stage.plan["sessions"]["app"], seconds)
         t.join(timeout=args.outage + 120)
         v = Verdict()
         extra = check_registrations(stage, outcomes, v)
@@ -419,7 +421,7 @@ def database_outage(kind: str, args: argparse.Namespace) -> bool:
             f"; database away {window['up'] - window['down']:.1f} s ({args.outage_kind}); "
             f"during it: {dict(tally(during))}; from 5 s after: {dict(tally(after))}"
         )
-        ok &= report(f"sustained {args.duration:g} s with an outage", outcomes, extra, v)
+        ok &= report(f"sustained {seconds:.0f} s with an outage", outcomes, extra, v)
     finally:
         with contextlib.suppress(Exception):
             _pg_block(dbname, False)
