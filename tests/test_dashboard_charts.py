@@ -56,3 +56,18 @@ def test_markup_has_no_style_or_script_and_says_its_numbers(app):
     # Pattern ids are prefixed per chart, so two charts on a page never share one.
     ids = re.findall(r'id="([^"]+)"', html)
     assert len(ids) == len(set(ids))
+
+
+def test_standing_keeps_the_thousands_separator_in_japanese(app):
+    """ngettext fills %(num)s with the bare number unless given: 1,733 people, not 1733."""
+    from types import SimpleNamespace
+
+    from regional.dashboards.tables import standing
+
+    behind = SimpleNamespace(status="behind", achieved=100, expected_by_now=1833, target=3000)
+    ahead = SimpleNamespace(status="ahead", achieved=2300, expected_by_now=1000, target=3000)
+    with app.test_request_context(headers={"Accept-Language": "ja"}):
+        assert standing(behind) == "計画より1,733人遅れている"
+        assert "1,300" in standing(ahead)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert standing(behind) == "Behind plan by 1,733 people"

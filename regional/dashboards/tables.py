@@ -44,6 +44,14 @@ def gap(tp) -> int | None:
     return None if tp.expected_by_now is None else tp.achieved - tp.expected_by_now
 
 
+class _Grouped(int):
+    """A count that prints with thousands separators (1,733). ngettext fills %(num)s with
+    the count it chooses the plural form by, so the formatting has to travel with it."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}"
+
+
 def standing(tp) -> str:
     """Ahead or behind in words, with how many people: never colour alone."""
     diff = gap(tp)
@@ -51,12 +59,12 @@ def standing(tp) -> str:
         return _("Target met (%(n)s of %(t)s)", n=f"{tp.achieved:,}", t=f"{tp.target:,}")
     if tp.status == "ahead" and diff is not None and diff > 0:
         return ngettext(
-            "Ahead of plan by %(num)s person", "Ahead of plan by %(num)s people", diff
-        ) % {"num": f"{diff:,}"}
+            "Ahead of plan by %(num)s person", "Ahead of plan by %(num)s people", _Grouped(diff)
+        )
     if tp.status == "behind" and diff is not None and diff < 0:
-        return ngettext("Behind plan by %(num)s person", "Behind plan by %(num)s people", -diff) % {
-            "num": f"{-diff:,}"
-        }
+        return ngettext(
+            "Behind plan by %(num)s person", "Behind plan by %(num)s people", _Grouped(-diff)
+        )
     return str(STATUS_LABELS.get(tp.status, tp.status))
 
 
