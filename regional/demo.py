@@ -2,7 +2,10 @@
 
 Staff for all 13 members sized by population (about 1% of it, as the policy
 suggests, scaled down to about 2,000 people so it seeds in seconds), their
-organisation trees, sessions over the current fiscal year with registrations,
+organisation trees, the policy's six targets for every member (Okayama City's
+numbers scaled by population), the fiscal years since the policy began (FY2024,
+FY2025) entered after the fact with registrations and recorded attendance and
+imported e-learning, sessions over the current fiscal year with registrations,
 a waiting list, approvals and reserved seats, and completed training.
 The names, organisation trees and sessions are data, in a TOML file beside the
 region's member list (``tenants/data/okayama_demo.toml``, see :func:`demo_file`).
@@ -47,6 +50,8 @@ from tenants.scoping import acting_as
 #: The one password of every demo sign-in (documented in the README).
 DEMO_PASSWORD = "demo-Training-2026"  # noqa: S105
 SEED = 20240401
+#: Training under the policy began in 令和6年度 (FY2024): the demo's history starts there.
+POLICY_START_FY = 2024
 TOTAL_STAFF = 2000
 MIN_STAFF = 15
 ADMIN_EMAIL = "admin@city.okayama.lg.jp"
@@ -144,6 +149,8 @@ class Seeder:
     #: municipality id -> ids of its active administrative staff (candidates for training)
     trainees: dict[int, list[int]] = field(default_factory=dict)
     demo_employees: dict[int, int] = field(default_factory=dict)
+    #: municipality id -> ids of its active staff in charge of building or maintaining systems
+    duty: dict[int, list[int]] = field(default_factory=dict)
     #: org unit id -> the job category most of its staff have
     hints: dict[int, JobCategory] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -290,6 +297,14 @@ class Seeder:
             and u.role == Role.EMPLOYEE
             and u is not employee
         ]
+        self.duty[m.id] = [
+            u.id
+            for u in people
+            if u.status == AccountStatus.ACTIVE
+            and u.system_duty
+            and u.role == Role.EMPLOYEE
+            and u is not employee
+        ]
 
 
 # -- sessions and history ---------------------------------------------------------
@@ -329,11 +344,16 @@ def plans() -> list[SessionPlan]:
 
 
 def _session(
-    seeder: Seeder, plan: SessionPlan, program: Program, hosts: dict[str, int]
+    seeder: Seeder,
+    plan: SessionPlan,
+    program: Program,
+    hosts: dict[str, int],
+    day: date | None = None,
 ) -> TrainingSession:
+    """A session of the plan: ``offset_days`` from today, or on ``day`` (the history)."""
     today = to_local(now_utc()).date()
-    starts = _at(today + timedelta(days=plan.offset_days), 13, 30)
-    past = plan.offset_days < 0
+    starts = _at(day or today + timedelta(days=plan.offset_days), 13, 30)
+    past = day is not None or plan.offset_days < 0
     opens = starts - timedelta(days=45)
     closes = starts - timedelta(days=3)
     ts = TrainingSession(
@@ -426,12 +446,23 @@ def seed_sessions(seeder: Seeder, members: list[Municipality]) -> None:
             seeder.bump("completions", attended)
 
 
-def seed_elearning(seeder: Seeder, members: list[Municipality]) -> None:
-    """Imported e-learning completions of this fiscal year (security for most, literacy for many)."""
+#: E-learning of the current fiscal year so far: the share of staff who completed.
+CURRENT_ELEARNING = {"GEN-SEC-101": 0.55, "GEN-LIT-101": 0.35}
+
+
+def seed_elearning(
+    seeder: Seeder,
+    members: list[Municipality],
+    fiscal_year: int | None = None,
+    shares: dict[str, float] | None = None,
+) -> None:
+    """Imported e-learning completions of one fiscal year (the current one by default, up
+    to today): security for most, literacy for many of the administrative staff."""
     programs = {p.code: p for p in db.session.scalars(select(Program))}
-    fy_start, _ = fiscal_year_bounds(fiscal_year_of(now_utc()))
+    current = fiscal_year_of(now_utc())
+    fy_start, fy_end = fiscal_year_bounds(current if fiscal_year is None else fiscal_year)
     today = to_local(now_utc()).date()
-    span = max(1, (today - fy_start).days)
+    span = max(1, (min(today, fy_end) - fy_start).days)
     items = []
     for m in members:
         with acting_as(db.session, m.id):
@@ -439,15 +470,134 @@ def seed_elearning(seeder: Seeder, members: list[Municipality]) -> None:
                 select(User).where(User.status == AccountStatus.ACTIVE)
             ).all()
         for user in staff:
-            for code, share in (("GEN-SEC-101", 0.55), ("GEN-LIT-101", 0.35)):
+            for code, share in (shares or CURRENT_ELEARNING).items():
                 program = programs.get(code)
                 if program is None or seeder.rng.random() >= share:
                     continue
-                if code == "GEN-LIT-101" and user.job_category != A:
+                if program.eligible_job_categories and (
+                    user.job_category.value not in program.eligible_job_categories
+                ):
                     continue
                 items.append((user, program, fy_start + timedelta(days=seeder.rng.randrange(span))))
     if items:
         seeder.bump("completions", attendance.add_completions(items, seeder.actor))
+
+
+# -- past fiscal years and targets ------------------------------------------------------
+
+
+def _history_day(fy: int, month_day: str) -> date:
+    month, day = (int(x) for x in month_day.split("-"))
+    return date(fy if month >= 4 else fy + 1, month, day)
+
+
+def _history_pool(seeder: Seeder, source: str, every: list[int], digital: set[int]) -> list:
+    """(municipality id, employee id) a cohort is drawn from, shuffled."""
+    if source == "duty":
+        pool = [(mid, uid) for mid in every for uid in seeder.duty.get(mid, [])]
+    elif source == "digital_or_duty":
+        duty = {(mid, uid) for mid in every for uid in seeder.duty.get(mid, [])}
+        pool = sorted(
+            duty
+            | {
+                (mid, uid)
+                for mid in every
+                for uid in seeder.trainees.get(mid, [])
+                if uid in digital
+            }
+        )
+    else:
+        pool = [(mid, uid) for mid in every for uid in seeder.trainees.get(mid, [])]
+    seeder.rng.shuffle(pool)
+    return pool
+
+
+def seed_history(seeder: Seeder, members: list[Municipality]) -> None:
+    """Every fiscal year since the policy began, before the current one: sessions entered
+    after the fact with registrations and recorded attendance, and imported e-learning.
+
+    Each cohort is new people every year (nobody takes a track twice); the
+    project-management cohort comes from people who attended digital-technology sessions
+    (or build systems), as the track's prerequisite asks.
+    """
+    history = content().get("history")
+    if not history:
+        return
+    programs = {p.code: p for p in db.session.scalars(select(Program))}
+    every = [m.id for m in members]
+    trainees = sum(len(v) for v in seeder.trainees.values())
+    done: dict[str, set[int]] = {name: set() for name in history["cohorts"]}
+    attended_digital: set[int] = set()
+    for fy in range(POLICY_START_FY, fiscal_year_of(now_utc())):
+        cohorts: dict[str, list[tuple[int, int]]] = {}
+        for row in history["session"]:
+            program = programs.get(row["code"])
+            name = row["cohort"]
+            if name not in cohorts:  # drawn at its first session of the year
+                spec = history["cohorts"][name]
+                pool = _history_pool(seeder, spec["from"], every, attended_digital)
+                size = max(1, round(spec["share"] * trainees))
+                cohorts[name] = [(mid, uid) for mid, uid in pool if uid not in done[name]][:size]
+                done[name].update(uid for _mid, uid in cohorts[name])
+            people = cohorts[name]
+            if program is None or not people:
+                continue
+            plan = SessionPlan(
+                code=row["code"],
+                offset_days=0,
+                capacity=len(people) + 10,
+                attendees=len(people),
+                venue=row["venue"],
+                hours=row["hours"],
+            )
+            ts = _session(seeder, plan, program, {}, day=_history_day(fy, row["day"]))
+            registrations = [
+                r
+                for mid, uid in people
+                if (r := _register(seeder, ts, mid, uid, False)) is not None
+            ]
+            marks = [(r.id, seeder.rng.random() < 0.93) for r in registrations]
+            attended, _absent = attendance.record_attendance(ts.id, marks, seeder.actor)
+            seeder.bump("completions", attended)
+            if program.track == "digital_tech":
+                attended_digital.update(
+                    r.employee_id
+                    for r, (_rid, present) in zip(registrations, marks, strict=True)
+                    if present
+                )
+        seed_elearning(seeder, members, fy, history.get("elearning", {}))
+
+
+def seed_targets(seeder: Seeder, members: list[Municipality]) -> None:
+    """Every member gets the policy's six targets where it has none yet: Okayama City's own
+    numbers (``policy_targets.toml``) scaled by the member's population over Okayama's,
+    as the policy sizes staff at about 1% of the population. Audited like a coordinator's."""
+    from regional.targets.measures import load_default_measures
+    from regional.targets.models import Target
+    from regional.targets.services import POLICY_TARGETS, set_target
+
+    load_default_measures(db.session)
+    rows = tomllib.loads(POLICY_TARGETS.read_text(encoding="utf-8"))["target"]
+    okayama = next((m for m in members if m.coordinating), members[0])
+    base = {r["key"]: r for r in rows if r["municipality"] == okayama.code}
+    for m in members:
+        share = (m.population or 0) / (okayama.population or 1)
+        with acting_as(db.session, m.id):
+            have = set(db.session.scalars(select(Target.key)))
+            for key, r in base.items():
+                if key in have:
+                    continue
+                population = r.get("population")
+                values = {
+                    "kind": r["kind"],
+                    "target": max(1, round(r["target"] * share)),
+                    "period_start_fy": r["period_start_fy"],
+                    "period_end_fy": r.get("period_end_fy"),
+                    "population": None if population is None else max(1, round(population * share)),
+                }
+                set_target(m, key, values, seeder.actor)
+                seeder.bump("targets")
+            db.session.flush()  # its audit entries, while still acting as the member
 
 
 # -- the command --------------------------------------------------------------------
@@ -508,6 +658,8 @@ def seed(seed_value: int = SEED) -> Seeder:
     for m in members:
         with acting_as(db.session, m.id):
             seeder.build_people(m, sizes[m.code])
+    seed_targets(seeder, members)
+    seed_history(seeder, members)
     seed_sessions(seeder, members)
     seed_elearning(seeder, members)
     # Registering queued the usual mail to demo addresses; none of it should ever be sent.

@@ -37,6 +37,8 @@ def test_seed_demo_builds_a_realistic_region(app):
         _names_keep_their_variant_characters()
         _accounts_have_realistic_shapes()
         _sessions_and_history_are_consistent()
+        _past_years_have_sessions_with_attendance()
+        _every_member_has_targets_progress_and_a_trend()
         # Registering queued mail to the demo addresses; none of it is left to send.
         assert db.session.scalar(select(func.count(OutboundMail.id))) == 0
     assert DEMO_PASSWORD in output
@@ -148,3 +150,75 @@ def _sessions_and_history_are_consistent() -> None:
     assert _count(select(func.count(Completion.id))) > 500
     attended = select(func.count(Completion.id)).where(Completion.session_id.is_not(None))
     assert _count(attended) > 20
+
+
+def _past_years_have_sessions_with_attendance() -> None:
+    """FY2024 and FY2025 (before this platform) entered after the fact, as the office would."""
+    from regional.fiscal import fiscal_year_of
+
+    with all_tenants(db.session):
+        sessions = db.session.scalars(
+            select(TrainingSession).where(TrainingSession.notes == "デモデータ")
+        ).all()
+        years = {fiscal_year_of(ts.starts_at) for ts in sessions}
+        assert {2024, 2025} <= years
+        for fy in (2024, 2025):
+            ids = [ts.id for ts in sessions if fiscal_year_of(ts.starts_at) == fy]
+            marked = db.session.scalar(
+                select(func.count(Registration.id)).where(
+                    Registration.session_id.in_(ids), Registration.attended.is_not(None)
+                )
+            )
+            assert marked > 50, fy
+            done = db.session.scalar(
+                select(func.count(Completion.id)).where(Completion.session_id.in_(ids))
+            )
+            assert done > 40, fy
+            assert done < marked  # some did not come
+
+
+def _every_member_has_targets_progress_and_a_trend() -> None:
+    from datetime import date
+
+    from regional.targets import tallies
+    from regional.targets.models import Target
+    from regional.targets.progress import region_progress
+
+    members = db.session.scalars(Municipality.ordered()).all()
+    with all_tenants(db.session):
+        keys = {}
+        for mid, key, number in db.session.execute(
+            select(Target.municipality_id, Target.key, Target.target)
+        ):
+            keys.setdefault(mid, {})[key] = number
+    okayama = next(m for m in members if m.coordinating)
+    tsuyama = next(m for m in members if m.code == "332038")
+    for m in members:
+        assert len(keys.get(m.id, {})) == 6, m.name_en  # the policy's six
+    # Scaled by population from Okayama City's own numbers.
+    share = tsuyama.population / okayama.population
+    assert keys[tsuyama.id]["security"] == round(keys[okayama.id]["security"] * share)
+    rp = region_progress(db.session, 2026, today=date(2026, 11, 29))
+    for mp in rp.members:
+        by_key = {t.key: t for t in mp.targets}
+        assert by_key["security"].achieved > 0, mp.name_en
+        trend = dict(by_key["security"].by_year)
+        assert trend.get(2024, 0) > 0 and trend.get(2025, 0) > 0, mp.name_en
+        assert mp.coverage.divisions_total > 0, mp.name_en
+    reached = {
+        k: sum(t.achieved for t in rp.totals if t.key == k) for k in ("core_digital", "core_pm")
+    }
+    assert reached["core_digital"] > 10 and reached["core_pm"] > 10, reached
+    tsuyama_mp = next(mp for mp in rp.members if mp.code == "332038")
+    assert {t.key for t in tsuyama_mp.targets if t.achieved > 0} >= {
+        "core_digital",
+        "literacy_required",
+        "security",
+    }
+    assert tsuyama_mp.coverage.divisions_covered > 0
+    # The stored figures agree with the records after the whole seeding.
+    conn = db.session.connection()
+    want_counts, want_people = tallies.from_scratch(conn)
+    got_counts, got_people = tallies.stored(conn)
+    assert got_people == want_people
+    assert got_counts == {k: v for k, v in want_counts.items() if v}
