@@ -223,3 +223,12 @@ def test_the_session_page_links_to_the_copy_for_those_who_may_change_it(
     link = f'href="/sessions/{ts_id}/duplicate"'
     assert link in as_admin.get(f"/sessions/{ts_id}").get_data(as_text=True)
     assert link not in as_coordinator_a.get(f"/sessions/{ts_id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query", ["on=%00", "on=2027-01-01%00", "on=" + "9" * 400, "on=2027-01-01&on=x"]
+)
+def test_hostile_day_queries_never_fail_the_server(app, as_admin, query):
+    ts_id = _source(app)
+    resp = as_admin.get(f"/sessions/{ts_id}/duplicate?{query}", headers=EN)
+    assert resp.status_code in (200, 400)

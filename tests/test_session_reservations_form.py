@@ -311,3 +311,28 @@ def test_saving_the_same_day_keeps_a_release_time_set_to_the_minute(app, as_admi
     with within(app):
         assert fresh(ts_id).allocations[0].release_at == release
         assert _audits("reservations.update", ts_id) == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"reservations-99999999999999999999-seats": "1"},
+        {"reservations-0-seats": "9" * 40},
+        {"reservations-0-release_on": "2026-13-45"},
+        {f"reservations-{i}-code": "332038" for i in range(60)},
+    ],
+)
+def test_hostile_rows_never_fail_the_server_and_save_nothing(
+    app, as_admin, program_id, codes, extra
+):
+    data = session_form(program_id) | rows(codes) | extra
+    with within(app):
+        before = _sessions()
+    resp = as_admin.form_post("/sessions/new", data, headers=EN)
+    assert resp.status_code in (302, 422)
+    with within(app):
+        after = _sessions()
+        if resp.status_code == 422:
+            assert after == before
+        else:
+            assert all(not _allocations(i) for i in after - before)
