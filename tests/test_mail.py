@@ -130,3 +130,66 @@ def test_mail_server_down_keeps_everything_queued_for_the_next_run(ctx, app, mai
     assert left.attempts == 1 and left.last_error
     assert deliver_outbox() == 1
     assert [m["To"] for m in mailbox.messages] == ["x@example.lg.jp"]
+
+
+def test_a_registration_renders_no_mail_in_its_transaction(ctx, world, monkeypatch, mailbox):
+    """The outbox row names the template and the registration's state; text and calendar file
+    are made at delivery (after the commit), as the registration was when it happened."""
+    from regional.registrations import calendar
+
+    made = []
+    real = calendar.registration_ics
+    monkeypatch.setattr(
+        calendar, "registration_ics", lambda *a, **k: made.append(1) or real(*a, **k)
+    )
+    ts = factories.make_session()
+    reg = register(ts.id, world.employee_a)
+    (mail,) = db.session.scalars(
+        select(OutboundMail).where(OutboundMail.to_addr == world.emails["employee_a"])
+    ).all()
+    assert mail.template == "registration_enrolled"
+    assert mail.stored_body is None and mail.stored_ics is None and made == []
+    assert mail.params["registration_id"] == reg.id and mail.params["status"] == "enrolled"
+    db.session.flush()
+    mailbox.clear()
+    assert deliver_outbox() == 1
+    (msg,) = mailbox.to(world.emails["employee_a"])
+    assert msg["Subject"] == ja("You are enrolled: %(title)s", title="テスト研修")
+    (attachment,) = msg.iter_attachments()
+    assert "STATUS:CONFIRMED" in attachment.get_content()
+    assert made == [1]
+    # What was sent stays on the row.
+    assert mail.stored_subject == msg["Subject"] and mail.stored_ics
+
+
+def test_a_deferred_mail_says_what_happened_then_not_what_is_true_now(ctx, world, mailbox):
+    """Enrolled, then cancelled before the dispatcher ran: two mails, each as it happened."""
+    from tests.fixtures_registrations import cancel
+
+    ts = factories.make_session()
+    reg = register(ts.id, world.employee_a)
+    cancel(reg.id, world.employee_a)
+    db.session.flush()
+    mailbox.clear()
+    assert deliver_outbox() == 2
+    first, second = mailbox.to(world.emails["employee_a"])
+    assert first["Subject"] == ja("You are enrolled: %(title)s", title="テスト研修")
+    assert "STATUS:CONFIRMED" in next(first.iter_attachments()).get_content()
+    assert "STATUS:CANCELLED" in next(second.iter_attachments()).get_content()
+
+
+def test_a_mail_that_cannot_be_rendered_stays_queued_alone(ctx, world, mailbox):
+    db.session.add(OutboundMail(to_addr="a@example.lg.jp", subject="件名", body="本文\n"))
+    db.session.add(
+        OutboundMail(
+            to_addr="b@example.lg.jp",
+            template="registration_enrolled",
+            params={"registration_id": 0, "employee_id": 0, "session_id": 0, "status": "enrolled"},
+        )
+    )
+    db.session.flush()
+    mailbox.clear()
+    assert deliver_outbox() == 1
+    assert [m["To"] for m in mailbox.messages] == ["a@example.lg.jp"]
+    (left,) = unsent()
+    assert left.to_addr == "b@example.lg.jp" and left.attempts == 1 and left.last_error

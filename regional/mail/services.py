@@ -40,17 +40,81 @@ def queue_mail(
         text = current_app.jinja_env.get_template(f"mail/{template}.txt").render(
             lang=locale or "ja", config=current_app.config, **context
         )
-    subject, _, body = text.strip().partition("\n")
+    subject, body = _split(text)
     mail = OutboundMail(
         to_addr=to,
-        subject=subject.strip()[:300],
-        body=body.strip() + "\n",
-        ics=ics,
+        stored_subject=subject,
+        stored_body=body,
+        stored_ics=ics,
         municipality_id=municipality_id,
     )
     db.session.add(mail)
     db.session.info.setdefault(_QUEUED, []).append(mail)
     return mail
+
+
+def _split(text: str) -> tuple[str, str]:
+    subject, _, body = text.strip().partition("\n")
+    return subject.strip()[:300], body.strip() + "\n"
+
+
+#: Renderers of mail rendered at delivery, by template-name prefix: ``fn(mail) -> (context,
+#: ics)``. Registered by the feature that queues such mail (a lower package cannot import it).
+_RENDERERS: dict[str, Callable[[OutboundMail], tuple[dict, bytes | None]]] = {}
+
+
+def deferred_renderer(prefix: str):
+    """Register the function that gathers a deferred mail's context (and calendar file)."""
+
+    def decorator(fn):
+        _RENDERERS[prefix] = fn
+        return fn
+
+    return decorator
+
+
+def queue_deferred(
+    to: str,
+    template: str,
+    *,
+    locale: str | None = "ja",
+    municipality_id: int | None = None,
+    params: dict,
+) -> OutboundMail:
+    """Queue ``mail/<template>.txt`` to be rendered at delivery from ``params`` (JSON).
+
+    For mail written inside a short critical section: the row is the record that
+    the message is owed (same transaction as the change); text and calendar file
+    are made by the dispatcher, after the commit.
+    """
+    mail = OutboundMail(
+        to_addr=to,
+        template=template,
+        params={**params, "locale": locale or "ja"},
+        municipality_id=municipality_id,
+    )
+    db.session.add(mail)
+    db.session.info.setdefault(_QUEUED, []).append(mail)
+    return mail
+
+
+def render(mail: OutboundMail) -> None:
+    """Render a deferred mail's subject, body and calendar file, and keep them on the row."""
+    if mail.stored_body is not None or mail.template is None:
+        return
+    gather = next(
+        (fn for prefix, fn in _RENDERERS.items() if mail.template.startswith(prefix)), None
+    )
+    if gather is None:
+        raise LookupError(f"no renderer for mail template {mail.template!r}")
+    locale = (mail.params or {}).get("locale") or "ja"
+    context, ics = gather(mail)
+    with force_locale(locale):
+        text = current_app.jinja_env.get_template(f"mail/{mail.template}.txt").render(
+            lang=locale, config=current_app.config, **context
+        )
+    mail.stored_subject, mail.stored_body = _split(text)
+    mail.stored_ics = ics
 
 
 @event.listens_for(Session, "after_commit")
@@ -114,6 +178,19 @@ def deliver(mails: list[OutboundMail]) -> int:
     neither blocks nor re-sends the others.
     """
     if not mails:
+        return 0
+    ready = []
+    for m in mails:  # deferred mail is rendered here: after the request's commit, or in cron
+        try:
+            render(m)
+        except Exception as exc:  # noqa: BLE001 - that message stays queued, alone
+            log.exception("mail %s could not be rendered", m.id)
+            _failed(m, exc)
+        else:
+            ready.append(m)
+    mails = ready
+    if not mails:
+        db.session.commit()
         return 0
     done: set[int] = set()
     sent = 0

@@ -1,14 +1,28 @@
-"""The mail that tells a person what happened to their registration (same transaction)."""
+"""The mail that tells a person what happened to their registration (same transaction).
+
+The outbox row is written in the transaction of the change, with the event and
+the registration's state at that moment (status, times, place in line); its
+text and calendar file are rendered at delivery (:func:`regional.mail.services.render`),
+after the commit, so that a registration does not render mail while it holds
+the session's lock. The session and the person are read at delivery.
+"""
 
 from __future__ import annotations
 
-from regional.mail.services import queue_mail
+from dataclasses import dataclass
+from datetime import datetime
+
+from regional.extensions import db
+from regional.mail.models import OutboundMail
+from regional.mail.services import deferred_renderer, queue_deferred
 from regional.people.models import User
 from regional.registrations.models import (
     Registration,
     RegistrationStatus,
 )
 from regional.registrations.waitlist import waitlist_position
+from regional.sessions.models import TrainingSession
+from tenants.scoping import acting_as
 
 RS = RegistrationStatus
 
@@ -22,22 +36,86 @@ _WITHDRAWN = {"cancelled", "session_cancelled", "declined"}
 
 def notify(reg: Registration, event: str, employee: User | None = None, **extra: object) -> None:
     """Queue the mail telling the person what happened, in the same transaction."""
-    from regional.registrations.calendar import registration_ics
-
     employee = employee or reg.employee
-    locale = employee.locale or "ja"
-    ics = None
-    if event in _WITH_ICS and not (event == "promoted" and reg.status == RS.PENDING):
-        ics = registration_ics(reg, cancelled=event in _WITHDRAWN, locale=locale)
-    queue_mail(
+    queue_deferred(
         employee.email,
         f"registration_{event}",
-        locale=locale,
+        locale=employee.locale or "ja",
         municipality_id=reg.municipality_id,
-        ics=ics,
-        registration=reg,
-        training_session=reg.session,
-        employee=employee,
-        position=waitlist_position(reg),
-        **extra,
+        params={
+            "registration_id": reg.id,
+            "employee_id": employee.id,
+            "session_id": reg.session_id,
+            "status": reg.status.value,
+            "cancelled_by_id": reg.cancelled_by_id,
+            "requested_at": _iso(reg.requested_at),
+            "approved_at": _iso(reg.approved_at),
+            "cancelled_at": _iso(reg.cancelled_at),
+            "position": waitlist_position(reg),
+            "ics": event in _WITH_ICS and not (event == "promoted" and reg.status == RS.PENDING),
+            "withdrawn": event in _WITHDRAWN,
+            "extra": {k: str(v) for k, v in extra.items()},
+        },
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+@dataclass
+class RegistrationAtEvent:
+    """A registration as it was when the mail was queued (what the templates and the
+    calendar file read), with its session as it is at delivery."""
+
+    id: int
+    session_id: int
+    municipality_id: int
+    status: RegistrationStatus
+    cancelled_by_id: int | None
+    requested_at: datetime | None
+    approved_at: datetime | None
+    cancelled_at: datetime | None
+    session: TrainingSession
+
+
+@deferred_renderer("registration_")
+def _registration_mail(mail: OutboundMail) -> tuple[dict, bytes | None]:
+    """The context and calendar file of a registration notice, read inside its member."""
+    from regional.registrations.calendar import registration_ics
+
+    p = mail.params or {}
+    locale = p.get("locale") or "ja"
+    with acting_as(db.session, mail.municipality_id):
+        ts = db.session.get(TrainingSession, p["session_id"])
+        employee = db.session.get(User, p["employee_id"])
+    if ts is None or employee is None:
+        raise LookupError(f"registration mail {mail.id}: session or person no longer exists")
+    reg = RegistrationAtEvent(
+        id=p["registration_id"],
+        session_id=ts.id,
+        municipality_id=mail.municipality_id,
+        status=RegistrationStatus(p["status"]),
+        cancelled_by_id=p.get("cancelled_by_id"),
+        requested_at=_time(p.get("requested_at")),
+        approved_at=_time(p.get("approved_at")),
+        cancelled_at=_time(p.get("cancelled_at")),
+        session=ts,
+    )
+    ics = (
+        registration_ics(reg, cancelled=p.get("withdrawn", False), locale=locale)
+        if p.get("ics")
+        else None
+    )
+    context = {
+        "registration": reg,
+        "training_session": ts,
+        "employee": employee,
+        "position": p.get("position"),
+        **(p.get("extra") or {}),
+    }
+    return context, ics
