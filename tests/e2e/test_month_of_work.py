@@ -98,18 +98,17 @@ def _flash(page) -> str:  # noqa: ANN001
     return page.locator(".flash, [role=status], [role=alert]").first.inner_text().strip()
 
 
-def _mail_to(live_server, address: str) -> list[OutboundMail]:  # noqa: ANN001
-    """Mail queued for one address (the outbox is the record; no waiting for SMTP)."""
+def _mail_to(live_server, address: str) -> list[tuple[str, str]]:  # noqa: ANN001
+    """(subject, body) of mail queued for one address: the outbox is the record, no waiting."""
     with live_server.app.app_context():
         try:
             with all_tenants(db.session):
-                return list(
-                    db.session.scalars(
-                        select(OutboundMail)
-                        .where(OutboundMail.to_addr == address)
-                        .order_by(OutboundMail.id)
-                    )
+                rows = db.session.scalars(
+                    select(OutboundMail)
+                    .where(OutboundMail.to_addr == address)
+                    .order_by(OutboundMail.id)
                 )
+                return [(m.subject, m.body) for m in rows]
         finally:
             db.session.remove()
 
@@ -322,8 +321,8 @@ def test_coordinator_runs_a_month_for_their_municipality(
     row.get_by_role("button", name="不承認にする").click()
     page.wait_for_load_state()
     expect(page.locator(f"#pick-{m['requests']['three']}")).to_have_count(0)
-    declined = [x for x in _mail_to(live_server, three_mail) if "不承認" in x.subject]
-    assert declined and reason in declined[-1].body
+    declined = [body for subject, body in _mail_to(live_server, three_mail) if "不承認" in subject]
+    assert declined and reason in declined[-1]
     page.goto(f"/sessions/{m['asked']}")
     assert _seat_sum(page) == "定員5席 ＝ 申込み済み1席 ＋ 優先枠（未使用）0席 ＋ 残席4席"
 
@@ -354,7 +353,7 @@ def test_coordinator_runs_a_month_for_their_municipality(
     required = page.locator("section[aria-labelledby=work-required]")
     expect(required.locator("form[action$='/remind-required']")).to_have_count(0)
     expect(required.get_by_test_id("reminder-sent")).to_contain_text("受講案内は")
-    assert [x for x in _mail_to(live_server, three_mail) if "必須研修" in x.subject]
+    assert [s for s, _body in _mail_to(live_server, three_mail) if "必須研修" in s]
     _look(page, f"coordinator-reminded-{size}", f"home after the reminder {size}")
 
 
