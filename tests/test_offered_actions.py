@@ -81,3 +81,22 @@ def test_registration_forms_shown_are_never_refused(app, signed_in, world, role)
     assert offered and Phase.CANCELLED not in offered
     if role != "admin":
         assert offered <= {Phase.OPEN}
+
+
+@pytest.mark.parametrize("role", ["coordinator_a", "admin"])
+def test_record_attendance_is_offered_only_once_the_session_has_started(
+    app, signed_in, world, role
+):
+    """Before the start (or on a cancelled session) the attendance page could only refuse."""
+    with within(app):
+        ids = _sessions_of_every_phase()
+    client = signed_in(world.emails[role])
+    offered = set()
+    for phase, ts_id in ids.items():
+        for url in (f"/sessions/{ts_id}", f"/registrations/session/{ts_id}"):
+            page = client.get(url, headers=EN)
+            if page.status_code == 200 and f"/registrations/session/{ts_id}/attendance" in (
+                page.get_data(as_text=True)
+            ):
+                offered.add(phase)
+    assert offered == {Phase.RUNNING, Phase.ENDED}

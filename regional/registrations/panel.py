@@ -97,6 +97,8 @@ class Panel:
     positions: dict[int, int]
     #: Administrators: registrants grouped as (municipality, registrations).
     groups: list[tuple[Municipality, list[Registration]]]
+    #: The viewer may record attendance, and can now: the session has started and is not
+    #: cancelled (before that the attendance page would only say it cannot be done yet).
     may_attendance: bool
     admits_here: bool
     #: Why a coordinator cannot register their staff now (None: they can).
@@ -176,7 +178,9 @@ def session_panel(ts: TrainingSession, viewer: User, here: Municipality | None) 
         registrants=registrants,
         positions=waitlist.waitlist_positions(registrants),
         groups=groups,
-        may_attendance=attendance.may_record_attendance(ts, viewer),
+        may_attendance=attendance.may_record_attendance(ts, viewer)
+        and not ts.is_cancelled
+        and ts.starts_at <= now,
         admits_here=admits_here,
         staff_block=_staff_block(ts, now, viewer) if viewer.is_coordinator else None,
     )
