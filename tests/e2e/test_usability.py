@@ -28,13 +28,26 @@ MIN_CELL_PX = 42
 
 _NARROW_CELLS = """(min) => {
   const narrow = [];
-  for (const cell of document.querySelectorAll('table.stack > tbody > tr > *')) {
+  const cells = 'table.stack > tbody > tr > *, table.stack > tfoot > tr > *';
+  for (const cell of document.querySelectorAll(cells)) {
     const text = cell.innerText.trim();
     if (!text) continue;
     const width = cell.getBoundingClientRect().width;
     if (width < min) narrow.push(`${width.toFixed(0)}px: ${text.slice(0, 30)}`);
   }
   return narrow;
+}"""
+
+
+_WIDE_STACKED_TABLES = """() => {
+  const wide = [];
+  for (const row of document.querySelectorAll('table.stack > tbody > tr, table.stack > tfoot > tr')) {
+    if (row.getBoundingClientRect().width > window.innerWidth + 1) wide.push(row.innerText.slice(0, 40));
+    for (const cell of row.children) {
+      if (getComputedStyle(cell).display !== 'block') wide.push('not stacked: ' + cell.innerText.slice(0, 20));
+    }
+  }
+  return wide;
 }"""
 
 
@@ -78,7 +91,11 @@ def _pages(arranged) -> dict[str, list[tuple[str, str]]]:  # noqa: ANN001
             ("registrants", f"/registrations/session/{arranged['open']}"),
             ("past-sessions", "/sessions/?when=past"),
         ],
-        "admin": [("home-admin", "/"), ("session-admin", f"/sessions/{arranged['open']}")],
+        "admin": [
+            ("home-admin", "/"),
+            ("session-admin", f"/sessions/{arranged['open']}"),
+            ("members-side-by-side", "/admin/"),
+        ],
     }
 
 
@@ -100,6 +117,10 @@ def test_each_page_kind_reads_at_desktop_and_phone_width(new_page, live_server, 
                 )
                 assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at {width}px"
                 assert page.evaluate(_NARROW_CELLS, MIN_CELL_PX) == [], f"{path} at {width}px"
+                # Every stacked table fits the screen by itself (totals rows included), not
+                # only thanks to how many digits today's figures happen to have.
+                wide = page.evaluate(_WIDE_STACKED_TABLES)
+                assert wide == [], f"{path} at {width}px: stacked tables wider than the screen"
         page.context.close()
 
 
