@@ -130,3 +130,20 @@ def test_programme_page_heads_its_seat_column_as_the_sessions_list_does(app, as_
         program_id = program.id
     page = as_employee_a.get(f"/catalogue/{program_id}", headers=JA).get_data(as_text=True)
     assert "残席／定員" in page and "/ 7" in page
+
+
+def test_people_counts_and_the_drill_down_title_take_the_full_width_colon(
+    app, as_coordinator_a, world
+):
+    from tests.conftest import CODE_A
+    from tests.fixtures_targets import target
+
+    with within(app):
+        target(world.muni_a, "security", 50)
+
+    people = as_coordinator_a.get("/people/", headers=JA).get_data(as_text=True)
+    assert "有効：" in people and "有効:" not in people
+    drill = as_coordinator_a.get(f"/progress/m/{CODE_A}/t/security", headers=JA)
+    assert drill.status_code == 200
+    title = re.search(r"<h1>(.*?)</h1>", drill.get_data(as_text=True), flags=re.S).group(1)
+    assert "：" in title and ": " not in title
