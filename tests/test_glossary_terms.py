@@ -147,3 +147,11 @@ def test_people_counts_and_the_drill_down_title_take_the_full_width_colon(
     assert drill.status_code == 200
     title = re.search(r"<h1>(.*?)</h1>", drill.get_data(as_text=True), flags=re.S).group(1)
     assert "：" in title and ": " not in title
+
+
+def test_coordinator_list_and_completion_import_read_in_japanese(as_admin):
+    coordinators = as_admin.get("/admin/coordinators", headers=JA).get_data(as_text=True)
+    assert "（coord@city.tsuyama.lg.jp）" in coordinators
+    assert "(coord@city.tsuyama.lg.jp)" not in coordinators
+    page = as_admin.get("/registrations/completions/import", headers=JA).get_data(as_text=True)
+    assert "記録できます。同じ職員" in page
