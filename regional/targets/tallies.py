@@ -22,6 +22,11 @@ inside the caller's transaction: a rollback takes the figures back with the reco
 Every write to those records goes through the ORM; a bulk load that does not (the
 benchmark's generator) calls :func:`rebuild` itself. ``tests/test_tallies.py`` compares
 the tables with :func:`from_scratch` after random sequences of operations.
+
+Concurrent transactions (PostgreSQL): a flush locks the people it recomputes before it
+reads them, and a rebuild locks the counts against every such flush (:func:`_serialise`),
+so two transactions changing the same person never count the same change twice
+(``tests/test_tallies_concurrency.py``).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from sqlalchemy.orm import Session
 
 from regional.catalogue.models import Program
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
+from regional.people.models import User
 from regional.registrations.models import Completion
 from regional.targets.measures import need_for
 from regional.targets.models import Measure, MeasureKind, PersonaProgress, ProgressCount
@@ -229,8 +235,37 @@ def _persona_counts() -> Select:
     )
 
 
+def _serialise(conn: Connection, employee_ids: Iterable[int] | None) -> None:
+    """PostgreSQL: wait for concurrent transactions that move the same figures.
+
+    A flush that recomputes people (``employee_ids``) takes the counts table in ROW
+    EXCLUSIVE mode, then its people's rows FOR NO KEY UPDATE (in id order), before it reads
+    their records: another transaction changing the same person commits first, and this
+    one then reads what it committed (else both would count the same change from the same
+    "before"). A rebuild (``None``) takes SHARE ROW EXCLUSIVE, which waits for every such
+    transaction and holds off new ones until it commits, so nobody applies differences
+    under rules that have just changed. SQLite needs nothing: one writer at a time.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    if employee_ids is None:
+        conn.exec_driver_sql("LOCK TABLE progress_counts IN SHARE ROW EXCLUSIVE MODE")
+        return
+    conn.exec_driver_sql("LOCK TABLE progress_counts IN ROW EXCLUSIVE MODE")
+    ids = sorted(set(employee_ids))
+    for start in range(0, len(ids), CHUNK):
+        conn.execute(
+            select(User.id)
+            .where(User.id.in_(ids[start : start + CHUNK]))
+            .order_by(User.id)
+            .with_for_update(key_share=True)
+            .execution_options(**ALL)
+        ).all()
+
+
 def rebuild(conn: Connection, rules: Rules | None = None) -> None:
     """Both tables again from the records (every member), in the caller's transaction."""
+    _serialise(conn, None)
     rules = rules or read_rules(conn)
     conn.execute(delete(persona_t).execution_options(**ALL))
     conn.execute(delete(counts_t).execution_options(**ALL))
@@ -476,6 +511,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         session.info[_FULL] = True
     elif people:
         conn = session.connection()
+        _serialise(conn, people)
         rules = read_rules(conn)
         session.info[_PENDING] = (people, people_state(conn, people, rules), rules)
 
