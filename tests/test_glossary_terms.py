@@ -155,3 +155,22 @@ def test_coordinator_list_and_completion_import_read_in_japanese(as_admin):
     assert "(coord@city.tsuyama.lg.jp)" not in coordinators
     page = as_admin.get("/registrations/completions/import", headers=JA).get_data(as_text=True)
     assert "記録できます。同じ職員" in page
+
+
+def test_the_attendance_upload_names_the_column_the_download_has(app, as_coordinator_a, world):
+    with within(app):
+        ts = factories.make_session(starts_in=timedelta(days=4))
+        register(ts.id, world.employee_a)
+        _end_session(ts)
+        ts_id = ts.id
+    page = as_coordinator_a.get(f"/registrations/session/{ts_id}/attendance", headers=JA)
+    text = page.get_data(as_text=True)
+    assert "出欠の列に出席／欠席" in text and "出欠" in header("ja")
+
+
+def _end_session(ts) -> None:  # noqa: ANN001
+    ts.starts_at = now_utc() - timedelta(days=2)
+    ts.ends_at = ts.starts_at + timedelta(hours=2)
+    ts.registration_opens_at = ts.starts_at - timedelta(days=20)
+    ts.registration_closes_at = ts.starts_at - timedelta(days=1)
+    db.session.flush()
