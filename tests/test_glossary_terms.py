@@ -174,3 +174,19 @@ def _end_session(ts) -> None:  # noqa: ANN001
     ts.registration_opens_at = ts.starts_at - timedelta(days=20)
     ts.registration_closes_at = ts.starts_at - timedelta(days=1)
     db.session.flush()
+
+
+def test_working_in_another_member_the_administrators_own_seats_are_named(app, as_admin, world):
+    """One page, two numbers: the member's seats and the administrator's own, each named."""
+    from tests.conftest import CODE_A
+
+    with within(app):
+        ts = factories.make_session(capacity=8, starts_in=timedelta(days=18))
+        ts_id = ts.id
+    as_admin.form_post("/admin/switch", {"municipality": CODE_A})
+    page = as_admin.get(f"/sessions/{ts_id}", headers=JA).get_data(as_text=True)
+    assert "津山市が申し込める席" in page
+    assert "岡山市の職員として申込み可能な残席は8席です。" in page
+    as_admin.form_post("/admin/switch", {"municipality": "331007"})
+    page = as_admin.get(f"/sessions/{ts_id}", headers=JA).get_data(as_text=True)
+    assert "申込み可能な残席は8席です。" in page and "の職員として申込み可能" not in page
