@@ -180,13 +180,17 @@ def test_working_in_another_member_the_administrators_own_seats_are_named(app, a
     """One page, two numbers: the member's seats and the administrator's own, each named."""
     from tests.conftest import CODE_A
 
+    from regional.registrations.seats import set_allocation
+
     with within(app):
         ts = factories.make_session(capacity=8, starts_in=timedelta(days=18))
+        set_allocation(ts.id, world.muni_a, 2, now_utc() + timedelta(days=10))
         ts_id = ts.id
     as_admin.form_post("/admin/switch", {"municipality": CODE_A})
     page = as_admin.get(f"/sessions/{ts_id}", headers=JA).get_data(as_text=True)
     assert "津山市が申し込める席" in page
-    assert "岡山市の職員として申込み可能な残席は8席です。" in page
+    assert "岡山市の職員として申込み可能な残席は6席です。" in page
+    assert "津山市の優先枠が2席あります。" in page and "自市町の優先枠" not in page
     as_admin.form_post("/admin/switch", {"municipality": "331007"})
     page = as_admin.get(f"/sessions/{ts_id}", headers=JA).get_data(as_text=True)
-    assert "申込み可能な残席は8席です。" in page and "の職員として申込み可能" not in page
+    assert "申込み可能な残席は6席です。" in page and "の職員として申込み可能" not in page
