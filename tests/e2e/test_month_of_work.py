@@ -279,7 +279,7 @@ def test_coordinator_runs_a_month_for_their_municipality(
     page.locator("tr", has_text=one).get_by_role("button", name="申し込む").click()
     page.wait_for_load_state()
     assert _flash(page) == f"{one}：受講が確定しました。"
-    assert _fact(page, "申込数（開催回全体）") == "1 / 4"
+    assert _fact(page, "申込み済み（開催回全体）") == "1 / 4"
     assert _fact(page, "残席（全市町共通）") == "3"
     _look(page, f"coordinator-registered-staff-{size}", f"registered own staff {size}")
 
@@ -296,7 +296,7 @@ def test_coordinator_runs_a_month_for_their_municipality(
         page,
         "/registrations/",
         f"/registrations/session/{m['open']}",
-        "申込数／定員",
+        "申込み済み／定員",
     )
     assert taken == "1 / 4"
     employee = new_page(viewport={"width": WIDTHS[size], "height": 900})
