@@ -67,15 +67,13 @@ def target(
         else (TargetKind.ANNUAL)
     )
     with acting_as(db.session, muni):
-        t = Target(
-            municipality_id=muni,
-            key=key,
-            kind=kind,
-            target=number,
-            period_start_fy=start,
-            period_end_fy=end,
-            population=population,
+        # One target per member and key: a second call (another module sharing the browser
+        # tests' committed database) sets the same row instead of breaking the constraint.
+        t = db.session.scalar(select(Target).where(Target.key == key)) or Target(
+            municipality_id=muni, key=key
         )
+        t.kind, t.target, t.population = kind, number, population
+        t.period_start_fy, t.period_end_fy = start, end
         db.session.add(t)
         db.session.flush()
     return t
