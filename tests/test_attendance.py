@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -328,3 +328,62 @@ def test_coordinator_uploads_their_own_peoples_attendance(as_coordinator_a, rost
     refused = upload(as_coordinator_a, ts, f"登録ID,出席\r\n{b},出席\r\n".encode())
     assert refused.status_code == 422
     assert marks(app, [b]) == [None]
+
+
+def test_two_sessions_of_one_programme_on_one_day_make_one_completion(make, world, app):
+    """Morning and afternoon sessions of the same programme, the same person at both: the
+    second attendance finds the first one's completion (one per person, programme and day)
+    instead of breaking the database's one-per-day rule with a 500."""
+    from datetime import datetime, time
+
+    from regional.fiscal import now_utc
+    from regional.people.models import User
+    from regional.registrations.attendance import record_attendance
+    from tenants import all_tenants
+
+    day = (now_utc() - timedelta(days=10)).date()
+    morning = datetime.combine(day, time(1, 0), tzinfo=UTC)  # 10:00 in Japan
+    afternoon = datetime.combine(day, time(5, 0), tzinfo=UTC)  # 14:00 in Japan
+
+    def setup():
+        program = factories.make_program("ATT-TWICE")
+        ids = []
+        for starts in (morning, afternoon):
+            ts = factories.make_session(
+                program,
+                starts_in=starts - now_utc().replace(microsecond=0),
+                opens_in=timedelta(days=-30),
+                closes_in=timedelta(days=-20),
+            )
+            ids.append((ts.id, register(ts.id, world.employee_b, world.admin).id))
+        return ids
+
+    (s1, r1), (s2, r2) = make(setup)
+    with app.app_context():
+        with all_tenants(db.session):
+            admin = db.session.get(User, world.admin)
+        assert record_attendance(s1, [(r1, True)], admin) == (1, 0)
+        db.session.commit()
+        assert record_attendance(s2, [(r2, True)], admin) == (1, 0)
+        db.session.commit()
+        done = db.session.scalars(
+            select(Completion)
+            .where(Completion.employee_id == world.employee_b)
+            .where(Completion.completed_on == day)
+            .execution_options(all_tenants=True)
+        ).all()
+    assert len(done) == 1
+    assert marks(app, [r1, r2]) == [True, True]
+    # The morning was a mistake: the afternoon still stands for the day.
+    with app.app_context():
+        with all_tenants(db.session):
+            admin = db.session.get(User, world.admin)
+        assert record_attendance(s1, [(r1, False)], admin) == (0, 1)
+        db.session.commit()
+        done = db.session.scalars(
+            select(Completion)
+            .where(Completion.employee_id == world.employee_b)
+            .where(Completion.completed_on == day)
+            .execution_options(all_tenants=True)
+        ).all()
+    assert [c.registration_id for c in done] == [r2]

@@ -111,10 +111,17 @@ def _apply_attendance(
             )
         )
     )
-    by_reg = {c.registration_id: c for c in existing if c.registration_id is not None}
-    same_day = {c.employee_id for c in existing if c.registration_id is None}
+    by_reg = {c.registration_id: c for c in existing if c.registration_id in regs}
+    # Done that day by another route: an e-learning import, or another session of the same
+    # programme that day (one completion per person, programme and day: the database's rule).
+    same_day = {
+        c.employee_id
+        for c in existing
+        if c.registration_id not in regs and c.program_id == ts.program_id and c.completed_on == day
+    }
     now, attended = now_utc(), 0
     trail: dict[int, list[dict]] = {}
+    withdrawn: list[tuple[Registration, Completion]] = []
     for rid, present in marks:
         reg = regs[rid]
         trail.setdefault(reg.municipality_id, []).append(
@@ -135,7 +142,9 @@ def _apply_attendance(
                 db.session.add(_completion_for(reg, ts, actor))
         elif done is not None:
             db.session.delete(done)
+            withdrawn.append((reg, done))
     db.session.flush()
+    _keep_other_sessions_of_the_day(ts, day, withdrawn, actor)
     for municipality_id, lines in trail.items():
         record_audit_across(
             "attendance.record",
@@ -151,6 +160,30 @@ def _apply_attendance(
             actor=actor,
         )
     return attended, len(marks) - attended
+
+
+def _keep_other_sessions_of_the_day(
+    ts: TrainingSession, day: date, withdrawn: list[tuple[Registration, Completion]], actor: User
+) -> None:
+    """A completion withdrawn (marked absent) that another attended session of the same
+    programme that day also stood for moves to that session's registration."""
+    for reg, _gone in withdrawn:
+        other = db.session.scalar(
+            select(Registration)
+            .join(TrainingSession, TrainingSession.id == Registration.session_id)
+            .where(
+                Registration.employee_id == reg.employee_id,
+                Registration.attended.is_(True),
+                Registration.id != reg.id,
+                TrainingSession.program_id == ts.program_id,
+                TrainingSession.id != ts.id,
+            )
+            .order_by(Registration.id)
+        )
+        if other is not None and local_date(other.session.starts_at) == day:
+            db.session.add(_completion_for(other, other.session, actor))
+    if withdrawn:
+        db.session.flush()
 
 
 def _completion(
