@@ -147,8 +147,14 @@ def test_a_session_opening_mails_the_interested_employee_through_smtp(
         assert notify_interested() == 1
         db.session.commit()
         deliver_outbox()
-    got = box.to(live_server.world.emails["employee_a"])
-    assert len(got) == 1 and got[0]["Subject"].startswith("申込み受付開始：")
+    # Other modules' browser tests may have left mail to this person in the shared outbox;
+    # the notice itself goes exactly once.
+    got = [
+        m
+        for m in box.to(live_server.world.emails["employee_a"])
+        if m["Subject"].startswith("申込み受付開始：")
+    ]
+    assert len(got) == 1
     page.goto("/")
     assert page.get_by_text("受付開始をお知らせ済み").is_visible()
     page.context.close()
