@@ -195,3 +195,14 @@ def test_a_formula_like_name_is_exported_as_text(app, world, as_coordinator_b):
     data = as_coordinator_b.get("/people/roster/export.csv?encoding=utf-8").data.decode("utf-8-sig")
     assert ",'=1+1 玉野," in data
     assert ",=1+1" not in data
+
+
+def test_a_change_in_the_preview_reads_label_then_before_and_after(as_coordinator_b):
+    """「氏名：玉野 一 → 玉野 壱」: the language's colon (full-width in Japanese)."""
+    first = upload(as_coordinator_b, ROSTER_B.encode()).get_data(as_text=True)
+    resp = as_coordinator_b.form_post("/people/roster/confirm", confirm_fields(first))
+    assert resp.status_code == 302
+    changed = ROSTER_B.replace("玉野 一,", "玉野 壱,")
+    page = upload(as_coordinator_b, changed.encode()).get_data(as_text=True)
+    assert "：玉野 一 → 玉野 壱" in page
+    assert ": 玉野 一" not in page
