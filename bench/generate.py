@@ -21,8 +21,8 @@ Sessions (all of CORE-DT-102, a classroom programme open to every job category,
 each on its own day so that no two overlap for the same person):
 
 * ``burst``: 40 seats, for the burst measurement;
-* ``warm_app`` / ``warm_bare``: large, for warming the workers up before timing;
-* ``app`` / ``bare``: ``--sessions`` sessions each with a capacity no run can
+* ``warm_app`` / ``warm_bare`` / ``warm_floor``: large, for warming the workers up before timing;
+* ``app`` / ``bare`` / ``floor`` (the Flask floor): ``--sessions`` sessions each with a capacity no run can
   fill, so every timed request takes a real seat. Request ``i`` of a run uses
   employee ``i mod N`` and session ``i div N``: no (session, employee) pair
   repeats, so no request of a run is a 409.
@@ -330,6 +330,9 @@ def _sessions(n_each: int) -> dict[str, list[int]]:
         "warm_bare": [make(big)],
         "app": [make(big) for _ in range(n_each)],
         "bare": [make(big) for _ in range(n_each)],
+        # bench/flask_floor.py (issue 11): created last, so the ids of the others stay as they were
+        "warm_floor": [make(big)],
+        "floor": [make(big) for _ in range(n_each)],
     }
 
 

@@ -11,19 +11,21 @@
 2. realistic data (``bench/generate.py``): the 13 members, the catalogue,
    ``--employees`` staff spread by population, the sessions, and a bearer
    token per employee;
-3. two gunicorn servers with the same settings (4 sync workers, loopback):
-   the app (``wsgi:app``, production config, mail left in the outbox) and the
-   bare-SQL floor (``bench/bare_app.py``);
+3. three gunicorn servers with the same settings (4 sync workers, loopback):
+   the app (``wsgi:app``, production config, mail left in the outbox), the
+   Flask floor (``bench/flask_floor.py``: the app's bearer authentication and
+   the bare transaction behind a minimal Flask view) and the bare-SQL floor
+   (``bench/bare_app.py``);
 4. a short warm-up of every target, then the BURST: ``--burst-n`` distinct
    employees released together at a ``--burst-seats`` session
    (``bench/burst.py``); must give exactly 40 enrolled, 460 waiting, no
    duplicate, no server error;
 5. THROUGHPUT: ``wrk`` with ``bench/register.lua`` at ``--connections`` for
    ``--duration`` seconds against, one after the other, the trivial endpoint
-   (``GET /livez``, no database), the registration endpoint and the bare
-   transaction; every registration request is a distinct (session, employee)
+   (``GET /livez``, no database), the registration endpoint, the Flask floor
+   and the bare transaction; every registration request is a distinct (session, employee)
    pair, so each one takes a real seat;
-6. both servers stopped (their whole process group, also on error).
+6. the servers stopped (their whole process group, also on error).
 
 Everything printed is also written to ``bench/results/latest.txt``.
 Only 127.0.0.1 is ever targeted; every wait is bounded.
@@ -50,7 +52,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 VENV_BIN = ROOT / ".venv" / "bin"
-BENCH_FILES = ("generate.py", "bare_app.py", "burst.py", "register.lua")
+BENCH_FILES = ("generate.py", "bare_app.py", "flask_floor.py", "burst.py", "register.lua")
 #: Where the app runs from: this checkout, or an exported commit (--rev).
 APP_ROOT = ROOT
 PY = str(VENV_BIN / "python")
@@ -388,13 +390,24 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
     bare = Server(
         "bare", "bare_app:app", env, RESULTS / f"{kind}-bare.log", [*flags, "--pythonpath", "bench"]
     )
+    floor = Server(
+        "flask floor",
+        "flask_floor:app",
+        env,
+        RESULTS / f"{kind}-flask-floor.log",
+        [*flags, "--pythonpath", "bench"],
+    )
     raw = RESULTS / f"{kind}-wrk-raw.txt"
     raw.write_text("")
     result: dict = {"kind": kind, "label": label, "rep": rep}
     try:
         app.wait_ready()
         bare.wait_ready()
-        say(f"servers: gunicorn {WORKERS} workers, {flags_note}; app {app.url}, bare {bare.url}")
+        floor.wait_ready()
+        say(
+            f"servers: gunicorn {WORKERS} workers, {flags_note}; app {app.url}, "
+            f"flask floor {floor.url}, bare {bare.url}"
+        )
         sessions = plan["sessions"]
         routed, answer = endpoint_exists(app.url, tokens, sessions["warm_app"][0])
         if not routed:
@@ -407,6 +420,9 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
         timed = dict(common, layout="spread" if args.spread else "hot")
         drain(wrk(app.url + "/livez", "get", tokens, [], warm, **common), args.connections)
         drain(wrk(app.url, "app", tokens, sessions["warm_app"], warm, **common), args.connections)
+        drain(
+            wrk(floor.url, "app", tokens, sessions["warm_floor"], warm, **common), args.connections
+        )
         drain(
             wrk(bare.url, "bare", tokens, sessions["warm_bare"], warm, **common), args.connections
         )
@@ -442,15 +458,20 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
             for name, url, mode, sess in (
                 ("trivial", app.url + "/livez", "get", []),
                 ("registration", app.url, "app", sessions["app"]),
+                ("floor", floor.url, "app", sessions["floor"]),
                 ("bare", bare.url, "bare", sessions["bare"]),
             ):
                 runs[name] = wrk(url, mode, tokens, sess, args.duration, **timed)
                 drain(runs[name], args.connections)
             result["throughput"] = runs
             say(throughput_table(runs))
-            say("  " + db_consistency(db_url, sessions["app"] + sessions["bare"]))
+            say(
+                "  "
+                + db_consistency(db_url, sessions["app"] + sessions["floor"] + sessions["bare"])
+            )
     finally:
         app.stop()
+        floor.stop()
         bare.stop()
     return result
 
@@ -461,6 +482,7 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
 TARGETS = (
     ("trivial", "trivial  GET /livez (no DB)"),
     ("registration", "register POST /api/v1/sessions/<id>/registrations"),
+    ("floor", "flask floor, same route (bench/flask_floor.py)"),
     ("bare", "bare SQL POST /register (bench/bare_app.py)"),
 )
 
@@ -480,10 +502,15 @@ def throughput_table(runs: dict) -> str:
             f"{r['load_before']:5.2f}"
         )
     t, g, b = (runs[k]["ok_rps"] for k in ("trivial", "registration", "bare"))
+    f = runs["floor"]["ok_rps"]
     reg_bare = g / b if b else 0.0
     lines.append(
         f"  ratios: registration/trivial {g / t:.2f}   bare/trivial {b / t:.2f}   "
         f"registration/bare {reg_bare:.2f}"
+    )
+    lines.append(
+        f"          registration/flask floor {g / f if f else 0.0:.2f}   "
+        f"flask floor/bare {f / b if b else 0.0:.2f}"
     )
     p99 = runs["registration"]["p99_ms"]
     lines.append(
@@ -514,13 +541,16 @@ def summary_table(results: list[dict]) -> str:
         if "throughput" in r:
             t = r["throughput"]
             triv, reg, bare = (t[k] for k in ("trivial", "registration", "bare"))
+            floor = t["floor"]
             lines.append(
                 f"{tag}: trivial {triv['ok_rps']:.0f}/s p99 {triv['p99_ms']:.0f} ms | "
                 f"registration {reg['ok_rps']:.0f}/s p50 {reg['p50_ms']:.0f} p99 "
-                f"{reg['p99_ms']:.0f} ms | bare {bare['ok_rps']:.0f}/s p99 {bare['p99_ms']:.0f} ms"
+                f"{reg['p99_ms']:.0f} ms | flask floor {floor['ok_rps']:.0f}/s p99 "
+                f"{floor['p99_ms']:.0f} ms | bare {bare['ok_rps']:.0f}/s p99 {bare['p99_ms']:.0f} ms"
                 f" | reg/triv {reg['ok_rps'] / triv['ok_rps']:.2f} bare/triv "
                 f"{bare['ok_rps'] / triv['ok_rps']:.2f} reg/bare "
-                f"{reg['ok_rps'] / bare['ok_rps']:.2f}"
+                f"{reg['ok_rps'] / bare['ok_rps']:.2f} reg/floor "
+                f"{reg['ok_rps'] / floor['ok_rps']:.2f}"
             )
     return "\n".join(lines)
 
