@@ -442,3 +442,18 @@ def test_a_cancelled_session_cannot_be_edited(app, as_admin, world):
     assert resp.status_code == 422
     with within(app):
         assert fresh(ts_id).capacity == 10
+
+
+def test_the_new_session_form_opens_registration_this_minute(as_admin):
+    """Saved with the suggested opening, a session takes registrations at once (it does not
+    show 募集前 for the minute after saving)."""
+    import re
+
+    page = as_admin.get("/sessions/new").get_data(as_text=True)
+    value = re.search(r'name="registration_opens_at"[^>]*value="([^"]+)"', page)
+    if value is None:
+        value = re.search(r'value="([^"]+)"[^>]*name="registration_opens_at"', page)
+    suggested = datetime.fromisoformat(value.group(1)).replace(tzinfo=TOKYO)
+    now = to_local(now_utc())
+    assert suggested <= now
+    assert now - suggested < timedelta(minutes=1)

@@ -8,7 +8,6 @@ engine), which are the registrations package's.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -226,9 +225,11 @@ def _suggest_defaults(form: SessionForm) -> None:
     program = request.args.get("program", "")
     if program.isdigit():
         form.program_id.data = int(program)
+    # This minute (not the next): a session saved with the defaults is open at once, never
+    # shown as 募集前 for the minute after saving.
     form.registration_opens_at.data = to_local(now_utc()).replace(
         tzinfo=None, second=0, microsecond=0
-    ) + timedelta(minutes=1)
+    )
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])

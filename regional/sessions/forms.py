@@ -397,7 +397,8 @@ class DuplicateForm(FlaskForm):
 def shifted(form: SessionForm, days: int) -> None:
     """Move every time of a filled session form by ``days`` days (times of day kept).
 
-    Registration opening is never left in the past: it becomes the next minute.
+    Registration opening is never left in the past: it becomes now (this minute), so the
+    copy is open for registration as soon as it is saved.
     """
     step = timedelta(days=days)
     for name in (
@@ -410,7 +411,7 @@ def shifted(form: SessionForm, days: int) -> None:
         field = getattr(form, name)
         if field.data is not None:
             field.data = field.data + step
-    soon = to_local(now_utc()).replace(tzinfo=None, second=0, microsecond=0) + timedelta(minutes=1)
+    soon = to_local(now_utc()).replace(tzinfo=None, second=0, microsecond=0)
     if form.registration_opens_at.data is not None and form.registration_opens_at.data < soon:
         form.registration_opens_at.data = soon
     if "reservations" in form:
