@@ -55,3 +55,13 @@ def test_administrators_see_one_consistent_sum(reserved, as_admin, as_coordinato
     for client in (as_admin, as_coordinator_a):
         page = client.get(f"/sessions/{reserved}", headers=EN).get_data(as_text=True)
         assert "Capacity 20 = taken 10 + held for members 2 + open 8" in page
+
+
+def test_the_registrants_page_says_what_each_member_can_still_take(
+    reserved, as_coordinator_a, as_coordinator_b
+):
+    """申込み管理 agrees with the session page: A may take the 8 open seats, B those and its 2."""
+    for client, expected in ((as_coordinator_a, "8"), (as_coordinator_b, "10")):
+        page = client.get(f"/registrations/session/{reserved}").get_data(as_text=True)
+        assert f'<dd data-testid="available-to-member">{expected}</dd>' in page
+        assert "が申し込める席" in page

@@ -48,6 +48,7 @@ from regional.sessions.access import session_or_404
 from regional.sessions.forms import SessionFilterForm
 from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
+from regional.sessions.seating import breakdown
 from regional.tenancy import current_municipality
 from regional.validation import InputProblem, text_problem, whole_number
 from tenants import all_tenants
@@ -455,4 +456,7 @@ def session_registrants(session_id: int):
         q=q,
         staff_form=StaffRegistrationForm(),
         admits_here=ts.admits(here.id),
+        here=here,
+        # The same seat breakdown as the session page: what this member can still take.
+        seats=breakdown(ts, here.id) if ts.admits(here.id) else None,
     )
