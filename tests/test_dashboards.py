@@ -377,3 +377,22 @@ def test_qualification_holders_and_on_the_job_training_are_on_both_dashboards(
     assert sorted(row(region, "qualification-holders", " SC ")) == ["0"] * 12 + ["1"]
     assert row(region, "ojt-counts", "Tsuyama") == ["1", "1", "1"]
     assert row(region, "ojt-counts", "Tamano") == ["0", "0", "0"]
+
+
+def test_each_csv_table_is_the_one_it_names(as_coordinator_a, as_admin, progress_data):
+    """``?table=`` picks one sheet of the workbook (the first by default); an unknown one is 404."""
+    base = f"/progress/m/{CODE_A}/export.csv?fy={FY}"
+    first = as_coordinator_a.get(base)
+    assert f"-FY{FY}-targets.csv" in first.headers["Content-Disposition"]
+    assert first.data == as_coordinator_a.get(base + "&table=targets").data
+    for name in ("trend", "coverage"):
+        resp = as_coordinator_a.get(base + f"&table={name}")
+        assert resp.status_code == 200 and f"-{name}.csv" in resp.headers["Content-Disposition"]
+        assert resp.data != first.data
+    region = f"/progress/region/export.csv?fy={FY}"
+    assert "-members.csv" in as_admin.get(region).headers["Content-Disposition"]
+    for name in ("totals", "sessions"):
+        assert (
+            f"-{name}.csv" in as_admin.get(region + f"&table={name}").headers["Content-Disposition"]
+        )
+    assert as_admin.get(region + "&table=targets").status_code == 404

@@ -154,19 +154,22 @@ def municipality_export(code: str, fmt: str):
     municipality, mp = _municipality_progress(code, fy)
     name = municipality.name(locale_code())
     head = _heading(_("Progress against targets"), name, fy)
-    sheets = [
-        tables.target_sheet(mp, head),
-        tables.trend_sheet(mp, head),
-        tables.coverage_sheet(mp, head),
-    ]
-    stem = f"progress-{municipality.code}-FY{fy}"
+    sheets = {
+        "targets": tables.target_sheet(mp, head),
+        "trend": tables.trend_sheet(mp, head),
+        "coverage": tables.coverage_sheet(mp, head),
+    }
+    return _export(fmt, f"progress-{municipality.code}-FY{fy}", sheets)
+
+
+def _export(fmt: str, stem: str, sheets: dict):
+    """XLSX: every sheet in one workbook; CSV: the one named by ``?table=`` (default the first)."""
     if fmt == "csv":
-        which = request.args.get("table", "targets")
-        index = {"targets": 0, "trend": 1, "coverage": 2}.get(which)
-        if index is None:
+        which = request.args.get("table", next(iter(sheets)))
+        if which not in sheets:
             abort(404)
-        return _file(to_csv(sheets[index]), "csv", f"{stem}-{which}")
-    return _file(to_xlsx(sheets), "xlsx", stem)
+        return _file(to_csv(sheets[which]), "csv", f"{stem}-{which}")
+    return _file(to_xlsx(list(sheets.values())), "xlsx", stem)
 
 
 # -- drill-down --------------------------------------------------------------
@@ -395,16 +398,9 @@ def region_export(fmt: str):
     rp = progress.region_progress(db.session, fy, coverage=False)
     fill, _shared = queries.session_use(fy, locale_code())
     head = _heading(_("Progress against targets"), _("The region"), fy)
-    sheets = [
-        tables.members_sheet(rp, head),
-        tables.totals_sheet(rp, head),
-        tables.fill_sheet(fill, head),
-    ]
-    stem = f"progress-region-FY{fy}"
-    if fmt == "csv":
-        which = request.args.get("table", "members")
-        index = {"members": 0, "totals": 1, "sessions": 2}.get(which)
-        if index is None:
-            abort(404)
-        return _file(to_csv(sheets[index]), "csv", f"{stem}-{which}")
-    return _file(to_xlsx(sheets), "xlsx", stem)
+    sheets = {
+        "members": tables.members_sheet(rp, head),
+        "totals": tables.totals_sheet(rp, head),
+        "sessions": tables.fill_sheet(fill, head),
+    }
+    return _export(fmt, f"progress-region-FY{fy}", sheets)
