@@ -44,7 +44,47 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(conn: Any) -> None:
         # Requests that only read (GET) begin DEFERRED so they never wait for the writer;
         # everything else takes the write lock up front (see regional.tenancy.write_intent).
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        immediate = write_intent.get()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info[_DEFERRED] = not immediate
+        conn.info[_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
+
+
+#: On a SQLite connection's info: its transaction began DEFERRED (reads only, so far).
+_DEFERRED = "regional_deferred"
+#: ... and how many rows the connection had changed when it began (sqlite3's total_changes).
+_CHANGES_AT_BEGIN = "regional_changes_at_begin"
+
+
+def begin_writing(session: Session | None = None) -> None:
+    """From here on the unit of work writes: on SQLite, take the write lock now.
+
+    For views marked :func:`regional.tenancy.reads_first`: they sign the caller in and
+    check everything in a read transaction, then call this before their first write,
+    so that the write lock is held only for the writes. On SQLite the read transaction
+    (which wrote nothing: refused otherwise) ends and ``BEGIN IMMEDIATE`` starts the
+    write transaction on the same connection. What was read stays in the ORM session;
+    whatever the writes depend on is settled by the writes themselves (conditional
+    updates, unique keys and CHECK constraints), not by the earlier reads. PostgreSQL
+    needs nothing: row locks are taken by the writes, and the transaction goes on.
+    """
+    session = session or db.session()
+    write_intent.set(True)
+    if not session.in_transaction():
+        return
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or not conn.info.get(_DEFERRED):
+        return
+    if conn.in_nested_transaction():
+        return  # a savepoint inside someone else's transaction (the tests'): theirs to end
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_writing(): the read phase has unflushed changes")
+    raw = conn.connection.dbapi_connection
+    if raw.total_changes != conn.info.get(_CHANGES_AT_BEGIN, raw.total_changes):
+        raise RuntimeError("begin_writing(): the read phase wrote to the database")
+    conn.exec_driver_sql("COMMIT")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.info[_DEFERRED] = False
 
 
 def refresh_planner_statistics(conn: Connection) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import TypeVar
 
-from flask import abort, g, request, session
+from flask import abort, current_app, g, request, session
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -30,13 +30,28 @@ T = TypeVar("T")
 #: Whether the current unit of work intends to write (SQLite then begins IMMEDIATE).
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 
+#: Set on a view by :func:`reads_first`.
+_READS_FIRST = "_regional_reads_first"
+
 ACTING_KEY = "acting_municipality"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def reads_first(view: T) -> T:
+    """Mark a writing view that reads (and checks) before it takes the write lock.
+
+    Its request begins like a GET (SQLite: a deferred transaction, so the sign-in and
+    the checks never wait for another writer); the view calls
+    :func:`regional.database.begin_writing` before its first write.
+    """
+    setattr(view, _READS_FIRST, True)
+    return view
+
+
 def begin_request() -> None:
     """First step of every request: no tenant until the user is known."""
-    write_intent.set(request.method not in SAFE_METHODS)
+    view = current_app.view_functions.get(request.endpoint or "")
+    write_intent.set(request.method not in SAFE_METHODS and not getattr(view, _READS_FIRST, False))
     set_current_tenant(db.session, None)
     g.municipality = None
 

@@ -143,6 +143,18 @@ def _prepare(session: Session) -> None:
         conn.info[_BASE] = _base(session)
 
 
+def core_connection(session: Session) -> Connection:
+    """The unit of work's connection for a Core statement, carrying its tenant.
+
+    Core statements run on the connection skip the ORM's hooks (and the ORM wall's
+    criteria: such a statement must name its municipality itself); on PostgreSQL the
+    unit of work's tenant is still copied into the transaction before it runs, so
+    row-level security judges it as it would the ORM's statements.
+    """
+    _prepare(session)
+    return session.connection()
+
+
 def _on_orm_execute(state: ORMExecuteState) -> None:
     _prepare(state.session)
     if state.is_column_load:

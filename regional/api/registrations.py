@@ -46,7 +46,7 @@ from regional.registrations import actions, attendance, waitlist
 from regional.registrations.access import load_registration
 from regional.registrations.models import Registration, RegistrationStatus
 from regional.sessions.access import visible_session
-from regional.tenancy import enter_municipality
+from regional.tenancy import enter_municipality, reads_first
 from tenants import all_tenants
 from tenants.models import Municipality
 from tenants.scoping import acting_as
@@ -113,6 +113,7 @@ def _employee_for(employee_id: int | None) -> User:
 
 
 @bp.post("/sessions/<int:session_id>/registrations")
+@reads_first
 @require_login
 def create_registration(session_id: int):
     # No body at all is the same as ``{}``: register myself.

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, lazyload
 
 from regional.extensions import db
@@ -48,6 +48,16 @@ def api_token(user: User) -> tuple[str, str]:
     return make_token(user, API), expires.isoformat(timespec="seconds")
 
 
+#: Built once: only the values change per request.
+_USER_BY_KEY = (
+    select(User)
+    .join(Municipality, Municipality.id == User.municipality_id)
+    .where(Municipality.code == bindparam("code"), User.id == bindparam("user_id"))
+    .options(contains_eager(User.municipality), lazyload(User.org_unit))
+    .execution_options(all_tenants=True)
+)
+
+
 def load_user_by_key(code: str, user_id: int, version: int) -> User | None:
     """Find an account by (municipality code, id, version), then act in its municipality.
 
@@ -57,13 +67,7 @@ def load_user_by_key(code: str, user_id: int, version: int) -> User | None:
     is left for the few endpoints that show it (loaded when first touched), so a request
     pays for one row of each table and no more (tests/test_auth_cost.py).
     """
-    user = db.session.scalar(
-        select(User)
-        .join(Municipality, Municipality.id == User.municipality_id)
-        .where(Municipality.code == code, User.id == user_id)
-        .options(contains_eager(User.municipality), lazyload(User.org_unit))
-        .execution_options(all_tenants=True)
-    )
+    user = db.session.scalar(_USER_BY_KEY, {"code": code, "user_id": user_id})
     if user is None or user.session_version != version:
         set_current_tenant(db.session, None)
         return None

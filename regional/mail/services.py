@@ -11,12 +11,13 @@ from email.utils import make_msgid
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.models import OutboundMail
+from tenants.rls import core_connection
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,10 @@ def deferred_renderer(prefix: str):
     return decorator
 
 
+_outbox = OutboundMail.__table__
+_QUEUE_DEFERRED = insert(_outbox).returning(_outbox.c.id)
+
+
 def queue_deferred(
     to: str,
     template: str,
@@ -80,22 +85,29 @@ def queue_deferred(
     locale: str | None = "ja",
     municipality_id: int | None = None,
     params: dict,
-) -> OutboundMail:
+) -> int:
     """Queue ``mail/<template>.txt`` to be rendered at delivery from ``params`` (JSON).
 
     For mail written inside a short critical section: the row is the record that
     the message is owed (same transaction as the change); text and calendar file
-    are made by the dispatcher, after the commit.
+    are made by the dispatcher, after the commit. One Core ``INSERT`` (the outbox is
+    not tenant-owned; it records whose message it is). Returns the row's id.
     """
-    mail = OutboundMail(
-        to_addr=to,
-        template=template,
-        params={**params, "locale": locale or "ja"},
-        municipality_id=municipality_id,
+    mail_id = (
+        core_connection(db.session())
+        .execute(
+            _QUEUE_DEFERRED,
+            {
+                "to_addr": to,
+                "template": template,
+                "params": {**params, "locale": locale or "ja"},
+                "municipality_id": municipality_id,
+            },
+        )
+        .scalar_one()
     )
-    db.session.add(mail)
-    db.session.info.setdefault(_QUEUED, []).append(mail)
-    return mail
+    db.session.info.setdefault(_QUEUED, []).append(mail_id)
+    return mail_id
 
 
 def render(mail: OutboundMail) -> None:
@@ -121,7 +133,8 @@ def render(mail: OutboundMail) -> None:
 def _remember_committed(session: Session) -> None:
     queued = session.info.pop(_QUEUED, None)
     if queued:
-        session.info.setdefault(_COMMITTED, []).extend(m.id for m in queued if m.id)
+        ids = (m if isinstance(m, int) else m.id for m in queued)
+        session.info.setdefault(_COMMITTED, []).extend(i for i in ids if i)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -8,10 +8,13 @@ Services flush; callers commit.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from regional.audit import record_audit_across
+from regional.database import begin_writing
 from regional.errors import Conflict, DomainError, Forbidden, NotFound
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
@@ -30,10 +33,14 @@ from regional.registrations.seats import (
     rebalance,
     revisit_passed_over,
     seat_status,
+    take_pool_seat_now,
     take_seat,
+    take_ticket_now,
 )
-from regional.sessions.models import SessionStatus
+from regional.sessions.models import SessionStatus, TrainingSession
 from tenants import all_tenants
+from tenants.rls import core_connection
+from tenants.scoping import TenantViolation, current_tenant_id
 
 RS = RegistrationStatus
 
@@ -75,23 +82,86 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
     administrators may register outside it. A coordinator or administrator
     registering someone approves the request at the same time. A repeated
     request (a retry after a lost answer) finds the first one: 409.
+
+    Everything about the person and the programme is checked first, without a lock
+    (:func:`_check`). Then, in the common cases, the seat (or the waiting-list ticket)
+    is one conditional ``UPDATE`` of the session row and the registration one
+    ``INSERT`` (:func:`_register_quickly`): the database settles what the checks
+    cannot, the seat by the update's condition and a second registration by the unique
+    key. Anything else (reservations, people waiting, an earlier cancelled request) takes
+    the session's lock and the full path (:func:`_register_locked`), which checks again.
     """
-    ts = lock_session(session_id)
+    ts = _session_for_checks(session_id)
+    existing = _check(ts, employee, actor)
+    begin_writing()
+    reg = None if existing is not None else _register_quickly(ts, employee, actor)
+    if reg is None:
+        reg = _register_locked(session_id, employee, actor)
+    notify(reg, reg.status.value, employee=employee)
+    if actor.id != employee.id:
+        _audit_registration("registration.create", reg, actor, None, employee)
+    return reg
+
+
+_SESSION_FOR_CHECKS = (
+    select(TrainingSession)
+    .where(TrainingSession.id == bindparam("session_id"))
+    .options(
+        lazyload(TrainingSession.audience),
+        lazyload(TrainingSession.host_municipality),
+        lazyload(TrainingSession.allocations),
+    )
+)
+
+
+def _session_for_checks(session_id: int) -> TrainingSession:
+    """The session as it is now (no lock), with its programme."""
+    ts = db.session.scalar(_SESSION_FOR_CHECKS, {"session_id": session_id})
+    if ts is None:
+        raise NotFound("session_not_found", _l("The session was not found."))
+    return ts
+
+
+def _in_window(ts: TrainingSession, actor: User) -> bool:
+    """Whether the request must fall in the registration window (all but administrators)."""
+    return not actor.is_regional_admin
+
+
+_registrations = Registration.__table__
+#: Core, scoped by hand to the person's municipality.
+_EXISTING = select(_registrations.c.id, _registrations.c.status).where(
+    _registrations.c.municipality_id == bindparam("municipality_id"),
+    _registrations.c.session_id == bindparam("session_id"),
+    _registrations.c.employee_id == bindparam("employee_id"),
+)
+
+
+def _check(ts: TrainingSession, employee: User, actor: User) -> RS | None:
+    """Refuse what may not be; the status of an earlier, inactive registration, if any."""
     if not ts.admits(employee.municipality_id):
         raise NotFound("session_not_found", _l("The session was not found."))
-    reg = db.session.scalar(
-        select(Registration)
-        .where(Registration.session_id == ts.id, Registration.employee_id == employee.id)
-        .options(lazyload(Registration.session), lazyload(Registration.employee))
+    existing = (
+        core_connection(db.session())
+        .execute(
+            _EXISTING,
+            {
+                "municipality_id": employee.municipality_id,
+                "session_id": ts.id,
+                "employee_id": employee.id,
+            },
+        )
+        .first()
     )
-    if reg is not None and reg.status in ACTIVE:
+    if existing is not None and existing.status in ACTIVE:
         raise Conflict(
-            "already_registered", _l("Already registered for this session."), registration_id=reg.id
+            "already_registered",
+            _l("Already registered for this session."),
+            registration_id=existing.id,
         )
     if ts.is_cancelled:
         raise DomainError("session_cancelled", _l("This session has been cancelled."))
     now = now_utc()
-    if not actor.is_regional_admin and not (
+    if _in_window(ts, actor) and not (
         ts.registration_opens_at <= now <= ts.registration_closes_at and now < ts.starts_at
     ):
         raise DomainError("registration_closed", _l("Registration for this session is not open."))
@@ -112,8 +182,79 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
                 when=to_local(clash).strftime("%Y-%m-%d %H:%M"),
             ),
         )
+    return None if existing is None else existing.status
+
+
+_INSERT_REGISTRATION = insert(_registrations).returning(_registrations.c.id)
+
+
+def _register_quickly(ts: TrainingSession, employee: User, actor: User) -> Registration | None:
+    """A seat from the pool, or a ticket at a full session, without a lock; None: not simple."""
+    in_window = _in_window(ts, actor)
+    now = now_utc()
+    ticket = None
+    if not take_pool_seat_now(ts, in_window=in_window):
+        ticket = take_ticket_now(ts, in_window=in_window)
+        if ticket is None:
+            return None
+    approved = actor.id != employee.id and may_approve(actor, employee.municipality_id)
+    if ticket is not None:
+        status = RS.WAITLISTED
+    elif ts.requires_approval and not approved:
+        status = RS.PENDING
+    else:
+        status = RS.ENROLLED
+    values = {
+        "session_id": ts.id,
+        "employee_id": employee.id,
+        "municipality_id": employee.municipality_id,
+        "status": status,
+        "waitlist_ticket": ticket,
+        "seat_allocation_id": None,
+        "requested_at": now,
+        "registered_by_id": actor.id,
+        "approved_at": now if approved else None,
+        "approved_by_id": actor.id if approved else None,
+        "cancelled_at": None,
+        "cancelled_by_id": None,
+        "skip_note": None,
+        "attended": None,
+        "attendance_recorded_at": None,
+        "reminded_at": None,
+    }
+    if current_tenant_id(db.session) != employee.municipality_id:
+        raise TenantViolation("a registration is written only inside its own municipality")
+    try:
+        reg_id = core_connection(db.session()).execute(_INSERT_REGISTRATION, values).scalar_one()
+    except IntegrityError as exc:  # the same request, a moment earlier (UNIQUE)
+        db.session.rollback()
+        raise Conflict("already_registered", _l("Already registered for this session.")) from exc
+    # The row as written, in the ORM session without reading it back.
+    reg = Registration(id=reg_id, **values)
+    make_transient_to_detached(reg)
+    db.session.add(reg)
+    set_committed_value(reg, "session", ts)
+    set_committed_value(reg, "employee", employee)
+    set_committed_value(reg, "seat_allocation", None)
+    return reg
+
+
+def _register_locked(session_id: int, employee: User, actor: User) -> Registration:
+    """The full path under the session's lock: every check again, then the seat engine."""
+    ts = lock_session(session_id)
+    reg = db.session.scalar(
+        select(Registration)
+        .where(Registration.session_id == ts.id, Registration.employee_id == employee.id)
+        .options(lazyload(Registration.session), lazyload(Registration.employee))
+    )
+    if reg is not None and reg.status in ACTIVE:
+        raise Conflict(
+            "already_registered", _l("Already registered for this session."), registration_id=reg.id
+        )
+    _check(ts, employee, actor)
     # Those already waiting go first, e.g. for seats whose reservation just ran out.
     rebalance(ts)
+    now = now_utc()
     if reg is None:
         reg = Registration(
             session_id=ts.id, employee_id=employee.id, municipality_id=employee.municipality_id
@@ -131,9 +272,6 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
         ts.waitlist_seq += 1
         reg.status, reg.waitlist_ticket = RS.WAITLISTED, ts.waitlist_seq
     db.session.flush()
-    notify(reg, reg.status.value, employee=employee)
-    if actor.id != employee.id:
-        _audit_registration("registration.create", reg, actor, None, employee)
     return reg
 
 

@@ -32,8 +32,9 @@ from datetime import datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from regional.errors import DomainError, NotFound
 from regional.extensions import db
@@ -47,6 +48,7 @@ from regional.registrations.models import (
 from regional.registrations.notices import notify
 from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
 from tenants import all_tenants
+from tenants.rls import core_connection
 
 RS = RegistrationStatus
 
@@ -97,6 +99,74 @@ def take_seat(ts: TrainingSession, reg: Registration) -> bool:
     return False
 
 
+# -- the common cases in one statement each (no lock taken first) ---------------------------
+#
+# Most registrations meet a session with free seats in the common pool, no reservation
+# holding free seats and nobody ever waiting; most others meet a full one. Each of these
+# is one conditional UPDATE of the session row: its WHERE clause is the case's condition,
+# checked by the database against the row as it is at that moment (PostgreSQL re-checks it
+# on the newest version after waiting for a concurrent writer), and RETURNING says whether
+# it held. When it does not, the caller takes the lock and the full path below.
+
+_sessions = TrainingSession.__table__
+_SIMPLE = and_(
+    _sessions.c.id == bindparam("session_id"),
+    _sessions.c.status == SessionStatus.SCHEDULED,
+    _sessions.c.reserved_unclaimed == 0,  # no reservation holds a free seat (or is due)
+)
+_IN_WINDOW = and_(
+    _sessions.c.registration_opens_at <= bindparam("now"),
+    _sessions.c.registration_closes_at >= bindparam("now"),
+    _sessions.c.starts_at > bindparam("now"),
+)
+_POOL_SEAT = and_(
+    _SIMPLE,
+    _sessions.c.seats_taken < _sessions.c.capacity,
+    _sessions.c.waitlist_seq == 0,  # no ticket was ever issued: nobody is waiting ahead
+)
+_FULL = and_(_SIMPLE, _sessions.c.seats_taken >= _sessions.c.capacity)
+
+
+def _seat_update(condition, values) -> dict:
+    return {
+        window: update(_sessions)
+        .where(condition, *([_IN_WINDOW] if window else []))
+        .values(**values)
+        .returning(_sessions.c.seats_taken, _sessions.c.waitlist_seq)
+        for window in (True, False)
+    }
+
+
+_TAKE_POOL_SEAT = _seat_update(_POOL_SEAT, {"seats_taken": _sessions.c.seats_taken + 1})
+_TAKE_TICKET = _seat_update(_FULL, {"waitlist_seq": _sessions.c.waitlist_seq + 1})
+
+
+def _quick(statements: dict, ts: TrainingSession, in_window: bool) -> bool:
+    params = {"session_id": ts.id, "now": now_utc()}
+    row = core_connection(db.session()).execute(statements[in_window], params).first()
+    if row is None:
+        return False
+    # Keep the session object (read before the update) in step with the row.
+    set_committed_value(ts, "seats_taken", row.seats_taken)
+    set_committed_value(ts, "waitlist_seq", row.waitlist_seq)
+    return True
+
+
+def take_pool_seat_now(ts: TrainingSession, *, in_window: bool) -> bool:
+    """Take a common-pool seat if the session is in the simple case; False: take the lock.
+
+    The simple case: scheduled, seats free in the pool, no reservation holding free seats,
+    nobody ever on the waiting list (and, with ``in_window``, registration open).
+    """
+    return _quick(_TAKE_POOL_SEAT, ts, in_window)
+
+
+def take_ticket_now(ts: TrainingSession, *, in_window: bool) -> int | None:
+    """The next waiting-list ticket if the session is simply full (no seat free for anyone,
+    none held back by a reservation), else None: take the lock."""
+    return ts.waitlist_seq if _quick(_TAKE_TICKET, ts, in_window) else None
+
+
 def free_seat(ts: TrainingSession, reg: Registration) -> None:
     """Return the seat ``reg`` holds: to its municipality's reservation if still held, else the pool."""
     ts.seats_taken -= 1
@@ -130,24 +200,42 @@ def _seat_free_for(ts: TrainingSession, municipality_id: int) -> bool:
     return ts.seats_left > 0 or (alloc is not None and alloc.unclaimed > 0)
 
 
+_registrations = Registration.__table__
+_other = TrainingSession.__table__.alias("other")
+#: Core, built once: only the values change per call. Scoped by hand to the person's
+#: own municipality (the first column of ``ix_registrations_person``).
+_OVERLAPPING = (
+    select(_other.c.starts_at)
+    .select_from(_registrations.join(_other, _other.c.id == _registrations.c.session_id))
+    .where(
+        _registrations.c.municipality_id == bindparam("municipality_id"),
+        _registrations.c.employee_id == bindparam("employee_id"),
+        _registrations.c.status.in_(SEAT_HOLDING),
+        _registrations.c.session_id != bindparam("session_id"),
+        _other.c.status == SessionStatus.SCHEDULED,
+        _other.c.starts_at < bindparam("ends_at"),
+        _other.c.ends_at > bindparam("starts_at"),
+    )
+    .limit(1)
+)
+
+
 def overlapping(reg: Registration | User, ts: TrainingSession) -> datetime | None:
     """When another seat the same person holds overlaps this session: its start, else None."""
     employee_id = reg.employee_id if isinstance(reg, Registration) else reg.id
-    other = TrainingSession
-    return db.session.scalar(
-        select(other.starts_at)
-        .select_from(Registration)
-        .join(other, other.id == Registration.session_id)
-        .where(
-            Registration.municipality_id == reg.municipality_id,
-            Registration.employee_id == employee_id,
-            Registration.status.in_(SEAT_HOLDING),
-            Registration.session_id != ts.id,
-            other.status == SessionStatus.SCHEDULED,
-            other.starts_at < ts.ends_at,
-            other.ends_at > ts.starts_at,
+    return (
+        core_connection(db.session())
+        .execute(
+            _OVERLAPPING,
+            {
+                "municipality_id": reg.municipality_id,
+                "employee_id": employee_id,
+                "session_id": ts.id,
+                "starts_at": ts.starts_at,
+                "ends_at": ts.ends_at,
+            },
         )
-        .limit(1)
+        .scalar()
     )
 
 

@@ -49,7 +49,7 @@ from regional.sessions.forms import SessionFilterForm
 from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.sessions.seating import breakdown
-from regional.tenancy import current_municipality
+from regional.tenancy import current_municipality, reads_first
 from regional.validation import InputProblem, text_problem, whole_number
 from tenants import all_tenants
 from tenants.scoping import acting_as
@@ -119,6 +119,7 @@ def _commit() -> bool:
 
 
 @bp.post("/session/<int:session_id>/register")
+@reads_first
 @login_required
 def register(session_id: int):
     """The signed-in person registers themselves."""
@@ -156,6 +157,7 @@ def _form_id(value: str) -> int:
 
 
 @bp.post("/session/<int:session_id>/register-staff")
+@reads_first
 @coordinator_required
 def register_staff(session_id: int):
     """A coordinator registers one of their municipality's staff (approved at once)."""
