@@ -187,3 +187,103 @@ def test_one_person_racing_themselves_gets_one_registration(crowd_app):
     ts, regs = _rows(crowd_app, session_id)
     assert len(regs) == ROUNDS
     assert ts.seats_taken == ROUNDS
+
+
+# -- the register path: checks before the write lock, the database settles the rest ---------
+
+
+@pytest.mark.real_commits
+def test_a_request_that_slips_past_the_check_meets_the_unique_key(crowd_app, monkeypatch):
+    """Two requests of one person both pass the check, one commits first: the second's
+    INSERT meets UNIQUE(session, employee), answers 409 and keeps no seat."""
+    from regional.registrations import actions
+
+    crowd = _populate(crowd_app)
+    session_id, token = crowd.session_ids[0], crowd.tokens[0]
+    client = crowd_app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/sessions/{session_id}/registrations"
+    assert client.post(url, json={}, headers=headers).status_code == 201
+    # The second request's check ran before the first one committed: it saw nothing.
+    monkeypatch.setattr(actions, "_check", lambda *_a: None)
+    resp = client.post(url, json={}, headers=headers)
+    assert resp.status_code == 409
+    assert resp.get_json()["error"]["code"] == "already_registered"
+    ts, regs = _rows(crowd_app, session_id)
+    assert len(regs) == 1
+    assert ts.seats_taken == 1
+
+
+@pytest.mark.real_commits
+def test_registration_checks_run_while_another_writer_holds_the_lock(crowd_app, monkeypatch):
+    """SQLite: the sign-in and every check of a registration read in a deferred transaction,
+    so they run while another connection holds the write lock; only the writes wait."""
+    import sqlite3
+
+    from regional.registrations import actions
+
+    with crowd_app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL readers never wait for a writer")
+        path = db.engine.url.database
+    crowd = _populate(crowd_app)
+    session_id, token = crowd.session_ids[0], crowd.tokens[0]
+    reached = threading.Event()
+    real = actions.begin_writing
+
+    def begin_writing(*args):
+        reached.set()
+        return real(*args)
+
+    monkeypatch.setattr(actions, "begin_writing", begin_writing)
+    other = sqlite3.connect(path, isolation_level=None, timeout=30)
+    other.execute("BEGIN IMMEDIATE")  # another worker in the middle of its writes
+    result: list[int] = []
+
+    def request() -> None:
+        resp = crowd_app.test_client().post(
+            f"/api/v1/sessions/{session_id}/registrations",
+            json={},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        result.append(resp.status_code)
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    try:
+        # Signed in and checked with the lock held elsewhere; now waiting for it.
+        assert reached.wait(timeout=20), "the request waited for the write lock before its checks"
+        assert not result
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    worker.join(timeout=60)
+    assert result == [201]
+    ts, regs = _rows(crowd_app, session_id)
+    assert len(regs) == 1 and ts.seats_taken == 1
+
+
+@pytest.mark.real_commits
+def test_begin_writing_refuses_a_read_phase_that_wrote(crowd_app):
+    """A reads-first unit of work that wrote before begin_writing() would commit that
+    write on its own: refused, on SQLite, where the read transaction is ended."""
+    from regional.database import begin_writing
+    from regional.tenancy import write_intent
+
+    with crowd_app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL keeps one transaction: nothing to refuse")
+        token = write_intent.set(False)
+        try:
+            db.session.execute(text("SELECT 1"))
+            begin_writing()  # read only: fine, and the transaction now holds the write lock
+            assert write_intent.get() is True
+            db.session.rollback()
+            write_intent.set(False)
+            db.session.execute(text("UPDATE municipalities SET code = code WHERE id < 0"))
+            db.session.execute(text("UPDATE municipalities SET code = code"))
+            with pytest.raises(RuntimeError, match="wrote"):
+                begin_writing()
+        finally:
+            db.session.rollback()
+            write_intent.reset(token)

@@ -15,7 +15,7 @@ from regional.people.models import AccountStatus, JobCategory, Role
 from regional.registrations import actions, attendance, seats, waitlist
 from regional.registrations.models import Completion, CompletionSource
 from regional.registrations.models import RegistrationStatus as RS
-from regional.sessions.models import SeatAllocation
+from regional.sessions.models import SeatAllocation, SessionStatus
 from tests import factories
 from tests.fixtures_registrations import (
     all_registrations,
@@ -500,3 +500,78 @@ def test_a_new_coordinator_role_does_not_let_employees_approve(ctx, world):
     other = factories.make_user(world.muni_a, role=Role.EMPLOYEE)
     with inside(world.muni_a):
         refused("forbidden", actions.approve, registration(pending.id), person(other.id))
+
+
+# -- the register path without a lock: only in the simple cases ---------------------------
+
+
+def _quick_seat(ts_id: int, *, in_window: bool = True) -> bool:
+    ts = session_row(ts_id)
+    return seats.take_pool_seat_now(ts, in_window=in_window)
+
+
+def _quick_ticket(ts_id: int, *, in_window: bool = True) -> int | None:
+    ts = session_row(ts_id)
+    return seats.take_ticket_now(ts, in_window=in_window)
+
+
+def test_quick_seat_in_the_simple_case_only(ctx, world):
+    """One conditional UPDATE takes a pool seat only when nothing else could claim it."""
+    plain = factories.make_session(capacity=2, starts_in=timedelta(days=21))
+    assert _quick_seat(plain.id) and session_row(plain.id).seats_taken == 1
+
+    cancelled = factories.make_session(capacity=2, starts_in=timedelta(days=22))
+    session_row(cancelled.id).status = SessionStatus.CANCELLED
+    db.session.flush()
+    reserved = factories.make_session(capacity=3, starts_in=timedelta(days=23))
+    seats.set_allocation(reserved.id, world.muni_b, 1, now_utc() + timedelta(days=3))
+    waited = factories.make_session(capacity=1, starts_in=timedelta(days=24))
+    register(waited.id, world.employee_a)
+    register(waited.id, world.employee_b)  # a ticket was issued: someone may be waiting ahead
+    cancel(all_registrations(waited.id)[0].id, world.employee_a)  # B promoted, a seat...
+    session_row(waited.id).capacity = 2  # ...and one more free seat, with waitlist_seq = 1
+    db.session.flush()
+    full = factories.make_session(capacity=1, starts_in=timedelta(days=25))
+    register(full.id, world.employee_b)
+    closed = factories.make_session(capacity=2, closes_in=timedelta(hours=-1))
+    for ts in (cancelled, reserved, waited, full, closed):
+        before = session_row(ts.id).seats_taken
+        assert not _quick_seat(ts.id), ts
+        assert session_row(ts.id).seats_taken == before
+    # Administrators register outside the window: the window is then no condition.
+    assert _quick_seat(closed.id, in_window=False)
+
+
+def test_quick_ticket_only_when_simply_full(ctx, world):
+    free = factories.make_session(capacity=1, starts_in=timedelta(days=26))
+    assert _quick_ticket(free.id) is None
+    full = factories.make_session(capacity=1, starts_in=timedelta(days=27))
+    register(full.id, world.employee_b)
+    assert _quick_ticket(full.id) == 1
+    assert _quick_ticket(full.id) == 2
+    assert session_row(full.id).waitlist_seq == 2
+    held = factories.make_session(capacity=2, starts_in=timedelta(days=28))
+    seats.set_allocation(held.id, world.muni_b, 1, now_utc() + timedelta(days=3))
+    register(held.id, world.employee_a)  # the pool is full, B's reserved seat is not
+    assert _quick_ticket(held.id) is None
+
+
+def test_newcomer_waits_behind_a_person_whose_clash_went_away(ctx, world):
+    """Someone passed over for a clash that has since gone (the other session moved) is
+    ahead of a newcomer: the newcomer's request takes the full path and promotes them."""
+    program = factories.make_program()
+    ts = factories.make_session(program, capacity=1, starts_in=timedelta(days=10))
+    clash = factories.make_session(program, capacity=5, starts_in=timedelta(days=10, hours=1))
+    first = register(ts.id, world.employee_b)
+    skipped = register(ts.id, world.employee_a)
+    register(clash.id, world.employee_a)
+    cancel(first.id, world.employee_b)
+    assert registration(skipped.id).skip_note is not None
+    assert session_row(ts.id).seats_left == 1
+    moved = session_row(clash.id)
+    moved.starts_at += timedelta(days=1)
+    moved.ends_at += timedelta(days=1)
+    db.session.flush()
+    newcomer = register(ts.id, world.employee_a2)
+    assert newcomer.status == RS.WAITLISTED
+    assert registration(skipped.id).status == RS.ENROLLED
