@@ -27,6 +27,15 @@ each on its own day so that no two overlap for the same person):
   employee ``i mod N`` and session ``i div N``: no (session, employee) pair
   repeats, so no request of a run is a 409.
 
+With ``--history`` (``bench/history.py``): the ``--history-years`` fiscal years (default
+five) ENDING with the fiscal year of ``--today``, up to that day (and the next 60 days'
+sessions with their enrolled registrations), at ``--history-times`` K times the volume
+per year for the same staff (K rounds of every planned take; per-person and per-member
+indexes hold K times the rows). ``--today`` defaults to 31 March 2029 (FY2024..FY2028 on
+record: the progress benchmark); the registration benchmark passes the real today so that
+nothing lies beyond it but the next 60 days. No history session is put on a day of the
+timed sessions, so a timed registration never meets an overlapping seat.
+
 Outputs in ``--out``: ``tokens.tsv`` (``employee_id<TAB>municipality_id<TAB>token``,
 in a shuffled but fixed order that mixes municipalities) with bearer tokens
 minted by ``regional.auth.tokens.api_token`` (no HTTP sign-in, no argon2 per
@@ -53,8 +62,11 @@ PASSWORD = "bench-password-okayama-2024"  # bench data only
 PROGRAM_CODE = "CORE-DT-102"
 BATCH = 2000
 #: The history's reference day: the end of FY2028, so the five fiscal years from FY2024
-#: (the whole plan period of every target) are on record. ``--today`` moves it.
+#: (the whole plan period of every target) are on record. ``--today`` moves it; the
+#: history is the ``--history-years`` fiscal years ending with the one of that day.
 HISTORY_END = date(2029, 3, 31)
+#: The timed sessions start this many days from now, one a day.
+TIMED_FROM_DAYS = 30
 
 SURNAMES = [
     "佐藤",
@@ -226,19 +238,39 @@ def _insert_staff(
     return counts, staff
 
 
-def _history(staff: dict[int, list[tuple]], today, rng: random.Random) -> dict:
-    """Five fiscal years of sessions, registrations and completions (``history.py``)."""
-    from history import generate_history, plan_takes, program_facts
+def _history(
+    staff: dict[int, list[tuple]],
+    today: date,
+    rng: random.Random,
+    *,
+    years: int,
+    times: int,
+    avoid: set[date],
+) -> dict:
+    """``years`` fiscal years of sessions, registrations and completions ending with the
+    one of ``today``, ``times`` times over, none on a day of ``avoid`` (``history.py``)."""
+    from history import generate_history, history_span, plan_takes, program_facts
 
     from regional.extensions import db
 
     conn = db.session.connection()
+    first_fy, last_fy = history_span(today, years)
     okayama = max(len(v) for v in staff.values()) or 1
     scale = okayama / 7500  # the policy's numbers are Okayama City's, at ~7,500 staff
     takes: list[tuple] = []
     for people in staff.values():
-        takes += plan_takes(people, len(people) / okayama * scale, rng)
-    return generate_history(conn, program_facts(conn), takes, today, rng)
+        takes += plan_takes(people, len(people) / okayama * scale, rng, first_fy, years)
+    counts = generate_history(
+        conn, program_facts(conn), takes, today, rng, times=times, avoid=avoid
+    )
+    return dict(
+        counts,
+        first_fy=first_fy,
+        last_fy=last_fy,
+        today=today.isoformat(),
+        years=years,
+        times=times,
+    )
 
 
 def _targets(counts: dict[int, int]) -> int:
@@ -295,7 +327,26 @@ def _fix_sequences() -> None:
         )
 
 
-def _sessions(n_each: int) -> dict[str, list[int]]:
+def _timed_starts(n_each: int) -> list:
+    """When the timed sessions start (UTC, 09:30 in Tokyo): one a day from 30 days on.
+
+    Computed once, before the history, so that the history can keep off their days
+    (also when generating runs past midnight)."""
+    from regional.fiscal import now_utc
+
+    base = now_utc().replace(hour=0, minute=30, second=0, microsecond=0)
+    base += timedelta(days=TIMED_FROM_DAYS)
+    return [base + timedelta(days=k) for k in range(4 + 3 * n_each)]
+
+
+def _timed_days(starts: list) -> set[date]:
+    """The days (in Tokyo, where the history's days are) of the timed sessions."""
+    from history import TOKYO
+
+    return {s.astimezone(TOKYO).date() for s in starts}
+
+
+def _sessions(n_each: int, timed_starts: list) -> dict[str, list[int]]:
     from sqlalchemy import select
 
     from regional.catalogue.models import Program
@@ -304,11 +355,10 @@ def _sessions(n_each: int) -> dict[str, list[int]]:
     from regional.sessions.models import TrainingSession
 
     program = db.session.scalar(select(Program).where(Program.code == PROGRAM_CODE))
-    base = now_utc().replace(hour=0, minute=30, second=0, microsecond=0) + timedelta(days=30)
-    day = iter(range(10_000))
+    day = iter(timed_starts)
 
     def make(capacity: int) -> int:
-        starts = base + timedelta(days=next(day))
+        starts = next(day)
         ts = TrainingSession(
             program_id=program.id,
             starts_at=starts,
@@ -361,6 +411,8 @@ def generate(
     *,
     with_history: bool = False,
     today: date | None = None,
+    history_years: int = 5,
+    history_times: int = 1,
     with_tokens: bool = True,
     with_targets: bool = False,
 ) -> dict:
@@ -379,7 +431,17 @@ def generate(
         db.session.commit()
         password_hash = hash_password(PASSWORD)  # once, reused for every row
         counts, staff = _insert_staff(employees, password_hash, rng)
-        history = _history(staff, today or HISTORY_END, rng) if with_history else {}
+        timed_starts = _timed_starts(sessions)
+        history = {}
+        if with_history:
+            history = _history(
+                staff,
+                today or HISTORY_END,
+                rng,
+                years=history_years,
+                times=history_times,
+                avoid=_timed_days(timed_starts),
+            )
         if with_history:
             # The history went in with bulk inserts, past the ORM's flush hooks: the
             # progress figures (regional.targets.tallies) are computed once from it.
@@ -389,7 +451,7 @@ def generate(
         if with_targets:
             history["targets"] = _targets(counts)
         _fix_sequences()
-        plan_sessions = _sessions(sessions)
+        plan_sessions = _sessions(sessions, timed_starts)
         db.session.commit()
         tokens = _tokens(rng) if with_tokens else []
         db.session.rollback()
@@ -421,7 +483,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--history",
         action="store_true",
-        help="also five fiscal years of sessions, registrations and completions from FY2024",
+        help="also fiscal years of sessions, registrations and completions (history.py)",
+    )
+    ap.add_argument(
+        "--history-years",
+        type=int,
+        default=None,
+        help="fiscal years of history, ending with the one of --today (default 5; "
+        "implies --history)",
+    )
+    ap.add_argument(
+        "--history-times",
+        type=int,
+        default=None,
+        help="K times the history's volume per year, same staff (default 1; implies --history)",
     )
     ap.add_argument(
         "--scale", type=int, default=1, help="multiply --employees (10: the x10 benchmark)"
@@ -437,7 +512,17 @@ def main(argv: list[str] | None = None) -> int:
         "--targets", action="store_true", help="the policy's six targets for every member"
     )
     args = ap.parse_args(argv)
+    from history import MAX_TIMES
+
     args.employees *= args.scale
+    if args.history_years is not None or args.history_times is not None:
+        args.history = True
+    args.history_years = 5 if args.history_years is None else args.history_years
+    args.history_times = 1 if args.history_times is None else args.history_times
+    if not 1 <= args.history_years <= 20:
+        ap.error("--history-years must be between 1 and 20")
+    if not 1 <= args.history_times <= MAX_TIMES:
+        ap.error(f"--history-times must be between 1 and {MAX_TIMES}")
     if not 600 <= args.employees <= 200_000:
         ap.error("--employees must be between 600 and 200000")
     if not 1 <= args.sessions <= 1000:
@@ -448,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out,
         with_history=args.history,
         today=args.today,
+        history_years=args.history_years,
+        history_times=args.history_times,
         with_tokens=not args.no_tokens,
         with_targets=args.targets,
     )

@@ -1,8 +1,13 @@
-"""Training history for the progress benchmark: five fiscal years of sessions, registrations
-and completions from FY2024, as the policy's plan would produce them.
+"""Training history for the benchmarks: fiscal years of sessions, registrations and
+completions, as the policy's plan would produce them.
 
-Who takes what (per fiscal year, from FY2024 to FY2028, only what has happened or
-is about to happen by the reference day ``today``):
+Which years: the ``years`` fiscal years (default five) ENDING with the fiscal year of the
+reference day ``today`` (:func:`history_span`), and of those only what has happened or is
+about to happen by ``today``. The progress benchmark takes ``today`` = 31 March 2029, so
+FY2024..FY2028, the policy's whole plan period, are on record; the registration benchmark
+takes the real today, so the history ends now and the current year is part-way.
+
+Who takes what (per fiscal year):
 
 * information security (GEN-SEC-101): about 60 % of all staff a year, e-learning;
   a further fifth of them also GEN-SEC-102;
@@ -15,12 +20,26 @@ is about to happen by the reference day ``today``):
   takes the four CORE-PM programmes, the same way;
 * advanced: about 40 × (staff / 7,500) IT-division staff take ADV-101..103.
 
+(A new cohort of each track starts every five years when ``years`` is more than five.)
+
+``times`` K (default 1) multiplies the volume per year without adding people: every
+planned take is taken K times, in K rounds of the (programme, year), each round with its
+own sessions on its own days (classroom: the year's weekdays cut into K consecutive
+stretches; e-learning: K windows and completions in K disjoint stretches of the year), so
+one person never holds two seats of one programme on one day and the completions keep
+their one-per-(person, programme, day) constraint. Every per-person and per-member
+index then holds K times the rows of a realistic history.
+
+Days listed in ``avoid`` (the days of the benchmark's timed sessions) never carry a history
+session, so a timed registration never meets an overlapping seat.
+
 Every completion comes from a registration with recorded attendance (a session per
 programme and fiscal year for e-learning, classroom sessions of 40 seats otherwise);
 a few percent of registrations are cancelled or no-shows; sessions of the next
 60 days carry enrolled registrations without attendance. Rows are bulk-inserted
-with Core and explicit ids, a batch at a time (the ×10 scale never holds all rows
-in memory); the counters ``seats_taken`` match the enrolled rows.
+with Core and explicit ids, ``BATCH`` at a time (only the plan, one row per take, is
+held whole; at ×10 the rows never are); the counters ``seats_taken`` match the
+enrolled rows.
 """
 
 from __future__ import annotations
@@ -32,8 +51,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-FIRST_FY = 2024
+#: The fiscal years of history by default (the policy's plan period is five years).
 YEARS = 5
+#: Rounds per (programme, year) at most: each needs weekdays of its own.
+MAX_TIMES = 50
+#: Days ahead of ``today`` whose sessions already carry (unattended) registrations.
+UPCOMING_DAYS = 60
 BATCH = 5000
 CLASS_SEATS = 40
 
@@ -49,12 +72,20 @@ def _fy_of(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
-def _track_plan(codes, years: int, cohort: int, people: list[int], rng) -> list[tuple]:
-    """(person, code, fiscal year) for a cohort working through a track over ``years``."""
+def history_span(today: date, years: int = YEARS) -> tuple[int, int]:
+    """(first, last) fiscal year of a history of ``years`` fiscal years ending with today's."""
+    if years < 1:
+        raise ValueError("at least one fiscal year of history")
+    last = _fy_of(today)
+    return last - years + 1, last
+
+
+def _track_plan(codes, years: int, cohort: int, people: list[int], first_fy: int, rng):
+    """(person, code, fiscal year) for a cohort starting from ``first_fy`` over ``years``."""
     takes = []
     chosen = rng.sample(people, min(cohort, len(people)))
     for person in chosen:
-        start = FIRST_FY + rng.randrange(years)
+        start = first_fy + rng.randrange(years)
         # One in four stops part-way: a candidate, not yet counted.
         n = len(codes) if rng.random() >= 0.25 else rng.randrange(1, len(codes))
         fy = start
@@ -65,15 +96,24 @@ def _track_plan(codes, years: int, cohort: int, people: list[int], rng) -> list[
     return takes
 
 
-def plan_takes(staff: list[tuple], share: float, rng: random.Random) -> list[tuple]:
-    """Every (employee id, municipality id, programme code, fiscal year) someone takes.
+def plan_takes(
+    staff: list[tuple],
+    share: float,
+    rng: random.Random,
+    first_fy: int = 2024,
+    years: int = YEARS,
+) -> list[tuple]:
+    """Every (employee id, municipality id, programme code, fiscal year) someone takes,
+    in the ``years`` fiscal years from ``first_fy``.
 
     ``staff`` rows: (id, municipality_id, job_category, in_it_unit); ``share`` is the
     member's staff over Okayama City's ~7,500 (the policy's numbers are Okayama's).
+    Track cohorts may run on past the last year; ``generate_history`` keeps only what
+    lies before its horizon.
     """
     takes: list[tuple] = []
     admin = [s for s in staff if s[2] == "administrative"]
-    for fy in range(FIRST_FY, FIRST_FY + YEARS):
+    for fy in range(first_fy, first_fy + years):
         for s in staff:
             if rng.random() < 0.6:
                 takes.append((s[0], s[1], SECURITY[0], fy))
@@ -91,45 +131,78 @@ def plan_takes(staff: list[tuple], share: float, rng: random.Random) -> list[tup
     mid = staff[0][1]
     ids = [s[0] for s in staff]
     it = [s[0] for s in staff if s[3]] or ids[:5]
-    for codes, years, aim, pool in (
-        (CORE_DT, 4, 190, ids),
-        (CORE_PM, 5, 240, ids),
-        (ADVANCED, 3, 40, it),
-    ):
-        cohort = max(2, math.ceil(aim * share * 1.1))
-        takes += [(p, mid, c, fy) for p, c, fy in _track_plan(codes, years, cohort, pool, rng)]
+    for period_start in range(first_fy, first_fy + years, 5):  # a cohort per plan period
+        for codes, span, aim, pool in (
+            (CORE_DT, 4, 190, ids),
+            (CORE_PM, 5, 240, ids),
+            (ADVANCED, 3, 40, it),
+        ):
+            cohort = max(2, math.ceil(aim * share * 1.1))
+            plan = _track_plan(codes, span, cohort, pool, period_start, rng)
+            takes += [(p, mid, c, fy) for p, c, fy in plan]
     return takes
 
 
-def _session_days(fy: int, n: int, rng: random.Random) -> list[date]:
-    """``n`` weekdays spread over the fiscal year (May to February)."""
+def _session_days(
+    fy: int, n: int, rng: random.Random, rounds: int = 1, avoid=frozenset()
+) -> list[list[date]]:
+    """Per round, ``n`` weekdays spread over its stretch of the fiscal year (May to
+    February, cut into ``rounds`` consecutive stretches, so no day serves two rounds);
+    never a day in ``avoid``."""
     first, last = date(fy, 5, 1), date(fy + 1, 2, 28)
-    span = (last - first).days
-    days = []
-    for k in range(n):
-        d = first + timedelta(days=int(span * (k + rng.random()) / max(n, 1)))
-        while d.weekday() >= 5:
-            d += timedelta(days=1)
-        days.append(d)
-    return sorted(days)
+    weekdays = [
+        d
+        for d in (first + timedelta(days=i) for i in range((last - first).days + 1))
+        if d.weekday() < 5 and d not in avoid
+    ]
+    if len(weekdays) < rounds:
+        raise ValueError(f"FY{fy} has {len(weekdays)} free weekdays for {rounds} rounds")
+    out = []
+    for j in range(rounds):
+        stretch = weekdays[len(weekdays) * j // rounds : len(weekdays) * (j + 1) // rounds]
+        out.append(sorted(stretch[int(len(stretch) * (k + rng.random()) / n)] for k in range(n)))
+    return out
+
+
+def _elearning_days(fy: int, rounds: int, avoid=frozenset()) -> list[date]:
+    """The opening day of each round's e-learning window: from 10 April, one day each."""
+    days, d = [], date(fy, 4, 10)
+    while len(days) < rounds:
+        if d not in avoid:
+            days.append(d)
+        d += timedelta(days=1)
+    return days
 
 
 def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), TOKYO).astimezone(UTC)
 
 
-def generate_history(conn, programs: dict, takes: list[tuple], today: date, rng) -> dict:
-    """Insert sessions, registrations and completions for ``takes``; returns counts.
+def generate_history(
+    conn,
+    programs: dict,
+    takes: list[tuple],
+    today: date,
+    rng,
+    *,
+    times: int = 1,
+    avoid=frozenset(),
+) -> dict:
+    """Insert sessions, registrations and completions for ``takes``, each ``times`` times
+    (in rounds, see the module's notes), no session on a day of ``avoid``; returns counts.
 
     ``programs``: code -> dict(id, revision, title_ja, title_en, tier, track, area, hours,
     delivery). ``conn``: a SQLAlchemy connection in a transaction.
     """
-    from sqlalchemy import func, insert, select, update
+    from sqlalchemy import bindparam, func, insert, select, update
 
     from regional.registrations.models import Completion, Registration
     from regional.sessions.models import TrainingSession
 
-    horizon = today + timedelta(days=60)
+    if not 1 <= times <= MAX_TIMES:
+        raise ValueError(f"times must be 1..{MAX_TIMES}")
+    avoid = frozenset(avoid)
+    horizon = today + timedelta(days=UPCOMING_DAYS)
     by_key: dict[tuple[str, int], list[tuple]] = defaultdict(list)
     for t in takes:
         by_key[(t[2], t[3])].append(t)
@@ -146,133 +219,145 @@ def generate_history(conn, programs: dict, takes: list[tuple], today: date, rng)
     comp_rows: list[dict] = []
     seats: dict[int, int] = defaultdict(int)
 
-    def flush(final: bool = False) -> None:
+    def flush() -> None:
+        """Sessions, then registrations, then completions (each refers to the one before)."""
         nonlocal session_rows, reg_rows, comp_rows
-        if session_rows and (final or reg_rows):
-            conn.execute(insert(sessions_t), session_rows)
-            session_rows = []
-        if reg_rows and (final or len(reg_rows) >= BATCH):
-            conn.execute(insert(regs_t), reg_rows)
-            reg_rows = []
-            if comp_rows:
-                conn.execute(insert(comps_t), comp_rows)
-                comp_rows = []
+        for table, rows in ((sessions_t, session_rows), (regs_t, reg_rows), (comps_t, comp_rows)):
+            if rows:
+                conn.execute(insert(table), rows)
+        session_rows, reg_rows, comp_rows = [], [], []
+
+    def session_row(sid: int, p: dict, day: date, capacity: int, elearning: bool) -> dict:
+        starts = _at(day, 10)
+        return dict(
+            id=sid,
+            program_id=p["id"],
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=max(1, int(p["hours"]))),
+            venue="" if elearning else "岡山市役所 本庁舎 第1会議室",
+            online_url=None,
+            capacity=100_000 if elearning else capacity,
+            seats_taken=0,
+            reserved_unclaimed=0,
+            waitlist_seq=0,
+            registration_opens_at=starts - timedelta(days=45),
+            registration_closes_at=starts - timedelta(days=2),
+            cancellation_deadline=starts - timedelta(days=3),
+            requires_approval=False,
+            open_to_all=True,
+            host_municipality_id=None,
+            status="scheduled",
+            cancel_reason=None,
+            notes="",
+            created_at=starts - timedelta(days=60),
+            created_by_id=None,
+        )
 
     for (code, fy), group in sorted(by_key.items()):
         p = programs[code]
+        group = list(dict.fromkeys(group))  # a person takes a programme once a year (a round)
         rng.shuffle(group)
         elearning = p["delivery"] == "elearning"
         n_sessions = 1 if elearning else max(1, math.ceil(len(group) / (CLASS_SEATS - 5)))
-        # An e-learning course is one session: a window open from April for the whole year.
-        days = [date(fy, 4, 10)] if elearning else _session_days(fy, n_sessions, rng)
-        days = [d for d in days if d <= horizon]
-        # Far-off sessions are not scheduled yet; the year's people share the ones that are.
-        seats_each = max(CLASS_SEATS, math.ceil(len(group) / max(len(days), 1)))
-        sids = []
-        for day in days:
-            sid = next_session
-            next_session += 1
-            starts = _at(day, 10)
-            session_rows.append(
-                dict(
-                    id=sid,
-                    program_id=p["id"],
-                    starts_at=starts,
-                    ends_at=starts + timedelta(hours=max(1, int(p["hours"]))),
-                    venue="" if elearning else "岡山市役所 本庁舎 第1会議室",
-                    online_url=None,
-                    capacity=100_000 if elearning else seats_each,
-                    seats_taken=0,
-                    reserved_unclaimed=0,
-                    waitlist_seq=0,
-                    registration_opens_at=starts - timedelta(days=45),
-                    registration_closes_at=starts - timedelta(days=2),
-                    cancellation_deadline=starts - timedelta(days=3),
-                    requires_approval=False,
-                    open_to_all=True,
-                    host_municipality_id=None,
-                    status="scheduled",
-                    cancel_reason=None,
-                    notes="",
-                    created_at=starts - timedelta(days=60),
-                    created_by_id=None,
-                )
-            )
-            sids.append((sid, day))
-            counts["sessions"] += 1
-        if not sids:
-            continue
-        for k, (employee_id, municipality_id, _code, _fy) in enumerate(group):
-            sid, day = sids[k % len(sids)]
-            if day > horizon:
+        if elearning:
+            # An e-learning course is one session a round: a window open from April for the
+            # whole year. Round j's completions fall in the j-th stretch of the days from the
+            # last window's opening to today (or, when there are fewer such days than rounds,
+            # on the window's first day), so one person's days stay distinct.
+            openings = _elearning_days(fy, times, avoid)
+            rounds = [[d] for d in openings]
+            last = min(date(fy + 1, 3, 31), today - timedelta(days=1))
+            span = (last - openings[-1]).days + 1
+        else:
+            rounds = _session_days(fy, n_sessions, rng, times, avoid)
+        for j, round_days in enumerate(rounds):
+            # Far-off sessions are not scheduled yet; the year's people share the ones that are.
+            days = [d for d in round_days if d <= horizon]
+            if not days:
                 continue
-            past = day < today
-            r = rng.random()
-            status = "cancelled" if r < 0.03 else "enrolled"
-            attended = None
-            if past and status == "enrolled":
-                attended = r >= 0.06
-            reg_id = next_reg
-            next_reg += 1
-            starts = _at(day, 10)
-            reg_rows.append(
-                dict(
-                    id=reg_id,
-                    municipality_id=municipality_id,
-                    session_id=sid,
-                    employee_id=employee_id,
-                    status=status,
-                    waitlist_ticket=None,
-                    seat_allocation_id=None,
-                    requested_at=starts - timedelta(days=20),
-                    approved_at=None,
-                    approved_by_id=None,
-                    cancelled_at=starts - timedelta(days=10) if status == "cancelled" else None,
-                    cancelled_by_id=None,
-                    registered_by_id=None,
-                    skip_note=None,
-                    attended=attended,
-                    attendance_recorded_at=starts + timedelta(days=1)
-                    if attended is not None
-                    else None,
-                    reminded_at=None,
-                )
-            )
-            counts["registrations"] += 1
-            if status == "enrolled":
-                seats[sid] += 1
-            if attended:
-                done = day
-                if elearning:  # taken any day of the year up to today
-                    last = min(date(fy + 1, 3, 31), today - timedelta(days=1))
-                    done = day + timedelta(days=rng.randrange(max(1, (last - day).days + 1)))
-                comp_rows.append(
+            seats_each = max(CLASS_SEATS, math.ceil(len(group) / len(days)))
+            sids = []
+            for day in days:
+                session_rows.append(session_row(next_session, p, day, seats_each, elearning))
+                sids.append((next_session, day))
+                next_session += 1
+                counts["sessions"] += 1
+            for k, (employee_id, municipality_id, _code, _fy) in enumerate(group):
+                sid, day = sids[k % len(sids)]
+                past = day < today
+                r = rng.random()
+                status = "cancelled" if r < 0.03 else "enrolled"
+                attended = None
+                if past and status == "enrolled":
+                    attended = r >= 0.06
+                reg_id = next_reg
+                next_reg += 1
+                starts = _at(day, 10)
+                reg_rows.append(
                     dict(
+                        id=reg_id,
                         municipality_id=municipality_id,
-                        employee_id=employee_id,
-                        program_id=p["id"],
-                        program_revision=p["revision"],
-                        program_code=code,
-                        title_ja=p["title_ja"],
-                        title_en=p["title_en"],
-                        tier=p["tier"],
-                        track=p["track"],
-                        skill_area_key=p["area"],
-                        hours=p["hours"],
                         session_id=sid,
-                        registration_id=reg_id,
-                        completed_on=done,
-                        fiscal_year=_fy_of(done),
-                        source="attendance",
-                        recorded_by_id=None,
-                        recorded_at=now,
+                        employee_id=employee_id,
+                        status=status,
+                        waitlist_ticket=None,
+                        seat_allocation_id=None,
+                        requested_at=starts - timedelta(days=20),
+                        approved_at=None,
+                        approved_by_id=None,
+                        cancelled_at=starts - timedelta(days=10) if status == "cancelled" else None,
+                        cancelled_by_id=None,
+                        registered_by_id=None,
+                        skip_note=None,
+                        attended=attended,
+                        attendance_recorded_at=starts + timedelta(days=1)
+                        if attended is not None
+                        else None,
+                        reminded_at=None,
                     )
                 )
-                counts["completions"] += 1
-        flush()
-    flush(final=True)
-    for sid, n in seats.items():
-        conn.execute(update(sessions_t).where(sessions_t.c.id == sid).values(seats_taken=n))
+                counts["registrations"] += 1
+                if status == "enrolled":
+                    seats[sid] += 1
+                if attended:
+                    done = day
+                    if elearning and span >= times:  # taken any day of its stretch
+                        lo = openings[-1] + timedelta(days=span * j // times)
+                        length = span * (j + 1) // times - span * j // times
+                        done = lo + timedelta(days=rng.randrange(length))
+                    comp_rows.append(
+                        dict(
+                            municipality_id=municipality_id,
+                            employee_id=employee_id,
+                            program_id=p["id"],
+                            program_revision=p["revision"],
+                            program_code=code,
+                            title_ja=p["title_ja"],
+                            title_en=p["title_en"],
+                            tier=p["tier"],
+                            track=p["track"],
+                            skill_area_key=p["area"],
+                            hours=p["hours"],
+                            session_id=sid,
+                            registration_id=reg_id,
+                            completed_on=done,
+                            fiscal_year=_fy_of(done),
+                            source="attendance",
+                            recorded_by_id=None,
+                            recorded_at=now,
+                        )
+                    )
+                    counts["completions"] += 1
+                if len(reg_rows) >= BATCH:
+                    flush()
+    flush()
+    if seats:
+        conn.execute(
+            update(sessions_t)
+            .where(sessions_t.c.id == bindparam("sid"))
+            .values(seats_taken=bindparam("n")),
+            [{"sid": sid, "n": n} for sid, n in seats.items()],
+        )
     return dict(counts)
 
 
