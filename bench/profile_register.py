@@ -1,9 +1,11 @@
 """The cost of one registration in counts that do not drift with the machine's load.
 
     .venv/bin/python bench/profile_register.py [--rev REV] [--history] [--n 200]
+        [--history-years 5] [--history-times 1]
 
 On a fresh SQLite file (schema by the migrations of the app measured, data by
-``generate.py``, with ``--history`` the years from FY2024 up to today), one
+``generate.py``, with ``--history`` the ``--history-years`` fiscal years ending
+today, ``--history-times`` K times over, as ``run.py --history`` loads them), one
 process registers ``--n`` distinct employees for one session through the
 Flask test client and the real API route, and reports per registration:
 
@@ -14,7 +16,8 @@ Flask test client and the real API route, and reports per registration:
 
 Wall-clock throughput (``run.py``) on two shared cores moves with everyone
 else's load; these counts repeat exactly. ``--rev`` measures a clean export of a
-commit (into a temporary folder, with that commit's own generator); every
+commit (into a temporary folder, with that commit's own generator; the history
+options need a commit whose generator knows them); every
 database gets ``ANALYZE`` before the measurement (``--no-analyze``: its
 statistics are dropped instead, as on a database that never had any).
 """
@@ -92,7 +95,21 @@ print(json.dumps({
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rev", default=None, help="measure this commit (a clean export)")
-    ap.add_argument("--history", action="store_true", help="history from FY2024 to today")
+    ap.add_argument(
+        "--history", action="store_true", help="the fiscal years of history ending today"
+    )
+    ap.add_argument(
+        "--history-years",
+        type=int,
+        default=None,
+        help="fiscal years of history, ending with today's (default 5; implies --history)",
+    )
+    ap.add_argument(
+        "--history-times",
+        type=int,
+        default=None,
+        help="K times the history's volume per year (default 1; implies --history)",
+    )
     ap.add_argument("--n", type=int, default=200, help="registrations measured")
     ap.add_argument(
         "--no-analyze", action="store_true", help="no planner statistics (drop sqlite_stat1)"
@@ -101,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 10 <= args.n <= 2000:
         ap.error("--n must be 10..2000")
+    if args.history_years is not None or args.history_times is not None:
+        args.history = True
+    history = []
+    if args.history:
+        history = ["--history", "--today", time.strftime("%Y-%m-%d")]
+        if args.history_years is not None:
+            history += ["--history-years", str(args.history_years)]
+        if args.history_times is not None:
+            history += ["--history-times", str(args.history_times)]
     tmp = Path(tempfile.mkdtemp(prefix="regional-profile-"))
     try:
         src = ROOT
@@ -132,7 +158,6 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
             timeout=300,
         )
-        history = ["--history", "--today", time.strftime("%Y-%m-%d")] if args.history else []
         gen = subprocess.run(
             [PY, "bench/generate.py", "--employees", str(args.employees), "--sessions", "2"]
             + ["--out", str(tmp / "data"), *history],
@@ -141,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=900 + 300 * (args.history_times or 1 if args.history else 0),
         )
         # Planner statistics for every commit alike (older generators did not refresh them),
         # or none at all (--no-analyze: as a database that never had them).
@@ -159,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(out.stdout.strip().splitlines()[-1])
         what = args.rev or "working tree"
         print(
-            f"{what}{' + history' if args.history else ''}"
+            f"{what}{' + history' if args.history else ''}{''.join(' ' + a for a in history[3:])}"
             f"{', no statistics' if args.no_analyze else ''}: {gen.stdout.strip()}\n"
             f"  per registration ({result['n']} measured, replies {result['codes']}): "
             f"{result['calls']:,.0f} Python calls, {result['statements']:.1f} SQL statements, "

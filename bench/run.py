@@ -10,7 +10,9 @@
    migrations (``flask --app wsgi db upgrade``);
 2. realistic data (``bench/generate.py``): the 13 members, the catalogue,
    ``--employees`` staff spread by population, the sessions, and a bearer
-   token per employee;
+   token per employee; with ``--history``, first the ``--history-years``
+   fiscal years (default 5) ending today, ``--history-times`` K times over
+   (``bench/history.py``);
 3. three gunicorn servers with the same settings (4 sync workers, loopback):
    the app (``wsgi:app``, production config, mail left in the outbox), the
    Flask floor (``bench/flask_floor.py``: the app's bearer authentication and
@@ -52,7 +54,15 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 VENV_BIN = ROOT / ".venv" / "bin"
-BENCH_FILES = ("generate.py", "bare_app.py", "flask_floor.py", "burst.py", "register.lua")
+BENCH_FILES = (
+    "generate.py",
+    "history.py",
+    "orgtree.py",
+    "bare_app.py",
+    "flask_floor.py",
+    "burst.py",
+    "register.lua",
+)
 #: Where the app runs from: this checkout, or an exported commit (--rev).
 APP_ROOT = ROOT
 PY = str(VENV_BIN / "python")
@@ -345,6 +355,37 @@ def db_consistency(db_url: str, session_ids: list[int]) -> str:
 # -- one database -------------------------------------------------------------
 
 
+def history_args(args: argparse.Namespace) -> list[str]:
+    """generate.py's history flags: the --history-years fiscal years ending today (the
+    current one up to today), --history-times over. The generator keeps its history off
+    the timed sessions' days, so no timed registration meets an overlapping seat."""
+    if not args.history:
+        return []
+    return [
+        "--history",
+        "--today",
+        args.today,
+        "--history-years",
+        str(args.history_years),
+        "--history-times",
+        str(args.history_times),
+    ]
+
+
+def describe_history(args: argparse.Namespace) -> str:
+    if not args.history:
+        return "history: none (empty apart from the staff and the timed sessions)"
+    from datetime import date
+
+    today = date.fromisoformat(args.today)
+    last = today.year if today.month >= 4 else today.year - 1
+    return (
+        f"history: {args.history_years} fiscal years FY{last - args.history_years + 1}..FY{last}"
+        f" up to {args.today}, x{args.history_times} (--history-years {args.history_years}"
+        f" --history-times {args.history_times})"
+    )
+
+
 def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
     label = {"sqlite": "SQLite (file, WAL)", "postgres": "PostgreSQL"}[kind]
     say(f"\n=== {label}, run {rep} of {args.repeat} ===")
@@ -365,16 +406,13 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
     n_sessions = math.ceil(4000 * args.duration / max(1, args.employees - 50)) + 1
     if args.spread:
         n_sessions = max(n_sessions, 32)  # at least as many sessions as connections in flight
-    # --history: the years of sessions, registrations and completions from FY2024 up to
-    # today (not beyond: a timed session must not meet a history session on its day).
-    history = ["--history", "--today", time.strftime("%Y-%m-%d")] if args.history else []
     gen = subprocess.run(
         [PY, str(APP_ROOT / "bench" / "generate.py"), "--employees", str(args.employees)]
-        + ["--sessions", str(n_sessions), "--out", str(data), *history],
+        + ["--sessions", str(n_sessions), "--out", str(data), *history_args(args)],
         cwd=APP_ROOT,
         env=env,
         check=True,
-        timeout=900,
+        timeout=900 + 300 * (args.history_times if args.history else 0),
         capture_output=True,
         text=True,
     )
@@ -574,7 +612,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--history",
         action="store_true",
-        help="load the years of history from FY2024 to today first (generate.py --history)",
+        help="load the fiscal years of history ending today first (generate.py --history)",
+    )
+    ap.add_argument(
+        "--history-years",
+        type=int,
+        default=None,
+        help="fiscal years of history, the current one up to today included "
+        "(default 5; implies --history)",
+    )
+    ap.add_argument(
+        "--history-times",
+        type=int,
+        default=None,
+        help="K times the history's volume per year, same staff (default 1; implies --history)",
     )
     ap.add_argument("--skip-burst", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
@@ -603,6 +654,13 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--employees must exceed --burst-n by at least 100")
     if "@127.0.0.1" not in args.pg_url:
         ap.error("only a PostgreSQL server on 127.0.0.1 may be used")
+    if args.history_years is not None or args.history_times is not None:
+        args.history = True
+    args.history_years = 5 if args.history_years is None else args.history_years
+    args.history_times = 1 if args.history_times is None else args.history_times
+    if not 1 <= args.history_years <= 20 or not 1 <= args.history_times <= 50:
+        ap.error("--history-years must be 1..20 and --history-times 1..50")
+    args.today = time.strftime("%Y-%m-%d")
 
     global APP_ROOT
     if args.rev:
@@ -612,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs, loopback; load average {os.getloadavg()[0]:.2f} at start"
     )
     say(f"app: {describe_source(args.rev)}")
+    say(describe_history(args))
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     results, status = [], 0
     try:
