@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from regional.errors import DomainError
 from regional.extensions import db
@@ -13,9 +13,10 @@ from regional.fiscal import local_date, now_utc, to_local
 from regional.mail.models import OutboundMail
 from regional.people.models import AccountStatus, JobCategory, Role
 from regional.registrations import actions, attendance, seats, waitlist
-from regional.registrations.models import Completion, CompletionSource
+from regional.registrations.models import Completion, CompletionSource, Registration
 from regional.registrations.models import RegistrationStatus as RS
 from regional.sessions.models import SeatAllocation, SessionStatus
+from tenants import all_tenants
 from tests import factories
 from tests.fixtures_registrations import (
     all_registrations,
@@ -575,3 +576,54 @@ def test_newcomer_waits_behind_a_person_whose_clash_went_away(ctx, world):
     newcomer = register(ts.id, world.employee_a2)
     assert newcomer.status == RS.WAITLISTED
     assert registration(skipped.id).status == RS.ENROLLED
+
+
+def _behind_the_orms_back(reg_id: int, **values) -> None:
+    """Change a registration row as another request would, leaving loaded objects stale."""
+    table = Registration.__table__
+    with all_tenants(db.session):
+        db.session.execute(update(table).where(table.c.id == reg_id).values(**values))
+
+
+def test_cancel_of_a_pool_seat_with_nobody_waiting_takes_no_lock(ctx, world, monkeypatch):
+    ts = factories.make_session(capacity=2)
+    reg = register(ts.id, world.employee_a)
+
+    def no_lock(*_a):
+        raise AssertionError("the simple cancellation took the session's lock")
+
+    monkeypatch.setattr(actions, "lock_session", no_lock)
+    assert cancel(reg.id, world.employee_a) == []
+    assert registration(reg.id).status == RS.CANCELLED
+    assert session_row(ts.id).seats_taken == 0
+
+
+def test_cancel_of_a_registration_promoted_meanwhile_gives_its_seat_back(ctx, world):
+    """The check saw a place in line; the row was promoted since: the full path returns
+    the seat (the quick update of a waiting row does not match a seated one)."""
+    ts = factories.make_session(capacity=1)
+    seated = register(ts.id, world.employee_b)
+    waiting = register(ts.id, world.employee_a)
+    stale = registration(waiting.id)
+    assert stale.status == RS.WAITLISTED
+    # Meanwhile: B left and A got the seat (another request; nothing reloads ``stale``).
+    _behind_the_orms_back(seated.id, status=RS.CANCELLED)
+    _behind_the_orms_back(waiting.id, status=RS.ENROLLED, waitlist_ticket=None)
+    assert stale.status == RS.WAITLISTED
+    with inside(world.muni_a):
+        actions.cancel(stale, person(world.employee_a))
+    assert registration(waiting.id).status == RS.CANCELLED
+    assert session_row(ts.id).seats_taken == 0  # the seat came back
+
+
+def test_cancel_after_attendance_was_recorded_meanwhile_is_refused(ctx, world):
+    ts = factories.make_session(capacity=2)
+    reg = register(ts.id, world.employee_a)
+    stale = registration(reg.id)
+    _behind_the_orms_back(reg.id, attended=True)
+    coordinator = person(world.coordinator_a)
+    with inside(world.muni_a), pytest.raises(DomainError) as info:
+        actions.cancel(stale, coordinator)
+    assert info.value.code == "attendance_recorded"
+    assert registration(reg.id).status == RS.ENROLLED
+    assert session_row(ts.id).seats_taken == 1

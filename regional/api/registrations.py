@@ -143,6 +143,7 @@ def get_registration(reg_id: int):
 
 
 @bp.delete("/registrations/<int:reg_id>")
+@reads_first
 @require_login
 def cancel_registration(reg_id: int):
     reg = _registration(reg_id)

@@ -8,7 +8,7 @@ Services flush; callers commit.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -128,6 +128,7 @@ def _in_window(ts: TrainingSession, actor: User) -> bool:
 
 
 _registrations = Registration.__table__
+_sessions = TrainingSession.__table__
 #: Core, scoped by hand to the person's municipality.
 _EXISTING = select(_registrations.c.id, _registrations.c.status).where(
     _registrations.c.municipality_id == bindparam("municipality_id"),
@@ -276,9 +277,40 @@ def _register_locked(session_id: int, employee: User, actor: User) -> Registrati
 
 
 def cancel(reg: Registration, actor: User) -> list[Registration]:
-    """Cancel a registration; its seat goes to the first in line who can take it."""
-    ts = lock_session(reg.session_id)
-    db.session.refresh(reg)
+    """Cancel a registration; its seat goes to the first in line who can take it.
+
+    Checked first, without a lock. Then the registration is cancelled by one
+    conditional ``UPDATE`` (its status as the checks saw it, no attendance), and a pool
+    seat goes back by another one while nobody can be waiting for it (no ticket ever
+    issued). Otherwise (a reserved seat, a registration that changed meanwhile, people
+    possibly waiting) the session's lock and the seat engine, which promotes from the
+    line. Returns the people promoted.
+    """
+    _check_cancel(reg, actor, reg.session)
+    begin_writing()
+    before = reg.status
+    if reg.seat_allocation_id is not None or not _cancel_row(reg, actor):
+        return _cancel_locked(reg, actor)
+    _cancelled(reg, actor, before)
+    promoted: list[Registration] = []
+    if before.holds_seat:
+        row = (
+            core_connection(db.session())
+            .execute(_RETURN_POOL_SEAT, {"session_id": reg.session_id})
+            .first()
+        )
+        if row is not None:
+            set_committed_value(reg.session, "seats_taken", row.seats_taken)
+        else:  # someone may be waiting for it: the seat engine, under the lock
+            ts = lock_session(reg.session_id)
+            ts.seats_taken -= 1
+            db.session.flush()
+            promoted = rebalance(ts)
+        revisit_passed_over([(reg.municipality_id, reg.employee_id)], reg.session_id)
+    return promoted
+
+
+def _check_cancel(reg: Registration, actor: User, ts: TrainingSession) -> None:
     if reg.status not in ACTIVE:
         raise Conflict("not_active", _l("This registration is no longer active."))
     if reg.attended is not None:
@@ -300,16 +332,89 @@ def cancel(reg: Registration, actor: User) -> list[Registration]:
             "cancellation_closed",
             _l("The cancellation deadline has passed; please ask your training coordinator."),
         )
+
+
+#: The registration cancelled, only if it is still as the checks saw it (a pool seat, or
+#: a place in line: a reserved seat is never given back here; a row that holds one had
+#: its allocation before the checks, and keeps it while its status stays the same).
+_CANCEL_REGISTRATION = (
+    update(_registrations)
+    .where(
+        _registrations.c.id == bindparam("registration_id"),
+        _registrations.c.municipality_id == bindparam("tenant"),
+        _registrations.c.status == bindparam("expected"),
+        _registrations.c.attended.is_(None),
+    )
+    .values(
+        status=RS.CANCELLED,
+        waitlist_ticket=None,
+        cancelled_at=bindparam("now"),
+        cancelled_by_id=bindparam("actor_id"),
+    )
+)
+#: A pool seat back, only while nobody can be waiting for it.
+_RETURN_POOL_SEAT = (
+    update(_sessions)
+    .where(
+        _sessions.c.id == bindparam("session_id"),
+        _sessions.c.waitlist_seq == 0,
+    )
+    .values(seats_taken=_sessions.c.seats_taken - 1)
+    .returning(_sessions.c.seats_taken)
+)
+
+
+def _cancel_row(reg: Registration, actor: User) -> bool:
+    """Cancel the row if it is still as checked; False: it changed (take the full path)."""
+    if current_tenant_id(db.session) != reg.municipality_id:
+        raise TenantViolation("a registration is changed only inside its own municipality")
+    now = now_utc()
+    changed = (
+        core_connection(db.session())
+        .execute(
+            _CANCEL_REGISTRATION,
+            {
+                "registration_id": reg.id,
+                "tenant": reg.municipality_id,
+                "expected": reg.status,
+                "now": now,
+                "actor_id": actor.id,
+            },
+        )
+        .rowcount
+    )
+    if changed != 1:
+        return False
+    for key, value in (
+        ("status", RS.CANCELLED),
+        ("waitlist_ticket", None),
+        ("cancelled_at", now),
+        ("cancelled_by_id", actor.id),
+    ):
+        set_committed_value(reg, key, value)
+    return True
+
+
+def _cancelled(reg: Registration, actor: User, before: RS) -> None:
+    """Tell the person; an administrative cancellation goes into their member's trail."""
+    notify(reg, "cancelled")
+    if actor.id != reg.employee_id:
+        _audit_registration("registration.cancel", reg, actor, before)
+
+
+def _cancel_locked(reg: Registration, actor: User) -> list[Registration]:
+    """The full path under the session's lock: checked again, the seat engine promotes."""
+    ts = lock_session(reg.session_id)
+    db.session.refresh(reg)
+    _check_cancel(reg, actor, ts)
     held = reg.status.holds_seat
     if held:
         free_seat(ts, reg)
     before = reg.status
     reg.status, reg.waitlist_ticket = RS.CANCELLED, None
-    reg.cancelled_at, reg.cancelled_by_id = now, actor.id
+    reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
     db.session.flush()
-    notify(reg, "cancelled")
-    if actor.id != reg.employee_id:
-        _audit_registration("registration.cancel", reg, actor, before)
+    _cancelled(reg, actor, before)
     promoted = rebalance(ts)
     if held:
         revisit_passed_over([(reg.municipality_id, reg.employee_id)], ts.id)

@@ -204,6 +204,7 @@ def _act_on(reg_id: int, action, done_message: str):
 
 
 @bp.route("/<int:reg_id>/cancel", methods=["GET", "POST"])
+@reads_first
 @login_required
 def cancel(reg_id: int):
     """GET: confirm, with the cancellation deadline; POST: cancel the registration."""
