@@ -14,12 +14,14 @@ import re
 from contextlib import contextmanager
 
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from regional.auth.tokens import load_user_by_key
 from regional.extensions import db
 from regional.people.models import User
 from tenants import all_tenants
 from tenants.models import Municipality
+from tenants.scoping import is_all_tenants
 
 #: Statements an authenticated GET of the member list may send, besides the tenant settings:
 #: the account (with its municipality) and the list itself.
@@ -108,3 +110,46 @@ def test_the_me_endpoint_still_names_the_unit(api, world):
     body = api(world.emails["employee_a"]).get("/me").get_json()
     assert body["municipality_code"] == "332038"
     assert "org_unit" in body
+
+
+def test_signing_in_reads_inside_the_municipality_and_lifts_no_wall(app, api, world):
+    """The account is read inside the municipality its key names: no statement of an
+    authenticated request lifts the tenant wall (PostgreSQL: row-level security stays on,
+    so nothing logs it as lifted on every request)."""
+    caller = api(world.emails["employee_a"])
+    assert caller.get("/municipalities").status_code == 200
+    lifted: list[str] = []
+
+    def on_execute(state):
+        if state.execution_options.get("all_tenants") or is_all_tenants(state.session):
+            lifted.append(str(state.statement))
+
+    event.listen(Session, "do_orm_execute", on_execute)
+    try:
+        with counting(app) as sent:
+            assert caller.get("/municipalities").status_code == 200
+    finally:
+        event.remove(Session, "do_orm_execute", on_execute)
+    assert lifted == []
+    # PostgreSQL: the tenant is set once, with the bypass off.
+    settings = [s for s in sent if _SETTINGS.search(s)]
+    assert len(settings) <= 1, settings
+
+
+def test_a_stale_municipality_id_finds_the_account_all_the_same(app, world):
+    """The code -> id cache is only a shortcut: a wrong entry (a database rebuilt under a
+    running process) is read again, and the code must match as well."""
+    with app.app_context():
+        with all_tenants(db.session):
+            code = db.session.scalar(
+                select(Municipality.code).where(Municipality.id == world.muni_a)
+            )
+            version = db.session.scalar(
+                select(User.session_version).where(User.id == world.employee_a)
+            )
+        cache = app.extensions["regional_municipality_ids"]
+        cache[(db.engine.url, code)] = world.muni_b  # wrong
+        user = load_user_by_key(code, world.employee_a, version)
+        assert user is not None and user.id == world.employee_a
+        assert cache[(db.engine.url, code)] == world.muni_a
+        db.session.remove()
