@@ -78,17 +78,20 @@ def test_a_signed_in_page_reads_the_account_in_one_statement(app, as_employee_a)
     assert len(users) == 1, users
 
 
+def _key_of_employee_a(world) -> tuple[str, int]:
+    """What a session key or token names for employee A: the municipality code and the
+    session version."""
+    with all_tenants(db.session):
+        code = db.session.scalar(select(Municipality.code).where(Municipality.id == world.muni_a))
+        version = db.session.scalar(select(User.session_version).where(User.id == world.employee_a))
+    return code, version
+
+
 def test_loading_the_user_does_not_cascade_into_lazy_loads(app, world):
     """The loader's one statement brings the municipality; touching what the request uses
     (name, roles, municipality, session key) sends nothing more."""
     with app.app_context():
-        with all_tenants(db.session):
-            code = db.session.scalar(
-                select(Municipality.code).where(Municipality.id == world.muni_a)
-            )
-            version = db.session.scalar(
-                select(User.session_version).where(User.id == world.employee_a)
-            )
+        code, version = _key_of_employee_a(world)
         db.session.expunge_all()
         with counting(app) as sent:
             user = load_user_by_key(code, world.employee_a, version)
@@ -140,13 +143,7 @@ def test_a_stale_municipality_id_finds_the_account_all_the_same(app, world):
     """The code -> id cache is only a shortcut: a wrong entry (a database rebuilt under a
     running process) is read again, and the code must match as well."""
     with app.app_context():
-        with all_tenants(db.session):
-            code = db.session.scalar(
-                select(Municipality.code).where(Municipality.id == world.muni_a)
-            )
-            version = db.session.scalar(
-                select(User.session_version).where(User.id == world.employee_a)
-            )
+        code, version = _key_of_employee_a(world)
         cache = app.extensions["regional_municipality_ids"]
         cache[(db.engine.url, code)] = world.muni_b  # wrong
         user = load_user_by_key(code, world.employee_a, version)
