@@ -1,4 +1,4 @@
-"""API: completion certificates (see ../shared/API.md).
+"""API: completion certificates (see docs/api.md).
 
 * ``GET /registrations/<id>/certificate``: the PDF for the person, their
   coordinator or a regional administrator; 404 for anyone else, for another

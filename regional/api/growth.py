@@ -1,4 +1,4 @@
-"""API: qualifications and on-the-job training (see ../shared/API.md).
+"""API: qualifications and on-the-job training (see docs/api.md).
 
 * ``GET|POST /me/qualifications``: the signed-in person's passes; a new one is
   201 with ``status: "unverified"``. ``exam`` is an IPA code (``FE``) or

@@ -1,4 +1,4 @@
-"""API: a person's own training record (``GET /me/record``, see ../shared/API.md)."""
+"""API: a person's own training record (``GET /me/record``, see docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API: targets and progress (see ../shared/API.md).
+"""API: targets and progress (see docs/api.md).
 
 * ``GET /municipalities/<code>/targets`` and ``PUT .../targets/<key>``: that
   municipality's coordinators and regional administrators. A PUT sets or
