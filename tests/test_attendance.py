@@ -330,6 +330,15 @@ def test_coordinator_uploads_their_own_peoples_attendance(as_coordinator_a, rost
     assert marks(app, [b]) == [None]
 
 
+def _completions_on(employee_id: int, day) -> list[Completion]:
+    """The person's completions dated ``day``, whatever the current municipality."""
+    return db.session.scalars(
+        select(Completion)
+        .where(Completion.employee_id == employee_id, Completion.completed_on == day)
+        .execution_options(all_tenants=True)
+    ).all()
+
+
 def test_two_sessions_of_one_programme_on_one_day_make_one_completion(make, world, app):
     """Morning and afternoon sessions of the same programme, the same person at both: the
     second attendance finds the first one's completion (one per person, programme and day)
@@ -366,12 +375,7 @@ def test_two_sessions_of_one_programme_on_one_day_make_one_completion(make, worl
         db.session.commit()
         assert record_attendance(s2, [(r2, True)], admin) == (1, 0)
         db.session.commit()
-        done = db.session.scalars(
-            select(Completion)
-            .where(Completion.employee_id == world.employee_b)
-            .where(Completion.completed_on == day)
-            .execution_options(all_tenants=True)
-        ).all()
+        done = _completions_on(world.employee_b, day)
     assert len(done) == 1
     assert marks(app, [r1, r2]) == [True, True]
     # The morning was a mistake: the afternoon still stands for the day.
@@ -380,10 +384,5 @@ def test_two_sessions_of_one_programme_on_one_day_make_one_completion(make, worl
             admin = db.session.get(User, world.admin)
         assert record_attendance(s1, [(r1, False)], admin) == (0, 1)
         db.session.commit()
-        done = db.session.scalars(
-            select(Completion)
-            .where(Completion.employee_id == world.employee_b)
-            .where(Completion.completed_on == day)
-            .execution_options(all_tenants=True)
-        ).all()
+        done = _completions_on(world.employee_b, day)
     assert [c.registration_id for c in done] == [r2]
