@@ -8,8 +8,10 @@ scopes every ORM query and every new row to the current municipality.
 from tenants.scoping import (
     TenantScoped,
     TenantViolation,
+    adopt,
     all_tenants,
     current_tenant_id,
+    entity_columns,
     install_scoping,
     set_current_tenant,
 )
@@ -17,8 +19,10 @@ from tenants.scoping import (
 __all__ = [
     "TenantScoped",
     "TenantViolation",
+    "adopt",
     "all_tenants",
     "current_tenant_id",
+    "entity_columns",
     "install_scoping",
     "set_current_tenant",
 ]

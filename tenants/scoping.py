@@ -12,6 +12,9 @@ process memory. Three hooks enforce it:
 * ``load`` refuses an instance of another municipality that arrived by a path
   the criteria cannot see (for example a Core statement mapped onto a model).
 
+:func:`adopt`, which turns a Core row of the hottest reads into an instance
+without the ORM's loading, applies the same check as the ``load`` hook.
+
 With no municipality set, tenant-owned queries return nothing. The few
 cross-tenant paths (regional administrators, sign-in by e-mail, cron jobs)
 must say so with ``with all_tenants():`` so they are visible in code review.
@@ -23,19 +26,22 @@ database's row-level security (:mod:`tenants.rls`) refuses them as well.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ForeignKey, event, false
+from sqlalchemy import ColumnElement, ForeignKey, event, false, inspect
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
     Session,
     declared_attr,
+    make_transient_to_detached,
     mapped_column,
     with_loader_criteria,
 )
+
+_T = TypeVar("_T")
 
 _KEY = "tenant_id"
 _ALL = "tenant_all"
@@ -153,6 +159,46 @@ def _check_load(target: Any, context: Any) -> None:
     if target.municipality_id == current_tenant_id(session) or _refreshing_own(target, context):
         return
     raise TenantViolation(f"{type(target).__name__} of another municipality was loaded")
+
+
+def entity_columns(cls: type, prefix: str = "") -> list[ColumnElement[Any]]:
+    """Every column of a mapped class, labelled ``prefix`` + attribute name, for a Core
+    ``select()`` whose rows :func:`adopt` turns back into instances."""
+    return [attr.columns[0].label(prefix + attr.key) for attr in inspect(cls).column_attrs]
+
+
+def adopt(session: Session, cls: type[_T], row: Mapping[str, Any], prefix: str = "") -> _T:
+    """``cls``'s row as a query would have loaded it, from a Core row (:func:`entity_columns`).
+
+    For the few reads that every request of a kind pays (the account behind a request,
+    the session a registration checks), where the ORM's query machinery costs several
+    times the statement itself. The values become a persistent, unmodified instance of
+    ``session``; one already in its identity map wins, as with a query. Relationships
+    are left to load when first touched (or set with ``set_committed_value``). The wall
+    holds as for a query: a tenant-owned row of another municipality is refused, as the
+    ``load`` hook refuses one that arrives by a query, so the Core statement must still
+    name the municipality it reads.
+    """
+    mapper = inspect(cls)
+    values = {attr.key: row[prefix + attr.key] for attr in mapper.column_attrs}
+    if (
+        isinstance(cls, type)
+        and issubclass(cls, TenantScoped)
+        and not is_all_tenants(session)
+        and values["municipality_id"] != current_tenant_id(session)
+    ):
+        raise TenantViolation(f"{cls.__name__} of another municipality was loaded")
+    key = mapper.identity_key_from_primary_key(
+        [values[mapper.get_property_by_column(c).key] for c in mapper.primary_key]
+    )
+    held = session.identity_map.get(key)
+    if held is not None:
+        return held
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)  # as if freshly loaded: nothing to flush
+    session.add(obj)
+    return obj
 
 
 def _refreshing_own(target: Any, context: Any) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, inspect, select, text, update
 from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import NotFound
 
@@ -19,8 +19,9 @@ from regional.extensions import db
 from regional.people.models import User
 from regional.registrations.models import Registration, RegistrationStatus
 from regional.tenancy import get_or_404
-from tenants import TenantViolation, all_tenants, set_current_tenant
+from tenants import TenantViolation, adopt, all_tenants, entity_columns, set_current_tenant
 from tenants.models import OrgLevel, OrgUnit
+from tenants.rls import core_connection
 from tenants.scoping import acting_as
 from tests import factories
 from tests.fixtures_people import in_app
@@ -260,6 +261,54 @@ def test_identity_map_returns_a_cached_row_without_sql_but_get_or_404_refuses_it
     assert statements == []  # ... served without a query
     with pytest.raises(NotFound):
         get_or_404(User, world.employee_b)  # ... and the gate that closes it
+
+
+# -- a Core row adopted as an instance (the hot reads: the account, the session) ---------
+
+
+def _core_row(model, row_id):
+    """A model's row read with Core (as the hot paths read it), across the wall."""
+    table = model.__table__
+    stmt = select(*entity_columns(model)).where(table.c.id == row_id)
+    with all_tenants(db.session):
+        return core_connection(db.session()).execute(stmt).mappings().one()
+
+
+def test_an_adopted_row_of_another_municipality_is_refused(world, ctx):
+    """``adopt`` keeps the wall that the ``load`` hook keeps for queries."""
+    other = _core_row(User, world.employee_b)
+    set_current_tenant(db.session, world.muni_a)
+    with pytest.raises(TenantViolation):
+        adopt(db.session, User, other)
+    assert db.session.identity_key(User, world.employee_b) not in db.session.identity_map
+    with all_tenants(db.session):  # a deliberate regional read may adopt it
+        assert adopt(db.session, User, other).id == world.employee_b
+
+
+def test_an_adopted_row_is_the_instance_a_query_would_load(world, statements):
+    """Persistent, unchanged, the identity map's (no second copy), relationships loaded
+    when touched, and a change flushes as the ORM's own UPDATE."""
+    set_current_tenant(db.session, world.muni_a)
+    row = _core_row(User, world.employee_a)
+    statements.clear()
+    user = adopt(db.session, User, row)
+    assert statements == []
+    assert inspect(user).persistent and not db.session.dirty
+    assert db.session.get(User, world.employee_a) is user
+    assert adopt(db.session, User, row) is user  # the one already held wins
+    assert (user.email, user.status, user.session_version) == (
+        row["email"],
+        row["status"],
+        row["session_version"],
+    )
+    assert user.municipality.id == world.muni_a  # a relationship loads when touched
+    statements.clear()
+    user.name = "採用 太郎"
+    db.session.flush()
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE USERS")]
+    assert len(updates) == 1 and "email" not in updates[0].split("WHERE")[0]
+    db.session.expire(user)
+    assert user.name == "採用 太郎"
 
 
 # -- the user loader ------------------------------------------------------------------

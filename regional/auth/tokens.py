@@ -11,13 +11,14 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import contains_eager, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import User
-from tenants import set_current_tenant
+from tenants import adopt, entity_columns, set_current_tenant
 from tenants.models import Municipality
+from tenants.rls import core_connection
 
 API = "api-token"
 CONFIRM = "confirm-email"
@@ -50,16 +51,18 @@ def api_token(user: User) -> tuple[str, str]:
 
 #: Built once: only the values change per request. Read inside the municipality the key
 #: names (the wall and, on PostgreSQL, row-level security apply as to any other read); the
-#: code is matched too, so a stale entry of the id cache below finds nobody.
+#: code is matched too, so a stale entry of the id cache below finds nobody. Core, not an
+#: ORM query: every request pays this read, and the row becomes the account and its
+#: municipality for a fraction of what the ORM's loading costs (``tenants.adopt``).
+_users, _municipalities = User.__table__, Municipality.__table__
 _USER_BY_KEY = (
-    select(User)
-    .join(Municipality, Municipality.id == User.municipality_id)
+    select(*entity_columns(User), *entity_columns(Municipality, "m_"))
+    .join(_municipalities, _municipalities.c.id == _users.c.municipality_id)
     .where(
-        User.municipality_id == bindparam("municipality_id"),
-        Municipality.code == bindparam("code"),
-        User.id == bindparam("user_id"),
+        _users.c.municipality_id == bindparam("municipality_id"),
+        _municipalities.c.code == bindparam("code"),
+        _users.c.id == bindparam("user_id"),
     )
-    .options(contains_eager(User.municipality), lazyload(User.org_unit))
 )
 _MUNICIPALITY_ID = select(Municipality.id).where(Municipality.code == bindparam("code"))
 
@@ -88,20 +91,28 @@ def load_user_by_key(code: str, user_id: int, version: int) -> User | None:
     touched), so a request pays for one row of each table and no more
     (tests/test_auth_cost.py).
     """
-    user = None
+    row = None
     for fresh in (False, True):
         municipality_id = _municipality_id(code, fresh=fresh)
         if municipality_id is None:
             break
         set_current_tenant(db.session, municipality_id)
-        user = db.session.scalar(
-            _USER_BY_KEY, {"municipality_id": municipality_id, "code": code, "user_id": user_id}
+        row = (
+            core_connection(db.session())
+            .execute(
+                _USER_BY_KEY,
+                {"municipality_id": municipality_id, "code": code, "user_id": user_id},
+            )
+            .mappings()
+            .first()
         )
-        if user is not None:
+        if row is not None:
             break
-    if user is None or user.session_version != version:
+    if row is None or row["session_version"] != version:
         set_current_tenant(db.session, None)
         return None
+    user = adopt(db.session, User, row)
+    set_committed_value(user, "municipality", adopt(db.session, Municipality, row, "m_"))
     return user
 
 

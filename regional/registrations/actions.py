@@ -14,6 +14,7 @@ from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from regional.audit import record_audit_across
+from regional.catalogue.models import Program
 from regional.database import begin_writing
 from regional.errors import Conflict, DomainError, Forbidden, NotFound
 from regional.extensions import db
@@ -38,7 +39,7 @@ from regional.registrations.seats import (
     take_ticket_now,
 )
 from regional.sessions.models import SessionStatus, TrainingSession
-from tenants import all_tenants
+from tenants import adopt, all_tenants, entity_columns
 from tenants.rls import core_connection
 from tenants.scoping import TenantViolation, current_tenant_id
 
@@ -103,22 +104,27 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
     return reg
 
 
+#: The session and its programme, by primary key, in one Core statement built once: each
+#: registration reads them, and the ORM's loading cost more than the read (``adopt``).
 _SESSION_FOR_CHECKS = (
-    select(TrainingSession)
-    .where(TrainingSession.id == bindparam("session_id"))
-    .options(
-        lazyload(TrainingSession.audience),
-        lazyload(TrainingSession.host_municipality),
-        lazyload(TrainingSession.allocations),
-    )
+    select(*entity_columns(TrainingSession), *entity_columns(Program, "p_"))
+    .join(Program.__table__, Program.__table__.c.id == TrainingSession.__table__.c.program_id)
+    .where(TrainingSession.__table__.c.id == bindparam("session_id"))
 )
 
 
 def _session_for_checks(session_id: int) -> TrainingSession:
-    """The session as it is now (no lock), with its programme."""
-    ts = db.session.scalar(_SESSION_FOR_CHECKS, {"session_id": session_id})
-    if ts is None:
+    """The session as it is now (no lock), with its programme; the rest loads when touched."""
+    row = (
+        core_connection(db.session())
+        .execute(_SESSION_FOR_CHECKS, {"session_id": session_id})
+        .mappings()
+        .first()
+    )
+    if row is None:
         raise NotFound("session_not_found", _l("The session was not found."))
+    ts = adopt(db.session, TrainingSession, row)
+    set_committed_value(ts, "program", adopt(db.session, Program, row, "p_"))
     return ts
 
 
