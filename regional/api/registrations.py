@@ -99,7 +99,7 @@ def _commit() -> None:
 def _employee_for(employee_id: int | None) -> User:
     """Whom the caller registers (the act then happens inside that person's municipality)."""
     if employee_id is None or employee_id == current_user.id:
-        return current_user
+        return current_user._get_current_object()  # the account itself, not the proxy
     if not current_user.is_coordinator:
         raise DomainError("forbidden", _("Employees can register only themselves."), status=403)
     if current_user.is_regional_admin:
@@ -120,7 +120,7 @@ def create_registration(session_id: int):
     data = json_body() if request.get_data() else {}
     employee = _employee_for(field(data, "employee_id", int, required=False))
     with acting_as(db.session, employee.municipality_id):
-        reg = actions.register(session_id, employee, current_user)
+        reg = actions.register(session_id, employee, current_user._get_current_object())
         position = waitlist.waitlist_position(reg)
         body = registration_json(reg, position)
         _commit()
