@@ -177,22 +177,31 @@ def register(host: str, port: int, session_id: int, employee_id: int, token: str
 
 
 def sustained(
-    url: str, stage: Stage, sessions: list[int], seconds: float, threads: int = 16
+    url: str, stage: Stage, sessions: list[int], seconds: float, verdict: Verdict, threads: int = 16
 ) -> list[Outcome]:
-    """Registrations from ``threads`` clients for ``seconds``; each (session, person) once."""
+    """Registrations from ``threads`` clients for ``seconds``; each (session, person) once.
+
+    A run whose clients run out of (session, person) pairs before the end did not last
+    its time (what was to happen late in it, a recovery, was never seen): ``verdict``
+    fails it.
+    """
     host, port = url.split("//")[1].split(":")
     pairs = [(s, uid, tok) for s in sessions for uid, _m, tok in stage.tokens]
     random.Random(7).shuffle(pairs)
     it = iter(pairs)
     lock = threading.Lock()
     results: list[Outcome] = []
-    stop = time.monotonic() + seconds
+    start = time.monotonic()
+    stop = start + seconds
+    dry: list[float] = []
 
     def client() -> None:
         while time.monotonic() < stop:
             with lock:
                 pair = next(it, None)
             if pair is None:
+                if time.monotonic() < stop - 1:
+                    dry.append(time.monotonic() - start)
                 return
             o = register(host, int(port), *pair)
             with lock:
@@ -205,6 +214,11 @@ def sustained(
         t.start()
     for t in pool:
         t.join(timeout=seconds + 120)
+    verdict.check(
+        not dry,
+        f"the clients ran out of (session, person) pairs after {min(dry or [0]):.0f} of "
+        f"{seconds:g} s: the run ended early (more sessions, or --employees)",
+    )
     return results
 
 
@@ -316,7 +330,7 @@ def report(title: str, outcomes: list[Outcome], extra: str, verdict: Verdict) ->
 
 
 def kill_workers(kind: str, args: argparse.Namespace) -> bool:
-    stage = prepare(kind, args.employees, sessions=4)
+    stage = prepare(kind, args.employees, sessions=16)
     server = start_app(stage, f"{kind}-kill")
     killed = Counter()
     stop = threading.Event()
@@ -346,8 +360,8 @@ def kill_workers(kind: str, args: argparse.Namespace) -> bool:
             v,
         )
         before = killed["workers"]
-        outcomes = sustained(server.url, stage, stage.plan["sessions"]["app"], args.duration)
         v = Verdict()
+        outcomes = sustained(server.url, stage, stage.plan["sessions"]["app"], args.duration, v)
         extra = check_registrations(stage, outcomes, v)
         ok &= report(
             f"sustained {args.duration:g} s, {killed['workers'] - before} workers killed",
@@ -379,7 +393,7 @@ def database_outage(kind: str, args: argparse.Namespace) -> bool:
     if kind != "postgres":
         say("  (PostgreSQL only; SQLite has no server to lose: see sqlite-lock)")
         return True
-    stage = prepare(kind, args.employees, sessions=4)
+    stage = prepare(kind, args.employees, sessions=16)
     server = start_app(stage, "postgres-outage")
     dbname = PG_URL.rsplit("/", 1)[1]
     down_at = args.duration / 3
@@ -405,9 +419,9 @@ def database_outage(kind: str, args: argparse.Namespace) -> bool:
     try:
         t = threading.Thread(target=outage, daemon=True)
         t.start()
-        outcomes = sustained(server.url, stage, stage.plan["sessions"]["app"], seconds)
-        t.join(timeout=args.outage + 120)
         v = Verdict()
+        outcomes = sustained(server.url, stage, stage.plan["sessions"]["app"], seconds, v)
+        t.join(timeout=args.outage + 120)
         extra = check_registrations(stage, outcomes, v)
         during = [o for o in outcomes if window["down"] + 0.5 <= o.at <= window["up"] - 0.5]
         after = [o for o in outcomes if o.at >= window["up"] + 5]
@@ -570,7 +584,7 @@ def _sqlite_lock(args: argparse.Namespace, timeout_ms: int) -> bool:
     import sqlite3
 
     env_extra = {"SQLITE_BUSY_TIMEOUT_MS": str(timeout_ms)}
-    stage = prepare("sqlite", args.employees, sessions=4, env_extra=env_extra)
+    stage = prepare("sqlite", args.employees, sessions=16, env_extra=env_extra)
     server = start_app(stage, "sqlite-lock")
     path = stage.db_url.removeprefix("sqlite:///")
     stop = threading.Event()
@@ -590,10 +604,10 @@ def _sqlite_lock(args: argparse.Namespace, timeout_ms: int) -> bool:
     try:
         t = threading.Thread(target=hog, daemon=True)
         t.start()
-        outcomes = sustained(server.url, stage, stage.plan["sessions"]["app"], args.duration)
+        v = Verdict()
+        outcomes = sustained(server.url, stage, stage.plan["sessions"]["app"], args.duration, v)
         stop.set()
         t.join(timeout=10)
-        v = Verdict()
         extra = check_registrations(stage, outcomes, v)
         n = len(outcomes)
         busy = sum(1 for o in outcomes if o.status == 503)
