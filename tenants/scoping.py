@@ -145,6 +145,11 @@ def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
             raise TenantViolation(f"refused to change {type(obj).__name__} of another municipality")
 
 
+def _inside_wall(session: Session, municipality_id: int) -> bool:
+    """Whether a row of this municipality may arrive in the unit of work (loaded or adopted)."""
+    return is_all_tenants(session) or municipality_id == current_tenant_id(session)
+
+
 def _check_load(target: Any, context: Any) -> None:
     session = context.session
     if session is None or is_all_tenants(session):
@@ -156,7 +161,7 @@ def _check_load(target: Any, context: Any) -> None:
     query = getattr(context, "query", None)
     if query is not None and query.get_execution_options().get("all_tenants"):
         return
-    if target.municipality_id == current_tenant_id(session) or _refreshing_own(target, context):
+    if _inside_wall(session, target.municipality_id) or _refreshing_own(target, context):
         return
     raise TenantViolation(f"{type(target).__name__} of another municipality was loaded")
 
@@ -181,12 +186,7 @@ def adopt(session: Session, cls: type[_T], row: Mapping[str, Any], prefix: str =
     """
     mapper = inspect(cls)
     values = {attr.key: row[prefix + attr.key] for attr in mapper.column_attrs}
-    if (
-        isinstance(cls, type)
-        and issubclass(cls, TenantScoped)
-        and not is_all_tenants(session)
-        and values["municipality_id"] != current_tenant_id(session)
-    ):
+    if issubclass(cls, TenantScoped) and not _inside_wall(session, values["municipality_id"]):
         raise TenantViolation(f"{cls.__name__} of another municipality was loaded")
     key = mapper.identity_key_from_primary_key(
         [values[mapper.get_property_by_column(c).key] for c in mapper.primary_key]
