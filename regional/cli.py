@@ -41,15 +41,18 @@ def seed_region(path: str | None) -> None:
     """Load the region's municipalities and the policy's catalogue; safe to run again."""
     from regional.catalogue.services import load_policy_catalogue
     from regional.targets.services import load_policy_targets
+    from regional.targets.tallies import setting_up
 
     try:
         created, updated = load_region(db.session, path or current_app.config["REGION_FILE"])
     except (RegionFileError, OSError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    areas, programs = load_policy_catalogue()
-    targets = load_policy_targets(db.session)
-    db.session.commit()
+    # The catalogue and measures loaded at set-up are the rules from the start (not today).
+    with setting_up(db.session):
+        areas, programs = load_policy_catalogue()
+        targets = load_policy_targets(db.session)
+        db.session.commit()
     from regional.database import refresh_statistics
 
     refresh_statistics()

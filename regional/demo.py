@@ -688,8 +688,11 @@ def seed_demo() -> None:
     if found:
         click.echo(f"Demo data is already present ({found} exists); nothing was added.")
         return
-    seeder = seed()
-    db.session.commit()
+    from regional.targets.tallies import setting_up
+
+    with setting_up(db.session):
+        seeder = seed()
+        db.session.commit()
     refresh_statistics()  # the planner should know the demo's history (indexes per person)
     summary = ", ".join(f"{k}: {v}" for k, v in seeder.counts.items())
     click.echo(f"Demo data added for {len(members)} municipalities ({summary}).")

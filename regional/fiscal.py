@@ -43,6 +43,11 @@ def local_date(value: datetime) -> date:
     return to_local(value).date()
 
 
+def today() -> date:
+    """Today in Japan (the day rules and records are dated by)."""
+    return local_date(now_utc())
+
+
 def fiscal_year_of(day: date | datetime) -> int:
     """The fiscal year a day (or an instant, judged in Tokyo) belongs to."""
     if isinstance(day, datetime):

@@ -16,6 +16,7 @@ from regional.fiscal import now_utc
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.sessions.models import TrainingSession
 from regional.targets.measures import load_default_measures
+from regional.targets.tallies import setting_up
 from tenants import set_current_tenant
 from tenants.models import Municipality, OrgLevel, OrgUnit
 from tenants.region import load_region
@@ -148,8 +149,10 @@ def build_world(password: str, code_a: str, code_b: str, code_admin: str):
     from tests.conftest import World
 
     load_region(db.session, "tenants/data/okayama.toml")
-    load_policy_catalogue()
-    load_default_measures(db.session)
+    with setting_up(db.session):
+        load_policy_catalogue()
+        load_default_measures(db.session)
+        db.session.flush()
     a, b, adm = municipality(code_a), municipality(code_b), municipality(code_admin)
     emails = {
         "employee_a": "taro.tsuyama@city.tsuyama.lg.jp",

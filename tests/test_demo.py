@@ -183,6 +183,7 @@ def _every_member_has_targets_progress_and_a_trend() -> None:
     from regional.targets import tallies
     from regional.targets.models import Target
     from regional.targets.progress import region_progress
+    from tests import oracle
 
     members = db.session.scalars(Municipality.ordered()).all()
     with all_tenants(db.session):
@@ -218,7 +219,45 @@ def _every_member_has_targets_progress_and_a_trend() -> None:
     assert tsuyama_mp.coverage.divisions_covered > 0
     # The stored figures agree with the records after the whole seeding.
     conn = db.session.connection()
-    want_counts, want_people = tallies.from_scratch(conn)
-    got_counts, got_people = tallies.stored(conn)
+    want_counts, want_people, want_annual = oracle.expected(conn)
+    got_counts, got_people, got_annual = tallies.stored(conn)
     assert got_people == want_people
+    assert got_annual == want_annual
     assert got_counts == {k: v for k, v in want_counts.items() if v}
+
+
+def test_every_count_shown_twice_agrees_for_every_member(app, monkeypatch):
+    """The home page's required-training card and the drill-down's "not yet" list count
+    with one definition: for every member of the demo, each number is the same in both."""
+    import re
+
+    from regional.targets.models import Measure
+    from tests.conftest import Client
+
+    monkeypatch.setattr(demo, "TOTAL_STAFF", 600)
+    output = _seed(app)
+    coordinators = re.findall(r"coordinator\s+(\d{6})\s+\S+\s+(\S+@\S+)", output)
+    assert len(coordinators) == 13, output
+    with app.app_context():
+        required = [
+            m.key for m in db.session.scalars(Measure.ordered()) if m.required
+        ]
+    assert required == ["literacy_required", "security"]
+    app.test_client_class = Client
+    for code, email in coordinators:
+        c = app.test_client()
+        assert c.login(email, DEMO_PASSWORD).status_code == 302
+        home = c.get("/").get_data(as_text=True)
+        card = {
+            key: int(n)
+            for key, n in re.findall(
+                r'data-measure="(\w+)".*?data-testid="required-count">(\d+)', home
+            )
+        }
+        assert set(card) == set(required), code
+        for key in required:
+            drill = c.get(f"/progress/m/{code}/t/{key}?show=not_yet").get_data(as_text=True)
+            total = re.search(r'data-testid="drill-total">([\d,]+)<', drill).group(1)
+            assert int(total.replace(",", "")) == card[key], (code, key)
+        everyone = int(re.search(r'data-testid="required-total">(\d+)<', home).group(1))
+        assert max(card.values()) <= everyone <= sum(card.values()), code

@@ -18,13 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from regional.catalogue.models import Program, SkillArea, Track
-from regional.growth.qualifications import qualified_personas
+from regional.people.models import JobCategory
 from regional.registrations.models import Completion
-from regional.targets.models import Measure, MeasureKind, PersonaRule
+from regional.targets.models import Measure, MeasureKind, PersonaProgress, PersonaRule
 
 PERSONA_KEYS = ("advanced", "core_digital", "core_pm")
 ANNUAL_KEYS = ("literacy_required", "literacy_elective", "security")
 KEYS = PERSONA_KEYS + ANNUAL_KEYS
+
+#: Annual keys that are required training every year, and for whom (empty: everyone).
+REQUIRED_DEFAULTS: dict[str, list[str]] = {
+    "security": [],  # every employee who handles ICT equipment: everyone here
+    "literacy_required": [JobCategory.ADMINISTRATIVE.value],  # 行政職等
+}
 
 #: key -> (kind, label_ja, label_en, track or None, skill areas)
 DEFAULTS: dict[str, tuple[MeasureKind, str, str, str | None, list[str]]] = {
@@ -89,6 +95,8 @@ def load_default_measures(session: Session) -> int:
                 track=track,
                 rule=PersonaRule.ALL_CURRENT if kind == MeasureKind.PERSONA else None,
                 skill_areas=areas,
+                required=key in REQUIRED_DEFAULTS,
+                audience=list(REQUIRED_DEFAULTS.get(key, [])),
                 position=position,
             )
         )
@@ -126,22 +134,18 @@ def current_programs_by_track(session: Session) -> dict[str, list[int]]:
 
 
 def personas_of(session: Session, employee_id: int) -> list[str]:
-    """The persona keys a person has reached (in the current municipality's records)."""
-    measures = [m for m in measures_by_key(session).values() if m.kind == MeasureKind.PERSONA]
-    current = current_programs_by_track(session)
-    done = set(
-        session.scalars(
-            select(Completion.program_id).where(Completion.employee_id == employee_id).distinct()
+    """The persona keys a person has reached (in the current municipality's records).
+
+    Read from the stored progress (regional.targets.tallies): reached under the rules in
+    force on the day, so a later catalogue change never takes a persona away.
+    """
+    order = {m.key: i for i, m in enumerate(measures_by_key(session).values())}
+    reached = session.scalars(
+        select(PersonaProgress.key).where(
+            PersonaProgress.employee_id == employee_id, PersonaProgress.reached_on.is_not(None)
         )
     )
-    qualified = qualified_personas(session, employee_id)
-    reached = []
-    for m in measures:
-        programs = current.get(m.track or "", [])
-        need = required_count(m, programs)
-        if m.key in qualified or (need is not None and len(done.intersection(programs)) >= need):
-            reached.append(m.key)
-    return reached
+    return sorted(reached, key=lambda k: (order.get(k, 99), k))
 
 
 def missing_for(session: Session, employee_id: int, key: str) -> list[Program]:

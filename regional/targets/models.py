@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
+    Date,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -90,6 +92,11 @@ class Measure(db.Model):
     min_programs: Mapped[int | None] = mapped_column(Integer)
     #: Annual measures: skill-area keys whose completions count.
     skill_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Annual measures: required training that everyone concerned completes every year
+    #: (the home worklists and the "not yet" lists read this, never a list in the code).
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Annual measures: job categories concerned (empty: everyone).
+    audience: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(Integer)
@@ -109,7 +116,14 @@ class Measure(db.Model):
             "rule": self.rule.value if self.rule else None,
             "min_programs": self.min_programs,
             "skill_areas": list(self.skill_areas or []),
+            "required": self.required,
+            "audience": list(self.audience or []),
         }
+
+    def concerns(self, job_category: object) -> bool:
+        """Whether a person of this job category is in the measure's audience."""
+        audience = self.audience or []
+        return not audience or str(getattr(job_category, "value", job_category)) in audience
 
     @classmethod
     def ordered(cls):
@@ -121,17 +135,21 @@ class Measure(db.Model):
 
 
 class Target(TenantScoped, db.Model):
-    """One municipality's number for one measure, over a span of fiscal years.
+    """One municipality's number for one measure over one plan period (fiscal years).
 
     Cumulative: distinct people who reached the persona between the start of
     ``period_start_fy`` and the end of ``period_end_fy``. Annual: distinct people
     who completed in each fiscal year from ``period_start_fy`` to
-    ``period_end_fy`` (None: every year from the start).
+    ``period_end_fy`` (None: every year from the start). A member may hold successive
+    periods for one key (the first plan FY2024-26, the next FY2027-29); periods of one
+    key never overlap (checked by ``services.set_target``).
     """
 
     __tablename__ = "targets"
     __table_args__ = (
-        UniqueConstraint("municipality_id", "key", name="uq_targets_one_per_key"),
+        UniqueConstraint(
+            "municipality_id", "key", "period_start_fy", name="uq_targets_one_per_period"
+        ),
         CheckConstraint("target >= 0", name="target_not_negative"),
         CheckConstraint("population IS NULL OR population > 0", name="population_positive"),
         CheckConstraint(
@@ -162,10 +180,23 @@ class Target(TenantScoped, db.Model):
             "population": self.population,
         }
 
+    @property
+    def last_fy(self) -> int | None:
+        """The period's last fiscal year (None: an annual target without end; a cumulative
+        one without an end year is a single year)."""
+        if self.period_end_fy is not None or self.kind == TargetKind.ANNUAL:
+            return self.period_end_fy
+        return self.period_start_fy
+
+    def covers(self, fiscal_year: int) -> bool:
+        """Whether ``fiscal_year`` lies inside this plan period."""
+        last = self.last_fy
+        return self.period_start_fy <= fiscal_year and (last is None or fiscal_year <= last)
+
     @classmethod
     def of_municipality(cls):
-        """The current municipality's targets (tenant-scoped)."""
-        return select(cls).order_by(cls.key)
+        """The current municipality's targets (tenant-scoped), each key's periods in order."""
+        return select(cls).order_by(cls.key, cls.period_start_fy)
 
 
 class ProgressCount(TenantScoped, db.Model):
@@ -207,3 +238,74 @@ class PersonaProgress(TenantScoped, db.Model):
     done: Mapped[int] = mapped_column(Integer, default=0)
     #: Fiscal year the persona was reached (courses or qualification, the earlier); None: not yet.
     reached_fy: Mapped[int | None] = mapped_column(Integer)
+    #: The day it was reached, under the rules in force that day (regional.targets.rules).
+    reached_on: Mapped[date | None] = mapped_column(Date)
+
+
+class AnnualProgress(TenantScoped, db.Model):
+    """A person who counts for an annual key in a fiscal year: derived, never edited.
+
+    The people behind ``progress_counts`` of the annual keys, so that a drill-down lists
+    exactly the people the figure counts (regional.targets.tallies keeps both).
+    """
+
+    __tablename__ = "annual_progress"
+    tenant_index = False
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "municipality_id", "key", "fiscal_year", "employee_id", name="pk_annual_progress"
+        ),
+        Index("ix_annual_progress_employee", "employee_id"),
+    )
+
+    employee_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(30))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+
+
+VERSION_REASONS = {
+    "setup": _l("The rules the platform started with"),
+    "catalogue": _l("The catalogue, the measure or a qualification rule changed"),
+    "retroactive": _l("Re-defined from this day by an administrator"),
+}
+
+
+class MeasureVersion(db.Model):
+    """What made a person count for one key from one day on: the rules as they stood.
+
+    A persona is reached on the first day the rules *in force that day* are met, and a
+    completion counts for an annual key when its skill area was one of the key's areas on
+    the day it was completed. So a later change of the catalogue or of a measure starts a
+    new version from the day it is made and never rewrites what was reached before it
+    (regional.targets.rules). The first version of a key applies to every day before the
+    next one.
+    """
+
+    __tablename__ = "measure_versions"
+    __table_args__ = (
+        UniqueConstraint("key", "effective_from", name="uq_measure_versions_key_day"),
+        CheckConstraint("min_programs IS NULL OR min_programs >= 1", name="min_programs_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(30))
+    #: The first day (in Japan) these rules applied.
+    effective_from: Mapped[date] = mapped_column(Date)
+    kind: Mapped[MeasureKind] = mapped_column(str_enum(MeasureKind))
+    rule: Mapped[PersonaRule | None] = mapped_column(str_enum(PersonaRule))
+    min_programs: Mapped[int | None] = mapped_column(Integer)
+    #: Persona keys: ids of the track's active programmes that day.
+    programs: Mapped[list[int]] = mapped_column(JSON, default=list)
+    #: Persona keys: exam codes whose verified pass reached the persona that day.
+    exams: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Annual keys: skill areas whose completions counted that day.
+    skill_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Why this version began: "setup", "catalogue", "measure", "qualification rule",
+    #: "retroactive" (an administrator re-defined the measure from a past day).
+    reason: Mapped[str] = mapped_column(String(30), default="setup")
+
+    @classmethod
+    def history(cls, key: str | None = None):
+        stmt = select(cls).order_by(cls.key, cls.effective_from)
+        return stmt if key is None else stmt.where(cls.key == key)
