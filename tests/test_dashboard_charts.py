@@ -65,7 +65,7 @@ def test_standing_keeps_the_thousands_separator_in_japanese(app):
     from regional.dashboards.tables import standing
 
     behind = SimpleNamespace(status="behind", achieved=100, expected_by_now=1833, target=3000)
-    ahead = SimpleNamespace(status="ahead", achieved=2300, expected_by_now=1000, target=3000)
+    ahead = SimpleNamespace(status="on_track", achieved=2300, expected_by_now=1000, target=3000)
     with app.test_request_context(headers={"Accept-Language": "ja"}):
         assert standing(behind) == "計画より1,733人遅れている"
         assert "1,300" in standing(ahead)

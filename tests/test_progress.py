@@ -13,6 +13,7 @@ from regional.people.models import AccountStatus, Role, User
 from regional.registrations import actions, attendance
 from regional.sessions.models import TrainingSession
 from regional.targets.measures import missing_for, personas_of
+from regional.targets.models import PersonaProgress
 from regional.targets.progress import (
     expected_on,
     municipality_progress,
@@ -34,6 +35,14 @@ from tests.fixtures_targets import (
 )
 
 TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture(autouse=True)
+def _rules_change_on_today(monkeypatch):
+    """A catalogue change made in a test starts its rules on TODAY, whatever the real date."""
+    from regional import fiscal
+
+    monkeypatch.setattr(fiscal, "today", lambda: TODAY)
 
 
 def _t(mp, key):
@@ -164,21 +173,36 @@ def test_retired_programmes_still_count_for_completions_made_while_current(ctx, 
     set_program_active(program("GEN-LIT-102"), False, None)
     target(world.muni_a, "literacy_required", 10)
     assert _t(_progress(world.muni_a, 2024), "literacy_required").achieved == 1
-    # A retired programme is no longer required for a persona: the current ones suffice.
+    # A retired programme is no longer required for a persona from the day it is retired:
+    # someone who had done every other one reaches the persona that day (not in the past).
     q = _person(world.muni_a)
     complete_all(world.muni_a, q, ADVANCED[:2], date(2024, 9, 1))
     set_program_active(program(ADVANCED[2]), False, None)
     target(world.muni_a, "advanced", 30, 2024, 2026)
-    assert _t(_progress(world.muni_a, 2024), "advanced").achieved == 1
+    assert _t(_progress(world.muni_a, 2024), "advanced").achieved == 0
+    t = _t(_progress(world.muni_a, 2026), "advanced")
+    assert t.achieved == 1 and dict(t.by_year) == {2024: 0, 2025: 0, 2026: 1}
+    with acting_as(db.session, world.muni_a):
+        row = db.session.get(PersonaProgress, (world.muni_a, q, "advanced"))
+    assert row.reached_on == TODAY and row.reached_fy == 2026
 
 
-def test_no_current_programme_means_nobody_reaches_the_persona(ctx, world):
-    p = _person(world.muni_a)
-    complete_all(world.muni_a, p, ADVANCED, date(2024, 9, 1))
+def test_retiring_every_programme_keeps_who_reached_the_persona(ctx, world):
+    done = _person(world.muni_a)
+    complete_all(world.muni_a, done, ADVANCED, date(2024, 9, 1))
+    partway = _person(world.muni_a)
+    complete_all(world.muni_a, partway, ADVANCED[:2], date(2024, 9, 1))
     for code in ADVANCED:
         set_program_active(program(code), False, None)
     target(world.muni_a, "advanced", 30, 2024, 2026)
-    assert _t(_progress(world.muni_a, 2024), "advanced").achieved == 0
+    # Reached in FY2024 under the catalogue of the day; nobody reaches it by courses now.
+    assert _t(_progress(world.muni_a, 2024), "advanced").achieved == 1
+    assert _t(_progress(world.muni_a, 2026), "advanced").achieved == 1
+    complete(world.muni_a, partway, ADVANCED[2], date(2026, 12, 1))
+    assert _t(_progress(world.muni_a, 2026), "advanced").achieved == 1
+    with acting_as(db.session, world.muni_a):
+        assert personas_of(db.session, done) == ["advanced"]
+        assert personas_of(db.session, partway) == []
 
 
 # -- periods ---------------------------------------------------------------------------------
@@ -263,7 +287,9 @@ def test_one_members_progress_never_counts_anothers_people(ctx, world):
     ("as_of", "expected"),
     [
         (date(2024, 3, 31), None),
-        (date(2024, 4, 1), 0),  # 30 × 1 / 1095
+        (date(2024, 4, 1), 1),  # 30 × 1 / 1095, rounded up
+        (date(2024, 5, 6), 1),  # 30 × 36 / 1095 = 0.99
+        (date(2024, 5, 7), 2),  # 30 × 37 / 1095 = 1.01
         (date(2025, 3, 31), 10),  # 30 × 365 / 1095
         (date(2026, 3, 31), 20),  # 30 × 730 / 1095
         (date(2027, 3, 31), 30),
@@ -278,17 +304,21 @@ def test_expected_and_status_in_a_dashboard(ctx, world):
     target(world.muni_a, "advanced", 30, 2024, 2026)
     # FY2025 seen from a later year: judged at 31 March 2026.
     t = _t(_progress(world.muni_a, 2025, today=date(2026, 11, 29)), "advanced")
-    assert t.expected_by_now == 20 and t.status == "behind"
-    for _ in range(21):
+    assert t.expected_by_now == 20 and t.status == "not_started"  # nobody yet
+    complete_all(world.muni_a, _person(world.muni_a), ADVANCED, date(2024, 6, 1))
+    t = _t(_progress(world.muni_a, 2025, today=date(2026, 11, 29)), "advanced")
+    assert t.achieved == 1 and t.status == "behind"
+    for _ in range(20):
         complete_all(world.muni_a, _person(world.muni_a), ADVANCED, date(2024, 6, 1))
     t = _t(_progress(world.muni_a, 2025, today=date(2026, 11, 29)), "advanced")
-    assert t.achieved == 21 and t.status == "ahead"
+    assert t.achieved == 21 and t.status == "on_track"
     assert _t(_progress(world.muni_a, 2023), "advanced").status == "not_started"
     ended = _t(_progress(world.muni_a, 2026, today=date(2027, 6, 1)), "advanced")
     assert ended.status == "ended" and ended.expected_by_now == 30
     for _ in range(9):
         complete_all(world.muni_a, _person(world.muni_a), ADVANCED, date(2026, 6, 1))
-    assert _t(_progress(world.muni_a, 2026, today=date(2027, 6, 1)), "advanced").status == "met"
+    done = _t(_progress(world.muni_a, 2026, today=date(2027, 6, 1)), "advanced")
+    assert done.status == "achieved"
 
 
 # -- coverage -------------------------------------------------------------------------------
@@ -437,7 +467,7 @@ def test_a_verified_pass_counts_towards_a_persona_only_where_the_region_says_so(
     from regional.growth.models import QualificationPersona, QualificationStatus
 
     m = world.muni_a
-    target(m, "advanced", 30)
+    target(m, "advanced", 30, 2024, 2026)
     holder = _person(m)
     unverified = _person(m)
     # Passed on 20 March 2025 (Japan): fiscal year 2024.
@@ -450,7 +480,8 @@ def test_a_verified_pass_counts_towards_a_persona_only_where_the_region_says_so(
     db.session.flush()
     progress = _t(_progress(m, 2026), "advanced")
     assert progress.achieved == 1  # the verified holder only
-    assert dict(progress.by_year).get(2024) == 1
+    # The rule counts from the day it was made (TODAY), not back to the pass in FY2024.
+    assert dict(progress.by_year) == {2024: 0, 2025: 0, 2026: 1}
     with acting_as(db.session, m):
         assert "advanced" in personas_of(db.session, holder)
         assert "advanced" not in personas_of(db.session, unverified)

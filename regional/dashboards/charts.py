@@ -31,7 +31,7 @@ class ProgressRow:
     expected: int | None = None
     #: Words for the status ("ahead of plan"), written beside the bar.
     status: str = ""
-    #: "ahead" | "behind" | "met" | ... : chooses a hatch, never the only signal.
+    #: "achieved" | "on_track" | "behind" | ... : chooses a hatch, never the only signal.
     status_key: str = ""
 
 

@@ -14,13 +14,18 @@ from regional.fiscal import fiscal_year_label
 from regional.i18n import locale_code
 
 STATUS_LABELS = {
-    "met": _l("Target met"),
-    "ahead": _l("Ahead of plan"),
+    "achieved": _l("Target achieved"),
     "on_track": _l("On plan"),
     "behind": _l("Behind plan"),
-    "not_started": _l("Period not started"),
-    "ended": _l("Period ended"),
+    "not_started": _l("Not started"),
+    "ended": _l("Plan period ended"),
 }
+#: The rule, said once on every page that shows a status.
+PLAN_RULE = _l(
+    "The plan line rises evenly from the first day of the period to its last and is rounded "
+    "up, so the first person is due from the first day; “Not started” means nobody is "
+    "counted yet while the line has begun."
+)
 KIND_LABELS = {"cumulative": _l("Cumulative"), "annual": _l("Per fiscal year")}
 
 
@@ -53,19 +58,35 @@ class _Grouped(int):
 
 
 def standing(tp) -> str:
-    """Ahead or behind in words, with how many people: never colour alone."""
+    """Where a target stands, in words, with how many people: never colour alone."""
     diff = gap(tp)
-    if tp.status == "met":
-        return _("Target met (%(n)s of %(t)s)", n=f"{tp.achieved:,}", t=f"{tp.target:,}")
-    if tp.status == "ahead" and diff is not None and diff > 0:
-        return ngettext(
-            "Ahead of plan by %(num)s person", "Ahead of plan by %(num)s people", _Grouped(diff)
-        )
+    if tp.status == "achieved":
+        return _("Target achieved (%(n)s of %(t)s)", n=f"{tp.achieved:,}", t=f"{tp.target:,}")
     if tp.status == "behind" and diff is not None and diff < 0:
         return ngettext(
             "Behind plan by %(num)s person", "Behind plan by %(num)s people", _Grouped(-diff)
         )
+    if tp.status == "on_track" and diff is not None and diff > 0:
+        return ngettext(
+            "On plan, %(num)s person ahead", "On plan, %(num)s people ahead", _Grouped(diff)
+        )
     return str(STATUS_LABELS.get(tp.status, tp.status))
+
+
+def due_text(tp) -> str:
+    """ "Next person due by <day>", or "" where nothing is due (met, ended, not begun)."""
+    if tp.next_due_on is None:
+        return ""
+    from regional.main.helpers import local_day
+
+    return _("Next person due by %(day)s", day=local_day(tp.next_due_on))
+
+
+def period_note(tp) -> str:
+    """What to say when no plan period covers the year (the figures are of the last one)."""
+    if not tp.no_current_period:
+        return ""
+    return _("No plan period covers this year: set the next one on the targets page.")
 
 
 def rate(tp) -> float | None:

@@ -359,7 +359,7 @@ def _region_view(template: str):
             plan_label=_("plan"),
         )
         by_target.append((key, label, rows, chart))
-    behind = [(mp, tp) for mp in rp.members for tp in mp.targets if tp.status == "behind"]
+    behind = [(mp, tp) for mp in rp.members for tp in mp.targets if progress.needs_attention(tp)]
     totals_chart = progress_chart(tables.progress_rows(rp.totals), plan_label=_("plan"))
     with all_tenants(db.session):
         members = db.session.scalars(Municipality.ordered()).all()

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, SubmitField
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -70,4 +79,30 @@ class MeasureForm(FlaskForm):
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
+    applies = RadioField(
+        _l("The change applies"),
+        choices=[
+            ("today", _l("From today: what was reached or counted before stays as it was")),
+            ("past", _l("From an earlier day: past figures are counted again (re-definition)")),
+        ],
+        default="today",
+    )
+    effective_from = DateField(_l("First day of the new definition"), validators=[Optional()])
     submit = SubmitField(_l("Save measure"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """A re-definition needs its first day: in the past, not before 1 April 2000."""
+        from regional import fiscal
+
+        ok = super().validate(extra_validators)
+        if self.applies.data != "past":
+            return ok
+        day, field = self.effective_from.data, self.effective_from
+        if day is None and not field.errors:
+            field.errors = [*field.errors, _l("Enter the first day the new definition applies.")]
+        elif day is not None and not (date(2000, 4, 1) <= day < fiscal.today()):
+            field.errors = [
+                *field.errors,
+                _l("The day must be in the past, and not before 1 April 2000."),
+            ]
+        return ok and not field.errors

@@ -3,8 +3,8 @@
 The figures are read from the stored tallies (``regional.targets.tallies``: people per
 member, key and fiscal year, and each person's way to each persona), which move in the
 same transaction as the records they count; no request reads the whole history. The
-rules below are what those tallies hold (``tallies.from_scratch`` computes them from the
-records, and the tests compare the two).
+rules below are what those tallies hold (``tests/oracle.py`` counts them independently
+from the records, and the tests compare the two).
 
 Counting rules (see also ``measures.py`` for what makes a person count):
 
@@ -18,22 +18,28 @@ Counting rules (see also ``measures.py`` for what makes a person count):
   (Asia/Tokyo) day of its session (``regional.fiscal``), so a session at 08:00
   JST on 1 April belongs to the new fiscal year although it is 31 March in UTC.
 * **Cumulative targets** count people who *reached* the persona within the
-  period: the fiscal year of reaching is the year of the first completion of
-  the programme that completed the rule. ``achieved`` for fiscal year FY is the
-  count reached from the period's start up to the end of ``min(FY, period end)``.
-  Each person is counted once per target and period.
+  period: on the first day the rules in force that day were met
+  (``regional.targets.rules``); a later change of the catalogue or of a measure never
+  lowers what was reached. ``achieved`` for fiscal year FY is the count reached from the
+  period's start up to the end of ``min(FY, period end)``. Each person is counted once
+  per target and period; people reaching it after a period count towards the next.
 * **Annual targets** count distinct people with at least one completion in the
-  measure's skill areas within FY.
-* **expected_by_now** is the straight plan line: ``floor(target × elapsed /
-  length)`` where ``length`` is the number of days from the first day of the
-  period (1 April of the start year) to its last day (31 March after the end
-  year), and ``elapsed`` the days from the first day up to and including the
-  *as-of day*: today in Japan, or the last day of FY when FY is over, capped to
-  the period. Annual targets use the same line over the fiscal year itself.
-  Before the period starts it is None (status ``not_started``).
-* **status**: ``met`` once achieved ≥ target; else ``ended`` when the period (or
-  the fiscal year, for annual targets) is over; else ``ahead`` / ``on_track`` /
-  ``behind`` as achieved is above, equal to or below expected_by_now.
+  measure's skill areas (as they stood on the day of the completion) within FY.
+* **Plan periods**: a member may hold successive targets for one key; the figures of FY
+  use the period that contains FY, else the last one that ended before it (status
+  ``ended``: no current period), else the first one still to come.
+* **expected_by_now** is the straight plan line rounded *up*: ``ceil(target × elapsed /
+  length)`` where ``length`` is the number of days from the first day of the period
+  (1 April of the start year) to its last day (31 March after the end year), and
+  ``elapsed`` the days from the first day up to and including the *as-of day*: today in
+  Japan, or the last day of FY when FY is over, capped to the period. So a target of 1 is
+  due from the period's first day. Annual targets use the same line over the fiscal year
+  itself. Before the period starts it is None. ``next_due_on`` is the day by which the
+  straight line (unrounded) reaches one more person than counted.
+* **status**: ``achieved`` once achieved ≥ target; else ``ended`` when the period (or
+  the fiscal year, for annual targets) is over; else ``not_started`` while nobody is
+  counted (or before the line starts); else ``behind`` below the line, ``on_track`` on
+  or above it. The region's line is the same rule on the summed target.
 * **Coverage** counts active divisions (課 and 課相当, level ``division``) with at
   least one ``core_digital`` person and active sections (係 and 係相当) with at
   least two ``core_pm`` people, reached by the end of FY, among accounts not
@@ -44,19 +50,17 @@ Counting rules (see also ``measures.py`` for what makes a person count):
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from fractions import Fraction
 
 from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.orm import Session
 
 from regional.fiscal import fiscal_year_bounds, local_date, now_utc
 from regional.people.models import AccountStatus, User
-from regional.registrations.models import Completion
-from regional.targets import tallies
 from regional.targets.measures import (
     PERSONA_KEYS,
     current_programs_by_track,
@@ -64,6 +68,7 @@ from regional.targets.measures import (
     required_count,
 )
 from regional.targets.models import (
+    AnnualProgress,
     Measure,
     MeasureKind,
     PersonaProgress,
@@ -90,8 +95,16 @@ class TargetProgress:
     achieved: int
     expected_by_now: int | None
     population: int | None
-    status: str  # met | ahead | on_track | behind | not_started | ended
+    status: str  # achieved | on_track | behind | not_started | ended
     by_year: list[tuple[int, int]]
+    #: The day by which the straight line reaches one more person than counted (None: met,
+    #: ended or not begun).
+    next_due_on: date | None = None
+    #: No period contains the fiscal year: these figures are of the last one that ended.
+    no_current_period: bool = False
+    #: The plan line before rounding (people), for the region's line on the summed target.
+    plan_exact: Fraction | None = field(default=None, compare=False, repr=False)
+    ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,14 +156,33 @@ def _period_days(start_fy: int, end_fy: int) -> tuple[date, date]:
     return fiscal_year_bounds(start_fy)[0], fiscal_year_bounds(end_fy)[1]
 
 
-def expected_on(target: int, start_fy: int, end_fy: int, as_of: date) -> int | None:
-    """The straight plan line from the period's first day to its last, at ``as_of`` (inclusive)."""
+def plan_fraction(start_fy: int, end_fy: int, as_of: date) -> Fraction | None:
+    """The share of the period elapsed at ``as_of`` (inclusive), or None before it starts."""
     first, last = _period_days(start_fy, end_fy)
     if as_of < first:
         return None
     length = (last - first).days + 1
-    elapsed = min((as_of - first).days + 1, length)
-    return math.floor(target * elapsed / length)
+    return Fraction(min((as_of - first).days + 1, length), length)
+
+
+def _ceil(x: Fraction) -> int:
+    return -((-x.numerator) // x.denominator)
+
+
+def expected_on(target: int, start_fy: int, end_fy: int, as_of: date) -> int | None:
+    """The straight plan line, rounded up, at ``as_of`` (None before the period starts)."""
+    share = plan_fraction(start_fy, end_fy, as_of)
+    return None if share is None else _ceil(target * share)
+
+
+def next_due(target: int, achieved: int, start_fy: int, end_fy: int) -> date | None:
+    """The day by which the straight line reaches ``achieved + 1`` people (None: met)."""
+    if achieved >= target or target <= 0:
+        return None
+    first, last = _period_days(start_fy, end_fy)
+    length = (last - first).days + 1
+    days = _ceil(Fraction((achieved + 1) * length, target))
+    return min(first + timedelta(days=days - 1), last)
 
 
 def _as_of(fiscal_year: int, today: date) -> date:
@@ -158,18 +190,22 @@ def _as_of(fiscal_year: int, today: date) -> date:
     return min(today, fiscal_year_bounds(fiscal_year)[1])
 
 
-def _status(achieved: int, target: int, expected: int | None, ended: bool) -> str:
-    if expected is None:
-        return "not_started"
+def status_of(achieved: int, target: int, expected: int | None, ended: bool) -> str:
+    """achieved | ended | not_started | behind | on_track (the rule the pages state)."""
     if achieved >= target:
-        return "met"
+        return "achieved"
     if ended:
         return "ended"
-    if achieved > expected:
-        return "ahead"
-    if achieved == expected:
-        return "on_track"
-    return "behind"
+    if expected is None or achieved == 0:
+        return "not_started"
+    if achieved < expected:
+        return "behind"
+    return "on_track"
+
+
+def needs_attention(tp: TargetProgress) -> bool:
+    """Behind the line, or nobody yet while the line has started."""
+    return tp.status in ("behind", "not_started") and bool(tp.expected_by_now)
 
 
 # -- SQL -----------------------------------------------------------------------------
@@ -220,9 +256,6 @@ def _count(
     pp = PersonaProgress
     joined = and_(pp.municipality_id == User.municipality_id, pp.employee_id == User.id)
     for key in (COVERAGE_DIVISION[0], COVERAGE_SECTION[0]):
-        need = need_of.get(key)
-        if need is None:
-            continue
         for mid, unit_id, n in session.execute(
             select(User.municipality_id, User.org_unit_id, func.count())
             .join(pp, joined)
@@ -242,7 +275,8 @@ def _count(
             .where(
                 pp.key == key,
                 pp.done > 0,
-                pp.done < need,
+                # Part-way: not reached yet (under any rules), working towards today's.
+                pp.reached_fy.is_(None),
                 _in(pp.municipality_id, municipality_ids),
                 User.status == AccountStatus.ACTIVE,
                 User.org_unit_id.is_not(None),
@@ -253,34 +287,53 @@ def _count(
     return _Counts(by_year, by_unit, partway, need_of)
 
 
+def choose_period(periods: list[Target], fiscal_year: int) -> tuple[Target, bool]:
+    """The period whose figures FY shows: the one containing FY, else the last that ended
+    before it (True: no current period), else the first still to come."""
+    ordered = sorted(periods, key=lambda t: t.period_start_fy)
+    for t in ordered:
+        if t.covers(fiscal_year):
+            return t, False
+    before = [t for t in ordered if t.period_start_fy <= fiscal_year]
+    if before:
+        return before[-1], True
+    return ordered[0], False
+
+
 def _target_progress(
-    t: Target,
+    periods: list[Target],
     measure: Measure | None,
     per_year: dict[int, int],
     fiscal_year: int,
     today: date,
     locale: str,
 ) -> TargetProgress:
+    t, no_current = choose_period(periods, fiscal_year)
     label = measure.label(locale) if measure else t.key
     start, end = t.period_start_fy, t.period_end_fy
+    first_fy = min(p.period_start_fy for p in periods)
+    years = [(fy, per_year.get(fy, 0)) for fy in range(first_fy, fiscal_year + 1)]
+    as_of = _as_of(fiscal_year, today)
     if t.kind == TargetKind.CUMULATIVE:
         end = end if end is not None else start
         last = min(fiscal_year, end)
-        years = [(fy, per_year.get(fy, 0)) for fy in range(start, last + 1)]
-        achieved = sum(n for _fy, n in years)
-        as_of = _as_of(fiscal_year, today)
-        expected = expected_on(t.target, start, end, as_of) if fiscal_year >= start else None
-        ended = as_of >= _period_days(start, end)[1]
+        achieved = sum(per_year.get(fy, 0) for fy in range(start, last + 1))
+        share = plan_fraction(start, end, as_of) if fiscal_year >= start else None
+        ended = today > _period_days(start, end)[1]
+        line = (start, end)
     else:
-        last = fiscal_year if end is None else min(fiscal_year, end)
-        years = [(fy, per_year.get(fy, 0)) for fy in range(start, last + 1)]
-        in_span = start <= fiscal_year and (end is None or fiscal_year <= end)
+        in_span = t.covers(fiscal_year)
         achieved = per_year.get(fiscal_year, 0) if in_span else 0
-        as_of = _as_of(fiscal_year, today)
-        expected = expected_on(t.target, fiscal_year, fiscal_year, as_of) if in_span else None
-        ended = as_of >= fiscal_year_bounds(fiscal_year)[1]
-        if end is not None and fiscal_year > end:
-            expected, ended = 0, True
+        share = plan_fraction(fiscal_year, fiscal_year, as_of) if in_span else None
+        # Over: a fiscal year of the period that has ended, or a year after the last period.
+        ended = (in_span and today > fiscal_year_bounds(fiscal_year)[1]) or no_current
+        line = (fiscal_year, fiscal_year)
+    exact = None if share is None else t.target * share
+    expected = None if exact is None else _ceil(exact)
+    status = status_of(achieved, t.target, expected, ended)
+    due = None
+    if status in ("not_started", "behind", "on_track") and share is not None:
+        due = next_due(t.target, achieved, *line)
     return TargetProgress(
         key=t.key,
         label=label,
@@ -291,8 +344,12 @@ def _target_progress(
         achieved=achieved,
         expected_by_now=expected,
         population=t.population,
-        status=_status(achieved, t.target, expected, ended),
+        status=status,
         by_year=years,
+        next_due_on=due,
+        no_current_period=no_current,
+        plan_exact=exact,
+        ended=ended,
     )
 
 
@@ -428,9 +485,9 @@ def _compute(
     units_of: dict[int, list[_Unit]] = defaultdict(list)
     for u in units:
         units_of[u.municipality_id].append(u)
-    targets_of: dict[int, list[Target]] = defaultdict(list)
-    for t in sorted(targets, key=lambda t: (order.get(t.key, 99), t.key)):
-        targets_of[t.municipality_id].append(t)
+    targets_of: dict[int, dict[str, list[Target]]] = defaultdict(dict)
+    for t in sorted(targets, key=lambda t: (order.get(t.key, 99), t.key, t.period_start_fy)):
+        targets_of[t.municipality_id].setdefault(t.key, []).append(t)
     result = []
     for m in members:
         result.append(
@@ -442,14 +499,14 @@ def _compute(
                 fiscal_year=fiscal_year,
                 targets=[
                     _target_progress(
-                        t,
-                        measures.get(t.key),
-                        counts.by_year[t.key][m.id],
+                        periods,
+                        measures.get(key),
+                        counts.by_year[key][m.id],
                         fiscal_year,
                         today,
                         locale,
                     )
-                    for t in targets_of[m.id]
+                    for key, periods in targets_of[m.id].items()
                 ],
                 coverage=_coverage(units_of[m.id], counts, m.id) if coverage else NO_COVERAGE,
             )
@@ -468,51 +525,42 @@ def municipality_progress(
 
 
 def _totals(members: Iterable[MunicipalityProgress]) -> list[TargetProgress]:
-    """Regional totals per key: sums of members' numbers (periods: the widest span)."""
-    acc: dict[str, dict] = {}
+    """Regional totals per key: the members' numbers summed, and the plan line computed on
+    the summed target (the members' unrounded lines added, then rounded up once)."""
+    acc: dict[str, list[TargetProgress]] = {}
     for mp in members:
         for t in mp.targets:
-            a = acc.setdefault(
-                t.key,
-                {
-                    "t": t,
-                    "target": 0,
-                    "achieved": 0,
-                    "expected": None,
-                    "population": None,
-                    "start": t.period_start_fy,
-                    "end": t.period_end_fy,
-                    "years": defaultdict(int),
-                },
-            )
-            a["target"] += t.target
-            a["achieved"] += t.achieved
-            if t.expected_by_now is not None:
-                a["expected"] = (a["expected"] or 0) + t.expected_by_now
-            if t.population is not None:
-                a["population"] = (a["population"] or 0) + t.population
-            a["start"] = min(a["start"], t.period_start_fy)
-            if a["end"] is not None:
-                a["end"] = None if t.period_end_fy is None else max(a["end"], t.period_end_fy)
-            for fy, n in t.by_year:
-                a["years"][fy] += n
+            acc.setdefault(t.key, []).append(t)
     totals = []
-    for key, a in acc.items():
-        t: TargetProgress = a["t"]
-        status = _status(a["achieved"], a["target"], a["expected"], False)
+    for key, rows in acc.items():
+        target = sum(t.target for t in rows)
+        achieved = sum(t.achieved for t in rows)
+        lines = [t.plan_exact for t in rows if t.plan_exact is not None]
+        exact = sum(lines, Fraction(0)) if lines else None
+        expected = None if exact is None else _ceil(exact)
+        ended = all(t.ended for t in rows)
+        years: dict[int, int] = defaultdict(int)
+        for t in rows:
+            for fy, n in t.by_year:
+                years[fy] += n
+        ends = [t.period_end_fy for t in rows]
+        populations = [t.population for t in rows if t.population is not None]
         totals.append(
             TargetProgress(
                 key=key,
-                label=t.label,
-                kind=t.kind,
-                period_start_fy=a["start"],
-                period_end_fy=a["end"],
-                target=a["target"],
-                achieved=a["achieved"],
-                expected_by_now=a["expected"],
-                population=a["population"],
-                status=status,
-                by_year=sorted(a["years"].items()),
+                label=rows[0].label,
+                kind=rows[0].kind,
+                period_start_fy=min(t.period_start_fy for t in rows),
+                period_end_fy=None if None in ends else max(ends),
+                target=target,
+                achieved=achieved,
+                expected_by_now=expected,
+                population=sum(populations) if populations else None,
+                status=status_of(achieved, target, expected, ended),
+                by_year=sorted(years.items()),
+                no_current_period=all(t.no_current_period for t in rows),
+                plan_exact=exact,
+                ended=ended,
             )
         )
     return totals
@@ -533,7 +581,8 @@ def region_progress(
 def behind_plan(
     session: Session, fiscal_year: int, *, today: date | None = None
 ) -> list[MunicipalityProgress]:
-    """Members with a target behind the plan line in FY, each with only those targets.
+    """Members with a target behind the plan line in FY (or with nobody counted while the
+    line has started), each with only those targets.
 
     The same fixed set of statements as :func:`region_progress`, without coverage
     (no units, no candidates): cheap enough for a home page.
@@ -541,7 +590,7 @@ def behind_plan(
     members = _compute(session, None, fiscal_year, today, coverage=False)
     found = []
     for mp in members:
-        behind = [t for t in mp.targets if t.status == "behind"]
+        behind = [t for t in mp.targets if needs_attention(t)]
         if behind:
             found.append(replace(mp, targets=behind))
     return found
@@ -550,40 +599,52 @@ def behind_plan(
 # -- drill-down -------------------------------------------------------------------------
 
 
-def _period(municipality_id: int, key: str):
-    """Scalar subqueries for the target's period (0 .. 9999 when there is no target)."""
-    base = select(Target).where(Target.municipality_id == municipality_id, Target.key == key)
-    start = base.with_only_columns(Target.period_start_fy).scalar_subquery()
-    end = base.with_only_columns(Target.period_end_fy).scalar_subquery()
-    return func.coalesce(start, 0), func.coalesce(end, 9999)
+def _chosen_period(session: Session, municipality_id: int, key: str, fiscal_year: int):
+    periods = list(
+        session.scalars(
+            select(Target).where(Target.municipality_id == municipality_id, Target.key == key)
+        )
+    )
+    return choose_period(periods, fiscal_year)[0] if periods else None
 
 
-def _counted_ids(session: Session, municipality_id: int, key: str, fiscal_year: int) -> Select:
+def counted_ids(session: Session, municipality_id: int, key: str, fiscal_year: int) -> Select:
+    """The ids of the people a figure counts: the same stored rows as the figure itself."""
     measure = session.scalar(select(Measure).where(Measure.key == key))
     if measure is None:
         return select(User.id).where(literal(False))
-    start, end = _period(municipality_id, key)
+    t = _chosen_period(session, municipality_id, key, fiscal_year)
     if measure.kind == MeasureKind.ANNUAL:
-        return select(Completion.employee_id).where(
-            Completion.municipality_id == municipality_id,
-            Completion.skill_area_key.in_(list(measure.skill_areas or [])),
-            Completion.fiscal_year == fiscal_year,
+        if t is not None and not t.covers(fiscal_year):
+            return select(User.id).where(literal(False))
+        ap = AnnualProgress
+        return select(ap.employee_id).where(
+            ap.municipality_id == municipality_id, ap.key == key, ap.fiscal_year == fiscal_year
         )
-    programs = current_programs_by_track(session).get(measure.track or "", [])
-    need = required_count(measure, programs)
-    if need is None:
-        return select(User.id).where(literal(False))
-    reached = tallies.reached(measure.key, programs, need, [municipality_id]).subquery("reached")
-    return select(reached.c.eid).where(
-        reached.c.fy >= start, reached.c.fy <= end, reached.c.fy <= fiscal_year
+    start = t.period_start_fy if t is not None else 0
+    end = min(fiscal_year, t.period_end_fy or t.period_start_fy) if t is not None else fiscal_year
+    pp = PersonaProgress
+    return select(pp.employee_id).where(
+        pp.municipality_id == municipality_id,
+        pp.key == key,
+        pp.reached_fy >= start,
+        pp.reached_fy <= end,
     )
+
+
+def concerned(measure: Measure | None):
+    """The people a measure's "not yet" list is about: active, and in its audience."""
+    clause = User.status == AccountStatus.ACTIVE
+    if measure is not None and measure.kind == MeasureKind.ANNUAL and measure.audience:
+        clause = and_(clause, User.job_category.in_(list(measure.audience)))
+    return clause
 
 
 def people_counted(municipality_id: int, key: str, fiscal_year: int) -> Select:
     """The people who count for ``key`` in FY (Employee rows of that municipality)."""
     from regional.extensions import db
 
-    ids = _counted_ids(db.session, municipality_id, key, fiscal_year)
+    ids = counted_ids(db.session, municipality_id, key, fiscal_year)
     return (
         select(User)
         .where(User.municipality_id == municipality_id, User.id.in_(ids))
@@ -592,15 +653,16 @@ def people_counted(municipality_id: int, key: str, fiscal_year: int) -> Select:
 
 
 def people_not_yet(municipality_id: int, key: str, fiscal_year: int) -> Select:
-    """Active people of the municipality who do not count for ``key`` in FY yet."""
+    """People of the municipality concerned by ``key`` who do not count for it in FY yet."""
     from regional.extensions import db
 
-    ids = _counted_ids(db.session, municipality_id, key, fiscal_year)
+    measure = db.session.scalar(select(Measure).where(Measure.key == key))
+    ids = counted_ids(db.session, municipality_id, key, fiscal_year)
     return (
         select(User)
         .where(
             User.municipality_id == municipality_id,
-            User.status == AccountStatus.ACTIVE,
+            concerned(measure),
             User.id.not_in(ids),
         )
         .order_by(User.employee_number, User.id)

@@ -36,6 +36,8 @@ def target_progress_json(t: TargetProgress) -> dict:
         "expected_by_now": t.expected_by_now,
         "population": t.population,
         "status": t.status,
+        "next_due_on": t.next_due_on.isoformat() if t.next_due_on else None,
+        "no_current_period": t.no_current_period,
         "by_year": [{"fiscal_year": fy, "count": n} for fy, n in t.by_year],
     }
 

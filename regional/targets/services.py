@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from regional import fiscal
 from regional.audit import record_audit
 from regional.errors import DomainError
 from regional.extensions import db
+from regional.targets import rules, tallies
 from regional.targets.measures import check_measure_values, load_default_measures
 from regional.targets.models import Measure, Target, TargetKind
 from tenants import all_tenants
@@ -117,14 +120,58 @@ def check_target_values(measure: Measure | None, key: str, values: dict) -> dict
     }
 
 
-def set_target(municipality: Municipality, key: str, values: dict, actor: Any) -> Target:
-    """Create or change one of a municipality's targets; the change is audited with before/after.
+def _overlapping(key: str, start: int, end: int | None, other_than: int | None) -> Target | None:
+    """Another period of this key (current municipality) that shares a fiscal year."""
+    for t in db.session.scalars(Target.of_municipality().where(Target.key == key)):
+        if t.id == other_than:
+            continue
+        t_end = 9999 if t.period_end_fy is None else t.period_end_fy
+        if t.period_start_fy <= (9999 if end is None else end) and start <= t_end:
+            return t
+    return None
 
-    The caller has entered ``municipality`` (the tenant wall stamps and scopes the row).
+
+def set_target(
+    municipality: Municipality,
+    key: str,
+    values: dict,
+    actor: Any,
+    *,
+    target: Target | None = None,
+    create: bool = False,
+) -> Target:
+    """Create or change one plan period of a municipality's target; audited with before/after.
+
+    ``target`` names the period to change (the pages); ``create`` adds a new period (the
+    pages' "next period"); with neither, the period that starts at ``period_start_fy`` is
+    changed, or created if there is none (the API's PUT). Periods of one key never overlap. The caller has entered ``municipality`` (the tenant wall stamps
+    and scopes the row).
     """
     measure = db.session.scalar(Measure.by_key(key))
     checked = check_target_values(measure, key, values)
-    target = db.session.scalar(select(Target).where(Target.key == key))
+    if target is None and not create:
+        target = db.session.scalar(
+            Target.of_municipality().where(
+                Target.key == key, Target.period_start_fy == checked["period_start_fy"]
+            )
+        )
+    clash = _overlapping(
+        key,
+        checked["period_start_fy"],
+        checked["period_end_fy"],
+        target.id if target is not None else None,
+    )
+    if clash is not None:
+        raise _refuse(
+            "period_overlap",
+            _l(
+                "The period overlaps the plan period %(start)d–%(end)s of this target; "
+                "periods of one target follow each other.",
+                start=clash.period_start_fy,
+                end=clash.period_end_fy or "",
+            ),
+            "period_start_fy",
+        )
     before = target.as_dict() if target is not None else None
     if target is None:
         target = Target(key=key, municipality_id=municipality.id, **checked)
@@ -149,23 +196,37 @@ def set_target(municipality: Municipality, key: str, values: dict, actor: Any) -
     return target
 
 
-def set_measure(measure: Measure, values: dict, actor: Any) -> Measure:
-    """Change what a measure counts (regional administrators); audited in the actor's member."""
+def set_measure(
+    measure: Measure, values: dict, actor: Any, *, effective_from: date | None = None
+) -> Measure:
+    """Change what a measure counts (regional administrators); audited in the actor's member.
+
+    The change applies from today: what was reached or counted before stays as it was. With
+    ``effective_from`` (a past day), the measure is deliberately re-defined from that day
+    on, and the figures since then are counted again (shown beforehand as a preview).
+    """
     checked = check_measure_values(db.session, measure, values)
     before = measure.as_dict()
     for name, value in checked.items():
         setattr(measure, name, value)
     measure.updated_by_id = getattr(actor, "id", None)
     after = measure.as_dict()
-    if before != after:
+    today = fiscal.today()
+    retroactive = effective_from is not None and effective_from < today
+    if retroactive:
+        if effective_from < rules.EPOCH:
+            effective_from = rules.EPOCH
+        tallies.redefine_from(db.session, measure.key, effective_from)
+    if before != after or retroactive:
         db.session.flush()
         record_audit(
-            "measure.update",
+            "measure.redefine" if retroactive else "measure.update",
             subject_type="measure",
             subject_id=measure.key,
             subject_label=measure.label_ja,
             before=before,
             after=after,
+            detail={"effective_from": (effective_from if retroactive else today).isoformat()},
             actor=actor,
         )
     return measure
@@ -179,6 +240,7 @@ def load_policy_targets(session: Session, path: Path = POLICY_TARGETS) -> int:
     added = 0
     with all_tenants(session):
         members = {m.code: m for m in session.scalars(select(Municipality))}
+        # A member that holds any plan period of a key keeps it (set-up adds, never edits).
         existing = {
             (mid, key) for mid, key in session.execute(select(Target.municipality_id, Target.key))
         }

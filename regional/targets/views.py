@@ -15,10 +15,18 @@ from regional.errors import DomainError
 from regional.extensions import db, login_manager
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
-from regional.targets import bp, services
+from regional.targets import bp, preview, services
 from regional.targets.forms import MeasureForm, TargetForm
 from regional.targets.measures import measures_by_key, skill_area_keys
-from regional.targets.models import Measure, MeasureKind, PersonaRule, Target
+from regional.targets.models import (
+    VERSION_REASONS,
+    Measure,
+    MeasureKind,
+    MeasureVersion,
+    PersonaRule,
+    Target,
+)
+from regional.targets.progress import choose_period
 from regional.tenancy import current_municipality, enter_municipality
 from tenants.models import Municipality
 
@@ -44,7 +52,9 @@ def _member() -> Municipality:
 def index():
     municipality = _member()
     measures = measures_by_key(db.session)
-    stored = {t.key: t for t in db.session.scalars(Target.of_municipality())}
+    stored: dict[str, list[Target]] = {}
+    for t in db.session.scalars(Target.of_municipality()):
+        stored.setdefault(t.key, []).append(t)
     members = (
         db.session.scalars(Municipality.ordered()).all() if current_user.is_regional_admin else []
     )
@@ -53,25 +63,55 @@ def index():
         municipality=municipality,
         measures=list(measures.values()),
         stored=stored,
+        current_fy=fiscal_year_of(now_utc()),
         members=members,
         lang=locale_code(),
     )
 
 
+def _next_period(periods: list[Target]) -> dict:
+    """A new period after the last one: same length and number (the coordinator edits it)."""
+    last = max(periods, key=lambda t: t.period_start_fy)
+    end = last.last_fy
+    if end is None:  # an annual target without end: the next starts next year
+        start = fiscal_year_of(now_utc()) + 1
+        return {"target": last.target, "period_start_fy": start, "period_end_fy": None}
+    span = end - last.period_start_fy
+    return {
+        "target": last.target,
+        "period_start_fy": end + 1,
+        "period_end_fy": end + 1 + span,
+        "population": last.population,
+    }
+
+
 @bp.route("/<key>", methods=["GET", "POST"])
 def edit(key: str):
+    """One plan period of a target: the current one, ``?period=<first FY>``, or ``?new=1``."""
     municipality = _member()
     measure = db.session.scalar(Measure.by_key(key))
     if measure is None:
         abort(404)
-    target = db.session.scalar(Target.of_municipality().where(Target.key == measure.key))
+    periods = list(db.session.scalars(Target.of_municipality().where(Target.key == measure.key)))
+    new = request.args.get("new") == "1"
+    target = None
+    if not new and periods:
+        wanted = request.args.get("period", "")
+        if wanted:
+            target = next((t for t in periods if str(t.period_start_fy) == wanted), None)
+            if target is None:
+                abort(404)
+        else:
+            target = choose_period(periods, fiscal_year_of(now_utc()))[0]
     annual = measure.kind == MeasureKind.ANNUAL
     stored = (target.period_start_fy, target.period_end_fy) if target else ()
     form = TargetForm(
         current_fy=fiscal_year_of(now_utc()), annual=annual, stored=stored, obj=target
     )
     if not form.is_submitted() and target is None:
-        form.period_start_fy.data = 2024
+        proposal = _next_period(periods) if periods else {"period_start_fy": 2024}
+        for name, value in proposal.items():
+            getattr(form, name).data = value
     status = 200
     if form.validate_on_submit():
         values = {
@@ -81,7 +121,9 @@ def edit(key: str):
             "population": form.population.data,
         }
         try:
-            services.set_target(municipality, measure.key, values, current_user)
+            services.set_target(
+                municipality, measure.key, values, current_user, target=target, create=new
+            )
         except DomainError as exc:
             db.session.rollback()
             field = getattr(form, exc.details.get("field", ""), None) or form.target
@@ -98,6 +140,9 @@ def edit(key: str):
         measure=measure,
         form=form,
         annual=annual,
+        target=target,
+        periods=periods,
+        new=new or target is None,
         lang=locale_code(),
     ), status
 
@@ -136,13 +181,22 @@ def edit_measure(key: str):
         del form.rule, form.min_programs
         form.skill_areas.choices = [(k, k) for k in skill_area_keys(db.session)]
     status = 200
+    effect = None
     if form.validate_on_submit():
         if persona:
             values = {"rule": form.rule.data, "min_programs": form.min_programs.data}
         else:
             values = {"skill_areas": list(form.skill_areas.data or [])}
+        effective = form.effective_from.data if form.applies.data == "past" else None
+
+        def change():
+            return services.set_measure(measure, values, current_user, effective_from=effective)
+
         try:
-            services.set_measure(measure, values, current_user)
+            if request.form.get("confirmed") != "1":
+                effect = preview.effect_of(db.session, change)
+            else:
+                change()
         except DomainError as exc:
             db.session.rollback()
             field = getattr(form, exc.details.get("field", ""), None)
@@ -150,11 +204,18 @@ def edit_measure(key: str):
                 field = form.rule if persona else form.skill_areas
             field.errors = [*field.errors, str(exc.message)]
         else:
-            db.session.commit()
-            flash(_("The measure was saved."), "success")
-            return redirect(url_for("targets.measures"))
-    if form.is_submitted():
+            if effect is None:
+                db.session.commit()
+                flash(_("The measure was saved."), "success")
+                return redirect(url_for("targets.measures"))
+    if form.is_submitted() and effect is None:
         status = 400
     return render_template(
-        "targets/edit_measure.html", measure=measure, form=form, lang=locale_code()
+        "targets/edit_measure.html",
+        measure=measure,
+        form=form,
+        effect=effect,
+        versions=db.session.scalars(MeasureVersion.history(measure.key)).all(),
+        version_reasons=VERSION_REASONS,
+        lang=locale_code(),
     ), status
