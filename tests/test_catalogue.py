@@ -164,10 +164,16 @@ def test_unknown_programme_is_not_found(as_employee_a):
 
 
 def test_administrator_adds_a_programme_whose_tier_and_track_follow_the_area(app, as_admin):
-    resp = as_admin.form_post(
-        "/catalogue/new",
-        program_form(app, eligible_job_categories=["administrative", "technical"]),
-    )
+    data = program_form(app, eligible_job_categories=["administrative", "technical"])
+    # A programme of a persona's track: first what it does to the figures, nothing saved.
+    resp = as_admin.form_post("/catalogue/new", data, headers=EN)
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "What this change does to the figures" in page
+    assert "No figure of a past fiscal year changes" in page
+    with within(app):
+        assert _program("CORE-DT-900") is None
+    resp = as_admin.form_post("/catalogue/new", {**data, "confirmed": "1"})
     assert resp.status_code == 302
     with within(app):
         p = _program("CORE-DT-900")
@@ -321,7 +327,9 @@ def test_retire_needs_a_clear_choice(app, as_admin):
 
 def test_english_title_is_optional_and_falls_back_to_japanese(app, as_admin):
     resp = as_admin.form_post(
-        "/catalogue/new", program_form(app, code="GEN-JA-ONLY", title_en=""), headers=EN
+        "/catalogue/new",
+        {**program_form(app, code="GEN-JA-ONLY", title_en=""), "confirmed": "1"},
+        headers=EN,
     )
     assert resp.status_code == 302
     with within(app):

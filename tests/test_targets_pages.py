@@ -9,6 +9,7 @@ from regional.audit.models import AuditEntry
 from regional.extensions import db
 from regional.targets.models import Measure, PersonaRule, Target
 from tenants import all_tenants
+from tenants.scoping import acting_as
 
 A, B = "332038", "332046"
 
@@ -113,9 +114,14 @@ def _measure(app, key):
 
 
 def test_an_admin_changes_a_persona_rule_and_it_is_audited(app, as_admin):
-    resp = as_admin.form_post(
-        "/targets/measures/core_pm", {"rule": "at_least", "min_programs": "2"}
-    )
+    data = {"rule": "at_least", "min_programs": "2", "applies": "today"}
+    # First the effect on the figures, with nothing saved.
+    resp = as_admin.form_post("/targets/measures/core_pm", data)
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert 'data-testid="effect"' in page and 'name="confirmed" value="1"' in page
+    assert _measure(app, "core_pm") == (PersonaRule.ALL_CURRENT, None, [])
+    resp = as_admin.form_post("/targets/measures/core_pm", {**data, "confirmed": "1"})
     assert resp.status_code == 302
     assert _measure(app, "core_pm") == (PersonaRule.AT_LEAST, 2, [])
     with app.app_context(), all_tenants(db.session):
@@ -125,11 +131,49 @@ def test_an_admin_changes_a_persona_rule_and_it_is_audited(app, as_admin):
 
 
 def test_an_admin_changes_an_annual_measures_skill_areas(app, as_admin):
-    resp = as_admin.form_post(
-        "/targets/measures/security", {"skill_areas": ["information_security", "cloud"]}
-    )
+    data = {"skill_areas": ["information_security", "cloud"], "applies": "today"}
+    resp = as_admin.form_post("/targets/measures/security", {**data, "confirmed": "1"})
     assert resp.status_code == 302
     assert _measure(app, "security")[2] == ["cloud", "information_security"]
+
+
+def test_a_retroactive_redefinition_shows_the_past_it_changes_and_is_audited(app, as_admin, world):
+    from datetime import date
+
+    from tests import factories
+    from tests.fixtures_targets import PM, complete_all, target
+
+    with app.app_context():
+        p = factories.make_user(world.muni_a).id
+        complete_all(world.muni_a, p, PM[:2], date(2024, 6, 1))
+        target(world.muni_a, "core_pm", 240, 2024, 2028)
+        db.session.commit()
+    data = {
+        "rule": "at_least",
+        "min_programs": "2",
+        "applies": "past",
+        "effective_from": "2024-04-01",
+    }
+    resp = as_admin.form_post("/targets/measures/core_pm", data, headers={"Accept-Language": "ja"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "終わった年度の数値が変わります" in page  # the warning, in Japanese
+    assert "津山市" in page and "令和6年度" in page
+    resp = as_admin.form_post("/targets/measures/core_pm", {**data, "confirmed": "1"})
+    assert resp.status_code == 302
+    with app.app_context(), all_tenants(db.session):
+        entry = db.session.scalars(select(AuditEntry)).all()[-1]
+        assert entry.action == "measure.redefine"
+        assert entry.detail["effective_from"] == "2024-04-01"
+
+
+@pytest.mark.parametrize("day", ["", "2999-01-01", "1999-04-01", "not-a-day"])
+def test_a_redefinition_needs_a_past_day(app, as_admin, day):
+    before = _measure(app, "core_pm")
+    data = {"rule": "at_least", "min_programs": "2", "applies": "past", "effective_from": day}
+    resp = as_admin.form_post("/targets/measures/core_pm", {**data, "confirmed": "1"})
+    assert resp.status_code == 400
+    assert _measure(app, "core_pm") == before
 
 
 @pytest.mark.parametrize(
@@ -149,23 +193,38 @@ def test_bad_measures_are_refused_and_change_nothing(app, as_admin, key, data):
     assert _measure(app, key) == before
 
 
-def test_a_changed_rule_changes_the_count(ctx, world):
+def test_a_changed_rule_counts_from_the_day_it_is_made(ctx, world, monkeypatch):
     from datetime import date
 
+    from regional import fiscal
     from regional.targets.progress import municipality_progress
+    from regional.targets.services import set_measure
     from tests import factories
     from tests.fixtures_targets import PM, complete_all, target
 
+    monkeypatch.setattr(fiscal, "today", lambda: date(2026, 11, 29))
     p = factories.make_user(world.muni_a).id
     complete_all(world.muni_a, p, PM[:2], date(2024, 6, 1))
     target(world.muni_a, "core_pm", 240, 2024, 2028)
 
-    def achieved():
-        mp = municipality_progress(db.session, world.muni_a, 2024, today=date(2025, 1, 1))
-        return mp.targets[0].achieved
+    def achieved(fy):
+        mp = municipality_progress(db.session, world.muni_a, fy, today=date(2026, 11, 30))
+        return dict(mp.targets[0].by_year).get(fy, 0)
 
-    assert achieved() == 0
+    assert achieved(2024) == 0
     measure = db.session.scalar(select(Measure).where(Measure.key == "core_pm"))
-    measure.rule, measure.min_programs = PersonaRule.AT_LEAST, 2
-    db.session.flush()
-    assert achieved() == 1
+    with acting_as(db.session, world.muni_admin):
+        set_measure(measure, {"rule": "at_least", "min_programs": 2}, None)
+        db.session.flush()
+    # The rule applies from today: FY2024 as it was, the person counts in FY2026.
+    assert (achieved(2024), achieved(2026)) == (0, 1)
+    # Re-defined from the first day of FY2024 on purpose: FY2024 is counted again.
+    with acting_as(db.session, world.muni_admin):
+        set_measure(
+            measure,
+            {"rule": "at_least", "min_programs": 2},
+            None,
+            effective_from=date(2024, 4, 1),
+        )
+        db.session.flush()
+    assert (achieved(2024), achieved(2026)) == (1, 0)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from regional.auth.roles import admin_required
-from regional.catalogue import bp, services
+from regional.catalogue import bp, effects, services
 from regional.catalogue.forms import FIELD_NAMES, ActiveForm, ProgramForm
 from regional.catalogue.models import Program, SkillArea
 from regional.errors import DomainError
@@ -21,8 +21,15 @@ from regional.i18n import locale_code
 from regional.tenancy import get_or_404
 
 
-def _form_page(form: ProgramForm, program: Program | None):
-    return render_template("catalogue/form.html", form=form, program=program)
+def _form_page(form: ProgramForm, program: Program | None, effects=()):
+    return render_template("catalogue/form.html", form=form, program=program, effects=effects)
+
+
+def _unconfirmed_effects(change) -> list:
+    """What ``change`` would do to the figures, unless the person has already seen it."""
+    if request.form.get("confirmed") == "1":
+        return []
+    return effects.preview(change)
 
 
 def _attach(form: ProgramForm, exc: DomainError) -> None:
@@ -43,6 +50,11 @@ def create():
     form.set_areas(list(db.session.scalars(SkillArea.ordered())), locale_code())
     if form.validate_on_submit():
         try:
+            found = _unconfirmed_effects(
+                lambda: services.create_program(form.code.data, form.values(), current_user.id)
+            )
+            if found:
+                return _form_page(form, None, found), 200
             program = services.create_program(form.code.data, form.values(), current_user.id)
         except DomainError as exc:
             if exc.code == "duplicate_code":
@@ -69,6 +81,11 @@ def edit(program_id: int):
     if form.validate_on_submit():
         before = program.revision
         try:
+            found = _unconfirmed_effects(
+                lambda: services.update_program(program, form.values(), current_user.id)
+            )
+            if found:
+                return _form_page(form, program, found), 200
             services.update_program(program, form.values(), current_user.id)
         except DomainError as exc:
             _attach(form, exc)
@@ -94,6 +111,13 @@ def set_active(program_id: int):
     wanted = request.form.get("active")
     if not form.validate_on_submit() or wanted not in ("0", "1"):
         abort(400)
+    found = _unconfirmed_effects(
+        lambda: services.set_program_active(program, wanted == "1", current_user.id)
+    )
+    if found:
+        return render_template(
+            "catalogue/confirm_active.html", program=program, active=wanted, effects=found
+        )
     services.set_program_active(program, wanted == "1", current_user.id)
     db.session.commit()
     if program.active:

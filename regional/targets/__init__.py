@@ -4,4 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("targets", __name__)
 
-from regional.targets import views  # noqa: E402, F401
+from regional.catalogue import effects  # noqa: E402
+from regional.targets import preview, views, views_required  # noqa: E402, F401
+
+effects.register(preview.preview_catalogue_change)

@@ -59,12 +59,23 @@ CASES: list[Case] = [
     Case("catalogue.index", lambda r, o: "/catalogue/", SIGNED_IN),
     Case("catalogue.detail", lambda r, o: f"/catalogue/{r['program']['-']}", SIGNED_IN),
     Case("catalogue.create", lambda r, o: "/catalogue/new", ADMIN_ONLY_GET),
+    # A programme of a persona track (cloud: core digital technology): first the effect on
+    # the figures (nothing saved), then the save once confirmed.
+    Case(
+        "catalogue.create",
+        lambda r, o: "/catalogue/new",
+        ADMIN_ONLY_GET,
+        method="POST",
+        data=_program_form,
+        changes=False,
+        note="the effect on the figures, shown before saving",
+    ),
     Case(
         "catalogue.create",
         lambda r, o: "/catalogue/new",
         ADMIN_ONLY_POST,
         method="POST",
-        data=_program_form,
+        data=lambda r, o: {**_program_form(r, o), "confirmed": "1"},
     ),
     Case("catalogue.edit", lambda r, o: f"/catalogue/{r['program']['-']}/edit", ADMIN_ONLY_GET),
     Case(
@@ -79,7 +90,7 @@ CASES: list[Case] = [
         lambda r, o: f"/catalogue/{r['program']['-']}/active",
         ADMIN_ONLY_POST,
         method="POST",
-        data=lambda r, o: {"active": "0"},
+        data=lambda r, o: {"active": "0", "confirmed": "1"},
     ),
 ]
 CASES += [

@@ -54,12 +54,27 @@ CASES: list[Case] = [
     Case("targets.edit", lambda r, o: "/targets/security?municipality=999999", UNKNOWN),
     Case("targets.measures", lambda r, o: "/targets/measures", ADMIN_ONLY),
     Case("targets.edit_measure", lambda r, o: "/targets/measures/core_pm", ADMIN_ONLY),
+    # First the effect (a preview: nothing saved), then the save once confirmed.
+    Case(
+        "targets.edit_measure",
+        lambda r, o: "/targets/measures/core_pm",
+        ADMIN_ONLY,
+        method="POST",
+        data=lambda r, o: {"rule": "at_least", "min_programs": "3", "applies": "today"},
+        changes=False,
+        note="the effect on the figures, shown before saving",
+    ),
     Case(
         "targets.edit_measure",
         lambda r, o: "/targets/measures/core_pm",
         ADMIN_POST,
         method="POST",
-        data=lambda r, o: {"rule": "at_least", "min_programs": "3"},
+        data=lambda r, o: {
+            "rule": "at_least",
+            "min_programs": "3",
+            "applies": "today",
+            "confirmed": "1",
+        },
     ),
     Case(
         "api.targets", lambda r, o: f"/municipalities/{r.code(o)}/targets", OWN, owners=AB, api=True
