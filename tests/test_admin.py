@@ -67,12 +67,13 @@ def test_overview_shows_every_member_with_its_counts(as_admin, world, app):
             actions.register(ts.id, employee, employee)
     page = _text(as_admin.get("/admin/", headers=EN))
     assert page.count('<th scope="row">') >= 13 + 1  # thirteen members and the total
-    # people (not disabled), active, pending, disabled, coordinators, units, registrations, done
-    # units: the base world's four (a 部, a 課 and two 係) and the one added here
-    assert _cells(_row(page, "Tsuyama City")) == [4, 3, 1, 1, 1, 5, 1, 0]
-    assert _cells(_row(page, "Tamano City"))[:5] == [2, 2, 0, 0, 1]
+    # people (not disabled), active, awaiting approval, awaiting e-mail confirmation (the
+    # people page's own two labels and counts), disabled, coordinators, units, registrations,
+    # done; units: the base world's four (a 部, a 課 and two 係) and the one added here
+    assert _cells(_row(page, "Tsuyama City")) == [4, 3, 1, 0, 1, 1, 5, 1, 0]
+    assert _cells(_row(page, "Tamano City"))[:6] == [2, 2, 0, 0, 0, 1]
     kumenan = _row(page, "Kumenan Town")
-    assert _cells(kumenan) == [0] * 7  # ... and no coordinator, said in words:
+    assert _cells(kumenan) == [0] * 8  # ... and no coordinator, said in words:
     assert '<span class="no">none</span>' in kumenan
 
 

@@ -239,9 +239,7 @@ def test_every_count_shown_twice_agrees_for_every_member(app, monkeypatch):
     coordinators = re.findall(r"coordinator\s+(\d{6})\s+\S+\s+(\S+@\S+)", output)
     assert len(coordinators) == 13, output
     with app.app_context():
-        required = [
-            m.key for m in db.session.scalars(Measure.ordered()) if m.required
-        ]
+        required = [m.key for m in db.session.scalars(Measure.ordered()) if m.required]
     assert required == ["literacy_required", "security"]
     app.test_client_class = Client
     for code, email in coordinators:

@@ -122,7 +122,7 @@ def test_the_reminder_mails_each_person_missing_required_training_once_a_day(
         done_email = done.email
         with all_tenants(db.session):
             before = db.session.scalar(select(db.func.count(OutboundMail.id)))
-    resp = as_coordinator_a.form_post("/registrations/remind-required", headers=EN)
+    resp = as_coordinator_a.form_post("/targets/remind-required", headers=EN)
     assert resp.status_code == 302
     with within(app), all_tenants(db.session):
         sent = list(db.session.scalars(select(OutboundMail).order_by(OutboundMail.id)))[before:]
@@ -140,12 +140,12 @@ def test_the_reminder_mails_each_person_missing_required_training_once_a_day(
         count = len(sent)
     # A second press the same day sends nothing.
     again = as_coordinator_a.form_post(
-        "/registrations/remind-required", headers=EN, follow_redirects=True
+        "/targets/remind-required", headers=EN, follow_redirects=True
     )
     assert "already sent" in again.get_data(as_text=True)
     # ...and the home page no longer offers the button, but says when it can be pressed.
     home = _home(as_coordinator_a)
-    assert 'action="/registrations/remind-required"' not in home
+    assert 'action="/targets/remind-required"' not in home
     assert "A reminder was sent on" in home and "The next one can be sent from" in home
     with within(app), all_tenants(db.session):
         total = db.session.scalar(select(db.func.count(OutboundMail.id)))

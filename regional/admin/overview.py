@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from regional.extensions import db
 from regional.fiscal import fiscal_year_utc_range
@@ -14,15 +14,15 @@ from regional.sessions.models import SessionStatus, TrainingSession
 from tenants import all_tenants
 from tenants.models import Municipality, OrgUnit
 
-PENDING = (AccountStatus.PENDING_EMAIL, AccountStatus.PENDING_APPROVAL)
-
 
 @dataclass
 class MemberCounts:
     municipality: Municipality
     people: int = 0
     active: int = 0
-    pending: int = 0
+    #: the people page's 承認待ち and メールアドレス確認待ち (User.count_by_status)
+    awaiting_approval: int = 0
+    awaiting_email: int = 0
     disabled: int = 0
     coordinators: int = 0
     org_units: int = 0
@@ -46,23 +46,11 @@ def region_overview(fiscal_year: int) -> RegionOverview:
     start, end = fiscal_year_utc_range(fiscal_year)
     # Regional administrators compare members: a deliberate, read-only cross-tenant aggregate.
     with all_tenants(db.session):
-        people = db.session.execute(
-            select(
-                User.municipality_id,
-                func.count(),
-                func.sum(case((User.status == AccountStatus.ACTIVE, 1), else_=0)),
-                func.sum(case((User.status.in_(PENDING), 1), else_=0)),
-                func.sum(case((User.status == AccountStatus.DISABLED, 1), else_=0)),
-                func.sum(
-                    case(
-                        (
-                            (User.role == Role.COORDINATOR) & (User.status == AccountStatus.ACTIVE),
-                            1,
-                        ),
-                        else_=0,
-                    )
-                ),
-            ).group_by(User.municipality_id)
+        by_status = db.session.execute(User.count_by_status(by_municipality=True)).all()
+        coordinators = db.session.execute(
+            select(User.municipality_id, func.count())
+            .where(User.role == Role.COORDINATOR, User.status == AccountStatus.ACTIVE)
+            .group_by(User.municipality_id)
         ).all()
         units = db.session.execute(
             select(OrgUnit.municipality_id, func.count())
@@ -85,13 +73,19 @@ def region_overview(fiscal_year: int) -> RegionOverview:
             .where(Completion.fiscal_year == fiscal_year)
             .group_by(Completion.municipality_id)
         ).all()
-    for mid, total, active, pending, disabled, coordinators in people:
+    field_of = {
+        AccountStatus.ACTIVE: "active",
+        AccountStatus.PENDING_APPROVAL: "awaiting_approval",
+        AccountStatus.PENDING_EMAIL: "awaiting_email",
+        AccountStatus.DISABLED: "disabled",
+    }
+    for mid, status, count in by_status:
         if mid in rows:
-            row = rows[mid]
-            row.people = int(total) - int(disabled or 0)
-            row.active, row.pending = int(active or 0), int(pending or 0)
-            row.disabled, row.coordinators = int(disabled or 0), int(coordinators or 0)
+            setattr(rows[mid], field_of[status], int(count))
+    for row in rows.values():
+        row.people = row.active + row.awaiting_approval + row.awaiting_email
     for attr, result in (
+        ("coordinators", coordinators),
         ("org_units", units),
         ("registrations", registrations),
         ("completions", completions),

@@ -21,7 +21,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
-from regional.people.models import Role, User, normalize_email
+from regional.people.models import AccountStatus, Role, User, normalize_email
 from regional.people.people import normalize_employee_number, set_role
 from regional.tenancy import ACTING_KEY, current_municipality, enter_municipality, get_or_404
 from tenants.models import Municipality
@@ -36,7 +36,7 @@ bp.before_request(blueprint_role_hook(is_regional_admin))  # regional administra
 @bp.get("/")
 def index():
     overview = region_overview(fiscal_year_of(now_utc()))
-    return render_template("admin/index.html", overview=overview)
+    return render_template("admin/index.html", overview=overview, statuses=AccountStatus)
 
 
 @bp.route("/switch", methods=["GET", "POST"])

@@ -204,7 +204,14 @@ class User(TenantScoped, UserMixin, db.Model):
         return stmt
 
     @classmethod
-    def count_by_status(cls):
+    def count_by_status(cls, *, by_municipality: bool = False):
+        """(status, people) of the current municipality; with ``by_municipality`` (inside
+        ``all_tenants``) (municipality id, status, people): one count for the people page
+        and the region's overview."""
+        if by_municipality:
+            return select(cls.municipality_id, cls.status, func.count()).group_by(
+                cls.municipality_id, cls.status
+            )
         return select(cls.status, func.count()).group_by(cls.status)
 
     @classmethod

@@ -22,8 +22,8 @@ CASES = [
         note="the confirmation step before cancelling",
     ),
     Case(
-        "registrations.remind_required",
-        lambda r, o: "/registrations/remind-required",
+        "targets.remind_required",
+        lambda r, o: "/targets/remind-required",
         {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
         method="POST",
         data=lambda r, o: {},
