@@ -60,6 +60,10 @@ def register_extensions(app: Flask) -> None:
     from regional.targets.tallies import install_tallies
 
     install_tallies()
+    # A person who leaves loses their future registrations in the same transaction.
+    from regional.registrations.leavers import install_departures
+
+    install_departures()
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
 

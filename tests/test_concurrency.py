@@ -287,3 +287,158 @@ def test_begin_writing_refuses_a_read_phase_that_wrote(crowd_app):
         finally:
             db.session.rollback()
             write_intent.reset(token)
+
+
+# -- people leaving while others register -------------------------------------------------------
+
+
+def _register_one(app, session_id: int, token: str) -> dict:
+    resp = app.test_client().post(
+        f"/api/v1/sessions/{session_id}/registrations",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def _leave(app, muni_id: int, employee_ids: list[int], actor_id: int) -> list[int]:
+    """Disable people and give up their future registrations, as a roster import does."""
+    from regional.people import departures
+    from regional.people.models import AccountStatus, User
+    from tenants.scoping import acting_as
+
+    with app.app_context():
+        with acting_as(db.session, muni_id):
+            gone = db.session.scalars(select(User).where(User.id.in_(employee_ids))).all()
+            for person in gone:
+                person.status = AccountStatus.DISABLED
+            db.session.flush()
+            actor = db.session.get(User, actor_id)
+            cancelled = [w.registration_id for w in departures.withdraw(gone, actor)]
+            db.session.commit()
+        db.session.remove()
+    return cancelled
+
+
+def _coordinator_of(app, code: str) -> tuple[int, int]:
+    from regional.people.models import Role
+
+    with app.app_context():
+        muni_id = factories.municipality(code).id
+        actor_id = factories.make_user(muni_id, role=Role.COORDINATOR).id
+        db.session.commit()
+        db.session.remove()
+    return muni_id, actor_id
+
+
+def _together(*jobs) -> None:
+    """Run each job in its own thread, released at once by a barrier; re-raise any failure."""
+    barrier = threading.Barrier(len(jobs))
+    failures: list[BaseException] = []
+
+    def run(job) -> None:
+        try:
+            barrier.wait(timeout=30)
+            job()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,), name=job.__name__) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not failures, failures[:3]
+
+
+@pytest.mark.real_commits
+@pytest.mark.slow
+def test_people_leaving_while_others_cancel_keep_the_count_true(crowd_app, monkeypatch):
+    """A member's leavers are disabled (the roster import's bulk path) while two other
+    people cancel: the one waiting moves up once, the seats nobody waits for stay free,
+    and the counter matches the seats held (the session's lock serialises the three)."""
+    import time
+
+    from regional.mail.models import OutboundMail
+    from regional.registrations import actions
+
+    real_free_seat = actions.free_seat
+
+    def slow_free_seat(*args):
+        # The leavers' seats are given back slowly: the others meet the session's lock.
+        if threading.current_thread().name == "leave":
+            time.sleep(0.2)
+        return real_free_seat(*args)
+
+    monkeypatch.setattr(actions, "free_seat", slow_free_seat)
+    crowd = _populate(crowd_app)
+    session_id = crowd.session_ids[0]
+    # People are spread over the members in turn: every 4th one is of the first.
+    leavers, stayers, waiting = [0, 4, 8], [1, 2], 3
+    regs = {i: _register_one(crowd_app, session_id, crowd.tokens[i]) for i in leavers + stayers}
+    in_line = _register_one(crowd_app, session_id, crowd.tokens[waiting])["id"]
+    muni_id, actor_id = _coordinator_of(crowd_app, MUNICIPALITIES[0])
+    cancelled: list[int] = []
+
+    def leave() -> None:
+        ids = [crowd.employee_ids[i] for i in leavers]
+        cancelled.extend(_leave(crowd_app, muni_id, ids, actor_id))
+
+    def canceller(i: int):
+        def cancel() -> None:
+            resp = crowd_app.test_client().delete(
+                f"/api/v1/registrations/{regs[i]['id']}",
+                headers={"Authorization": f"Bearer {crowd.tokens[i]}"},
+            )
+            assert resp.status_code == 200, resp.get_json()
+
+        return cancel
+
+    _together(leave, *(canceller(i) for i in stayers))
+    assert sorted(cancelled) == sorted(regs[i]["id"] for i in leavers)
+    ts, rows = _rows(crowd_app, session_id)
+    assert [r.id for r in rows if r.status.holds_seat] == [in_line]
+    assert ts.seats_taken == 1
+    with crowd_app.app_context():
+        with all_tenants(db.session):
+            promoted = db.session.scalars(
+                select(OutboundMail).where(OutboundMail.template == "registration_promoted")
+            ).all()
+            assert [m.params["registration_id"] for m in promoted] == [in_line]
+        db.session.remove()
+
+
+@pytest.mark.real_commits
+@pytest.mark.slow
+def test_people_leaving_while_a_crowd_registers_seat_those_waiting_first(crowd_app):
+    """A member's leavers hold every seat and are disabled at the moment a crowd registers:
+    the seats go to those already waiting, in their order, and no request fails."""
+    crowd = _populate(crowd_app)
+    session_id = crowd.session_ids[0]
+    leavers = list(range(0, 4 * CAPACITY, 4))  # every 4th person is of the first member
+    ahead = [i for i in range(4 * CAPACITY) if i not in leavers][:CAPACITY]
+    rest = [i for i in range(PEOPLE) if i not in leavers and i not in ahead]
+    for i in leavers:
+        _register_one(crowd_app, session_id, crowd.tokens[i])
+    line = [_register_one(crowd_app, session_id, crowd.tokens[i])["id"] for i in ahead]
+    muni_id, actor_id = _coordinator_of(crowd_app, MUNICIPALITIES[0])
+    cancelled: list[int] = []
+
+    def leave() -> None:
+        ids = [crowd.employee_ids[i] for i in leavers]
+        cancelled.extend(_leave(crowd_app, muni_id, ids, actor_id))
+
+    def registrant(i: int):
+        def register() -> None:
+            _register_one(crowd_app, session_id, crowd.tokens[i])
+
+        return register
+
+    _together(leave, *(registrant(i) for i in rest))
+    assert len(cancelled) == CAPACITY
+    ts, rows = _rows(crowd_app, session_id)
+    assert sorted(r.id for r in rows if r.status.holds_seat) == sorted(line)
+    assert ts.seats_taken == CAPACITY
+    tickets = [r.waitlist_ticket for r in rows if r.waitlist_ticket is not None]
+    assert len(tickets) == len(set(tickets)) == len(rest)

@@ -66,6 +66,8 @@ def registration_json(reg: Registration, position: int | None = None) -> dict:
         "approved": reg.approved_at is not None,
         "requested_at": iso(reg.requested_at),
         "cancelled_at": iso(reg.cancelled_at),
+        # Why the platform cancelled it: "left" (the person's account was disabled), else null.
+        "cancel_reason": reg.cancel_reason.value if reg.cancel_reason else None,
         "attended": reg.attended,
     }
 

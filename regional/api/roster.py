@@ -3,7 +3,8 @@
 ``POST /municipalities/<code>/roster`` with a multipart ``file``: a preview
 ``{created, updated, deactivated, errors}`` (counts, and every bad row with its
 line and column), or with ``?commit=true`` the import itself, all or nothing
-(422 ``roster_invalid`` with the same body when any row is bad).
+(422 ``roster_invalid`` with the same body when any row is bad). Each person
+deactivated is listed with the future registrations it cancels.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from regional.api.common import BadRequest, require_role
 from regional.extensions import db
 from regional.people import roster_import
 from regional.people.roster import RosterPlan
+from regional.people.roster_import import ImportResult
 from regional.tenancy import enter_municipality
 
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
@@ -33,8 +35,12 @@ def _flag(name: str) -> bool:
     )
 
 
-def _body(plan: RosterPlan, committed: bool) -> dict:
+def _body(plan: RosterPlan, committed: bool, result: ImportResult | None = None) -> dict:
+    """The answer; after an import the registrations cancelled are those it did cancel."""
     counts = plan.counts()
+    cancelled = {x.user_id: x.registrations for x in plan.deactivated}
+    if result is not None:
+        cancelled = {x.user_id: 0 for x in plan.deactivated} | result.cancelled_per_person()
     return {
         "created": counts["created"],
         "updated": counts["updated"],
@@ -44,6 +50,18 @@ def _body(plan: RosterPlan, committed: bool) -> dict:
         "units_created": [u.path_text for u in plan.units],
         "errors": [e.as_dict() for e in plan.errors],
         "committed": committed,
+        # Added after v1 (extensions, see docs/api.md): what each deactivation cancels.
+        "registrations_cancelled": sum(cancelled.values()),
+        "deactivated_people": [
+            {
+                "id": x.user_id,
+                "employee_number": x.number,
+                "name": x.name,
+                "org_unit": x.unit or None,
+                "registrations_cancelled": cancelled.get(x.user_id, 0),
+            }
+            for x in plan.deactivated
+        ],
     }
 
 
@@ -68,11 +86,11 @@ def roster(code: str):
         resp = jsonify(body)
         resp.status_code = 422
         return resp
-    roster_import.commit(
+    result = roster_import.commit(
         plan,
         current_user,
         filename=(upload.filename or "roster")[:255],
         file_hash=roster_import.sha256(data),
     )
     db.session.commit()
-    return _body(plan, committed=True)
+    return _body(plan, committed=True, result=result)

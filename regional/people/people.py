@@ -16,9 +16,11 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from regional.audit import record_audit_across
+from regional.database import begin_writing
 from regional.errors import Conflict, DomainError, Forbidden
 from regional.extensions import db
 from regional.mail.services import queue_mail
+from regional.people import departures
 from regional.people.models import (
     AccountStatus,
     JobCategory,
@@ -230,7 +232,14 @@ def set_role(user: User, role: Role, actor: User) -> User:
     return user
 
 
-def _audit_account(action: str, user: User, actor: User, before: dict | None, after: dict) -> None:
+def _audit_account(
+    action: str,
+    user: User,
+    actor: User,
+    before: dict | None,
+    after: dict,
+    detail: dict | None = None,
+) -> None:
     """An administrative change to an account, in its member's trail."""
     record_audit_across(
         action,
@@ -240,24 +249,44 @@ def _audit_account(action: str, user: User, actor: User, before: dict | None, af
         subject_label=f"{user.name} <{user.email}>",
         before=before,
         after=after,
+        detail=detail,
         actor=actor,
     )
 
 
-def disable_person(user: User, actor: User) -> User:
-    """Disable an account and end every session and token it holds."""
+def check_may_disable(user: User, actor: User) -> None:
+    """Refuse what disabling ``user`` may not do (the confirmation page asks first)."""
     check_may_manage(user, actor)
     if user.id == actor.id:
         raise DomainError("own_account", _l("You cannot disable your own account."))
     if user.status == AccountStatus.DISABLED:
         raise Conflict("already_disabled", _l("This account is already disabled."))
+
+
+def disable_person(user: User, actor: User) -> list[departures.Withdrawn]:
+    """Disable an account, end every session and token it holds, and cancel its future
+    registrations (their seats go to the waiting lists); returns those cancelled.
+
+    The person is not mailed about the cancellations: they have left. Their history
+    (completions, attendance, certificates) stays and still counts.
+    """
+    check_may_disable(user, actor)
+    begin_writing()  # the seat engine writes next: SQLite takes the write lock first
     before = user.status
     user.status = AccountStatus.DISABLED
     user.revoke_sessions()
     db.session.flush()
-    _audit_account("account.disable", user, actor, {"status": before}, {"status": user.status})
-    log.info("person disabled user=%s by=%s", user.id, actor.id)
-    return user
+    withdrawn = departures.withdraw([user], actor)
+    _audit_account(
+        "account.disable",
+        user,
+        actor,
+        {"status": before},
+        {"status": user.status},
+        detail={"registrations_cancelled": [w.as_audit() for w in withdrawn]},
+    )
+    log.info("person disabled user=%s by=%s cancelled=%d", user.id, actor.id, len(withdrawn))
+    return withdrawn
 
 
 def enable_person(user: User, actor: User) -> User:

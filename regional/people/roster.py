@@ -24,7 +24,9 @@ Matching rules (also shown on the import page):
   missing column leaves that field as it is for everyone;
 * people missing from the file are deactivated (never deleted) only when the
   coordinator asks, and only employees who have an employee number (never a
-  coordinator, an administrator, or the person importing).
+  coordinator, an administrator, or the person importing); their registrations for
+  sessions not yet started are cancelled with them (the seats go to the waiting lists),
+  and their history stays.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from regional.extensions import db
+from regional.people import departures
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.units import LEVEL_RANK, PATH_SEPARATOR
 from regional.spreadsheets import RowError, Table, normalise_header
@@ -258,6 +261,8 @@ class Leaver:
     number: str
     name: str
     unit: str
+    #: Future registrations the deactivation cancels (as the plan was made).
+    registrations: int = 0
 
 
 @dataclass
@@ -288,7 +293,13 @@ class RosterPlan:
             "unchanged": self.unchanged,
             "deactivated": len(self.deactivated),
             "units_created": len(self.units),
+            "registrations_cancelled": self.registrations_cancelled,
         }
+
+    @property
+    def registrations_cancelled(self) -> int:
+        """Future registrations the deactivations cancel, all together."""
+        return sum(x.registrations for x in self.deactivated)
 
     def digest(self) -> str:
         """A fingerprint of every change: the commit refuses a plan that differs from the preview."""
@@ -301,7 +312,8 @@ class RosterPlan:
                 (p.user_id, [(c.field, c.after) for c in p.changes], p.reactivate)
                 for p in self.updated
             ],
-            "d": sorted(x.user_id for x in self.deactivated),
+            # With what each leaver loses: the import does what the preview said, or asks again.
+            "d": sorted((x.user_id, x.registrations) for x in self.deactivated),
             "n": [(u.path, u.level.value, u.equivalent) for u in self.units],
         }
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
@@ -648,6 +660,9 @@ def plan_roster(
             and p.role == Role.EMPLOYEE
             and p.id != actor.id
         ]
+        lost = departures.future_registrations([x.user_id for x in plan.deactivated])
+        for leaver in plan.deactivated:
+            leaver.registrations = lost.get(leaver.user_id, 0)
     used = {r.unit.planned for r in plan.created + plan.updated if r.unit and r.unit.planned}
     needed = {path[:i] for path in used for i in range(1, len(path) + 1)}
     plan.units = sorted(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -19,9 +19,12 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from regional.audit import record_audit
+from regional.database import begin_writing
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
+from regional.people import departures
+from regional.people.departures import Withdrawn
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.roster import MAX_ROSTER_ROWS, PersonRow, RosterPlan, plan_roster
 from regional.people.uploads import RosterUpload
@@ -65,18 +68,28 @@ def preview(
 class ImportResult:
     counts: dict[str, int]
     filename: str
+    #: The future registrations the deactivations cancelled.
+    withdrawn: list[Withdrawn] = field(default_factory=list)
+
+    def cancelled_per_person(self) -> dict[int, int]:
+        """Registrations cancelled per person deactivated (those with none are left out)."""
+        per: dict[int, int] = {}
+        for w in self.withdrawn:
+            per[w.employee_id] = per.get(w.employee_id, 0) + 1
+        return per
 
 
 def commit(plan: RosterPlan, actor: User, *, filename: str, file_hash: str) -> ImportResult:
     """Apply an error-free plan in the current transaction (flushes, never commits)."""
     if not plan.ok:
         raise DomainError("roster_invalid", _l("The roster has errors: nothing was imported."))
+    begin_writing()  # deactivations go through the seat engine: SQLite takes the write lock first
     try:
         with db.session.begin_nested():
             unit_ids = _create_units(plan)
             _create_people(plan.created, unit_ids)
             _update_people(plan.updated, unit_ids)
-            _deactivate(plan, actor)
+            withdrawn = _deactivate(plan, actor)
             db.session.flush()
     except IntegrityError as exc:
         log.warning("roster import lost a race by=%s: %s", actor.id, exc.orig)
@@ -84,9 +97,9 @@ def commit(plan: RosterPlan, actor: User, *, filename: str, file_hash: str) -> I
             "roster_conflict",
             _l("Someone changed the same people at the same time. Please preview the file again."),
         ) from exc
-    counts = plan.counts()
-    _audit(actor, filename, file_hash, counts, plan.deactivate_missing)
-    return ImportResult(counts=counts, filename=filename)
+    counts = {**plan.counts(), "registrations_cancelled": len(withdrawn)}
+    _audit(actor, filename, file_hash, counts, plan.deactivate_missing, withdrawn)
+    return ImportResult(counts=counts, filename=filename, withdrawn=withdrawn)
 
 
 def _create_units(plan: RosterPlan) -> dict[tuple[str, ...], int]:
@@ -190,16 +203,31 @@ def _update_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) 
             user.status = AccountStatus.ACTIVE
 
 
-def _deactivate(plan: RosterPlan, actor: User) -> None:
+def _deactivate(plan: RosterPlan, actor: User) -> list[Withdrawn]:
+    """Disable the leavers, then cancel their future registrations in one pass."""
     users = _load([leaver.user_id for leaver in plan.deactivated])
+    leaving = []
     for user in users.values():
         if user.id == actor.id or user.role != Role.EMPLOYEE:
             continue  # the plan never lists them; this is a second lock on the door
         user.status = AccountStatus.DISABLED
         user.revoke_sessions()
+        leaving.append(user)
+    db.session.flush()
+    return departures.withdraw(leaving, actor)
 
 
-def _audit(actor: User, filename: str, file_hash: str, counts: dict, deactivate: bool) -> None:
+def _audit(
+    actor: User,
+    filename: str,
+    file_hash: str,
+    counts: dict,
+    deactivate: bool,
+    withdrawn: list[Withdrawn],
+) -> None:
+    by_person: dict[int, list[dict[str, int]]] = {}
+    for w in withdrawn:
+        by_person.setdefault(w.employee_id, []).append(w.as_audit())
     record_audit(
         "roster.import",
         subject_type="roster",
@@ -211,6 +239,11 @@ def _audit(actor: User, filename: str, file_hash: str, counts: dict, deactivate:
             "sha256": file_hash,
             "deactivate_missing": deactivate,
             "counts": counts,
+            # Who lost which registrations (session ids), for the trail.
+            "registrations_cancelled": [
+                {"employee_id": employee_id, "registrations": regs}
+                for employee_id, regs in sorted(by_person.items())
+            ],
         },
     )
     log.info(

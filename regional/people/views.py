@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from regional.auth.roles import blueprint_role_hook, is_coordinator
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.people import bp
+from regional.people import bp, departures
 from regional.people.forms import (
     EQUIVALENT_LABELS,
     LEVEL_LABELS,
@@ -29,6 +30,7 @@ from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.people import (
     PersonData,
     approve_signup,
+    check_may_disable,
     check_may_manage,
     create_person,
     disable_person,
@@ -175,18 +177,70 @@ def _person_action(user_id: int, action, done: str):
     return redirect(url_for("people.detail", user_id=user_id))
 
 
+@bp.get("/<int:user_id>/disable")
+def disable_confirm(user_id: int):
+    """What disabling does, with the future registrations it cancels; nothing changes yet."""
+    person = get_or_404(User, user_id)
+    try:
+        check_may_disable(person, current_user)
+    except DomainError as exc:
+        if exc.status == 403:
+            abort(403)
+        flash(str(exc.message), "error")
+        return redirect(url_for("people.detail", user_id=user_id))
+    return render_template(
+        "people/disable.html",
+        person=person,
+        registrations=departures.future_registrations([person.id])[person.id],
+        action=ActionForm(),
+    )
+
+
 @bp.post("/<int:user_id>/disable")
 def disable(user_id: int):
-    return _person_action(
-        user_id,
-        disable_person,
-        _("The account was disabled and signed out everywhere."),
+    person = get_or_404(User, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        withdrawn = disable_person(person, current_user)
+    except DomainError as exc:
+        if exc.status == 403:
+            db.session.rollback()
+            abort(403)
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_disabled_message(len(withdrawn)), "success")
+    return redirect(url_for("people.detail", user_id=user_id))
+
+
+def _disabled_message(cancelled: int) -> str:
+    if not cancelled:
+        return _(
+            "The account was disabled and signed out everywhere. "
+            "It held no registrations for sessions still to come."
+        )
+    return ngettext(
+        "The account was disabled and signed out everywhere. "
+        "%(num)d registration for a session still to come was cancelled; "
+        "its seat went to the waiting list.",
+        "The account was disabled and signed out everywhere. "
+        "%(num)d registrations for sessions still to come were cancelled; "
+        "their seats went to the waiting lists.",
+        cancelled,
     )
 
 
 @bp.post("/<int:user_id>/enable")
 def enable(user_id: int):
-    return _person_action(user_id, enable_person, _("The account was enabled again."))
+    return _person_action(
+        user_id,
+        enable_person,
+        _(
+            "The account was enabled again. Registrations cancelled when it was disabled "
+            "are not restored: register the person again where needed."
+        ),
+    )
 
 
 # -- pending sign-ups --------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Registration actions: register, cancel, approve, decline, and calling a whole session off.
+"""Registration actions: register, cancel, approve, decline, calling a whole session off,
+and cancelling for people who left.
 
 Each function is one transaction's work and starts by locking the session row;
 seats and the waiting line are the seat engine's (:mod:`regional.registrations.seats`).
@@ -23,6 +24,7 @@ from regional.people.models import AccountStatus, User
 from regional.registrations.eligibility import eligibility_of
 from regional.registrations.models import (
     ACTIVE,
+    CancelReason,
     Registration,
     RegistrationStatus,
 )
@@ -224,6 +226,7 @@ def _register_quickly(ts: TrainingSession, employee: User, actor: User) -> Regis
         "approved_by_id": actor.id if approved else None,
         "cancelled_at": None,
         "cancelled_by_id": None,
+        "cancel_reason": None,
         "skip_note": None,
         "attended": None,
         "attendance_recorded_at": None,
@@ -268,7 +271,7 @@ def _register_locked(session_id: int, employee: User, actor: User) -> Registrati
         )
         db.session.add(reg)
     reg.requested_at, reg.registered_by_id = now, actor.id
-    reg.cancelled_at = reg.cancelled_by_id = reg.skip_note = None
+    reg.cancelled_at = reg.cancelled_by_id = reg.skip_note = reg.cancel_reason = None
     reg.approved_at = reg.approved_by_id = None
     reg.attended = reg.attendance_recorded_at = reg.reminded_at = None
     if actor.id != employee.id and may_approve(actor, employee.municipality_id):
@@ -414,17 +417,24 @@ def _cancel_locked(reg: Registration, actor: User) -> list[Registration]:
     db.session.refresh(reg)
     _check_cancel(reg, actor, ts)
     held = reg.status.holds_seat
-    if held:
-        free_seat(ts, reg)
-    before = reg.status
-    reg.status, reg.waitlist_ticket = RS.CANCELLED, None
-    reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
+    before = _withdraw(ts, reg, actor)
     db.session.flush()
     _cancelled(reg, actor, before)
     promoted = rebalance(ts)
     if held:
         revisit_passed_over([(reg.municipality_id, reg.employee_id)], ts.id)
     return promoted
+
+
+def _withdraw(ts: TrainingSession, reg: Registration, actor: User) -> RS:
+    """Cancel ``reg`` under its session's lock; a held seat goes back where it came from
+    (its member's reservation while that holds, else the pool). Returns the status before."""
+    before = reg.status
+    if before.holds_seat:
+        free_seat(ts, reg)
+    reg.status, reg.waitlist_ticket = RS.CANCELLED, None
+    reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
+    return before
 
 
 def approve(reg: Registration, actor: User) -> Registration:
@@ -494,3 +504,47 @@ def cancel_session(ts_id: int, reason: str, actor: User) -> int:
         db.session.flush()
     revisit_passed_over(seated, ts.id)
     return told
+
+
+def cancel_for_leavers(regs_by_session: dict[int, list[int]], actor: User) -> list[Registration]:
+    """Cancel registrations of people who left, session by session through the seat engine.
+
+    ``regs_by_session`` maps session ids to registration ids found without a lock, all of
+    the current municipality. Each session is locked in turn (ascending ids: one lock
+    order, as :func:`revisit_passed_over` keeps), its registrations are read again under
+    the lock and cancelled as :func:`cancel` does (a held seat back to its member's
+    reservation or the pool, a place in line given up), then the line moves up once for
+    the session and those promoted are mailed by the engine. A session that has started
+    meanwhile, and a registration that changed meanwhile, are left as they are.
+
+    The people who left are not mailed: they have gone (their mailbox often with them),
+    and nothing is asked of them. No passed-over place needs revisiting
+    (:func:`revisit_passed_over`): a place is passed over for its own person's clash, and
+    every place these people held in a session still to come is cancelled here too.
+    Returns the registrations cancelled.
+    """
+    begin_writing()
+    done: list[Registration] = []
+    for session_id in sorted(regs_by_session):
+        ts = lock_session(session_id)
+        if ts.starts_at <= now_utc():
+            continue
+        regs = db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.id.in_(sorted(regs_by_session[session_id])),
+                Registration.session_id == ts.id,
+                Registration.status.in_(ACTIVE),
+                Registration.attended.is_(None),
+            )
+            .order_by(Registration.id)
+            .options(lazyload(Registration.session), lazyload(Registration.employee))
+            .execution_options(populate_existing=True)
+        ).all()
+        for reg in regs:
+            _withdraw(ts, reg, actor)
+            reg.cancel_reason = CancelReason.LEFT
+            done.append(reg)
+        db.session.flush()
+        rebalance(ts)
+    return done

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -56,6 +57,21 @@ REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.WAITLISTED: _l("On the waiting list"),
     RegistrationStatus.CANCELLED: _l("Cancelled"),
     RegistrationStatus.DECLINED: _l("Declined"),
+}
+
+
+class CancelReason(enum.StrEnum):
+    """Why a registration was cancelled, when the platform did it for a reason of its own."""
+
+    LEFT = "left"  # the person left: their account was disabled (by hand or by a roster import)
+
+    @property
+    def label(self) -> str:
+        return str(CANCEL_REASON_LABELS[self])
+
+
+CANCEL_REASON_LABELS = {
+    CancelReason.LEFT: _l("Cancelled because the person left (account disabled)"),
 }
 
 SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED)
@@ -115,6 +131,17 @@ class Registration(TenantScoped, db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(Integer)
     cancelled_at: Mapped[datetime | None]
     cancelled_by_id: Mapped[int | None] = mapped_column(Integer)
+    #: Why the platform cancelled it (None: the person or a coordinator cancelled it as such).
+    #: No CHECK constraint: the column was added to a large table without rebuilding it.
+    cancel_reason: Mapped[CancelReason | None] = mapped_column(
+        Enum(
+            CancelReason,
+            native_enum=False,
+            length=20,
+            create_constraint=False,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
     registered_by_id: Mapped[int | None] = mapped_column(Integer)
     #: Why promotion passed this person over (an overlapping session), shown to them.
     skip_note: Mapped[str | None] = mapped_column(Text)

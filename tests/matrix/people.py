@@ -82,6 +82,7 @@ CASES: list[Case] = [
         owners=AB,
         data=_edit,
     ),
+    Case("people.disable_confirm", lambda r, o: f"/people/{r['user'][o]}/disable", OWN, owners=AB),
     Case(
         "people.disable",
         lambda r, o: f"/people/{r['user'][o]}/disable",
