@@ -565,8 +565,8 @@ def _growth_and_audit(people: dict[int, list[tuple[int, Role]]], rng: random.Ran
                 )
             )
     from regional.audit.models import AuditEntry
-    from regional.growth.models import Certificate, OjtRecord, Qualification
-    from regional.registrations.models import ProgramInterest
+    from regional.growth.models import OjtRecord, Qualification
+    from regional.registrations.models import Certificate, ProgramInterest
 
     _bulk(Qualification.__table__, quals)
     _bulk(OjtRecord.__table__, ojt)
