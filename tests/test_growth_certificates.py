@@ -208,10 +208,20 @@ def test_the_database_refuses_a_second_certificate_of_a_revision(ctx, world):
         twin = Certificate(
             **{
                 k: getattr(cert, k)
-                for k in (
-                    "municipality_id employee_id program_id program_revision name program_code "
-                    "program_title_ja program_title_en hours completed_on issuer_ja issuer_en"
-                ).split()
+                for k in [
+                    "municipality_id",
+                    "employee_id",
+                    "program_id",
+                    "program_revision",
+                    "name",
+                    "program_code",
+                    "program_title_ja",
+                    "program_title_en",
+                    "hours",
+                    "completed_on",
+                    "issuer_ja",
+                    "issuer_en",
+                ]
             },
             code=certification.new_code(),
         )

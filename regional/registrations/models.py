@@ -119,6 +119,11 @@ class Registration(TenantScoped, db.Model):
     registered_by_id: Mapped[int | None] = mapped_column(Integer)
     #: Why promotion passed this person over (an overlapping session), shown to them.
     skip_note: Mapped[str | None] = mapped_column(Text)
+    #: The person's latest completion of the programme (any revision) when they registered:
+    #: shown as 受講済み to whoever approves or reads the registrants. None: not completed.
+    completed_before: Mapped[date | None] = mapped_column(Date)
+    #: Why they take a programme they completed (asked of a person registering themselves).
+    repeat_reason: Mapped[str | None] = mapped_column(String(200))
     attended: Mapped[bool | None] = mapped_column(Boolean)
     attendance_recorded_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
@@ -298,9 +303,13 @@ class Completion(TenantScoped, db.Model):
     program: Mapped[Program] = relationship(lazy="joined")
 
     @classmethod
-    def program_ids_of(cls, employee_id: int):
-        """SELECT of the programmes a person has completed, whichever revision they took."""
-        return select(cls.program_id).where(cls.employee_id == employee_id).distinct()
+    def latest_of(cls, employee_id: int):
+        """SELECT (programme, latest day) of a person's completions, whichever revision."""
+        return (
+            select(cls.program_id, func.max(cls.completed_on))
+            .where(cls.employee_id == employee_id)
+            .group_by(cls.program_id)
+        )
 
     @classmethod
     def of_employee(cls, employee_id: int):
