@@ -540,6 +540,8 @@ def _growth_and_audit(people: dict[int, list[tuple[int, Role]]], rng: random.Ran
                         employee_id=uid,
                         code=f"CERT{uid:012d}",
                         registration_id=regs[(mid, uid)],
+                        program_id=program_ids[n % len(program_ids)],
+                        program_revision=1,
                         name="職員",
                         program_code="X",
                         program_title_ja="研修",

@@ -89,6 +89,7 @@ def downgrade():
             "for taking a completed programme again, which the old table cannot keep. "
             "Nothing was changed."
         )
-    with op.batch_alter_table('registrations', schema=None) as batch_op:
-        batch_op.drop_column('repeat_reason')
-        batch_op.drop_column('completed_before')
+    # ALTER TABLE ... DROP COLUMN on both (SQLite 3.35+): a batch copy of registrations would
+    # drop a table that completions and certificates reference.
+    op.drop_column('registrations', 'repeat_reason')
+    op.drop_column('registrations', 'completed_before')
