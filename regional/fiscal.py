@@ -124,6 +124,13 @@ def era_date_en(day: date) -> str:
     return f"{day.day} {month} {day.year} ({era_year(day).en})"
 
 
+def era_day(day: date, locale: str = "ja") -> str:
+    """A day in running text with its era: '令和8年8月10日'; '10 August 2026' in English."""
+    if locale == "en":
+        return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return era_date_ja(day)
+
+
 _MONTHS = (
     "January",
     "February",

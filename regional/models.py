@@ -4,7 +4,6 @@ from regional.audit.models import AuditEntry
 from regional.auth.models import LoginThrottle
 from regional.catalogue.models import Program, ProgramRevision, SkillArea
 from regional.growth.models import (
-    Certificate,
     Material,
     OjtRecord,
     Qualification,
@@ -13,7 +12,12 @@ from regional.growth.models import (
 from regional.mail.models import OutboundMail
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
-from regional.registrations.models import Completion, ProgramInterest, Registration
+from regional.registrations.models import (
+    Certificate,
+    Completion,
+    ProgramInterest,
+    Registration,
+)
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.targets.models import Measure, PersonaProgress, ProgressCount, Target
 from tenants.models import Municipality, OrgUnit

@@ -205,7 +205,7 @@ def test_a_request_that_slips_past_the_check_meets_the_unique_key(crowd_app, mon
     url = f"/api/v1/sessions/{session_id}/registrations"
     assert client.post(url, json={}, headers=headers).status_code == 201
     # The second request's check ran before the first one committed: it saw nothing.
-    monkeypatch.setattr(actions, "_check", lambda *_a: None)
+    monkeypatch.setattr(actions, "_check", lambda *_a: (None, None))
     resp = client.post(url, json={}, headers=headers)
     assert resp.status_code == 409
     assert resp.get_json()["error"]["code"] == "already_registered"

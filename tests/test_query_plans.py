@@ -540,6 +540,8 @@ def _growth_and_audit(people: dict[int, list[tuple[int, Role]]], rng: random.Ran
                         employee_id=uid,
                         code=f"CERT{uid:012d}",
                         registration_id=regs[(mid, uid)],
+                        program_id=program_ids[n % len(program_ids)],
+                        program_revision=1,
                         name="職員",
                         program_code="X",
                         program_title_ja="研修",
@@ -565,8 +567,8 @@ def _growth_and_audit(people: dict[int, list[tuple[int, Role]]], rng: random.Ran
                 )
             )
     from regional.audit.models import AuditEntry
-    from regional.growth.models import Certificate, OjtRecord, Qualification
-    from regional.registrations.models import ProgramInterest
+    from regional.growth.models import OjtRecord, Qualification
+    from regional.registrations.models import Certificate, ProgramInterest
 
     _bulk(Qualification.__table__, quals)
     _bulk(OjtRecord.__table__, ojt)

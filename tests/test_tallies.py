@@ -22,7 +22,7 @@ from regional.catalogue.services import revise_program, set_program_active
 from regional.extensions import db
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.people.models import User
-from regional.registrations import actions, attendance
+from regional.registrations import actions, attendance, certification
 from regional.registrations.models import Completion
 from regional.sessions.models import TrainingSession
 from regional.targets import tallies
@@ -115,6 +115,10 @@ def _step(world, rng, people) -> str:
         if done:
             victim = rng.choice(done)
             with acting_as(db.session, victim.municipality_id):
+                # As the app withdraws one: its certificate (if any) is revoked first.
+                with all_tenants(db.session):
+                    admin = db.session.get(User, world.admin)
+                certification.withdraw_certificates([victim], admin)
                 db.session.delete(victim)
                 db.session.flush()
         return "remove"

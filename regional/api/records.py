@@ -9,29 +9,30 @@ from regional.api import bp
 from regional.api.common import require_login
 from regional.api.growth import ojt_json, qualification_json
 from regional.extensions import db
-from regional.growth.models import Certificate, OjtRecord, Qualification
+from regional.growth.models import OjtRecord, Qualification
 from regional.i18n import locale_code
 from regional.records.services import completion_json, person_record
+from regional.registrations.models import Certificate
 from tenants.scoping import acting_as
 
 
 @bp.get("/me/record")
 @require_login
 def me_record():
-    """Completions (with their certificate's code once issued), personas, OJT and qualifications."""
+    """Completions (each with its valid certificate's code), personas, OJT and qualifications."""
     with acting_as(db.session, current_user.municipality_id):
         locale = locale_code()
         record = person_record(current_user, locale)
         codes = dict(
             db.session.execute(
-                select(Certificate.registration_id, Certificate.code).where(
+                select(Certificate.completion_id, Certificate.code).where(
                     Certificate.employee_id == current_user.id, Certificate.revoked_at.is_(None)
                 )
             ).all()
         )
         return {
             "completions": [
-                completion_json(c, locale, codes.get(c.registration_id)) for c in record.completions
+                completion_json(c, locale, codes.get(c.id)) for c in record.completions
             ],
             "personas": [key for key, _label in record.personas],
             "ojt": [

@@ -5,7 +5,8 @@
   regional administrator anyone (``{"employee_id"}``). 201 with the
   registration; 409 ``already_registered`` (also for a retry after a lost
   answer); 422 ``registration_closed``, ``not_eligible``, ``session_cancelled``,
-  ``overlapping_session``; 404 for an unknown session, one the employee's
+  ``overlapping_session``, and ``already_completed`` when an employee registers for
+  a programme they completed without ``{"reason"}`` (at most 200 characters); 404 for an unknown session, one the employee's
   municipality cannot attend, or another municipality's employee.
 * ``DELETE /registrations/<id>`` cancels and answers **200 with the
   registration** (status ``cancelled``) rather than 204, so a script sees the
@@ -69,6 +70,9 @@ def registration_json(reg: Registration, position: int | None = None) -> dict:
         # Why the platform cancelled it: "left" (the person's account was disabled), else null.
         "cancel_reason": reg.cancel_reason.value if reg.cancel_reason else None,
         "attended": reg.attended,
+        # 受講済み: the person's latest completion of the programme when they registered.
+        "completed_before": reg.completed_before.isoformat() if reg.completed_before else None,
+        "repeat_reason": reg.repeat_reason,
     }
 
 
@@ -121,8 +125,12 @@ def create_registration(session_id: int):
     # No body at all is the same as ``{}``: register myself.
     data = json_body() if request.get_data() else {}
     employee = _employee_for(field(data, "employee_id", int, required=False))
+    # Why a completed programme is taken again (required then, when registering oneself).
+    reason = field(data, "reason", str, required=False, max_len=actions.REPEAT_REASON_MAX)
     with acting_as(db.session, employee.municipality_id):
-        reg = actions.register(session_id, employee, current_user._get_current_object())
+        reg = actions.register(
+            session_id, employee, current_user._get_current_object(), reason or None
+        )
         position = waitlist.waitlist_position(reg)
         body = registration_json(reg, position)
         _commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask_babel import gettext as _
 
@@ -16,6 +17,9 @@ class Eligibility:
     eligible: bool
     #: Human reasons, each (met, text): met rules and the rules that keep a person out.
     reasons: list[tuple[bool, str]] = field(default_factory=list)
+    #: The person's latest completion of this programme (any revision), if any (受講済み):
+    #: they may take it again, giving a reason.
+    completed_on: date | None = None
 
     @property
     def refusals(self) -> list[str]:

@@ -1,42 +1,40 @@
-"""Completion certificates: issued once per completed registration, checked by anyone by code.
+"""Completion certificates: served as PDF, checked by anyone by code, revoked with a reason.
+
+A certificate is issued with its completion (:mod:`regional.registrations.certification`);
+here it is only read: a download renders the stored row and writes nothing.
 
 The public check reads across every municipality (the visitor has none), so it
 lifts the tenant wall deliberately and answers only what the certificate
-states. Unknown, malformed and revoked codes look alike (None), and failed
-look-ups are throttled per client address so codes cannot be enumerated.
+states. Unknown and malformed codes look alike (None); a revoked certificate
+answers as revoked, with the day. Failed look-ups are throttled per client
+address so codes cannot be enumerated.
 """
 
 from __future__ import annotations
 
-import base64
 import re
-import secrets
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from regional.audit import record_audit
 from regional.auth import throttle
+from regional.errors import Conflict, DomainError, Forbidden
 from regional.extensions import db
 from regional.fiscal import local_date, now_utc
-from regional.growth.models import Certificate
 from regional.growth.pdf import CertificateText, FontMissing, display_code, render
 from regional.people.models import User
-from regional.registrations.models import Completion, Registration
-from tenants import all_tenants
-from tenants.models import Municipality
+from regional.registrations.certification import new_code
+from regional.registrations.models import Certificate, Completion, Registration, RevokeCause
+from tenants import all_tenants, set_current_tenant
 
-CODE_LENGTH = 16
-__all__ = ["FontMissing", "display_code"]  # re-exported for the views
+__all__ = ["FontMissing", "display_code", "new_code"]  # re-exported for the views and tests
 _CODE = re.compile(r"^[A-Z2-7]{16}$")
-
-
-def new_code() -> str:
-    """16 base32 characters from ``secrets`` (80 bits): unguessable and easy to type."""
-    return base64.b32encode(secrets.token_bytes(10)).decode()[:CODE_LENGTH]
+#: Longest revocation reason kept (the column's size).
+REASON_MAX = 500
 
 
 def normalize_code(text: str | None) -> str | None:
@@ -47,58 +45,17 @@ def normalize_code(text: str | None) -> str | None:
     return code if _CODE.match(code) else None
 
 
-def completion_of(reg: Registration) -> Completion | None:
-    return db.session.scalar(select(Completion).where(Completion.registration_id == reg.id))
+def of_registration(reg: Registration) -> Certificate | None:
+    """The certificate of a registration's completion (valid or revoked), or None.
 
-
-def _region_names() -> tuple[str, str]:
-    with open(current_app.config["REGION_FILE"], "rb") as fh:
-        region = tomllib.load(fh).get("region", {})
-    return region.get("name_ja", ""), region.get("name_en", "")
-
-
-def _issuer(reg: Registration) -> tuple[str, str]:
-    """The host municipality of the session, or the regional alliance for shared sessions."""
-    host = reg.session.host_municipality_id
-    if host is not None:
-        with all_tenants(db.session):
-            m = db.session.get(Municipality, host)
-        return m.name_ja, m.name_en
-    return _region_names()
-
-
-def certificate_for(reg: Registration, completion: Completion, actor: User | None) -> Certificate:
-    """The registration's certificate, issued now if it has none (audited once)."""
-    cert = db.session.scalar(select(Certificate).where(Certificate.registration_id == reg.id))
-    if cert is not None:
-        return cert
-    issuer_ja, issuer_en = _issuer(reg)
-    cert = Certificate(
-        municipality_id=reg.municipality_id,
-        code=new_code(),
-        registration_id=reg.id,
-        employee_id=reg.employee_id,
-        name=reg.employee.name,
-        program_code=completion.program_code,
-        program_title_ja=completion.title_ja,
-        program_title_en=completion.title_en,
-        hours=completion.hours,
-        completed_on=completion.completed_on,
-        issuer_ja=issuer_ja,
-        issuer_en=issuer_en,
-        issued_by_id=getattr(actor, "id", None),
+    None when the registration is not completed, or when its completion was not
+    certified (a second completion of a revision already certified).
+    """
+    return db.session.scalar(
+        select(Certificate)
+        .join(Completion, Completion.id == Certificate.completion_id)
+        .where(Completion.registration_id == reg.id)
     )
-    db.session.add(cert)
-    db.session.flush()
-    record_audit(
-        "certificate.issue",
-        subject_type="certificate",
-        subject_id=cert.id,
-        subject_label=f"{cert.name}: {cert.program_code}",
-        detail={"registration_id": reg.id, "completed_on": cert.completed_on},
-        actor=actor,
-    )
-    return cert
 
 
 def verify_url(code: str) -> str:
@@ -106,6 +63,7 @@ def verify_url(code: str) -> str:
 
 
 def pdf_of(cert: Certificate) -> bytes:
+    """The PDF of a certificate, from what is stored (reads only)."""
     return render(
         CertificateText(
             name=cert.name,
@@ -133,7 +91,7 @@ def download_name(cert: Certificate) -> str:
 
 @dataclass(frozen=True)
 class PublicCertificate:
-    """Everything the public may learn: what the certificate itself states."""
+    """Everything the public may learn: what the certificate itself states, and if revoked, when."""
 
     name: str
     program_title: str
@@ -141,15 +99,24 @@ class PublicCertificate:
     completed_on: date
     issuer: str
     issuer_en: str
+    #: The day (Japan) it was revoked; None while valid.
+    revoked_on: date | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.revoked_on is None
 
     def as_json(self) -> dict:
-        return {
-            "valid": True,
+        body = {
+            "valid": self.valid,
             "name": self.name,
             "program_title": self.program_title,
             "completed_on": self.completed_on.isoformat(),
             "issuer": self.issuer,
         }
+        if self.revoked_on is not None:
+            body.update(revoked=True, revoked_on=self.revoked_on.isoformat())
+        return body
 
 
 def lookup_key(address: str | None) -> str:
@@ -163,7 +130,7 @@ class Throttled(Exception):
 
 
 def check_code(text: str | None, address: str | None) -> PublicCertificate | None:
-    """The valid certificate named by ``text``, None otherwise; raises Throttled when blocked."""
+    """The certificate named by ``text`` (valid or revoked), None if unknown; raises Throttled."""
     key = [lookup_key(address)]
     wait = throttle.retry_after(key)
     if wait:
@@ -179,15 +146,7 @@ def _find(code: str | None) -> PublicCertificate | None:
         return None
     with all_tenants(db.session):
         cert = db.session.scalar(select(Certificate).where(Certificate.code == code))
-        if cert is None or cert.revoked_at is not None:
-            return None
-        standing = db.session.scalar(
-            select(Completion.id).where(
-                Completion.registration_id == cert.registration_id,
-                Completion.municipality_id == cert.municipality_id,
-            )
-        )
-        if standing is None:
+        if cert is None:
             return None
         return PublicCertificate(
             name=cert.name,
@@ -196,17 +155,76 @@ def _find(code: str | None) -> PublicCertificate | None:
             completed_on=cert.completed_on,
             issuer=cert.issuer_ja,
             issuer_en=cert.issuer_en,
+            revoked_on=None if cert.revoked_at is None else local_date(cert.revoked_at),
         )
 
 
-def revoke(cert: Certificate, actor: User) -> None:
-    """Withdraw a certificate: its code answers 404 from now on."""
-    if cert.revoked_at is None:
-        cert.revoked_at = now_utc()
-        record_audit(
-            "certificate.revoke",
-            subject_type="certificate",
-            subject_id=cert.id,
-            subject_label=f"{cert.name}: {cert.program_code}",
-            actor=actor,
+# -- revoking -----------------------------------------------------------------------------
+
+
+def by_code(text: str | None, actor: User) -> Certificate | None:
+    """The certificate named by a code if ``actor`` may act on it, else None (then a 404).
+
+    A coordinator reaches their own municipality's; a regional administrator any
+    (the unit of work then acts inside the certificate's municipality).
+    """
+    code = normalize_code(text)
+    if code is None:
+        return None
+    stmt = select(Certificate).where(Certificate.code == code)
+    if actor.is_regional_admin:
+        with all_tenants(db.session):
+            cert = db.session.scalar(stmt)
+        if cert is not None:
+            set_current_tenant(db.session, cert.municipality_id)
+        return cert
+    if not actor.is_coordinator:
+        return None
+    cert = db.session.scalar(stmt)
+    return cert if cert is not None and cert.municipality_id == actor.municipality_id else None
+
+
+def clean_reason(text: object) -> str:
+    """The reason as kept, or DomainError ``reason_required`` when there is none."""
+    reason = text.strip() if isinstance(text, str) else ""
+    if not reason:
+        raise DomainError("reason_required", _l("Give the reason for revoking the certificate."))
+    if len(reason) > REASON_MAX:
+        raise DomainError(
+            "reason_too_long",
+            _l("The reason must be at most %(n)d characters.", n=REASON_MAX),
         )
+    return reason
+
+
+def revoke(cert: Certificate, actor: User, reason: str) -> Certificate:
+    """Revoke a certificate with a reason (audited); its code then verifies as revoked.
+
+    Coordinators revoke their own municipality's certificates, regional administrators
+    any. A revoked certificate keeps its programme revision: none is issued again
+    automatically. 409 if it is revoked already.
+    """
+    if not (
+        actor.is_regional_admin
+        or (actor.is_coordinator and actor.municipality_id == cert.municipality_id)
+    ):
+        raise Forbidden("forbidden", _l("You are not allowed to do this."))
+    reason = clean_reason(reason)
+    if cert.revoked_at is not None:
+        raise Conflict("already_revoked", _l("This certificate has already been revoked."))
+    cert.revoked_at, cert.revoked_by_id = now_utc(), actor.id
+    cert.revoke_cause, cert.revoke_reason = RevokeCause.REVOKED, reason
+    db.session.flush()
+    record_audit(
+        "certificate.revoke",
+        subject_type="certificate",
+        subject_id=cert.id,
+        subject_label=f"{cert.name}: {cert.program_code}",
+        before={"valid": True},
+        after={"valid": False, "cause": RevokeCause.REVOKED.value},
+        detail={"reason": reason, "completed_on": cert.completed_on},
+        actor=actor,
+        municipality_id=cert.municipality_id,
+    )
+    db.session.flush()  # inside the certificate's municipality, whatever the caller does next
+    return cert

@@ -47,6 +47,15 @@ class ReturnForm(FlaskForm):
     )
 
 
+class RevokeForm(FlaskForm):
+    """Revoke a completion certificate: the reason is required and kept (not public)."""
+
+    reason = TextAreaField(
+        _l("Reason for revoking"),
+        validators=[HumanText(multiline=True), DataRequired(), Length(max=500)],
+    )
+
+
 class ActionForm(FlaskForm):
     """A button that only needs the CSRF token (verify, confirm, delete)."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -13,7 +12,6 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -200,39 +198,6 @@ class OjtRecord(TenantScoped, db.Model):
         return (
             select(cls).where(cls.status == OjtStatus.UNCONFIRMED).order_by(cls.recorded_at, cls.id)
         )
-
-
-class Certificate(TenantScoped, db.Model):
-    """A completion certificate (修了証) of one registration, with its public verification code.
-
-    What the certificate states is kept as issued (the name as written then, the
-    programme as taken); it is valid while not revoked and the registration's
-    completion still stands.
-    """
-
-    __tablename__ = "certificates"
-    __table_args__ = (
-        UniqueConstraint("registration_id", name="uq_certificates_registration"),
-        _employee_fk("certificates"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: 16 characters of base32 from ``secrets``: unguessable, typed or scanned from the QR code.
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"))
-    employee_id: Mapped[int] = mapped_column(Integer, index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    program_code: Mapped[str] = mapped_column(String(20))
-    program_title_ja: Mapped[str] = mapped_column(String(200))
-    program_title_en: Mapped[str] = mapped_column(String(200))
-    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
-    completed_on: Mapped[date] = mapped_column(Date)
-    #: The issuing body: the host municipality of the session, or the regional alliance.
-    issuer_ja: Mapped[str] = mapped_column(String(100))
-    issuer_en: Mapped[str] = mapped_column(String(150))
-    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
-    issued_by_id: Mapped[int | None] = mapped_column(Integer)
-    revoked_at: Mapped[datetime | None]
 
 
 class MaterialKind(enum.StrEnum):

@@ -1,65 +1,95 @@
-"""Pages: my certificates (PDF downloads), and the public check of a verification code."""
+"""Pages: my certificates (PDF downloads), revoking one, and the public check of a code.
+
+A download only reads: the certificate was issued with its completion.
+"""
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from regional.auth.roles import coordinator_required
+from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, certificates
-from regional.growth.common import as_myself
+from regional.growth.access import load_personal
+from regional.growth.common import as_myself, refused
 from regional.growth.downloads import attachment
-from regional.growth.models import Certificate
-from regional.registrations.access import load_registration
-from regional.registrations.models import Completion
-from tenants.scoping import acting_as
+from regional.growth.forms import RevokeForm
+from regional.registrations.models import Certificate
+
+
+@bp.app_template_filter("cert_code")
+def cert_code(code: str) -> str:
+    """A verification code as printed: ``ABCD-EFGH-JKLM-NPQR``."""
+    return certificates.display_code(code)
 
 
 @bp.get("/certificates")
 @login_required
 def certificates_mine():
-    """My completed registrations, each with its certificate to download."""
+    """My certificates, each with its code and its PDF (revoked ones say so)."""
     as_myself()
-    rows = db.session.scalars(
-        Completion.of_employee(current_user.id).where(Completion.registration_id.is_not(None))
-    ).all()
-    codes = dict(
-        db.session.execute(
-            select(Certificate.registration_id, Certificate.code).where(
-                Certificate.employee_id == current_user.id
-            )
-        ).all()
-    )
-    return render_template(
-        "growth/certificates_mine.html",
-        rows=rows,
-        codes=codes,
-        display_code=certificates.display_code,
-    )
+    rows = db.session.scalars(Certificate.of_employee(current_user.id)).all()
+    return render_template("growth/certificates_mine.html", rows=rows)
 
 
-@bp.get("/certificates/<int:reg_id>.pdf")
+def _certificate_or_404(cert_id: int) -> Certificate:
+    """The person's own, their coordinator's, or (administrators) anyone's; else 404."""
+    cert = load_personal(Certificate, cert_id)
+    if cert is None:
+        abort(404)
+    return cert
+
+
+@bp.get("/certificates/<int:cert_id>/pdf")
 @login_required
-def certificate_pdf(reg_id: int):
-    """The certificate of one completed registration (person, their coordinator, administrators)."""
-    reg = load_registration(reg_id) if 0 < reg_id < 2**31 else None
-    # Inside the registration's municipality (an administrator's may be another's), for this step.
-    scope = acting_as(db.session, reg.municipality_id) if reg is not None else nullcontext()
-    with scope:
-        completion = certificates.completion_of(reg) if reg is not None else None
-        if completion is None:
-            abort(404)
-        cert = certificates.certificate_for(reg, completion, current_user)
+def certificate_pdf(cert_id: int):
+    """One certificate as PDF (person, their coordinator, administrators); a revoked one is 404."""
+    cert = _certificate_or_404(cert_id)
+    if not cert.is_valid:
+        abort(404)
+    try:
+        data = certificates.pdf_of(cert)
+    except certificates.FontMissing:
+        abort(503)
+    return attachment(data, "application/pdf", certificates.download_name(cert))
+
+
+@bp.route("/certificates/<int:cert_id>/revoke", methods=["GET", "POST"])
+@coordinator_required
+def certificate_revoke(cert_id: int):
+    """GET: what the certificate states and the form; POST: revoke it with the reason."""
+    cert = _certificate_or_404(cert_id)
+    form = RevokeForm()
+    back = url_for("records.person", user_id=cert.employee_id)
+    if cert.is_valid and form.validate_on_submit():
         try:
-            data = certificates.pdf_of(cert)
-        except certificates.FontMissing:
-            abort(503)
-        name = certificates.download_name(cert)
-        db.session.commit()
-    return attachment(data, "application/pdf", name)
+            certificates.revoke(cert, current_user, form.reason.data)
+        except DomainError as exc:
+            refused(exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The certificate %(code)s was revoked.",
+                    code=certificates.display_code(cert.code),
+                ),
+                "success",
+            )
+            return redirect(back)
+    status = 422 if request.method == "POST" else 200
+    if request.method == "POST" and not cert.is_valid:
+        flash(_("This certificate has already been revoked."), "error")
+        status = 409
+    page = render_template(
+        "growth/certificate_revoke.html",
+        cert=cert,
+        form=form,
+        back=back,
+    )
+    return page, status
 
 
 @bp.get("/verify")

@@ -11,7 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from regional.fiscal import fiscal_year_both, fiscal_year_label, fiscal_year_of, to_local
+from regional.fiscal import (
+    era_day,
+    fiscal_year_both,
+    fiscal_year_label,
+    fiscal_year_of,
+    to_local,
+)
 from regional.i18n import locale_code
 from regional.main.forms import LanguageForm
 from regional.tenancy import current_municipality
@@ -63,6 +69,11 @@ def local_day(value: date | datetime | None) -> str:
     if locale_code() == "ja":
         return f"{value:%Y年%-m月%-d日}（{'月火水木金土日'[value.weekday()]}）"
     return format_date(value, "EEE d MMM y")
+
+
+def era_date(value: date | None) -> str:
+    """A day with its era, as marks and certificates state it: '令和8年8月10日'."""
+    return "" if value is None else era_day(value, locale_code())
 
 
 def local_time(value: datetime | None) -> str:
@@ -140,6 +151,7 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(local_day, "local_day")
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(era_date, "era_date")
     app.add_template_filter(fy_label, "fy_label")
 
     @app.context_processor

@@ -114,7 +114,8 @@ def completion_json(c: Completion, locale: str, certificate_code: str | None = N
         "program_title": c.title_en if locale == "en" else c.title_ja,
         "completed_on": c.completed_on.isoformat(),
         "fiscal_year": c.fiscal_year,
-        "certificate_code": certificate_code,  # set once the 修了証 has been issued
+        # None when not certified (its revision was certified by an earlier completion) or revoked.
+        "certificate_code": certificate_code,
     }
 
 

@@ -14,6 +14,7 @@ from regional.people.models import User
 from regional.people.units import UnitTree
 from regional.records import bp
 from regional.records.services import person_record, record_csv
+from regional.registrations.models import Certificate
 from regional.tenancy import get_or_404
 from tenants.scoping import acting_as
 
@@ -57,5 +58,9 @@ def person(user_id: int):
     who = get_or_404(User, user_id)
     record = person_record(who, locale_code())
     return render_template(
-        "records/person.html", record=record, unit_path=UnitTree().path(who.org_unit_id)
+        "records/person.html",
+        record=record,
+        unit_path=UnitTree().path(who.org_unit_id),
+        # The coordinator revokes a certificate from here: where they read the person's record.
+        certificates=list(db.session.scalars(Certificate.of_employee(who.id))),
     )

@@ -8,6 +8,9 @@ Services flush; callers commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +22,8 @@ from regional.catalogue.models import Program
 from regional.database import begin_writing
 from regional.errors import Conflict, DomainError, Forbidden, NotFound
 from regional.extensions import db
-from regional.fiscal import now_utc, to_local
+from regional.fiscal import era_day, now_utc, to_local
+from regional.i18n import locale_code
 from regional.people.models import AccountStatus, User
 from regional.registrations.eligibility import eligibility_of
 from regional.registrations.models import (
@@ -46,6 +50,8 @@ from tenants.rls import core_connection
 from tenants.scoping import TenantViolation, current_tenant_id
 
 RS = RegistrationStatus
+#: Longest reason for taking a completed programme again (the column's size).
+REPEAT_REASON_MAX = 200
 
 
 def may_approve(actor: User, municipality_id: int) -> bool:
@@ -65,6 +71,9 @@ def _audit_registration(
     """An administrative action on someone's registration, in their member's trail."""
     employee = employee or reg.employee
     ts = reg.session
+    detail = {"session_id": ts.id, "employee_id": employee.id}
+    if reg.completed_before is not None:  # 受講済み: on record with whoever acted
+        detail.update(completed_before=reg.completed_before, repeat_reason=reg.repeat_reason)
     record_audit_across(
         action,
         municipality_id=reg.municipality_id,
@@ -73,18 +82,26 @@ def _audit_registration(
         subject_label=f"{employee.name} / {ts.program.code} {ts.starts_at:%Y-%m-%d}",
         before=None if before is None else {"status": before.value},
         after={"status": reg.status.value},
-        detail={"session_id": ts.id, "employee_id": employee.id},
+        detail=detail,
         actor=actor,
     )
 
 
-def register(session_id: int, employee: User, actor: User) -> Registration:
+def register(
+    session_id: int, employee: User, actor: User, reason: str | None = None
+) -> Registration:
     """Register ``employee`` (of the current municipality) for a session.
 
     Self-registration and coordinators follow the registration window; regional
     administrators may register outside it. A coordinator or administrator
     registering someone approves the request at the same time. A repeated
     request (a retry after a lost answer) finds the first one: 409.
+
+    A programme already completed (any revision, 受講済み) may be taken again: a
+    person registering themselves gives a short ``reason`` (422 ``already_completed``
+    without one); a coordinator or administrator registering someone may. The
+    registration keeps the day of that completion and the reason, for whoever
+    approves it and reads the registrants.
 
     Everything about the person and the programme is checked first, without a lock
     (:func:`_check`). Then, in the common cases, the seat (or the waiting-list ticket)
@@ -95,11 +112,12 @@ def register(session_id: int, employee: User, actor: User) -> Registration:
     the session's lock and the full path (:func:`_register_locked`), which checks again.
     """
     ts = _session_for_checks(session_id)
-    existing = _check(ts, employee, actor)
+    existing, completed_on = _check(ts, employee, actor, reason)
+    repeat = _Repeat(completed_on, (reason or None) if completed_on else None)
     begin_writing()
-    reg = None if existing is not None else _register_quickly(ts, employee, actor)
+    reg = None if existing is not None else _register_quickly(ts, employee, actor, repeat)
     if reg is None:
-        reg = _register_locked(session_id, employee, actor)
+        reg = _register_locked(session_id, employee, actor, reason)
     notify(reg, reg.status.value, employee=employee)
     if actor.id != employee.id:
         _audit_registration("registration.create", reg, actor, None, employee)
@@ -145,8 +163,19 @@ _EXISTING = select(_registrations.c.id, _registrations.c.status).where(
 )
 
 
-def _check(ts: TrainingSession, employee: User, actor: User) -> RS | None:
-    """Refuse what may not be; the status of an earlier, inactive registration, if any."""
+@dataclass(frozen=True)
+class _Repeat:
+    """An earlier completion of the programme, and the reason for taking it again."""
+
+    completed_before: date | None
+    reason: str | None
+
+
+def _check(
+    ts: TrainingSession, employee: User, actor: User, reason: str | None = None
+) -> tuple[RS | None, date | None]:
+    """Refuse what may not be; the status of an earlier, inactive registration, if any, and
+    the day the person last completed the programme (None: never)."""
     if not ts.admits(employee.municipality_id):
         raise NotFound("session_not_found", _l("The session was not found."))
     existing = (
@@ -191,13 +220,25 @@ def _check(ts: TrainingSession, employee: User, actor: User) -> RS | None:
                 when=to_local(clash).strftime("%Y-%m-%d %H:%M"),
             ),
         )
-    return None if existing is None else existing.status
+    completed_on = eligibility.completed_on
+    if completed_on is not None and actor.id == employee.id and not reason:
+        raise DomainError(
+            "already_completed",
+            _l(
+                "You completed this programme on %(date)s. To take it again, give a short reason.",
+                date=era_day(completed_on, locale_code()),
+            ),
+            completed_on=completed_on.isoformat(),
+        )
+    return (None if existing is None else existing.status), completed_on
 
 
 _INSERT_REGISTRATION = insert(_registrations).returning(_registrations.c.id)
 
 
-def _register_quickly(ts: TrainingSession, employee: User, actor: User) -> Registration | None:
+def _register_quickly(
+    ts: TrainingSession, employee: User, actor: User, repeat: _Repeat
+) -> Registration | None:
     """A seat from the pool, or a ticket at a full session, without a lock; None: not simple."""
     in_window = _in_window(ts, actor)
     now = now_utc()
@@ -231,6 +272,8 @@ def _register_quickly(ts: TrainingSession, employee: User, actor: User) -> Regis
         "attended": None,
         "attendance_recorded_at": None,
         "reminded_at": None,
+        "completed_before": repeat.completed_before,
+        "repeat_reason": repeat.reason,
     }
     if current_tenant_id(db.session) != employee.municipality_id:
         raise TenantViolation("a registration is written only inside its own municipality")
@@ -249,7 +292,9 @@ def _register_quickly(ts: TrainingSession, employee: User, actor: User) -> Regis
     return reg
 
 
-def _register_locked(session_id: int, employee: User, actor: User) -> Registration:
+def _register_locked(
+    session_id: int, employee: User, actor: User, reason: str | None = None
+) -> Registration:
     """The full path under the session's lock: every check again, then the seat engine."""
     ts = lock_session(session_id)
     reg = db.session.scalar(
@@ -261,7 +306,7 @@ def _register_locked(session_id: int, employee: User, actor: User) -> Registrati
         raise Conflict(
             "already_registered", _l("Already registered for this session."), registration_id=reg.id
         )
-    _check(ts, employee, actor)
+    _existing, completed_on = _check(ts, employee, actor, reason)
     # Those already waiting go first, e.g. for seats whose reservation just ran out.
     rebalance(ts)
     now = now_utc()
@@ -274,6 +319,8 @@ def _register_locked(session_id: int, employee: User, actor: User) -> Registrati
     reg.cancelled_at = reg.cancelled_by_id = reg.skip_note = reg.cancel_reason = None
     reg.approved_at = reg.approved_by_id = None
     reg.attended = reg.attendance_recorded_at = reg.reminded_at = None
+    reg.completed_before = completed_on
+    reg.repeat_reason = (reason or None) if completed_on else None
     if actor.id != employee.id and may_approve(actor, employee.municipality_id):
         reg.approved_at, reg.approved_by_id = now, actor.id
     if take_seat(ts, reg):

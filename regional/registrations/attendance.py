@@ -1,4 +1,9 @@
-"""Attendance and completions: marking who attended, and completions from e-learning."""
+"""Attendance and completions: marking who attended, and completions from e-learning.
+
+Every completion recorded here gets its certificate in the same transaction, and a
+completion withdrawn has its certificate revoked first
+(:mod:`regional.registrations.certification`).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, local_date, now_utc
 from regional.people.models import User
 from regional.registrations.actions import may_approve
+from regional.registrations.certification import issue_certificates, withdraw_certificates
 from regional.registrations.models import (
     Completion,
     CompletionSource,
@@ -121,6 +127,7 @@ def _apply_attendance(
     }
     now, attended = now_utc(), 0
     trail: dict[int, list[dict]] = {}
+    added: list[Completion] = []
     withdrawn: list[tuple[Registration, Completion]] = []
     for rid, present in marks:
         reg = regs[rid]
@@ -139,12 +146,17 @@ def _apply_attendance(
             attended += 1
             # Already completed that day by another route (e-learning import): one record is enough.
             if done is None and reg.employee_id not in same_day:
-                db.session.add(_completion_for(reg, ts, actor))
+                added.append(_completion_for(reg, ts, actor))
         elif done is not None:
-            db.session.delete(done)
             withdrawn.append((reg, done))
+    # Certificates of withdrawn completions are revoked (kept as records) before they go.
+    withdraw_certificates([gone for _reg, gone in withdrawn], actor)
+    for _reg, gone in withdrawn:
+        db.session.delete(gone)
+    db.session.add_all(added)
     db.session.flush()
-    _keep_other_sessions_of_the_day(ts, day, withdrawn, actor)
+    added += _keep_other_sessions_of_the_day(ts, day, withdrawn, actor)
+    issue_certificates(added, actor)
     for municipality_id, lines in trail.items():
         record_audit_across(
             "attendance.record",
@@ -164,9 +176,10 @@ def _apply_attendance(
 
 def _keep_other_sessions_of_the_day(
     ts: TrainingSession, day: date, withdrawn: list[tuple[Registration, Completion]], actor: User
-) -> None:
+) -> list[Completion]:
     """A completion withdrawn (marked absent) that another attended session of the same
-    programme that day also stood for moves to that session's registration."""
+    programme that day also stood for moves to that session's registration (returned)."""
+    moved: list[Completion] = []
     for reg, _gone in withdrawn:
         other = db.session.scalar(
             select(Registration)
@@ -181,9 +194,11 @@ def _keep_other_sessions_of_the_day(
             .order_by(Registration.id)
         )
         if other is not None and local_date(other.session.starts_at) == day:
-            db.session.add(_completion_for(other, other.session, actor))
+            moved.append(_completion_for(other, other.session, actor))
+            db.session.add(moved[-1])
     if withdrawn:
         db.session.flush()
+    return moved
 
 
 def _completion(
@@ -236,7 +251,8 @@ def _completion_for(reg: Registration, ts: TrainingSession, actor: User) -> Comp
 def add_completions(items: Iterable[tuple[User, Program, date]], actor: User) -> int:
     """Record completions from an e-learning system (checked by the preview); all or nothing.
 
-    Coordinators record for their own staff; regional administrators for anyone.
+    Coordinators record for their own staff; regional administrators for anyone. Each
+    completion gets its certificate, unless its programme revision has one already.
     """
     rows = list(items)
     for employee, _program, _day in rows:
@@ -245,18 +261,20 @@ def add_completions(items: Iterable[tuple[User, Program, date]], actor: User) ->
     # Administrators write into many municipalities at once; each row names its own.
     scope = all_tenants(db.session) if actor.is_regional_admin else nullcontext()
     with scope:
-        for employee, program, day in rows:
-            db.session.add(
-                _completion(
-                    program,
-                    employee.municipality_id,
-                    employee.id,
-                    day,
-                    CompletionSource.ELEARNING_IMPORT,
-                    actor,
-                )
+        added = [
+            _completion(
+                program,
+                employee.municipality_id,
+                employee.id,
+                day,
+                CompletionSource.ELEARNING_IMPORT,
+                actor,
             )
+            for employee, program, day in rows
+        ]
+        db.session.add_all(added)
         db.session.flush()
+        issue_certificates(added, actor)
         by_member: dict[int, list[dict]] = {}
         for employee, program, day in rows:
             by_member.setdefault(employee.municipality_id, []).append(

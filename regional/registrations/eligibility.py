@@ -6,7 +6,10 @@ the completions they read are recorded here, so the two meet in this module.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import func, select
 
 from regional.catalogue.eligibility import Eligibility, check_eligibility
 from regional.catalogue.models import Program
@@ -15,28 +18,33 @@ from regional.people.models import User
 from regional.registrations.models import Completion
 
 
-def completed_tracks(employee: User, tracks: list[str]) -> list[str]:
-    """Which of ``tracks`` the person has completed a programme in (as it was when taken)."""
-    if not tracks:
-        return []
-    found = set(
-        db.session.scalars(
-            select(Completion.track)
-            .where(
-                Completion.employee_id == employee.id,
-                Completion.municipality_id == employee.municipality_id,
-                Completion.track.in_(tracks),
-            )
-            .distinct()
-            # Scoped by hand to the person's own municipality above: a regional administrator
-            # acting in another member still sees their own record.
-            .execution_options(all_tenants=True)
+def completion_facts(employee: User, program: Program) -> tuple[list[str], date | None]:
+    """(the programme's prerequisite tracks the person completed, their latest completion of it).
+
+    One query on the person's completions (the person index, ``uq_completions_once_a_day``):
+    registering reads both, so they come together. Scoped by hand to the person's own
+    municipality: a regional administrator acting in another member still reads their own.
+    """
+    tracks = list(program.prerequisite_tracks or [])
+    wanted = Completion.program_id == program.id
+    if tracks:
+        wanted = wanted | Completion.track.in_(tracks)
+    rows = db.session.execute(
+        select(Completion.track, Completion.program_id, func.max(Completion.completed_on))
+        .where(
+            Completion.employee_id == employee.id,
+            Completion.municipality_id == employee.municipality_id,
+            wanted,
         )
-    )
-    return [t for t in tracks if t in found]
+        .group_by(Completion.track, Completion.program_id)
+        .execution_options(all_tenants=True)
+    ).all()
+    done = {track for track, _program, _day in rows}
+    days = [day for _track, program_id, day in rows if program_id == program.id]
+    return [t for t in tracks if t in done], max(days) if days else None
 
 
 def eligibility_of(program: Program, employee: User) -> Eligibility:
-    """The catalogue's rules for ``program`` applied to ``employee`` and their completions."""
-    tracks = list(program.prerequisite_tracks or [])
-    return check_eligibility(program, employee, completed_tracks(employee, tracks))
+    """The catalogue's rules for ``program`` applied to ``employee``, with their completion of it."""
+    done, completed_on = completion_facts(employee, program)
+    return replace(check_eligibility(program, employee, done), completed_on=completed_on)

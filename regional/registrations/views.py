@@ -122,12 +122,22 @@ def _commit() -> bool:
 @reads_first
 @login_required
 def register(session_id: int):
-    """The signed-in person registers themselves."""
+    """The signed-in person registers themselves (with a reason, for a programme completed)."""
     session_or_404(session_id)
+    reason = (request.form.get("reason") or "").strip()
+    if len(reason) > actions.REPEAT_REASON_MAX or text_problem(reason):
+        flash(
+            _(
+                "The reason must be plain text of at most %(n)d characters.",
+                n=actions.REPEAT_REASON_MAX,
+            ),
+            "error",
+        )
+        return redirect(_back(session_id))
     # An administrator acting in another member still registers in their own municipality.
     with acting_as(db.session, current_user.municipality_id):
         try:
-            reg = actions.register(session_id, current_user, current_user)
+            reg = actions.register(session_id, current_user, current_user, reason or None)
             message = _status_message(reg)
         except DomainError as exc:
             flash_refusal(exc)

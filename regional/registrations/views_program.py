@@ -8,6 +8,7 @@ reader's eligibility, which reads their completions.
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import groupby
 
 from flask import render_template, request
@@ -39,10 +40,10 @@ def _filter_form(areas: list[SkillArea]) -> CatalogueFilterForm:
     return form
 
 
-def _completed_ids() -> set[int]:
-    """Programmes the reader completed (any revision), read in their own municipality."""
+def _completed_days() -> dict[int, date]:
+    """Programme -> the reader's latest completion of it (any revision), in their own municipality."""
     with acting_as(db.session, current_user.municipality_id):
-        return set(db.session.scalars(Completion.program_ids_of(current_user.id)))
+        return dict(db.session.execute(Completion.latest_of(current_user.id)).all())
 
 
 @bp.route("/")
@@ -86,7 +87,7 @@ def index():
         areas=areas,
         filters=filters,
         open_ids=set(db.session.scalars(open_ids)),
-        completed_ids=_completed_ids(),
+        completed_days=_completed_days(),
     )
 
 
@@ -124,7 +125,6 @@ def detail(program_id: int):
         prerequisite_text=prerequisite_text,
         back=back,
         has_open=has_open,
-        completed=program.id in _completed_ids(),
         interest=interests.interest_of(current_user, program.id),
         open_for_me=interests.open_session_for(program, current_user, now) is not None,
         interest_form=InterestForm(),

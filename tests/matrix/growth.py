@@ -88,11 +88,13 @@ def extend(rec) -> None:
         db.session.add(m)
         db.session.flush()
         rec.put("material", owner, m.id)
-    with acting_as(db.session, rec.world.muni_a):
-        reg = db.session.get(Registration, rec["completed_registration"]["A"])
-        cert = certificates.certificate_for(reg, certificates.completion_of(reg), None)
-        db.session.flush()  # the audit entry belongs to A: written while acting in A
-        rec.put("certificate_code", "-", cert.code)
+    for owner, muni in (("A", rec.world.muni_a), ("B", rec.world.muni_b)):
+        with acting_as(db.session, muni):
+            reg = db.session.get(Registration, rec["completed_registration"][owner])
+            cert = certificates.of_registration(reg)  # issued with the completion
+            rec.put("certificate", owner, cert.id)
+            rec.put("certificate_code", owner, cert.code)
+    rec.put("certificate_code", "-", rec["certificate_code"]["A"])
 
 
 if extend not in _records.EXTENSIONS:
@@ -225,10 +227,25 @@ CASES: list[Case] = [
     Case("growth.certificates_mine", lambda r, o: "/growth/certificates", SIGNED_IN_200),
     Case(
         "growth.certificate_pdf",
-        lambda r, o: f"/growth/certificates/{r['completed_registration'][o]}.pdf",
+        lambda r, o: f"/growth/certificates/{r['certificate'][o]}/pdf",
         OWN_REG,
         owners=AB,
-        note="another member's certificate is 404",
+        note="another member's certificate is 404; a download writes nothing",
+    ),
+    Case(
+        "growth.certificate_revoke",
+        lambda r, o: f"/growth/certificates/{r['certificate'][o]}/revoke",
+        CHECKER,
+        owners=AB,
+    ),
+    Case(
+        "growth.certificate_revoke",
+        lambda r, o: f"/growth/certificates/{r['certificate'][o]}/revoke",
+        CHECKER_POST,
+        method="POST",
+        owners=AB,
+        data=lambda r, o: {"reason": "出席記録の誤り"},
+        note="the person's coordinator and administrators; another member's is 404",
     ),
     Case(
         "api.registration_certificate",
@@ -251,6 +268,16 @@ CASES: list[Case] = [
         EVERYONE_200,
         api=True,
         note="public: no sign-in",
+    ),
+    Case(
+        "api.revoke_certificate",
+        lambda r, o: f"/certificates/{r['certificate_code'][o]}/revoke",
+        CHECKER,
+        method="POST",
+        owners=AB,
+        api=True,
+        data=lambda r, o: {"reason": "出席記録の誤り"},
+        note="employees 403; another member's certificate is 404",
     ),
     Case(
         "growth.verify_certificate",
