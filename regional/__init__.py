@@ -57,9 +57,12 @@ def register_extensions(app: Flask) -> None:
 
     init_database(app)
     # Progress figures move in the same flush as the records they count.
+    from regional.people.history import install_history
     from regional.targets.tallies import install_tallies
 
     install_tallies()
+    # A person's unit over time moves in the same flush as their unit or status.
+    install_history()
     # A person who leaves loses their future registrations in the same transaction.
     from regional.registrations.leavers import install_departures
 

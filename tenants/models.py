@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Enum,
     ForeignKeyConstraint,
     Index,
@@ -22,6 +23,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tenants.base import Base, utcnow
 from tenants.scoping import TenantScoped
+
+#: The first day of every unit older than the platform's own dates (before every record).
+UNITS_EPOCH = date(2000, 4, 1)
 
 
 class MunicipalityKind(enum.StrEnum):
@@ -112,7 +116,13 @@ class OrgUnit(TenantScoped, Base):
     )
     #: 課相当 / 係相当: a unit of another name (室, センター, 担当) counted at this level.
     equivalent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: In use today (kept in step with ``retired_on``).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The first day (in Japan) the unit existed; coverage of a fiscal year counts the units
+    #: that existed on its last day (31 March).
+    valid_from: Mapped[date] = mapped_column(Date, default=UNITS_EPOCH)
+    #: The day it went out of use (not counted from then on); None while in use.
+    retired_on: Mapped[date | None] = mapped_column(Date)
 
     municipality: Mapped[Municipality] = relationship(lazy="joined")
     parent: Mapped[OrgUnit | None] = relationship(
@@ -121,6 +131,10 @@ class OrgUnit(TenantScoped, Base):
         foreign_keys="[OrgUnit.parent_id]",
         viewonly=True,
     )
+
+    def existed_on(self, day: date) -> bool:
+        """Whether the unit was in use on ``day``."""
+        return self.valid_from <= day and (self.retired_on is None or day < self.retired_on)
 
     def path(self) -> str:
         """The unit's path from the top, as personnel systems export it: 局/課/係."""
@@ -134,3 +148,39 @@ class OrgUnit(TenantScoped, Base):
     @classmethod
     def ordered(cls):
         return select(cls).order_by(cls.level, cls.name)
+
+
+class OrgUnitEventKind(enum.StrEnum):
+    CREATED = "created"
+    RENAMED = "renamed"
+    MERGED = "merged"  # the unit's people went into another unit (detail: into)
+    SPLIT = "split"  # the unit's people went into several units (detail: into)
+    RETIRED = "retired"
+    REACTIVATED = "reactivated"
+
+
+class OrgUnitEvent(TenantScoped, Base):
+    """What happened to a unit and when (機構改革): a rename keeps the unit's identity, a
+    merge or a split is recorded as such. Written by the organisation's services."""
+
+    __tablename__ = "org_unit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[OrgUnitEventKind] = mapped_column(
+        Enum(
+            OrgUnitEventKind,
+            native_enum=False,
+            length=12,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    #: The day it took effect (in Japan).
+    on: Mapped[date] = mapped_column(Date)
+    #: For a rename {"from", "to"}; for a merge or split {"into": [unit ids]}.
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def of_unit(cls, unit_id: int):
+        return select(cls).where(cls.unit_id == unit_id).order_by(cls.on, cls.id)

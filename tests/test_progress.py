@@ -21,7 +21,7 @@ from regional.targets.progress import (
     people_not_yet,
     region_progress,
 )
-from tenants.models import OrgLevel, OrgUnit
+from tenants.models import UNITS_EPOCH, OrgLevel, OrgUnit
 from tenants.scoping import acting_as
 from tests import factories
 from tests.fixtures_targets import (
@@ -240,20 +240,25 @@ def test_annual_targets_outside_their_span(ctx, world):
 # -- moved people ------------------------------------------------------------------------------
 
 
-def test_a_person_who_moved_unit_is_counted_once_and_covers_the_new_unit(ctx, world):
+def test_a_person_who_moved_unit_is_counted_once_and_covers_the_unit_of_each_year(ctx, world):
+    """Coverage of a year counts people in the unit they were in on its last day (or today
+    for the year running): the transfer (today) does not rewrite FY2025."""
     dept = factories.make_org_unit(world.muni_a, "総務部", OrgLevel.DEPARTMENT)
     div1 = factories.make_org_unit(world.muni_a, "情報政策課", OrgLevel.DIVISION, dept)
     div2 = factories.make_org_unit(world.muni_a, "人事課", OrgLevel.DIVISION, dept)
     p = _person(world.muni_a, org_unit_id=div1.id)
-    complete_all(world.muni_a, p, DIGITAL[:3], date(2024, 6, 1))
+    complete_all(world.muni_a, p, DIGITAL, date(2025, 6, 1))
     with acting_as(db.session, world.muni_a):
         db.session.get(User, p).org_unit_id = div2.id
         db.session.flush()
-    complete_all(world.muni_a, p, DIGITAL[3:], date(2025, 6, 1))
     target(world.muni_a, "core_digital", 190, 2024, 2027)
-    mp = _progress(world.muni_a, 2025)
-    assert _t(mp, "core_digital").achieved == 1
-    uncovered = {g.unit_id for g in mp.coverage.uncovered_divisions}
+    last_year = _progress(world.muni_a, 2025)
+    assert _t(last_year, "core_digital").achieved == 1
+    uncovered = {g.unit_id for g in last_year.coverage.uncovered_divisions}
+    assert div2.id in uncovered and div1.id not in uncovered
+    this_year = _progress(world.muni_a, 2026)
+    assert _t(this_year, "core_digital").achieved == 1
+    uncovered = {g.unit_id for g in this_year.coverage.uncovered_divisions}
     assert div1.id in uncovered and div2.id not in uncovered
 
 
@@ -326,11 +331,11 @@ def test_expected_and_status_in_a_dashboard(ctx, world):
 
 def test_coverage_of_divisions_and_sections_with_equivalents(ctx, world):
     m = world.muni_a
-    # The base world's own tree (where its accounts sit) is closed here: this test counts
-    # only the units it builds.
+    # The base world's own tree (where its accounts sit) was retired long ago: this test
+    # counts only the units it builds.
     with acting_as(db.session, m):
         for unit in db.session.scalars(select(OrgUnit)):
-            unit.active = False
+            unit.active, unit.retired_on = False, UNITS_EPOCH
         db.session.flush()
     dept = factories.make_org_unit(m, "総務局", OrgLevel.DEPARTMENT)
     div = factories.make_org_unit(m, "デジタル推進課", OrgLevel.DIVISION, dept)
@@ -340,7 +345,7 @@ def test_coverage_of_divisions_and_sections_with_equivalents(ctx, world):
     closed = factories.make_org_unit(m, "旧課", OrgLevel.DIVISION, dept)
     with acting_as(db.session, m):
         office.equivalent = team.equivalent = True
-        closed.active = False
+        closed.active, closed.retired_on = False, UNITS_EPOCH
         db.session.flush()
     # A core digital person in a section covers its division.
     d = _person(m, org_unit_id=sec.id)

@@ -19,10 +19,11 @@ from flask_login import current_user
 
 from regional.api import bp
 from regional.api.common import BadRequest, json_body, require_role
+from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
-from regional.targets import services
+from regional.targets import closing, services
 from regional.targets.measures import measures_by_key
 from regional.targets.models import Target
 from regional.targets.progress import municipality_progress, region_progress
@@ -93,3 +94,46 @@ def progress(code: str):
 def region(code: str | None = None):
     fy = fiscal_year_arg()
     return region_progress_json(region_progress(db.session, fy))
+
+
+# -- year-end close ---------------------------------------------------------------------
+
+
+def _year_or_404(fy: int) -> int:
+    if not MIN_FY <= fy <= MAX_FY:
+        raise DomainError("not_found", _("Not found."), status=404)
+    return fy
+
+
+def _close_json(municipality, close) -> dict:
+    return {
+        "municipality_code": municipality.code,
+        "fiscal_year": close.fiscal_year,
+        "closed_at": close.closed_at.isoformat(),
+        "closed_by": close.closed_by_label,
+        "reopened_at": close.reopened_at.isoformat() if close.reopened_at else None,
+    }
+
+
+@bp.post("/municipalities/<code>/years/<int:fy>/close")
+@require_role("coordinator")
+def close_year(code: str, fy: int):
+    """Freeze the member's figures of an ended fiscal year (409 if already closed)."""
+    municipality = enter_municipality(code)
+    close = closing.close_year(db.session, municipality, _year_or_404(fy), current_user)
+    db.session.commit()
+    return _close_json(municipality, close), 201
+
+
+@bp.post("/municipalities/<code>/years/<int:fy>/reopen")
+@require_role("regional_admin")
+def reopen_year(code: str, fy: int):
+    """Re-open a closed year with ``{reason}`` (regional administrators)."""
+    municipality = enter_municipality(code)
+    data = json_body()
+    reason = data.get("reason")
+    if not isinstance(reason, str):
+        reason = ""
+    close = closing.reopen_year(db.session, municipality, _year_or_404(fy), current_user, reason)
+    db.session.commit()
+    return _close_json(municipality, close)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField
-from wtforms.validators import DataRequired, InputRequired
+from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from regional.fiscal import fiscal_year_option, fiscal_years_offered
@@ -49,3 +49,24 @@ class InviteForm(FlaskForm):
 
     session_id = SelectField(_l("Session"), coerce=int, validators=[DataRequired()])
     people = MultiCheckboxField(_l("People to invite"), coerce=int, validators=[DataRequired()])
+
+
+class CloseYearForm(FlaskForm):
+    """年度締め: a deliberate step, after checking the figures shown above it."""
+
+    checked = BooleanField(
+        _l("I have checked these figures; they are the ones we report."),
+        validators=[DataRequired(message=_l("Tick the box to confirm the figures."))],
+    )
+
+
+class ReopenYearForm(FlaskForm):
+    """Re-open a closed year (regional administrators): the reason is kept in the trail."""
+
+    reason = TextAreaField(
+        _l("Why is the year re-opened?"),
+        validators=[
+            DataRequired(message=_l("Say why the year is re-opened.")),
+            Length(max=2000),
+        ],
+    )

@@ -82,6 +82,31 @@ def due_text(tp) -> str:
     return _("Next person due by %(day)s", day=local_day(tp.next_due_on))
 
 
+def year_title(fy: int, mp=None) -> str:
+    """'令和7年度' or, for a closed year, '令和7年度（締め済み　令和8年4月15日）'."""
+    from regional.fiscal import era_day, fiscal_year_label
+
+    lang = locale_code()
+    name = fiscal_year_label(fy, lang)
+    closed = getattr(mp, "closed", None)
+    if closed is None:
+        return name
+    return _("%(year)s (closed on %(day)s)", year=name, day=era_day(closed.day, lang))
+
+
+def correction_text(tp) -> str:
+    """「締め後の修正」 of a closed year's figure: what it counts now, and the difference."""
+    if tp.achieved_now is None:
+        return ""
+    diff = tp.achieved_now - tp.achieved
+    sign = "+" if diff > 0 else "−"
+    return _(
+        "Corrected after the close: %(now)s now (%(diff)s)",
+        now=f"{tp.achieved_now:,}",
+        diff=f"{sign}{abs(diff):,}",
+    )
+
+
 def period_note(tp) -> str:
     """What to say when no plan period covers the year (the figures are of the last one)."""
     if not tp.no_current_period:

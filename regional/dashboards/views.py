@@ -130,6 +130,7 @@ def _municipality_view(code: str, template: str):
         trends=trends,
         tables=tables,
         is_current=fy == _current_fy(),
+        can_close=fy < _current_fy() and mp.closed is None,
         years=sorted({y for tp in mp.targets for y, _n in tp.by_year}),
         now=now_utc(),
     )

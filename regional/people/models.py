@@ -5,14 +5,16 @@ from __future__ import annotations
 import enum
 import secrets
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -89,6 +91,50 @@ STATUS_LABELS = {
     AccountStatus.PENDING_APPROVAL: _l("Awaiting approval"),
     AccountStatus.DISABLED: _l("Disabled"),
 }
+
+
+class UnitMembership(TenantScoped, db.Model):
+    """A person in an org unit from one day to another (人事異動 and 機構改革 kept).
+
+    Coverage of a past fiscal year counts people by the unit they were in on its last day,
+    never by today's: a transfer in April does not rewrite last year's coverage. Kept by
+    ``regional.people.history`` in the same flush as every change of a person's unit or
+    status: a row is open (``valid_to`` None) while the person is in the unit and their
+    account is not disabled.
+    """
+
+    __tablename__ = "unit_memberships"
+    tenant_index = False
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["municipality_id", "employee_id"],
+            ["users.municipality_id", "users.id"],
+            name="fk_unit_memberships_employee_same_tenant",
+        ),
+        ForeignKeyConstraint(
+            ["municipality_id", "org_unit_id"],
+            ["org_units.municipality_id", "org_units.id"],
+            name="fk_unit_memberships_unit_same_tenant",
+        ),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period_in_order"),
+        Index("ix_unit_memberships_member_days", "municipality_id", "valid_from", "valid_to"),
+        Index("ix_unit_memberships_employee", "employee_id", "valid_to"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(Integer)
+    org_unit_id: Mapped[int] = mapped_column(Integer)
+    #: First day in the unit (in Japan).
+    valid_from: Mapped[date] = mapped_column(Date)
+    #: First day no longer in it; None while still there.
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    @classmethod
+    def on(cls, day: date):
+        """Memberships in force on ``day``."""
+        return select(cls).where(
+            cls.valid_from <= day, (cls.valid_to.is_(None)) | (cls.valid_to > day)
+        )
 
 
 def normalize_email(value: str | None) -> str:

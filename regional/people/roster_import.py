@@ -23,13 +23,15 @@ from regional.database import begin_writing
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.people import departures
+from regional.people import departures, history
 from regional.people.departures import Withdrawn
+from regional.people.history import effective_day
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.roster import MAX_ROSTER_ROWS, PersonRow, RosterPlan, plan_roster
+from regional.people.units import note_event
 from regional.people.uploads import RosterUpload
 from regional.spreadsheets import SheetError, read_table
-from tenants.models import Municipality, OrgUnit
+from tenants.models import Municipality, OrgUnit, OrgUnitEventKind
 from tenants.scoping import current_tenant_id, is_all_tenants
 
 log = logging.getLogger("regional.audit")
@@ -120,11 +122,14 @@ def _create_units(plan: RosterPlan) -> dict[tuple[str, ...], int]:
                 equivalent=planned.equivalent,
                 parent_id=parent_id,
                 active=True,
+                valid_from=effective_day(db.session),
             )
             db.session.add(unit)
             made.append((planned.path, unit))
         db.session.flush()
         ids.update((path, unit.id) for path, unit in made)
+        for _path, unit in made:
+            note_event(unit, OrgUnitEventKind.CREATED)
     return ids
 
 
@@ -171,6 +176,18 @@ def _create_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) 
             for row in rows
         ],
     )
+    # The bulk insert passes by the ORM's flush: their memberships are opened here.
+    numbers = [row.number for row in rows]
+    conn = db.session.connection()
+    day = effective_day(db.session)
+    for start in range(0, len(numbers), CHUNK):
+        for uid, unit_id in db.session.execute(
+            select(User.id, User.org_unit_id).where(
+                User.employee_number.in_(numbers[start : start + CHUNK])
+            )
+        ):
+            if unit_id is not None:
+                history.record(conn, municipality_id, uid, unit_id, day)
 
 
 def _load(ids: list[int]) -> dict[int, User]:

@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
+from regional.people.history import effective_day
 from regional.people.models import User
-from tenants.models import OrgLevel, OrgUnit
+from tenants.models import OrgLevel, OrgUnit, OrgUnitEvent, OrgUnitEventKind
 
 log = logging.getLogger("regional.audit")
 
@@ -140,8 +141,16 @@ def _flush_unit(unit: OrgUnit) -> None:
         raise Conflict("unit_name_taken", _l("A unit of this name already exists there.")) from exc
 
 
+def note_event(unit: OrgUnit, kind: OrgUnitEventKind, detail: dict | None = None) -> None:
+    """Record what happened to a unit, on the day changes take effect."""
+    db.session.add(
+        OrgUnitEvent(unit_id=unit.id, kind=kind, on=effective_day(db.session), detail=detail or {})
+    )
+
+
 def create_unit(data: UnitData, actor: User) -> OrgUnit:
-    """Add a 部, 課 or 係 (or an equivalent) to the current municipality."""
+    """Add a 部, 課 or 係 (or an equivalent) to the current municipality, from today (or the
+    day a roster import gives): it counts in coverage from then on."""
     parent = _check_placement(data, None)
     unit = OrgUnit(
         name=data.name.strip(),
@@ -149,18 +158,24 @@ def create_unit(data: UnitData, actor: User) -> OrgUnit:
         parent_id=parent.id if parent else None,
         equivalent=data.equivalent,
         active=True,
+        valid_from=effective_day(db.session),
     )
     _flush_unit(unit)
+    note_event(unit, OrgUnitEventKind.CREATED)
     log.info("org unit added unit=%s by=%s", unit.id, actor.id)
     return unit
 
 
 def update_unit(unit: OrgUnit, data: UnitData, actor: User) -> OrgUnit:
-    """Rename, re-level or move a unit within its municipality."""
+    """Rename, re-level or move a unit within its municipality (a rename keeps the unit:
+    its people and its coverage in past years stay with it)."""
     parent = _check_placement(data, unit)
+    before = unit.name
     unit.name, unit.level, unit.equivalent = data.name.strip(), data.level, data.equivalent
     unit.parent_id = parent.id if parent else None
     _flush_unit(unit)
+    if unit.name != before:
+        note_event(unit, OrgUnitEventKind.RENAMED, {"from": before, "to": unit.name})
     log.info("org unit changed unit=%s by=%s", unit.id, actor.id)
     return unit
 
@@ -175,7 +190,9 @@ def deactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
             "unit_has_children", _l("First take the sub-units of this unit out of use.")
         )
     unit.active = False
+    unit.retired_on = max(effective_day(db.session), unit.valid_from)
     db.session.flush()
+    note_event(unit, OrgUnitEventKind.RETIRED)
     log.info("org unit deactivated unit=%s by=%s", unit.id, actor.id)
     return unit
 
@@ -186,8 +203,10 @@ def reactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
         raise Conflict("unit_active", _l("This unit is already in use."))
     if unit.parent is not None and not unit.parent.active:
         raise DomainError("parent_inactive", _l("The parent unit is no longer in use."))
-    unit.active = True
+    # Undoes the retirement: the unit counts as having been in use all along.
+    unit.active, unit.retired_on = True, None
     db.session.flush()
+    note_event(unit, OrgUnitEventKind.REACTIVATED)
     log.info("org unit reactivated unit=%s by=%s", unit.id, actor.id)
     return unit
 

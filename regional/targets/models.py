@@ -15,8 +15,10 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     String,
+    Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -309,3 +311,44 @@ class MeasureVersion(db.Model):
     def history(cls, key: str | None = None):
         stmt = select(cls).order_by(cls.key, cls.effective_from)
         return stmt if key is None else stmt.where(cls.key == key)
+
+
+class YearClose(TenantScoped, db.Model):
+    """年度締め: a member's figures of one fiscal year, frozen as reported.
+
+    Every target (achieved, plan line, status, trend), the coverage with the units and
+    people behind it, and the people each figure counted, as they stood when the year was
+    closed. The pages and the API show these for a closed year; a correction made later is
+    shown beside them, never merged. Re-opening (regional administrators, with a reason)
+    keeps the row and its figures: the next close is a new row.
+    """
+
+    __tablename__ = "year_closes"
+    #: Led by the unique index below.
+    tenant_index = False
+    __table_args__ = (
+        Index(
+            "uq_year_closes_one_open",
+            "municipality_id",
+            "fiscal_year",
+            unique=True,
+            sqlite_where=text("reopened_at IS NULL"),
+            postgresql_where=text("reopened_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(Integer)
+    closed_by_label: Mapped[str] = mapped_column(String(400), default="")
+    #: The figures as reported (regional.targets.closing.freeze).
+    figures: Mapped[dict] = mapped_column(JSON)
+    reopened_at: Mapped[datetime | None]
+    reopened_by_id: Mapped[int | None] = mapped_column(Integer)
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
+
+    @classmethod
+    def open_for(cls, fiscal_year: int):
+        """The current municipality's close of a year still in force (tenant-scoped)."""
+        return select(cls).where(cls.fiscal_year == fiscal_year, cls.reopened_at.is_(None))

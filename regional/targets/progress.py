@@ -55,12 +55,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy import Select, and_, literal, or_, select
 from sqlalchemy.orm import Session
 
 from regional.fiscal import fiscal_year_bounds, local_date, now_utc
-from regional.people.models import AccountStatus, User
+from regional.people.models import AccountStatus, UnitMembership, User
 from regional.targets.measures import (
     PERSONA_KEYS,
     current_programs_by_track,
@@ -105,6 +106,8 @@ class TargetProgress:
     #: The plan line before rounding (people), for the region's line on the summed target.
     plan_exact: Fraction | None = field(default=None, compare=False, repr=False)
     ended: bool = False
+    #: A closed year: the count today when a correction after the close changed it.
+    achieved_now: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,16 @@ class Coverage:
     sections_covered: int
     uncovered_divisions: list[UnitGap]
     uncovered_sections: list[UnitGap]
+    #: The covered units with the people who cover them (what a year-end close freezes).
+    covered: list[UnitCover] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UnitCover:
+    unit_id: int
+    path: str
+    level: str
+    people: list[int]
 
 
 @dataclass(frozen=True)
@@ -136,10 +149,14 @@ class MunicipalityProgress:
     fiscal_year: int
     targets: list[TargetProgress]
     coverage: Coverage
+    #: Set when the year is closed: these are its figures as reported (closing.ClosedYear).
+    closed: Any = None
+    #: A closed year: the coverage today when a correction after the close changed it.
+    coverage_now: Coverage | None = None
 
 
 #: Coverage not counted (``coverage=False``).
-NO_COVERAGE = Coverage(0, 0, 0, 0, [], [])
+NO_COVERAGE = Coverage(0, 0, 0, 0, [], [], [])
 
 
 @dataclass(frozen=True)
@@ -222,21 +239,30 @@ def _in(column, ids):
 class _Counts:
     #: key -> municipality -> fy -> people reached (persona) or completing (annual) that year
     by_year: dict[str, dict[int, dict[int, int]]]
-    #: persona key -> municipality -> unit id -> people reached by FY (accounts not disabled)
+    #: persona key -> municipality -> unit id -> people reached by the day, in that unit then
     by_unit: dict[str, dict[int, dict[int, int]]]
     #: persona key -> municipality -> unit id -> [(employee id, name, done)]
     partway: dict[str, dict[int, dict[int, list[tuple[int, str, int]]]]]
     need: dict[str, int | None]
+    #: persona key -> municipality -> unit id -> [employee ids who reached it by the day]
+    covering: dict[str, dict[int, dict[int, list[int]]]] = field(default_factory=dict)
 
 
 def _count(
-    session: Session, fiscal_year: int, municipality_ids, measures, *, coverage: bool = True
+    session: Session,
+    fiscal_year: int,
+    municipality_ids,
+    measures,
+    *,
+    day: date,
+    coverage: bool = True,
 ) -> _Counts:
     """The figures from the derived tables (regional.targets.tallies): no completion is read."""
     current = current_programs_by_track(session)
     by_year: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     by_unit: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     partway: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    covering: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     need_of: dict[str, int | None] = {}
     for mid, key, fy, n in session.execute(
         select(
@@ -252,39 +278,43 @@ def _count(
         if measure.kind == MeasureKind.PERSONA:
             need_of[key] = required_count(measure, current.get(measure.track or "", []))
     if not coverage:
-        return _Counts(by_year, by_unit, partway, need_of)
-    pp = PersonaProgress
-    joined = and_(pp.municipality_id == User.municipality_id, pp.employee_id == User.id)
+        return _Counts(by_year, by_unit, partway, need_of, covering)
+    pp, um = PersonaProgress, UnitMembership
+    placed = and_(
+        um.municipality_id == pp.municipality_id,
+        um.employee_id == pp.employee_id,
+        um.valid_from <= day,
+        or_(um.valid_to.is_(None), um.valid_to > day),
+    )
     for key in (COVERAGE_DIVISION[0], COVERAGE_SECTION[0]):
-        for mid, unit_id, n in session.execute(
-            select(User.municipality_id, User.org_unit_id, func.count())
-            .join(pp, joined)
+        # People who had reached it by the day, in the unit they were in that day.
+        for mid, unit_id, eid in session.execute(
+            select(pp.municipality_id, um.org_unit_id, pp.employee_id)
+            .join(um, placed)
             .where(
                 pp.key == key,
-                pp.reached_fy <= fiscal_year,
+                pp.reached_on <= day,
                 _in(pp.municipality_id, municipality_ids),
-                User.status != AccountStatus.DISABLED,
-                User.org_unit_id.is_not(None),
             )
-            .group_by(User.municipality_id, User.org_unit_id)
         ):
-            by_unit[key][mid][unit_id] = n
+            by_unit[key][mid][unit_id] += 1
+            covering[key][mid][unit_id].append(eid)
         for mid, unit_id, eid, name, n in session.execute(
-            select(User.municipality_id, User.org_unit_id, User.id, User.name, pp.done)
-            .join(pp, joined)
+            select(pp.municipality_id, um.org_unit_id, User.id, User.name, pp.done)
+            .join(um, placed)
+            .join(User, and_(User.municipality_id == pp.municipality_id, User.id == pp.employee_id))
             .where(
                 pp.key == key,
                 pp.done > 0,
                 # Part-way: not reached yet (under any rules), working towards today's.
-                pp.reached_fy.is_(None),
+                pp.reached_on.is_(None),
                 _in(pp.municipality_id, municipality_ids),
                 User.status == AccountStatus.ACTIVE,
-                User.org_unit_id.is_not(None),
             )
             .order_by(pp.done.desc(), User.id)
         ):
             partway[key][mid][unit_id].append((eid, name, n))
-    return _Counts(by_year, by_unit, partway, need_of)
+    return _Counts(by_year, by_unit, partway, need_of, covering)
 
 
 def choose_period(periods: list[Target], fiscal_year: int) -> tuple[Target, bool]:
@@ -401,12 +431,16 @@ class _Tree:
 def _coverage(units: list[_Unit], counts: _Counts, municipality_id: int) -> Coverage:
     tree = _Tree(units)
 
+    covered: list[UnitCover] = []
+
     def gaps(level: OrgLevel, key: str, need: int, to_level) -> tuple[int, int, list[UnitGap]]:
         have: dict[int, int] = defaultdict(int)
+        who: dict[int, list[int]] = defaultdict(list)
         for unit_id, n in counts.by_unit[key][municipality_id].items():
             target = to_level(unit_id) if unit_id in tree.by_id else None
             if target is not None:
                 have[target] += n
+                who[target].extend(counts.covering.get(key, {}).get(municipality_id, {}).get(unit_id, []))
         # People part-way through the track, bucketed once by the unit they would cover.
         waiting: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
         for unit_id, people in counts.partway[key][municipality_id].items():
@@ -417,6 +451,7 @@ def _coverage(units: list[_Unit], counts: _Counts, municipality_id: int) -> Cove
         uncovered = []
         for u in sorted(total, key=lambda u: tree.path(u.id)):
             if have.get(u.id, 0) >= need:
+                covered.append(UnitCover(u.id, tree.path(u.id), u.level.value, sorted(who[u.id])))
                 continue
             people = sorted(waiting.get(u.id, []), key=lambda p: (-p[2], p[0]))
             uncovered.append(
@@ -437,7 +472,7 @@ def _coverage(units: list[_Unit], counts: _Counts, municipality_id: int) -> Cove
     s_total, s_cov, s_gaps = gaps(
         OrgLevel.SECTION, COVERAGE_SECTION[0], COVERAGE_SECTION[1], tree.section_of
     )
-    return Coverage(d_total, d_cov, s_total, s_cov, d_gaps, s_gaps)
+    return Coverage(d_total, d_cov, s_total, s_cov, d_gaps, s_gaps, covered)
 
 
 def _compute(
@@ -447,7 +482,9 @@ def _compute(
     today: date | None,
     *,
     coverage: bool = True,
+    frozen: bool = True,
 ) -> list[MunicipalityProgress]:
+    """Members' progress in FY; with ``frozen``, closed years as they were reported."""
     from regional.i18n import locale_code
 
     today = today or local_date(now_utc())
@@ -463,18 +500,24 @@ def _compute(
                 select(Target).where(Target.municipality_id.in_(ids)).order_by(Target.id)
             )
         )
-        counts = _count(session, fiscal_year, municipality_ids, measures, coverage=coverage)
+        # Coverage on the organisation as it stood on the day judged: today for the year
+        # running, the last day (31 March) of a year that is over.
+        day = _as_of(fiscal_year, today)
+        counts = _count(
+            session, fiscal_year, municipality_ids, measures, day=day, coverage=coverage
+        )
         units = (
             [
-                _Unit(*row)
-                for row in session.execute(
+                _Unit(uid, mid, parent, name, level, start <= day and (end is None or day < end))
+                for uid, mid, parent, name, level, start, end in session.execute(
                     select(
                         OrgUnit.id,
                         OrgUnit.municipality_id,
                         OrgUnit.parent_id,
                         OrgUnit.name,
                         OrgUnit.level,
-                        OrgUnit.active,
+                        OrgUnit.valid_from,
+                        OrgUnit.retired_on,
                     ).where(OrgUnit.municipality_id.in_(ids))
                 )
             ]
@@ -511,17 +554,48 @@ def _compute(
                 coverage=_coverage(units_of[m.id], counts, m.id) if coverage else NO_COVERAGE,
             )
         )
-    return result
+    return _as_reported(session, result, fiscal_year, coverage) if frozen else result
+
+
+def live_progress(
+    session: Session, municipality_id: int, fiscal_year: int, *, today: date | None = None
+) -> MunicipalityProgress:
+    """One member's progress in FY counted now from the records (even if the year is closed)."""
+    found = _compute(session, [municipality_id], fiscal_year, today, frozen=False)
+    if not found:
+        raise LookupError(municipality_id)
+    return found[0]
 
 
 def municipality_progress(
     session: Session, municipality_id: int, fiscal_year: int, *, today: date | None = None
 ) -> MunicipalityProgress:
-    """One member's progress in FY against each of its targets, with coverage."""
+    """One member's progress in FY against each of its targets, with coverage; a closed year
+    as it was reported, with any later correction beside it."""
     found = _compute(session, [municipality_id], fiscal_year, today)
     if not found:
         raise LookupError(municipality_id)
     return found[0]
+
+
+def _as_reported(
+    session: Session, members: list[MunicipalityProgress], fiscal_year: int, coverage: bool
+) -> list[MunicipalityProgress]:
+    """Each closed member's figures as reported, the live ones beside them."""
+    from regional.targets.closing import closes_for, thaw
+
+    closes = closes_for(session, [m.municipality_id for m in members], fiscal_year)
+    if not closes:
+        return members
+    out = []
+    for mp in members:
+        close = closes.get(mp.municipality_id)
+        if close is None:
+            out.append(mp)
+            continue
+        frozen = thaw(close, mp)
+        out.append(frozen if coverage else replace(frozen, coverage_now=None))
+    return out
 
 
 def _totals(members: Iterable[MunicipalityProgress]) -> list[TargetProgress]:
@@ -640,11 +714,21 @@ def concerned(measure: Measure | None):
     return clause
 
 
+def reported_ids(session: Session, municipality_id: int, key: str, fiscal_year: int):
+    """The people a figure of FY counts as shown: as reported for a closed year, else now."""
+    from regional.targets.closing import frozen_people
+
+    frozen = frozen_people(session, municipality_id, key, fiscal_year)
+    if frozen is not None:
+        return frozen
+    return counted_ids(session, municipality_id, key, fiscal_year)
+
+
 def people_counted(municipality_id: int, key: str, fiscal_year: int) -> Select:
     """The people who count for ``key`` in FY (Employee rows of that municipality)."""
     from regional.extensions import db
 
-    ids = counted_ids(db.session, municipality_id, key, fiscal_year)
+    ids = reported_ids(db.session, municipality_id, key, fiscal_year)
     return (
         select(User)
         .where(User.municipality_id == municipality_id, User.id.in_(ids))
@@ -657,7 +741,7 @@ def people_not_yet(municipality_id: int, key: str, fiscal_year: int) -> Select:
     from regional.extensions import db
 
     measure = db.session.scalar(select(Measure).where(Measure.key == key))
-    ids = counted_ids(db.session, municipality_id, key, fiscal_year)
+    ids = reported_ids(db.session, municipality_id, key, fiscal_year)
     return (
         select(User)
         .where(

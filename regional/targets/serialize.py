@@ -39,6 +39,7 @@ def target_progress_json(t: TargetProgress) -> dict:
         "next_due_on": t.next_due_on.isoformat() if t.next_due_on else None,
         "no_current_period": t.no_current_period,
         "by_year": [{"fiscal_year": fy, "count": n} for fy, n in t.by_year],
+        **({"achieved_now": t.achieved_now} if t.achieved_now is not None else {}),
     }
 
 
@@ -68,6 +69,7 @@ def coverage_json(c: Coverage) -> dict:
 
 
 def municipality_progress_json(mp: MunicipalityProgress) -> dict:
+    closed = mp.closed
     return {
         "municipality_code": mp.code,
         "name_ja": mp.name_ja,
@@ -75,6 +77,10 @@ def municipality_progress_json(mp: MunicipalityProgress) -> dict:
         "fiscal_year": mp.fiscal_year,
         "targets": [target_progress_json(t) for t in mp.targets],
         "coverage": coverage_json(mp.coverage),
+        # A closed year's figures are as reported (year-end close); null while open.
+        "closed_at": closed.at.isoformat() if closed is not None else None,
+        **({"closed_by": closed.by} if closed is not None else {}),
+        **({"coverage_now": coverage_json(mp.coverage_now)} if mp.coverage_now else {}),
     }
 
 
