@@ -58,6 +58,8 @@ def _bool(name: str, default: bool) -> bool:
 class Config:
     """Production defaults; every value can be overridden from the environment."""
 
+    #: Which of CONFIGS this is (the name ``REGIONAL_ENV`` chose).
+    REGIONAL_ENV = "production"
     SECRET_KEY = os.environ.get("SECRET_KEY")
     #: Only development may invent a key (at app creation, into the instance folder).
     GENERATE_SECRET_KEY = False
@@ -109,11 +111,24 @@ class Config:
     # Absolute base for links in mail and calendar feeds (no request to derive it from in cron).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
-    # Failed sign-ins: free attempts before delays start, and the longest delay.
+    # Failed sign-ins (regional/auth/throttle.py). Past the free attempts each failure doubles
+    # the wait (1 s, 2 s, 4 s ...) up to the longest delay: people are slowed, never locked out.
+    # One account from one address: a person who mistypes (caps lock, the old password) rarely
+    # needs more than two or three tries; five leave room, and a guesser there is slowed first.
     LOGIN_FREE_ATTEMPTS = 5
+    # One account from every address: twice the room, so a guesser at one address, already
+    # slowed by the pair's delays, does not also use up the owner's own tries at their desk;
+    # guessing spread over many addresses still meets growing delays after ten.
+    LOGIN_ACCOUNT_FREE_ATTEMPTS = 10
     LOGIN_MAX_DELAY_SECONDS = 15 * 60
-    # Per client address: more free attempts (a whole town hall may share one LGWAN address).
-    LOGIN_ADDRESS_FREE_ATTEMPTS = 20
+    # One client address, per hour: the failures nobody followed with a correct sign-in (a
+    # mistyped e-mail address, a forgotten password, guesses). On LGWAN a whole town hall
+    # shares one address: the largest member has a few thousand staff, and on the morning
+    # a popular programme opens perhaps a thousand sign in within the hour; if one in twenty
+    # of them leaves such a failure behind, that is 50 an hour, and 100 is twice that. Even
+    # past it a correct password passes; only wrong ones are told to wait.
+    LOGIN_ADDRESS_FREE_ATTEMPTS = 100
+    LOGIN_ADDRESS_WINDOW_SECONDS = 3600
     # Reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto are believed (0: none).
     # Without it every visitor has the proxy's address and shares one sign-in throttle.
     TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
@@ -133,6 +148,7 @@ class Config:
 class DevelopmentConfig(Config):
     """Local demo: SQLite in the instance folder, mail printed to the console."""
 
+    REGIONAL_ENV = "development"
     DEBUG = True
     GENERATE_SECRET_KEY = True
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -143,6 +159,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     """The test suite: its own database, fast password hashing, no secure-cookie requirement."""
 
+    REGIONAL_ENV = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")

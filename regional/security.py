@@ -3,8 +3,12 @@ trusted reverse proxy, so that the sign-in throttle sees each visitor's own addr
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+log = logging.getLogger(__name__)
 
 CSP = "; ".join(
     [
@@ -29,6 +33,8 @@ def register_security_headers(app: Flask) -> None:
         # Only as many X-Forwarded-* hops as there are proxies of ours: a client cannot
         # forge its address (and dodge the per-address throttle) by sending the header itself.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    elif app.config.get("REGIONAL_ENV") == "production":
+        _warn_of_an_unbelieved_proxy(app)
 
     @app.after_request
     def _headers(resp: Response) -> Response:
@@ -44,3 +50,26 @@ def register_security_headers(app: Flask) -> None:
         if request.endpoint != "static" and "Cache-Control" not in h:
             h["Cache-Control"] = "no-store"
         return resp
+
+
+def _warn_of_an_unbelieved_proxy(app: Flask) -> None:
+    """Log once (per worker) when a proxy forwards requests but TRUSTED_PROXY_COUNT is 0."""
+    warned = False
+
+    @app.before_request
+    def _check_forwarded() -> None:
+        nonlocal warned
+        if warned or "X-Forwarded-For" not in request.headers:
+            return
+        warned = True
+        # Behind our proxy every visitor then has the proxy's address: one sign-in throttle
+        # for the region, and logs that cannot tell a town hall from an attacker. (A
+        # client's own forward proxy also sends the header, hence "if".) Its value is not
+        # logged: a client may have written it.
+        log.warning(
+            "requests arrive with X-Forwarded-For but TRUSTED_PROXY_COUNT is 0: if our own "
+            "reverse proxy sets it, every visitor appears to come from %r and all share one "
+            "sign-in throttle; set TRUSTED_PROXY_COUNT=1 behind one nginx "
+            "(README: Running in production, step 8)",
+            request.remote_addr,
+        )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from regional.api import bp
 from regional.api.common import field, json_body, require_login
+from regional.auth import throttle
 from regional.auth.services import authenticate
 from regional.auth.tokens import api_token
 from regional.errors import DomainError
@@ -27,10 +28,7 @@ def token():
             {
                 "error": {
                     "code": "throttled",
-                    "message": _(
-                        "Too many failed attempts. Please wait %(s)d seconds and try again.",
-                        s=result.retry_after,
-                    ),
+                    "message": str(throttle.wait_message(result.retry_after, sign_in=True)),
                 }
             }
         )

@@ -35,26 +35,30 @@ class Throttled(DomainError):
     status = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            "throttled",
-            _l("Too many attempts. Please wait %(s)d seconds and try again.", s=retry_after),
-        )
+        super().__init__("throttled", throttle.wait_message(retry_after))
         self.retry_after = retry_after
 
 
 @dataclass
 class AuthResult:
     user: User | None = None
-    retry_after: int = 0  # seconds; >0 means throttled, nothing was checked
+    #: Seconds to wait; >0 means throttled (the message names the wait, 429 with Retry-After).
+    retry_after: int = 0
 
 
 def authenticate(email: str, password: str, address: str | None) -> AuthResult:
-    """Check credentials. Unknown, pending and disabled accounts and a wrong password look alike."""
+    """Check credentials. Unknown, pending and disabled accounts and a wrong password look alike.
+
+    An account throttled from this address, or from everywhere, is not checked at all. A
+    throttled client address refuses only what fails: a correct password for an account that
+    is not itself throttled passes, so one person's typos (or a guesser's) behind a town
+    hall's shared LGWAN address do not shut out the colleagues behind it.
+    """
     email = normalize_email(email)
-    keys = throttle.keys_for(email, address)
-    wait = throttle.retry_after(keys)
+    keys = throttle.sign_in_keys(email, address)
+    wait = throttle.retry_after(keys.own)
     if wait:
-        log.warning("sign-in throttled key=%s addr=%r wait=%d", keys[0], address, wait)
+        log.warning("sign-in throttled key=%s addr=%r wait=%d", keys.account, address, wait)
         return AuthResult(retry_after=wait)
     # Sign-in by e-mail cannot know the municipality yet: a deliberate cross-tenant read.
     with all_tenants(db.session):
@@ -67,18 +71,28 @@ def authenticate(email: str, password: str, address: str | None) -> AuthResult:
         reason = "no_account" if user is None else "password" if not ok else user.status.value
         if user is not None:
             db.session.expunge(user)
-        throttle.record_failure(keys)
+        # Known or not, the failure counts on all three keys alike: what an address has
+        # counted must not tell whether an e-mail address has an account.
+        address_wait = throttle.retry_after([keys.address]) if keys.address else 0
+        throttle.record_failure(keys.all)
+        wait = throttle.retry_after(keys.all) if address_wait else 0
         db.session.commit()
         # The typed e-mail is not logged (people type passwords into it); its hash key is.
         log.warning(
             "sign-in failed account=%s key=%s reason=%s addr=%r",
             account,
-            keys[0],
+            keys.account,
             reason,
             address,
         )
-        return AuthResult()
-    throttle.clear(keys[:1])
+        if wait:
+            log.warning("sign-in refused from a throttled address addr=%r wait=%d", address, wait)
+        return AuthResult(retry_after=wait)
+    # The owner's own typos from this address were not guesses: the address forgets them.
+    typos = throttle.failures_of(keys.pair)
+    throttle.clear(keys.own)
+    if keys.address:
+        throttle.forgive(keys.address, typos)
     set_current_tenant(db.session, user.municipality_id)
     user.last_login_at = now_utc()
     db.session.commit()
@@ -324,7 +338,9 @@ def request_password_reset(email: str) -> None:
     log.info("password reset asked account=%s status=%s", user.id, user.status.value)
 
 
-def reset_password(token: str, password: str, purpose: str = tokens.RESET) -> User | None:
+def reset_password(
+    token: str, password: str, purpose: str = tokens.RESET, address: str | None = None
+) -> User | None:
     """Set a new password from a reset (or invitation) link; every other session and token ends."""
     user = account_for_token(token, purpose)
     if user is None:
@@ -335,8 +351,10 @@ def reset_password(token: str, password: str, purpose: str = tokens.RESET) -> Us
         # Whoever knew the old password may have copied the feed address too.
         user.calendar_token = new_calendar_token()
         db.session.flush()
-    # A fresh password: the account's failed sign-ins no longer count against it.
-    throttle.clear(throttle.keys_for(user.email, None))
+    # A fresh password: the account's failed sign-ins no longer count against it, nor
+    # those of the (account, address) pair the link is used from.
+    keys = throttle.sign_in_keys(user.email, address)
+    throttle.clear(keys.own)
     queue_mail(
         user.email,
         "auth_password_changed",

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from regional.auth import services, tokens
+from regional.auth import services, throttle, tokens
 from regional.auth.forms import ActionForm, ForgotForm, LoginForm, ResetForm, SignupForm
 from regional.auth.passwords import MIN_LENGTH
 from regional.errors import DomainError
@@ -54,13 +54,7 @@ def login():
             login_user(result.user, remember=form.remember.data)
             return redirect(safe_return_path(request.args.get("next")))
         if result.retry_after:
-            flash(
-                _(
-                    "Too many failed attempts. Please wait %(s)d seconds and try again.",
-                    s=result.retry_after,
-                ),
-                "error",
-            )
+            flash(str(throttle.wait_message(result.retry_after, sign_in=True)), "error")
             status, headers = 429, _retry_after(result.retry_after)
         else:
             flash(_("The e-mail address or password is not correct."), "error")
@@ -189,7 +183,7 @@ def reset(token: str):
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("auth/reset.html", form=form, min_length=MIN_LENGTH), status
-    if services.reset_password(token, form.password.data) is None:
+    if services.reset_password(token, form.password.data, address=request.remote_addr) is None:
         return _invalid_link(tokens.RESET)
     db.session.commit()
     _end_session()
@@ -208,7 +202,8 @@ def welcome(token: str):
         status = 400 if request.method == "POST" else 200
         page = render_template("auth/welcome.html", form=form, min_length=MIN_LENGTH, user=user)
         return page, status
-    if services.reset_password(token, form.password.data, tokens.INVITE) is None:
+    address = request.remote_addr
+    if services.reset_password(token, form.password.data, tokens.INVITE, address) is None:
         return _invalid_link(tokens.INVITE)
     db.session.commit()
     _end_session()

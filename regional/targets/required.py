@@ -125,5 +125,9 @@ def staff_gaps(session: Session, fiscal_year: int, limit: int | None = LIST_LIMI
         per_measure={m.key: count(session, missing_stmt(m, fiscal_year)) for m in measures},
         total=count(session, stmt),
         gaps=gaps,
-        with_target=set(session.scalars(select(Target.key).distinct())),
+        with_target=set(
+            session.scalars(
+                select(Target.key).where(Target.key.in_([m.key for m in measures])).distinct()
+            )
+        ),
     )

@@ -427,6 +427,12 @@ def test_employee_finds_registers_waits_cancels_and_reads_their_record(
     page.wait_for_url(f"**/sessions/{m['open']}")
     assert _fact(page, "自市町が申し込める席") == "3"
     mine = page.locator("section[aria-labelledby=my-registration]")
+    # They completed this programme at an earlier session: the page says so, and asks why
+    # they take it again before it registers them.
+    expect(mine).to_contain_text("受講済み（令和")
+    mine.get_by_role("button", name="申し込む").click()
+    expect(mine.locator(".status-enrolled")).to_have_count(0)  # the browser asks first
+    mine.get_by_label("もう一度受講する理由").fill("新しい担当業務で再確認するため")
     mine.get_by_role("button", name="申し込む").click()
     page.wait_for_load_state()
     expect(mine.locator(".status-enrolled")).to_have_text("受講確定")
@@ -446,6 +452,7 @@ def test_employee_finds_registers_waits_cancels_and_reads_their_record(
     # The full session: join the waiting list and see the position everywhere.
     page.goto(f"/sessions/{m['full']}")
     assert _fact(page, "自市町が申し込める席") == "0"
+    mine.get_by_label("もう一度受講する理由").fill("新しい担当業務で再確認するため")
     mine.get_by_role("button", name="キャンセル待ちに登録する").click()
     page.wait_for_load_state()
     expect(mine.locator(".status-waitlisted")).to_have_text("キャンセル待ち · 1番目")
