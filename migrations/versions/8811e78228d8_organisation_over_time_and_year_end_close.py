@@ -13,7 +13,7 @@ The downgrade refuses while it would lose a fact the older schema cannot hold (a
 an event, a membership or a unit date recorded after this upgrade).
 
 Revision ID: 8811e78228d8
-Revises: bc0ae36617ee
+Revises: 5a7e2c41d9b3
 Create Date: 2026-12-07 11:47:50.369683
 
 """
@@ -29,7 +29,7 @@ TABLES = ("org_unit_events", "year_closes", "unit_memberships")
 
 # revision identifiers, used by Alembic.
 revision = '8811e78228d8'
-down_revision = 'bc0ae36617ee'
+down_revision = '5a7e2c41d9b3'
 branch_labels = None
 depends_on = None
 

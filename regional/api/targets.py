@@ -101,7 +101,7 @@ def region(code: str | None = None):
 
 def _year_or_404(fy: int) -> int:
     if not MIN_FY <= fy <= MAX_FY:
-        raise DomainError("not_found", _("Not found."), status=404)
+        raise DomainError("not_found", _("The page or record was not found."), status=404)
     return fy
 
 

@@ -67,13 +67,17 @@ def _target_or_404(mp, key: str):
     abort(404)
 
 
-def _heading(title: str, name: str, fy: int) -> tuple[str, ...]:
-    from regional.main.helpers import fy_label, local_day
+def _heading(title: str, name: str, fy: int, mp=None) -> tuple[str, ...]:
+    """An export's heading: who, what, the year (with its close date when closed), as of."""
+    from regional.main.helpers import local_day
 
+    closed = getattr(mp, "closed", None)
     return (
         f"{name} {title}",
-        fy_label(fy),
-        _("Figures as of %(day)s", day=local_day(now_utc())),
+        tables.year_title(fy, mp),
+        _("Figures as reported on %(day)s", day=local_day(closed.at))
+        if closed is not None
+        else _("Figures as of %(day)s", day=local_day(now_utc())),
     )
 
 
@@ -154,7 +158,7 @@ def municipality_export(code: str, fmt: str):
     _form, fy = _year()
     municipality, mp = _municipality_progress(code, fy)
     name = municipality.name(locale_code())
-    head = _heading(_("Progress against targets"), name, fy)
+    head = _heading(_("Progress against targets"), name, fy, mp)
     sheets = {
         "targets": tables.target_sheet(mp, head),
         "trend": tables.trend_sheet(mp, head),
@@ -267,7 +271,7 @@ def drill_export(code: str, key: str, fmt: str):
     title = _("Counted") if show == "counted" else _("Not yet counted")
     sheet = Sheet(
         title=title,
-        heading=_heading(tp.label, municipality.name(locale_code()), fy),
+        heading=_heading(tp.label, municipality.name(locale_code()), fy, mp),
         columns=(
             Col(_("Employee number"), "text", 14),
             Col(_("Name"), "text", 18),

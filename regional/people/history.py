@@ -114,9 +114,15 @@ def record(conn, municipality_id: int, employee_id: int, unit_id: int | None, da
         .where(table.c.employee_id == employee_id, table.c.valid_to.is_(None))
         .execution_options(**ALL)
     ).all()
-    ever = rows or conn.execute(
-        select(table.c.id).where(table.c.employee_id == employee_id).limit(1).execution_options(**ALL)
-    ).first()
+    ever = (
+        rows
+        or conn.execute(
+            select(table.c.id)
+            .where(table.c.employee_id == employee_id)
+            .limit(1)
+            .execution_options(**ALL)
+        ).first()
+    )
     current = rows[0] if rows else None
     if current is not None and current.org_unit_id == unit_id:
         return

@@ -164,7 +164,9 @@ def _ended(fiscal_year: int) -> bool:
     return fiscal_year < fiscal.fiscal_year_of(fiscal.today())
 
 
-def close_year(session: Session, municipality: Municipality, fiscal_year: int, actor: Any) -> YearClose:
+def close_year(
+    session: Session, municipality: Municipality, fiscal_year: int, actor: Any
+) -> YearClose:
     """Freeze ``municipality``'s figures of ``fiscal_year`` as reported (audited)."""
     from regional.targets.progress import live_progress
 
@@ -209,9 +211,7 @@ def reopen_year(
     """Re-open a closed year (regional administrators), with a reason; audited."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(
-            "reason_required", _l("Say why the year is re-opened."), field="reason"
-        )
+        raise DomainError("reason_required", _l("Say why the year is re-opened."), field="reason")
     close = closes_for(session, [municipality.id], fiscal_year).get(municipality.id)
     if close is None:
         raise Conflict("not_closed", _l("This fiscal year is not closed."))

@@ -60,7 +60,8 @@ from typing import Any
 from sqlalchemy import Select, and_, literal, or_, select
 from sqlalchemy.orm import Session
 
-from regional.fiscal import fiscal_year_bounds, local_date, now_utc
+from regional import fiscal
+from regional.fiscal import fiscal_year_bounds
 from regional.people.models import AccountStatus, UnitMembership, User
 from regional.targets.measures import (
     PERSONA_KEYS,
@@ -440,7 +441,9 @@ def _coverage(units: list[_Unit], counts: _Counts, municipality_id: int) -> Cove
             target = to_level(unit_id) if unit_id in tree.by_id else None
             if target is not None:
                 have[target] += n
-                who[target].extend(counts.covering.get(key, {}).get(municipality_id, {}).get(unit_id, []))
+                who[target].extend(
+                    counts.covering.get(key, {}).get(municipality_id, {}).get(unit_id, [])
+                )
         # People part-way through the track, bucketed once by the unit they would cover.
         waiting: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
         for unit_id, people in counts.partway[key][municipality_id].items():
@@ -487,7 +490,7 @@ def _compute(
     """Members' progress in FY; with ``frozen``, closed years as they were reported."""
     from regional.i18n import locale_code
 
-    today = today or local_date(now_utc())
+    today = today or fiscal.today()
     locale = locale_code()
     with all_tenants(session):
         members = list(

@@ -35,9 +35,20 @@ ADMIN_ONLY = {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "ad
 
 
 def extend(rec) -> None:
-    """A security target in A and B, and a coming security session to invite people to."""
+    """A security target in A and B, a coming security session to invite people to, and
+    FY2024 closed in A and B (to re-open)."""
+    from regional.people.models import User
+    from regional.targets import closing
+    from tenants.models import Municipality
+    from tenants.scoping import acting_as
+
     target(rec.world.muni_a, "security", 10, start=2024)
     target(rec.world.muni_b, "security", 10, start=2024)
+    with acting_as(db.session, rec.world.muni_admin):
+        admin = db.session.get(User, rec.world.admin)
+    for mid in (rec.world.muni_a, rec.world.muni_b):
+        with acting_as(db.session, mid):
+            closing.close_year(db.session, db.session.get(Municipality, mid), 2024, admin)
     program = db.session.scalar(select(Program).where(Program.code == "GEN-SEC-101"))
     ts = factories.make_session(program, capacity=30, starts_in=timedelta(days=50))
     rec.put("security_session", "-", ts.id)
@@ -51,7 +62,63 @@ def _m(path: str = "") -> object:
     return lambda r, o: f"/progress/m/{r.code(o)}{path}"
 
 
+CREATED = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 201, "B": 404},
+    "coordinator_b": {"A": 404, "B": 201},
+    "admin": {"A": 201, "B": 201},
+}
+ADMIN_ONLY_POST = {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 302}
+
 CASES = [
+    # Year-end close: a member's own coordinators and administrators; re-opening, and closing
+    # every member at once, administrators only.
+    Case(
+        "dashboards.close_year",
+        _m("/years/2025/close"),
+        OWN_POST,
+        method="POST",
+        owners=AB,
+        data=lambda r, o: {"checked": "y"},
+    ),
+    Case(
+        "dashboards.close_region_year",
+        lambda r, o: "/progress/region/years/2025/close",
+        ADMIN_ONLY_POST,
+        method="POST",
+        data=lambda r, o: {"checked": "y"},
+    ),
+    Case(
+        "dashboards.reopen_year",
+        _m("/years/2024/reopen"),
+        {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 200},
+        owners=AB,
+    ),
+    Case(
+        "dashboards.reopen_year",
+        _m("/years/2024/reopen"),
+        {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 302},
+        method="POST",
+        owners=AB,
+        data=lambda r, o: {"reason": "報告後に届いた修了を反映するため"},
+    ),
+    Case(
+        "api.close_year",
+        lambda r, o: f"/municipalities/{r.code(o)}/years/2025/close",
+        CREATED,
+        method="POST",
+        owners=AB,
+        api=True,
+    ),
+    Case(
+        "api.reopen_year",
+        lambda r, o: f"/municipalities/{r.code(o)}/years/2024/reopen",
+        {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 200},
+        method="POST",
+        owners=AB,
+        api=True,
+        data=lambda r, o: {"reason": "報告後に届いた修了を反映するため"},
+    ),
     Case(
         "dashboards.index",
         lambda r, o: "/progress/",
