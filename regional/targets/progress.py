@@ -185,7 +185,7 @@ def next_due(target: int, achieved: int, start_fy: int, end_fy: int) -> date | N
     return min(first + timedelta(days=days - 1), last)
 
 
-def _as_of(fiscal_year: int, today: date) -> date:
+def as_of_day(fiscal_year: int, today: date) -> date:
     """The day progress is judged at: today, or the last day of a fiscal year already over."""
     return min(today, fiscal_year_bounds(fiscal_year)[1])
 
@@ -313,7 +313,7 @@ def _target_progress(
     start, end = t.period_start_fy, t.period_end_fy
     first_fy = min(p.period_start_fy for p in periods)
     years = [(fy, per_year.get(fy, 0)) for fy in range(first_fy, fiscal_year + 1)]
-    as_of = _as_of(fiscal_year, today)
+    as_of = as_of_day(fiscal_year, today)
     if t.kind == TargetKind.CUMULATIVE:
         end = end if end is not None else start
         last = min(fiscal_year, end)
@@ -676,6 +676,7 @@ __all__ = [
     "RegionProgress",
     "TargetProgress",
     "UnitGap",
+    "as_of_day",
     "expected_on",
     "municipality_progress",
     "people_counted",
