@@ -69,6 +69,11 @@ class CouncilMatrix:
     def has_coverage(self) -> bool:
         return any(row.coverage is not None for row in self.members)
 
+    @property
+    def has_targets(self) -> bool:
+        """Whether any member has a target (else the page says so instead of an empty grid)."""
+        return any(tp is not None for tp in self.totals.cells)
+
 
 @dataclass(frozen=True)
 class MemberReport:
