@@ -330,16 +330,13 @@ def test_the_xlsx_is_one_sheet_in_the_same_shape(app, as_admin, council_data):
 # -- one member's report ----------------------------------------------------------------
 
 
-def test_a_members_report_is_its_dashboards_figures(app, world, as_coordinator_a, council_data):
-    page = as_coordinator_a.get(f"/progress/m/{CODE_A}/council?fy={FY}")
-    assert page.status_code == 200
-    body = page.get_data(as_text=True)
+def _member_figures(app, muni: int):
     with app.test_request_context():
         from flask import session
 
         session["lang"] = "en"
-        mp = municipality_progress(db.session, world.muni_a, FY, today=TODAY)
-        expected = {
+        mp = municipality_progress(db.session, muni, FY, today=TODAY)
+        rows = {
             tp.key: [
                 f"{tp.achieved:,} / {tp.target:,}",
                 "—" if tp.expected_by_now is None else f"{tp.expected_by_now:,}",
@@ -349,50 +346,8 @@ def test_a_members_report_is_its_dashboards_figures(app, world, as_coordinator_a
             ]
             for tp in mp.targets
         }
-    table = body.split('data-testid="council-targets"', 1)[1].split("</table>", 1)[0]
-    rows = dict(re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', table, re.DOTALL))
-    assert list(rows) == [tp.key for tp in mp.targets] == list(KEYS)
-    for key, row in rows.items():
-        got = [
-            " ".join(_text(re.search(rf'class="[^"]*{c}[^"]*">(.*?)</td>', row, re.DOTALL)[1]))
-            for c in ("cc-count", "cc-plan", "cc-rate", "status-word", "cc-due")
-        ]
-        got[3] = _span(row, "status-word")
-        assert got == expected[key], key
-    assert any(tp.next_due_on for tp in mp.targets)  # a due day is shown somewhere
-    cov_table = body.split('data-testid="council-coverage"', 1)[1].split("</table>", 1)[0]
-    cov = mp.coverage
-    assert f"{cov.divisions_covered} / {cov.divisions_total}" in cov_table
-    assert f"{cov.sections_covered} / {cov.sections_total}" in cov_table
-    assert cov.divisions_covered == 2 and cov.divisions_total > 2
-    trend = body.split('data-testid="council-trend"', 1)[1].split("</table>", 1)[0]
-    trend_rows = dict(re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', trend, re.DOTALL))
-    for tp in mp.targets:
-        cells = dict(re.findall(r'data-fy="(\d+)">([\d,]+)</td>', trend_rows[tp.key]))
-        assert {int(y): int(n.replace(",", "")) for y, n in cells.items()} == dict(tp.by_year)
-    assert "FY2026 (Reiwa 8)" in body and "Sun 29 Nov 2026" in body
-    assert "css/council.css" in body and 'aria-labelledby="member-cap"' in body
-
-
-def test_a_members_xlsx_is_one_sheet_with_its_figures(app, world, as_admin, council_data):
-    resp = as_admin.get(f"/progress/m/{CODE_B}/council.xlsx?fy={FY}")
-    assert resp.status_code == 200
-    assert resp.headers["Content-Disposition"].endswith(f'council-{CODE_B}-FY{FY}.xlsx"')
-    wb = load_workbook(io.BytesIO(resp.data))
-    assert len(wb.sheetnames) == 1
-    ws = wb[wb.sheetnames[0]]
-    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Target")
-    assert ws.freeze_panes == f"A{header + 1}"
-    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
-    with app.test_request_context():
-        from flask import session
-
-        session["lang"] = "en"
-        mp = municipality_progress(db.session, world.muni_b, FY, today=TODAY)
-        for i, tp in enumerate(mp.targets):
-            row = [ws.cell(header + 1 + i, j).value for j in range(1, 9)]
-            due = None if tp.next_due_on is None else row[7].date()
-            assert row[:7] == [
+        sheet = [
+            [
                 tp.label,
                 tables.period_text(tp),
                 tp.achieved,
@@ -401,21 +356,98 @@ def test_a_members_xlsx_is_one_sheet_with_its_figures(app, world, as_admin, coun
                 pytest.approx(tables.rate(tp)),
                 tables.standing(tp),
             ]
-            assert due == tp.next_due_on
-            assert ws.cell(header + 1 + i, 6).number_format == "0.0%"
+            for tp in mp.targets
+        ]
+        return mp, rows, sheet
+
+
+def _check_member_page(app, client, muni: int, code: str):
+    """Every figure of a member's report page is its dashboard's: targets, coverage, trend."""
+    page = client.get(f"/progress/m/{code}/council?fy={FY}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    mp, expected, _sheet = _member_figures(app, muni)
+    table = body.split('data-testid="council-targets"', 1)[1].split("</table>", 1)[0]
+    rows = dict(re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', table, re.DOTALL))
+    assert list(rows) == [tp.key for tp in mp.targets]
+    for key, row in rows.items():
+        got = [
+            " ".join(_text(re.search(rf'class="[^"]*{c}[^"]*">(.*?)</td>', row, re.DOTALL)[1]))
+            for c in ("cc-count", "cc-plan", "cc-rate", "status-word", "cc-due")
+        ]
+        got[3] = _span(row, "status-word")
+        assert got == expected[key], (code, key)
+    cov_table = body.split('data-testid="council-coverage"', 1)[1].split("</table>", 1)[0]
+    cov = mp.coverage
+    cov_rows = dict(re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', cov_table, re.DOTALL))
+    for key, covered, total in (
+        ("divisions", cov.divisions_covered, cov.divisions_total),
+        ("sections", cov.sections_covered, cov.sections_total),
+    ):
+        shown = re.search(r'class="num cc-count">(.*?)</td>', cov_rows[key])[1]
+        assert shown == f"{covered} / {total}", (code, key)
+    trend = body.split('data-testid="council-trend"', 1)[1].split("</table>", 1)[0]
+    trend_rows = dict(re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', trend, re.DOTALL))
+    for tp in mp.targets:
+        cells = dict(re.findall(r'data-fy="(\d+)">([\d,]+)</td>', trend_rows[tp.key]))
+        assert {int(y): int(n.replace(",", "")) for y, n in cells.items()} == dict(tp.by_year)
+    assert "FY2026 (Reiwa 8)" in body and "Sun 29 Nov 2026" in body
+    assert "css/council.css" in body and 'aria-labelledby="member-cap"' in body
+    return mp
+
+
+def _check_member_xlsx(app, client, muni: int, code: str):
+    """The member's one sheet holds the same figures, as numbers, dates and percentages."""
+    resp = client.get(f"/progress/m/{code}/council.xlsx?fy={FY}")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Disposition"].endswith(f'council-{code}-FY{FY}.xlsx"')
+    wb = load_workbook(io.BytesIO(resp.data))
+    assert len(wb.sheetnames) == 1
+    ws = wb[wb.sheetnames[0]]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Target")
+    assert ws.freeze_panes == f"A{header + 1}"
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 1)
+    mp, _rows, sheet = _member_figures(app, muni)
+    for i, tp in enumerate(mp.targets):
+        row = [ws.cell(header + 1 + i, j).value for j in range(1, 9)]
+        assert row[:7] == sheet[i], (code, tp.key)
+        assert (None if row[7] is None else row[7].date()) == tp.next_due_on
+        assert ws.cell(header + 1 + i, 6).number_format == "0.0%"
     values = [[c.value for c in r] for r in ws.iter_rows()]
     cov = mp.coverage
-    divisions = next(r for r in values if r[0] == "Divisions")
-    assert divisions[1:4] == [
-        cov.divisions_covered,
-        cov.divisions_total,
-        pytest.approx(cov.divisions_covered / cov.divisions_total),
-    ]
-    assert cov.divisions_covered == 1
+    for label, covered, total in (
+        ("Divisions", cov.divisions_covered, cov.divisions_total),
+        ("Sections", cov.sections_covered, cov.sections_total),
+    ):
+        row = next(r for r in values if r[0] == label)
+        assert row[1:4] == [covered, total, pytest.approx(covered / total) if total else None]
     trend_header = next(i for i, r in enumerate(values) if r[0] == "Target" and r[1] != "Period")
-    security = next(tp for tp in mp.targets if tp.key == "security")
-    row = next(r for r in values[trend_header:] if r[0] == security.label)
-    assert row[1 : 1 + len(security.by_year)] == [n for _fy, n in security.by_year]
+    for tp in mp.targets:
+        row = next(r for r in values[trend_header:] if r[0] == tp.label)
+        assert row[1 : 1 + len(tp.by_year)] == [n for _fy, n in tp.by_year], (code, tp.key)
+    return mp
+
+
+def test_a_coordinators_report_is_their_dashboards_figures(
+    app, world, as_coordinator_a, council_data
+):
+    mp = _check_member_page(app, as_coordinator_a, world.muni_a, CODE_A)
+    assert [tp.key for tp in mp.targets] == list(KEYS)
+    assert any(tp.next_due_on for tp in mp.targets)  # a due day is shown somewhere
+    assert mp.coverage.divisions_covered == 2 and mp.coverage.divisions_total > 2
+    _check_member_xlsx(app, as_coordinator_a, world.muni_a, CODE_A)
+
+
+def test_every_members_report_page_and_sheet_is_its_dashboards(app, world, as_admin, council_data):
+    for muni, code in (
+        (world.muni_a, CODE_A),
+        (world.muni_b, CODE_B),
+        (world.muni_admin, CODE_ADMIN),
+    ):
+        mp = _check_member_page(app, as_admin, muni, code)
+        _check_member_xlsx(app, as_admin, muni, code)
+        assert mp.targets, code
+    assert _check_member_xlsx(app, as_admin, world.muni_b, CODE_B).coverage.divisions_covered == 1
 
 
 # -- who reaches what, and where it is linked ---------------------------------------------
