@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("dashboards", __name__)
 
-from regional.dashboards import views, views_close, worklist  # noqa: E402, F401
+from regional.dashboards import views, views_close, views_council, worklist  # noqa: E402, F401

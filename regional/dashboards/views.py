@@ -7,15 +7,16 @@ Employees get 403 before any record is looked up.
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from regional import fiscal
 from regional.auth.roles import admin_required, coordinator_required
-from regional.dashboards import bp, queries, tables
+from regional.dashboards import bp, council, queries, tables
 from regional.dashboards.charts import progress_chart, trend_chart
-from regional.dashboards.exports import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
+from regional.dashboards.exports import attachment, to_csv, to_xlsx
 from regional.dashboards.forms import InviteForm, chosen_fiscal_year
 from regional.dashboards.invite import MAX_INVITES, invite
 from regional.extensions import db
@@ -79,13 +80,6 @@ def _heading(title: str, name: str, fy: int, mp=None) -> tuple[str, ...]:
         if closed is not None
         else _("Figures as of %(day)s", day=local_day(now_utc())),
     )
-
-
-def _file(data: bytes, fmt: str, stem: str) -> Response:
-    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
-    resp = Response(data, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
-    return resp
 
 
 # -- entry -------------------------------------------------------------------
@@ -173,8 +167,8 @@ def _export(fmt: str, stem: str, sheets: dict):
         which = request.args.get("table", next(iter(sheets)))
         if which not in sheets:
             abort(404)
-        return _file(to_csv(sheets[which]), "csv", f"{stem}-{which}")
-    return _file(to_xlsx(list(sheets.values())), "xlsx", stem)
+        return attachment(to_csv(sheets[which]), "csv", f"{stem}-{which}")
+    return attachment(to_xlsx(list(sheets.values())), "xlsx", stem)
 
 
 # -- drill-down --------------------------------------------------------------
@@ -290,8 +284,8 @@ def drill_export(code: str, key: str, fmt: str):
     )
     stem = f"progress-{municipality.code}-FY{fy}-{key}-{show}"
     if fmt == "csv":
-        return _file(to_csv(sheet), "csv", stem)
-    return _file(to_xlsx([sheet]), "xlsx", stem)
+        return attachment(to_csv(sheet), "csv", stem)
+    return attachment(to_xlsx([sheet]), "xlsx", stem)
 
 
 @bp.route("/m/<code>/t/<key>/invite", methods=["POST"])
@@ -339,7 +333,10 @@ def invite_people(code: str, key: str):
 
 def _region_view(template: str):
     form, fy = _year()
-    rp = progress.region_progress(db.session, fy, coverage=False)
+    today = fiscal.today()
+    rp = progress.region_progress(db.session, fy, today=today, coverage=False)
+    # The council's matrix heads the page: the same figures, one row per member.
+    matrix = council.council_matrix(rp, council.measure_labels(db.session), today)
     lang = locale_code()
     fill, shared = queries.session_use(fy, lang)
     keys: dict[str, str] = {}
@@ -371,6 +368,7 @@ def _region_view(template: str):
     return render_template(
         template,
         rp=rp,
+        matrix=matrix,
         growth=_growth(members),
         fy=fy,
         form=form,

@@ -203,7 +203,7 @@ def next_due(target: int, achieved: int, start_fy: int, end_fy: int) -> date | N
     return min(first + timedelta(days=days - 1), last)
 
 
-def _as_of(fiscal_year: int, today: date) -> date:
+def as_of_day(fiscal_year: int, today: date) -> date:
     """The day progress is judged at: today, or the last day of a fiscal year already over."""
     return min(today, fiscal_year_bounds(fiscal_year)[1])
 
@@ -344,7 +344,7 @@ def _target_progress(
     start, end = t.period_start_fy, t.period_end_fy
     first_fy = min(p.period_start_fy for p in periods)
     years = [(fy, per_year.get(fy, 0)) for fy in range(first_fy, fiscal_year + 1)]
-    as_of = _as_of(fiscal_year, today)
+    as_of = as_of_day(fiscal_year, today)
     if t.kind == TargetKind.CUMULATIVE:
         end = end if end is not None else start
         last = min(fiscal_year, end)
@@ -505,7 +505,7 @@ def _compute(
         )
         # Coverage on the organisation as it stood on the day judged: today for the year
         # running, the last day (31 March) of a year that is over.
-        day = _as_of(fiscal_year, today)
+        day = as_of_day(fiscal_year, today)
         counts = _count(
             session, fiscal_year, municipality_ids, measures, day=day, coverage=coverage
         )
@@ -763,6 +763,7 @@ __all__ = [
     "RegionProgress",
     "TargetProgress",
     "UnitGap",
+    "as_of_day",
     "expected_on",
     "municipality_progress",
     "people_counted",

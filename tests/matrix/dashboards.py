@@ -3,7 +3,8 @@
 A member's dashboard (and everything under it) is its coordinators' and the
 regional administrators': another member's coordinator gets 404, exactly as if
 the municipality did not exist. Employees get 403 before anything is looked up.
-The regional dashboard is the regional administrators' alone (403 for others).
+The regional dashboard and the region's council report are the regional administrators'
+alone (403 for others); a member's council report follows its dashboard.
 """
 
 from __future__ import annotations
@@ -144,7 +145,22 @@ CASES = [
             "people": [r["user"]["A"], r["user"]["B"]],
         },
     ),
+    Case("dashboards.municipality_council", _m("/council"), OWN, owners=AB),
+    Case("dashboards.municipality_council", _m("/council?fy=2025"), OWN, owners=AB),
+    Case("dashboards.municipality_council_export", _m("/council.xlsx"), OWN, owners=AB),
     Case("dashboards.region", lambda r, o: "/progress/region", ADMIN_ONLY),
+    Case("dashboards.region_council", lambda r, o: "/progress/region/council", ADMIN_ONLY),
+    Case(
+        "dashboards.region_council",
+        lambda r, o: "/progress/region/council?fy=1999",
+        ADMIN_ONLY,
+        note="bad year: current",
+    ),
+    Case(
+        "dashboards.region_council_export",
+        lambda r, o: "/progress/region/council.xlsx",
+        ADMIN_ONLY,
+    ),
     Case("dashboards.region_print", lambda r, o: "/progress/region/print", ADMIN_ONLY),
     Case("dashboards.region_export", lambda r, o: "/progress/region/export.xlsx", ADMIN_ONLY),
     Case(
