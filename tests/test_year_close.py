@@ -297,3 +297,31 @@ def test_an_administrator_closes_the_year_for_every_member(app, as_admin, world,
     assert closed == members
     page = as_admin.get("/progress/region?fy=2025").get_data(as_text=True)
     assert f'data-testid="closed-{A}"' in page
+
+
+def test_the_council_report_prints_a_closed_year_as_reported(app, as_admin, world, clock):
+    _arrange(app, world)
+    assert (
+        as_admin.form_post(f"/progress/m/{A}/years/2025/close", {"checked": "y"}).status_code == 302
+    )
+    with app.app_context():
+        complete(
+            world.muni_a, factories.make_user(world.muni_a).id, "GEN-SEC-101", date(2026, 1, 9)
+        )
+        db.session.commit()
+    region = as_admin.get("/progress/region/council?fy=2025").get_data(as_text=True)
+    assert "令和8年4月15日締め済み" in region
+    member = as_admin.get(f"/progress/m/{A}/council?fy=2025").get_data(as_text=True)
+    assert "令和7年度（締め済み　令和8年4月15日）" in member
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(
+        BytesIO(as_admin.get(f"/progress/m/{A}/council.xlsx?fy=2025").data)
+    ).worksheets[0]
+    values = [c.value for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert any("締め済み" in str(v) for v in values)
+    # The reported 1, not the corrected 2, in the security row.
+    row = next(r for r in sheet.iter_rows(values_only=True) if r and r[0] == "情報セキュリティ")
+    assert row[2] == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -54,6 +55,8 @@ class MatrixRow:
     cells: tuple[TargetProgress | None, ...]
     #: None where coverage is not counted (the region's row; a page that leaves it out).
     coverage: Coverage | None
+    #: A closed year: who closed it and when (the row's figures are as reported).
+    closed: Any = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class MemberReport:
     coverage: Coverage
     #: The fiscal years of the trend table, oldest first.
     years: tuple[int, ...]
+    #: A closed year: its figures are as reported (closing.ClosedYear).
+    closed: Any = None
 
 
 def _name(mp: MunicipalityProgress) -> str:
@@ -111,6 +116,7 @@ def council_matrix(rp: RegionProgress, labels: Mapping[str, str], today: date) -
             name=_name(mp),
             cells=cells(mp.targets),
             coverage=None if mp.coverage is NO_COVERAGE else mp.coverage,
+            closed=mp.closed,
         )
         for mp in rp.members
     )
@@ -149,17 +155,22 @@ def member_report(mp: MunicipalityProgress, today: date) -> MemberReport:
         targets=tuple(mp.targets),
         coverage=mp.coverage,
         years=tuple(sorted({fy for tp in mp.targets for fy, _n in tp.by_year})),
+        closed=mp.closed,
     )
 
 
 # -- the same page as one XLSX sheet ------------------------------------------------------
 
 
-def heading(title: str, fiscal_year: int, as_of: date) -> tuple[str, ...]:
-    """The lines above a report's table: its title, the fiscal year, the day of the figures."""
-    from regional.main.helpers import fy_label, local_day
+def heading(title: str, fiscal_year: int, as_of: date, closed=None) -> tuple[str, ...]:
+    """The lines above a report's table: its title, the fiscal year (with its close, when
+    the year was closed), the day of the figures."""
+    from types import SimpleNamespace
 
-    return (title, fy_label(fiscal_year), _("Figures as of %(day)s", day=local_day(as_of)))
+    from regional.main.helpers import local_day
+
+    year = tables.year_title(fiscal_year, SimpleNamespace(closed=closed))
+    return (title, year, _("Figures as of %(day)s", day=local_day(as_of)))
 
 
 def _coverage_values(cov: Coverage | None) -> list[object]:
@@ -228,7 +239,7 @@ def member_sheet(report: MemberReport, title: str) -> Sheet:
     cov = report.coverage
     return Sheet(
         title=_("Council report"),
-        heading=heading(title, report.fiscal_year, report.as_of),
+        heading=heading(title, report.fiscal_year, report.as_of, report.closed),
         columns=(
             Col(_("Target"), "text", 30, wrap=True),
             Col(_("Period"), "text", 22, wrap=True),
