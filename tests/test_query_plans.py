@@ -77,6 +77,14 @@ BY_DESIGN = {
     ("page / (coordinator)", "users"): "the coordinator's worklists count the member's people",
     ("", "org_units"): "the member's unit tree (hundreds of rows) is read whole for unit paths",
     ("page /progress", "targets"): "a member's six targets",
+    ("page / (coordinator)", "targets"): "a member's six targets (the required-training card)",
+    # Coverage counts the member's people in the unit they were in on the day judged: one
+    # membership per person and transfer, read for the member (like its people and units).
+    ("page /progress", "unit_memberships"): "coverage: the member's people in their units",
+    ("progress", "unit_memberships"): "coverage: the member's people in their units",
+    # Year-end closes: one row per member and closed fiscal year (a dozen over a decade).
+    ("page /progress", "year_closes"): "a member's closed years",
+    ("progress", "year_closes"): "a member's closed years",
     ("progress", "targets"): "a member's six targets",
     # Progress against targets reads the stored figures (regional.targets.tallies): a few
     # rows per member, key and fiscal year, read whole for a member or the region. The
