@@ -31,7 +31,7 @@ from regional.catalogue.models import (
     search_words,
 )
 from regional.people.models import JOB_CATEGORY_LABELS
-from regional.validation import HumanText
+from regional.validation import HumanText, form_id
 
 #: The catalogue's own order of tiers: everyone's training first.
 TIER_ORDER = (Tier.GENERAL, Tier.CORE, Tier.ADVANCED)
@@ -142,7 +142,7 @@ class ProgramForm(FlaskForm):
         ],
     )
     skill_area = SelectField(
-        _l("Skill area"), coerce=int, validators=[InputRequired(_l("Choose a skill area."))]
+        _l("Skill area"), coerce=form_id, validators=[InputRequired(_l("Choose a skill area."))]
     )
     delivery = SelectField(
         _l("Delivery"),

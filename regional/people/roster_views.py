@@ -36,6 +36,7 @@ from regional.people.forms import (
 )
 from regional.people.roster import RosterPlan
 from regional.tenancy import current_municipality
+from regional.validation import record_id
 
 #: Rows of each kind listed on the preview page (the counts are always whole).
 SHOWN = 300
@@ -65,7 +66,7 @@ def _untoken(token: str | None, upload_id: str | None) -> dict | None:
         data = _serializer().loads(
             token or "", max_age=int(roster_import.UPLOAD_MAX_AGE.total_seconds())
         )
-        same_upload = int(upload_id or "") == data["f"]
+        same_upload = record_id(upload_id) == data["f"]
     except (BadSignature, ValueError, TypeError, KeyError):
         return None
     if not same_upload or data.get("u") != current_user.id:
