@@ -18,6 +18,7 @@ from regional.dashboards.charts import progress_chart, trend_chart
 from regional.dashboards.exports import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from regional.dashboards.forms import InviteForm, chosen_fiscal_year
 from regional.dashboards.invite import MAX_INVITES, invite
+from regional.downloads import file_response
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.growth.exams import exams
@@ -79,10 +80,7 @@ def _heading(title: str, name: str, fy: int) -> tuple[str, ...]:
 
 
 def _file(data: bytes, fmt: str, stem: str) -> Response:
-    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
-    resp = Response(data, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
-    return resp
+    return file_response(data, XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE, f"{stem}.{fmt}")
 
 
 # -- entry -------------------------------------------------------------------

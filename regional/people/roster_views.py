@@ -9,7 +9,6 @@ plan is the one the coordinator saw; a changed file needs a new preview.
 from __future__ import annotations
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -23,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from regional.downloads import file_response
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
@@ -221,8 +221,4 @@ def roster_export_file(fmt: str):
             return redirect(url_for("people.roster"))
         mimetype = f"text/csv; charset={'shift_jis' if encoding == 'cp932' else 'utf-8'}"
         filename += "-sjis" if encoding == "cp932" else "-utf8"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
-    )
+    return file_response(body, mimetype, f"{filename}.{fmt}")
