@@ -239,6 +239,45 @@ def test_error_logs_mask_the_calendar_feed_token(app, client, world, caplog, mon
     assert not any(token in m for m in lines)
 
 
+def test_a_traceback_quoting_a_reset_link_does_not_log_the_token(
+    app, client, world, caplog, monkeypatch
+):
+    """The exception's message (and its cause's) name the link; the logged traceback masks it."""
+    import io
+
+    with app.app_context(), all_tenants(db.session):
+        link = tokens.make_token(db.session.get(User, world.employee_a), tokens.RESET)
+    with within(app):
+        feed = person(world.employee_a).calendar_token
+    monkeypatch.setitem(app.config, "PROPAGATE_TEST_ERRORS", False)
+
+    def boom(*args, **kwargs):
+        try:
+            raise ConnectionError(f"relay refused /password/reset/{link}")
+        except ConnectionError as exc:
+            raise RuntimeError(
+                f"could not mail http://127.0.0.1:5000/password/reset/{link}?token={link}"
+            ) from exc
+
+    monkeypatch.setattr("regional.registrations.views.feed_ics", boom)
+    console = io.StringIO()
+    handler = logging.StreamHandler(console)  # as production's basicConfig prints them
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    caplog.set_level(logging.INFO)
+    try:
+        assert client.get(f"/registrations/feed/{feed}.ics").status_code == 500
+    finally:
+        logging.getLogger().removeHandler(handler)
+    for output in (caplog.text, console.getvalue()):
+        assert "Traceback (most recent call last)" in output
+        assert (
+            "RuntimeError: could not mail http://127.0.0.1:5000/password/reset/[redacted]" in output
+        )
+        assert "ConnectionError: relay refused /password/reset/[redacted]" in output
+        assert link not in output and feed not in output
+
+
 def test_refusal_logs_mask_tokens_and_escape_line_breaks(client, caplog):
     caplog.set_level(logging.INFO, logger="regional.audit")
     client.get("/registrations/feed/Zm9vYmFyYmF6MTIzNDU2Nzg5MGFiY2RlZg.ics")

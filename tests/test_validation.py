@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 
 from regional import validation
-from regional.redaction import redact, redact_path, redact_query
+from regional.redaction import redact, redact_path, redact_query, redact_text
 from regional.validation import InputProblem
 
 
@@ -248,3 +248,20 @@ def test_a_log_line_cannot_be_split_or_disguised():
     line = redact("/people/a\r\nINFO forged\u202e", "q=1")
     assert "\r" not in line and "\n" not in line and "\u202e" not in line
     assert line.endswith("?q=1")
+
+
+def test_free_text_has_its_addresses_redacted_and_its_frames_kept():
+    frame = (
+        '  File "/srv/regional/migrations/versions/5a7e2c41d9b3_login_throttle.py", line 3, in up'
+    )
+    text = (
+        "Traceback (most recent call last):\n"
+        f"{frame}\n"
+        "RuntimeError: no relay for https://x.example/password/reset/eyJtIjoiMzMy.aB3.xyz"
+        " (see /registrations/feed/abcdefghijklmnopqrstuvwxyzABCDEF.ics?token=s3cr3t&page=2)"
+    )
+    out = redact_text(text)
+    assert frame in out  # where the code failed stays readable
+    assert "https://x.example/password/reset/[redacted]" in out
+    assert "/registrations/feed/[redacted]?token=[redacted]&page=2" in out
+    assert "eyJtIjoiMzMy" not in out and "s3cr3t" not in out and "abcdefghijklmnop" not in out
