@@ -31,7 +31,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter, ValidationError
-from wtforms.fields import IntegerField
+from wtforms.fields import DecimalField, IntegerField
 from wtforms.validators import ValidationError as FormValidationError
 
 from regional.errors import DomainError
@@ -217,6 +217,26 @@ class BoundedIntConverter(IntegerConverter):
         if (self.min is not None and number < self.min) or number > self.max:
             raise ValidationError()
         return number
+
+
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,12}(?:\.[0-9]{1,12})?")
+
+
+class DecimalNumberField(DecimalField):
+    """WTForms DecimalField for numbers written plainly (``1.5``, full width folded).
+
+    ``Decimal()`` also takes ``NaN``, ``sNaN``, ``Infinity``, exponents and other scripts'
+    digits, and NumberRange then raises on ``sNaN`` (a 500): only decimals are read.
+    """
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist:
+            return
+        raw = fold_width(valuelist[0]) if isinstance(valuelist[0], str) else None
+        if raw is None or not _DECIMAL.fullmatch(raw.strip()):
+            self.data = None
+            raise ValueError(str(_l("Write a number such as 1.5.")))
+        super().process_formdata([raw.strip()])
 
 
 def refuse_nul_bytes() -> None:

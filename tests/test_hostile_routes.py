@@ -48,10 +48,11 @@ HOSTILE = [
     "2147483648",  # one past the database's integer
     "-1",
     "1e20",
+    "sNaN",  # Decimal() takes it, and comparing it raises
     "",
 ]
 #: JSON bodies may also carry numbers of the wrong size or kind.
-HOSTILE_JSON = [*HOSTILE, 10**25, 2**31, -1, 1e20, True, None, [1], {"a": 1}]
+HOSTILE_JSON = [*HOSTILE, 10**25, 2**31, -1, 1e20, float("nan"), True, None, [1], {"a": 1}]
 
 #: (endpoint, method) pairs no matrix case sends, with a case that does.
 EXTRA = [

@@ -153,6 +153,27 @@ def test_the_form_field_reads_numbers_with_the_one_parser(app):
         assert form.validate() and form.n.data == 12
 
 
+def test_the_decimal_field_reads_plain_decimals_only(app):
+    from decimal import Decimal
+
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        hours = validation.DecimalNumberField("hours")
+
+    with app.test_request_context():
+        for raw in ("sNaN", "NaN", "Infinity", "1e3", "٣", "²", "1.5.1", ""):
+            form = Form(MultiDict({"hours": raw}))
+            assert not form.validate(), raw
+            assert form.hours.data is None, raw
+        form = Form(MultiDict({"hours": "１.５"}))
+        assert form.validate() and form.hours.data == Decimal("1.5")
+
+
 def test_the_url_converter_takes_no_other_script_digits():
     m = Map([Rule("/p/<int:n>", endpoint="p")], converters={"int": validation.BoundedIntConverter})
     urls = m.bind("example.org")
