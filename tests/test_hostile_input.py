@@ -676,3 +676,23 @@ def test_inviting_people_who_are_no_ids_is_a_form_error(app, as_coordinator_a, w
     assert resp.status_code == 302
     page = as_coordinator_a.get(resp.headers["Location"], headers=EN).get_data(as_text=True)
     assert "Choose a session and at least one person." in page
+
+
+def test_a_municipality_code_typed_in_full_width_names_the_same_member(
+    api, as_coordinator_a, world
+):
+    wide = A.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert (
+        api(world.emails["coordinator_a"]).get(f"/municipalities/{wide}/employees").status_code
+        == 200
+    )
+    assert as_coordinator_a.get(f"/progress/m/{wide}").status_code == 200
+    for other in (
+        "³³²⁰³⁸",
+        "٣٣٢٠٣٨",
+        B.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    ):
+        assert (
+            api(world.emails["coordinator_a"]).get(f"/municipalities/{other}/employees").status_code
+            == 404
+        )
