@@ -170,6 +170,18 @@ def recording(app):
     app.config["PROPAGATE_TEST_ERRORS"] = propagate
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _files_kept():
+    """Stored files outlive each savepoint: a deleted material's rows come back after the
+    rollback, and its file must still be there for the next case to download it."""
+    from regional.growth import files
+
+    original = files.remove
+    files.remove = lambda name: None
+    yield
+    files.remove = original
+
+
 # -- the walk --------------------------------------------------------------------------
 
 
