@@ -44,6 +44,9 @@ def _check_config(app: Flask) -> None:
 
 
 def register_logging(app: Flask) -> None:
+    from regional.redaction import install_traceback_redaction
+
+    install_traceback_redaction()  # a traceback quoting a reset link masks its token
     if not app.debug and not app.testing:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"

@@ -21,6 +21,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from regional.extensions import db
+from regional.validation import fold_width
 from tenants import set_current_tenant
 from tenants.models import Municipality
 from tenants.scoping import current_tenant_id
@@ -83,6 +84,8 @@ def enter_municipality(code: str) -> Municipality:
     """
     if not current_user.is_authenticated:
         abort(401)
+    # A code typed in full width (３３２０３８) names the same member; other digits none.
+    code = fold_width(code) or ""
     if current_user.is_regional_admin:
         m = db.session.scalar(Municipality.by_code(code))
         if m is None:

@@ -8,8 +8,12 @@ type reaches the database or a file format as something that breaks it:
   separators U+2028/2029, bidirectional overrides and isolates (U+202A-202E,
   U+2066-2069) and lone surrogates: they break iCalendar lines, CSV cells and
   log lines, and bidi overrides make a name read differently than it is stored;
-* whole numbers are bounded by :data:`MAX_INT` (the database's 32-bit ids and
-  counts; SQLite raises OverflowError past 2**63, PostgreSQL past 2**31);
+* whole numbers (ids and counts from a path, a query string, a form or a JSON body)
+  are read by one parser, :func:`whole_number`: ASCII digits, the full-width ones a
+  Japanese input method types folded to ASCII (NFKC), bounded by :data:`MAX_INT`
+  (the database's 32-bit ids and counts; SQLite raises OverflowError past 2**63,
+  PostgreSQL past 2**31). ``str.isdigit()`` and ``int()`` are not that rule: they
+  take ``²``, ``٣`` and ``𝟏``, and ``int("²")`` raises;
 * dates lie between :data:`MIN_DATE` and :data:`MAX_DATE` (``date(0, ...)``
   raises, and year 1 overflows when converted to another time zone);
 * paging parameters are whole numbers within :data:`MAX_PAGE`.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, time
 
@@ -26,6 +31,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter, ValidationError
+from wtforms.fields import DecimalField, IntegerField
 from wtforms.validators import ValidationError as FormValidationError
 
 from regional.errors import DomainError
@@ -104,20 +110,91 @@ class HumanText:
 # -- numbers and URL ids ---------------------------------------------------------
 
 
+def fold_width(raw: str) -> str | None:
+    """``raw`` with full-width forms (０-９, －, ＋, the ideographic space) made ASCII by NFKC.
+
+    Only width is folded: superscripts (``²``), circled (``①``) and mathematical
+    (``𝟏``) digits, and the digits of other scripts (``٣``), which NFKC would turn
+    into ASCII or leave as they are, make the value unreadable (None) rather than
+    guessed at.
+    """
+    if raw.isascii():
+        return raw
+    if any(not c.isascii() and not unicodedata.decomposition(c).startswith("<wide>") for c in raw):
+        return None
+    return unicodedata.normalize("NFKC", raw)
+
+
 def whole_number(text: object, *, minimum: int = -MAX_INT, maximum: int = MAX_INT) -> int:
-    """A whole number written in decimal (``1e20``, ``1.0`` and huge ones refused)."""
-    raw = str(text).strip() if text is not None else ""
-    if not _WHOLE.fullmatch(raw):
-        raise InputProblem(_("Write a whole number."))
-    value = int(raw)
+    """The one parser of whole numbers from outside: an id or a count, bounded.
+
+    A string must be decimal digits (an optional sign; full-width ones accepted as
+    their ASCII value); ``1e20``, ``1.0``, ``²``, ``٣``, the empty string and more
+    than 12 digits are refused. An ``int`` (from JSON or a form's own choices) is
+    only bounded; anything else (a bool, a float, a list) is refused. Every refusal
+    is an :class:`InputProblem` (a ValueError, so WTForms shows it as a form error).
+    """
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        raw = fold_width(text) if isinstance(text, str) else None
+        raw = raw.strip() if raw is not None else None
+        if raw is None or not _WHOLE.fullmatch(raw):
+            raise InputProblem(_("Write a whole number."))
+        value = int(raw)
     if not minimum <= value <= maximum:
         raise InputProblem(_("Write a whole number from %(lo)d to %(hi)d.", lo=minimum, hi=maximum))
     return value
 
 
-def int_in_range(value: int) -> bool:
-    """Whether a number from JSON fits the database's whole numbers."""
-    return -MAX_INT <= value <= MAX_INT
+def record_id(text: object) -> int | None:
+    """An id of a record (1 to :data:`MAX_INT`), or None when ``text`` cannot be one.
+
+    Callers answer None as they answer an id that names nothing (404, or the item
+    skipped), so a malformed id and a missing record look alike.
+    """
+    try:
+        return whole_number(text, minimum=1)
+    except InputProblem:
+        return None
+
+
+def form_id(value: object) -> int:
+    """``coerce`` for a WTForms choice of records: an id, or a ValueError (a form error)."""
+    return whole_number(value, minimum=1)
+
+
+def optional_form_id(value: object) -> int | None:
+    """``coerce`` for an optional choice of records: empty is None, otherwise :func:`form_id`."""
+    return None if _empty_choice(value) else form_id(value)
+
+
+def optional_whole_number(value: object) -> int | None:
+    """``coerce`` for an optional choice of numbers (a year): empty is None."""
+    return None if _empty_choice(value) else whole_number(value)
+
+
+def _empty_choice(value: object) -> bool:
+    # WTForms renders a None choice as "None", and sends it back so.
+    return value is None or value == "" or value == "None"
+
+
+class WholeNumberField(IntegerField):
+    """WTForms IntegerField read by :func:`whole_number` (``int()`` would take ``٣``, ``1_0``
+    and 25 digits); ``minimum``/``maximum`` bound it before any validator runs."""
+
+    def __init__(self, *args, minimum: int = -MAX_INT, maximum: int = MAX_INT, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = whole_number(valuelist[0], minimum=self.minimum, maximum=self.maximum)
+        except InputProblem as exc:
+            self.data = None
+            raise ValueError(exc.message) from exc
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -129,9 +206,37 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=bound, signed=signed)
 
     def to_python(self, value: str) -> int:
-        if len(value) > 12:  # int() refuses very long digit strings with ValueError (a 500)
+        # Werkzeug's ``\d+`` matches every script's digits (``٣``) and int() takes them;
+        # the one parser takes ASCII and full-width digits only, within the bound.
+        if self.fixed_digits and len(value) != self.fixed_digits:
             raise ValidationError()
-        return super().to_python(value)
+        try:
+            number = whole_number(value, minimum=-MAX_INT if self.signed else 0)
+        except InputProblem as exc:
+            raise ValidationError() from exc
+        if (self.min is not None and number < self.min) or number > self.max:
+            raise ValidationError()
+        return number
+
+
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,12}(?:\.[0-9]{1,12})?")
+
+
+class DecimalNumberField(DecimalField):
+    """WTForms DecimalField for numbers written plainly (``1.5``, full width folded).
+
+    ``Decimal()`` also takes ``NaN``, ``sNaN``, ``Infinity``, exponents and other scripts'
+    digits, and NumberRange then raises on ``sNaN`` (a 500): only decimals are read.
+    """
+
+    def process_formdata(self, valuelist: list) -> None:
+        if not valuelist:
+            return
+        raw = fold_width(valuelist[0]) if isinstance(valuelist[0], str) else None
+        if raw is None or not _DECIMAL.fullmatch(raw.strip()):
+            self.data = None
+            raise ValueError(str(_l("Write a number such as 1.5.")))
+        super().process_formdata([raw.strip()])
 
 
 def refuse_nul_bytes() -> None:

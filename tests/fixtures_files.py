@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import zipfile
-import zlib
 
 from openpyxl import Workbook
 from PIL import Image
 from reportlab.pdfgen import canvas
+
+from tests import fixtures_pdf
 
 
 def pdf() -> bytes:
@@ -59,23 +60,14 @@ def text() -> bytes:
 
 # -- hostile ------------------------------------------------------------------------
 
-PDF_JS = (
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>"
-    b" endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-)
-#: The same action with the name spelt through #xx escapes.
-PDF_JS_ESCAPED = PDF_JS.replace(b"/JavaScript", b"/J#61vaScript").replace(b"/JS ", b"/J#53 ")
+#: Well-formed PDFs (a viewer opens them) that run JavaScript on opening; see fixtures_pdf.
+PDF_JS = fixtures_pdf.open_action_js()
+#: The same action with its names spelt through #xx escapes.
+PDF_JS_ESCAPED = fixtures_pdf.open_action_js_escaped()
 
 
 def pdf_js_in_object_stream() -> bytes:
-    hidden = zlib.compress(b"<< /S /JavaScript /JS (app.launchURL('x')) >>")
-    return (
-        b"%PDF-1.5\n1 0 obj << /Type /ObjStm /Filter /FlateDecode /Length "
-        + str(len(hidden)).encode()
-        + b" >>\nstream\n"
-        + hidden
-        + b"\nendstream endobj\ntrailer << >>\n%%EOF\n"
-    )
+    return fixtures_pdf.packed_js(["/FlateDecode"])
 
 
 SVG_SCRIPT = (

@@ -169,11 +169,22 @@ def test_progress_api_shape(app, api, world):
     assert {"total", "covered"} <= set(body["coverage"]["divisions"])
 
 
-@pytest.mark.parametrize("fy", ["abc", "1999", "2101", "２０２５", "-1", "2025.0"])
+@pytest.mark.parametrize("fy", ["abc", "1999", "2101", "-1", "2025.0", "²⁰²⁵", "٢٠٢٥", ""])
 def test_progress_refuses_unreadable_fiscal_years(api, world, fy):
     resp = api(world.emails["coordinator_a"]).get(f"/municipalities/{A}/progress?fiscal_year={fy}")
+    if fy == "":  # no year: the current one
+        assert resp.status_code == 200
+        return
     assert resp.status_code == 400
     assert resp.get_json()["error"]["code"] == "invalid_fiscal_year"
+
+
+def test_progress_reads_a_full_width_fiscal_year_as_its_ascii_value(api, world):
+    resp = api(world.emails["coordinator_a"]).get(
+        f"/municipalities/{A}/progress?fiscal_year=２０２５"
+    )
+    assert resp.status_code == 200
+    assert resp.get_json()["fiscal_year"] == 2025
 
 
 def test_region_progress_lists_every_member_and_totals(app, api, world):

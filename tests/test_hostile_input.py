@@ -239,6 +239,45 @@ def test_error_logs_mask_the_calendar_feed_token(app, client, world, caplog, mon
     assert not any(token in m for m in lines)
 
 
+def test_a_traceback_quoting_a_reset_link_does_not_log_the_token(
+    app, client, world, caplog, monkeypatch
+):
+    """The exception's message (and its cause's) name the link; the logged traceback masks it."""
+    import io
+
+    with app.app_context(), all_tenants(db.session):
+        link = tokens.make_token(db.session.get(User, world.employee_a), tokens.RESET)
+    with within(app):
+        feed = person(world.employee_a).calendar_token
+    monkeypatch.setitem(app.config, "PROPAGATE_TEST_ERRORS", False)
+
+    def boom(*args, **kwargs):
+        try:
+            raise ConnectionError(f"relay refused /password/reset/{link}")
+        except ConnectionError as exc:
+            raise RuntimeError(
+                f"could not mail http://127.0.0.1:5000/password/reset/{link}?token={link}"
+            ) from exc
+
+    monkeypatch.setattr("regional.registrations.views.feed_ics", boom)
+    console = io.StringIO()
+    handler = logging.StreamHandler(console)  # as production's basicConfig prints them
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    caplog.set_level(logging.INFO)
+    try:
+        assert client.get(f"/registrations/feed/{feed}.ics").status_code == 500
+    finally:
+        logging.getLogger().removeHandler(handler)
+    for output in (caplog.text, console.getvalue()):
+        assert "Traceback (most recent call last)" in output
+        assert (
+            "RuntimeError: could not mail http://127.0.0.1:5000/password/reset/[redacted]" in output
+        )
+        assert "ConnectionError: relay refused /password/reset/[redacted]" in output
+        assert link not in output and feed not in output
+
+
 def test_refusal_logs_mask_tokens_and_escape_line_breaks(client, caplog):
     caplog.set_level(logging.INFO, logger="regional.audit")
     client.get("/registrations/feed/Zm9vYmFyYmF6MTIzNDU2Nzg5MGFiY2RlZg.ics")
@@ -580,3 +619,80 @@ def test_a_huge_employee_id_in_a_staff_form_registers_nobody(app, as_coordinator
         assert not db.session.scalars(
             select(Registration).where(Registration.session_id == ts_id)
         ).all()
+
+
+# -- 10. numbers that str.isdigit() takes and int() does not -------------------------
+
+
+#: ``²`` and ``٣`` pass ``isdigit()``; only ASCII and full-width digits are numbers.
+NOT_NUMBERS = ["²", "٣", "9" * 25, "-1", "1e20", ""]
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+def test_a_bulk_approval_naming_no_request_is_404_and_changes_nothing(
+    app, as_coordinator_a, world, value
+):
+    with within(app):
+        ts = factories.make_session(requires_approval=True)
+        reg_id = register(ts.id, world.employee_a).id
+    resp = as_coordinator_a.form_post(
+        "/registrations/bulk", {"reg_id": [str(reg_id), value], "action": "approve"}
+    )
+    assert resp.status_code == 404
+    with within(app), all_tenants(db.session):
+        assert db.session.get(Registration, reg_id).status.value == "pending"
+
+
+def test_a_bulk_approval_reads_a_full_width_id(app, as_coordinator_a, world):
+    with within(app):
+        ts = factories.make_session(requires_approval=True)
+        reg_id = register(ts.id, world.employee_a).id
+    wide = str(reg_id).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    resp = as_coordinator_a.form_post("/registrations/bulk", {"reg_id": wide, "action": "approve"})
+    assert resp.status_code == 302
+    with within(app), all_tenants(db.session):
+        assert db.session.get(Registration, reg_id).status.value == "enrolled"
+
+
+@pytest.mark.parametrize("value", [*NOT_NUMBERS, "２"])
+def test_a_new_session_form_ignores_a_programme_that_is_no_id(as_admin, value):
+    assert as_admin.get(f"/sessions/new?program={value}").status_code == 200
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+def test_inviting_people_who_are_no_ids_is_a_form_error(app, as_coordinator_a, world, value):
+    from regional.catalogue.models import Program
+    from tests.fixtures_targets import target
+
+    with within(app):
+        target(world.muni_a, "security", 10, start=2024)
+        program = db.session.scalar(select(Program).where(Program.code == "GEN-SEC-101"))
+        ts_id = factories.make_session(program, starts_in=timedelta(days=20)).id
+    resp = as_coordinator_a.form_post(
+        f"/progress/m/{A}/t/security/invite",
+        {"session_id": str(ts_id), "people": value},
+        headers=EN,
+    )
+    assert resp.status_code == 302
+    page = as_coordinator_a.get(resp.headers["Location"], headers=EN).get_data(as_text=True)
+    assert "Choose a session and at least one person." in page
+
+
+def test_a_municipality_code_typed_in_full_width_names_the_same_member(
+    api, as_coordinator_a, world
+):
+    wide = A.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert (
+        api(world.emails["coordinator_a"]).get(f"/municipalities/{wide}/employees").status_code
+        == 200
+    )
+    assert as_coordinator_a.get(f"/progress/m/{wide}").status_code == 200
+    for other in (
+        "³³²⁰³⁸",
+        "٣٣٢٠٣٨",
+        B.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    ):
+        assert (
+            api(world.emails["coordinator_a"]).get(f"/municipalities/{other}/employees").status_code
+            == 404
+        )

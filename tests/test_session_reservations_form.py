@@ -112,7 +112,9 @@ def test_a_session_and_its_reservations_are_saved_in_one_go(app, as_admin, progr
     [
         (("-1", ""), "Between 0 and 1,000."),
         (("1001", ""), "Between 0 and 1,000."),
-        (("abc", ""), "integer"),
+        (("abc", ""), "Write a whole number."),
+        (("٣", ""), "Write a whole number."),
+        (("9" * 25, ""), "Write a whole number"),
         (("2", "2020-01-01"), "The release date must be in the future."),
         (("2", "0000-01-01"), "date"),
         (("2", "9999-12-31"), ""),

@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 
 from regional import validation
-from regional.redaction import redact, redact_path, redact_query
+from regional.redaction import redact, redact_path, redact_query, redact_text
 from regional.validation import InputProblem
 
 
@@ -68,6 +68,119 @@ def test_whole_number_bounds():
         validation.whole_number(str(2**31))
     with pytest.raises(InputProblem):
         validation.whole_number("0", minimum=1)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "²",
+        "²⁰²⁶",
+        "٣",
+        "١٢",
+        "①",
+        "𝟏",
+        "፩",
+        "1²",
+        "-",
+        "+",
+        "1_000",
+        "1 000",
+        " ",
+        None,
+        1.0,
+        True,
+        [1],
+    ],
+)
+def test_only_ascii_and_full_width_digits_are_a_number(raw):
+    """``isdigit()`` is true for ``²``, ``٣``, ``①`` and ``፩``; none of them is read as a number."""
+    with pytest.raises(InputProblem):
+        validation.whole_number(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("０２８５９８", 28598),
+        ("　１２　", 12),
+        ("－５", -5),
+        ("＋７", 7),
+        ("007", 7),
+        (42, 42),
+    ],
+)
+def test_full_width_digits_are_read_as_their_ascii_value(raw, expected):
+    assert validation.whole_number(raw) == expected
+
+
+def test_the_bound_applies_to_numbers_from_json_too():
+    assert validation.whole_number(2**31 - 1) == 2**31 - 1
+    for value in (2**31, -(2**31), 10**25):
+        with pytest.raises(InputProblem):
+            validation.whole_number(value)
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "²", "٣", "", "9" * 25, "1e20", None, "2147483648"])
+def test_a_record_id_is_positive_and_bounded_or_none(raw):
+    assert validation.record_id(raw) is None
+
+
+def test_a_record_id_in_full_width_is_its_ascii_value():
+    assert validation.record_id("１２") == 12
+    assert validation.form_id("12") == 12
+    assert validation.optional_form_id("") is None
+    assert validation.optional_whole_number("None") is None
+    with pytest.raises(ValueError):  # WTForms turns a ValueError from coerce into a form error
+        validation.form_id("²")
+
+
+def test_the_form_field_reads_numbers_with_the_one_parser(app):
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        n = validation.WholeNumberField("n", minimum=0, maximum=1000)
+
+    with app.test_request_context():
+        for raw in ("٣", "²", "9" * 25, "1e20", "-1", "1001", "1_0"):
+            form = Form(MultiDict({"n": raw}))
+            assert not form.validate(), raw
+            assert form.n.data is None, raw
+        form = Form(MultiDict({"n": "１２"}))
+        assert form.validate() and form.n.data == 12
+
+
+def test_the_decimal_field_reads_plain_decimals_only(app):
+    from decimal import Decimal
+
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        hours = validation.DecimalNumberField("hours")
+
+    with app.test_request_context():
+        for raw in ("sNaN", "NaN", "Infinity", "1e3", "٣", "²", "1.5.1", ""):
+            form = Form(MultiDict({"hours": raw}))
+            assert not form.validate(), raw
+            assert form.hours.data is None, raw
+        form = Form(MultiDict({"hours": "１.５"}))
+        assert form.validate() and form.hours.data == Decimal("1.5")
+
+
+def test_the_url_converter_takes_no_other_script_digits():
+    m = Map([Rule("/p/<int:n>", endpoint="p")], converters={"int": validation.BoundedIntConverter})
+    urls = m.bind("example.org")
+    assert urls.match("/p/１２") == ("p", {"n": 12})
+    for path in ("/p/٣", "/p/²", "/p/１２３４５６７８９０１２３"):
+        with pytest.raises(NotFound):
+            urls.match(path)
 
 
 def test_the_url_converter_is_bounded():
@@ -156,3 +269,20 @@ def test_a_log_line_cannot_be_split_or_disguised():
     line = redact("/people/a\r\nINFO forged\u202e", "q=1")
     assert "\r" not in line and "\n" not in line and "\u202e" not in line
     assert line.endswith("?q=1")
+
+
+def test_free_text_has_its_addresses_redacted_and_its_frames_kept():
+    frame = (
+        '  File "/srv/regional/migrations/versions/5a7e2c41d9b3_login_throttle.py", line 3, in up'
+    )
+    text = (
+        "Traceback (most recent call last):\n"
+        f"{frame}\n"
+        "RuntimeError: no relay for https://x.example/password/reset/eyJtIjoiMzMy.aB3.xyz"
+        " (see /registrations/feed/abcdefghijklmnopqrstuvwxyzABCDEF.ics?token=s3cr3t&page=2)"
+    )
+    out = redact_text(text)
+    assert frame in out  # where the code failed stays readable
+    assert "https://x.example/password/reset/[redacted]" in out
+    assert "/registrations/feed/[redacted]?token=[redacted]&page=2" in out
+    assert "eyJtIjoiMzMy" not in out and "s3cr3t" not in out and "abcdefghijklmnop" not in out

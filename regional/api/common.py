@@ -17,7 +17,6 @@ from regional.fiscal import local_to_utc
 from regional.validation import (
     InputProblem,
     date_problem,
-    int_in_range,
     parse_fiscal_year,
     parse_paging,
     text_problem,
@@ -107,12 +106,15 @@ def field(
         raise BadRequest(
             "invalid_field", _("The field %(name)s has the wrong type.", name=name), field=name
         )
-    if isinstance(value, int) and not isinstance(value, bool) and not int_in_range(value):
-        raise BadRequest(
-            "invalid_field",
-            _("The field %(name)s is out of range.", name=name),
-            field=name,
-        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            whole_number(value)
+        except InputProblem as exc:
+            raise BadRequest(
+                "invalid_field",
+                _("The field %(name)s is out of range.", name=name),
+                field=name,
+            ) from exc
     if isinstance(value, str):
         value = value.strip()
         problem = text_problem(value, multiline=multiline) if text else None

@@ -33,6 +33,7 @@ from regional.targets.serialize import (
     target_json,
 )
 from regional.tenancy import enter_municipality
+from regional.validation import InputProblem, whole_number
 
 MIN_FY, MAX_FY = services.FIRST_FY, services.LAST_FY
 
@@ -42,7 +43,9 @@ def fiscal_year_arg() -> int:
     raw = request.args.get("fiscal_year")
     if raw is None or raw == "":
         return fiscal_year_of(now_utc())
-    if not raw.isascii() or not raw.isdigit() or not MIN_FY <= int(raw) <= MAX_FY:
+    try:
+        return whole_number(raw, minimum=MIN_FY, maximum=MAX_FY)
+    except InputProblem as exc:
         raise BadRequest(
             "invalid_fiscal_year",
             _(
@@ -51,8 +54,7 @@ def fiscal_year_arg() -> int:
                 last=MAX_FY,
             ),
             field="fiscal_year",
-        )
-    return int(raw)
+        ) from exc
 
 
 @bp.get("/municipalities/<code>/targets")

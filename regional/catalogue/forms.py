@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -31,7 +30,7 @@ from regional.catalogue.models import (
     search_words,
 )
 from regional.people.models import JOB_CATEGORY_LABELS
-from regional.validation import HumanText
+from regional.validation import DecimalNumberField, HumanText, form_id
 
 #: The catalogue's own order of tiers: everyone's training first.
 TIER_ORDER = (Tier.GENERAL, Tier.CORE, Tier.ADVANCED)
@@ -142,14 +141,14 @@ class ProgramForm(FlaskForm):
         ],
     )
     skill_area = SelectField(
-        _l("Skill area"), coerce=int, validators=[InputRequired(_l("Choose a skill area."))]
+        _l("Skill area"), coerce=form_id, validators=[InputRequired(_l("Choose a skill area."))]
     )
     delivery = SelectField(
         _l("Delivery"),
         choices=[(k.value, v) for k, v in DELIVERY_LABELS.items()],
         validators=[InputRequired(_l("Choose how it is delivered."))],
     )
-    hours = DecimalField(
+    hours = DecimalNumberField(
         _l("Hours"),
         places=1,
         validators=[

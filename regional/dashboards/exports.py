@@ -235,6 +235,6 @@ def to_csv(sheet: Sheet) -> bytes:
 
 def attachment(data: bytes, fmt: str, stem: str) -> Response:
     """A download named ``<stem>.<fmt>`` (xlsx or csv), never shown in the browser."""
-    resp = Response(data, mimetype=XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
-    return resp
+    from regional.downloads import file_response
+
+    return file_response(data, XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE, f"{stem}.{fmt}")

@@ -10,6 +10,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from regional.fiscal import fiscal_year_option, fiscal_years_offered
 from regional.i18n import locale_code
+from regional.validation import form_id, whole_number
 
 
 def fiscal_year_choices(today=None) -> list[tuple[int, str]]:
@@ -25,7 +26,7 @@ class FiscalYearForm(FlaskForm):
     class Meta:
         csrf = False
 
-    fy = SelectField(_l("Fiscal year"), coerce=int, validators=[InputRequired()])
+    fy = SelectField(_l("Fiscal year"), coerce=whole_number, validators=[InputRequired()])
 
 
 def chosen_fiscal_year(args, current: int) -> tuple[FiscalYearForm, int]:
@@ -47,8 +48,8 @@ class MultiCheckboxField(SelectMultipleField):
 class InviteForm(FlaskForm):
     """Invite the people ticked to one upcoming session (a mail through the outbox)."""
 
-    session_id = SelectField(_l("Session"), coerce=int, validators=[DataRequired()])
-    people = MultiCheckboxField(_l("People to invite"), coerce=int, validators=[DataRequired()])
+    session_id = SelectField(_l("Session"), coerce=form_id, validators=[DataRequired()])
+    people = MultiCheckboxField(_l("People to invite"), coerce=form_id, validators=[DataRequired()])
 
 
 class CloseYearForm(FlaskForm):

@@ -27,6 +27,7 @@ from regional.growth.qualifications import holders_by_member
 from regional.i18n import locale_code
 from regional.targets import progress
 from regional.tenancy import enter_municipality
+from regional.validation import page_number, record_id
 from tenants import all_tenants
 from tenants.models import Municipality, OrgUnit
 
@@ -184,10 +185,7 @@ def _drill(code: str, key: str):
     pick = progress.people_counted if show == "counted" else progress.people_not_yet
     stmt = pick(municipality.id, key, fy)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        page = 1
+    page = page_number(request.args, 10_000)
     people = list(db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     return municipality, mp, tp, fy, form, show, people, total or 0, page
 
@@ -302,8 +300,10 @@ def invite_people(code: str, key: str):
     if len(raw) > MAX_INVITES:
         flash(_("At most %(n)s people can be invited at once.", n=MAX_INVITES), "error")
         return redirect(back)
-    # Any id is accepted here and filtered to this municipality's active staff by the service.
-    form.people.choices = [(int(v), v) for v in raw if v.isdigit()]
+    # Any id is accepted here and filtered to this municipality's active staff by the service;
+    # a value that is no id fails the form's own coercion (a form error).
+    ids = (record_id(v) for v in raw)
+    form.people.choices = [(i, str(i)) for i in ids if i is not None]
     if not form.validate():
         flash(_("Choose a session and at least one person."), "error")
         return redirect(back)

@@ -14,7 +14,7 @@ DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 def attachment(data: bytes, mimetype: str, filename: str) -> Response:
     """``data`` as an attachment named ``filename`` (an ASCII fallback and UTF-8), inert."""
     ascii_name = secure_filename(filename) or "download"
-    resp = Response(data, mimetype=mimetype)
+    resp = Response(data, content_type=mimetype)  # exactly as given: one charset at most
     resp.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
     )

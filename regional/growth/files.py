@@ -4,9 +4,10 @@ generated names outside the static folder, read back only to be sent as download
 A file is accepted only when its bytes are one of the allowed kinds, whatever its
 name or declared type says:
 
-* PDF: ``%PDF-`` at the start, ``%%EOF`` at the very end, and no active content (JavaScript,
-  launch actions, embedded files, XFA forms, rich media, automatic actions), looked for
-  in the raw bytes with ``#xx`` name escapes decoded and in every Flate stream;
+* PDF: ``%PDF-`` at the start, ``%%EOF`` at the very end, readable by pypdf within bounds,
+  and no active content (JavaScript, automatic and open actions, launch actions, embedded
+  files, XFA forms, rich media) in any object, object streams and filter chains included
+  (see pdf_check.py);
 * PNG: the signature, then well-formed chunks up to ``IEND`` and nothing after it;
 * JPEG: ``FF D8 FF`` at the start and ``FF D9`` at the end;
 * XLSX, DOCX, PPTX: a zip starting at byte 0 and ending with its directory, bounded in
@@ -23,11 +24,11 @@ not run on the platform's origin.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import secrets
 import struct
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from regional.errors import DomainError
+from regional.growth.pdf_check import PdfProblem, check_pdf
+from regional.redaction import escape
+
+log = logging.getLogger(__name__)
 
 
 class UploadRefused(DomainError):
@@ -76,17 +81,10 @@ _MARKUP = re.compile(
     rb"<\s*(script|html|svg|iframe|body|head|object|embed|!doctype|\?xml-stylesheet)\b",
     re.IGNORECASE,
 )
-#: PDF names that carry active content.
-_PDF_ACTIVE = re.compile(
-    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|AA|SubmitForm|ImportData)(?![A-Za-z0-9])"
-)
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
-#: Bounds on what a zip may unpack to, and on what PDF streams may inflate to.
+#: Bounds on what a zip may unpack to.
 MAX_ZIP_ENTRIES = 2000
 MAX_UNPACKED = 100 * 1024 * 1024
 MAX_RATIO = 200
-MAX_INFLATED = 50 * 1024 * 1024
 
 
 def _refuse(code: str, message) -> UploadRefused:
@@ -137,25 +135,26 @@ def _detect(data: bytes) -> str | None:
 def _pdf_ok(data: bytes) -> bool:
     if not data.rstrip(b"\r\n\t \x00").endswith(b"%%EOF"):
         return False  # something is appended after the document (a polyglot)
-    if _pdf_active(data):
-        return False
-    budget = MAX_INFLATED
-    for match in _PDF_STREAM.finditer(data):
-        try:
-            inflated = zlib.decompressobj().decompress(match.group(1), budget)
-        except zlib.error:
-            continue  # not Flate (images, other filters): scanned raw above
-        budget -= len(inflated)
-        if _pdf_active(inflated) or _MARKUP.search(inflated):
-            return False
-        if budget <= 0:
-            return False
+    try:
+        check_pdf(data)
+    except PdfProblem as problem:
+        log.info("pdf refused kind=%s why=%s", problem.kind, escape(str(problem))[:200])
+        if problem.kind == "active":
+            raise _refuse(
+                "unsafe_file",
+                _l(
+                    "The PDF contains active content (scripts, automatic actions, embedded "
+                    "files or forms) and is refused. Print it to a new PDF and upload that."
+                ),
+            ) from problem
+        raise _refuse(
+            "unreadable_file",
+            _l(
+                "The PDF could not be read: it may be damaged, protected by a password or "
+                "too large once unpacked."
+            ),
+        ) from problem
     return True
-
-
-def _pdf_active(chunk: bytes) -> bool:
-    decoded = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), chunk)
-    return bool(_PDF_ACTIVE.search(decoded))
 
 
 def _png_ok(data: bytes) -> bool:

@@ -26,7 +26,7 @@ from regional.people.models import (
 )
 from regional.people.people import email_taken, employee_number_taken, normalize_employee_number
 from regional.people.units import UnitTree
-from regional.validation import HumanText
+from regional.validation import HumanText, optional_form_id
 from tenants.models import OrgLevel
 
 LEVEL_LABELS = {
@@ -41,12 +41,6 @@ EQUIVALENT_LABELS = {
     OrgLevel.DIVISION: _l("Division equivalent (課相当)"),
     OrgLevel.SECTION: _l("Section equivalent (係相当)"),
 }
-
-
-def _optional_int(value: object) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)  # type: ignore[arg-type]
 
 
 def unit_choices(*, include_inactive: bool = False, exclude: set[int] | None = None) -> list:
@@ -78,7 +72,9 @@ class PersonForm(FlaskForm):
         choices=[(c.value, JOB_CATEGORY_LABELS[c]) for c in JobCategory],
         default=JobCategory.ADMINISTRATIVE.value,
     )
-    org_unit_id = SelectField(_l("Organisation unit"), coerce=_optional_int, validate_choice=True)
+    org_unit_id = SelectField(
+        _l("Organisation unit"), coerce=optional_form_id, validate_choice=True
+    )
     system_duty = BooleanField(_l("Builds or maintains systems (システム構築・保守の担当)"))
     role = SelectField(
         _l("Role"),
@@ -130,7 +126,7 @@ class PeopleFilterForm(FlaskForm):
         choices=[("", _l("All"))] + [(s.value, STATUS_LABELS[s]) for s in AccountStatus],
         validators=[Optional()],
     )
-    unit = SelectField(_l("Organisation unit"), coerce=_optional_int, validators=[Optional()])
+    unit = SelectField(_l("Organisation unit"), coerce=optional_form_id, validators=[Optional()])
     job_category = SelectField(
         _l("Job category"),
         choices=[("", _l("All"))] + [(c.value, JOB_CATEGORY_LABELS[c]) for c in JobCategory],
@@ -153,7 +149,7 @@ class UnitForm(FlaskForm):
     equivalent = BooleanField(
         _l("An equivalent of another name (室, センター, 担当 counted at this level)")
     )
-    parent_id = SelectField(_l("Parent unit"), coerce=_optional_int)
+    parent_id = SelectField(_l("Parent unit"), coerce=optional_form_id)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, exclude: set[int] | None = None, **kwargs):

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
+from regional.downloads import XLSX
 from regional.extensions import db
 from regional.people.models import AccountStatus, User
 from regional.people.roster import job_word
@@ -121,4 +122,4 @@ def as_xlsx(locale: str, title: str) -> bytes:
     return to_xlsx(header(locale), roster_rows(locale), title)
 
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MIMETYPE = XLSX

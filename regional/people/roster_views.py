@@ -9,7 +9,6 @@ plan is the one the coordinator saw; a changed file needs a new preview.
 from __future__ import annotations
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -23,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from regional.downloads import file_response
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
@@ -36,6 +36,7 @@ from regional.people.forms import (
 )
 from regional.people.roster import RosterPlan
 from regional.tenancy import current_municipality
+from regional.validation import record_id
 
 #: Rows of each kind listed on the preview page (the counts are always whole).
 SHOWN = 300
@@ -65,7 +66,7 @@ def _untoken(token: str | None, upload_id: str | None) -> dict | None:
         data = _serializer().loads(
             token or "", max_age=int(roster_import.UPLOAD_MAX_AGE.total_seconds())
         )
-        same_upload = int(upload_id or "") == data["f"]
+        same_upload = record_id(upload_id) == data["f"]
     except (BadSignature, ValueError, TypeError, KeyError):
         return None
     if not same_upload or data.get("u") != current_user.id:
@@ -220,8 +221,4 @@ def roster_export_file(fmt: str):
             return redirect(url_for("people.roster"))
         mimetype = f"text/csv; charset={'shift_jis' if encoding == 'cp932' else 'utf-8'}"
         filename += "-sjis" if encoding == "cp932" else "-utf8"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
-    )
+    return file_response(body, mimetype, f"{filename}.{fmt}")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from flask import Response, render_template
+from flask import render_template
 from flask_login import current_user, login_required
 
 from regional.auth.roles import coordinator_required
+from regional.downloads import CSV_UTF8, file_response
 from regional.extensions import db
 from regional.i18n import locale_code
 from regional.people.models import User
@@ -44,11 +45,7 @@ def mine_csv():
     with _own_municipality():
         locale = locale_code()
         body = record_csv(person_record(current_user, locale), locale)
-        return Response(
-            body,
-            mimetype="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="training-record.csv"'},
-        )
+        return file_response(body, CSV_UTF8, "training-record.csv")
 
 
 @bp.get("/people/<int:user_id>")

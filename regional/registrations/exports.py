@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from regional.downloads import CSV_UTF8, XLSX
 from regional.fiscal import to_local
 from regional.registrations.models import Registration
 
@@ -140,5 +141,5 @@ def to_xlsx(head: Sequence[str], rows: Iterable[Sequence[object]], title: str) -
     return buf.getvalue()
 
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = XLSX
+CSV_MIMETYPE = CSV_UTF8

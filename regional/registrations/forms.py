@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from regional.fiscal import fiscal_year_option, fiscal_years_offered
 from regional.i18n import locale_code
-from regional.validation import HumanText
+from regional.validation import HumanText, whole_number
 
 
 class StaffRegistrationForm(FlaskForm):
@@ -52,7 +52,7 @@ class FiscalYearExportForm(FlaskForm):
     class Meta:
         csrf = False
 
-    fiscal_year = SelectField(_l("Fiscal year"), coerce=int, validators=[DataRequired()])
+    fiscal_year = SelectField(_l("Fiscal year"), coerce=whole_number, validators=[DataRequired()])
     format = SelectField(
         _l("Format"),
         choices=[("xlsx", _l("Excel (XLSX)")), ("csv", _l("CSV (UTF-8)"))],

@@ -26,6 +26,7 @@ from regional.spreadsheets import (  # noqa: F401  (re-exported for callers of t
     parse_day,
     read_table,
 )
+from regional.validation import record_id
 
 # -- values --------------------------------------------------------------------
 
@@ -167,9 +168,10 @@ def _match(table, cols, cells, by_id, by_email, by_number, host_code):
     rid = cell(cells, cols, "registration_id")
     if rid:
         where = column_name(table, cols, "registration_id", "登録ID")
-        if not rid.isdigit():
+        reg_id = record_id(rid)
+        if reg_id is None:
             return None, where, _("A registration ID is a whole number (found %(v)s).", v=rid)
-        reg = by_id.get(int(rid))
+        reg = by_id.get(reg_id)
         if reg is None:
             return None, where, _("No enrolled registration of this session has this ID.")
         return reg, where, None

@@ -50,7 +50,7 @@ from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.sessions.seating import breakdown
 from regional.tenancy import current_municipality, reads_first
-from regional.validation import InputProblem, text_problem, whole_number
+from regional.validation import form_id, page_number, record_id, text_problem
 from tenants import all_tenants
 from tenants.scoping import acting_as
 
@@ -158,14 +158,6 @@ def _find_staff(value: str) -> User | None:
     )
 
 
-def _form_id(value: str) -> int:
-    """An id from a form field; ValueError (the field reads as absent) past the bound."""
-    try:
-        return whole_number(value, minimum=1)
-    except InputProblem as exc:
-        raise ValueError(exc.message) from exc
-
-
 @bp.post("/session/<int:session_id>/register-staff")
 @reads_first
 @coordinator_required
@@ -173,7 +165,7 @@ def register_staff(session_id: int):
     """A coordinator registers one of their municipality's staff (approved at once)."""
     session_or_404(session_id)
     form = StaffRegistrationForm()
-    employee_id = request.form.get("employee_id", type=_form_id)
+    employee_id = request.form.get("employee_id", type=form_id)
     employee = None
     if employee_id is not None:
         employee = db.session.scalar(
@@ -268,7 +260,9 @@ def _decline_reason() -> str | None:
 def bulk():
     """Approve or decline several requests at once (all or nothing)."""
     action = request.form.get("action")
-    ids = [int(v) for v in request.form.getlist("reg_id") if v.isdigit()][:200]
+    # A value that cannot be an id names no request: the whole batch is refused (404) as
+    # when an id names another municipality's request.
+    ids = [record_id(v) for v in request.form.getlist("reg_id")][:200]
     back = redirect(url_for(".coordinator"))
     if action not in ("approve", "decline") or not ids:
         flash(_("Choose at least one request, then approve or decline."), "error")
@@ -278,7 +272,7 @@ def bulk():
         return back
     done = 0
     for reg_id in ids:
-        reg = load_registration(reg_id)
+        reg = load_registration(reg_id) if reg_id is not None else None
         if reg is None:
             db.session.rollback()
             abort(404)
@@ -391,13 +385,6 @@ def ics(reg_id: int):
 # -- coordinators -----------------------------------------------------------------
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 @bp.get("/")
 @coordinator_required
 def coordinator():
@@ -418,7 +405,7 @@ def coordinator():
         stmt = stmt.where(TrainingSession.status == SessionStatus.SCHEDULED)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
-    page = min(_page(), pages)
+    page = page_number(request.args, pages)
     order = (
         (TrainingSession.starts_at.desc(), TrainingSession.id.desc())
         if when == "past"

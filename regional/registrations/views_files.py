@@ -19,6 +19,7 @@ from sqlalchemy import select
 from regional import spreadsheets
 from regional.auth.roles import coordinator_required
 from regional.catalogue.models import Program
+from regional.downloads import file_response
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
@@ -301,13 +302,7 @@ def _download(regs: list[Registration], fmt: str, filename: str, title: str) -> 
         body, mimetype = exports.to_csv(head, rows), exports.CSV_MIMETYPE
     else:
         body, mimetype = exports.to_xlsx(head, rows, title), exports.XLSX_MIMETYPE
-    # content_type, not mimetype: Flask appends "; charset=utf-8" to a text/* mimetype,
-    # and the CSV type already names its charset (it was sent twice).
-    return Response(
-        body,
-        content_type=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
-    )
+    return file_response(body, mimetype, f"{filename}.{fmt}")
 
 
 @bp.get("/session/<int:session_id>/export.<fmt>")

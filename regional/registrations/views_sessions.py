@@ -43,16 +43,10 @@ from regional.sessions.lifecycle import Phase, phase_clause, when_clause
 from regional.sessions.models import TrainingSession
 from regional.sessions.seating import breakdown
 from regional.tenancy import current_municipality
+from regional.validation import page_number, record_id
 from tenants.models import Municipality
 
 PER_PAGE = 20
-
-
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.route("/")
@@ -76,7 +70,7 @@ def index():
         viewer_scope(current_user),
         tier=chosen(form.tier),
         track=chosen(form.track),
-        program_id=int(program_id) if program_id else None,
+        program_id=record_id(program_id) if program_id else None,
         starts_from=period[0] if period else None,
         starts_before=period[1] if period else None,
         seats_for=here.id if form.seats.data and here is not None else None,
@@ -92,7 +86,7 @@ def index():
         )
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-total // PER_PAGE))
-    page = min(_page_number(), pages)
+    page = page_number(request.args, pages)
     rows = list(db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
@@ -222,9 +216,9 @@ def duplicate(session_id: int):
 
 def _suggest_defaults(form: SessionForm) -> None:
     """A programme chosen from the catalogue page, and registration opening now."""
-    program = request.args.get("program", "")
-    if program.isdigit():
-        form.program_id.data = int(program)
+    program = record_id(request.args.get("program"))
+    if program is not None:
+        form.program_id.data = program
     # This minute (not the next): a session saved with the defaults is open at once, never
     # shown as 募集前 for the minute after saving.
     form.registration_opens_at.data = to_local(now_utc()).replace(

@@ -14,7 +14,6 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -47,10 +46,17 @@ from regional.fiscal import (
 )
 from regional.sessions.lifecycle import WHEN_CHOICES, Phase
 from regional.sessions.services import ReservationLine, SessionPlan
-from regional.validation import HumanText, SensibleDate
+from regional.validation import (
+    HumanText,
+    InputProblem,
+    SensibleDate,
+    WholeNumberField,
+    form_id,
+    parse_fiscal_year,
+)
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -112,9 +118,10 @@ class SessionFilterForm(FlaskForm):
 
     def chosen_fy(self) -> int | None:
         """The fiscal year asked for, or the one the asked month falls in."""
-        raw = self.fy.data or ""
-        if raw.isdigit() and len(raw) == 4:
-            return int(raw)
+        try:
+            return parse_fiscal_year(self.fy.data)
+        except InputProblem:
+            pass
         month = parse_month(self.month.data)
         return fiscal_year_of(month[0]) if month else None
 
@@ -122,8 +129,8 @@ class SessionFilterForm(FlaskForm):
         """[start, end) chosen by month or fiscal year (valid fields only); None for any time."""
         if self.month.data and not self.month.errors:
             return parse_month(self.month.data)
-        if self.fy.data and not self.fy.errors:
-            return fiscal_year_utc_range(int(self.fy.data))
+        if self.fy.data and not self.fy.errors and (fy := self.chosen_fy()) is not None:
+            return fiscal_year_utc_range(fy)
         return None
 
     def when_value(self) -> str:
@@ -156,7 +163,7 @@ class ReservationRowForm(FlaskForm):
         csrf = False
 
     code = HiddenField()
-    seats = IntegerField(
+    seats = WholeNumberField(
         _l("Reserved seats"),
         validators=[
             Optional(),
@@ -240,7 +247,7 @@ class SessionForm(ReservationRows, FlaskForm):
     """
 
     program_id = SelectField(
-        _l("Programme"), coerce=int, validators=[InputRequired(_l("Choose a programme."))]
+        _l("Programme"), coerce=form_id, validators=[InputRequired(_l("Choose a programme."))]
     )
     starts_at = _when(_l("Starts"))
     ends_at = _when(_l("Ends"))
@@ -252,7 +259,7 @@ class SessionForm(ReservationRows, FlaskForm):
         _l("Online address (https://…)"),
         validators=[Optional(), Length(max=500, message=_l("At most 500 characters."))],
     )
-    capacity = IntegerField(
+    capacity = WholeNumberField(
         _l("Capacity"),
         validators=[
             InputRequired(message=_l("Enter the number of seats.")),
@@ -271,7 +278,7 @@ class SessionForm(ReservationRows, FlaskForm):
         ],
         default="all",
     )
-    municipalities = MultiCheckboxField(_l("Municipalities"), coerce=int)
+    municipalities = MultiCheckboxField(_l("Municipalities"), coerce=form_id)
     notes = TextAreaField(
         _l("Notes for participants"),
         validators=[
@@ -358,7 +365,7 @@ FIELD_NAMES = {"open_to": "municipalities"}
 class AllocationForm(FlaskForm):
     """Seats held for one municipality, until the start of the release day (Tokyo)."""
 
-    seats = IntegerField(
+    seats = WholeNumberField(
         _l("Reserved seats"),
         validators=[
             InputRequired(message=_l("Enter the number of seats (0 removes the reservation).")),

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -20,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from regional.fiscal import fiscal_year_label
 from regional.targets.models import RULE_LABELS, PersonaRule
 from regional.targets.services import MAX_PEOPLE
+from regional.validation import WholeNumberField, optional_whole_number, whole_number
 
 FIRST_CHOICE_FY = 2019  # 令和元年度
 
@@ -30,25 +30,19 @@ def fiscal_year_choices(current: int, extra: tuple[int, ...] = ()) -> list[tuple
     return [(y, f"{fiscal_year_label(y, 'ja')} (FY{y})") for y in years]
 
 
-def _optional_int(value: object) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)  # type: ignore[arg-type]
-
-
 class TargetForm(FlaskForm):
-    target = IntegerField(
+    target = WholeNumberField(
         _l("Target (people)"),
         validators=[
             DataRequired(message=_l("Enter a number of people.")),
             NumberRange(0, MAX_PEOPLE),
         ],
     )
-    period_start_fy = SelectField(_l("First fiscal year"), coerce=int)
+    period_start_fy = SelectField(_l("First fiscal year"), coerce=whole_number)
     period_end_fy = SelectField(
-        _l("Last fiscal year"), coerce=_optional_int, validators=[Optional()]
+        _l("Last fiscal year"), coerce=optional_whole_number, validators=[Optional()]
     )
-    population = IntegerField(
+    population = WholeNumberField(
         _l("Eligible population (optional)"),
         validators=[Optional(), NumberRange(1, MAX_PEOPLE)],
     )
@@ -70,7 +64,7 @@ class MeasureForm(FlaskForm):
         _l("A person counts when they have completed"),
         choices=[(r.value, RULE_LABELS[r]) for r in PersonaRule],
     )
-    min_programs = IntegerField(
+    min_programs = WholeNumberField(
         _l("Number of programmes (for “at least”)"),
         validators=[Optional(), NumberRange(1, 50)],
     )

@@ -28,6 +28,7 @@ from regional.targets.models import (
 )
 from regional.targets.progress import choose_period
 from regional.tenancy import current_municipality, enter_municipality
+from regional.validation import InputProblem, whole_number
 from tenants.models import Municipality
 
 
@@ -98,7 +99,11 @@ def edit(key: str):
     if not new and periods:
         wanted = request.args.get("period", "")
         if wanted:
-            target = next((t for t in periods if str(t.period_start_fy) == wanted), None)
+            try:
+                first = whole_number(wanted)
+            except InputProblem:
+                abort(404)  # names no plan period, like a year with none
+            target = next((t for t in periods if t.period_start_fy == first), None)
             if target is None:
                 abort(404)
         else:
