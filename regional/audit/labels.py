@@ -114,8 +114,8 @@ FIELD_LABELS = {
     "notes": _l("Notes"),
     "open_to_all": _l("Open to every member"),
     "audience_ids": _l("Members invited"),
-    "seats": _l("Seats"),
-    "release_at": _l("Unused seats released"),
+    "seats": _l("Reserved seats"),
+    "release_at": _l("Release unclaimed seats on"),
     "exam": _l("Exam"),
     "exams": _l("Exams"),
     "passed_on": _l("Passed on"),
@@ -136,7 +136,7 @@ FIELD_LABELS = {
     "min_programs": _l("Programmes at least"),
     "required": _l("Required"),
     "audience": _l("Audience"),
-    "url": _l("Address"),
+    "url": _l("Web address"),
     "file": _l("File"),
     "file_kind": _l("File type"),
     "file_size": _l("File size (bytes)"),
@@ -145,7 +145,7 @@ FIELD_LABELS = {
 #: What happened to a person in a roster import (the lines of its entry).
 ROSTER_CHANGE_LABELS = {
     "created": _l("Added"),
-    "updated": _l("Changed"),
+    "updated": _l("Details changed"),
     "moved": _l("Moved"),
     "renamed": _l("Renamed"),
     "reactivated": _l("Back in use"),
