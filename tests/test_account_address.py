@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import select
 
 from regional.audit.models import AuditEntry
@@ -289,3 +290,23 @@ def test_an_older_sign_up_with_another_members_address_cannot_be_approved(
         pending_id = pending.id
     as_coordinator_a.form_post(f"/people/{pending_id}/approve")
     assert find_user(app, "saburo@city.tamano.lg.jp").status == AccountStatus.PENDING_APPROVAL
+
+
+def test_the_service_itself_refuses_a_new_outside_address(app, world, ctx):
+    """Behind the form: whatever calls update_person gets the neutral refusal."""
+    from regional.errors import DomainError
+    from regional.people.people import PersonData, update_person
+
+    with acting_as(db.session, world.muni_a):
+        person = db.session.get(User, world.employee_a)
+        actor = db.session.get(User, world.coordinator_a)
+        data = PersonData(
+            email="attacker@gmail.com",
+            name=person.name,
+            employee_number=person.employee_number,
+            job_category=person.job_category,
+            org_unit_id=person.org_unit_id,
+        )
+        with pytest.raises(DomainError) as refused:
+            update_person(person, data, actor)
+        assert refused.value.code == "email_not_allowed"
