@@ -310,3 +310,18 @@ def test_the_service_itself_refuses_a_new_outside_address(app, world, ctx):
         with pytest.raises(DomainError) as refused:
             update_person(person, data, actor)
         assert refused.value.code == "email_not_allowed"
+
+
+def test_an_address_taken_in_a_race_gets_the_same_refusal(app, world, ctx, monkeypatch):
+    """Two coordinators saving at once: the UNIQUE key decides, with the neutral 422."""
+    from regional.errors import DomainError
+    from regional.people.people import PersonData, create_person
+
+    monkeypatch.setattr("regional.people.addresses.email_taken", lambda *a, **k: False)
+    with acting_as(db.session, world.muni_a):
+        actor = db.session.get(User, world.coordinator_a)
+        data = PersonData(email=world.emails["employee_a2"], name="競合", employee_number="R-1")
+        with pytest.raises(DomainError) as refused:
+            create_person(data, actor)
+        assert (refused.value.code, refused.value.status) == ("email_not_allowed", 422)
+        assert db.session.scalar(select(User).where(User.employee_number == "R-1")) is None
