@@ -130,10 +130,17 @@ def test_coordinator_adds_an_employee_to_own_municipality(api, world, units, app
     assert person.municipality_id == world.muni_a and person.role == Role.EMPLOYEE
 
 
-def test_regional_admin_adds_to_any_member(api, world, app):
-    resp = api(world.emails["admin"]).post(f"/municipalities/{B}/employees", json=_new())
+def test_regional_admin_adds_to_any_member_with_that_members_address(api, world, app):
+    caller = api(world.emails["admin"])
+    resp = caller.post(f"/municipalities/{B}/employees", json=_new())
+    assert resp.status_code == 422  # a Tsuyama address is not Tamano's to give
+    assert resp.get_json()["error"]["code"] == "email_not_allowed"
+    assert user_by_email(app, "hanako.new@city.tsuyama.lg.jp") is None
+    resp = caller.post(
+        f"/municipalities/{B}/employees", json=_new(email="hanako.new@city.tamano.lg.jp")
+    )
     assert resp.status_code == 201
-    assert user_by_email(app, "hanako.new@city.tsuyama.lg.jp").municipality_id == world.muni_b
+    assert user_by_email(app, "hanako.new@city.tamano.lg.jp").municipality_id == world.muni_b
 
 
 def test_coordinator_cannot_add_to_another_municipality(api, world, app):
@@ -169,15 +176,21 @@ def test_employee_number_of_another_municipality_is_free(api, world, app):
     assert resp.status_code == 201
 
 
-def test_email_in_use_anywhere_in_the_region_is_409_without_saying_where(api, world, app):
-    resp = api(world.emails["coordinator_a"]).post(
+def test_email_in_use_in_another_member_reads_like_any_other_members_address(api, world, app):
+    """No existence oracle: a held address of B and a free one of B get the same 422."""
+    caller = api(world.emails["coordinator_a"])
+    held = caller.post(
         f"/municipalities/{A}/employees", json=_new(email=world.emails["employee_b"])
     )
-    assert resp.status_code == 409
-    error = resp.get_json()["error"]
-    assert error["code"] == "email_taken"
-    assert "玉野" not in error["message"] and B not in str(error)
+    free = caller.post(
+        f"/municipalities/{A}/employees", json=_new(email="nobody-here@city.tamano.lg.jp")
+    )
+    assert held.status_code == free.status_code == 422
+    assert held.get_json() == free.get_json()
+    assert held.get_json()["error"]["code"] == "email_not_allowed"
+    assert "玉野" not in str(held.get_json()) and B not in str(held.get_json())
     assert user_by_email(app, world.emails["employee_b"]).municipality_id == world.muni_b
+    assert user_by_email(app, "nobody-here@city.tamano.lg.jp") is None
 
 
 @pytest.mark.parametrize(

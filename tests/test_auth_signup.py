@@ -112,12 +112,20 @@ def test_other_address_waits_for_approval_and_only_that_municipalitys_coordinato
     assert client.login(OUTSIDE, STRONG).status_code == 401
 
 
-def test_address_of_another_member_is_not_a_staff_address_of_the_chosen_one(app, client):
+def test_address_of_another_member_cannot_sign_up_to_the_chosen_one(app, client, mailbox):
+    """A staff address of B is not A's to approve: it would squat B's address."""
     resp = client.form_post(
         "/signup", signup_data(municipality=CODE_A, email="someone@city.tamano.lg.jp")
     )
+    assert resp.status_code == 422
+    assert "他の構成市町の職員用アドレス" in resp.get_data(as_text=True)
+    assert find_user(app, "someone@city.tamano.lg.jp") is None
+    assert mailbox.to("someone@city.tamano.lg.jp") == []
+    resp = client.form_post(
+        "/signup", signup_data(municipality=CODE_B, email="someone@city.tamano.lg.jp")
+    )
     assert resp.status_code == 302
-    assert find_user(app, "someone@city.tamano.lg.jp").status == AccountStatus.PENDING_APPROVAL
+    assert find_user(app, "someone@city.tamano.lg.jp").status == AccountStatus.PENDING_EMAIL
 
 
 def _answer_for(app, email: str, municipality: str = CODE_A) -> tuple[int, str, str]:
@@ -141,9 +149,9 @@ def test_signup_with_a_taken_address_answers_exactly_like_a_new_one(app, mailbox
 def test_signup_with_a_taken_address_warns_the_owner_and_changes_nothing(
     app, client, mailbox, world
 ):
-    taken = world.emails["employee_b"]  # an account of B, tried under A
+    taken = world.emails["employee_b"]  # an account of B, tried again under B
     before = find_user(app, taken)
-    resp = client.form_post("/signup", signup_data(email=taken, municipality=CODE_A))
+    resp = client.form_post("/signup", signup_data(email=taken, municipality=CODE_B))
     assert resp.status_code == 302
     after = find_user(app, taken)
     assert (after.municipality_id, after.password_hash, after.status) == (
@@ -157,7 +165,7 @@ def test_signup_with_a_taken_address_warns_the_owner_and_changes_nothing(
     assert len(warning) == 1
     body = mailbox.body(warning[0])
     assert "/password/forgot" in body and "/login" in body
-    assert mailbox.to(world.emails["coordinator_a"]) == []
+    assert mailbox.to(world.emails["coordinator_b"]) == []
     assert client.login(taken, PASSWORD).status_code == 302  # the old password still works
 
 
@@ -312,7 +320,7 @@ def test_signup_remembers_the_language_it_was_made_in(app, client):
     client.form_post("/language", {"lang": "en", "next": "/signup"})
     page = client.get("/signup").get_data(as_text=True)
     assert "Tsuyama City" in page
-    client.form_post("/signup", signup_data(email=NEW_STAFF, municipality=CODE_B))
-    user = find_user(app, NEW_STAFF)
+    client.form_post("/signup", signup_data(email=OUTSIDE, municipality=CODE_B))
+    user = find_user(app, OUTSIDE)
     assert user.locale == "en"
-    assert user.status == AccountStatus.PENDING_APPROVAL  # a Tsuyama address is not Tamano's
+    assert user.status == AccountStatus.PENDING_APPROVAL  # an outside address waits

@@ -184,12 +184,14 @@ def test_database_refuses_a_duplicate_that_slipped_past_the_form(app, world, mon
     monkeypatch.setattr("regional.people.people.employee_number_taken", lambda *a, **k: False)
     with app.app_context(), acting_as(db.session, world.muni_a):
         coordinator = db.session.get(User, world.coordinator_a)
-        data = PersonData(email="race@example.lg.jp", name="競合", employee_number=taken)
+        data = PersonData(email="race@city.tsuyama.lg.jp", name="競合", employee_number=taken)
         with pytest.raises(Conflict) as exc:
             create_person(data, coordinator)
         assert exc.value.code == "employee_number_taken"
         # The savepoint was rolled back; the session is still usable.
-        assert db.session.scalar(select(User).where(User.email == "race@example.lg.jp")) is None
+        assert (
+            db.session.scalar(select(User).where(User.email == "race@city.tsuyama.lg.jp")) is None
+        )
 
 
 def test_org_unit_of_another_municipality_cannot_be_chosen(as_coordinator_a, units, app):

@@ -267,7 +267,10 @@ def test_the_audit_trail_shows_each_members_reservation(app, as_admin, program_i
     page = as_admin.get("/audit/?action=reservations.update", headers=EN).get_data(as_text=True)
     assert "Seat reservations changed" in page
     section = page.split("Seat reservations changed", 1)[1]
-    assert f"<dt>{CODE_A}</dt><dd><dl" in section and "<dt>seats</dt><dd>3</dd>" in section
+    # Labels, not codes: the member by name, the field by its name.
+    assert (
+        "<dt>Tsuyama City</dt><dd><dl" in section and "<dt>Reserved seats</dt><dd>3</dd>" in section
+    )
 
 
 def test_the_reservations_page_saves_every_member_at_once(app, as_admin, codes):

@@ -103,8 +103,8 @@ def add_employee(code: str):
                 field="org_unit",
             )
         unit_id = unit.id
-    # 409 email_taken says only that the address is in use somewhere in the region, never
-    # whose or where: the unavoidable price of signing in by e-mail alone.
+    # An address outside the member's domains and one in use anywhere get the same 422
+    # email_not_allowed: the API cannot be asked whether an address has an account.
     user = create_person(
         PersonData(
             email=email,

@@ -10,6 +10,7 @@ from typing import Any
 from flask import has_request_context
 from flask_login import current_user
 
+from regional.audit.labels import ACTION_LABELS
 from regional.audit.models import AuditEntry
 from regional.extensions import db
 from tenants.scoping import all_tenants, current_tenant_id, is_all_tenants
@@ -44,6 +45,10 @@ def _default_actor() -> Any:
     return None
 
 
+class UnknownAction(ValueError):
+    """An action code missing from the registry (:data:`regional.audit.labels.ACTION_LABELS`)."""
+
+
 def record_audit(
     action: str,
     *,
@@ -60,8 +65,11 @@ def record_audit(
 
     The entry belongs to ``municipality_id`` (default: the municipality the unit
     of work acts in); the actor defaults to the signed-in user. Inside
-    ``all_tenants`` the municipality must be given.
+    ``all_tenants`` the municipality must be given. ``action`` must be registered with
+    its label in :mod:`regional.audit.labels`: the trail never shows a bare code.
     """
+    if action not in ACTION_LABELS:
+        raise UnknownAction(f"audit action {action!r} has no label in regional/audit/labels.py")
     if actor is None:
         actor = _default_actor()
     body: dict[str, Any] = dict(_plain(detail or {}))

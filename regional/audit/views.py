@@ -12,7 +12,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from regional.audit.forms import AuditFilterForm
-from regional.audit.labels import action_label
+from regional.audit.labels import action_label, field_label, roster_change_label, value_label
 from regional.audit.models import AuditEntry
 from regional.auth.roles import blueprint_role_hook, is_coordinator
 from regional.extensions import db
@@ -68,4 +68,7 @@ def index():
         page=page,
         args=args,
         action_label=action_label,
+        field_label=field_label,
+        value_label=value_label,
+        roster_change_label=roster_change_label,
     ), status

@@ -21,6 +21,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.services import queue_mail
+from regional.people.addresses import another_members_domain
 from regional.people.models import AccountStatus, JobCategory, Role, User, normalize_email
 from tenants import all_tenants, set_current_tenant
 from tenants.models import Municipality
@@ -150,6 +151,7 @@ def sign_up(
     if municipality is None:
         raise DomainError("unknown_municipality", _l("Choose your municipality."), status=400)
     email = normalize_email(email)
+    _refuse_other_members_address(municipality, email)
     outcome = SignupOutcome(needs_approval=not municipality.owns_email(email))
     _count_mail_to(email)
     password_hash = hash_password(password)  # hashed on both paths: no timing hint
@@ -171,6 +173,23 @@ def sign_up(
         return outcome
     _mail_new_account(user, municipality, claimed_number)
     return outcome
+
+
+def _refuse_other_members_address(municipality: Municipality, email: str) -> None:
+    """A staff address of another member is not this member's to approve (it would squat it).
+
+    Decided by the domain alone, never by whether an account exists.
+    """
+    other = another_members_domain(municipality, email)
+    if other is not None:
+        raise DomainError(
+            "other_members_address",
+            _l(
+                "This is a staff address of another municipality. Choose the municipality "
+                "the address belongs to, or sign up with an address of the one you work for."
+            ),
+            field="email",
+        )
 
 
 def _create_pending(

@@ -1,11 +1,15 @@
 """Signed, expiring tokens: API bearer tokens, e-mail confirmation and password reset.
 
 Every token carries the account's session version, so disabling an account,
-signing out everywhere or changing the password revokes all of them at once.
+signing out everywhere, changing the password or the address revokes all of them
+at once. A mailed link is also bound to the address it was mailed to: it dies when
+the account's address changes, whatever else happens to the account.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 
 from flask import current_app
@@ -29,6 +33,8 @@ INVITE = "invite"
 MAX_AGE = {CONFIRM: 3 * 24 * 3600, RESET: 3600, INVITE: 7 * 24 * 3600}
 #: Tokens that a new password voids: each works once.
 ONE_USE = (RESET, INVITE)
+#: Tokens sent by mail: each works only while the account keeps the address it went to.
+MAILED = (CONFIRM, RESET, INVITE)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -39,7 +45,20 @@ def make_token(user: User, purpose: str) -> str:
     payload = {"m": user.municipality.code, "u": user.id, "v": user.session_version}
     if purpose in ONE_USE:
         payload["h"] = (user.password_hash or "")[-12:]  # one use: a new password voids it
+    if purpose in MAILED:
+        payload["e"] = _address_mark(user.email)
     return _serializer(purpose).dumps(payload)
+
+
+def _address_mark(email: str) -> str:
+    """A short keyed mark of the address a link was mailed to.
+
+    Keyed, because the signed payload is readable: a plain hash of an address could
+    be matched against guesses by whoever sees the link.
+    """
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode("utf-8") if isinstance(key, str) else key
+    return hmac.new(key, b"address:" + email.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
 def api_token(user: User) -> tuple[str, str]:
@@ -124,10 +143,10 @@ def user_from_token(token: str, purpose: str) -> User | None:
         user = load_user_by_key(str(data["m"]), int(data["u"]), int(data["v"]))
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         return None
-    if (
-        user is not None
-        and purpose in ONE_USE
-        and data.get("h") != (user.password_hash or "")[-12:]
-    ):
+    if user is None:
+        return None
+    if purpose in ONE_USE and data.get("h") != (user.password_hash or "")[-12:]:
+        return None
+    if purpose in MAILED and data.get("e") != _address_mark(user.email):
         return None
     return user

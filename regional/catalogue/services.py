@@ -7,17 +7,20 @@ import re
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from regional.audit import record_audit_across
 from regional.catalogue.models import Delivery, Program, ProgramRevision, SkillArea, Tier, Track
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.people.models import JobCategory, User
 from tenants import all_tenants
+from tenants.models import Municipality
 
 log = logging.getLogger("regional.audit")
 
@@ -81,6 +84,42 @@ def add_program(values: dict, actor_id: int | None) -> Program:
 
 
 # -- administration ----------------------------------------------------------
+
+
+def _trail(program: Program) -> dict:
+    return {**program.snapshot(), "revision": program.revision, "active": program.active}
+
+
+def _audit_program(
+    action: str, program: Program, actor_id: int | None, before: dict | None, after: dict
+) -> None:
+    """A change of the shared catalogue, in the coordinating city's trail (it runs it).
+
+    An edit keeps only the fields that changed. The actor is read by id for its name and
+    address only (a deliberate read across members: no account is loaded).
+    """
+    if before is not None:
+        changed = [key for key in after if after[key] != before.get(key)]
+        before = {key: before.get(key) for key in changed}
+        after = {key: after[key] for key in changed}
+    actor = None
+    with all_tenants(db.session):
+        home = db.session.scalar(select(Municipality.id).where(Municipality.coordinating))
+        if actor_id is not None:
+            row = db.session.execute(
+                select(User.id, User.name, User.email).where(User.id == actor_id)
+            ).first()
+            actor = SimpleNamespace(id=row.id, name=row.name, email=row.email) if row else None
+    record_audit_across(
+        action,
+        municipality_id=home,
+        subject_type="program",
+        subject_id=program.id,
+        subject_label=f"{program.code} {program.title_ja}",
+        before=before,
+        after=after,
+        actor=actor,
+    )
 
 
 def _invalid(code: str, message, field: str) -> DomainError:
@@ -202,15 +241,17 @@ def create_program(code: str, values: dict, actor_id: int | None) -> Program:
     except IntegrityError:
         # Another administrator added the same code at the same moment.
         raise Conflict("duplicate_code", _l("A programme with this code already exists.")) from None
+    _audit_program("program.create", program, actor_id, None, _trail(program))
     log.info("programme added code=%s by=%s", code, actor_id)
     return program
 
 
 def update_program(program: Program, values: dict, actor_id: int | None) -> Program:
     """Revise a programme (its code stays); unchanged values make no new revision."""
-    before = program.revision
+    before, trail = program.revision, _trail(program)
     revise_program(program, check_program_values(values), actor_id)
     if program.revision != before:
+        _audit_program("program.update", program, actor_id, trail, _trail(program))
         log.info(
             "programme revised code=%s revision=%s by=%s", program.code, program.revision, actor_id
         )
@@ -222,6 +263,13 @@ def set_program_active(program: Program, active: bool, actor_id: int | None) -> 
     if program.active != active:
         program.active = active
         db.session.flush()
+        _audit_program(
+            "program.reactivate" if active else "program.retire",
+            program,
+            actor_id,
+            {"active": not active},
+            {"active": active},
+        )
         log.info(
             "programme %s code=%s by=%s",
             "reactivated" if active else "retired",

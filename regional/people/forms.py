@@ -16,18 +16,20 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from regional.people.addresses import address_refusal
 from regional.people.models import (
     JOB_CATEGORY_LABELS,
     STATUS_LABELS,
     AccountStatus,
     JobCategory,
     Role,
+    User,
     normalize_email,
 )
-from regional.people.people import email_taken, employee_number_taken, normalize_employee_number
+from regional.people.people import employee_number_taken, normalize_employee_number
 from regional.people.units import UnitTree
 from regional.validation import HumanText, optional_form_id
-from tenants.models import OrgLevel
+from tenants.models import Municipality, OrgLevel
 
 LEVEL_LABELS = {
     OrgLevel.DEPARTMENT: _l("Department (部・局)"),
@@ -86,17 +88,31 @@ class PersonForm(FlaskForm):
     )
     submit = SubmitField(_l("Save"))
 
-    def __init__(self, *args, person_id: int | None = None, may_set_role: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        municipality: Municipality,
+        person: User | None = None,
+        may_set_role: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self.person_id = person_id
+        self.municipality = municipality
+        self.person_id = person.id if person is not None else None
+        #: An address kept as it is stays (even an approved outside one); a new one obeys the rule.
+        self.kept_email = person.email if person is not None else None
         self.org_unit_id.choices = [("", _l("(none)"))] + unit_choices()
         if not may_set_role:
             del self.role
 
     def validate_email(self, field: EmailField) -> None:
-        if email_taken(normalize_email(field.data), except_id=self.person_id):
-            # Says only that the address is in use somewhere: e-mail is the sign-in name.
-            raise ValidationError(_l("This e-mail address is already in use."))
+        email = normalize_email(field.data)
+        if email == self.kept_email:
+            return
+        # One neutral message for an outside address and a taken one alike.
+        refusal = address_refusal(self.municipality, email, except_id=self.person_id)
+        if refusal is not None:
+            raise ValidationError(refusal)
 
     def validate_employee_number(self, field: StringField) -> None:
         if employee_number_taken(normalize_employee_number(field.data), except_id=self.person_id):

@@ -70,7 +70,7 @@ def invite(user: User, actor: User) -> None:
     again = user.invited_at is not None
     user.invited_at = now_utc()
     record_audit(
-        "account.invite",
+        "account.reinvite" if again else "account.invite",
         subject_type="user",
         subject_id=user.id,
         subject_label=user.name,

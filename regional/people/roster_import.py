@@ -23,11 +23,17 @@ from regional.database import begin_writing
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.people import departures, history
+from regional.people import addresses, departures, history
 from regional.people.departures import Withdrawn
 from regional.people.history import effective_day
 from regional.people.models import AccountStatus, JobCategory, Role, User
-from regional.people.roster import MAX_ROSTER_ROWS, PersonRow, RosterPlan, plan_roster
+from regional.people.roster import (
+    MAX_ROSTER_ROWS,
+    Change,
+    PersonRow,
+    RosterPlan,
+    plan_roster,
+)
 from regional.people.units import note_event
 from regional.people.uploads import RosterUpload
 from regional.spreadsheets import SheetError, read_table
@@ -90,7 +96,7 @@ def commit(plan: RosterPlan, actor: User, *, filename: str, file_hash: str) -> I
         with db.session.begin_nested():
             unit_ids = _create_units(plan)
             _create_people(plan.created, unit_ids)
-            _update_people(plan.updated, unit_ids)
+            changed = _update_people(plan.updated, unit_ids, actor)
             withdrawn = _deactivate(plan, actor)
             db.session.flush()
     except IntegrityError as exc:
@@ -100,7 +106,8 @@ def commit(plan: RosterPlan, actor: User, *, filename: str, file_hash: str) -> I
             _l("Someone changed the same people at the same time. Please preview the file again."),
         ) from exc
     counts = {**plan.counts(), "registrations_cancelled": len(withdrawn)}
-    _audit(actor, filename, file_hash, counts, plan.deactivate_missing, withdrawn)
+    lines = _created_lines(plan) + changed + _deactivated_lines(plan)
+    _audit(actor, filename, file_hash, counts, plan.deactivate_missing, withdrawn, lines)
     return ImportResult(counts=counts, filename=filename, withdrawn=withdrawn)
 
 
@@ -198,14 +205,72 @@ def _load(ids: list[int]) -> dict[int, User]:
     return found
 
 
-def _update_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) -> None:
+def _created_lines(plan: RosterPlan) -> list[dict]:
+    """The trail's line for each person the import adds (their id is not read back)."""
+    return [
+        {
+            "change": "created",
+            "employee_number": row.number,
+            "name": row.name,
+            "after": {
+                "email": row.email,
+                "job_category": row.job_category or JobCategory.ADMINISTRATIVE,
+                "org_unit": row.unit.text if row.unit is not None else None,
+            },
+        }
+        for row in plan.created
+    ]
+
+
+def _deactivated_lines(plan: RosterPlan) -> list[dict]:
+    return [
+        {
+            "change": "deactivated",
+            "id": leaver.user_id,
+            "employee_number": leaver.number,
+            "name": leaver.name,
+            "before": {"status": AccountStatus.ACTIVE, "org_unit": leaver.unit or None},
+            "after": {"status": AccountStatus.DISABLED},
+        }
+        for leaver in plan.deactivated
+    ]
+
+
+def _value(user: User, change: Change, *, after: bool) -> object:
+    """A changed field's value for the trail: codes where the plan keeps labels (read off the
+    account, before or after it changed), else the plan's text (paths of units)."""
+    if change.field == "job_category":
+        return user.job_category
+    if change.field == "status":
+        return user.status
+    return (change.after if after else change.before) or None
+
+
+def _kind(row: PersonRow) -> str:
+    """What happened to the person, in one word for the trail."""
+    fields = {c.field for c in row.changes}
+    if row.reactivate:
+        return "reactivated"
+    if "org_unit" in fields:
+        return "moved"
+    if "name" in fields:
+        return "renamed"
+    return "updated"
+
+
+def _update_people(
+    rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int], actor: User
+) -> list[dict]:
+    """Apply each row's changes; returns the trail's line per person (moved, renamed ...)."""
     users = _load([r.user_id for r in rows if r.user_id is not None])
+    lines = []
     for row in rows:
         user = users[row.user_id]
+        before = {c.field: _value(user, c, after=False) for c in row.changes}
+        old_email = user.email
         for change in row.changes:
             if change.field == "email":
                 user.email = row.email
-                user.revoke_sessions()  # the sign-in name changed: sessions start again
             elif change.field == "name":
                 user.name = row.name
             elif change.field == "name_kana":
@@ -218,6 +283,19 @@ def _update_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) 
                 user.org_unit_id = _unit_id(row, unit_ids)
         if row.reactivate:
             user.status = AccountStatus.ACTIVE
+        # A new sign-in address: the old one is told, and every way in ends.
+        addresses.address_changed(user, old_email, actor)
+        lines.append(
+            {
+                "change": _kind(row),
+                "id": user.id,
+                "employee_number": user.employee_number,
+                "name": user.name,
+                "before": before,
+                "after": {c.field: _value(user, c, after=True) for c in row.changes},
+            }
+        )
+    return lines
 
 
 def _deactivate(plan: RosterPlan, actor: User) -> list[Withdrawn]:
@@ -241,7 +319,9 @@ def _audit(
     counts: dict,
     deactivate: bool,
     withdrawn: list[Withdrawn],
+    lines: list[dict],
 ) -> None:
+    """One entry per import; its detail lists every person added, changed or deactivated."""
     by_person: dict[int, list[dict[str, int]]] = {}
     for w in withdrawn:
         by_person.setdefault(w.employee_id, []).append(w.as_audit())
@@ -256,6 +336,7 @@ def _audit(
             "sha256": file_hash,
             "deactivate_missing": deactivate,
             "counts": counts,
+            "people": lines,
             # Who lost which registrations (session ids), for the trail.
             "registrations_cancelled": [
                 {"employee_id": employee_id, "registrations": regs}

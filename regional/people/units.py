@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
+from regional.audit import record_audit_across
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.people.history import effective_day
@@ -148,6 +149,43 @@ def note_event(unit: OrgUnit, kind: OrgUnitEventKind, detail: dict | None = None
     )
 
 
+def _trail(unit: OrgUnit) -> dict:
+    """What the audit trail keeps of a unit: its name, level, place and whether in use."""
+    parent = None
+    if unit.parent_id is not None:
+        found = db.session.scalar(select(OrgUnit).where(OrgUnit.id == unit.parent_id))
+        parent = found.path() if found is not None else None
+    return {
+        "name": unit.name,
+        "level": unit.level,
+        "equivalent": unit.equivalent,
+        "parent": parent,
+        "active": unit.active,
+    }
+
+
+def _audit_unit(action: str, unit: OrgUnit, actor: User, before: dict | None, after: dict) -> None:
+    """A change of the member's org tree, in its trail (only what changed, for an edit)."""
+    now = _trail(unit)
+    label = PATH_SEPARATOR.join(p for p in (now["parent"], unit.name) if p)
+    if before is not None:
+        changed = [key for key in after if after[key] != before.get(key)]
+        if not changed:
+            return
+        before = {key: before.get(key) for key in changed}
+        after = {key: after[key] for key in changed}
+    record_audit_across(
+        action,
+        municipality_id=unit.municipality_id,
+        subject_type="org_unit",
+        subject_id=unit.id,
+        subject_label=label,
+        before=before,
+        after=after,
+        actor=actor,
+    )
+
+
 def create_unit(data: UnitData, actor: User) -> OrgUnit:
     """Add a 部, 課 or 係 (or an equivalent) to the current municipality, from today (or the
     day a roster import gives): it counts in coverage from then on."""
@@ -162,6 +200,7 @@ def create_unit(data: UnitData, actor: User) -> OrgUnit:
     )
     _flush_unit(unit)
     note_event(unit, OrgUnitEventKind.CREATED)
+    _audit_unit("unit.create", unit, actor, None, _trail(unit))
     log.info("org unit added unit=%s by=%s", unit.id, actor.id)
     return unit
 
@@ -170,12 +209,13 @@ def update_unit(unit: OrgUnit, data: UnitData, actor: User) -> OrgUnit:
     """Rename, re-level or move a unit within its municipality (a rename keeps the unit:
     its people and its coverage in past years stay with it)."""
     parent = _check_placement(data, unit)
-    before = unit.name
+    before = _trail(unit)
     unit.name, unit.level, unit.equivalent = data.name.strip(), data.level, data.equivalent
     unit.parent_id = parent.id if parent else None
     _flush_unit(unit)
-    if unit.name != before:
-        note_event(unit, OrgUnitEventKind.RENAMED, {"from": before, "to": unit.name})
+    if unit.name != before["name"]:
+        note_event(unit, OrgUnitEventKind.RENAMED, {"from": before["name"], "to": unit.name})
+    _audit_unit("unit.update", unit, actor, before, _trail(unit))
     log.info("org unit changed unit=%s by=%s", unit.id, actor.id)
     return unit
 
@@ -193,6 +233,7 @@ def deactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
     unit.retired_on = max(effective_day(db.session), unit.valid_from)
     db.session.flush()
     note_event(unit, OrgUnitEventKind.RETIRED)
+    _audit_unit("unit.deactivate", unit, actor, {"active": True}, {"active": False})
     log.info("org unit deactivated unit=%s by=%s", unit.id, actor.id)
     return unit
 
@@ -207,6 +248,7 @@ def reactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
     unit.active, unit.retired_on = True, None
     db.session.flush()
     note_event(unit, OrgUnitEventKind.REACTIVATED)
+    _audit_unit("unit.reactivate", unit, actor, {"active": False}, {"active": True})
     log.info("org unit reactivated unit=%s by=%s", unit.id, actor.id)
     return unit
 

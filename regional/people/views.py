@@ -116,7 +116,9 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = PersonForm(may_set_role=current_user.is_regional_admin)
+    form = PersonForm(
+        municipality=current_municipality(), may_set_role=current_user.is_regional_admin
+    )
     refused = None
     if form.validate_on_submit():
         try:
@@ -138,7 +140,9 @@ def edit(user_id: int):
     except DomainError:
         abort(403)
     may_set_role = current_user.is_regional_admin and person.role != Role.REGIONAL_ADMIN
-    form = EditPersonForm(obj=person, person_id=person.id, may_set_role=may_set_role)
+    form = EditPersonForm(
+        obj=person, municipality=person.municipality, person=person, may_set_role=may_set_role
+    )
     if request.method == "GET":
         form.job_category.data = person.job_category.value
         if may_set_role:

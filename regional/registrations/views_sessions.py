@@ -175,7 +175,9 @@ def _add(form: SessionForm, *, shared: bool, host_id: int | None = None, source=
     """Save a new session and its reservations in one go, or show the form again."""
     if form.validate_on_submit():
         try:
-            ts = services.create_session(form.plan(), current_user, host_id=host_id)
+            ts = services.create_session(
+                form.plan(), current_user, host_id=host_id, copied_from=source
+            )
             reservations.set_reservations(ts, form.reservation_lines(), current_user)
             interests.notify_interested([ts.id])
         except DomainError as exc:

@@ -181,11 +181,16 @@ def municipalities(ids: list[int]) -> list[Municipality]:
 
 
 def create_session(
-    plan: SessionPlan, actor: User, *, host_id: int | None = None
+    plan: SessionPlan,
+    actor: User,
+    *,
+    host_id: int | None = None,
+    copied_from: TrainingSession | None = None,
 ) -> TrainingSession:
     """Add a session: shared by the region (administrators) or hosted by the actor's member.
 
     ``host_id``: a regional administrator adding a member's own session (a copy of one).
+    ``copied_from``: the session this one duplicates (the trail names it).
     """
     hosted = not actor.is_regional_admin or host_id is not None
     if hosted and not actor.is_coordinator:
@@ -220,7 +225,7 @@ def create_session(
     db.session.add(ts)
     db.session.flush()
     record_audit_across(
-        "session.create",
+        "session.create" if copied_from is None else "session.duplicate",
         municipality_id=ts.host_municipality_id or actor.municipality_id,
         subject_type="session",
         subject_id=ts.id,
@@ -232,6 +237,7 @@ def create_session(
             "capacity": ts.capacity,
             "venue": ts.venue,
         },
+        detail=None if copied_from is None else {"copied_from": copied_from.id},
         actor=actor,
     )
     log.info("session added id=%s program=%s by=%s", ts.id, program.code, actor.id)

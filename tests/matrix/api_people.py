@@ -22,8 +22,9 @@ ADD = {
 
 
 def _new_employee(r, o):
+    domain = {"A": "city.tsuyama.lg.jp", "B": "city.tamano.lg.jp"}[o]
     return {
-        "email": f"api.new.{o.lower()}@example.lg.jp",
+        "email": f"api.new@{domain}",
         "name": "岡 新人",
         "employee_number": f"API-{o}-1",
     }

@@ -46,20 +46,53 @@ OWN_POST = {
 AB = ("A", "B")
 
 
-def _person(r, o):
-    return {
-        "name": f"新規 職員{o}",
-        "email": f"new.person.{o.lower()}@example.lg.jp",
-        "employee_number": f"N-{o}-1",
-        "job_category": "administrative",
-        "org_unit_id": "",
-    }
+#: Each caller's own member's staff domain (an administrator who has not switched: Okayama).
+DOMAINS = {
+    "coordinator_a": "city.tsuyama.lg.jp",
+    "coordinator_b": "city.tamano.lg.jp",
+    "admin": "city.okayama.lg.jp",
+}
+OWNER_DOMAINS = {"A": DOMAINS["coordinator_a"], "B": DOMAINS["coordinator_b"]}
+
+
+def _person(domain: str):
+    def data(r, o):
+        return {
+            "name": "新規 職員",
+            "email": f"new.person@{domain}",
+            "employee_number": "N-1",
+            "job_category": "administrative",
+            "org_unit_id": "",
+        }
+
+    return data
+
+
+def _new_person_cases() -> list[Case]:
+    """One case per caller's domain: an address is accepted in its own member only.
+
+    Another member's domain is refused like any unusable address (the form again, 400).
+    """
+    return [
+        Case(
+            "people.new",
+            lambda r, o: "/people/new",
+            {
+                "employee_a": 403,
+                **{role: 302 if role == owner else 400 for role in DOMAINS},
+            },
+            method="POST",
+            data=_person(domain),
+            note=f"an address of {domain}: only its own member's staff may give it",
+        )
+        for owner, domain in DOMAINS.items()
+    ]
 
 
 def _edit(r, o):
     return {
         "name": "髙橋 太郎",
-        "email": "taro.edited@example.lg.jp" if o == "A" else "jiro.edited@example.lg.jp",
+        "email": f"{'taro' if o == 'A' else 'jiro'}.edited@{OWNER_DOMAINS[o]}",
         "employee_number": f"E-{o}-9",
         "job_category": "technical",
         "org_unit_id": "",
@@ -72,7 +105,7 @@ CASES: list[Case] = [
     Case("people.pending", lambda r, o: "/people/pending", STAFF),
     Case("people.detail", lambda r, o: f"/people/{r['user'][o]}", OWN, owners=AB),
     Case("people.new", lambda r, o: "/people/new", STAFF),
-    Case("people.new", lambda r, o: "/people/new", STAFF_POST, method="POST", data=_person),
+    *_new_person_cases(),
     Case("people.edit", lambda r, o: f"/people/{r['user'][o]}/edit", OWN, owners=AB),
     Case(
         "people.edit",

@@ -1,0 +1,116 @@
+"""Running matrix cases: the module's records, a savepoint per case, callers of each role.
+
+Shared by the authorization matrix (tests/test_authz_matrix.py) and the audit walk
+(tests/test_audit_walk.py), which replay the same cases. A test module uses these
+fixtures by importing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from tests.matrix.records import build
+
+
+@pytest.fixture
+def caller(app, world, signed_in, api):
+    def make(role: str, is_api: bool):
+        email = None if role == "anon" else world.emails[role]
+        if is_api:
+            return api(email)
+        if email is None:
+            app.test_client_class = (
+                type(signed_in.__self__) if hasattr(signed_in, "__self__") else None
+            )
+            from tests.conftest import Client
+
+            app.test_client_class = Client
+            return app.test_client()
+        return signed_in(email)
+
+    return make
+
+
+#: Tables a refused request may still touch: the sign-in throttle counts attempts.
+_VOLATILE = {"login_throttle"}
+
+
+def _state() -> str:
+    """A fingerprint of every row of every table.
+
+    Core reads escape the ORM's tenant filter, but on PostgreSQL row-level security still
+    hides every tenant-owned row unless the wall is lifted: read across all members.
+    """
+    from regional.extensions import db
+    from tenants import all_tenants
+
+    digest = hashlib.sha256()
+    with all_tenants(db.session):
+        for table in db.metadata.sorted_tables:
+            if table.name in _VOLATILE:
+                continue
+            rows = db.session.execute(table.select().order_by(*table.primary_key.columns)).all()
+            digest.update(f"{table.name}:{rows!r}".encode())
+    return digest.hexdigest()
+
+
+def _fingerprint(app) -> str:
+    with app.app_context():
+        return _state()
+
+
+def _bound_session(conn):
+    from regional.extensions import RegionalSession, db
+
+    return db._make_scoped_session(
+        {"bind": conn, "join_transaction_mode": "create_savepoint", "class_": RegionalSession}
+    )
+
+
+@pytest.fixture(scope="module")
+def matrix_records(app):
+    """The records every case points at, built once for the module on one connection.
+
+    They live in that connection's outer transaction, which is rolled back after the last
+    case, so no other test module ever sees them; each case runs in a savepoint of it
+    (``_transaction`` below) and starts from exactly the state the records were built in.
+    """
+    from regional.extensions import db
+
+    with app.app_context():
+        conn = db.engine.connect()
+        outer = conn.begin()
+        original = db.session
+        db.session = _bound_session(conn)
+        try:
+            records = build(app.world)
+            db.session.commit()  # releases the session's savepoint; `outer` still holds it all
+            records.fingerprint = _state()
+        finally:
+            db.session.remove()
+            db.session = original
+    yield conn, records
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app, matrix_records):
+    """Overrides the suite's per-test transaction: each case is a savepoint of the module's."""
+    from regional.extensions import db
+
+    conn, _ = matrix_records
+    savepoint = conn.begin_nested()
+    with app.app_context():
+        original = db.session
+        db.session = _bound_session(conn)
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        if savepoint.is_active:
+            savepoint.rollback()
