@@ -20,7 +20,7 @@ from sqlalchemy import select
 from regional import fiscal
 from regional.audit.models import AuditEntry
 from regional.extensions import db
-from regional.people.models import AccountStatus, UnitMembership, User
+from regional.people.models import UnitMembership
 from regional.targets.progress import municipality_progress
 from tenants import all_tenants
 from tenants.models import OrgLevel, OrgUnit, OrgUnitEvent, OrgUnitEventKind
@@ -213,7 +213,12 @@ def test_applied_the_renamed_unit_keeps_its_id_and_past_coverage(april, api, wor
     assert units["総務局/デジタル推進課/システム係"].id == ids["systems"]
     assert "総務局/情報政策課" not in units
     assert events(m, ids["policy"]) == [
-        (ids["policy"], OrgUnitEventKind.RENAMED, APRIL, {"from": "情報政策課", "to": "デジタル推進課"})
+        (
+            ids["policy"],
+            OrgUnitEventKind.RENAMED,
+            APRIL,
+            {"from": "情報政策課", "to": "デジタル推進課"},
+        )
     ]
     # The emptied unit: merged into 人事課, out of use from the effective date.
     stats = unit(ids["stats"])
@@ -234,9 +239,7 @@ def test_applied_the_renamed_unit_keeps_its_id_and_past_coverage(april, api, wor
     assert (people["p4"]["id"], ids["hr"], APRIL) in [
         (r.employee_id, r.org_unit_id, r.valid_from) for r in rows
     ]
-    assert [r.org_unit_id for r in rows if r.employee_id == people["p1"]["id"]] == [
-        ids["planning"]
-    ]
+    assert [r.org_unit_id for r in rows if r.employee_id == people["p1"]["id"]] == [ids["planning"]]
     # FY2025 counts as it did; FY2026 no longer counts the emptied division.
     assert coverage(m, 2025) == fy25
     after = coverage(m, 2026)
@@ -289,7 +292,11 @@ def test_a_merge_and_a_split_are_recorded_as_events(ctx, world, api):
         }
     ]
     assert body["reorganisation"]["splits"] == [
-        {"unit": "市民局/旧三課", "unit_id": three.id, "into": ["市民局/市民協働課", "市民局/市民課"]}
+        {
+            "unit": "市民局/旧三課",
+            "unit_id": three.id,
+            "into": ["市民局/市民協働課", "市民局/市民課"],
+        }
     ]
     resp = api_roster(client, data, commit="true", apply_reorganisation="true")
     assert resp.status_code == 200, resp.get_json()
@@ -378,9 +385,7 @@ def test_unticking_the_proposals_gives_the_old_behaviour(april, as_coordinator_a
     assert {k for _u, k, _d, _x in events(m)} == {OrgUnitEventKind.CREATED}
 
 
-def test_a_change_to_an_emptied_unit_since_the_preview_needs_a_new_preview(
-    april, as_coordinator_a
-):
+def test_a_change_to_an_emptied_unit_since_the_preview_needs_a_new_preview(april, as_coordinator_a):
     m, ids, people = april
     page = upload(as_coordinator_a, april_roster(people)).get_data(as_text=True)
     factories.make_user(m, email=f"late@{DOMAIN}", org_unit_id=ids["stats"])  # 統計課 not empty
@@ -448,7 +453,11 @@ def test_a_section_renamed_with_its_division_keeps_its_id(ctx, world, api):
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["reorganisation"]["renames"] == [
         {"unit_id": div.id, "from": "企画局/情報政策課", "to": "企画局/デジタル推進課"},
-        {"unit_id": sec.id, "from": "企画局/情報政策課/企画係", "to": "企画局/デジタル推進課/DX企画係"},
+        {
+            "unit_id": sec.id,
+            "from": "企画局/情報政策課/企画係",
+            "to": "企画局/デジタル推進課/DX企画係",
+        },
     ]
     units = units_by_path(m)
     assert units["企画局/デジタル推進課/DX企画係"].id == sec.id
@@ -537,3 +546,81 @@ def test_foreign_choices_are_refused_and_nothing_is_imported(
     assert resp.status_code == 400
     assert "/people/roster/confirm" in resp.get_data(as_text=True)  # the preview, to choose again
     assert events(m) == [] and unit(ids["stats"]).active
+
+
+# -- the unit pages, by hand ---------------------------------------------------------------
+
+
+def _trail(m: int, prefix: str) -> list[AuditEntry]:
+    with acting_as(db.session, m):
+        rows = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    return [r for r in rows if r.action.startswith(prefix)]
+
+
+def test_a_rename_by_hand_takes_effect_on_the_day_given(april, as_coordinator_a):
+    m, ids, _people = april
+    page = as_coordinator_a.get(f"/people/units/{ids['stats']}/edit").get_data(as_text=True)
+    assert 'value="2026-04-10"' in page  # today by default
+    resp = as_coordinator_a.form_post(
+        f"/people/units/{ids['stats']}/edit",
+        {
+            "name": "統計分析課",
+            "level": "division",
+            "parent_id": ids["dept"],
+            "effective_on": "2026-04-01",
+        },
+    )
+    assert resp.status_code == 302
+    assert events(m, ids["stats"]) == [
+        (ids["stats"], OrgUnitEventKind.RENAMED, APRIL, {"from": "統計課", "to": "統計分析課"})
+    ]
+    entry = _trail(m, "unit.")[-1]
+    assert entry.action == "unit.update" and entry.subject_id == str(ids["stats"])
+    assert (
+        entry.detail["before"]["name"] == "統計課" and entry.detail["after"]["name"] == "統計分析課"
+    )
+
+
+def test_a_retirement_by_hand_takes_effect_on_the_day_given(april, as_coordinator_a):
+    m, ids, _people = april
+    resp = as_coordinator_a.form_post(
+        f"/people/units/{ids['hr']}/deactivate", {"effective_on": "2026-04-01"}
+    )
+    assert resp.status_code == 302
+    hr = unit(ids["hr"])
+    assert not hr.active and hr.retired_on == APRIL
+    assert events(m, ids["hr"]) == [(ids["hr"], OrgUnitEventKind.RETIRED, APRIL, {})]
+    assert [e.action for e in _trail(m, "unit.")] == ["unit.retire"]
+    # The list's button, without a day: today.
+    as_coordinator_a.form_post(f"/people/units/{ids['stats']}/deactivate")
+    assert unit(ids["stats"]).retired_on == TODAY
+
+
+@pytest.mark.parametrize("value", ["2026-04-11", "1999-03-31", "2026-13-01", "today"])
+def test_a_bad_day_on_the_unit_pages_changes_nothing(april, as_coordinator_a, value):
+    m, ids, _people = april
+    resp = as_coordinator_a.form_post(
+        f"/people/units/{ids['hr']}/deactivate", {"effective_on": value}
+    )
+    assert resp.status_code == 400
+    assert 'id="retire_effective_on"' in resp.get_data(as_text=True)
+    resp = as_coordinator_a.form_post(
+        f"/people/units/{ids['stats']}/edit",
+        {
+            "name": "統計分析課",
+            "level": "division",
+            "parent_id": ids["dept"],
+            "effective_on": value,
+        },
+    )
+    assert resp.status_code == 400
+    assert unit(ids["hr"]).active and unit(ids["stats"]).name == "統計課"
+    assert events(m) == [] and _trail(m, "unit.") == []
+
+
+def test_another_members_unit_cannot_be_retired(april, as_coordinator_b):
+    _m, ids, _people = april
+    resp = as_coordinator_b.form_post(
+        f"/people/units/{ids['hr']}/deactivate", {"effective_on": "2026-04-01"}
+    )
+    assert resp.status_code == 404 and unit(ids["hr"]).active

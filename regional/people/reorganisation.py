@@ -217,7 +217,7 @@ class _Graph:
             parent = u.parent_id if u.parent_id in units else None
             self.kids[parent][_nfkc(u.name)] = u
             self.kid_names[parent].add(_nfkc(u.name).lower())
-        self._depth: dict[Node, int] = {}
+        self._chain: dict[Node, list[Node]] = {}
 
     def parent(self, node: Node) -> Node | None:
         kind, key = node
@@ -232,16 +232,19 @@ class _Graph:
 
     def chain(self, node: Node | None) -> list[Node]:
         """The node and its ancestors, bottom up (a cycle in bad data stops the walk)."""
-        out: list[Node] = []
-        while node is not None and node not in out:
-            out.append(node)
-            node = self.parent(node)
-        return out
+        if node is None:
+            return []
+        found = self._chain.get(node)
+        if found is None:
+            found, at = [], node
+            while at is not None and at not in found:
+                found.append(at)
+                at = self.parent(at)
+            self._chain[node] = found
+        return found
 
     def depth(self, node: Node) -> int:
-        if node not in self._depth:
-            self._depth[node] = len(self.chain(node))
-        return self._depth[node]
+        return len(self.chain(node))
 
     def at_depth(self, node: Node, depth: int) -> Node:
         """The node's ancestor at ``depth`` (the node itself if it is not deeper)."""

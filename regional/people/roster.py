@@ -26,7 +26,10 @@ Matching rules (also shown on the import page):
   coordinator asks, and only employees who have an employee number (never a
   coordinator, an administrator, or the person importing); their registrations for
   sessions not yet started are cancelled with them (the seats go to the waiting lists),
-  and their history stays.
+  and their history stays;
+* a unit in use that the file leaves with nobody in it is proposed for a rename, a merge,
+  a split or a retirement (:mod:`regional.people.reorganisation`); the proposals are part
+  of the plan's digest, and the import applies those the coordinator keeps.
 """
 
 from __future__ import annotations
