@@ -624,3 +624,39 @@ def test_another_members_unit_cannot_be_retired(april, as_coordinator_b):
         f"/people/units/{ids['hr']}/deactivate", {"effective_on": "2026-04-01"}
     )
     assert resp.status_code == 404 and unit(ids["hr"]).active
+
+
+def test_a_unit_moved_to_another_department_is_merged_not_renamed(ctx, world, api):
+    m = world.muni_a
+    old = factories.make_org_unit(m, "総務局", OrgLevel.DEPARTMENT)
+    new = factories.make_org_unit(m, "企画局", OrgLevel.DEPARTMENT)
+    div = factories.make_org_unit(m, "情報政策課", OrgLevel.DIVISION, old)
+    person(m, factories.make_org_unit(m, "秘書課", OrgLevel.DIVISION, old), 52)  # 総務局 stays
+    factories.make_org_unit(m, "政策課", OrgLevel.DIVISION, new)
+    a = person(m, div, 51)
+    db.session.commit()
+    body = api_roster(api(world.emails["coordinator_a"]), csv(row(a, "企画局/デジタル推進課")))
+    reorg = body.get_json()["reorganisation"]
+    assert reorg["renames"] == []
+    assert reorg["merges"] == [
+        {"units": ["総務局/情報政策課"], "unit_ids": [div.id], "into": "企画局/デジタル推進課"}
+    ]
+
+
+def test_the_import_itself_refuses_choices_its_plan_did_not_propose(april, world):
+    from regional.errors import DomainError
+    from regional.people import roster_import
+    from regional.people.models import User
+    from regional.people.reorganisation import Choices
+    from tenants.models import Municipality
+
+    m, ids, people = april
+    with acting_as(db.session, m):
+        here = db.session.scalar(select(Municipality).where(Municipality.id == m))
+        actor = db.session.scalar(select(User).where(User.id == world.coordinator_a))
+        plan = roster_import.preview(april_roster(people), here, actor)
+        with pytest.raises(DomainError) as refused:
+            roster_import.commit(
+                plan, actor, filename="x.csv", file_hash="0", choices=Choices(retire={ids["hr"]})
+            )
+    assert refused.value.status == 400 and unit(ids["hr"]).active
