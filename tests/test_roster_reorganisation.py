@@ -206,6 +206,7 @@ def test_applied_the_renamed_unit_keeps_its_id_and_past_coverage(april, api, wor
     body = resp.get_json()
     assert body["committed"] is True and body["reorganisation_applied"] is True
     assert body["units_created"] == []
+    assert body["moved"] == 1  # p4; the renamed unit's people stayed in it
     units = units_by_path(m)
     # The rename: the same unit (and its sections) under the new name; nothing created.
     assert units["総務局/デジタル推進課"].id == ids["policy"]

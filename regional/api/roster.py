@@ -108,7 +108,8 @@ def _body(
         "created": counts["created"],
         "updated": counts["updated"],
         "deactivated": counts["deactivated"],
-        "moved": counts["moved"],
+        # After an import: the people whose unit changed (not those of a renamed unit).
+        "moved": result.counts["moved"] if result is not None else counts["moved"],
         "unchanged": counts["unchanged"],
         "units_created": [u.path_text for u in plan.units if not (applied and u.path in replaced)],
         "errors": [e.as_dict() for e in plan.errors],

@@ -119,7 +119,7 @@ def commit(
             renamed = _rename_units(plan, outcome, actor)
             unit_ids = _create_units(plan, outcome.remap)
             _create_people(plan.created, unit_ids)
-            _update_people(plan.updated, unit_ids)
+            moved = _update_people(plan.updated, unit_ids)
             withdrawn = _deactivate(plan, actor)
             retired = _retire_units(outcome, unit_ids, actor)
             db.session.flush()
@@ -133,6 +133,7 @@ def commit(
     counts = {
         **plan.counts(),
         "registrations_cancelled": len(withdrawn),
+        "moved": moved,
         "units_created": len(unit_ids) - len(outcome.remap),
         "units_renamed": len(renamed),
         "units_retired": sum(len(v) for v in retired.values()),
@@ -302,7 +303,10 @@ def _load(ids: list[int]) -> dict[int, User]:
     return found
 
 
-def _update_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) -> None:
+def _update_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) -> int:
+    """Apply each row's changes; the number of people whose unit changed (a renamed unit's
+    people stay in it: their path changed, not their unit)."""
+    moved = 0
     users = _load([r.user_id for r in rows if r.user_id is not None])
     for row in rows:
         user = users[row.user_id]
@@ -319,9 +323,12 @@ def _update_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) 
             elif change.field == "job_category":
                 user.job_category = row.job_category
             elif change.field == "org_unit":
-                user.org_unit_id = _unit_id(row, unit_ids)
+                unit_id = _unit_id(row, unit_ids)
+                moved += unit_id != user.org_unit_id
+                user.org_unit_id = unit_id
         if row.reactivate:
             user.status = AccountStatus.ACTIVE
+    return moved
 
 
 def _deactivate(plan: RosterPlan, actor: User) -> list[Withdrawn]:
