@@ -1,4 +1,4 @@
-"""The April reorganisation a roster import reveals (機構改革): renames, merges, splits, retirements.
+"""The April reorganisation a roster import reveals (組織改編): renames, merges, splits, retirements.
 
 A roster places everyone in their unit as of the effective day (異動日). Comparing it with
 where people are now shows what happened to the organisation, unit by unit, top down:
@@ -14,13 +14,19 @@ where people are now shows what happened to the organisation, unit by unit, top 
     and the new unit's sub-units named as the old one's are the old ones;
   - all to one unit otherwise (an existing one, or a new one that others join): a
     **merge** (統合) into it; where that unit is new, the coordinator may choose one of the
-    merged units (same level, same parent) to take the new name instead of being retired;
+    merged units (same level, same parent) to take the new name instead of being retired
+    (its sub-units not named in the new unit are then retired, as they would have been);
   - to several units: a **split** (分割);
   - nowhere (everyone left or has no unit now): a plain **retirement** (廃止).
 
 * the in-use sub-units of a unit retired (merged, split or retired) are retired with it,
   each recorded with its own fate; those of a renamed unit are judged in turn, and their
   proposals apply only if the rename does.
+
+No 旧所属 (former unit) column is read: where each person was is known from the records,
+matched by employee number, and a second account of it in the file could only disagree with
+them. What the file cannot say (a vacancy kept, a rename guessed wrong) the coordinator
+says by unticking the proposal.
 
 Nothing here writes: :func:`propose` computes the proposals (part of the plan's digest, so
 an import does what its preview showed), :func:`resolve` turns the coordinator's choices
