@@ -37,6 +37,8 @@ NEVER = {
     "解放": "開放 (優先枠の開放日)",
     "空き（全市町共通）": "残席（全市町共通）",
     "申込数": "申込み済み (as the seat sum: 定員 ＝ 申込み済み ＋ 優先枠 ＋ 残席)",
+    "使用停止": "廃止 (a unit out of use is 廃止; 使用を再開する brings it back)",
+    "使用を停止": "廃止する",
 }
 #: キャンセル is kept for キャンセル待ち only.
 LONE_CANCEL = re.compile(r"キャンセル(?!待ち)")

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     HiddenField,
     SearchField,
@@ -16,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from regional import fiscal
 from regional.people.addresses import address_refusal
 from regional.people.models import (
     JOB_CATEGORY_LABELS,
@@ -29,7 +31,7 @@ from regional.people.models import (
 from regional.people.people import employee_number_taken, normalize_employee_number
 from regional.people.units import UnitTree
 from regional.validation import HumanText, optional_form_id
-from tenants.models import Municipality, OrgLevel
+from tenants.models import UNITS_EPOCH, Municipality, OrgLevel
 
 LEVEL_LABELS = {
     OrgLevel.DEPARTMENT: _l("Department (部・局)"),
@@ -173,6 +175,41 @@ class UnitForm(FlaskForm):
         self.parent_id.choices = [("", _l("(top level)"))] + unit_choices(exclude=exclude)
 
 
+class EffectiveDate:
+    """The day a change takes effect: not in the future, not before the units' first day."""
+
+    def __call__(self, form: object, field: DateField) -> None:
+        day = field.data
+        if day is None:
+            return
+        if day > fiscal.today():
+            raise ValidationError(_l("The effective date cannot be in the future."))
+        if day < UNITS_EPOCH:
+            raise ValidationError(
+                _l("The effective date cannot be before %(day)s.", day=UNITS_EPOCH.isoformat())
+            )
+
+
+def effective_date_field(label, **kwargs) -> DateField:
+    """A day a change takes effect, today in Japan unless given."""
+    return DateField(
+        label, default=lambda: fiscal.today(), validators=[Optional(), EffectiveDate()], **kwargs
+    )
+
+
+class UnitEditForm(UnitForm):
+    """A unit's name, level and place; a rename takes effect on the day given."""
+
+    effective_on = effective_date_field(_l("Takes effect on"))
+
+
+class RetireUnitForm(FlaskForm):
+    """Take a unit out of use from a day (today unless given)."""
+
+    #: Its own id: it shares the edit page with the unit's form.
+    effective_on = effective_date_field(_l("Takes effect on"), id="retire_effective_on")
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: carries the CSRF token only."""
 
@@ -186,6 +223,7 @@ class RosterUploadForm(FlaskForm):
     deactivate_missing = BooleanField(
         _l("This is the whole staff: deactivate people who are not in the file")
     )
+    effective_on = effective_date_field(_l("Effective date"))
 
 
 class RosterConfirmForm(FlaskForm):

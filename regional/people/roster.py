@@ -26,7 +26,10 @@ Matching rules (also shown on the import page):
   coordinator asks, and only employees who have an employee number (never a
   coordinator, an administrator, or the person importing); their registrations for
   sessions not yet started are cancelled with them (the seats go to the waiting lists),
-  and their history stays.
+  and their history stays;
+* a unit in use that the file leaves with nobody in it is proposed for a rename, a merge,
+  a split or a retirement (:mod:`regional.people.reorganisation`); the proposals are part
+  of the plan's digest, and the import applies those the coordinator keeps.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from sqlalchemy import or_, select
 from regional.extensions import db
 from regional.people import departures
 from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.people.reorganisation import Node, Reorganisation, propose
 from regional.people.units import LEVEL_RANK, PATH_SEPARATOR
 from regional.spreadsheets import RowError, Table, normalise_header
 from regional.validation import text_problem
@@ -276,6 +280,8 @@ class RosterPlan:
     deactivated: list[Leaver] = field(default_factory=list)
     units: list[PlannedUnit] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: The renames, merges, splits and retirements the moves reveal (see ``reorganisation``).
+    reorganisation: Reorganisation = field(default_factory=Reorganisation)
 
     @property
     def ok(self) -> bool:
@@ -315,6 +321,7 @@ class RosterPlan:
             # With what each leaver loses: the import does what the preview said, or asks again.
             "d": sorted((x.user_id, x.registrations) for x in self.deactivated),
             "n": [(u.path, u.level.value, u.equivalent) for u in self.units],
+            "r": self.reorganisation.digest_data(),
         }
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
@@ -669,7 +676,37 @@ def plan_roster(
         (u for p, u in resolver.planned.items() if p in needed), key=lambda u: (len(u.path), u.path)
     )
     plan.errors.sort(key=lambda e: e.row)
+    if plan.ok:
+        plan.reorganisation = propose(
+            resolver.units.values(), {u.path: u for u in plan.units}, _moves(plan, people)
+        )
     return plan
+
+
+def _node(ref: UnitRef | None) -> Node | None:
+    if ref is None or (ref.unit_id is None and ref.planned is None):
+        return None
+    return ("p", ref.planned) if ref.planned is not None else ("u", ref.unit_id)
+
+
+def _moves(plan: RosterPlan, people: list[_Existing]) -> list[tuple[int | None, Node | None]]:
+    """Each person's unit before the import (None: none, or disabled) and place after it."""
+    rows = {r.user_id: r for r in plan.updated}
+    leaving = {x.user_id for x in plan.deactivated}
+    moves: list[tuple[int | None, Node | None]] = []
+    for p in people:
+        placed = p.status != AccountStatus.DISABLED
+        before = p.org_unit_id if placed else None
+        row = rows.get(p.id)
+        after: Node | None = None
+        if p.id not in leaving and (placed or (row is not None and row.reactivate)):
+            after = (
+                _node(row.unit) if row is not None and row.moved else _node(UnitRef(p.org_unit_id))
+            )
+        if before is not None or after is not None:
+            moves.append((before, after))
+    moves.extend((None, _node(r.unit)) for r in plan.created)
+    return moves
 
 
 @dataclass

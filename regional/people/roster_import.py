@@ -12,21 +12,23 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from regional import fiscal
 from regional.audit import record_audit
 from regional.database import begin_writing
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.people import addresses, departures, history
+from regional.people import addresses, departures, history, reorganisation
 from regional.people.departures import Withdrawn
 from regional.people.history import effective_day
 from regional.people.models import AccountStatus, JobCategory, Role, User
+from regional.people.reorganisation import ChoiceError, Choices, Outcome
 from regional.people.roster import (
     MAX_ROSTER_ROWS,
     Change,
@@ -34,7 +36,7 @@ from regional.people.roster import (
     RosterPlan,
     plan_roster,
 )
-from regional.people.units import note_event
+from regional.people.units import UnitData, deactivate_unit, note_event, update_unit
 from regional.people.uploads import RosterUpload
 from regional.spreadsheets import SheetError, read_table
 from tenants.models import Municipality, OrgUnit, OrgUnitEventKind
@@ -78,6 +80,10 @@ class ImportResult:
     filename: str
     #: The future registrations the deactivations cancelled.
     withdrawn: list[Withdrawn] = field(default_factory=list)
+    #: The day the changes took effect (異動日).
+    effective_on: date | None = None
+    #: What was done to the organisation: renamed, merged, split, retired (ids and paths).
+    reorganisation: dict[str, list[dict]] = field(default_factory=dict)
 
     def cancelled_per_person(self) -> dict[int, int]:
         """Registrations cancelled per person deactivated (those with none are left out)."""
@@ -87,17 +93,41 @@ class ImportResult:
         return per
 
 
-def commit(plan: RosterPlan, actor: User, *, filename: str, file_hash: str) -> ImportResult:
-    """Apply an error-free plan in the current transaction (flushes, never commits)."""
+def commit(
+    plan: RosterPlan,
+    actor: User,
+    *,
+    filename: str,
+    file_hash: str,
+    effective_on: date | None = None,
+    choices: Choices | None = None,
+) -> ImportResult:
+    """Apply an error-free plan in the current transaction (flushes, never commits).
+
+    Every change takes effect on ``effective_on`` (today in Japan by default): memberships,
+    new units, renames and retirements. ``choices`` says which of the plan's reorganisation
+    proposals to apply (none by default: the import then only creates units and moves people).
+    """
     if not plan.ok:
         raise DomainError("roster_invalid", _l("The roster has errors: nothing was imported."))
+    try:
+        outcome = reorganisation.resolve(plan.reorganisation, choices or Choices())
+    except ChoiceError as exc:
+        raise DomainError(
+            "invalid_choice",
+            _l("The choices do not match the preview's proposals. Please preview the file again."),
+            status=400,
+        ) from exc
+    day = effective_on or fiscal.today()
     begin_writing()  # deactivations go through the seat engine: SQLite takes the write lock first
     try:
-        with db.session.begin_nested():
-            unit_ids = _create_units(plan)
+        with history.effective_on(db.session, day), db.session.begin_nested():
+            renamed = _rename_units(plan, outcome, actor)
+            unit_ids = _create_units(plan, outcome.remap)
             _create_people(plan.created, unit_ids)
-            changed = _update_people(plan.updated, unit_ids, actor)
+            changed, moved = _update_people(plan.updated, unit_ids, actor)
             withdrawn = _deactivate(plan, actor)
+            retired = _retire_units(outcome, unit_ids, actor)
             db.session.flush()
     except IntegrityError as exc:
         log.warning("roster import lost a race by=%s: %s", actor.id, exc.orig)
@@ -105,18 +135,93 @@ def commit(plan: RosterPlan, actor: User, *, filename: str, file_hash: str) -> I
             "roster_conflict",
             _l("Someone changed the same people at the same time. Please preview the file again."),
         ) from exc
-    counts = {**plan.counts(), "registrations_cancelled": len(withdrawn)}
+    done = {"renamed": renamed, **retired}
+    counts = {
+        **plan.counts(),
+        "registrations_cancelled": len(withdrawn),
+        "moved": moved,
+        "units_created": len(unit_ids) - len(outcome.remap),
+        "units_renamed": len(renamed),
+        "units_retired": sum(len(v) for v in retired.values()),
+    }
     lines = _created_lines(plan) + changed + _deactivated_lines(plan)
-    _audit(actor, filename, file_hash, counts, plan.deactivate_missing, withdrawn, lines)
-    return ImportResult(counts=counts, filename=filename, withdrawn=withdrawn)
+    _audit(actor, filename, file_hash, counts, plan.deactivate_missing, withdrawn, lines, day, done)
+    return ImportResult(
+        counts=counts,
+        filename=filename,
+        withdrawn=withdrawn,
+        effective_on=day,
+        reorganisation=done,
+    )
 
 
-def _create_units(plan: RosterPlan) -> dict[tuple[str, ...], int]:
-    """New units level by level (parents first): one flush per depth, not per unit."""
-    ids: dict[tuple[str, ...], int] = {}
+def _unit(unit_id: int) -> OrgUnit:
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.id == unit_id))
+    if unit is None:  # the plan was made from this municipality's units a moment ago
+        raise Conflict(
+            "roster_conflict",
+            _l("Someone changed the same people at the same time. Please preview the file again."),
+        )
+    return unit
+
+
+def _rename_units(plan: RosterPlan, outcome: Outcome, actor: User) -> list[dict]:
+    """Existing units take the names of the new units they stand for (parents first)."""
+    planned = {u.path: u for u in plan.units}
+    done = []
+    for unit_id, path in outcome.renames:
+        unit = _unit(unit_id)
+        before = unit.path()
+        update_unit(
+            unit,
+            UnitData(path[-1], unit.level, unit.parent_id, planned[path].equivalent),
+            actor,
+        )
+        done.append({"id": unit.id, "from": before, "to": "/".join(path)})
+    return done
+
+
+_EVENT = {
+    reorganisation.MERGE: OrgUnitEventKind.MERGED,
+    reorganisation.SPLIT: OrgUnitEventKind.SPLIT,
+    reorganisation.RETIRE: OrgUnitEventKind.RETIRED,
+}
+_DONE = {
+    reorganisation.MERGE: "merged",
+    reorganisation.SPLIT: "split",
+    reorganisation.RETIRE: "retired",
+}
+
+
+def _retire_units(
+    outcome: Outcome, unit_ids: dict[tuple[str, ...], int], actor: User
+) -> dict[str, list[dict]]:
+    """Retire the emptied units (sub-units first), each with the event of its fate."""
+    done: dict[str, list[dict]] = {"merged": [], "split": [], "retired": []}
+    for fate in outcome.retire:
+        into = [unit_ids[n[1]] if n[0] == "p" else n[1] for n in fate.into]  # type: ignore[index]
+        detail: dict = {"into": into} if fate.kind != reorganisation.RETIRE else {}
+        if fate.follows is not None:
+            detail["with"] = fate.follows
+        deactivate_unit(_unit(fate.unit_id), actor, kind=_EVENT[fate.kind], detail=detail)
+        entry: dict = {"id": fate.unit_id, "path": fate.path}
+        if fate.kind != reorganisation.RETIRE:
+            entry |= {"into": into, "into_paths": fate.into_paths}
+        done[_DONE[fate.kind]].append(entry)
+    return done
+
+
+def _create_units(
+    plan: RosterPlan, remap: dict[tuple[str, ...], int]
+) -> dict[tuple[str, ...], int]:
+    """New units level by level (parents first): one flush per depth, not per unit.
+
+    Paths in ``remap`` are existing units renamed to stand for them: not created."""
+    ids: dict[tuple[str, ...], int] = dict(remap)
     by_depth: dict[int, list] = {}
     for planned in plan.units:
-        by_depth.setdefault(len(planned.path), []).append(planned)
+        if planned.path not in remap:
+            by_depth.setdefault(len(planned.path), []).append(planned)
     for depth in sorted(by_depth):
         made = []
         for planned in by_depth[depth]:
@@ -260,8 +365,11 @@ def _kind(row: PersonRow) -> str:
 
 def _update_people(
     rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int], actor: User
-) -> list[dict]:
-    """Apply each row's changes; returns the trail's line per person (moved, renamed ...)."""
+) -> tuple[list[dict], int]:
+    """Apply each row's changes; the trail's line per person (moved, renamed ...) and the
+    number of people whose unit changed (a renamed unit's people stay in it: their path
+    changed, not their unit)."""
+    moved = 0
     users = _load([r.user_id for r in rows if r.user_id is not None])
     lines = []
     for row in rows:
@@ -280,7 +388,9 @@ def _update_people(
             elif change.field == "job_category":
                 user.job_category = row.job_category
             elif change.field == "org_unit":
-                user.org_unit_id = _unit_id(row, unit_ids)
+                unit_id = _unit_id(row, unit_ids)
+                moved += unit_id != user.org_unit_id
+                user.org_unit_id = unit_id
         if row.reactivate:
             user.status = AccountStatus.ACTIVE
         # A new sign-in address: the old one is told, and every way in ends.
@@ -295,7 +405,7 @@ def _update_people(
                 "after": {c.field: _value(user, c, after=True) for c in row.changes},
             }
         )
-    return lines
+    return lines, moved
 
 
 def _deactivate(plan: RosterPlan, actor: User) -> list[Withdrawn]:
@@ -320,6 +430,8 @@ def _audit(
     deactivate: bool,
     withdrawn: list[Withdrawn],
     lines: list[dict],
+    day: date,
+    reorganised: dict[str, list[dict]],
 ) -> None:
     """One entry per import; its detail lists every person added, changed or deactivated."""
     by_person: dict[int, list[dict[str, int]]] = {}
@@ -335,6 +447,7 @@ def _audit(
             "filename": filename,
             "sha256": file_hash,
             "deactivate_missing": deactivate,
+            "effective_on": day,
             "counts": counts,
             "people": lines,
             # Who lost which registrations (session ids), for the trail.
@@ -342,14 +455,17 @@ def _audit(
                 {"employee_id": employee_id, "registrations": regs}
                 for employee_id, regs in sorted(by_person.items())
             ],
+            # The units renamed, merged, split and retired (ids and paths).
+            "reorganisation": reorganised,
         },
     )
     log.info(
-        "roster import by=%s file=%r sha256=%s deactivate_missing=%s %s",
+        "roster import by=%s file=%r sha256=%s deactivate_missing=%s effective_on=%s %s",
         actor.id,
         filename,
         file_hash,
         deactivate,
+        day.isoformat(),
         " ".join(f"{k}={v}" for k, v in counts.items()),
     )
 

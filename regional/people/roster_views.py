@@ -8,6 +8,8 @@ plan is the one the coordinator saw; a changed file needs a new preview.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     abort,
     current_app,
@@ -22,6 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from regional import fiscal
 from regional.downloads import file_response
 from regional.errors import DomainError
 from regional.extensions import db
@@ -34,9 +37,10 @@ from regional.people.forms import (
     RosterConfirmForm,
     RosterUploadForm,
 )
+from regional.people.reorganisation import ChoiceError, Choices, Reorganisation
 from regional.people.roster import RosterPlan
 from regional.tenancy import current_municipality
-from regional.validation import record_id
+from regional.validation import InputProblem, record_id, whole_number
 
 #: Rows of each kind listed on the preview page (the counts are always whole).
 SHOWN = 300
@@ -47,7 +51,7 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="roster-preview")
 
 
-def _token(upload_id: int, file_hash: str, plan: RosterPlan) -> str:
+def _token(upload_id: int, file_hash: str, plan: RosterPlan, day: date) -> str:
     return _serializer().dumps(
         {
             "u": current_user.id,
@@ -56,8 +60,26 @@ def _token(upload_id: int, file_hash: str, plan: RosterPlan) -> str:
             "h": file_hash,
             "d": plan.deactivate_missing,
             "g": plan.digest(),
+            "e": day.isoformat(),
         }
     )
+
+
+def _choices(reorg: Reorganisation, form) -> Choices:
+    """The proposals the coordinator left ticked (:class:`ChoiceError` for anything else)."""
+    try:
+        renames = frozenset(whole_number(v) for v in form.getlist("rename"))
+        retire = frozenset(whole_number(v) for v in form.getlist("retire"))
+        adopt = {
+            i: whole_number(form[f"adopt-{i}"])
+            for i in range(len(reorg.merges))
+            if form.get(f"adopt-{i}")
+        }
+    except InputProblem as exc:
+        raise ChoiceError(str(exc)) from exc
+    choices = Choices(renames=renames, retire=retire, adopt=adopt)
+    reorg.check(choices)
+    return choices
 
 
 def _untoken(token: str | None, upload_id: str | None) -> dict | None:
@@ -88,11 +110,23 @@ def _change_labels() -> dict[str, str]:
     }
 
 
-def _preview_page(plan: RosterPlan, upload, status: int, notice: str | None = None):
-    confirm = RosterConfirmForm(upload=upload.id, token=_token(upload.id, upload.sha256, plan))
+def _preview_page(
+    plan: RosterPlan,
+    upload,
+    status: int,
+    day: date,
+    notice: str | None = None,
+    choices: Choices | None = None,
+):
+    confirm = RosterConfirmForm(upload=upload.id, token=_token(upload.id, upload.sha256, plan, day))
+    reorg = plan.reorganisation
     page = render_template(
         "people/roster_preview.html",
         plan=plan,
+        reorg=reorg,
+        choices=choices or reorg.default_choices(),
+        replaced=reorg.paths_replaced(),
+        effective_on=day,
         filename=upload.filename,
         confirm_form=confirm,
         shown=SHOWN,
@@ -140,7 +174,8 @@ def roster():
         return _upload_page(form, 422)
     upload = roster_import.keep_upload(data, filename, current_user)
     db.session.commit()
-    return _preview_page(plan, upload, 200 if plan.ok else 422)
+    day = form.effective_on.data or fiscal.today()
+    return _preview_page(plan, upload, 200 if plan.ok else 422, day)
 
 
 @bp.post("/roster/confirm")
@@ -160,19 +195,30 @@ def roster_confirm():
         )
         return redirect(url_for("people.roster"))
     municipality = current_municipality()
+    day = date.fromisoformat(facts["e"]) if facts.get("e") else fiscal.today()
     plan = roster_import.preview(
         upload.data, municipality, current_user, deactivate_missing=bool(facts["d"])
     )
     if not plan.ok:
-        return _preview_page(plan, upload, 422)
+        return _preview_page(plan, upload, 422, day)
     if plan.digest() != facts["g"]:
         notice = _(
             "The records changed since your preview. Check the new preview and import again."
         )
-        return _preview_page(plan, upload, 409, notice)
+        return _preview_page(plan, upload, 409, day, notice)
+    try:
+        choices = _choices(plan.reorganisation, request.form)
+    except ChoiceError:
+        notice = _("The choices on the organisation do not match this preview. Choose again.")
+        return _preview_page(plan, upload, 400, day, notice)
     try:
         result = roster_import.commit(
-            plan, current_user, filename=upload.filename, file_hash=upload.sha256
+            plan,
+            current_user,
+            filename=upload.filename,
+            file_hash=upload.sha256,
+            effective_on=day,
+            choices=choices,
         )
         roster_import.drop_upload(upload)
     except DomainError as exc:
@@ -180,7 +226,11 @@ def roster_confirm():
         flash(str(exc.message), "error")
         return redirect(url_for("people.roster"))
     db.session.commit()
-    session[_RESULT_KEY] = {"counts": result.counts, "filename": result.filename}
+    session[_RESULT_KEY] = {
+        "counts": result.counts,
+        "filename": result.filename,
+        "effective_on": day.isoformat(),
+    }
     return redirect(url_for("people.roster_done"))
 
 
@@ -190,7 +240,12 @@ def roster_done():
     result = session.get(_RESULT_KEY)
     if not result:
         return redirect(url_for("people.roster"))
-    return render_template("people/roster_done.html", result=result)
+    day = result.get("effective_on")
+    return render_template(
+        "people/roster_done.html",
+        result=result,
+        effective_on=date.fromisoformat(day) if day else None,
+    )
 
 
 @bp.get("/roster/export.<fmt>")

@@ -220,8 +220,15 @@ def update_unit(unit: OrgUnit, data: UnitData, actor: User) -> OrgUnit:
     return unit
 
 
-def deactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
-    """Retire a unit after a reorganisation; its people keep it until they are moved."""
+def deactivate_unit(
+    unit: OrgUnit,
+    actor: User,
+    *,
+    kind: OrgUnitEventKind = OrgUnitEventKind.RETIRED,
+    detail: dict | None = None,
+) -> OrgUnit:
+    """Retire a unit after a reorganisation (from the day changes take effect); its people
+    keep it until they are moved. ``kind`` says how: retired, or merged or split ``into``."""
     if not unit.active:
         raise Conflict("unit_inactive", _l("This unit is already out of use."))
     active_child = select(OrgUnit.id).where(OrgUnit.parent_id == unit.id, OrgUnit.active.is_(True))
@@ -232,9 +239,15 @@ def deactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
     unit.active = False
     unit.retired_on = max(effective_day(db.session), unit.valid_from)
     db.session.flush()
-    note_event(unit, OrgUnitEventKind.RETIRED)
-    _audit_unit("unit.deactivate", unit, actor, {"active": True}, {"active": False})
-    log.info("org unit deactivated unit=%s by=%s", unit.id, actor.id)
+    note_event(unit, kind, detail)
+    _audit_unit(
+        "unit.deactivate",
+        unit,
+        actor,
+        {"active": True},
+        {"active": False, "retired_on": unit.retired_on, "how": kind.value},
+    )
+    log.info("org unit deactivated unit=%s kind=%s by=%s", unit.id, kind.value, actor.id)
     return unit
 
 

@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from regional import fiscal
 from regional.auth.roles import blueprint_role_hook, is_coordinator
 from regional.errors import DomainError
 from regional.extensions import db
@@ -24,8 +25,11 @@ from regional.people.forms import (
     EditPersonForm,
     PeopleFilterForm,
     PersonForm,
+    RetireUnitForm,
+    UnitEditForm,
     UnitForm,
 )
+from regional.people.history import effective_on
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.people import (
     PersonData,
@@ -348,32 +352,44 @@ def unit_new():
     return render_template("people/unit_form.html", form=form, unit=None), refused or _status(form)
 
 
+def _edit_page(unit: OrgUnit, form: UnitEditForm, retire: RetireUnitForm, status: int):
+    return render_template(
+        "people/unit_form.html", form=form, unit=unit, retire_form=retire
+    ), status
+
+
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
 def unit_edit(unit_id: int):
+    """Rename, re-level or move a unit; a rename takes effect on the day given (today by default)."""
     unit = get_or_404(OrgUnit, unit_id)
     exclude = {unit.id} | UnitTree().descendants(unit.id)
-    form = UnitForm(obj=unit, exclude=exclude)
+    form = UnitEditForm(obj=unit, exclude=exclude)
     if request.method == "GET":
         form.level.data = unit.level.value
+        form.effective_on.data = fiscal.today()
     refused = None
     if form.validate_on_submit():
         try:
-            update_unit(unit, _unit_data(form), current_user)
+            with effective_on(db.session, form.effective_on.data or fiscal.today()):
+                update_unit(unit, _unit_data(form), current_user)
+                db.session.flush()
         except DomainError as exc:
             refused = _refused(exc)
         else:
             db.session.commit()
             flash(_("The changes were saved."), "success")
             return redirect(url_for("people.units"))
-    return render_template("people/unit_form.html", form=form, unit=unit), refused or _status(form)
+    retire = RetireUnitForm(formdata=None)
+    return _edit_page(unit, form, retire, refused or _status(form))
 
 
-def _unit_action(unit_id: int, action, done: str):
+def _unit_action(unit_id: int, action, done: str, day=None):
+    """Retire or reactivate a unit (the service audits it), on the day given."""
     unit = get_or_404(OrgUnit, unit_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     try:
-        action(unit, current_user)
+        with effective_on(db.session, day or fiscal.today()):
+            action(unit, current_user)
+            db.session.flush()
     except DomainError as exc:
         _refused(exc)
     else:
@@ -384,9 +400,28 @@ def _unit_action(unit_id: int, action, done: str):
 
 @bp.post("/units/<int:unit_id>/deactivate")
 def unit_deactivate(unit_id: int):
-    return _unit_action(unit_id, deactivate_unit, _("The unit was taken out of use."))
+    """Take a unit out of use (廃止) from the day given, today unless said."""
+    unit = get_or_404(OrgUnit, unit_id)
+    form = RetireUnitForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        edit = UnitEditForm(
+            formdata=None, obj=unit, exclude={unit.id} | UnitTree().descendants(unit.id)
+        )
+        edit.level.data = unit.level.value
+        edit.effective_on.data = fiscal.today()
+        return _edit_page(unit, edit, form, 400)
+    return _unit_action(
+        unit_id,
+        deactivate_unit,
+        _("The unit was taken out of use."),
+        form.effective_on.data,
+    )
 
 
 @bp.post("/units/<int:unit_id>/activate")
 def unit_activate(unit_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
     return _unit_action(unit_id, reactivate_unit, _("The unit is in use again."))
