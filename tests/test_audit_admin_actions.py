@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from regional import fiscal
 from regional.audit.models import AuditEntry
 from regional.catalogue import services as catalogue
 from regional.catalogue.models import SkillArea
@@ -146,7 +147,13 @@ def test_org_units_added_changed_retired_and_reactivated_are_audited(app, world,
         {"name": "広報広聴課"},
     )
     assert renamed.subject_label == "総務部/広報広聴課"
-    assert (retired.detail["after"], back.detail["after"]) == ({"active": False}, {"active": True})
+    # Retired from the day changes take effect (today here), as a plain retirement.
+    assert retired.detail["after"] == {
+        "active": False,
+        "retired_on": fiscal.today().isoformat(),
+        "how": "retired",
+    }
+    assert back.detail["after"] == {"active": True}
     assert {e.actor_id for e in trail} == {world.coordinator_a}
 
 
