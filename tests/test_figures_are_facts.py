@@ -304,3 +304,15 @@ def test_periods_of_one_target_never_overlap(app, api, world):
     row = next(t for t in progress["targets"] if t["key"] == "advanced")
     assert (row["period_start_fy"], row["target"], row["achieved"]) == (2027, 4, 0)
     assert row["status"] == "not_started"
+
+
+def test_a_next_person_past_due_is_said_to_be_overdue(app, ctx, world):
+    from types import SimpleNamespace
+
+    from regional.dashboards.tables import due_text
+
+    with app.test_request_context(headers={"Accept-Language": "ja"}):
+        soon = due_text(SimpleNamespace(next_due_on=date(2026, 12, 24)))
+        late = due_text(SimpleNamespace(next_due_on=date(2026, 6, 1)))
+    assert soon.startswith("次の1人の期限：2026年12月24日") and "過ぎて" not in soon
+    assert "期限を過ぎています" in late

@@ -77,8 +77,11 @@ def due_text(tp) -> str:
     """ "Next person due by <day>", or "" where nothing is due (met, ended, not begun)."""
     if tp.next_due_on is None:
         return ""
+    from regional import fiscal
     from regional.main.helpers import local_day
 
+    if tp.next_due_on < fiscal.today():
+        return _("Next person overdue since %(day)s", day=local_day(tp.next_due_on))
     return _("Next person due by %(day)s", day=local_day(tp.next_due_on))
 
 
