@@ -184,8 +184,9 @@ def etag_version(kind: str, obj_id: int, tag: str) -> int | None:
 class VersionField(HiddenField):
     """The version the record was loaded at, carried by its edit form.
 
-    Absent: None (the save is applied as before). Not a whole number: 0, which no row
-    has, so the save is refused as stale rather than applied unchecked.
+    Absent or empty: None (the save is applied as before; a new record's form). Not a
+    whole number: 0, which no row has, so the save is refused as stale rather than
+    applied unchecked.
     """
 
     def process_formdata(self, valuelist: list) -> None:
@@ -193,7 +194,12 @@ class VersionField(HiddenField):
             self.data = None
             return
         raw = (valuelist[0] or "").strip()
-        self.data = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0
+        if not raw:
+            self.data = None  # a form for a new record: nothing to check
+        elif raw.isascii() and raw.isdigit() and len(raw) <= 18:
+            self.data = int(raw)
+        else:
+            self.data = 0
 
     def process_data(self, value: Any) -> None:
         self.data = value if isinstance(value, int) else None

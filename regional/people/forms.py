@@ -27,6 +27,7 @@ from regional.people.models import (
 from regional.people.people import email_taken, employee_number_taken, normalize_employee_number
 from regional.people.units import UnitTree
 from regional.validation import HumanText
+from regional.versions import VersionField
 from tenants.models import OrgLevel
 
 LEVEL_LABELS = {
@@ -113,6 +114,8 @@ class EditPersonForm(PersonForm):
     employee_number = StringField(
         _l("Employee number"), validators=[HumanText(), Optional(), Length(max=20)]
     )
+    #: The person's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
 
 class PeopleFilterForm(FlaskForm):
@@ -155,6 +158,8 @@ class UnitForm(FlaskForm):
     )
     parent_id = SelectField(_l("Parent unit"), coerce=_optional_int)
     submit = SubmitField(_l("Save"))
+    #: The unit's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
     def __init__(self, *args, exclude: set[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -48,6 +48,7 @@ from regional.people.units import (
 )
 from regional.tenancy import current_municipality, get_or_404
 from regional.validation import whole_number
+from regional.versions import StaleEdit, claim_version, conflict
 from tenants.models import OrgLevel, OrgUnit
 
 PER_PAGE = 50
@@ -140,20 +141,36 @@ def edit(user_id: int):
     may_set_role = current_user.is_regional_admin and person.role != Role.REGIONAL_ADMIN
     form = EditPersonForm(obj=person, person_id=person.id, may_set_role=may_set_role)
     if request.method == "GET":
-        form.job_category.data = person.job_category.value
-        if may_set_role:
-            form.role.data = person.role.value
-    refused = None
+        _fill_person(form, person, may_set_role)
+    refused = stale = None
     if form.validate_on_submit():
         try:
+            claim_version(person, form.version.data)
             update_person(person, _person_data(form), current_user)
+        except StaleEdit:
+            db.session.rollback()
+            person = get_or_404(User, user_id)
+            saved = EditPersonForm(
+                formdata=None, obj=person, person_id=person.id, may_set_role=may_set_role
+            )
+            _fill_person(saved, person, may_set_role)
+            stale, refused = conflict(form, saved), 409
         except DomainError as exc:
             refused = _refused(exc)
         else:
             db.session.commit()
             flash(_("The changes were saved."), "success")
             return redirect(url_for("people.detail", user_id=person.id))
-    return render_template("people/form.html", form=form, person=person), refused or _status(form)
+    return render_template(
+        "people/form.html", form=form, person=person, conflict=stale
+    ), refused or _status(form)
+
+
+def _fill_person(form: EditPersonForm, person: User, may_set_role: bool) -> None:
+    """The choices a person's record holds as enums, shown by their values."""
+    form.job_category.data = person.job_category.value
+    if may_set_role:
+        form.role.data = person.role.value
 
 
 def _status(form) -> int:
@@ -351,17 +368,26 @@ def unit_edit(unit_id: int):
     form = UnitForm(obj=unit, exclude=exclude)
     if request.method == "GET":
         form.level.data = unit.level.value
-    refused = None
+    refused = stale = None
     if form.validate_on_submit():
         try:
+            claim_version(unit, form.version.data)
             update_unit(unit, _unit_data(form), current_user)
+        except StaleEdit:
+            db.session.rollback()
+            unit = get_or_404(OrgUnit, unit_id)
+            saved = UnitForm(formdata=None, obj=unit, exclude=exclude)
+            saved.level.data = unit.level.value
+            stale, refused = conflict(form, saved), 409
         except DomainError as exc:
             refused = _refused(exc)
         else:
             db.session.commit()
             flash(_("The changes were saved."), "success")
             return redirect(url_for("people.units"))
-    return render_template("people/unit_form.html", form=form, unit=unit), refused or _status(form)
+    return render_template(
+        "people/unit_form.html", form=form, unit=unit, conflict=stale
+    ), refused or _status(form)
 
 
 def _unit_action(unit_id: int, action, done: str):
