@@ -233,7 +233,9 @@ def _text(field: Field) -> str:
     if isinstance(field, BooleanField):
         return _("Yes") if data else _("No")
     if isinstance(field, SelectFieldBase):
-        labels = [str(label) for _value, label, selected, *_rest in field.iter_choices() if selected]
+        labels = [
+            str(label) for _value, label, selected, *_rest in field.iter_choices() if selected
+        ]
         return "、".join(labels) if labels else "—"
     if isinstance(data, datetime):
         return data.strftime("%Y-%m-%d %H:%M")

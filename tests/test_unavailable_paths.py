@@ -103,7 +103,14 @@ def _send(client, case, url, data, files):
 
 @pytest.mark.parametrize(("case", "role", "owner", "at"), list(_write_params()))
 def test_a_write_answers_503_when_the_database_goes_away(
-    app, monkeypatch, client_for, matrix_records, case, role, owner, at
+    app,
+    monkeypatch,
+    client_for,
+    matrix_records,  # noqa: F811  (the matrix's fixture)
+    case,
+    role,
+    owner,
+    at,
 ):
     """Production settings: an exception escaping the handlers would be a bare 500."""
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
@@ -140,7 +147,7 @@ def _get_params():
 
 
 @pytest.mark.parametrize("case", list(_get_params()))
-def test_no_get_writes(app, client_for, matrix_records, case):
+def test_no_get_writes(app, client_for, matrix_records, case):  # noqa: F811
     """Every role, every owner: the engine sees no INSERT, UPDATE or DELETE."""
     records = matrix_records[1]
     allowed_table = WRITING_GETS.get(case.endpoint)
@@ -152,14 +159,14 @@ def test_no_get_writes(app, client_for, matrix_records, case):
             with watching_writes(app) as writes:
                 resp = _send(client, case, url, None, None)
             assert resp.status_code < 500, f"GET {url} as {role}: {resp.status_code}"
-            unexpected = [
-                w for w in writes if allowed_table is None or allowed_table not in w
-            ]
+            unexpected = [w for w in writes if allowed_table is None or allowed_table not in w]
             assert not unexpected, f"GET {url} as {role} ({owner}) wrote: {unexpected}"
 
 
 def test_the_watch_sees_writes_and_the_one_writing_get_writes_only_its_throttle(
-    app, client_for, matrix_records
+    app,
+    client_for,
+    matrix_records,  # noqa: F811  (the matrix's fixture)
 ):
     """Not vacuous: a failed public look-up counts against the address, and only that."""
     client = client_for("anon", True)

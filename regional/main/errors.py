@@ -76,9 +76,7 @@ def unavailable_answer():
         if wants_json():
             resp = json_error(503)
         else:
-            resp = _bare_page(
-                503, MESSAGES[503][1](), lang=lang, retry_after=RETRY_AFTER_SECONDS
-            )
+            resp = _bare_page(503, MESSAGES[503][1](), lang=lang, retry_after=RETRY_AFTER_SECONDS)
     resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return resp
 
@@ -153,7 +151,9 @@ def init_errors(app: Flask) -> None:
         _rollback()
         if wants_json():
             with force_locale(lang):
-                return json_error(exc.status, exc.code, str(exc.message), **exc.details)
+                resp = json_error(exc.status, exc.code, str(exc.message), **exc.details)
+            resp.headers.update(getattr(exc, "headers", None) or {})
+            return resp
         return _page(exc.status, lambda: exc.message, lang)
 
     @app.errorhandler(CSRFError)

@@ -58,7 +58,9 @@ class TrainingSession(Versioned, db.Model):
     __tablename__ = "training_sessions"
     #: The seat engine's counters move with every registration: not edits of the plan (and
     #: the registration path pays nothing for the version).
-    __unversioned__ = frozenset({"seats_taken", "reserved_unclaimed", "waitlist_seq", "allocations"})
+    __unversioned__ = frozenset(
+        {"seats_taken", "reserved_unclaimed", "waitlist_seq", "allocations"}
+    )
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
