@@ -12,7 +12,6 @@ from regional.targets.progress import (
 )
 from regional.versions import etag
 
-
 #: Names a target (one plan period of one key) in its ETags.
 TARGET_KIND = "target"
 

@@ -88,9 +88,7 @@ CASES: list[Case] = [
         api=True,
         note="the security targets of A and B come from tests/matrix/dashboards.py",
     ),
-    Case(
-        "api.target", lambda r, o: "/municipalities/999999/targets/security", UNKNOWN, api=True
-    ),
+    Case("api.target", lambda r, o: "/municipalities/999999/targets/security", UNKNOWN, api=True),
     Case(
         "api.put_target",
         lambda r, o: f"/municipalities/{r.code(o)}/targets/security",
