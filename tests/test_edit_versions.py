@@ -81,7 +81,9 @@ def test_two_administrators_saving_one_session_do_not_lose_a_venue_change(
     assert resp.status_code == 302
 
     # The second administrator changed only the capacity; the venue in their form is the old one.
-    resp = second_admin.form_post(url, session_form(pid, venue=venue, capacity="30", version=second))
+    resp = second_admin.form_post(
+        url, session_form(pid, venue=venue, capacity="30", version=second)
+    )
     assert resp.status_code == 409
     page = resp.get_data(as_text=True)
     assert "編集中に、ほかの方がこの内容を保存しました" in page

@@ -173,7 +173,12 @@ def set_target(
     before = target.as_dict() if target is not None else None
     if target is None:
         target, created = _insert_or_found(
-            Target(key=key, municipality_id=municipality.id, **checked)
+            Target(
+                key=key,
+                municipality_id=municipality.id,
+                updated_by_id=getattr(actor, "id", None),
+                **checked,
+            )
         )
         if not created:
             # Another request created this period a moment earlier: it is changed instead.
