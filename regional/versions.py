@@ -16,6 +16,8 @@ The registration hot path writes only a session's seat counters, which are
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,7 +25,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, inspect, update
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from wtforms import (
@@ -157,6 +159,23 @@ def current_version(obj: Versioned) -> int | None:
     if "municipality_id" in table.c:
         stmt = stmt.where(table.c.municipality_id == obj.municipality_id)
     return db.session.execute(stmt).scalar_one_or_none()
+
+
+def take_turns(name: str) -> None:
+    """Writers of ``name`` (a group of rows checked, then inserted) take turns until commit.
+
+    PostgreSQL: a transaction-scoped advisory lock; the second writer waits, then reads
+    what the first committed (each statement sees the latest commit). SQLite: writers
+    already take turns (``BEGIN IMMEDIATE``).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))
+
+
+def digest(value: Any) -> str:
+    """A short fingerprint of a set of rows edited as one (a form's "version" of them)."""
+    text = json.dumps(value, sort_keys=True, default=sorted, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # -- ETags (the API) ----------------------------------------------------------------------

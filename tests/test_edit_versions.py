@@ -330,3 +330,27 @@ def test_a_coordinator_cannot_verify_a_record_the_person_corrected_after_the_lis
             QualificationStatus.UNVERIFIED,
             "FE-0002",
         )
+
+
+# -- the rules of which exams count (one form for the whole set) -----------------------------
+
+
+def test_persona_rules_changed_meanwhile_are_not_replaced_by_an_older_page(
+    app, as_admin, second_admin
+):
+    from regional.growth import qualifications
+
+    url = "/growth/qualifications/personas"
+    seen = re.compile(r'name="seen" value="([0-9a-f]+)"')
+    first = seen.search(as_admin.get(url).get_data(as_text=True)).group(1)
+    second = seen.search(second_admin.get(url).get_data(as_text=True)).group(1)
+    assert first == second
+    assert as_admin.form_post(url, {"advanced": ["SC"], "seen": first}).status_code == 302
+    # The second page showed no rule: saving it as it is would delete SC → advanced.
+    resp = second_admin.form_post(url, {"core_pm": ["PM"], "seen": second})
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "ほかの方がこの設定を変更したため" in page
+    assert 'value="SC" checked' in page  # the rules as saved now
+    with app.app_context():
+        assert qualifications.persona_rules(db.session) == {"advanced": {"SC"}}

@@ -240,16 +240,26 @@ def qualifications_summary():
 def qualification_personas():
     """Regional administrators say which verified passes count towards which persona."""
     form = ActionForm()
+    status = 200
     if form.validate_on_submit():
         wanted = {p: set(request.form.getlist(p)) for p in qualifications.PERSONAS}
-        qualifications.set_persona_rules(wanted, current_user)
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for(".qualification_personas"))
+        try:
+            qualifications.set_persona_rules(
+                wanted, current_user, seen=request.form.get("seen") or None
+            )
+        except DomainError as exc:
+            refused(exc)  # the rules as saved now are shown below
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".qualification_personas"))
+    current = qualifications.persona_rules(db.session)
     return render_template(
         "growth/qualification_personas.html",
         form=form,
         exams=exams(),
         personas=[(p, qualifications.PERSONA_LABELS[p]) for p in qualifications.PERSONAS],
-        current=qualifications.persona_rules(db.session),
-    )
+        current=current,
+        seen=qualifications.rules_digest(current),
+    ), status

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from regional.extensions import db
 from regional.targets import rules, tallies
 from regional.targets.measures import check_measure_values, load_default_measures
 from regional.targets.models import Measure, Target, TargetKind
+from regional.versions import take_turns
 from tenants import all_tenants
 from tenants.models import Municipality
 
@@ -212,10 +213,7 @@ def lock_key(municipality_id: int, key: str) -> None:
     insert. PostgreSQL: a transaction-scoped advisory lock makes the second wait and then
     see the first's row. SQLite: writers already take turns (``BEGIN IMMEDIATE``).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtext(f"targets:{municipality_id}:{key}")))
-        )
+    take_turns(f"targets:{municipality_id}:{key}")
 
 
 def period_of(key: str, start_fy: object) -> Target | None:
