@@ -35,15 +35,15 @@ TABLES = (
 )
 
 
+# Plain ALTER TABLE on both databases (SQLite adds and drops a column in place): a batch
+# operation would copy and drop tables that others reference, which SQLite's foreign keys refuse.
 def upgrade():
     for table in TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False)
-            )
+        op.add_column(
+            table, sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False)
+        )
 
 
 def downgrade():
     for table in reversed(TABLES):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("version")
+        op.drop_column(table, "version")
