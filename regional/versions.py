@@ -45,8 +45,6 @@ from tenants.base import Versioned
 
 #: On ``session.info``: rows whose version this transaction claimed (the flush leaves them).
 _CLAIMED = "regional_versions_claimed"
-#: ... and rows to bump at the next flush although none of their columns changed.
-_TOUCHED = "regional_versions_touched"
 
 _installed = False
 
@@ -91,22 +89,22 @@ def _edited(obj: Versioned) -> bool:
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     claimed = session.info.get(_CLAIMED, set())
-    touched = session.info.pop(_TOUCHED, {})
-    candidates = {id(o): o for o in session.dirty if isinstance(o, Versioned)}
-    candidates.update(touched)
-    for obj in candidates.values():
-        if obj in session.deleted or inspect(obj).identity is None:
+    for obj in session.dirty:
+        if not isinstance(obj, Versioned) or obj in session.deleted:
             continue
         if _identity(obj) in claimed:
             continue  # its save claimed a new version already
-        if id(obj) in touched or _edited(obj):
-            # In the database, not from the value in memory: two changes at once both count.
-            obj.version = type(obj).version + 1
+        if _edited(obj):
+            _bump(obj)
+
+
+def _bump(obj: Versioned) -> None:
+    # In the database, not from the value in memory: two changes at once both count.
+    obj.version = type(obj).version + 1
 
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_CLAIMED, None)
-    session.info.pop(_TOUCHED, None)
 
 
 def install_versions(session_class: Any = Session) -> None:
@@ -122,7 +120,8 @@ def install_versions(session_class: Any = Session) -> None:
 
 def touch(obj: Versioned) -> None:
     """Count a change to ``obj`` that lives in other rows (its reservations, say)."""
-    db.session.info.setdefault(_TOUCHED, {})[id(obj)] = obj
+    if _identity(obj) not in db.session.info.get(_CLAIMED, set()):
+        _bump(obj)
 
 
 # -- the claim: a save checks the version it was loaded at --------------------------------

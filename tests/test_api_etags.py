@@ -121,6 +121,25 @@ def test_people_registering_do_not_move_a_sessions_etag(app, api, world, session
     assert resp.status_code == 200
 
 
+def test_reserving_seats_moves_the_sessions_etag(app, api, world, session_id):
+    """Reservations are part of the session as shown (and of its edit form)."""
+    from datetime import timedelta
+
+    from tests.fixtures_sessions import iso
+
+    admin = api(world.emails["admin"])
+    tag = admin.get(f"/sessions/{session_id}").headers["ETag"]
+    resp = admin._call(
+        "PUT",
+        f"/sessions/{session_id}/reservations/{A}",
+        json={"seats": 2, "release_at": iso(timedelta(days=3))},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["etag"] != tag
+    late = admin.patch(f"/sessions/{session_id}", json={"capacity": 12}, headers={"If-Match": tag})
+    assert late.status_code == 412
+
+
 def test_a_bad_body_is_400_before_the_precondition(app, api, world, session_id):
     resp = api(world.emails["admin"]).patch(
         f"/sessions/{session_id}", json={"capacity": "many"}, headers={"If-Match": '"x"'}
