@@ -349,3 +349,16 @@ def signed_in_to():
         return client
 
     return make
+
+
+# -- check-then-insert: closing a fiscal year ------------------------------------------------
+
+
+def test_a_year_closed_twice_at_once_is_closed_once(race_app):
+    (coordinator,) = _people(race_app, CODE_A, 1, Role.COORDINATOR)
+    token = _token(race_app, coordinator)
+    path = f"/municipalities/{CODE_A}/years/2024/close"
+    results = together([(lambda: _call(race_app, token, "POST", path, json={})) for _ in range(4)])
+    statuses = Counter(status for status, _b, _h in results)
+    assert statuses == {201: 1, 409: 3}, [b for s, b, _h in results if s not in (201, 409)]
+    assert {b["error"]["code"] for s, b, _h in results if s == 409} == {"already_closed"}
