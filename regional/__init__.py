@@ -70,6 +70,10 @@ def register_extensions(app: Flask) -> None:
     from regional.registrations.leavers import install_departures
 
     install_departures()
+    # An edited record's version moves in the same flush as the change (regional.versions).
+    from regional.versions import install_versions
+
+    install_versions()
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
 

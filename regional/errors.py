@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
+
+from sqlalchemy import exc as sa_exc
 
 
 class DomainError(Exception):
@@ -36,3 +39,31 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     status = 403
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means "the database cannot serve right now", not "this request is wrong".
+
+    SQLite: the write lock not obtained within the busy timeout ("database is locked").
+    PostgreSQL: the connection lost, refused or shut down, a deadlock or serialization failure
+    (psycopg's OperationalError family, and its InterfaceError: a connection already closed),
+    or no pooled connection free in time. Either: a transaction that an earlier failure left
+    unusable (``PendingRollbackError``: a flush that failed, then the same session used
+    again). Each of these is over when the database is back; the request changed nothing
+    (its transaction rolled back).
+    """
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.PendingRollbackError):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return "database is locked" in text or "database is busy" in text
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -47,3 +48,19 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+class Versioned:
+    """Mixin for a row people edit in forms: ``version`` counts its saved changes.
+
+    An editor's form (or an API client's ETag) carries the version it was loaded at; a
+    save checks it, so a change made meanwhile by someone else is never overwritten
+    unseen. Any flush that changes the row bumps it (see the application's hook); the
+    columns named in ``__unversioned__`` (counters, sign-in bookkeeping) do not.
+    """
+
+    #: Attributes whose change is not an edit of the record and leaves the version alone.
+    __unversioned__: ClassVar[frozenset[str]] = frozenset()
+
+    #: Saved changes so far (1 when created); checked by every edit, bumped by every change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))

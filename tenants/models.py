@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenants.base import Base, utcnow
+from tenants.base import Base, Versioned, utcnow
 from tenants.scoping import TenantScoped
 
 #: The first day of every unit older than the platform's own dates (before every record).
@@ -81,7 +81,7 @@ class OrgLevel(enum.StrEnum):
     SECTION = "section"  # 係
 
 
-class OrgUnit(TenantScoped, Base):
+class OrgUnit(Versioned, TenantScoped, Base):
     """A 部, 課 or 係 of one municipality; targets count people per division and section."""
 
     __tablename__ = "org_units"

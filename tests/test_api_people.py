@@ -48,6 +48,7 @@ def test_coordinator_lists_own_employees_with_the_documented_shape(api, world, u
         "org_unit",
         "status",
         "roles",
+        "etag",  # what a change of them sends in If-Match (tests/test_api_etags.py)
     }
     assert item["org_unit"] == "総務部/デジタル推進課/企画係"
     assert item["status"] == "active" and item["roles"] == ["employee"]

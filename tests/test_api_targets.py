@@ -44,6 +44,8 @@ def test_put_then_get_a_target_with_the_documented_shape(app, api, world):
             "period_start_fy": 2024,
             "period_end_fy": 2026,
             "population": None,
+            # What a change of it sends in If-Match (tests/test_api_etags.py).
+            "etag": resp.headers["ETag"],
         }
     ]
     # B sees none of it.

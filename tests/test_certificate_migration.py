@@ -52,11 +52,23 @@ def old_world(owner_database_url, tmp_path):
         # the revision before certificates became records (each downgrade keeps its rows).
         upgrade()
         world = factories.build_world(PASSWORD, CODE_A, CODE_B, CODE_ADMIN)
+        # A programme and its past sessions too: later revisions add columns to their tables.
+        program = factories.make_program()
+        sessions = [
+            factories.make_session(
+                program,
+                starts_in=timedelta(days=-d),
+                opens_in=timedelta(days=-d - 30),
+                closes_in=timedelta(days=-d - 1),
+            ).id
+            for d in (60, 30, 20)
+        ]
+        made = {"program": program.id, "sessions": sessions}
         db.session.commit()
         db.session.remove()
         downgrade(revision=BEFORE)
     owner = create_engine(urls.owner_url)
-    yield app, owner, world
+    yield app, owner, world, made
     owner.dispose()
     with app.app_context():
         db.session.remove()
@@ -88,23 +100,10 @@ def _wall_down(conn) -> None:
         conn.exec_driver_sql("SELECT set_config('app.all_tenants', 'on', true)")
 
 
-def _seed_old_shapes(app, owner, world) -> dict[str, int]:
+def _seed_old_shapes(owner, world, made) -> dict[str, int]:
     """Certificates as the old code left them, and completions without any."""
     now = datetime.now(UTC)
-    with app.app_context():  # tables this upgrade does not touch: through the ORM
-        program = factories.make_program()
-        sessions = [
-            factories.make_session(
-                program,
-                starts_in=timedelta(days=-d),
-                opens_in=timedelta(days=-d - 30),
-                closes_in=timedelta(days=-d - 1),
-            ).id
-            for d in (60, 30, 20)
-        ]
-        program_id = program.id
-        db.session.commit()
-        db.session.remove()
+    program_id, sessions = made["program"], made["sessions"]
     ids: dict[str, int] = {}
     with owner.begin() as conn:
         _wall_down(conn)
@@ -214,8 +213,8 @@ def _migrate(app, revision: str, *, down: bool = False) -> None:
 
 @pytest.mark.real_commits
 def test_the_upgrade_links_keeps_and_backfills_and_the_downgrade_goes_back(old_world, capfd):
-    app, owner, world = old_world
-    ids = _seed_old_shapes(app, owner, world)
+    app, owner, world, made = old_world
+    ids = _seed_old_shapes(owner, world, made)
     _migrate(app, REPEATS)
     certs = _certificates(owner)
     x1, x2, x3 = certs[ids["x1"]], certs[ids["x2"]], certs[ids["x3"]]

@@ -124,3 +124,54 @@ def test_pool_timeout_and_invalidated_connections_mean_unavailable():
     )
     assert database_unavailable(lost)
     assert not database_unavailable(ValueError("not a database error"))
+
+
+def test_a_failed_flush_with_the_account_expired_still_answers_503_in_the_requests_language(
+    app, world
+):
+    """The 503 used to look up the user's language in the database: after a commit had
+    expired the account and a flush had failed, that lookup raised PendingRollbackError
+    inside the error handler and gunicorn sent a bare "Internal Server Error"."""
+    from flask import g
+    from sqlalchemy.exc import OperationalError
+
+    from regional.people.models import User
+    from tenants.scoping import acting_as
+
+    for path, wanted in (("/api/v1/sessions/1", "json"), ("/people/", "html")):
+        with app.test_request_context(path, headers={"Accept-Language": "en"}):
+            with acting_as(db.session, world.muni_a):
+                user = db.session.get(User, world.employee_a)
+                g._login_user = user
+                db.session.expire(user)  # as every commit leaves it
+                with failing_database(app):
+                    user.name_kana = "ツヤマ"  # a change the failing flush cannot write
+                    with pytest.raises(OperationalError) as failed:
+                        db.session.flush()
+                    # The session now refuses every statement until it is rolled back.
+                    resp = app.make_response(app.handle_user_exception(failed.value))
+            assert resp.status_code == 503
+            assert resp.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+            if wanted == "json":
+                assert resp.get_json()["error"]["message"].startswith("The service is busy")
+            else:
+                page = resp.get_data(as_text=True)
+                assert '<html lang="en">' in page and 'data-status="503"' in page
+            db.session.rollback()
+
+
+def test_a_transaction_left_unusable_means_unavailable():
+    """What the next statement meets after a failed flush was caught and ignored."""
+    from sqlalchemy.exc import PendingRollbackError
+
+    assert database_unavailable(PendingRollbackError("rolled back due to a previous exception"))
+
+
+@pytest.mark.parametrize("kind", ["OperationalError", "InterfaceError", "ProgrammingError"])
+def test_which_psycopg_errors_mean_unavailable(kind):
+    psycopg = pytest.importorskip("psycopg")
+    from sqlalchemy.exc import DBAPIError
+
+    error = getattr(psycopg, kind)("connection is lost")
+    wrapped = DBAPIError.instance("SELECT 1", {}, error, psycopg.Error)
+    assert database_unavailable(wrapped) is (kind != "ProgrammingError")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from typing import Any
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from regional.errors import DomainError
+from regional.extensions import db
 from regional.fiscal import local_to_utc
 from regional.validation import (
     InputProblem,
@@ -22,12 +24,107 @@ from regional.validation import (
     text_problem,
     whole_number,
 )
+from regional.versions import StaleEdit, claim_version, etag, etag_version
+from tenants.base import Versioned
 
 MAX_PAGE_SIZE = 500
 
 
 class BadRequest(DomainError):
     status = 400
+
+
+class PreconditionFailed(DomainError):
+    """412: the record changed since the client read it (or is not as the client expects).
+
+    ``current`` is the record as it is now (None: there is none), sent in the error body
+    with its ETag in the header, so the client can reapply its change.
+    """
+
+    status = 412
+
+    def __init__(self, current: dict | None, tag: str | None = None):
+        super().__init__(
+            "precondition_failed",
+            _(
+                "The record was changed by someone else since you read it; nothing was "
+                "changed. Read it again and reapply your change."
+            ),
+            current=current,
+        )
+        self.headers = {"ETag": tag} if tag else {}
+
+
+#: One entity tag of an If-Match list: optionally weak, always quoted (RFC 9110 8.8.3).
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\uffff]*)"\s*(?:,|$)')
+
+
+@dataclass(frozen=True)
+class IfMatch:
+    """An If-Match header: ``*`` (any current version) or the strong tags it names."""
+
+    any: bool
+    tags: tuple[str, ...]
+
+    def expected_version(self, kind: str, obj: Versioned) -> int | None:
+        """The version a save must find (None: any will do).
+
+        Weak tags never match (strong comparison); a tag of another record, or of none
+        of ours, asks for a version no row has (0), so the save is refused.
+        """
+        if self.any:
+            return None
+        named = [v for t in self.tags if (v := etag_version(kind, obj.id, t)) is not None]
+        if obj.version in named:
+            return obj.version
+        return named[0] if named else 0
+
+
+def _parse_tags(raw: str) -> tuple[str, ...] | None:
+    """The strong tags of an entity-tag list; None when the header is not one."""
+    tags, pos = [], 0
+    while pos < len(raw):
+        match = _ENTITY_TAG.match(raw, pos)
+        if match is None or match.end() == pos:
+            return None
+        if not match.group(1):
+            tags.append(match.group(2))
+        pos = match.end()
+    return tuple(tags) if pos else None
+
+
+def if_match() -> IfMatch | None:
+    """The request's If-Match (None: absent, the change is applied as before); 400 if malformed."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    if raw.strip() == "*":
+        return IfMatch(any=True, tags=())
+    tags = _parse_tags(raw)
+    if tags is None:
+        raise BadRequest(
+            "invalid_if_match",
+            _("The If-Match header must be * or ETags in double quotes, separated by commas."),
+        )
+    return IfMatch(any=False, tags=tags)
+
+
+def if_none_match_any() -> bool:
+    """Whether the request says ``If-None-Match: *`` (create only: refuse if it exists)."""
+    return (request.headers.get("If-None-Match") or "").strip() == "*"
+
+
+def claim_or_412(kind: str, obj: Versioned, condition: IfMatch | None, current: Callable) -> None:
+    """Claim ``obj``'s next version as the client's If-Match allows; 412 with ``current()``.
+
+    Without If-Match the change is applied as before (and still counts as one).
+    """
+    expected = condition.expected_version(kind, obj) if condition is not None else None
+    try:
+        claim_version(obj, expected)
+    except StaleEdit as exc:
+        db.session.refresh(obj)
+        raise PreconditionFailed(current(), etag(kind, obj)) from exc
 
 
 def _malformed() -> BadRequest:

@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from regional.api import bp
 from regional.api.common import (
     BadRequest,
+    claim_or_412,
     datetime_field,
     field,
+    if_match,
     iso,
     json_body,
     paging,
@@ -32,7 +34,11 @@ from regional.sessions.models import SessionStatus, TrainingSession
 from regional.sessions.services import SessionPlan
 from regional.tenancy import current_municipality
 from regional.validation import InputProblem, parse_datetime, whole_number
+from regional.versions import etag
 from tenants.models import Municipality
+
+#: Names a session in its ETags.
+KIND = "session"
 
 #: Times a session body may carry (ISO 8601; without an offset, Tokyo time).
 TIME_FIELDS = (
@@ -78,6 +84,8 @@ def session_json(ts: TrainingSession, counts: Counts) -> dict:
         else 0,
         "cancel_reason": ts.cancel_reason,
         "notes": ts.notes,
+        # The value to send in If-Match to change it (the GET of one session sends it too).
+        "etag": etag(KIND, ts),
         "reservations": [
             {
                 "municipality_code": a.municipality.code,
@@ -94,6 +102,11 @@ def session_json(ts: TrainingSession, counts: Counts) -> dict:
 
 def _one(ts: TrainingSession) -> dict:
     return session_json(ts, counts_for([ts.id])[ts.id])
+
+
+def _tagged(ts: TrainingSession, status: int = 200, **headers: str):
+    """One session with its ETag (it changes with every saved change of the session)."""
+    return _one(ts), status, {"ETag": etag(KIND, ts), **headers}
 
 
 def _bound(name: str) -> tuple[datetime, bool] | None:
@@ -161,7 +174,7 @@ def sessions():
 @bp.get("/sessions/<int:session_id>")
 @require_login
 def session(session_id: int):
-    return _one(session_or_404(session_id))
+    return _tagged(session_or_404(session_id))
 
 
 def _open_to(data: dict) -> tuple[bool, list[int]] | None:
@@ -232,18 +245,25 @@ def create_session():
     ts = services.create_session(SessionPlan(**values), current_user)
     interests.notify_interested([ts.id])
     db.session.commit()
-    return _one(ts), 201, {"Location": url_for("api.session", session_id=ts.id)}
+    return _tagged(ts, 201, Location=url_for("api.session", session_id=ts.id))
 
 
 @bp.patch("/sessions/<int:session_id>")
 @require_role("regional_admin")
 def update_session(session_id: int):
-    """Change a session; capacity below the seats in use is refused (422)."""
+    """Change a session; capacity below the seats in use is refused (422).
+
+    With If-Match, only the version the client read is changed (412 with the session as
+    it is now otherwise); without, the change is applied as before.
+    """
     ts = session_or_404(session_id)
+    condition = if_match()
     data = json_body()
-    session_changes.update_session(ts, _changes(data, creating=False), current_user)
+    changes = _changes(data, creating=False)
+    claim_or_412(KIND, ts, condition, lambda: _one(ts))
+    session_changes.update_session(ts, changes, current_user)
     db.session.commit()
-    return _one(ts)
+    return _tagged(ts)
 
 
 @bp.post("/sessions/<int:session_id>/cancel")

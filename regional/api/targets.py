@@ -18,7 +18,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from regional.api import bp
-from regional.api.common import BadRequest, json_body, require_role
+from regional.api.common import (
+    BadRequest,
+    PreconditionFailed,
+    claim_or_412,
+    if_match,
+    if_none_match_any,
+    json_body,
+    require_role,
+)
+from regional.api.common import fiscal_year_arg as year_arg
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
@@ -26,14 +35,16 @@ from regional.i18n import locale_code
 from regional.targets import closing, services
 from regional.targets.measures import measures_by_key
 from regional.targets.models import Target
-from regional.targets.progress import municipality_progress, region_progress
+from regional.targets.progress import choose_period, municipality_progress, region_progress
 from regional.targets.serialize import (
+    TARGET_KIND,
     municipality_progress_json,
     region_progress_json,
     target_json,
 )
 from regional.tenancy import enter_municipality
 from regional.validation import InputProblem, whole_number
+from regional.versions import etag
 
 MIN_FY, MAX_FY = services.FIRST_FY, services.LAST_FY
 
@@ -72,15 +83,59 @@ def targets(code: str):
     }
 
 
+def _target_answer(target: Target, key: str) -> tuple[dict, int, dict]:
+    body = target_json(target, measures_by_key(db.session).get(key), locale_code())
+    return body, 200, {"ETag": etag(TARGET_KIND, target)}
+
+
+@bp.get("/municipalities/<code>/targets/<key>")
+@require_role("coordinator")
+def target(code: str, key: str):
+    """One plan period of a target with its ETag: ``?period_start_fy=YYYY``, by default
+    the period the current fiscal year shows (as the progress answer does)."""
+    enter_municipality(code)
+    periods = list(db.session.scalars(Target.of_municipality().where(Target.key == key)))
+    raw = request.args.get("period_start_fy")
+    if raw:
+        wanted = year_arg("period_start_fy")
+        found = next((t for t in periods if t.period_start_fy == wanted), None)
+    else:
+        found = choose_period(periods, fiscal_year_of(now_utc()))[0] if periods else None
+    if found is None:
+        raise DomainError("target_not_found", _("There is no such target."), status=404)
+    return _target_answer(found, key)
+
+
 @bp.put("/municipalities/<code>/targets/<key>")
 @require_role("coordinator")
 def put_target(code: str, key: str):
+    """Set the period starting at the body's ``period_start_fy`` (created if there is none).
+
+    If-Match: only the version the client read is changed (412 with the period as it is
+    now, or null when there is none); ``If-None-Match: *``: only created, never changed.
+    """
     municipality = enter_municipality(code)
+    condition, create_only = if_match(), if_none_match_any()
     data = json_body()
-    target = services.set_target(municipality, key, data, current_user)
-    db.session.commit()
     measures = measures_by_key(db.session)
-    return target_json(target, measures.get(key), locale_code())
+    # A refused value is a 422 whatever the preconditions say.
+    checked = services.check_target_values(measures.get(key), key, data)
+    # The member's periods of this key take turns from here: what is found stays so.
+    services.lock_key(municipality.id, key)
+    existing = services.period_of(key, checked["period_start_fy"])
+
+    def current() -> dict | None:
+        return target_json(existing, measures.get(key), locale_code()) if existing else None
+
+    if existing is None and condition is not None:
+        raise PreconditionFailed(None)
+    if existing is not None and create_only:
+        raise PreconditionFailed(current(), etag(TARGET_KIND, existing))
+    if existing is not None:
+        claim_or_412(TARGET_KIND, existing, condition, current)
+    target = services.set_target(municipality, key, data, current_user, target=existing)
+    db.session.commit()
+    return _target_answer(target, key)
 
 
 @bp.get("/municipalities/<code>/progress")

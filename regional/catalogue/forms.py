@@ -31,6 +31,7 @@ from regional.catalogue.models import (
 )
 from regional.people.models import JOB_CATEGORY_LABELS
 from regional.validation import DecimalNumberField, HumanText, form_id
+from regional.versions import VersionField
 
 #: The catalogue's own order of tiers: everyone's training first.
 TIER_ORDER = (Tier.GENERAL, Tier.CORE, Tier.ADVANCED)
@@ -174,6 +175,8 @@ class ProgramForm(FlaskForm):
             Length(max=500, message=_l("At most 500 characters.")),
         ],
     )
+    #: The programme's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
     def set_areas(self, areas: list, locale: str) -> None:
         self.skill_area.choices = [

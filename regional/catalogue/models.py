@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from regional.enums import str_enum
 from regional.extensions import db
-from tenants.base import utcnow
+from tenants.base import Versioned, utcnow
 
 
 class Tier(enum.StrEnum):
@@ -109,7 +109,7 @@ class SkillArea(db.Model):
         return select(cls).order_by(cls.position, cls.id)
 
 
-class Program(db.Model):
+class Program(Versioned, db.Model):
     """A programme of the shared catalogue; editing it bumps ``revision`` and keeps history."""
 
     __tablename__ = "programs"

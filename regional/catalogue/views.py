@@ -19,10 +19,23 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
 from regional.tenancy import get_or_404
+from regional.versions import StaleEdit, claim_version, conflict
 
 
-def _form_page(form: ProgramForm, program: Program | None, effects=()):
-    return render_template("catalogue/form.html", form=form, program=program, effects=effects)
+def _form_page(form: ProgramForm, program: Program | None, effects=(), conflict=None):  # noqa: ANN001
+    return render_template(
+        "catalogue/form.html", form=form, program=program, effects=effects, conflict=conflict
+    )
+
+
+def _program_form(program: Program) -> ProgramForm:
+    """The form filled from a programme as it is saved now."""
+    form = ProgramForm(formdata=None, obj=program)
+    form.set_areas(list(db.session.scalars(SkillArea.ordered())), locale_code())
+    del form.code
+    form.skill_area.data = program.skill_area_id
+    form.delivery.data = program.delivery.value
+    return form
 
 
 def _unconfirmed_effects(change) -> list:
@@ -80,13 +93,21 @@ def edit(program_id: int):
         form.delivery.data = program.delivery.value
     if form.validate_on_submit():
         before = program.revision
+
+        def change():
+            # The preview checks the version too: a stale form is told before it is confirmed.
+            claim_version(program, form.version.data)
+            return services.update_program(program, form.values(), current_user.id)
+
         try:
-            found = _unconfirmed_effects(
-                lambda: services.update_program(program, form.values(), current_user.id)
-            )
+            found = _unconfirmed_effects(change)
             if found:
                 return _form_page(form, program, found), 200
-            services.update_program(program, form.values(), current_user.id)
+            change()
+        except StaleEdit:
+            db.session.rollback()
+            program = get_or_404(Program, program_id)
+            return _form_page(form, program, conflict=conflict(form, _program_form(program))), 409
         except DomainError as exc:
             _attach(form, exc)
         else:

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from regional.validation import HumanText, SensibleDate
+from regional.versions import VersionField
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -38,9 +39,17 @@ class QualificationForm(FlaskForm):
         _l("Certificate number"), validators=[HumanText(), DataRequired(), Length(max=50)]
     )
     scan = FileField(_l("Scan of the certificate (PDF, PNG or JPEG; optional)"))
+    #: The record's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
 
-class ReturnForm(FlaskForm):
+class ReviewForm(FlaskForm):
+    """Verify a record as the coordinator saw it: its version then (changed since: refused)."""
+
+    version = VersionField()
+
+
+class ReturnForm(ReviewForm):
     reason = TextAreaField(
         _l("Reason for returning"),
         validators=[HumanText(multiline=True), DataRequired(), Length(max=1000)],

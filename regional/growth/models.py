@@ -23,7 +23,7 @@ from regional.enums import str_enum
 from regional.extensions import db
 from regional.people.models import User
 from tenants import TenantScoped
-from tenants.base import utcnow
+from tenants.base import Versioned, utcnow
 
 
 class QualificationStatus(enum.StrEnum):
@@ -78,7 +78,7 @@ def _employee_relationship(model: str) -> Mapped[User]:
     )
 
 
-class Qualification(TenantScoped, db.Model):
+class Qualification(Versioned, TenantScoped, db.Model):
     """A pass of a national IT exam (or another certificate) that one person recorded."""
 
     __tablename__ = "qualifications"

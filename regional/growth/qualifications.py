@@ -20,6 +20,7 @@ from regional.growth.exams import OTHER, exam_by_code, exam_codes, exams
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.mail.services import queue_mail
 from regional.people.models import User
+from regional.versions import digest, take_turns
 
 QS = QualificationStatus
 #: Persona keys a qualification may count towards (the targets' cumulative measures).
@@ -299,9 +300,30 @@ def qualified_people(persona: str):
     )
 
 
-def set_persona_rules(mapping: dict[str, set[str]], actor: User) -> None:
-    """Replace the whole rule set (regional administrators); every change is audited."""
+def rules_digest(rules_: dict[str, set[str]]) -> str:
+    """The rule set's fingerprint, carried by the form that shows it."""
+    return digest({p: sorted(codes) for p, codes in rules_.items() if codes})
+
+
+def set_persona_rules(
+    mapping: dict[str, set[str]], actor: User, *, seen: str | None = None
+) -> None:
+    """Replace the whole rule set (regional administrators); every change is audited.
+
+    ``seen``: the fingerprint of the rules the form showed; if they changed since, nothing
+    is saved (409 ``edit_conflict``). Two saves take turns, so neither inserts a rule the
+    other just added nor deletes one twice.
+    """
+    take_turns("qualification_personas")
     current = persona_rules(db.session)
+    if seen is not None and seen != rules_digest(current):
+        raise Conflict(
+            "edit_conflict",
+            _l(
+                "Someone else changed these rules after you opened the page; nothing was "
+                "saved. The rules as saved now are shown: check them and save again."
+            ),
+        )
     for persona in PERSONAS:
         wanted = {c for c in mapping.get(persona, set()) if exam_by_code(c)}
         have = current.get(persona, set())
@@ -315,7 +337,8 @@ def set_persona_rules(mapping: dict[str, set[str]], actor: User) -> None:
                     QualificationPersona.exam_code == code, QualificationPersona.persona == persona
                 )
             )
-            db.session.delete(row)
+            if row is not None:
+                db.session.delete(row)
         if wanted != have:
             record_audit(
                 "qualification.persona_rule",

@@ -19,10 +19,12 @@ from regional.growth.forms import (
     QualificationFilterForm,
     QualificationForm,
     ReturnForm,
+    ReviewForm,
 )
 from regional.growth.models import Qualification, QualificationStatus
 from regional.i18n import locale_code
 from regional.tenancy import current_municipality
+from regional.versions import StaleEdit, claim_version, conflict
 from tenants import all_tenants
 from tenants.models import Municipality
 
@@ -121,20 +123,32 @@ def qualification_edit(qid: int):
     form = QualificationForm(obj=None if request.method == "POST" else q)
     if request.method == "GET":
         form.exam.data, form.name.data = q.exam_code, q.other_name
+        form.version.data = q.version
     form.exam.choices = _exam_choices()
+    stale = None
     if form.validate_on_submit():
         try:
+            claim_version(q, form.version.data)
             qualifications.resubmit(q, _pass_data(form), current_user)
             upload = form.scan.data
             if upload is not None and upload.filename:
                 qualifications.attach_scan(q, upload.read(files.max_bytes() + 1), upload.filename)
+        except StaleEdit:
+            db.session.rollback()
+            q = _qualification_or_404(qid)
+            saved = QualificationForm(formdata=None, obj=q)
+            saved.exam.choices = form.exam.choices
+            saved.exam.data, saved.name.data = q.exam_code, q.other_name
+            stale = conflict(form, saved)
         except DomainError as exc:
             refused(exc)
         else:
             db.session.commit()
             flash(_("Corrected. Your training coordinator will verify it."), "success")
             return redirect(url_for(".qualifications_mine"))
-    return render_template("growth/qualification_edit.html", form=form, q=q)
+    return render_template(
+        "growth/qualification_edit.html", form=form, q=q, conflict=stale
+    ), 409 if stale else 200
 
 
 @bp.get("/qualifications/<int:qid>/scan")
@@ -153,9 +167,13 @@ def qualification_scan(qid: int):
 @coordinator_required
 def qualification_verify(qid: int):
     q = _qualification_or_404(qid)
-    if ActionForm().validate_on_submit():
+    form = ReviewForm()
+    if form.validate_on_submit():
         try:
+            claim_version(q, form.version.data)
             qualifications.verify(q, current_user)
+        except StaleEdit:
+            _changed_meanwhile(q)
         except DomainError as exc:
             refused(exc)
         else:
@@ -173,13 +191,30 @@ def qualification_return(qid: int):
         flash(_("Give a reason for returning it."), "error")
         return redirect(url_for(".qualifications_review"))
     try:
+        claim_version(q, form.version.data)
         qualifications.return_to_person(q, form.reason.data, current_user)
+    except StaleEdit:
+        _changed_meanwhile(q)
     except DomainError as exc:
         refused(exc)
     else:
         db.session.commit()
         flash(_("Returned; the person was told by mail."), "success")
     return redirect(url_for(".qualifications_review"))
+
+
+def _changed_meanwhile(q: Qualification) -> None:
+    """A review of a record that changed since the list was opened: nothing is done."""
+    name = q.employee.name
+    db.session.rollback()
+    flash(
+        _(
+            "%(name)s's record changed after you opened this list; nothing was done. "
+            "Check it again below.",
+            name=name,
+        ),
+        "error",
+    )
 
 
 @bp.get("/qualifications/summary")
@@ -205,16 +240,26 @@ def qualifications_summary():
 def qualification_personas():
     """Regional administrators say which verified passes count towards which persona."""
     form = ActionForm()
+    status = 200
     if form.validate_on_submit():
         wanted = {p: set(request.form.getlist(p)) for p in qualifications.PERSONAS}
-        qualifications.set_persona_rules(wanted, current_user)
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for(".qualification_personas"))
+        try:
+            qualifications.set_persona_rules(
+                wanted, current_user, seen=request.form.get("seen") or None
+            )
+        except DomainError as exc:
+            refused(exc)  # the rules as saved now are shown below
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".qualification_personas"))
+    current = qualifications.persona_rules(db.session)
     return render_template(
         "growth/qualification_personas.html",
         form=form,
         exams=exams(),
         personas=[(p, qualifications.PERSONA_LABELS[p]) for p in qualifications.PERSONAS],
-        current=qualifications.persona_rules(db.session),
-    )
+        current=current,
+        seen=qualifications.rules_digest(current),
+    ), status

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
+from regional.errors import database_unavailable
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.models import OutboundMail
@@ -229,12 +230,25 @@ def deliver(mails: list[OutboundMail]) -> int:
 
 
 def deliver_committed() -> int:
-    """After a request: deliver what it committed (if delivery is immediate)."""
+    """After a request: deliver what it committed (if delivery is immediate).
+
+    The request's own work is committed by now: the database failing here must not turn
+    its answer into an error (the client would retry what is done). The messages stay in
+    the outbox for ``flask send-mail``.
+    """
     ids = db.session.info.pop(_COMMITTED, None)
     if not ids or current_app.config.get("MAIL_DELIVERY", "immediate") != "immediate":
         return 0
-    mails = list(db.session.scalars(OutboundMail.unsent().where(OutboundMail.id.in_(ids))))
-    return deliver(mails)
+    try:
+        mails = list(db.session.scalars(OutboundMail.unsent().where(OutboundMail.id.in_(ids))))
+        return deliver(mails)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("mail stays queued: the database failed after the commit (%s)", exc)
+        with suppress(Exception):
+            db.session.rollback()
+        return 0
 
 
 def deliver_outbox(batch: int = 200) -> int:

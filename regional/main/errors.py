@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 
 from flask import Flask, current_app, g, jsonify, render_template, request
-from flask_babel import get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from regional.errors import DomainError
+from regional.errors import DomainError, database_unavailable
 from regional.extensions import db
+from regional.i18n import locale_without_database
 from regional.redaction import redact
 
 log = logging.getLogger("regional.audit")
@@ -40,48 +40,76 @@ MESSAGES = {
 RETRY_AFTER_SECONDS = 5
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether an error means "the database cannot serve right now", not "this request is wrong".
+def _rollback() -> None:
+    """End the request's transaction; the connection may be gone (the pool replaces it)."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
 
-    SQLite: the write lock not obtained within the busy timeout ("database is locked").
-    PostgreSQL: the connection lost, refused or shut down, a deadlock or serialization failure
-    (psycopg's OperationalError family), or no pooled connection free in time. Each of these is
-    over when the database is back; the request changed nothing (its transaction rolled back).
-    """
-    if isinstance(exc, sa_exc.TimeoutError):  # the connection pool's wait
-        return True
-    if not isinstance(exc, sa_exc.DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    orig = exc.orig
-    if isinstance(orig, sqlite3.OperationalError):
-        text = str(orig).lower()
-        return "database is locked" in text or "database is busy" in text
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError)
+
+def _forget_user() -> None:
+    """From here on the request is anonymous: the signed-in account (expired by the
+    rollback) would be loaded again by whatever touches it, from a database that may not
+    answer."""
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+def _bare_page(status: int, message: str, *, lang: str, retry_after: int | None = None):
+    """An error page that needs neither the database nor the signed-in user (no layout)."""
+    html = current_app.jinja_env.get_template("errors/bare.html").render(
+        lang=lang, status=status, message=message, retry_after=retry_after
+    )
+    return current_app.response_class(html, status=status, mimetype="text/html")
 
 
 def unavailable_answer():
-    """503 with Retry-After, built without touching the database (no user, no municipality)."""
-    if "_login_user" not in g:  # loading the signed-in user is what may have failed
-        g._login_user = current_app.login_manager.anonymous_user()
-    message = MESSAGES[503][1]()
-    if wants_json():
-        resp = json_error(503)
-    else:
-        # The bare template: the site's layout would look up the user and the municipality.
-        html = current_app.jinja_env.get_template("errors/unavailable.html").render(
-            lang=str(get_locale() or "ja"), message=message, retry_after=RETRY_AFTER_SECONDS
-        )
-        resp = current_app.response_class(html, status=503, mimetype="text/html")
+    """503 with Retry-After, built without touching the database (no user, no municipality).
+
+    The transaction is rolled back first and the language comes from the request (the
+    session cookie's choice, the account's if already in memory, Accept-Language) and the
+    message catalogue in memory: a lazy load of the account here is what used to turn
+    this answer into a bare 500.
+    """
+    lang = locale_without_database()
+    _rollback()
+    _forget_user()
+    with force_locale(lang):
+        if wants_json():
+            resp = json_error(503)
+        else:
+            resp = _bare_page(503, MESSAGES[503][1](), lang=lang, retry_after=RETRY_AFTER_SECONDS)
     resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    with contextlib.suppress(Exception):  # the connection may be gone; the pool will replace it
-        db.session.rollback()
     return resp
+
+
+def _log_unavailable(exc: BaseException) -> None:
+    log.warning(
+        "database unavailable path=%s error=%s",
+        _where(),
+        type(exc.orig).__name__ if isinstance(exc, sa_exc.DBAPIError) else type(exc).__name__,
+    )
+
+
+def _page(status: int, message_of, lang: str):
+    """The site's error page (with the layout), or the bare one when the layout cannot be built.
+
+    The layout names the user and the municipality, which may need the database: when it
+    cannot serve, the answer is the 503; any other failure while rendering gives the bare
+    page of the same status rather than a crash inside the error handler.
+    """
+    try:
+        with force_locale(lang):
+            return render_template(
+                "errors/error.html", status=status, message=str(message_of())
+            ), status
+    except Exception as exc:  # noqa: BLE001 - the error answer must not fail in turn
+        if database_unavailable(exc):
+            _log_unavailable(exc)
+            return unavailable_answer()
+        log.exception("error page could not be rendered path=%s", _where())
+        _rollback()
+        _forget_user()
+        with force_locale(lang):
+            return _bare_page(status, str(message_of()), lang=lang)
 
 
 def _where() -> str:
@@ -119,48 +147,62 @@ def json_error(status: int, code: str | None = None, message: str | None = None,
 def init_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        db.session.rollback()
+        lang = locale_without_database()
+        _rollback()
         if wants_json():
-            return json_error(exc.status, exc.code, str(exc.message), **exc.details)
-        return render_template(
-            "errors/error.html", status=exc.status, message=str(exc.message)
-        ), exc.status
+            with force_locale(lang):
+                resp = json_error(exc.status, exc.code, str(exc.message), **exc.details)
+            resp.headers.update(getattr(exc, "headers", None) or {})
+            return resp
+        return _page(exc.status, lambda: exc.message, lang)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
         log.warning("csrf refused path=%s", _where())
-        message = _("The form has expired or was not sent from this site. Please try again.")
-        return render_template("errors/error.html", status=400, message=message), 400
+        return _page(
+            400,
+            lambda: _("The form has expired or was not sent from this site. Please try again."),
+            locale_without_database(),
+        )
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        # Flask answers an exception raised outside a view (an after_request step) with a
+        # 500 InternalServerError carrying it: the database away there is a 503 too.
+        original = getattr(exc, "original_exception", None)
+        if original is not None and database_unavailable(original):
+            _log_unavailable(original)
+            return unavailable_answer()
         status = exc.code or 500
         if status == 405 and not _matches_with_another_method(exc):
             status = 404
         if status in (403, 404) and getattr(request, "endpoint", None):
             log.info("refused status=%s path=%s", status, _where())
+        lang = locale_without_database()
         if wants_json():
-            return json_error(status)
-        message = MESSAGES.get(status, MESSAGES[500])[1]()
-        return render_template("errors/error.html", status=status, message=message), status
+            with force_locale(lang):
+                return json_error(status)
+        if status >= 500:
+            _rollback()
+            _forget_user()
+            with force_locale(lang):
+                return _bare_page(status, MESSAGES.get(status, MESSAGES[500])[1](), lang=lang)
+        return _page(status, MESSAGES.get(status, MESSAGES[500])[1], lang)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _http(exc)
         if database_unavailable(exc):
-            log.warning(
-                "database unavailable path=%s error=%s",
-                _where(),
-                type(exc.orig).__name__
-                if isinstance(exc, sa_exc.DBAPIError)
-                else type(exc).__name__,
-            )
+            _log_unavailable(exc)
             return unavailable_answer()
-        db.session.rollback()
+        lang = locale_without_database()
+        _rollback()
         log.exception("unhandled error path=%s", _where())
         if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise exc
-        if wants_json():
-            return json_error(500)
-        return render_template("errors/error.html", status=500, message=MESSAGES[500][1]()), 500
+        _forget_user()
+        with force_locale(lang):
+            if wants_json():
+                return json_error(500)
+            return _bare_page(500, MESSAGES[500][1](), lang=lang)

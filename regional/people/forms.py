@@ -31,6 +31,7 @@ from regional.people.models import (
 from regional.people.people import employee_number_taken, normalize_employee_number
 from regional.people.units import UnitTree
 from regional.validation import HumanText, optional_form_id
+from regional.versions import VersionField
 from tenants.models import UNITS_EPOCH, Municipality, OrgLevel
 
 LEVEL_LABELS = {
@@ -127,6 +128,8 @@ class EditPersonForm(PersonForm):
     employee_number = StringField(
         _l("Employee number"), validators=[HumanText(), Optional(), Length(max=20)]
     )
+    #: The person's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
 
 class PeopleFilterForm(FlaskForm):
@@ -169,6 +172,8 @@ class UnitForm(FlaskForm):
     )
     parent_id = SelectField(_l("Parent unit"), coerce=optional_form_id)
     submit = SubmitField(_l("Save"))
+    #: The unit's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
     def __init__(self, *args, exclude: set[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

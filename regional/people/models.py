@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from regional.enums import str_enum
 from regional.extensions import db
 from tenants import TenantScoped
-from tenants.base import utcnow
+from tenants.base import Versioned, utcnow
 from tenants.models import Municipality, OrgUnit
 
 
@@ -142,10 +142,21 @@ def normalize_email(value: str | None) -> str:
     return unicodedata.normalize("NFKC", value or "").strip().lower()
 
 
-class User(TenantScoped, UserMixin, db.Model):
+class User(Versioned, TenantScoped, UserMixin, db.Model):
     """A member of staff of one municipality (and, by role, a coordinator or administrator)."""
 
     __tablename__ = "users"
+    #: Sign-in bookkeeping and the person's own settings: not edits of their record.
+    __unversioned__ = frozenset(
+        {
+            "password_hash",
+            "session_version",
+            "calendar_token",
+            "locale",
+            "last_login_at",
+            "invited_at",
+        }
+    )
     #: Both composite keys below lead with the municipality.
     tenant_index = False
     __table_args__ = (

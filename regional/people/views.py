@@ -52,6 +52,7 @@ from regional.people.units import (
 )
 from regional.tenancy import current_municipality, get_or_404
 from regional.validation import whole_number
+from regional.versions import StaleEdit, claim_version, conflict
 from tenants.models import OrgLevel, OrgUnit
 
 PER_PAGE = 50
@@ -148,20 +149,40 @@ def edit(user_id: int):
         obj=person, municipality=person.municipality, person=person, may_set_role=may_set_role
     )
     if request.method == "GET":
-        form.job_category.data = person.job_category.value
-        if may_set_role:
-            form.role.data = person.role.value
-    refused = None
+        _fill_person(form, person, may_set_role)
+    refused = stale = None
     if form.validate_on_submit():
         try:
+            claim_version(person, form.version.data)
             update_person(person, _person_data(form), current_user)
+        except StaleEdit:
+            db.session.rollback()
+            person = get_or_404(User, user_id)
+            saved = EditPersonForm(
+                formdata=None,
+                obj=person,
+                municipality=person.municipality,
+                person=person,
+                may_set_role=may_set_role,
+            )
+            _fill_person(saved, person, may_set_role)
+            stale, refused = conflict(form, saved), 409
         except DomainError as exc:
             refused = _refused(exc)
         else:
             db.session.commit()
             flash(_("The changes were saved."), "success")
             return redirect(url_for("people.detail", user_id=person.id))
-    return render_template("people/form.html", form=form, person=person), refused or _status(form)
+    return render_template(
+        "people/form.html", form=form, person=person, conflict=stale
+    ), refused or _status(form)
+
+
+def _fill_person(form: EditPersonForm, person: User, may_set_role: bool) -> None:
+    """The choices a person's record holds as enums, shown by their values."""
+    form.job_category.data = person.job_category.value
+    if may_set_role:
+        form.role.data = person.role.value
 
 
 def _status(form) -> int:
@@ -352,9 +373,11 @@ def unit_new():
     return render_template("people/unit_form.html", form=form, unit=None), refused or _status(form)
 
 
-def _edit_page(unit: OrgUnit, form: UnitEditForm, retire: RetireUnitForm, status: int):
+def _edit_page(
+    unit: OrgUnit, form: UnitEditForm, retire: RetireUnitForm, status: int, conflict=None
+):
     return render_template(
-        "people/unit_form.html", form=form, unit=unit, retire_form=retire
+        "people/unit_form.html", form=form, unit=unit, retire_form=retire, conflict=conflict
     ), status
 
 
@@ -367,12 +390,19 @@ def unit_edit(unit_id: int):
     if request.method == "GET":
         form.level.data = unit.level.value
         form.effective_on.data = fiscal.today()
-    refused = None
+    refused = stale = None
     if form.validate_on_submit():
         try:
+            claim_version(unit, form.version.data)
             with effective_on(db.session, form.effective_on.data or fiscal.today()):
                 update_unit(unit, _unit_data(form), current_user)
                 db.session.flush()
+        except StaleEdit:
+            db.session.rollback()
+            unit = get_or_404(OrgUnit, unit_id)
+            saved = UnitForm(formdata=None, obj=unit, exclude=exclude)
+            saved.level.data = unit.level.value
+            stale, refused = conflict(form, saved), 409
         except DomainError as exc:
             refused = _refused(exc)
         else:
@@ -380,7 +410,7 @@ def unit_edit(unit_id: int):
             flash(_("The changes were saved."), "success")
             return redirect(url_for("people.units"))
     retire = RetireUnitForm(formdata=None)
-    return _edit_page(unit, form, retire, refused or _status(form))
+    return _edit_page(unit, form, retire, refused or _status(form), conflict=stale)
 
 
 def _unit_action(unit_id: int, action, done: str, day=None):

@@ -18,6 +18,7 @@ from regional.people.models import User
 from regional.registrations import seats
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.sessions.services import MAX_CAPACITY, ReservationLine, refuse
+from regional.versions import touch
 from tenants.models import Municipality
 
 
@@ -169,6 +170,7 @@ def set_reservations(
     ]
     if not changed:
         return 0
+    touch(ts)  # the session as shown (its reservations) changed: a form loaded before is stale
     record_audit_across(
         "reservations.update",
         municipality_id=ts.host_municipality_id or actor.municipality_id,

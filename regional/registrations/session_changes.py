@@ -29,6 +29,7 @@ from regional.sessions.services import (
     municipalities,
     refuse,
 )
+from regional.versions import touch
 from tenants.models import Municipality
 
 log = logging.getLogger("regional.audit")
@@ -175,6 +176,7 @@ def reserve_seats(
         {"seats": previous.seats, "release_at": previous.release_at} if previous else {"seats": 0}
     )
     alloc = seats.set_allocation(ts.id, municipality.id, seat_count, release_at)
+    touch(ts)
     record_audit_across(
         "reservation.update",
         municipality_id=municipality.id,

@@ -44,6 +44,7 @@ from regional.sessions.models import TrainingSession
 from regional.sessions.seating import breakdown
 from regional.tenancy import current_municipality
 from regional.validation import page_number, record_id
+from regional.versions import StaleEdit, claim_version, conflict
 from tenants.models import Municipality
 
 PER_PAGE = 20
@@ -148,14 +149,20 @@ def _attach_rows(form: SessionForm, exc: reservations.ReservationProblems) -> No
     form.reservations.errors = [str(ROWS_MESSAGE if exc.details["rows"] else exc.message)]
 
 
-def _session_form(shared: bool, program: Program | None = None) -> SessionForm:
+def _session_form(
+    shared: bool, program: Program | None = None, *, of: TrainingSession | None = None
+) -> SessionForm:
+    """The session form as posted, or (``of``) filled from a session as it is saved now."""
     programs = list(db.session.scalars(Program.listing()))
     if program is not None and program not in programs:
         programs.insert(0, program)
     municipalities = list(db.session.scalars(Municipality.ordered()))
-    form = SessionForm()
+    form = SessionForm() if of is None else SessionForm(formdata=None)
     form.setup(programs, municipalities, locale_code(), shared=shared)
-    if request.method == "GET":
+    if of is not None:
+        form.fill(of)
+        form.fill_reservations(of.allocations)
+    elif request.method == "GET":
         form.fill_reservations()
     return form
 
@@ -238,13 +245,22 @@ def edit(session_id: int):
     if request.method == "GET":
         form.fill(ts)
         form.fill_reservations(ts.allocations)
+    stale = None
     if form.validate_on_submit():
         changes = asdict(form.plan(program_id=ts.program_id))
         changes.pop("program_id")
         try:
+            # Checked against the version the form was loaded at before anything moves.
+            claim_version(ts, form.version.data)
             session_changes.update_with_reservations(
                 ts, changes, form.reservation_lines(), current_user
             )
+        except StaleEdit:
+            db.session.rollback()
+            ts = session_or_404(session_id, manage=True)
+            saved = _session_form(ts.host_municipality_id is None, ts.program, of=ts)
+            del saved.program_id
+            stale = conflict(form, saved)
         except DomainError as exc:
             _attach(form, exc)
         else:
@@ -256,7 +272,8 @@ def edit(session_id: int):
         form=form,
         training_session=ts,
         shared=ts.host_municipality_id is None,
-    ), 422 if request.method == "POST" else 200
+        conflict=stale,
+    ), (409 if stale else 422) if request.method == "POST" else 200
 
 
 @bp.route("/<int:session_id>/allocations", methods=["GET", "POST"])

@@ -1,4 +1,10 @@
-"""A person's place in a session's waiting line (one line across every municipality)."""
+"""A person's place in a session's waiting line (one line across every municipality).
+
+A place is read in one statement (a window function over the session's line), so a
+promotion or a cancellation committed meanwhile can never leave a registration read as
+waiting without a place in the line read a moment later: a registration that is no
+longer waiting when the statement runs simply has no place.
+"""
 
 from __future__ import annotations
 
@@ -16,37 +22,37 @@ RS = RegistrationStatus
 
 
 def waitlist_position(reg: Registration) -> int | None:
-    """1-based place in the whole session's line (counts other municipalities' people too)."""
-    if reg.status != RS.WAITLISTED or reg.waitlist_ticket is None:
-        return None
-    ahead = db.session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .where(
-            Registration.session_id == reg.session_id,
-            Registration.status == RS.WAITLISTED,
-            Registration.waitlist_ticket < reg.waitlist_ticket,
-        )
-        .execution_options(all_tenants=True)  # a count only: no other member's row is read
-    )
-    return int(ahead or 0) + 1
+    """1-based place in the whole session's line (counts other municipalities' people too);
+    None when the registration is not (or no longer) waiting."""
+    return waitlist_positions([reg]).get(reg.id)
 
 
 def waitlist_positions(regs: Iterable[Registration]) -> dict[int, int]:
-    """Positions of many waitlisted registrations at once (registration id -> place)."""
+    """Places of waitlisted registrations (registration id -> place), all in one statement.
+
+    Registrations read as waitlisted are asked about; those promoted or cancelled since
+    are left out of the answer. Only ids and places leave the statement (no other
+    member's row is read), hence across every municipality.
+    """
     waiting = [r for r in regs if r.status == RS.WAITLISTED and r.waitlist_ticket is not None]
     if not waiting:
         return {}
-    tickets: dict[int, list[int]] = {}
-    rows = db.session.execute(
-        select(Registration.session_id, Registration.waitlist_ticket)
+    line = (
+        select(
+            Registration.id.label("id"),
+            func.row_number()
+            .over(partition_by=Registration.session_id, order_by=Registration.waitlist_ticket)
+            .label("place"),
+        )
         .where(
             Registration.session_id.in_({r.session_id for r in waiting}),
             Registration.status == RS.WAITLISTED,
         )
-        .order_by(Registration.session_id, Registration.waitlist_ticket)
-        .execution_options(all_tenants=True)  # tickets only: no other member's row is read
+        .subquery()
     )
-    for session_id, ticket in rows:
-        tickets.setdefault(session_id, []).append(ticket)
-    return {r.id: tickets[r.session_id].index(r.waitlist_ticket) + 1 for r in waiting}
+    rows = db.session.execute(
+        select(line.c.id, line.c.place)
+        .where(line.c.id.in_([r.id for r in waiting]))
+        .execution_options(all_tenants=True)
+    )
+    return {reg_id: int(place) for reg_id, place in rows}

@@ -54,6 +54,7 @@ from regional.validation import (
     form_id,
     parse_fiscal_year,
 )
+from regional.versions import VersionField
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
@@ -216,6 +217,13 @@ class ReservationRows:
             self.reservations.errors = [str(ROWS_MESSAGE)]
         return ok
 
+    def caption_of(self, row) -> str | None:  # noqa: ANN001
+        """A reservation row's caption where values are listed side by side: its member."""
+        member = self.members.get(row.code.data) if hasattr(row, "code") else None
+        if member is None:
+            return None
+        return f"{self.reservations.label.text}: {member.name(getattr(self, 'locale', 'ja'))}"
+
     def reservation_rows(self) -> dict[str, object]:
         """The row (its form) of each member code, to show a refusal next to it."""
         if "reservations" not in self:
@@ -289,11 +297,14 @@ class SessionForm(ReservationRows, FlaskForm):
     reservations = FieldList(
         FormField(ReservationRowForm), label=_l("Seats reserved for members"), max_entries=50
     )
+    #: The session's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
     def setup(self, programs: list, municipalities: list, locale: str, *, shared: bool) -> None:
         """Fill the choices; a member's own session has no audience and no reservations."""
         self.program_id.choices = [(p.id, f"{p.code} {p.title(locale)}") for p in programs]
         self.members = {m.code: m for m in municipalities}
+        self.locale = locale
         if shared:
             self.municipalities.choices = [(m.id, m.name(locale)) for m in municipalities]
         else:
@@ -317,6 +328,7 @@ class SessionForm(ReservationRows, FlaskForm):
         self.venue.data, self.online_url.data = ts.venue, ts.online_url
         self.capacity.data, self.requires_approval.data = ts.capacity, ts.requires_approval
         self.notes.data = ts.notes
+        self.version.data = ts.version
         if "audience" in self:
             self.audience.data = "all" if ts.open_to_all else "selected"
             self.municipalities.data = [m.id for m in ts.audience]

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from regional.catalogue.models import Program
 from regional.enums import str_enum
 from regional.extensions import db
-from tenants.base import utcnow
+from tenants.base import Versioned, utcnow
 from tenants.models import Municipality
 
 
@@ -46,7 +46,7 @@ session_audience = Table(
 )
 
 
-class TrainingSession(db.Model):
+class TrainingSession(Versioned, db.Model):
     """One sitting of a programme. Seat counters live here and the database checks them.
 
     ``seats_taken`` counts pending and enrolled registrations; ``reserved_unclaimed``
@@ -56,6 +56,11 @@ class TrainingSession(db.Model):
     """
 
     __tablename__ = "training_sessions"
+    #: The seat engine's counters move with every registration: not edits of the plan (and
+    #: the registration path pays nothing for the version).
+    __unversioned__ = frozenset(
+        {"seats_taken", "reserved_unclaimed", "waitlist_seq", "allocations"}
+    )
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),

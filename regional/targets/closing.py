@@ -19,6 +19,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from regional import fiscal
@@ -187,8 +188,11 @@ def close_year(
             closed_by_label=actor_label(actor)[:400],
             figures=freeze(session, mp),
         )
-        session.add(close)
-        session.flush()
+        try:
+            with session.begin_nested():  # the unique index settles two closes at once
+                session.add(close)
+        except IntegrityError as exc:
+            raise Conflict("already_closed", _l("This fiscal year is already closed.")) from exc
     record_audit_across(
         "year.close",
         municipality_id=municipality.id,

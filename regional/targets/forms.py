@@ -20,6 +20,7 @@ from regional.fiscal import fiscal_year_label
 from regional.targets.models import RULE_LABELS, PersonaRule
 from regional.targets.services import MAX_PEOPLE
 from regional.validation import WholeNumberField, optional_whole_number, whole_number
+from regional.versions import VersionField
 
 FIRST_CHOICE_FY = 2019  # 令和元年度
 
@@ -47,6 +48,8 @@ class TargetForm(FlaskForm):
         validators=[Optional(), NumberRange(1, MAX_PEOPLE)],
     )
     submit = SubmitField(_l("Save target"))
+    #: The target's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
     def __init__(self, *args, current_fy: int, annual: bool, stored=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,6 +86,8 @@ class MeasureForm(FlaskForm):
     )
     effective_from = DateField(_l("First day of the new definition"), validators=[Optional()])
     submit = SubmitField(_l("Save measure"))
+    #: The measure's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
     def validate(self, extra_validators=None) -> bool:
         """A re-definition needs its first day: in the past, not before 1 April 2000."""

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from regional.enums import str_enum
 from regional.extensions import db
 from tenants import TenantScoped
-from tenants.base import utcnow
+from tenants.base import Versioned, utcnow
 
 
 class MeasureKind(enum.StrEnum):
@@ -66,7 +66,7 @@ TARGET_KIND_LABELS = {
 TARGET_KIND_OF = {MeasureKind.PERSONA: TargetKind.CUMULATIVE, MeasureKind.ANNUAL: TargetKind.ANNUAL}
 
 
-class Measure(db.Model):
+class Measure(Versioned, db.Model):
     """What a target key counts; region-wide data that regional administrators edit.
 
     A persona measure (``advanced``, ``core_digital``, ``core_pm``) names a track
@@ -136,7 +136,7 @@ class Measure(db.Model):
         return select(cls).where(cls.key == key)
 
 
-class Target(TenantScoped, db.Model):
+class Target(Versioned, TenantScoped, db.Model):
     """One municipality's number for one measure over one plan period (fiscal years).
 
     Cumulative: distinct people who reached the persona between the start of

@@ -10,6 +10,10 @@ from regional.targets.progress import (
     TargetProgress,
     UnitGap,
 )
+from regional.versions import etag
+
+#: Names a target (one plan period of one key) in its ETags.
+TARGET_KIND = "target"
 
 
 def target_json(t: Target, measure: Measure | None, locale: str) -> dict:
@@ -21,6 +25,8 @@ def target_json(t: Target, measure: Measure | None, locale: str) -> dict:
         "period_start_fy": t.period_start_fy,
         "period_end_fy": t.period_end_fy,
         "population": t.population,
+        # The value to send in If-Match to change this period (its GET sends it too).
+        "etag": etag(TARGET_KIND, t),
     }
 
 

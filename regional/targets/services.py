@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from regional import fiscal
@@ -18,6 +19,7 @@ from regional.extensions import db
 from regional.targets import rules, tallies
 from regional.targets.measures import check_measure_values, load_default_measures
 from regional.targets.models import Measure, Target, TargetKind
+from regional.versions import take_turns
 from tenants import all_tenants
 from tenants.models import Municipality
 
@@ -149,12 +151,9 @@ def set_target(
     """
     measure = db.session.scalar(Measure.by_key(key))
     checked = check_target_values(measure, key, values)
+    lock_key(municipality.id, key)
     if target is None and not create:
-        target = db.session.scalar(
-            Target.of_municipality().where(
-                Target.key == key, Target.period_start_fy == checked["period_start_fy"]
-            )
-        )
+        target = period_of(key, checked["period_start_fy"])
     clash = _overlapping(
         key,
         checked["period_start_fy"],
@@ -174,8 +173,19 @@ def set_target(
         )
     before = target.as_dict() if target is not None else None
     if target is None:
-        target = Target(key=key, municipality_id=municipality.id, **checked)
-        db.session.add(target)
+        target, created = _insert_or_found(
+            Target(
+                key=key,
+                municipality_id=municipality.id,
+                updated_by_id=getattr(actor, "id", None),
+                **checked,
+            )
+        )
+        if not created:
+            # Another request created this period a moment earlier: it is changed instead.
+            before = target.as_dict()
+            for name, value in checked.items():
+                setattr(target, name, value)
     else:
         for name, value in checked.items():
             setattr(target, name, value)
@@ -194,6 +204,39 @@ def set_target(
             municipality_id=municipality.id,
         )
     return target
+
+
+def lock_key(municipality_id: int, key: str) -> None:
+    """Take turns at one member's periods of one key until the transaction ends.
+
+    Two saves that each find no period starting in a year (or no overlap) would both
+    insert. PostgreSQL: a transaction-scoped advisory lock makes the second wait and then
+    see the first's row. SQLite: writers already take turns (``BEGIN IMMEDIATE``).
+    """
+    take_turns(f"targets:{municipality_id}:{key}")
+
+
+def period_of(key: str, start_fy: object) -> Target | None:
+    """The current municipality's period of ``key`` starting in ``start_fy`` (None: none)."""
+    if isinstance(start_fy, bool) or not isinstance(start_fy, int):
+        return None
+    return db.session.scalar(
+        Target.of_municipality().where(Target.key == key, Target.period_start_fy == start_fy)
+    )
+
+
+def _insert_or_found(target: Target) -> tuple[Target, bool]:
+    """Insert a new period, or find the one another request inserted first (the unique
+    key's word, in a savepoint so the transaction goes on); True when inserted."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(target)
+    except IntegrityError:
+        found = period_of(target.key, target.period_start_fy)
+        if found is None:
+            raise
+        return found, False
+    return target, True
 
 
 def set_measure(

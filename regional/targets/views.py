@@ -29,6 +29,7 @@ from regional.targets.models import (
 from regional.targets.progress import choose_period
 from regional.tenancy import current_municipality, enter_municipality
 from regional.validation import InputProblem, whole_number
+from regional.versions import StaleEdit, claim_version, conflict
 from tenants.models import Municipality
 
 
@@ -118,6 +119,7 @@ def edit(key: str):
         for name, value in proposal.items():
             getattr(form, name).data = value
     status = 200
+    stale = None
     if form.validate_on_submit():
         values = {
             "target": form.target.data,
@@ -126,9 +128,25 @@ def edit(key: str):
             "population": form.population.data,
         }
         try:
+            if target is not None and not new:
+                claim_version(target, form.version.data)
             services.set_target(
                 municipality, measure.key, values, current_user, target=target, create=new
             )
+        except StaleEdit:
+            db.session.rollback()
+            target = db.session.get(Target, target.id)
+            if target is None:
+                abort(404)
+            saved = TargetForm(
+                formdata=None,
+                current_fy=fiscal_year_of(now_utc()),
+                annual=annual,
+                stored=(target.period_start_fy, target.period_end_fy),
+                obj=target,
+            )
+            stale = conflict(form, saved)
+            status = 409
         except DomainError as exc:
             db.session.rollback()
             field = getattr(form, exc.details.get("field", ""), None) or form.target
@@ -137,10 +155,11 @@ def edit(key: str):
             db.session.commit()
             flash(_("The target was saved."), "success")
             return redirect(url_for("targets.index", municipality=municipality.code))
-    if form.is_submitted():
+    if form.is_submitted() and stale is None:
         status = 400
     return render_template(
         "targets/edit.html",
+        conflict=stale,
         municipality=municipality,
         measure=measure,
         form=form,
@@ -186,7 +205,7 @@ def edit_measure(key: str):
         del form.rule, form.min_programs
         form.skill_areas.choices = [(k, k) for k in skill_area_keys(db.session)]
     status = 200
-    effect = None
+    effect = stale = None
     if form.validate_on_submit():
         if persona:
             values = {"rule": form.rule.data, "min_programs": form.min_programs.data}
@@ -195,6 +214,8 @@ def edit_measure(key: str):
         effective = form.effective_from.data if form.applies.data == "past" else None
 
         def change():
+            # The preview checks the version too: a stale form is told before it is confirmed.
+            claim_version(measure, form.version.data)
             return services.set_measure(measure, values, current_user, effective_from=effective)
 
         try:
@@ -202,6 +223,18 @@ def edit_measure(key: str):
                 effect = preview.effect_of(db.session, change)
             else:
                 change()
+        except StaleEdit:
+            db.session.rollback()
+            measure = db.session.scalar(Measure.by_key(key))
+            saved = MeasureForm(formdata=None, obj=measure)
+            if persona:
+                del saved.skill_areas
+                saved.rule.data = (measure.rule or PersonaRule.ALL_CURRENT).value
+            else:
+                del saved.rule, saved.min_programs
+                saved.skill_areas.choices = form.skill_areas.choices
+            del saved.applies, saved.effective_from  # how to save, not what is saved
+            stale = conflict(form, saved)
         except DomainError as exc:
             db.session.rollback()
             field = getattr(form, exc.details.get("field", ""), None)
@@ -214,9 +247,10 @@ def edit_measure(key: str):
                 flash(_("The measure was saved."), "success")
                 return redirect(url_for("targets.measures"))
     if form.is_submitted() and effect is None:
-        status = 400
+        status = 409 if stale else 400
     return render_template(
         "targets/edit_measure.html",
+        conflict=stale,
         measure=measure,
         form=form,
         effect=effect,

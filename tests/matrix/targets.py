@@ -81,6 +81,15 @@ CASES: list[Case] = [
     ),
     Case("api.targets", lambda r, o: "/municipalities/999999/targets", UNKNOWN, api=True),
     Case(
+        "api.target",
+        lambda r, o: f"/municipalities/{r.code(o)}/targets/security?period_start_fy=2024",
+        OWN,
+        owners=AB,
+        api=True,
+        note="the security targets of A and B come from tests/matrix/dashboards.py",
+    ),
+    Case("api.target", lambda r, o: "/municipalities/999999/targets/security", UNKNOWN, api=True),
+    Case(
         "api.put_target",
         lambda r, o: f"/municipalities/{r.code(o)}/targets/security",
         OWN,
