@@ -146,7 +146,7 @@ FIELD_LABELS = {
     "file_kind": _l("File type"),
     "file_size": _l("File size (bytes)"),
     "to": _l("Address"),
-    "mail_subject": _l("Subject"),
+    "mail_subject": _l("Mail subject"),
     "answer": _l("Mail server's answer"),
     "attempts": _l("Attempts"),
     "refused": _l("Refused for good"),

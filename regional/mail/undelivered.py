@@ -38,11 +38,11 @@ def failed_mail(mail_id: int, municipality_id: int | None, *, regional_admin: bo
     """
     mail = db.session.get(OutboundMail, mail_id)
     if mail is None or mail.failed_at is None:
-        raise NotFound("not_found", _l("Not found."))
+        raise NotFound("not_found", _l("The message was not found."))
     mine = mail.municipality_id is not None and mail.municipality_id == municipality_id
     regions = mail.municipality_id is None and regional_admin
     if not (mine or regions):
-        raise NotFound("not_found", _l("Not found."))
+        raise NotFound("not_found", _l("The message was not found."))
     return mail
 
 
@@ -95,7 +95,7 @@ def _label(mail: OutboundMail) -> str:
 def _trail(mail: OutboundMail) -> int:
     member = mail.municipality_id or coordinating_member_id()
     if member is None:  # no region loaded
-        raise NotFound("not_found", _l("Not found."))
+        raise NotFound("not_found", _l("The message was not found."))
     return member
 
 
