@@ -18,19 +18,17 @@ empty from those two steps only, and are checked after the final upgrade.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
 
-from regional import create_app
-from regional.config import TestingConfig
 from regional.downgrades import REFUSAL
 from regional.extensions import db
 from tests import factories
-from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD, _prepare_database
+from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD
+from tests.fixtures_databases import own_database
 from tests.fixtures_populated import populate
 
 #: Steps whose upgrade leaves these derived tables empty until the head computes them.
@@ -38,7 +36,6 @@ RECOMPUTED = {
     "2922a1c65c7f": {"annual_progress"},
     "83f6d3b203ac": {"progress_counts", "persona_progress"},
 }
-DERIVED = set().union(*RECOMPUTED.values())
 
 
 def _delete(*statements: str) -> Callable[[Connection], None]:
@@ -72,41 +69,9 @@ REMEDIES: dict[str, Callable[[Connection], None] | None] = {
 }
 
 
-@contextmanager
-def _database(owner_database_url: str, tmp_path, suffix: str):
-    """An app on a database of its own (empty, no schema): ``(app, owner engine)``."""
-    parsed = make_url(owner_database_url)
-    postgres = parsed.get_backend_name() == "postgresql"
-    if postgres:
-        url = parsed.set(database=f"{parsed.database}_{suffix}")
-        urls = _prepare_database(url.render_as_string(hide_password=False))
-    else:
-        urls = _prepare_database(f"sqlite:///{tmp_path / suffix}.sqlite3")
-
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = urls.url
-        MIGRATION_DATABASE_URL = urls.migration_url
-        GROWTH_FILES_DIR = str(tmp_path / "files")
-
-    app = create_app(Config)
-    owner = create_engine(urls.owner_url)
-    try:
-        yield app, owner
-    finally:
-        owner.dispose()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if postgres:
-            admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-            admin.dispose()
-
-
 @pytest.fixture
 def populated(owner_database_url, tmp_path):
-    with _database(owner_database_url, tmp_path, "roundtrip") as (app, owner):
+    with own_database(owner_database_url, tmp_path, "roundtrip") as (app, owner):
         with app.app_context():
             from flask_migrate import upgrade
 
@@ -241,7 +206,7 @@ def test_each_migration_down_and_up_keeps_every_row_or_refuses(populated, capfd)
 def test_the_first_revisions_keep_rows_or_refuse(owner_database_url, tmp_path, capfd):
     """Below the audit trail: a member and a unit at the second revision, down and back up;
     the first revision's downgrade (to an empty database) refuses while any row is there."""
-    with _database(owner_database_url, tmp_path, "firstrevs") as (app, owner):
+    with own_database(owner_database_url, tmp_path, "firstrevs") as (app, owner):
         first, second = _chain(app)[-1][0], _chain(app)[-2][0]
         _migrate(app, second)
         with owner.begin() as conn:
