@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from regional.dashboards import bp as dashboards_bp
     from regional.extensions import csrf
     from regional.growth import bp as growth_bp
+    from regional.mail.views import bp as mail_bp
     from regional.main.views import bp as main_bp
     from regional.people import bp as people_bp
     from regional.records import bp as records_bp
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(targets_bp, url_prefix="/targets")
     app.register_blueprint(records_bp, url_prefix="/records")
     app.register_blueprint(dashboards_bp, url_prefix="/progress")
+    app.register_blueprint(mail_bp, url_prefix="/mail")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -108,6 +108,17 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "研修ポータル <no-reply@training.okayama-renkei.example>"
     )
+    # A message the mail server refuses for now (4xx, no connection, a time-out) is tried
+    # again after a minute (the cron interval), then twice as long each time up to an hour:
+    # a server away for an afternoon is tried hourly rather than hammered, and its mail
+    # leaves within the hour of its return. After 72 hours of this (a relay down from
+    # Friday evening to Monday morning still delivers) the message is failed and shown
+    # to the coordinator: a notice about a session days away is worth more late than
+    # never, but one still stuck after three days is for a person to look at (RFC 5321
+    # 4.5.4.1 asks a mail server for 4-5 days; our relay queues for as long itself).
+    MAIL_RETRY_FIRST_SECONDS = 60
+    MAIL_RETRY_LONGEST_SECONDS = 3600
+    MAIL_RETRY_HOURS = 72
     # Absolute base for links in mail and calendar feeds (no request to derive it from in cron).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 

@@ -14,6 +14,19 @@ from aiosmtpd.controller import Controller
 @dataclass
 class Mailbox:
     messages: list[email.message.EmailMessage] = field(default_factory=list)
+    #: Recipients the server refuses, with its answer: ``refuse["x@…"] = "550 5.1.1 no such
+    #: user"`` (for good) or ``"451 4.3.0 try again later"`` (for now).
+    refuse: dict[str, str] = field(default_factory=dict)
+    #: Every recipient offered (accepted or refused), in order.
+    offered: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.offered.append(address)
+        answer = self.refuse.get(address.lower())
+        if answer:
+            return answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
@@ -29,6 +42,7 @@ class Mailbox:
 
     def clear(self) -> None:
         self.messages.clear()
+        self.offered.clear()
 
 
 def _free_port() -> int:
@@ -51,6 +65,8 @@ def mailbox(app, _smtp_controller):
     """Every test delivers to a real SMTP server on loopback; ``mailbox.messages`` holds what arrived."""
     controller, box = _smtp_controller
     box.clear()
+    box.refuse.clear()
     app.config["MAIL_PORT"] = controller.port
     yield box
     box.clear()
+    box.refuse.clear()

@@ -110,14 +110,17 @@ def test_one_refused_address_neither_blocks_nor_repeats_the_others(ctx, picky):
     assert picky.accepted == ["a@example.lg.jp", "b@example.lg.jp"]
     (left,) = unsent()
     assert left.to_addr == "bounce@example.lg.jp"
-    assert left.attempts == 1 and "550" in left.last_error
+    # A 550 is for good: failed at once with the server's answer, never tried again.
+    assert left.attempts == 1 and left.last_error == "550 no such user" and left.failed_at
     picky.accepted.clear()
     deliver_outbox()
     assert picky.accepted == []  # nothing sent twice
-    assert unsent()[0].attempts == 2
+    assert unsent()[0].attempts == 1
 
 
-def test_mail_server_down_keeps_everything_queued_for_the_next_run(ctx, app, mailbox):
+def test_mail_server_down_keeps_everything_queued_for_the_next_run(ctx, app, mailbox, monkeypatch):
+    from regional.mail import services
+
     db.session.add(OutboundMail(to_addr="x@example.lg.jp", subject="件名", body="本文\n"))
     db.session.flush()
     saved = app.config["MAIL_PORT"]
@@ -127,7 +130,10 @@ def test_mail_server_down_keeps_everything_queued_for_the_next_run(ctx, app, mai
     finally:
         app.config["MAIL_PORT"] = saved
     (left,) = unsent()
-    assert left.attempts == 1 and left.last_error
+    assert left.attempts == 1 and left.last_error and left.failed_at is None
+    assert deliver_outbox() == 0  # its next try is a minute away
+    later = left.next_attempt_at
+    monkeypatch.setattr(services, "now_utc", lambda: later)
     assert deliver_outbox() == 1
     assert [m["To"] for m in mailbox.messages] == ["x@example.lg.jp"]
 

@@ -1,5 +1,7 @@
 """programme keyword search text and e-learning address
 
+The downgrade refuses while a programme has an e-learning address (the search text is derived and goes).
+
 Revision ID: 5d1c0a7e9b21
 Revises: ee767ffd2dd6
 Create Date: 2026-11-29 20:45:00.000000
@@ -9,6 +11,7 @@ import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
+from regional.downgrades import count, refuse_to_lose
 
 # revision identifiers, used by Alembic.
 revision = '5d1c0a7e9b21'
@@ -57,6 +60,12 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('programs', schema=None) as batch_op:
-        batch_op.drop_column('search_text')
-        batch_op.drop_column('elearning_url')
+    # search_text is computed from the titles again; an e-learning address is a fact.
+    refuse_to_lose(
+        {"e-learning addresses of programmes": count("programs", "elearning_url IS NOT NULL")},
+        "Clear them on the programmes first.",
+    )
+    # ALTER TABLE ... DROP COLUMN on both (SQLite 3.35+): a batch copy of programs would drop
+    # a table that sessions, completions and interests reference.
+    op.drop_column('programs', 'search_text')
+    op.drop_column('programs', 'elearning_url')

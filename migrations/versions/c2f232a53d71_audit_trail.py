@@ -1,5 +1,7 @@
 """audit trail (append-only: triggers refuse UPDATE, DELETE and, on PostgreSQL, TRUNCATE)
 
+The downgrade refuses while the trail holds an entry (it is append-only).
+
 Revision ID: c2f232a53d71
 Revises: aa03f1ebb020
 Create Date: 2026-11-29 17:10:33.365909
@@ -9,6 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import tenants.base
+from regional.downgrades import count, refuse_to_lose
 
 
 # revision identifiers, used by Alembic.
@@ -69,6 +72,10 @@ def upgrade():
 
 
 def downgrade():
+    refuse_to_lose(
+        {"audit entries": count("audit_entries")},
+        "The audit trail is append-only and kept: stay at this revision.",
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries")
         op.execute("DROP TRIGGER IF EXISTS audit_entries_no_truncate ON audit_entries")

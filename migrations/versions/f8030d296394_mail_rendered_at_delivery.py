@@ -5,6 +5,8 @@ registration's state at the event) and rendered by the dispatcher after the
 commit. Rows queued before this migration keep their subject and body and are
 delivered as they are.
 
+The downgrade refuses while a message waits for its text (rendering needs today's code).
+
 Revision ID: f8030d296394
 Revises: 6e418cf43cb9
 Create Date: 2026-11-29 21:00:00
@@ -13,6 +15,8 @@ Create Date: 2026-11-29 21:00:00
 
 import sqlalchemy as sa
 from alembic import op
+
+from regional.downgrades import count, refuse_to_lose
 
 # revision identifiers, used by Alembic.
 revision = "f8030d296394"
@@ -33,8 +37,16 @@ def upgrade():
 
 
 def downgrade():
-    # Render nothing here: rows still waiting for their text cannot be kept without it.
-    op.execute("DELETE FROM outbound_mail WHERE body IS NULL")
+    # A row still waiting for its text cannot be kept without it, and it cannot be rendered
+    # here: the renderers read today's models, not this revision's schema. With
+    # MAIL_DELIVERY=deferred that is every notice of the last cron interval: deliver them
+    # (or decide to drop them) first.
+    refuse_to_lose(
+        {"queued messages not yet written": count("outbound_mail", "body IS NULL")},
+        "Stop the application, run `flask send-mail` with the mail server reachable, then "
+        "downgrade; a message that cannot be written stays (delete it from outbound_mail "
+        "only if it is not wanted).",
+    )
     with op.batch_alter_table("outbound_mail", schema=None) as batch_op:
         batch_op.drop_constraint("rendered_or_deferred", type_="check")
         batch_op.alter_column("body", existing_type=sa.Text(), nullable=False)

@@ -70,6 +70,9 @@ ACTION_LABELS = {
     "reminder.required": _l("Reminder of required training sent"),
     "progress.invite": _l("Invited people to a session"),
     "interest.notify": _l("People who registered interest told that a session opened"),
+    "mail.undelivered": _l("Mail could not be delivered"),
+    "mail.retry": _l("Undelivered mail sent again"),
+    "mail.discard": _l("Undelivered mail discarded"),
 }
 
 #: Names of the fields an entry's before and after hold (unknown ones are shown as they are).
@@ -142,6 +145,11 @@ FIELD_LABELS = {
     "file": _l("File"),
     "file_kind": _l("File type"),
     "file_size": _l("File size (bytes)"),
+    "to": _l("Address"),
+    "mail_subject": _l("Mail subject"),
+    "answer": _l("Mail server's answer"),
+    "attempts": _l("Attempts"),
+    "refused": _l("Refused for good"),
 }
 
 #: What happened to a person in a roster import (the lines of its entry).

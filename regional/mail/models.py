@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text, select
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from regional.extensions import db
@@ -24,11 +36,32 @@ class OutboundMail(db.Model):
     ``template`` and ``params`` are set and the text is empty until the
     dispatcher (or anyone reading ``subject``, ``body`` or ``ics``) renders it
     through :func:`regional.mail.services.render`, which then keeps it.
+
+    Three states: waiting (``sent_at`` and ``failed_at`` empty; tried when
+    ``next_attempt_at`` comes), sent, and failed (refused for good, or still
+    refused after days of retries: listed on the 宛先不明のメール page until a
+    coordinator sends it again or discards it).
     """
 
     __tablename__ = "outbound_mail"
     __table_args__ = (
         CheckConstraint("body IS NOT NULL OR template IS NOT NULL", name="rendered_or_deferred"),
+        # The queue: waiting messages by their next attempt (tests/test_mail_failures.py).
+        Index(
+            "ix_outbound_mail_due",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
+        # A member's undelivered mail (the coordinator's list).
+        Index(
+            "ix_outbound_mail_failed",
+            "municipality_id",
+            "failed_at",
+            sqlite_where=text("failed_at IS NOT NULL"),
+            postgresql_where=text("failed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,14 +71,23 @@ class OutboundMail(db.Model):
     stored_body: Mapped[str | None] = mapped_column("body", Text)
     #: An optional iCalendar attachment (invitation or cancellation).
     stored_ics: Mapped[bytes | None] = mapped_column("ics", LargeBinary)
-    #: Rendered at delivery: ``mail/<template>.txt`` with what ``params`` names (ids, the
-    #: state at the time of the event); None for mail rendered when queued.
+    #: ``mail/<template>.txt``. With ``body`` empty, it is rendered at delivery with what
+    #: ``params`` names (ids, the state at the time of the event). Kept on mail rendered when
+    #: queued too (None on rows older than that): it says whether a message may be sent to
+    #: a corrected address (:data:`regional.mail.services.ADDRESS_BOUND`).
     template: Mapped[str | None] = mapped_column(String(60))
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: Tries since it was queued (or sent again by a coordinator).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: The mail server's last answer (``550 5.1.1 …``), or why it could not be sent.
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: When it may be tried (again): queued now, or later after a temporary failure
+    #: (back-off). Only rows older than this column are None (filled by its migration).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    #: When delivery was given up (a permanent refusal, or retries exhausted).
+    failed_at: Mapped[datetime | None] = mapped_column()
 
     def _rendered(self) -> OutboundMail:
         if self.stored_body is None and self.template is not None:
@@ -68,7 +110,39 @@ class OutboundMail(db.Model):
     del _get, _set
 
     @classmethod
-    def unsent(cls, max_attempts: int = 10):
+    def waiting(cls):
+        """Messages neither sent nor failed, in the order they are due."""
         return (
-            select(cls).where(cls.sent_at.is_(None), cls.attempts < max_attempts).order_by(cls.id)
+            select(cls)
+            .where(cls.sent_at.is_(None), cls.failed_at.is_(None))
+            .order_by(cls.next_attempt_at.nulls_first(), cls.id)
         )
+
+    @classmethod
+    def due(cls, now: datetime):
+        """Waiting messages whose (next) attempt has come, the longest-due first."""
+        return cls.waiting().where(or_(cls.next_attempt_at.is_(None), cls.next_attempt_at <= now))
+
+    @classmethod
+    def undelivered(cls, municipality_id: int | None):
+        """A member's failed messages (None: mail of no member), the latest first."""
+        owner = (
+            cls.municipality_id.is_(None)
+            if municipality_id is None
+            else cls.municipality_id == municipality_id
+        )
+        return (
+            select(cls)
+            .where(cls.failed_at.is_not(None), owner)
+            .order_by(cls.failed_at.desc(), cls.id.desc())
+        )
+
+    @classmethod
+    def retrying(cls, municipality_id: int | None):
+        """A member's waiting messages that a temporary failure has held back."""
+        owner = (
+            cls.municipality_id.is_(None)
+            if municipality_id is None
+            else cls.municipality_id == municipality_id
+        )
+        return cls.waiting().where(cls.attempts > 0, owner)

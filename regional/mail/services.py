@@ -1,29 +1,63 @@
-"""Mail through the outbox: queued in the caller's transaction, delivered after commit."""
+"""Mail through the outbox: queued in the caller's transaction, delivered after commit.
+
+Each message is tried on its own. The mail server's answer decides what follows:
+
+* accepted: sent;
+* refused for good (a 5xx answer, a recipient refused with 5xx, an address that cannot
+  be written): failed at once with the answer, on the coordinator's list of undelivered
+  mail (宛先不明のメール) and in the member's audit trail;
+* refused for now (4xx, connection refused, time-out, the connection lost): tried again
+  later, waiting longer each time (:func:`retry_delay`), and failed like the others once
+  the retries have lasted ``MAIL_RETRY_HOURS``.
+
+The queue is read by the time each message is due, so a message that keeps failing
+moves back and never holds up the others; a run goes on after any one failure and
+stops early only when the server cannot be reached at all.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
+from regional.audit import record_audit_across
 from regional.errors import database_unavailable
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.models import OutboundMail
+from tenants.models import Municipality
 from tenants.rls import core_connection
 
 log = logging.getLogger(__name__)
 
 _QUEUED = "mail_queued"
 _COMMITTED = "mail_committed"
+
+#: Mail about the account at the address it is written to: sign-in links (confirmation,
+#: reset, invitation) and notices of the account's own security. Never sent to another
+#: address (regional.mail.undelivered); tests/test_mail_failures.py checks that every
+#: template with a link is here.
+ADDRESS_BOUND = frozenset(
+    {
+        "auth_confirm",
+        "auth_reset",
+        "auth_password_changed",
+        "auth_signup_exists",
+        "account_address_changed",
+        "people_invitation",
+    }
+)
 
 
 def queue_mail(
@@ -48,6 +82,7 @@ def queue_mail(
         stored_subject=subject,
         stored_body=body,
         stored_ics=ics,
+        template=template,
         municipality_id=municipality_id,
     )
     db.session.add(mail)
@@ -159,74 +194,237 @@ def _build(mail: OutboundMail) -> EmailMessage:
 _ONE_MESSAGE = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
 
-@contextmanager
-def _connection() -> Iterator[Callable[[EmailMessage], None]]:
-    """A way to send messages: printed (console backend) or through one SMTP connection."""
-    cfg = current_app.config
-    if cfg["MAIL_BACKEND"] == "console":
+class Unreachable(Exception):
+    """The mail server could not be reached (or refused the session): stop this run."""
 
-        def show(msg: EmailMessage) -> None:
+
+class _Postman:
+    """Sends messages: printed (console backend) or over one SMTP connection, opened when
+    first needed and again after a connection was lost."""
+
+    def __init__(self) -> None:
+        self.cfg = current_app.config
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, msg: EmailMessage) -> None:
+        if self.cfg["MAIL_BACKEND"] == "console":
             print(f"---- mail to {msg['To']} ----\nSubject: {msg['Subject']}\n")
             body = msg.get_body(preferencelist=("plain",))
             print(body.get_content() if body else "")
+            return
+        if self.smtp is None:
+            self.smtp = self._open()
+        self.smtp.send_message(msg)
 
-        yield show
-        return
-    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
-        if cfg["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if cfg["MAIL_USERNAME"]:
-            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
-        yield smtp.send_message
+    def _open(self) -> smtplib.SMTP:
+        cfg = self.cfg
+        try:
+            smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Unreachable(_describe(exc)) from exc
+        try:
+            if cfg["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if cfg["MAIL_USERNAME"]:
+                smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        except (OSError, smtplib.SMTPException) as exc:
+            _quietly_close(smtp)
+            raise Unreachable(_describe(exc)) from exc
+        return smtp
+
+    def drop(self) -> None:
+        """Forget the connection (its state is unknown after an error); reopen when needed."""
+        if self.smtp is not None:
+            _quietly_close(self.smtp)
+            self.smtp = None
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                _quietly_close(self.smtp)
+            self.smtp = None
 
 
-def _failed(mail: OutboundMail, exc: Exception) -> None:
+def _quietly_close(smtp: smtplib.SMTP) -> None:
+    with suppress(OSError):
+        smtp.close()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _describe(exc: BaseException) -> str:
+    """The server's answer (``550 5.1.1 no such user``), or what went wrong on the way."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{code} {_text(msg)}" for code, msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Whether sending again cannot help: a 5xx answer (RFC 5321 4.2.1), or a message
+    the server cannot take at all (an address it does not support)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    # A non-ASCII address to a server without SMTPUTF8; a header that cannot be written.
+    return isinstance(exc, smtplib.SMTPNotSupportedError | ValueError)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th try failed for now.
+
+    First ``MAIL_RETRY_FIRST_SECONDS`` (a minute: the cron interval, so a server that
+    hiccups costs one run), then twice as long each time up to
+    ``MAIL_RETRY_LONGEST_SECONDS`` (an hour: a server away for the afternoon is
+    tried hourly, not hammered every minute, and mail arrives within the hour of its
+    return).
+    """
+    cfg = current_app.config
+    first, longest = cfg["MAIL_RETRY_FIRST_SECONDS"], cfg["MAIL_RETRY_LONGEST_SECONDS"]
+    seconds = min(first * 2 ** min(max(attempts - 1, 0), 30), longest)
+    return timedelta(seconds=max(seconds, 1))  # later than now: a run tries a message once
+
+
+def retries_exhausted(attempts: int) -> bool:
+    """Whether ``attempts`` temporary failures have waited ``MAIL_RETRY_HOURS`` in all."""
+    waited = sum((retry_delay(n) for n in range(1, attempts + 1)), timedelta())
+    return waited >= timedelta(hours=current_app.config["MAIL_RETRY_HOURS"])
+
+
+@dataclass
+class Run:
+    """What one delivery did."""
+
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    #: The server could not be reached: messages not tried yet wait for the next run.
+    unreachable: bool = False
+
+
+def _retry_later(mail: OutboundMail, answer: str, now: datetime, run: Run) -> None:
     mail.attempts += 1
-    mail.last_error = str(exc)[:500]
+    mail.last_error = answer[:1000]
+    if retries_exhausted(mail.attempts):
+        _give_up(mail, answer, now, run, permanent=False)
+        return
+    mail.next_attempt_at = now + retry_delay(mail.attempts)
+    run.retrying += 1
+
+
+def _give_up(mail: OutboundMail, answer: str, now: datetime, run: Run, *, permanent: bool) -> None:
+    if permanent:
+        mail.attempts += 1
+    mail.last_error = answer[:1000]
+    mail.failed_at = now
+    run.failed += 1
+    log.warning(
+        "mail %s undelivered (%s): %s", mail.id, "refused" if permanent else "gave up", answer
+    )
+    _audit_failure(mail, answer, permanent=permanent)
+
+
+def _audit_failure(mail: OutboundMail, answer: str, *, permanent: bool) -> None:
+    """One entry per undelivered message, in its member's trail (mail of no member: the
+    coordinating member's, the regional administrators' own)."""
+    municipality_id = mail.municipality_id or coordinating_member_id()
+    if municipality_id is None:  # no region loaded: nobody's trail to write in
+        return
+    subject = mail.stored_subject or mail.template or ""
+    record_audit_across(
+        "mail.undelivered",
+        municipality_id=municipality_id,
+        actor=None,
+        subject_type="mail",
+        subject_id=mail.id,
+        subject_label=f"{mail.to_addr} {subject}".strip(),
+        detail={
+            "to": mail.to_addr,
+            "mail_subject": subject,
+            "answer": answer[:500],
+            "attempts": mail.attempts,
+            "refused": permanent,
+        },
+    )
+
+
+def coordinating_member_id() -> int | None:
+    """The member whose trail holds what concerns no member (the regional administrators')."""
+    return db.session.scalar(
+        select(Municipality.id).where(Municipality.coordinating).order_by(Municipality.id)
+    )
+
+
+def send_again(mail: OutboundMail, to_addr: str) -> None:
+    """Queue a failed message again, due now (delivered after the commit when immediate)."""
+    mail.to_addr = to_addr
+    mail.failed_at = None
+    mail.attempts = 0
+    mail.last_error = None
+    mail.next_attempt_at = now_utc()
+    db.session.info.setdefault(_QUEUED, []).append(mail)
+
+
+def _deliver(mails: list[OutboundMail]) -> Run:
+    run = Run()
+    postman = _Postman()
+    try:
+        for i, m in enumerate(mails):
+            now = now_utc()
+            try:  # deferred mail is rendered here: after the request's commit, or in cron
+                render(m)
+            except Exception as exc:  # noqa: BLE001 - that message waits, alone
+                log.exception("mail %s could not be rendered", m.id)
+                _retry_later(m, f"not written: {type(exc).__name__}", now, run)
+                continue
+            try:
+                msg = _build(m)
+            except (ValueError, TypeError) as exc:  # an address or subject no header can hold
+                _give_up(m, _describe(exc), now, run, permanent=True)
+                continue
+            try:
+                postman.send(msg)
+            except Unreachable as exc:
+                log.warning("mail server unreachable, %d message(s) wait: %s", len(mails) - i, exc)
+                _retry_later(m, str(exc), now, run)
+                run.unreachable = True
+                break
+            except (OSError, smtplib.SMTPException, ValueError) as exc:
+                if not isinstance(exc, _ONE_MESSAGE):
+                    postman.drop()  # the connection may be half-way through a command
+                answer = _describe(exc)
+                if is_permanent(exc):
+                    _give_up(m, answer, now, run, permanent=True)
+                else:
+                    log.warning("mail %s not sent for now: %s", m.id, answer)
+                    _retry_later(m, answer, now, run)
+            else:
+                m.sent_at, m.attempts = now_utc(), m.attempts + 1
+                run.sent += 1
+    finally:
+        postman.close()
+    db.session.commit()
+    return run
 
 
 def deliver(mails: list[OutboundMail]) -> int:
-    """Send the given messages and mark each one sent; failures stay queued for the next run.
+    """Send the given messages, each on its own; returns how many were sent.
 
-    A message the server refuses (a bad address) is retried alone later; it
-    neither blocks nor re-sends the others.
+    A refusal of one message marks that message only (failed, or waiting for a later
+    try); it neither blocks nor re-sends the others.
     """
-    if not mails:
-        return 0
-    ready = []
-    for m in mails:  # deferred mail is rendered here: after the request's commit, or in cron
-        try:
-            render(m)
-        except Exception as exc:  # noqa: BLE001 - that message stays queued, alone
-            log.exception("mail %s could not be rendered", m.id)
-            _failed(m, exc)
-        else:
-            ready.append(m)
-    mails = ready
-    if not mails:
-        db.session.commit()
-        return 0
-    done: set[int] = set()
-    sent = 0
-    try:
-        with _connection() as send:
-            for m in mails:
-                try:
-                    send(_build(m))
-                except _ONE_MESSAGE as exc:
-                    log.warning("mail %s refused by the server: %s", m.id, exc)
-                    _failed(m, exc)
-                else:
-                    m.sent_at, m.attempts = now_utc(), m.attempts + 1
-                    sent += 1
-                done.add(id(m))
-    except (OSError, smtplib.SMTPException) as exc:
-        left = [m for m in mails if id(m) not in done]
-        log.warning("mail delivery failed, %d message(s) stay queued: %s", len(left), exc)
-        for m in left:
-            _failed(m, exc)
-    db.session.commit()
-    return sent
+    return _deliver(mails).sent if mails else 0
+
+
+def _claim(stmt):
+    """Lock the rows a delivery takes (PostgreSQL): two overlapping runs never send one twice."""
+    return list(db.session.scalars(stmt.with_for_update(of=OutboundMail, skip_locked=True)))
 
 
 def deliver_committed() -> int:
@@ -240,8 +438,7 @@ def deliver_committed() -> int:
     if not ids or current_app.config.get("MAIL_DELIVERY", "immediate") != "immediate":
         return 0
     try:
-        mails = list(db.session.scalars(OutboundMail.unsent().where(OutboundMail.id.in_(ids))))
-        return deliver(mails)
+        return deliver(_claim(OutboundMail.waiting().where(OutboundMail.id.in_(ids))))
     except Exception as exc:
         if not database_unavailable(exc):
             raise
@@ -252,20 +449,20 @@ def deliver_committed() -> int:
 
 
 def deliver_outbox(batch: int = 200) -> int:
-    """Cron: deliver everything still unsent (after a crash, or when delivery is deferred).
+    """Cron: deliver every message that is due (after a crash, when delivery is deferred,
+    or when a retry's time has come); returns how many were sent.
 
-    Each message is tried at most once per run; a run stops early when a whole
-    batch fails (the server is down), leaving the rest for the next run.
+    Each message is tried at most once per run: one that fails waits until a later
+    time. A run stops early only when the server cannot be reached.
     """
-    total, last_id = 0, 0
+    started = now_utc()
+    total = 0
     while True:
-        mails = list(
-            db.session.scalars(OutboundMail.unsent().where(OutboundMail.id > last_id).limit(batch))
-        )
+        mails = _claim(OutboundMail.due(started).limit(batch))
         if not mails:
+            db.session.commit()
             return total
-        last_id = mails[-1].id
-        sent = deliver(mails)
-        total += sent
-        if sent == 0:
+        run = _deliver(mails)
+        total += run.sent
+        if run.unreachable:
             return total

@@ -67,6 +67,7 @@ def _collect() -> list[Case]:
         catalogue,
         dashboards,
         growth,
+        mail,
         main,
         people,
         previews,
@@ -100,6 +101,7 @@ def _collect() -> list[Case]:
         usability,
         targets,
         records_pages,
+        mail,
     ):
         cases.extend(module.CASES)
     return cases

@@ -1,0 +1,125 @@
+"""Pages: undelivered mail (宛先不明のメール), for coordinators and regional administrators.
+
+A coordinator sees the messages of the member they work in; a regional administrator
+also those of no member. Another member's message is not found.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from regional.auth.roles import blueprint_role_hook, is_coordinator
+from regional.errors import DomainError
+from regional.extensions import db
+from regional.mail.forms import DiscardForm, RetryForm
+from regional.mail.models import OutboundMail
+from regional.mail.undelivered import address_bound, discard, failed_mail, retry
+from regional.tenancy import current_municipality
+
+bp = Blueprint("mail", __name__)
+
+bp.before_request(blueprint_role_hook(is_coordinator))  # coordinators and administrators
+
+#: Rows shown per list: failures are few; a flood (a relay refusing everything) shows its
+#: first screens and the count.
+LIST_LIMIT = 200
+
+
+def _here() -> int:
+    return current_municipality().id
+
+
+def _lists() -> list[dict]:
+    owners = [(_here(), current_municipality())]
+    if current_user.is_regional_admin:
+        owners.append((None, None))
+    lists = []
+    for owner, member in owners:
+        lists.append(
+            {
+                "member": member,
+                "failed": db.session.scalars(
+                    OutboundMail.undelivered(owner).limit(LIST_LIMIT)
+                ).all(),
+                "failed_total": db.session.scalar(
+                    select(func.count()).select_from(OutboundMail.undelivered(owner).subquery())
+                ),
+                "retrying": db.session.scalars(
+                    OutboundMail.retrying(owner).limit(LIST_LIMIT)
+                ).all(),
+            }
+        )
+    return lists
+
+
+@bp.get("/undelivered")
+def undelivered():
+    return _page()
+
+
+def _page(forms: dict[int, RetryForm] | None = None, status: int = 200):
+    forms = dict(forms or {})
+    lists = _lists()
+    for group in lists:
+        for m in group["failed"]:
+            if m.id not in forms:
+                forms[m.id] = RetryForm(formdata=None, email=m.to_addr, prefix=f"m{m.id}")
+    return render_template(
+        "outbox/undelivered.html",
+        lists=lists,
+        forms=forms,
+        discard_form=DiscardForm(),
+        address_bound=address_bound,
+    ), status
+
+
+def _load(mail_id: int) -> OutboundMail:
+    try:
+        return failed_mail(mail_id, _here(), regional_admin=current_user.is_regional_admin)
+    except DomainError:
+        abort(404)
+
+
+@bp.post("/<int:mail_id>/retry")
+def retry_mail(mail_id: int):
+    mail = _load(mail_id)
+    form = RetryForm(prefix=f"m{mail.id}")
+    if not form.validate_on_submit():
+        return _page({mail.id: form}, 400)
+    try:
+        retry(mail, form.email.data, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        form.email.errors = [*form.email.errors, exc.message]
+        return _page({mail_id: form}, exc.status)
+    db.session.commit()
+    flash(_("The message will be sent again to %(email)s.", email=form.email.data), "success")
+    return redirect(url_for("mail.undelivered"))
+
+
+@bp.post("/<int:mail_id>/discard")
+def discard_mail(mail_id: int):
+    mail = _load(mail_id)
+    if not DiscardForm().validate_on_submit():
+        abort(400)
+    discard(mail, current_user)
+    db.session.commit()
+    flash(_("The message was discarded."), "success")
+    return redirect(url_for("mail.undelivered"))
+
+
+@bp.app_template_global("undelivered_mail_count")
+def undelivered_mail_count() -> int:
+    """For the home page: failed messages the signed-in coordinator or administrator sees."""
+    here = current_municipality()
+    if not current_user.is_authenticated or not current_user.is_coordinator or here is None:
+        return 0
+    stmt = OutboundMail.undelivered(here.id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if current_user.is_regional_admin:
+        stmt = OutboundMail.undelivered(None)
+        total += db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return total
