@@ -41,6 +41,7 @@ from wtforms import (
 
 from regional.errors import DomainError
 from regional.extensions import db
+from regional.validation import MAX_INT, record_id
 from tenants.base import Versioned
 
 #: On ``session.info``: rows whose version this transaction claimed (the flush leaves them).
@@ -136,6 +137,8 @@ def claim_version(obj: Versioned, loaded: int | None) -> int:
     finds the version moved; on SQLite writers run one at a time. The row is named with
     its municipality too (Core bypasses the ORM's tenant filter).
     """
+    if loaded is not None and not 0 <= loaded <= MAX_INT:
+        raise StaleEdit(obj, current_version(obj))  # no row holds it (nor can the column)
     table = type(obj).__table__
     stmt = update(table).where(table.c.id == obj.id)
     if "municipality_id" in table.c:
@@ -191,9 +194,9 @@ def etag_version(kind: str, obj_id: int, tag: str) -> int | None:
     if not tag.startswith(prefix):
         return None
     digits = tag[len(prefix) :]
-    if not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+    if not digits.isascii() or not digits.isdigit():
         return None
-    return int(digits)
+    return record_id(digits)  # beyond any version a row can hold: not ours
 
 
 # -- forms: the version field and what changed meanwhile -----------------------------------
@@ -214,10 +217,8 @@ class VersionField(HiddenField):
         raw = (valuelist[0] or "").strip()
         if not raw:
             self.data = None  # a form for a new record: nothing to check
-        elif raw.isascii() and raw.isdigit() and len(raw) <= 18:
-            self.data = int(raw)
-        else:
-            self.data = 0
+        else:  # beyond any version a row can hold (the column's range) is not a number here
+            self.data = record_id(raw) or 0
 
     def process_data(self, value: Any) -> None:
         self.data = value if isinstance(value, int) else None
