@@ -36,7 +36,8 @@ import sqlite3
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+#: The floor has no tenant wall: on PostgreSQL it connects as the tables' owner.
+DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
 
 # A notification of the size the app renders (subject line, body, calendar file).
 MAIL_SUBJECT = "【研修ポータル】受講登録が完了しました：自治体クラウド・標準化システム"

@@ -47,13 +47,18 @@ AIM_RSS_MB = 300
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 import run  # noqa: E402
-from run import HOST, Report, Server, prepare_database  # noqa: E402
+from run import HOST, Report, Server, prepare_database, runtime_url  # noqa: E402
 
 run.WORKERS = 1  # one worker: its latency and its peak memory are what we measure
 
 
 def _env(url: str) -> dict:
+    """``url`` is the owner's (migrations, generation); the application serves as the runtime
+    role on PostgreSQL (production refuses the owner)."""
     env = dict(os.environ)
+    if not url.startswith("sqlite"):
+        env["MIGRATION_DATABASE_URL"] = url
+        url = runtime_url(url)
     env.update(
         DATABASE_URL=url,
         SECRET_KEY=SECRET_KEY,

@@ -174,8 +174,19 @@ def gunicorn_flags(max_requests: int) -> tuple[list[str], str]:
 # -- databases ----------------------------------------------------------------
 
 
+#: The role the served application connects as on PostgreSQL: owns nothing, no BYPASSRLS, so
+#: row-level security is under the load and the faults (production refuses anything else).
+RUNTIME_ROLE = "regional_bench_app"
+RUNTIME_PASSWORD = "regional-bench-app"  # noqa: S105 (a loopback benchmark database)
+
+
 def prepare_database(kind: str, pg_url: str) -> str:
-    """A fresh, empty database; returns its SQLAlchemy URL."""
+    """A fresh, empty database; returns the SQLAlchemy URL the application serves with.
+
+    PostgreSQL: ``pg_url``'s user owns the tables (migrations, data generation); the
+    application connects as :data:`RUNTIME_ROLE` (``owner_url`` of the answer gives the
+    owner's URL back).
+    """
     if kind == "sqlite":
         path = RESULTS / "bench.sqlite3"
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -183,7 +194,8 @@ def prepare_database(kind: str, pg_url: str) -> str:
         return f"sqlite:///{path}"
     import psycopg
 
-    subprocess.run([str(ROOT / "scripts" / "ensure-postgres")], check=True, timeout=120)
+    if pg_url == PG_URL:
+        subprocess.run([str(ROOT / "scripts" / "ensure-postgres")], check=True, timeout=120)
     dbname = pg_url.rsplit("/", 1)[1]
     if not dbname.startswith("regional_bench"):
         raise SystemExit("the PostgreSQL database's name must start with regional_bench")
@@ -191,7 +203,38 @@ def prepare_database(kind: str, pg_url: str) -> str:
     with psycopg.connect(admin + "/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{dbname}"')
-    return pg_url
+    return runtime_url(pg_url)
+
+
+def runtime_url(pg_url: str) -> str:
+    """The URL of :data:`RUNTIME_ROLE` on ``pg_url``'s database (the role made if missing and
+    given the runtime grants there, by ``pg_url``'s user, the owner)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    sys.path.insert(0, str(ROOT))
+    from tenants.rls import grant_runtime_role
+
+    owner = create_engine(pg_url)
+    try:
+        with owner.begin() as conn:
+            conn.execute(
+                text(
+                    f"DO $$ BEGIN CREATE ROLE {RUNTIME_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS "
+                    f"PASSWORD '{RUNTIME_PASSWORD}'; "
+                    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                )
+            )
+            grant_runtime_role(conn, RUNTIME_ROLE)
+    finally:
+        owner.dispose()
+    url = make_url(pg_url).set(username=RUNTIME_ROLE, password=RUNTIME_PASSWORD)
+    return url.render_as_string(hide_password=False)
+
+
+def owner_url(db_url: str, pg_url: str) -> str:
+    """The owner's URL for a database prepared by :func:`prepare_database` (SQLite: itself)."""
+    return db_url if db_url.startswith("sqlite") else pg_url
 
 
 def export_revision(rev: str) -> Path:
@@ -223,8 +266,11 @@ def describe_source(rev: str | None) -> str:
     )
 
 
-def server_env(db_url: str) -> dict:
+def server_env(db_url: str, migration_url: str | None = None) -> dict:
+    """The served application's environment; ``migration_url``: the tables' owner (PostgreSQL)."""
     env = dict(os.environ)
+    if migration_url and migration_url != db_url:
+        env["MIGRATION_DATABASE_URL"] = migration_url
     env.update(
         REGIONAL_ENV="production",
         SECRET_KEY=SECRET_KEY,
@@ -391,7 +437,8 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
     say(f"\n=== {label}, run {rep} of {args.repeat} ===")
     RESULTS.mkdir(parents=True, exist_ok=True)
     db_url = prepare_database(kind, args.pg_url)
-    env = server_env(db_url)
+    env = server_env(db_url, owner_url(db_url, args.pg_url))
+    check_url = owner_url(db_url, args.pg_url)  # the checks read every member's rows
     t0 = time.monotonic()
     subprocess.run(
         [str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
@@ -477,7 +524,7 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
                 args.burst_seats,
                 args.burst_n,
                 args.burst_procs,
-                db_url,
+                check_url,
             )
             say(format_summary(summary))
             result["burst"] = summary
@@ -505,7 +552,7 @@ def run_one(kind: str, args: argparse.Namespace, rep: int) -> dict:
             say(throughput_table(runs))
             say(
                 "  "
-                + db_consistency(db_url, sessions["app"] + sessions["floor"] + sessions["bare"])
+                + db_consistency(check_url, sessions["app"] + sessions["floor"] + sessions["bare"])
             )
     finally:
         app.stop()

@@ -58,7 +58,11 @@ import run as bench  # noqa: E402  (bench/run.py: servers, databases, environmen
 from burst import check_database, fire  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "faults"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/regional_bench_faults"
+#: The tables' owner on the cluster to use (``--pg-url`` or ``FAULTS_PG_URL``); the served
+#: application connects as bench/run.py's runtime role, so row-level security is under test.
+PG_URL = os.environ.get(
+    "FAULTS_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/regional_bench_faults"
+)
 SCENARIOS = ("kill-workers", "database-outage", "smtp-outage", "sqlite-lock")
 #: regional/config.py's MAIL_RETRY_FIRST_SECONDS: a message that failed once waits this long.
 RETRY_FIRST_SECONDS = 60
@@ -76,10 +80,15 @@ def say(text: str = "") -> None:
 @dataclass
 class Stage:
     kind: str
-    db_url: str
+    db_url: str  # the application's (on PostgreSQL the runtime role, behind the wall)
     env: dict
     plan: dict
     tokens: list[tuple[int, int, str]]  # (user id, municipality id, bearer token)
+
+    @property
+    def check_url(self) -> str:
+        """Where the checks read every member's rows: the tables' owner."""
+        return self.env.get("MIGRATION_DATABASE_URL") or self.db_url
 
 
 def prepare(kind: str, employees: int, sessions: int, env_extra: dict | None = None) -> Stage:
@@ -91,7 +100,7 @@ def prepare(kind: str, employees: int, sessions: int, env_extra: dict | None = N
         db_url = f"sqlite:///{path}"
     else:
         db_url = bench.prepare_database("postgres", PG_URL)
-    env = bench.server_env(db_url)
+    env = bench.server_env(db_url, bench.owner_url(db_url, PG_URL))
     env.update(env_extra or {})
     subprocess.run(
         [str(bench.VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
@@ -271,7 +280,7 @@ def check_registrations(stage: Stage, outcomes: list[Outcome], verdict: Verdict)
     from sqlalchemy import create_engine, text
 
     sessions = sorted({o.session_id for o in outcomes})
-    engine = create_engine(stage.db_url)
+    engine = create_engine(stage.check_url)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
@@ -311,7 +320,7 @@ def check_registrations(stage: Stage, outcomes: list[Outcome], verdict: Verdict)
     verdict.check(not no_retry, f"{len(no_retry)} 503 answers without Retry-After")
     bad_sessions = []
     for s in sessions:
-        db = check_database(stage.db_url, s)
+        db = check_database(stage.check_url, s)
         if db["duplicates"] or not db["seats_consistent"] or not db["tickets_ok"]:
             bad_sessions.append((s, db))
     verdict.check(not bad_sessions, f"sessions that disagree with themselves: {bad_sessions}")
@@ -559,7 +568,7 @@ def server_env_with(stage: Stage, extra: dict) -> dict:
 def _scalar_rows(stage: Stage, sql: str) -> list:
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(stage.db_url)
+    engine = create_engine(stage.check_url)
     try:
         with engine.connect() as conn:
             return list(conn.execute(text(sql)).all())
@@ -663,7 +672,16 @@ def main(argv: list[str] | None = None) -> int:
         help="sqlite-lock: the busy timeouts to run with (a short one provokes 503s; the default "
         "30000 waits instead)",
     )
+    ap.add_argument(
+        "--pg-url",
+        default=None,
+        help="the tables' owner on the PostgreSQL cluster to use (database name regional_bench*); "
+        "default FAULTS_PG_URL or the local cluster",
+    )
     args = ap.parse_args(argv)
+    if args.pg_url:
+        global PG_URL
+        PG_URL = args.pg_url
     if not 1 <= args.repeat <= 10 or not 5 <= args.duration <= 600 or not 1 <= args.outage <= 600:
         ap.error("--repeat 1-10, --duration 5-600, --outage 1-600")
     RESULTS.mkdir(parents=True, exist_ok=True)

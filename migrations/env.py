@@ -116,6 +116,10 @@ def run_migrations_online():
         with context.begin_transaction():
             context.run_migrations()
             _rebuild_tallies(connection)
+            # The key that lifts the wall, for the SECRET_KEY of these settings (tenants/rls.py).
+            from tenants.rls import register_wall_key
+
+            register_wall_key(connection, current_app.config["SECRET_KEY"])
             if applied:
                 from regional.database import refresh_planner_statistics
 

@@ -24,6 +24,10 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     _check_config(app)
     register_logging(app)
     register_extensions(app)
+    if app.config.get("CHECK_DATABASE_ROLE"):
+        from regional.database import check_database_role
+
+        check_database_role(app)  # production: never as a role that walks through the wall
     register_tenancy(app)
     register_i18n(app)
     register_input_guards(app)

@@ -65,6 +65,8 @@ class Config:
     GENERATE_SECRET_KEY = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: At start-up on PostgreSQL, refuse a superuser, BYPASSRLS or owning role (production).
+    CHECK_DATABASE_ROLE = True
     #: SQLite: how long a writer waits for the write lock before "database is locked" (then
     #: the request answers 503 with Retry-After). Long by default: a wait is better than a 503.
     SQLITE_BUSY_TIMEOUT_MS = max(
@@ -161,6 +163,7 @@ class DevelopmentConfig(Config):
 
     REGIONAL_ENV = "development"
     DEBUG = True
+    CHECK_DATABASE_ROLE = False
     GENERATE_SECRET_KEY = True
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -172,6 +175,7 @@ class TestingConfig(Config):
 
     REGIONAL_ENV = "testing"
     TESTING = True
+    CHECK_DATABASE_ROLE = False  # tests/test_rls.py turns it on
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     MIGRATION_DATABASE_URL = None  # tests/conftest.py sets the owner's on PostgreSQL

@@ -11,11 +11,13 @@ row-level security policies (see tenants/rls.py).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -23,7 +25,9 @@ from regional.extensions import db
 from regional.tenancy import write_intent
 from tenants import install_scoping
 from tenants.base import Base
-from tenants.rls import install_rls
+from tenants.rls import install_rls, runtime_role_problems, wall_key_known
+
+log = logging.getLogger(__name__)
 
 _installed = False
 
@@ -134,7 +138,44 @@ def init_database(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30_000))
-        install_rls(engine)  # PostgreSQL: the tenant in every transaction, for row-level security
+        install_rls(
+            engine, app.config.get("SECRET_KEY")
+        )  # PostgreSQL: the tenant in every transaction, for row-level security
     if not _installed:
         install_scoping(Session, Base)
         _installed = True
+
+
+def check_database_role(app: Flask) -> None:
+    """Production on PostgreSQL: refuse to run as a role row-level security does not bind.
+
+    A superuser, a ``BYPASSRLS`` role or the tables' owner would walk through the second
+    wall; start-up stops with the reason (README: Running in production, step 2). A
+    database that does not know this ``SECRET_KEY``'s wall key is logged as an error
+    (``flask db upgrade`` registers it, and it must be able to run). A database that
+    cannot be reached is not checked here: requests answer 503 until it is back.
+    """
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "postgresql":
+            return
+        try:
+            with engine.connect() as conn:
+                problems = runtime_role_problems(conn)
+                known = not problems and wall_key_known(conn, app.config["SECRET_KEY"])
+        except OperationalError as exc:
+            log.warning("could not check the database role at start-up: %s", exc.orig)
+            return
+    if problems:
+        raise RuntimeError(
+            "Refusing to run: "
+            + "; ".join(problems)
+            + ". Row-level security would not apply to it: connect as the runtime role "
+            "(README: Running in production, step 2)."
+        )
+    if not known:
+        log.error(
+            "The database does not know the wall key of this SECRET_KEY: pages across "
+            "municipalities (sign-in by e-mail, the region's figures) see only one member. "
+            "Run `flask db upgrade` (as the owner) with these settings."
+        )

@@ -41,6 +41,7 @@ from regional.targets.models import YearClose
 from tenants.models import Municipality, OrgUnit, OrgUnitEvent, OrgUnitEventKind
 from tenants.scoping import acting_as
 from tests import factories, fixtures_files
+from tests.factories import add_mail
 from tests.fixtures_growth import completed_registration, open_registration
 from tests.fixtures_registrations import person, register
 from tests.fixtures_targets import target
@@ -166,7 +167,7 @@ def populate(world) -> dict[str, object]:
         last_error="550 5.1.1 User unknown",
         failed_at=datetime.now(UTC),
     )
-    db.session.add_all([sent, failed])
+    add_mail(sent, failed)
     db.session.flush()
     return {
         "certificate_code": certificate.code,

@@ -22,6 +22,7 @@ from sqlalchemy import inspect, text
 
 from regional.backup import FILES_TAR, MANIFEST, client_program
 from regional.extensions import db
+from tenants.rls import lift_wall
 from tests import factories
 from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD, Client
 from tests.fixtures_databases import own_database
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.real_commits
 def _counts(owner) -> dict[str, int]:
     with owner.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT set_config('app.all_tenants', 'on', true)")
+            lift_wall(conn)
         names = set(inspect(conn).get_table_names()) - {"sqlite_stat1", "sqlite_stat4"}
         return {n: conn.execute(text(f'SELECT count(*) FROM "{n}"')).scalar_one() for n in names}
 

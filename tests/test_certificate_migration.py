@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from regional import create_app
 from regional.config import TestingConfig
 from regional.extensions import db
+from tenants.rls import lift_wall
 from tests import factories
 from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD, _prepare_database
 
@@ -97,7 +98,7 @@ def _tables(conn) -> dict[str, Table]:
 
 def _wall_down(conn) -> None:
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT set_config('app.all_tenants', 'on', true)")
+        lift_wall(conn)
 
 
 def _seed_old_shapes(owner, world, made) -> dict[str, int]:

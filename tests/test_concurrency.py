@@ -403,7 +403,9 @@ def test_people_leaving_while_others_cancel_keep_the_count_true(crowd_app, monke
     with crowd_app.app_context():
         with all_tenants(db.session):
             promoted = db.session.scalars(
-                select(OutboundMail).where(OutboundMail.template == "registration_promoted")
+                select(OutboundMail)
+                .execution_options(all_tenants=True)
+                .where(OutboundMail.template == "registration_promoted")
             ).all()
             assert [m.params["registration_id"] for m in promoted] == [in_line]
         db.session.remove()

@@ -149,7 +149,11 @@ def test_inviting_mails_the_people_ticked_and_skips_other_members(
     )
     assert resp.status_code == 302
     with app.app_context(), all_tenants(db.session):
-        mails = list(db.session.scalars(select(OutboundMail).order_by(OutboundMail.id)))
+        mails = list(
+            db.session.scalars(
+                select(OutboundMail).execution_options(all_tenants=True).order_by(OutboundMail.id)
+            )
+        )
         to = [m.to_addr for m in mails]
     assert world.emails["employee_a2"] in to
     assert world.emails["employee_b"] not in to  # another member's person: never mailed
@@ -175,10 +179,15 @@ def test_an_invitation_is_in_the_audit_trail_and_capped(
     page = as_coordinator_a.get(too_many.headers["Location"]).get_data(as_text=True)
     assert "At most 1 people can be invited at once." in page
     with app.app_context(), all_tenants(db.session):
-        assert db.session.scalar(select(OutboundMail.id)) is None
+        assert (
+            db.session.scalar(select(OutboundMail.id).execution_options(all_tenants=True)) is None
+        )
     as_coordinator_a.form_post(url, {"session_id": session_id, "people": [extra]})
     with app.app_context(), all_tenants(db.session):
-        assert len(list(db.session.scalars(select(OutboundMail)))) == 1
+        assert (
+            len(list(db.session.scalars(select(OutboundMail).execution_options(all_tenants=True))))
+            == 1
+        )
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "progress.invite"))
         assert entry is not None and entry.municipality_id == world.muni_a
         assert entry.detail["sent"] == 1
@@ -201,7 +210,9 @@ def test_inviting_skips_people_already_registered(app, world, as_coordinator_a, 
         subjects = [
             m.subject
             for m in db.session.scalars(
-                select(OutboundMail).where(OutboundMail.to_addr == world.emails["employee_a2"])
+                select(OutboundMail)
+                .execution_options(all_tenants=True)
+                .where(OutboundMail.to_addr == world.emails["employee_a2"])
             )
         ]
     assert not any("Invitation" in s or "案内" in s for s in subjects)
@@ -218,7 +229,9 @@ def test_inviting_refuses_a_session_not_offered(world, as_coordinator_a, progres
     )
     assert resp.status_code == 302
     with as_coordinator_a.application.app_context(), all_tenants(db.session):
-        assert db.session.scalar(select(OutboundMail.id)) is None
+        assert (
+            db.session.scalar(select(OutboundMail.id).execution_options(all_tenants=True)) is None
+        )
 
 
 def test_export_xlsx_is_a_workbook_with_japanese_sheets(as_coordinator_a, progress_data):

@@ -77,6 +77,7 @@ def test_mail_labels_take_the_full_width_colon_in_japanese(ctx, world):
     with all_tenants(db.session):
         mail = db.session.scalars(
             select(OutboundMail)
+            .execution_options(all_tenants=True)
             .where(OutboundMail.to_addr == world.emails["employee_a"])
             .order_by(OutboundMail.id.desc())
         ).first()

@@ -27,7 +27,8 @@ def _publish(client, title="FE午前対策", **extra):
 
 def _material(app, title: str) -> Material | None:
     with app.app_context():
-        return db.session.scalar(select(Material).where(Material.title == title))
+        stmt = select(Material).where(Material.title == title)
+        return db.session.scalar(stmt.execution_options(all_tenants=True))
 
 
 def test_admin_publishes_a_file_for_every_member(as_admin, signed_in, world, app):

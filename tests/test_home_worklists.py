@@ -121,11 +121,17 @@ def test_the_reminder_mails_each_person_missing_required_training_once_a_day(
         _complete(done.id, world.muni_a, "information_security", fy)
         done_email = done.email
         with all_tenants(db.session):
-            before = db.session.scalar(select(db.func.count(OutboundMail.id)))
+            before = db.session.scalar(
+                select(db.func.count(OutboundMail.id)).execution_options(all_tenants=True)
+            )
     resp = as_coordinator_a.form_post("/targets/remind-required", headers=EN)
     assert resp.status_code == 302
     with within(app), all_tenants(db.session):
-        sent = list(db.session.scalars(select(OutboundMail).order_by(OutboundMail.id)))[before:]
+        sent = list(
+            db.session.scalars(
+                select(OutboundMail).execution_options(all_tenants=True).order_by(OutboundMail.id)
+            )
+        )[before:]
         to = {m.to_addr for m in sent}
         assert world.emails["employee_a"] in to and world.emails["coordinator_a"] in to
         assert done_email not in to
@@ -148,7 +154,9 @@ def test_the_reminder_mails_each_person_missing_required_training_once_a_day(
     assert 'action="/targets/remind-required"' not in home
     assert "A reminder was sent on" in home and "The next one can be sent from" in home
     with within(app), all_tenants(db.session):
-        total = db.session.scalar(select(db.func.count(OutboundMail.id)))
+        total = db.session.scalar(
+            select(db.func.count(OutboundMail.id)).execution_options(all_tenants=True)
+        )
         assert total == before + count
 
 

@@ -499,7 +499,7 @@ def test_the_bulk_path_mails_each_promoted_person_once_and_no_leaver(ctx, world)
             waiting.append(register(ts.id, factories.make_user(world.muni_b).id))
     for leaver in leavers[2:]:
         register(sessions[0].id, leaver.id)  # waiting behind B's people
-    before = set(db.session.scalars(select(OutboundMail.id)))
+    before = set(db.session.scalars(select(OutboundMail.id).execution_options(all_tenants=True)))
     with acting_as(db.session, world.muni_a):
         for leaver in leavers:
             leaver.status = AccountStatus.DISABLED
@@ -507,7 +507,11 @@ def test_the_bulk_path_mails_each_promoted_person_once_and_no_leaver(ctx, world)
         withdrawn = departures.withdraw(leavers, person(world.coordinator_a))
     assert len(withdrawn) == 6
     with all_tenants(db.session):
-        mails = db.session.scalars(select(OutboundMail).where(OutboundMail.id.not_in(before))).all()
+        mails = db.session.scalars(
+            select(OutboundMail)
+            .execution_options(all_tenants=True)
+            .where(OutboundMail.id.not_in(before))
+        ).all()
     promoted = {r.id for r in waiting[:2] + waiting[3:5]}
     assert sorted(m.params["registration_id"] for m in mails) == sorted(promoted)
     assert {m.template for m in mails} == {"registration_promoted"}

@@ -13,6 +13,7 @@ from regional.extensions import db
 from regional.mail.models import OutboundMail
 from regional.mail.services import deliver_outbox
 from tests import factories
+from tests.factories import add_mail
 from tests.fixtures_registrations import ja, register
 
 
@@ -52,7 +53,13 @@ def picky(app):
 
 
 def unsent() -> list[OutboundMail]:
-    return list(db.session.scalars(select(OutboundMail).where(OutboundMail.sent_at.is_(None))))
+    return list(
+        db.session.scalars(
+            select(OutboundMail)
+            .execution_options(all_tenants=True)
+            .where(OutboundMail.sent_at.is_(None))
+        )
+    )
 
 
 def test_registration_mail_is_queued_in_the_same_transaction(ctx, world):
@@ -60,12 +67,16 @@ def test_registration_mail_is_queued_in_the_same_transaction(ctx, world):
     savepoint = db.session.begin_nested()
     register(ts.id, world.employee_a)
     assert db.session.scalars(
-        select(OutboundMail).where(OutboundMail.to_addr == world.emails["employee_a"])
+        select(OutboundMail)
+        .execution_options(all_tenants=True)
+        .where(OutboundMail.to_addr == world.emails["employee_a"])
     ).all()
     savepoint.rollback()  # the registration is undone: so is its mail
     assert (
         db.session.scalars(
-            select(OutboundMail).where(OutboundMail.to_addr == world.emails["employee_a"])
+            select(OutboundMail)
+            .execution_options(all_tenants=True)
+            .where(OutboundMail.to_addr == world.emails["employee_a"])
         ).all()
         == []
     )
@@ -104,7 +115,7 @@ def test_waitlisted_mail_tells_the_position(as_employee_a, world, app, mailbox):
 
 def test_one_refused_address_neither_blocks_nor_repeats_the_others(ctx, picky):
     for to in ("a@example.lg.jp", "bounce@example.lg.jp", "b@example.lg.jp"):
-        db.session.add(OutboundMail(to_addr=to, subject="件名", body="本文\n"))
+        add_mail(OutboundMail(to_addr=to, subject="件名", body="本文\n"))
     db.session.flush()
     assert deliver_outbox() == 2
     assert picky.accepted == ["a@example.lg.jp", "b@example.lg.jp"]
@@ -121,7 +132,7 @@ def test_one_refused_address_neither_blocks_nor_repeats_the_others(ctx, picky):
 def test_mail_server_down_keeps_everything_queued_for_the_next_run(ctx, app, mailbox, monkeypatch):
     from regional.mail import services
 
-    db.session.add(OutboundMail(to_addr="x@example.lg.jp", subject="件名", body="本文\n"))
+    add_mail(OutboundMail(to_addr="x@example.lg.jp", subject="件名", body="本文\n"))
     db.session.flush()
     saved = app.config["MAIL_PORT"]
     app.config["MAIL_PORT"] = _free_port()  # nobody listens here
@@ -151,7 +162,9 @@ def test_a_registration_renders_no_mail_in_its_transaction(ctx, world, monkeypat
     ts = factories.make_session()
     reg = register(ts.id, world.employee_a)
     (mail,) = db.session.scalars(
-        select(OutboundMail).where(OutboundMail.to_addr == world.emails["employee_a"])
+        select(OutboundMail)
+        .execution_options(all_tenants=True)
+        .where(OutboundMail.to_addr == world.emails["employee_a"])
     ).all()
     assert mail.template == "registration_enrolled"
     assert mail.stored_body is None and mail.stored_ics is None and made == []
@@ -185,8 +198,8 @@ def test_a_deferred_mail_says_what_happened_then_not_what_is_true_now(ctx, world
 
 
 def test_a_mail_that_cannot_be_rendered_stays_queued_alone(ctx, world, mailbox):
-    db.session.add(OutboundMail(to_addr="a@example.lg.jp", subject="件名", body="本文\n"))
-    db.session.add(
+    add_mail(OutboundMail(to_addr="a@example.lg.jp", subject="件名", body="本文\n"))
+    add_mail(
         OutboundMail(
             to_addr="b@example.lg.jp",
             template="registration_enrolled",

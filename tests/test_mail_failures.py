@@ -26,6 +26,7 @@ from regional.mail.models import OutboundMail
 from regional.mail.services import ADDRESS_BOUND, deliver_outbox, is_permanent
 from tenants import all_tenants
 from tests import factories
+from tests.factories import add_mail
 from tests.fixtures_registrations import ja
 
 GONE = "550 5.1.1 <{}>: Recipient address rejected: User unknown"
@@ -64,7 +65,7 @@ def queue(to: str, municipality_id: int | None, subject: str = "研修のお知�
         template="reminder",
         municipality_id=municipality_id,
     )
-    db.session.add(mail)
+    add_mail(mail)
     return mail
 
 
@@ -113,7 +114,13 @@ def test_two_hundred_refused_at_the_head_hold_up_nothing(ctx, world, mailbox, cl
         assert by[address].last_error == BUSY
         assert by[address].next_attempt_at == clock.now + timedelta(minutes=1)
     # Nothing lost: every message is sent, failed or waiting, and counted once.
-    assert len(mails) == 208 == db.session.scalar(select(func.count(OutboundMail.id)))
+    assert (
+        len(mails)
+        == 208
+        == db.session.scalar(
+            select(func.count(OutboundMail.id)).execution_options(all_tenants=True)
+        )
+    )
     # One audit entry per failed message, in its member's trail, with the server's answer.
     entries = _entries("mail.undelivered", world.muni_a)
     assert len(entries) == 200
@@ -241,7 +248,11 @@ def _register(app, client, world) -> int:
 
 def _failed_for(app, address: str) -> OutboundMail:
     with app.app_context():
-        mail = db.session.scalar(select(OutboundMail).where(OutboundMail.to_addr == address))
+        mail = db.session.scalar(
+            select(OutboundMail)
+            .execution_options(all_tenants=True)
+            .where(OutboundMail.to_addr == address)
+        )
         db.session.expunge(mail)
         return mail
 
@@ -288,7 +299,7 @@ def test_a_refused_notice_is_listed_for_the_coordinator_who_sends_it_again(
     (msg,) = mailbox.messages
     assert msg["To"] == corrected and msg["Subject"] == subject
     with app.app_context():
-        again = db.session.get(OutboundMail, mail.id)
+        again = db.session.get(OutboundMail, mail.id, execution_options={"all_tenants": True})
         assert again.sent_at is not None and again.failed_at is None
         (retried,) = _entries("mail.retry", world.muni_a)
         assert retried.actor_id == world.coordinator_a
@@ -310,7 +321,7 @@ def _failed_mail(app, municipality_id: int | None, to: str, template: str = "rem
             last_error=GONE.format(to),
             failed_at=datetime.now(UTC),
         )
-        db.session.add(mail)
+        add_mail(mail)
         db.session.commit()
         return mail.id
 
@@ -332,7 +343,10 @@ def test_a_corrected_address_stays_within_the_member(app, world, as_coordinator_
         == 400
     )
     with app.app_context():
-        assert db.session.get(OutboundMail, mail_id).failed_at is not None
+        assert (
+            db.session.get(OutboundMail, mail_id, execution_options={"all_tenants": True}).failed_at
+            is not None
+        )
         assert _entries("mail.retry", world.muni_a) == []
     # An account's own (outside) address is fine: the person's address was corrected first.
     resp = as_coordinator_a.form_post(
@@ -354,7 +368,10 @@ def test_a_sign_in_link_is_sent_again_only_to_its_own_address(
     assert resp.status_code == 422
     assert mailbox.messages == []
     with app.app_context():
-        assert db.session.get(OutboundMail, mail_id).to_addr == to
+        assert (
+            db.session.get(OutboundMail, mail_id, execution_options={"all_tenants": True}).to_addr
+            == to
+        )
     assert as_coordinator_a.form_post(f"/mail/{mail_id}/retry", {field: to}).status_code == 302
     assert [m["To"] for m in mailbox.messages] == [to]
 
@@ -366,7 +383,9 @@ def test_a_coordinator_discards_a_failed_message_and_the_trail_keeps_it(
     assert as_coordinator_b.form_post(f"/mail/{mail_id}/discard").status_code == 404
     assert as_coordinator_a.form_post(f"/mail/{mail_id}/discard").status_code == 302
     with app.app_context():
-        assert db.session.get(OutboundMail, mail_id) is None
+        assert (
+            db.session.get(OutboundMail, mail_id, execution_options={"all_tenants": True}) is None
+        )
         (entry,) = _entries("mail.discard", world.muni_a)
         assert entry.detail["to"] == "typo@city.tsuyama.lg.jp"
         assert entry.detail["answer"] == GONE.format("typo@city.tsuyama.lg.jp")
@@ -400,7 +419,7 @@ def test_waiting_messages_show_their_next_try(app, world, as_coordinator_a, mail
             last_error=BUSY,
             next_attempt_at=datetime.now(UTC) + timedelta(minutes=2),
         )
-        db.session.add(mail)
+        add_mail(mail)
         db.session.commit()
     html = as_coordinator_a.get("/mail/undelivered").get_data(as_text=True)
     assert 'data-testid="retrying"' in html and "busy@city.tsuyama.lg.jp" in html

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from regional.downgrades import REFUSAL
 from regional.extensions import db
+from tenants.rls import lift_wall
 from tests import factories
 from tests.conftest import CODE_A, CODE_ADMIN, CODE_B, PASSWORD
 from tests.fixtures_databases import own_database
@@ -87,7 +88,7 @@ def _counts(owner) -> dict[str, int]:
     """Rows per table (the owner: a superuser in the tests, so row-level security aside)."""
     with owner.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT set_config('app.all_tenants', 'on', true)")
+            lift_wall(conn)
         names = [
             n
             for n in inspect(conn).get_table_names()
@@ -197,7 +198,7 @@ def test_each_migration_down_and_up_keeps_every_row_or_refuses(populated, capfd)
 
     with app.app_context(), owner.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT set_config('app.all_tenants', 'on', true)")
+            lift_wall(conn)
         rebuild(conn)
     assert _counts(owner) == final
 

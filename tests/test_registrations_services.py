@@ -32,7 +32,13 @@ from tests.fixtures_registrations import (
 
 
 def outbox(address: str) -> list[OutboundMail]:
-    return list(db.session.scalars(select(OutboundMail).where(OutboundMail.to_addr == address)))
+    return list(
+        db.session.scalars(
+            select(OutboundMail)
+            .execution_options(all_tenants=True)
+            .where(OutboundMail.to_addr == address)
+        )
+    )
 
 
 def refused(code: str, fn, *args) -> DomainError:

@@ -135,7 +135,10 @@ def _mail_texts(app) -> list[str]:  # noqa: ANN001
     from tenants import all_tenants
 
     with app.app_context(), all_tenants(db.session):
-        return [m.body for m in db.session.scalars(select(OutboundMail))]
+        return [
+            m.body
+            for m in db.session.scalars(select(OutboundMail).execution_options(all_tenants=True))
+        ]
 
 
 def test_mail_in_japanese_uses_the_full_width_colon(app, world):

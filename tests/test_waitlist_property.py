@@ -163,7 +163,9 @@ def _promoted_mail_count() -> int:
     subject = ja("A seat became free for you: %(title)s", title="テスト研修")
     # Registration notices are rendered at delivery: read each one's subject (rendering it).
     mails = db.session.scalars(
-        select(OutboundMail).where(
+        select(OutboundMail)
+        .execution_options(all_tenants=True)
+        .where(
             or_(OutboundMail.template == "registration_promoted", OutboundMail.subject == subject)
         )
     )

@@ -104,7 +104,12 @@ def publish(data: MaterialData, actor: User, *, for_everyone: bool) -> Material:
             "missing_field", _l("Upload a file or give a web address."), field="file"
         )
     db.session.add(material)
-    db.session.flush()
+    if audience is None:
+        # The region's material is no member's: behind every member's wall (PostgreSQL).
+        with all_tenants(db.session):
+            db.session.flush()
+    else:
+        db.session.flush()
     _audit("material.publish", material, actor, after=_snapshot(material))
     return material
 
@@ -162,7 +167,9 @@ def delete(m: Material, actor: User) -> str | None:
     _audit("material.delete", m, actor, before=_snapshot(m))
     stored = m.file_name
     db.session.delete(m)
-    db.session.flush()
+    # may_delete decided: a regional administrator may delete any member's or the region's.
+    with all_tenants(db.session):
+        db.session.flush()
     return stored
 
 
@@ -170,7 +177,9 @@ def load_material(material_id: int) -> Material | None:
     """The one load gate: a material the signed-in person's municipality may see."""
     if not current_user.is_authenticated or not 0 < material_id <= MAX_ID:
         return None
-    m = db.session.get(Material, material_id)
+    # The checks below decide (the region's material is behind every member's wall).
+    with all_tenants(db.session):
+        m = db.session.get(Material, material_id)
     if m is None:
         return None
     if current_user.is_regional_admin:
@@ -189,4 +198,5 @@ def listing(skill_area: str | None = None, exam: str | None = None):
         stmt = stmt.where(Material.skill_area_key == skill_area)
     if exam:
         stmt = stmt.where(Material.exam_code == exam)
-    return stmt
+    # visible_to is the filter (the region's material is behind every member's wall).
+    return stmt.execution_options(all_tenants=True)

@@ -36,7 +36,8 @@ def failed_mail(mail_id: int, municipality_id: int | None, *, regional_admin: bo
     Its member must be ``municipality_id`` (where the caller works); a message of no
     member is a regional administrator's only. Another member's message is not found.
     """
-    mail = db.session.get(OutboundMail, mail_id)
+    with all_tenants(db.session):  # the checks below decide, not the wall
+        mail = db.session.get(OutboundMail, mail_id)
     if mail is None or mail.failed_at is None:
         raise NotFound("not_found", _l("The message was not found."))
     mine = mail.municipality_id is not None and mail.municipality_id == municipality_id

@@ -105,6 +105,7 @@ def _mail_to(live_server, address: str) -> list[tuple[str, str]]:  # noqa: ANN00
             with all_tenants(db.session):
                 rows = db.session.scalars(
                     select(OutboundMail)
+                    .execution_options(all_tenants=True)
                     .where(OutboundMail.to_addr == address)
                     .order_by(OutboundMail.id)
                 )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from regional.extensions import db
 from regional.mail.models import OutboundMail
+from tests.factories import add_mail
 from tests.matrix import Case, records
 
 ADDRESS = {"A": "typo@city.tsuyama.lg.jp", "B": "typo@city.tamano.lg.jp", "-": "x@example.com"}
@@ -27,7 +28,7 @@ def extend(rec: records.Records) -> None:
             last_error="550 5.1.1 User unknown",
             failed_at=datetime.now(UTC),
         )
-        db.session.add(mail)
+        add_mail(mail)
         db.session.flush()
         rec.put("failed_mail", owner, mail.id)
 
