@@ -27,6 +27,48 @@ from tests import factories
 
 pytest_plugins = ["tests.smtp"]
 
+#: Modules whose behaviour does not depend on the database (settings, the calendar, the
+#: catalogues, the layers, spreadsheets, input parsing, the wording of pages, the e2e guard).
+#: scripts/run-tests runs them once, in the SQLite pass; the PostgreSQL pass leaves them out
+#: with ``-m "not db_independent"`` (as it does the browser tests, marked ``e2e``).
+DB_INDEPENDENT = frozenset(
+    {
+        "test_config.py",
+        "test_fiscal.py",
+        "test_translations.py",
+        "test_architecture.py",
+        "test_spreadsheets.py",
+        "test_validation.py",
+        "test_typography.py",
+        "test_glossary_terms.py",
+        "test_e2e_guard.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.path.name in DB_INDEPENDENT and item.path.parent.name == "tests":
+            item.add_marker(pytest.mark.db_independent)
+
+
+def _hypothesis_profiles() -> None:
+    """``full`` (the default) and ``quick`` (HYPOTHESIS_PROFILE=quick: the second database's
+    pass in scripts/run-tests, where the full budget has already run on the first)."""
+    from hypothesis import HealthCheck, settings
+
+    common = {
+        "deadline": None,
+        "database": None,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
+    }
+    settings.register_profile("full", max_examples=60, stateful_step_count=30, **common)
+    settings.register_profile("quick", max_examples=15, stateful_step_count=20, **common)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "full"))
+
+
+_hypothesis_profiles()
+
 PASSWORD = "correct horse battery staple 7"
 CODE_A, CODE_B, CODE_ADMIN = "332038", "332046", "331007"
 

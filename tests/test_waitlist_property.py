@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -384,11 +384,5 @@ def test_waiting_list_rules_hold_under_any_sequence(ctx, world):
     machine = build_machine(world, people, actors)
     run_state_machine_as_test(
         machine,
-        settings=settings(
-            max_examples=60,
-            stateful_step_count=30,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            database=None,
-        ),
+        settings=settings(),  # the profile's budget (tests/conftest.py)
     )

@@ -301,61 +301,92 @@ def propose(
     """The proposals for ``moves``: (unit before, or None if not placed; place after, or None)."""
     g = _Graph({u.id: u for u in units}, planned)
     moves = [(b, a) for b, a in moves if (b is None or b in g.units)]
-    in_use = [u for u in g.units.values() if u.active]
     by_depth: dict[int, list[OrgUnit]] = defaultdict(list)
-    for u in in_use:
-        by_depth[g.depth(("u", u.id))].append(u)
+    for u in g.units.values():
+        if u.active:
+            by_depth[g.depth(("u", u.id))].append(u)
     reorg = Reorganisation()
     fates: dict[int, Fate] = {}
     remap: dict[Path, int] = {}
     for depth in sorted(by_depth):
-        # Who is in each existing unit's subtree afterwards, the renames so far applied.
-        filled: set[int] = set()
+        flows = _Flows(g, moves, depth, remap)
+        for unit in sorted(by_depth[depth], key=lambda u: g.text(("u", u.id))):
+            fate = _fate(g, unit, flows, fates, remap)
+            if fate is not None:
+                fates[unit.id] = fate
+    reorg.fates = sorted(fates.values(), key=lambda f: (g.depth(("u", f.unit_id)), f.path))
+    reorg.merges = _merge_groups(g, reorg, remap)
+    return reorg
+
+
+class _Flows:
+    """Where the people of each existing unit at one depth go, the renames so far applied."""
+
+    def __init__(
+        self,
+        g: _Graph,
+        moves: list[tuple[int | None, Node | None]],
+        depth: int,
+        remap: Mapping[Path, int],
+    ) -> None:
+        #: Units whose subtree has someone afterwards.
+        self.filled: set[int] = set()
         for _before, after in moves:
             for node in g.chain(after):
                 final = _final(node, remap)
                 if final is not None and final[0] == "u":
-                    filled.add(final[1])  # type: ignore[arg-type]
-        had: set[int] = set()
-        dests: dict[int, list[Node]] = defaultdict(list)
-        sources: dict[Node, set[object]] = defaultdict(set)
+                    self.filled.add(final[1])  # type: ignore[arg-type]
+        #: Units at this depth that had someone before; where each one's people go; and,
+        #: for each destination, the units (or shallower places) its people come from.
+        self.had: set[int] = set()
+        self.dests: dict[int, list[Node]] = defaultdict(list)
+        self.sources: dict[Node, set[object]] = defaultdict(set)
         for before, after in moves:
             if before is None:
                 continue
             chain = g.chain(("u", before))
-            source = chain[len(chain) - depth] if len(chain) >= depth else ("shallow", before)
-            if len(chain) >= depth:
-                had.add(source[1])  # type: ignore[arg-type]
+            deep_enough = len(chain) >= depth
+            source = chain[len(chain) - depth] if deep_enough else ("shallow", before)
+            if deep_enough:
+                self.had.add(source[1])  # type: ignore[arg-type]
             if after is not None:
                 dest = g.at_depth(after, depth)
-                sources[dest].add(source)
-                if len(chain) >= depth:
-                    dests[source[1]].append(dest)  # type: ignore[index]
-        for unit in sorted(by_depth[depth], key=lambda u: g.text(("u", u.id))):
-            requires, follows = _ancestry(g, unit, fates)
-            if unit.id in filled:
-                continue
-            if unit.id not in had:
-                if follows is not None:  # empty all along, inside a unit being retired
-                    fates[unit.id] = Fate(unit.id, g.text(("u", unit.id)), RETIRE, follows=follows)
-                continue
-            into = sorted(set(dests.get(unit.id, [])), key=g.text)
-            fate = Fate(
-                unit.id,
-                g.text(("u", unit.id)),
-                RETIRE if not into else MERGE if len(into) == 1 else SPLIT,
-                into=into,
-                into_paths=[g.text(n) for n in into],
-                requires=requires,
-                follows=follows,
-            )
-            if fate.kind == MERGE and follows is None and sources[into[0]] == {("u", unit.id)}:
-                found = _may_take_name(g, unit, into[0], remap)
-                if found is not None:
-                    fate.kind, fate.remap = RENAME, found
-                    remap.update(found)
-            fates[unit.id] = fate
-    reorg.fates = sorted(fates.values(), key=lambda f: (g.depth(("u", f.unit_id)), f.path))
+                self.sources[dest].add(source)
+                if deep_enough:
+                    self.dests[source[1]].append(dest)  # type: ignore[index]
+
+
+def _fate(
+    g: _Graph, unit: OrgUnit, flows: _Flows, fates: Mapping[int, Fate], remap: dict[Path, int]
+) -> Fate | None:
+    """What becomes of ``unit`` (None: it stays as it is)."""
+    requires, follows = _ancestry(g, unit, fates)
+    if unit.id in flows.filled:
+        return None
+    if unit.id not in flows.had:
+        if follows is not None:  # empty all along, inside a unit being retired
+            return Fate(unit.id, g.text(("u", unit.id)), RETIRE, follows=follows)
+        return None
+    into = sorted(set(flows.dests.get(unit.id, [])), key=g.text)
+    fate = Fate(
+        unit.id,
+        g.text(("u", unit.id)),
+        RETIRE if not into else MERGE if len(into) == 1 else SPLIT,
+        into=into,
+        into_paths=[g.text(n) for n in into],
+        requires=requires,
+        follows=follows,
+    )
+    if fate.kind == MERGE and follows is None and flows.sources[into[0]] == {("u", unit.id)}:
+        found = _may_take_name(g, unit, into[0], remap)
+        if found is not None:
+            fate.kind, fate.remap = RENAME, found
+            remap.update(found)
+    return fate
+
+
+def _merge_groups(g: _Graph, reorg: Reorganisation, remap: Mapping[Path, int]) -> list:
+    """The merges by destination, with the units that could give it their name."""
     groups: dict[Node, MergeGroup] = {}
     for f in reorg.of_kind(MERGE):
         group = groups.setdefault(f.into[0], MergeGroup(f.into[0], f.into_paths[0], []))
@@ -364,8 +395,7 @@ def propose(
             found = _may_take_name(g, g.units[f.unit_id], f.into[0], remap)
             if found is not None:
                 group.options[f.unit_id] = found
-    reorg.merges = sorted(groups.values(), key=lambda m: m.into_path)
-    return reorg
+    return sorted(groups.values(), key=lambda m: m.into_path)
 
 
 def _ancestry(g: _Graph, unit: OrgUnit, fates: Mapping[int, Fate]) -> tuple[int | None, int | None]:

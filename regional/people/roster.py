@@ -571,53 +571,109 @@ def plan_roster(
         return plan
     heads = {key: table.header[i] for key, i in cols.items()}
     people = _existing_people()
-    by_number: dict[str, list[_Existing]] = defaultdict(list)
-    by_email_unnumbered: dict[str, _Existing] = {}
-    for p in people:
-        if p.number:
-            by_number[match_key(number_key(p.number))].append(p)
-        else:
-            by_email_unnumbered[p.email] = p
     resolver = UnitResolver(db.session.scalars(select(OrgUnit)).all())
     rows = _read_rows(table, cols, heads, plan.errors)
-    in_use = _emails_in_use({r.email for r in rows if r.email}, municipality.email_domains or [])
-    seen_numbers: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
-    matched: set[int] = set()
+    checker = _RowChecker(municipality, people, resolver, heads, rows)
     for row in rows:
+        person, errors = checker.check(row)
+        if errors:
+            plan.errors.extend(errors)
+        elif person is None:
+            plan.created.append(row)
+        elif row.changes:
+            plan.updated.append(row)
+        else:
+            plan.unchanged += 1
+    if deactivate_missing:
+        plan.deactivated = _leavers(people, checker.matched, resolver, actor)
+    plan.units = _planned_units(plan, resolver)
+    plan.errors.sort(key=lambda e: e.row)
+    if plan.ok:
+        plan.reorganisation = propose(
+            resolver.units.values(), {u.path: u for u in plan.units}, _moves(plan, people)
+        )
+    return plan
+
+
+class _RowChecker:
+    """The checks of one roster row against the file's other rows and the people on record:
+    whom it matches (by employee number, else by the address of someone without one), and
+    what is wrong with it."""
+
+    def __init__(
+        self,
+        municipality: Municipality,
+        people: list[_Existing],
+        resolver: UnitResolver,
+        heads: dict[str, str],
+        rows: list,
+    ) -> None:
+        self.municipality, self.resolver, self.heads = municipality, resolver, heads
+        self.by_number: dict[str, list[_Existing]] = defaultdict(list)
+        self.by_email_unnumbered: dict[str, _Existing] = {}
+        for p in people:
+            if p.number:
+                self.by_number[match_key(number_key(p.number))].append(p)
+            else:
+                self.by_email_unnumbered[p.email] = p
+        domains = municipality.email_domains or []
+        self.in_use = _emails_in_use({r.email for r in rows if r.email}, domains)
+        self.seen_numbers: dict[str, int] = {}
+        self.seen_emails: dict[str, int] = {}
+        self.matched: set[int] = set()
+
+    def check(self, row) -> tuple[_Existing | None, list[RowError]]:
+        """The person ``row`` is (None: a new one) and the row's errors (none: importable)."""
         errors: list[RowError] = []
 
-        def refuse(key: str, message: str, line: int = row.line, out: list = errors) -> None:
-            out.append(RowError(line, heads.get(key, DEFAULT_NAMES[key]), message))
+        def refuse(key: str, message: str) -> None:
+            errors.append(RowError(row.line, self.heads.get(key, DEFAULT_NAMES[key]), message))
 
         key = match_key(row.number)
-        if key in seen_numbers:
+        self._unique_in_file(row, key, refuse)
+        person = self._match(row, key, refuse)
+        holder = self.in_use.get(row.email)
+        if row.email and holder is not None and holder != row.user_id:
+            refuse("email", _("This e-mail address is already in use by another account."))
+        self._place(row, refuse)
+        if person is None and not row.email:
+            refuse("email", _("A new person needs an e-mail address."))
+        if person is not None and not errors:
+            _compare(row, person, self.resolver, self.heads, errors)
+        return person, errors
+
+    def _unique_in_file(self, row, key: str, refuse) -> None:
+        """One line per employee number and per address; addresses in the member's domains."""
+        if key in self.seen_numbers:
             refuse(
                 "employee_number",
-                _("The same employee number is already on line %(n)d.", n=seen_numbers[key]),
+                _("The same employee number is already on line %(n)d.", n=self.seen_numbers[key]),
             )
         else:
-            seen_numbers[key] = row.line
-        if row.email:
-            if row.email in seen_emails:
-                refuse(
-                    "email",
-                    _(
-                        "The same e-mail address is already on line %(n)d.",
-                        n=seen_emails[row.email],
-                    ),
-                )
-            else:
-                seen_emails[row.email] = row.line
-            if not municipality.owns_email(row.email):
-                refuse(
-                    "email",
-                    _(
-                        "The address is not in this municipality's domains (%(domains)s).",
-                        domains=", ".join(municipality.email_domains or []) or "-",
-                    ),
-                )
-        candidates = by_number.get(key, [])
+            self.seen_numbers[key] = row.line
+        if not row.email:
+            return
+        if row.email in self.seen_emails:
+            refuse(
+                "email",
+                _(
+                    "The same e-mail address is already on line %(n)d.",
+                    n=self.seen_emails[row.email],
+                ),
+            )
+        else:
+            self.seen_emails[row.email] = row.line
+        if not self.municipality.owns_email(row.email):
+            refuse(
+                "email",
+                _(
+                    "The address is not in this municipality's domains (%(domains)s).",
+                    domains=", ".join(self.municipality.email_domains or []) or "-",
+                ),
+            )
+
+    def _match(self, row, key: str, refuse) -> _Existing | None:
+        candidates = self.by_number.get(key, [])
         if len(candidates) > 1:
             refuse(
                 "employee_number",
@@ -626,61 +682,53 @@ def plan_roster(
                 ),
             )
         person = candidates[0] if len(candidates) == 1 else None
-        if person is None and row.email in by_email_unnumbered:
-            person = by_email_unnumbered[row.email]
+        if person is None and row.email in self.by_email_unnumbered:
+            person = self.by_email_unnumbered[row.email]
         if person is not None:
             row.user_id = person.id
-            if person.id in matched:
+            if person.id in self.matched:
                 refuse("employee_number", _("This person is already on another line."))
-            matched.add(person.id)
-        holder = in_use.get(row.email)
-        if row.email and holder is not None and holder != row.user_id:
-            refuse("email", _("This e-mail address is already in use by another account."))
-        if row.unit_text is not None and row.unit_text:
-            ref = resolver.resolve(row.unit_text)
+            self.matched.add(person.id)
+        return person
+
+    def _place(self, row, refuse) -> None:
+        """The row's unit (an empty cell: no unit; no column: unchanged)."""
+        if row.unit_text:
+            ref = self.resolver.resolve(row.unit_text)
             if isinstance(ref, str):
                 refuse("org_unit", ref)
             else:
                 row.unit = ref
         elif row.unit_text is not None:
             row.unit = UnitRef()
-        if person is None and not row.email:
-            refuse("email", _("A new person needs an e-mail address."))
-        if person is not None and not errors:
-            _compare(row, person, resolver, heads, errors)
-        if errors:
-            plan.errors.extend(errors)
-            continue
-        if person is None:
-            plan.created.append(row)
-        elif row.changes:
-            plan.updated.append(row)
-        else:
-            plan.unchanged += 1
-    if deactivate_missing:
-        plan.deactivated = [
-            Leaver(p.id, p.number or "", p.name, resolver.path_of(p.org_unit_id))
-            for p in people
-            if p.id not in matched
-            and p.number
-            and p.status != AccountStatus.DISABLED
-            and p.role == Role.EMPLOYEE
-            and p.id != actor.id
-        ]
-        lost = departures.future_registrations([x.user_id for x in plan.deactivated])
-        for leaver in plan.deactivated:
-            leaver.registrations = lost.get(leaver.user_id, 0)
+
+
+def _leavers(
+    people: list[_Existing], matched: set[int], resolver: UnitResolver, actor: User
+) -> list[Leaver]:
+    """Employees with a number that the file no longer lists (not the importer)."""
+    leavers = [
+        Leaver(p.id, p.number or "", p.name, resolver.path_of(p.org_unit_id))
+        for p in people
+        if p.id not in matched
+        and p.number
+        and p.status != AccountStatus.DISABLED
+        and p.role == Role.EMPLOYEE
+        and p.id != actor.id
+    ]
+    lost = departures.future_registrations([x.user_id for x in leavers])
+    for leaver in leavers:
+        leaver.registrations = lost.get(leaver.user_id, 0)
+    return leavers
+
+
+def _planned_units(plan: RosterPlan, resolver: UnitResolver) -> list:
+    """The new units the importable rows need, parents first."""
     used = {r.unit.planned for r in plan.created + plan.updated if r.unit and r.unit.planned}
     needed = {path[:i] for path in used for i in range(1, len(path) + 1)}
-    plan.units = sorted(
+    return sorted(
         (u for p, u in resolver.planned.items() if p in needed), key=lambda u: (len(u.path), u.path)
     )
-    plan.errors.sort(key=lambda e: e.row)
-    if plan.ok:
-        plan.reorganisation = propose(
-            resolver.units.values(), {u.path: u for u in plan.units}, _moves(plan, people)
-        )
-    return plan
 
 
 def _node(ref: UnitRef | None) -> Node | None:
