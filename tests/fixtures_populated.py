@@ -39,7 +39,7 @@ from regional.registrations.seats import set_allocation
 from regional.sessions.models import TrainingSession
 from regional.targets.models import YearClose
 from tenants.models import Municipality, OrgUnit, OrgUnitEvent, OrgUnitEventKind
-from tenants.scoping import acting_as
+from tenants.scoping import acting_as, all_tenants
 from tests import factories, fixtures_files
 from tests.factories import add_mail
 from tests.fixtures_growth import completed_registration, open_registration
@@ -136,7 +136,9 @@ def populate(world) -> dict[str, object]:
         original_filename="教材.pdf",
         published_by_id=world.admin,
     )
-    db.session.add(material)
+    with all_tenants(db.session):  # the region's material is behind every member's wall
+        db.session.add(material)
+        db.session.flush()
     db.session.add(QualificationPersona(exam_code="FE", persona="core_digital"))
     db.session.add(
         LoginThrottle(

@@ -14,7 +14,7 @@ from regional.extensions import db
 from regional.growth import certificates, files
 from regional.growth.models import Material, MaterialKind, OjtRecord, Qualification
 from regional.registrations.models import Registration
-from tenants.scoping import acting_as
+from tenants.scoping import acting_as, all_tenants
 from tests.fixtures_growth import completed_registration
 from tests.matrix import Case
 from tests.matrix import records as _records
@@ -85,8 +85,9 @@ def extend(rec) -> None:
             file_size=12,
             original_filename="memo.txt",
         )
-        db.session.add(m)
-        db.session.flush()
+        with all_tenants(db.session):  # the region's material is behind every member's wall
+            db.session.add(m)
+            db.session.flush()
         rec.put("material", owner, m.id)
     for owner, muni in (("A", rec.world.muni_a), ("B", rec.world.muni_b)):
         with acting_as(db.session, muni):
