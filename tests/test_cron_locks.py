@@ -176,9 +176,7 @@ def _overlap(app, tmp_path, held_mailbox, command: list[str]):
 
 
 @pytest.mark.parametrize("command", [["send-mail"], ["send-reminders", "--days", "3"]])
-def test_two_runs_at_once_send_every_message_exactly_once(
-    database, held_mailbox, command
-):
+def test_two_runs_at_once_send_every_message_exactly_once(database, held_mailbox, command):
     app, world, tmp_path = database
     box, _ = held_mailbox
     if command[0] == "send-mail":
