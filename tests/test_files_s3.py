@@ -8,6 +8,7 @@ sweep, and ``flask backup``/``restore`` copying the bucket's objects.
 from __future__ import annotations
 
 import io
+import socket
 import tarfile
 from datetime import timedelta
 
@@ -152,3 +153,35 @@ def test_a_backup_copies_the_objects_and_restores_them_into_a_new_bucket(
     assert backup._restore_files(tmp_path, {"files": stored}) == 2
     assert files.read(names[0]) == b"first" and files.read(names[1]) == b"second"
     assert backup._restore_files(tmp_path, {"files": stored}) == 0  # the same: left alone
+
+
+def test_the_object_store_away_answers_503_and_records_nothing(
+    on_s3,
+    s3_settings,  # noqa: F811
+    as_admin,
+    app,
+    monkeypatch,
+):
+    resp = as_admin.form_post(
+        "/growth/materials",
+        {"title": "届く教材", "for_everyone": "y", "file": (io.BytesIO(ff.pdf()), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    with app.app_context():
+        m = db.session.query(Material).filter_by(title="届く教材").one()
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setitem(app.config, "FILES_S3_ENDPOINT_URL", closed)
+    monkeypatch.setitem(app.config, "PROPAGATE_TEST_ERRORS", False)
+    got = as_admin.get(f"/growth/materials/{m.id}/download")
+    assert got.status_code == 503 and got.headers["Retry-After"]
+    resp = as_admin.form_post(
+        "/growth/materials",
+        {"title": "届かない教材", "for_everyone": "y", "file": (io.BytesIO(ff.pdf()), "b.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 503
+    with app.app_context():
+        assert db.session.query(Material).filter_by(title="届かない教材").count() == 0

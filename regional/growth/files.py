@@ -29,6 +29,8 @@ import re
 import secrets
 import struct
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -36,7 +38,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from regional.errors import DomainError
+from regional.errors import DomainError, StorageUnavailable
 from regional.extensions import db
 from regional.growth.pdf_check import PdfProblem, check_pdf
 from regional.growth.storage import Storage
@@ -300,7 +302,8 @@ def store(data: bytes) -> str:
     if not session.in_transaction():
         session.begin()  # so that its end (commit or not) is seen below
     name = secrets.token_hex(16)
-    storage().put(pending_key(name), data)
+    with _storage_errors("store"):
+        storage().put(pending_key(name), data)
     session.info.setdefault(_STAGED, []).append(name)
     return name
 
@@ -317,11 +320,36 @@ def remove_after_commit(name: str | None) -> None:
 def read(name: str | None) -> bytes | None:
     if not _valid(name):
         return None
-    place = storage()
-    data = place.get(name)
-    if data is None:  # committed, not yet moved into place (see above)
-        data = place.get(pending_key(name))
+    with _storage_errors("read"):
+        place = storage()
+        data = place.get(name)
+        if data is None:  # committed, not yet moved into place (see above)
+            data = place.get(pending_key(name))
     return data
+
+
+@contextmanager
+def _storage_errors(action: str) -> Iterator[None]:
+    """The folder or the object store failing (not the request): 503, never 500."""
+    try:
+        yield
+    except StorageUnavailable:
+        raise
+    except Exception as exc:
+        if not _unavailable(exc):
+            raise
+        log.warning("file storage unavailable action=%s error=%s", action, type(exc).__name__)
+        raise StorageUnavailable(action) from exc
+
+
+def _unavailable(exc: Exception) -> bool:
+    if isinstance(exc, OSError):
+        return True
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    return isinstance(exc, BotoCoreError | ClientError)
 
 
 def remove(name: str | None) -> None:
