@@ -263,7 +263,7 @@ _CHECKS = {
 
 # -- storage ------------------------------------------------------------------------
 #
-# Files move in step with the rows that name them (README: Running in production, files):
+# Files move in step with the rows that name them (README: Running in production, step 6):
 #
 # * ``store`` writes the bytes under a temporary key (``<name>.pending``) and notes the
 #   name on the ORM session; when that session's transaction commits, the file is moved
