@@ -40,11 +40,15 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
-    """Refuse to start without a signing key; only development may generate one (on disk)."""
+    """Refuse to start without a signing key (only development may generate one, on disk)
+    or with file storage settings that name no usable back end."""
     if not app.config.get("SECRET_KEY"):
         if not app.config.get("GENERATE_SECRET_KEY"):
             raise RuntimeError("SECRET_KEY must be set (see README: Settings)")
         app.config["SECRET_KEY"] = development_secret()
+    from regional.growth.storage import check_settings
+
+    check_settings(app)  # FILES_STORAGE names a back end it can use
 
 
 def register_logging(app: Flask) -> None:

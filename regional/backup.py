@@ -8,8 +8,8 @@ A backup is a folder:
   (``app.all_tenants``; the tables force row-level security on their owner too);
   or ``database.sqlite3``: SQLite, through its backup API (a consistent copy while
   the application writes);
-* ``files.tar``: the uploaded files the dump's rows refer to (``GROWTH_FILES_DIR``),
-  read after the dump. Files are written before their row commits and deleted only after
+* ``files.tar``: the uploaded files the dump's rows refer to, read after the dump from
+  the configured storage (``GROWTH_FILES_DIR``, or the object store's bucket). Files are written before their row commits and deleted only after
   it, so every row in the dump finds its file unless the row was deleted since: such a
   file is reported missing (and the command fails), never silently left out;
 * ``manifest.json``: when, the schema revision, the row count of every table and the
@@ -17,13 +17,14 @@ A backup is a folder:
   the restored database and files against it.
 
 ``restore`` writes into a new place only: an empty PostgreSQL database (as its owner,
-with ``pg_restore``) or a SQLite file that does not exist yet, and a files folder that
-holds none of the backup's files with other contents.
+with ``pg_restore``) or a SQLite file that does not exist yet, and a files folder (or
+bucket) that holds none of the backup's files with other contents.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -225,33 +226,32 @@ def _dump_sqlite(url: str, target: Path) -> Snapshot:
         engine.dispose()
 
 
-def files_dir() -> Path:
-    """GROWTH_FILES_DIR (as regional.growth.files stores them)."""
-    configured = current_app.config.get("GROWTH_FILES_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "files"
+def files_place() -> str:
+    """Where the files are (GROWTH_FILES_DIR, or the object store's bucket)."""
+    from regional.growth import files
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return files.storage().describe()
 
 
 def _tar_files(names: list[str], target: Path) -> tuple[dict[str, dict], list[str]]:
-    """The named files, read now (after the dump); those gone are reported, not invented."""
-    folder = files_dir()
+    """The named files, read now (after the dump) through the configured storage (the local
+    folder or the object store); those gone are reported, not invented."""
+    from regional.growth import files
+
     stored: dict[str, dict] = {}
     missing: list[str] = []
     with tarfile.open(target, "w") as tar:
         for name in names:
-            path = folder / name
-            if not _STORED_NAME.match(name) or not path.is_file():
+            data = files.read(name) if _STORED_NAME.match(name) else None
+            if data is None:
                 missing.append(name)
                 continue
-            tar.add(path, arcname=f"files/{name}", recursive=False)
-            stored[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+            info = tarfile.TarInfo(f"files/{name}")
+            info.size = len(data)
+            info.mtime = int(datetime.now(UTC).timestamp())
+            info.mode = 0o600
+            tar.addfile(info, io.BytesIO(data))
+            stored[name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     return stored, missing
 
 
@@ -344,9 +344,10 @@ def _restore_sqlite(folder: Path, url: str) -> None:
 
 
 def _restore_files(folder: Path, manifest: dict) -> int:
-    """Unpack the files into GROWTH_FILES_DIR; a different file of the same name refuses."""
-    target = files_dir()
-    target.mkdir(parents=True, exist_ok=True)
+    """Unpack the files into the configured storage; a different file of the same name refuses."""
+    from regional.growth import files
+
+    place = files.storage()
     expected = manifest.get("files", {})
     written = 0
     with tarfile.open(folder / FILES_TAR) as tar:
@@ -357,16 +358,15 @@ def _restore_files(folder: Path, manifest: dict) -> int:
             data = tar.extractfile(member).read()
             if hashlib.sha256(data).hexdigest() != expected[name]["sha256"]:
                 raise BackupError(f"{name} in {FILES_TAR} does not match the manifest")
-            path = target / name
-            if path.exists():
-                if _sha256(path) != expected[name]["sha256"]:
+            there = place.get(name)
+            if there is not None:
+                if hashlib.sha256(there).hexdigest() != expected[name]["sha256"]:
                     raise BackupError(
-                        f"{path} exists with other contents: restore into a new folder"
+                        f"{name} exists in {place.describe()} with other contents: restore "
+                        "into a new folder (or bucket)"
                     )
                 continue
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            place.put(name, data)  # whole or not at all
             written += 1
     return written
 
@@ -414,7 +414,7 @@ def backup_command(folder: Path) -> None:
     if report.missing:
         raise BackupError(
             f"{len(report.missing)} file(s) named by the database are missing from "
-            f"{files_dir()}: {', '.join(report.missing)} (listed in {MANIFEST}; the rest is "
+            f"{files_place()}: {', '.join(report.missing)} (listed in {MANIFEST}; the rest is "
             "backed up)"
         )
 

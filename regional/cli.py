@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
+from regional.cronlock import one_run_at_a_time
 from regional.extensions import db
 from tenants import set_current_tenant
 from tenants.models import Municipality
@@ -36,6 +37,9 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(notify_interested_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from regional.growth.upkeep import files_cli
+
+    app.cli.add_command(files_cli)
 
 
 @click.command("seed-region")
@@ -122,6 +126,7 @@ def users_create(code: str, role: str, email: str, name: str, employee_number: s
 
 
 @click.command("send-mail")
+@one_run_at_a_time("send-mail")
 def send_mail() -> None:
     """Deliver queued mail (for cron; also retries after a failure)."""
     from regional.mail.services import deliver_outbox

@@ -156,6 +156,15 @@ class Config:
     # never under static) and how large one may be (the request limit above still applies).
     GROWTH_FILES_DIR = os.environ.get("GROWTH_FILES_DIR") or str(INSTANCE_DIR / "files")
     GROWTH_MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+    # Where those files live (regional/growth/storage.py): "local", the folder above (one
+    # application machine), or "s3", a bucket of an S3-compatible object store that several
+    # machines share. Credentials come from the usual AWS environment variables
+    # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or files, never from here.
+    FILES_STORAGE = (os.environ.get("FILES_STORAGE") or "local").strip().lower()
+    FILES_S3_BUCKET = os.environ.get("FILES_S3_BUCKET")
+    FILES_S3_ENDPOINT_URL = os.environ.get("FILES_S3_ENDPOINT_URL") or None
+    FILES_S3_PREFIX = os.environ.get("FILES_S3_PREFIX", "")
+    FILES_S3_REGION = os.environ.get("FILES_S3_REGION") or None
 
 
 class DevelopmentConfig(Config):
@@ -181,6 +190,7 @@ class TestingConfig(Config):
     MIGRATION_DATABASE_URL = None  # tests/conftest.py sets the owner's on PostgreSQL
     # Uploaded files go to the temporary folder (random names), never the instance folder.
     GROWTH_FILES_DIR = os.path.join(tempfile.gettempdir(), "regional-test-files")
+    FILES_STORAGE = "local"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     MAIL_BACKEND = "smtp"

@@ -41,6 +41,10 @@ class Forbidden(DomainError):
     status = 403
 
 
+class StorageUnavailable(Exception):
+    """The place uploaded files are kept (the folder, the object store) cannot serve now."""
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """Whether an error means "the database cannot serve right now", not "this request is wrong".
 
@@ -50,8 +54,11 @@ def database_unavailable(exc: BaseException) -> bool:
     or no pooled connection free in time. Either: a transaction that an earlier failure left
     unusable (``PendingRollbackError``: a flush that failed, then the same session used
     again). Each of these is over when the database is back; the request changed nothing
-    (its transaction rolled back).
+    (its transaction rolled back). The files' storage away (``StorageUnavailable``) is
+    answered the same way.
     """
+    if isinstance(exc, StorageUnavailable):
+        return True
     if isinstance(exc, sa_exc.TimeoutError | sa_exc.PendingRollbackError):
         return True
     if not isinstance(exc, sa_exc.DBAPIError):

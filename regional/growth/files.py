@@ -29,14 +29,20 @@ import re
 import secrets
 import struct
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from regional.errors import DomainError
+from regional.errors import DomainError, StorageUnavailable
+from regional.extensions import db
 from regional.growth.pdf_check import PdfProblem, check_pdf
+from regional.growth.storage import Storage
+from regional.growth.storage import storage as _storage
 from regional.redaction import escape
 
 log = logging.getLogger(__name__)
@@ -256,45 +262,132 @@ _CHECKS = {
 
 
 # -- storage ------------------------------------------------------------------------
+#
+# Files move in step with the rows that name them (README: Running in production, step 6):
+#
+# * ``store`` writes the bytes under a temporary key (``<name>.pending``) and notes the
+#   name on the ORM session; when that session's transaction commits, the file is moved
+#   to its own key (``<name>``); when it ends any other way (a rollback, an error, a
+#   session closed unfinished) the temporary file is removed.
+# * ``remove_after_commit`` deletes a file only once the transaction that stopped naming
+#   it has committed (a replaced scan, a deleted material): a commit that fails keeps it.
+#
+# A machine that dies between the commit and the move leaves a row whose file still has
+# its temporary key: ``read`` falls back to it, and ``flask files sweep`` finishes the
+# move. Files no row names and temporary files a day old are removed by the sweep.
 
 _STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
+PENDING = ".pending"
+_STAGED = "growth_files_staged"  # session.info: names written in this transaction
+_DOOMED = "growth_files_doomed"  # session.info: names to delete once it commits
 
 
-def storage_dir() -> Path:
-    """GROWTH_FILES_DIR, by default ``files/`` in the instance folder (never under static)."""
-    configured = current_app.config.get("GROWTH_FILES_DIR")
-    path = Path(configured) if configured else Path(current_app.instance_path) / "files"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def storage() -> Storage:
+    """The configured back end (``FILES_STORAGE``: the local folder or an object store)."""
+    return _storage()
+
+
+def pending_key(name: str) -> str:
+    return name + PENDING
+
+
+def _valid(name: str | None) -> bool:
+    return bool(name) and isinstance(name, str) and _STORED_NAME.match(name) is not None
 
 
 def store(data: bytes) -> str:
-    """Write ``data`` under a new random name (no extension); returns the name."""
+    """Write ``data`` under a new random name (no extension) that becomes the file's own
+    key when the current transaction commits; returns the name."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that its end (commit or not) is seen below
     name = secrets.token_hex(16)
-    target = storage_dir() / name
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    with _storage_errors("store"):
+        storage().put(pending_key(name), data)
+    session.info.setdefault(_STAGED, []).append(name)
     return name
 
 
-def _path(name: str) -> Path | None:
-    if not name or not _STORED_NAME.match(name):
-        return None
-    return storage_dir() / name
+def remove_after_commit(name: str | None) -> None:
+    """Delete the stored file once the current transaction commits (never before)."""
+    if _valid(name):
+        session = db.session()
+        if not session.in_transaction():
+            session.begin()
+        session.info.setdefault(_DOOMED, []).append(name)
 
 
-def read(name: str) -> bytes | None:
-    path = _path(name)
-    if path is None or not path.is_file():
+def read(name: str | None) -> bytes | None:
+    if not _valid(name):
         return None
-    return path.read_bytes()
+    with _storage_errors("read"):
+        place = storage()
+        data = place.get(name)
+        if data is None:  # committed, not yet moved into place (see above)
+            data = place.get(pending_key(name))
+    return data
+
+
+@contextmanager
+def _storage_errors(action: str) -> Iterator[None]:
+    """The folder or the object store failing (not the request): 503, never 500."""
+    try:
+        yield
+    except StorageUnavailable:
+        raise
+    except Exception as exc:
+        if not _unavailable(exc):
+            raise
+        log.warning("file storage unavailable action=%s error=%s", action, type(exc).__name__)
+        raise StorageUnavailable(action) from exc
+
+
+def _unavailable(exc: Exception) -> bool:
+    if isinstance(exc, OSError):
+        return True
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    return isinstance(exc, BotoCoreError | ClientError)
 
 
 def remove(name: str | None) -> None:
-    path = _path(name or "")
-    if path is not None:
-        path.unlink(missing_ok=True)
+    """Delete the stored file now (its own key and any temporary one)."""
+    if _valid(name):
+        place = storage()
+        place.delete(name)
+        place.delete(pending_key(name))
+
+
+def _publish(name: str) -> None:
+    try:
+        storage().move(pending_key(name), name)
+    except Exception:  # the row is committed: read() still finds it, the sweep finishes it
+        log.exception("stored file not moved into place name=%s (flask files sweep will)", name)
+
+
+@event.listens_for(Session, "after_commit")
+def _files_after_commit(session: Session) -> None:
+    for name in session.info.pop(_STAGED, ()):
+        _publish(name)
+    for name in session.info.pop(_DOOMED, ()):
+        try:
+            remove(name)
+        except Exception:  # left behind: no row names it, the sweep removes it
+            log.exception("stored file not removed name=%s (flask files sweep will)", name)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _files_after_end(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint: the outer transaction decides
+    session.info.pop(_DOOMED, None)  # not committed: the rows still name them
+    for name in session.info.pop(_STAGED, ()):  # not committed: no row names them
+        try:
+            storage().delete(pending_key(name))
+        except Exception:
+            log.exception("temporary file not removed name=%s (flask files sweep will)", name)
 
 
 def clean_filename(filename: str | None, kind: Kind) -> str:

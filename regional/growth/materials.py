@@ -1,8 +1,8 @@
 """Learning materials: publish a file or a link per skill area and per exam; delete it.
 
 Regional administrators publish for every member (or for the member they act in);
-coordinators for their own municipality only. Deleting removes the row and the
-stored file; the audit trail keeps both entries (publish and delete).
+coordinators for their own municipality only. Deleting removes the row and, once
+that commits, the stored file; the audit trail keeps both entries (publish and delete).
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def may_delete(m: Material, user: User) -> bool:
 
 
 def delete(m: Material, actor: User) -> str | None:
-    """Remove the material; the caller removes the returned stored file after commit."""
+    """Remove the material; its stored file goes once the deletion commits (returned)."""
     if not may_delete(m, actor):
         raise DomainError("forbidden", _l("You may not delete this material."), status=403)
     _audit("material.delete", m, actor, before=_snapshot(m))
@@ -170,6 +170,7 @@ def delete(m: Material, actor: User) -> str | None:
     # may_delete decided: a regional administrator may delete any member's or the region's.
     with all_tenants(db.session):
         db.session.flush()
+    files.remove_after_commit(stored)
     return stored
 
 

@@ -96,13 +96,16 @@ def record_pass(employee: User, data: PassData, actor: User) -> Qualification:
 
 
 def attach_scan(q: Qualification, data: bytes, filename: str | None) -> None:
-    """Keep a scan of the certificate (PDF, PNG or JPEG, checked by content)."""
+    """Keep a scan of the certificate (PDF, PNG or JPEG, checked by content).
+
+    A scan it replaces is deleted only once the change commits: a commit that fails
+    keeps the old scan, and the new file is then removed (regional.growth.files)."""
     kind = files.sniff(data, files.SCAN_KINDS)
     old = q.scan_name
     q.scan_name = files.store(data)
     q.scan_kind = kind.key
     q.scan_filename = files.clean_filename(filename, kind)
-    files.remove(old)
+    files.remove_after_commit(old)
 
 
 def resubmit(q: Qualification, data: PassData, actor: User) -> Qualification:

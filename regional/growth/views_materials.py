@@ -112,8 +112,7 @@ def material_delete(material_id: int):
     if not materials.may_delete(m, current_user):
         abort(403)
     if ActionForm().validate_on_submit():
-        stored = materials.delete(m, current_user)
-        db.session.commit()
-        files.remove(stored)
+        materials.delete(m, current_user)
+        db.session.commit()  # the stored file goes after this commit (files.remove_after_commit)
         flash(_("Deleted."), "success")
     return redirect(url_for(".materials_index"))

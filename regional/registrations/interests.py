@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from regional.audit import record_audit_across
 from regional.catalogue.models import Program
+from regional.cronlock import one_run_at_a_time
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
@@ -205,6 +206,7 @@ def _notify_for(ts: TrainingSession, now: datetime) -> int:
 
 
 @click.command("notify-interested")
+@one_run_at_a_time("notify-interested")
 def notify_interested_command() -> None:
     """Mail people interested in programmes whose sessions have opened (for cron)."""
     told = notify_interested()

@@ -10,6 +10,9 @@ once skip each other's rows (``FOR UPDATE SKIP LOCKED``).
 has passed to the common pool and promotes from the waiting lists. Every write
 to a session does this lazily too, so the command only matters for sessions
 nobody touches; ``send-reminders`` runs it first as well.
+
+Each command runs once at a time across machines (regional.cronlock): a second run
+while one holds the lock says so and does nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import timedelta
 import click
 from sqlalchemy import select
 
+from regional.cronlock import one_run_at_a_time
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.services import deliver_outbox, queue_mail
@@ -78,6 +82,7 @@ def queue_reminders(days: int) -> int:
     type=click.IntRange(0, 60),
     help="Remind of sessions starting within this many days.",
 )
+@one_run_at_a_time("send-reminders")
 def send_reminders(days: int) -> None:
     """Queue and send reminders (for cron)."""
     promoted = release_due_seats()
@@ -88,6 +93,7 @@ def send_reminders(days: int) -> None:
 
 
 @click.command("release-seats")
+@one_run_at_a_time("release-seats")
 def release_seats() -> None:
     """Return reserved seats past their release time to the pool (for cron)."""
     promoted = release_due_seats()
