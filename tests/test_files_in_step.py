@@ -19,6 +19,7 @@ from regional.extensions import db
 from regional.growth import files, materials, qualifications
 from regional.growth.models import Material, MaterialKind, Qualification
 from regional.people.models import User
+from tenants import all_tenants
 from tenants.scoping import acting_as
 from tests import fixtures_files as ff
 
@@ -159,8 +160,9 @@ def _material(name: str) -> Material:
         file_size=5,
         original_filename="memo.txt",
     )
-    db.session.add(m)
-    db.session.flush()
+    with all_tenants(db.session):  # the region's material is behind every member's wall
+        db.session.add(m)
+        db.session.flush()
     return m
 
 

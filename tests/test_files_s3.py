@@ -21,6 +21,7 @@ from regional.fiscal import now_utc
 from regional.growth import files, storage, upkeep
 from regional.growth.models import Material, MaterialKind
 from tests import fixtures_files as ff
+from tests.factories import add_lifted
 from tests.fixtures_s3 import make_bucket, s3_endpoint, s3_settings  # noqa: F401  (fixtures)
 
 
@@ -116,7 +117,7 @@ def test_the_sweep_works_on_the_bucket(on_s3, s3_settings):  # noqa: F811
     place.put(orphan, b"x")
     place.put(files.pending_key("d" * 32), b"x")
     for name in (named, interrupted):
-        db.session.add(
+        add_lifted(
             Material(
                 audience_municipality_id=None,
                 title=name[:6],

@@ -75,7 +75,8 @@ def _machine_env(app, tmp_path: Path, name: str, s3: dict, smtp_port: int) -> di
     env = {
         **os.environ,
         "REGIONAL_ENV": "production",
-        "SECRET_KEY": "two-machines-share-this-key-not-secret",
+        # The machines share the settings, the key among them (the database knows its wall key).
+        "SECRET_KEY": app.config["SECRET_KEY"],
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "SESSION_COOKIE_SECURE": "0",
         "MAIL_BACKEND": "smtp",
@@ -108,9 +109,9 @@ def _wait_for(base: str, proc: subprocess.Popen, log: Path) -> None:
         if proc.poll() is not None:
             raise AssertionError(f"gunicorn stopped:\n{log.read_text()}")
         try:
-            if requests.get(f"{base}/login", timeout=2).status_code == 200:
+            if requests.get(f"{base}/login", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a first answer still slow
             pass
         time.sleep(0.2)
     raise AssertionError(f"gunicorn did not answer:\n{log.read_text()}")
