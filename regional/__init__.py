@@ -122,8 +122,8 @@ def register_blueprints(app: Flask) -> None:
     from regional.dashboards import bp as dashboards_bp
     from regional.extensions import csrf
     from regional.growth import bp as growth_bp
-    from regional.mail.views import bp as mail_bp
     from regional.main.views import bp as main_bp
+    from regional.outbox.views import bp as mail_bp
     from regional.people import bp as people_bp
     from regional.records import bp as records_bp
 

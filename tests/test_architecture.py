@@ -1,8 +1,9 @@
-"""Do the feature packages import one way, and does the tenant wall know nothing of training?
+"""Does every package import one way, and does the tenant wall know nothing of training?
 
-people → catalogue → sessions → registrations: each package may import the ones
-before it, never one after it (imports inside functions count too). ``tenants``
-never imports ``regional``. Read from the source with ``ast``: nothing is imported.
+:data:`LAYERS` lists every module and package of ``regional``, lowest first: each may
+import only the ones before it, never one after it (imports inside functions count too),
+and a new package or module that is not listed fails the suite. ``tenants`` (below all of
+them) never imports ``regional``. Read from the source with ``ast``: nothing is imported.
 """
 
 from __future__ import annotations
@@ -11,8 +12,54 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Lowest first: a package may import only the packages before it.
-LAYERS = ["people", "catalogue", "sessions", "registrations"]
+#: Lowest first: a module or package may import only those before it. The ground (errors,
+#: input parsing, settings, the database and the request's tenant, the role vocabulary and
+#: token primitives), then the features from the audit trail and mail up to the pages that
+#: combine them, the API and the commands; the application factory last.
+LAYERS = [
+    # the ground
+    "errors",
+    "validation",
+    "config",
+    "extensions",
+    "enums",
+    "fiscal",
+    "i18n",
+    "redaction",
+    "versions",
+    "signing",
+    "roles",
+    "tenancy",
+    "database",
+    "downgrades",
+    "spreadsheets",
+    "downloads",
+    "security",
+    "main",
+    # the features
+    "audit",
+    "mail",
+    "people",
+    "auth",
+    "outbox",
+    "catalogue",
+    "sessions",
+    "registrations",
+    "growth",
+    "targets",
+    "records",
+    "dashboards",
+    "admin",
+    "api",
+    # what puts it together
+    "backup",
+    "demo",
+    "cli",
+    "models",
+    "gunicorn_conf",
+]
+#: The packages whose services take the actor (the request-bound names check below).
+SERVICE_PACKAGES = ["people", "catalogue", "sessions", "registrations"]
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -50,14 +97,32 @@ def _layer(module: str) -> str | None:
     return None
 
 
+def _units(root: Path) -> dict[str, list[Path]]:
+    """Each module or package directly under ``regional`` and its files."""
+    units: dict[str, list[Path]] = {}
+    for path in sorted((root / "regional").iterdir()):
+        if path.is_dir() and (path / "__init__.py").exists():
+            units[path.name] = sorted(path.rglob("*.py"))
+        elif path.suffix == ".py" and path.name != "__init__.py":
+            units[path.stem] = [path]
+    return units
+
+
+def unlisted_units(root: Path = ROOT) -> list[str]:
+    """Modules and packages of ``regional`` that :data:`LAYERS` does not place."""
+    return sorted(set(_units(root)) - set(LAYERS))
+
+
 def upward_imports(root: Path = ROOT) -> list[str]:
-    """Every import from a feature package into a package above it."""
+    """Every import from a module or package into one above it."""
     wrong = []
-    for package in LAYERS:
-        for path in sorted((root / "regional" / package).rglob("*.py")):
+    for unit, paths in _units(root).items():
+        if unit not in LAYERS:
+            continue
+        for path in paths:
             for line, module in imported_modules(path, root):
                 target = _layer(module)
-                if target is not None and LAYERS.index(target) > LAYERS.index(package):
+                if target is not None and LAYERS.index(target) > LAYERS.index(unit):
                     wrong.append(f"{path.relative_to(root)}:{line} imports {module}")
     return wrong
 
@@ -72,8 +137,13 @@ def tenant_wall_imports(root: Path = ROOT) -> list[str]:
     ]
 
 
-def test_feature_packages_import_only_downwards():
+def test_every_package_imports_only_downwards():
     assert upward_imports() == []
+
+
+def test_every_module_and_package_has_its_layer():
+    """A new package or module says where it sits (in LAYERS) before it may import anything."""
+    assert unlisted_units() == []
 
 
 def test_the_tenant_wall_knows_nothing_of_the_application():
@@ -92,17 +162,24 @@ def test_the_check_sees_imports_and_would_catch_an_upward_one(tmp_path):
 
     for package in LAYERS:
         (tmp_path / "regional" / package).mkdir(parents=True)
+        (tmp_path / "regional" / package / "__init__.py").write_text("")
     (tmp_path / "tenants").mkdir()
     (tmp_path / "regional" / "people" / "bad.py").write_text(
         "def f():\n    from ..registrations import models\n"
     )
     (tmp_path / "regional" / "catalogue" / "bad.py").write_text("import regional.sessions.models\n")
     (tmp_path / "tenants" / "bad.py").write_text("from regional import extensions\n")
+    (tmp_path / "regional" / "fiscal" / "bad.py").write_text("from regional.mail import models\n")
+    (tmp_path / "regional" / "newthing").mkdir()
+    (tmp_path / "regional" / "newthing" / "__init__.py").write_text("")
     assert sorted(upward_imports(tmp_path)) == [
         "regional/catalogue/bad.py:1 imports regional.sessions.models",
+        "regional/fiscal/bad.py:1 imports regional.mail",
+        "regional/fiscal/bad.py:1 imports regional.mail.models",
         "regional/people/bad.py:2 imports regional.registrations",
         "regional/people/bad.py:2 imports regional.registrations.models",
     ]
+    assert unlisted_units(tmp_path) == ["newthing"]
     assert tenant_wall_imports(tmp_path) == [
         "tenants/bad.py:1 imports regional",
         "tenants/bad.py:1 imports regional.extensions",
@@ -117,7 +194,7 @@ REQUEST_NAMES = {("flask", "abort"), ("flask", "g"), ("flask_login", "current_us
 def request_bound_imports(root: Path = ROOT) -> list[str]:
     """Imports of abort, g or current_user in the feature packages' non-page modules."""
     wrong = []
-    for package in LAYERS:
+    for package in SERVICE_PACKAGES:
         for path in sorted((root / "regional" / package).rglob("*.py")):
             if "views" in path.stem or path.name in {"access.py", "forms.py"}:
                 continue  # pages, load gates and forms belong to the request

@@ -16,13 +16,13 @@ from sqlalchemy import or_, select
 
 from regional.admin.forms import DemoteForm, PromoteForm, SwitchForm
 from regional.admin.overview import coordinators_by_member, region_overview
-from regional.auth.roles import blueprint_role_hook, is_regional_admin
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
 from regional.people.models import AccountStatus, Role, User, normalize_email
 from regional.people.people import normalize_employee_number, set_role
+from regional.roles import blueprint_role_hook, is_regional_admin
 from regional.tenancy import ACTING_KEY, current_municipality, enter_municipality, get_or_404
 from tenants.models import Municipality
 

@@ -16,11 +16,12 @@ from regional.api.common import BadRequest, paging, require_role
 from regional.audit.filters import FilterError, parse_filters
 from regional.audit.models import AuditEntry
 from regional.extensions import db
+from regional.roles import is_coordinator
 from regional.tenancy import enter_municipality
 
 
 @bp.get("/municipalities/<code>/audit")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def audit(code: str):
     municipality = enter_municipality(code)
     page, per_page = paging()

@@ -13,6 +13,7 @@ from regional.catalogue import services
 from regional.catalogue.models import Program, SkillArea, Tier, Track
 from regional.errors import DomainError
 from regional.extensions import db
+from regional.roles import is_regional_admin
 from regional.tenancy import get_or_404
 
 
@@ -98,7 +99,7 @@ def _string_list(data: dict, name: str) -> list[str]:
 
 
 @bp.post("/programs")
-@require_role("regional_admin")
+@require_role(is_regional_admin)
 def create_program():
     """Add a programme; ``skill_area`` is given by its key, tier and track follow from it."""
     data = json_body()

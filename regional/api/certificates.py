@@ -34,6 +34,7 @@ from regional.growth.downloads import attachment
 from regional.growth.pdf import FontMissing
 from regional.main.errors import json_error
 from regional.registrations.access import load_registration
+from regional.roles import is_coordinator
 from tenants.scoping import acting_as
 
 
@@ -81,7 +82,7 @@ def check_certificate(code: str):
 
 
 @bp.post("/certificates/<code>/revoke")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def revoke_certificate(code: str):
     cert = certificates.by_code(code, current_user)
     if cert is None:

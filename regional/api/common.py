@@ -296,14 +296,15 @@ def require_login(view: Callable) -> Callable:
     return wrapper
 
 
-def require_role(*roles: str) -> Callable:
-    """Signed in and holding one of ``roles`` (regional_admin always qualifies)."""
+def require_role(check: Callable[[Any], bool]) -> Callable:
+    """The API's adapter of a role predicate (``regional.roles``): signed in, and
+    ``check(current_user)`` holds, else the JSON error 403."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @require_login
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not (set(roles) & set(current_user.roles)) and not current_user.is_regional_admin:
+            if not check(current_user):
                 raise DomainError("forbidden", _("You are not allowed to do this."), status=403)
             return view(*args, **kwargs)
 

@@ -26,6 +26,7 @@ from regional.growth import files, ojt, qualifications
 from regional.growth.access import load_personal
 from regional.growth.exams import exam_by_code, exam_codes
 from regional.growth.models import OjtRecord, Qualification, QualificationStatus
+from regional.roles import is_coordinator
 from regional.tenancy import enter_municipality
 from tenants import set_current_tenant
 from tenants.models import Municipality
@@ -113,7 +114,7 @@ def _qualification(qid: int) -> Qualification:
 
 
 @bp.post("/qualifications/<int:qid>/verify")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def verify_qualification(qid: int):
     q = qualifications.verify(_qualification(qid), current_user)
     body = qualification_json(q)
@@ -122,7 +123,7 @@ def verify_qualification(qid: int):
 
 
 @bp.post("/qualifications/<int:qid>/return")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def return_qualification(qid: int):
     data = json_body()
     q = qualifications.return_to_person(_qualification(qid), data.get("reason"), current_user)
@@ -147,7 +148,7 @@ def _choice(name: str, allowed: list[str]) -> str | None:
 
 
 @bp.get("/municipalities/<code>/qualifications")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def municipality_qualifications(code: str):
     enter_municipality(code)
     page, per_page = paging()
@@ -200,7 +201,7 @@ def record_my_ojt():
 
 
 @bp.post("/ojt/<int:oid>/confirm")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def confirm_ojt(oid: int):
     record = load_personal(OjtRecord, oid)
     if record is None:

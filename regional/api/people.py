@@ -29,6 +29,7 @@ from regional.extensions import db
 from regional.people.models import AccountStatus, JobCategory, User
 from regional.people.people import PersonData, create_person, update_person
 from regional.people.units import UnitTree, find_unit_by_path
+from regional.roles import is_coordinator
 from regional.tenancy import enter_municipality
 from regional.versions import etag
 
@@ -95,7 +96,7 @@ def _unit_id(path: str | None) -> int | None:
 
 
 @bp.get("/municipalities/<code>/employees")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def employees(code: str):
     enter_municipality(code)
     args = request.args.to_dict()
@@ -114,7 +115,7 @@ def employees(code: str):
 
 
 @bp.post("/municipalities/<code>/employees")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def add_employee(code: str):
     enter_municipality(code)
     data = json_body()
@@ -153,7 +154,7 @@ def _employee_or_404(user_id: int) -> User:
 
 
 @bp.get("/municipalities/<code>/employees/<int:user_id>")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def employee(code: str, user_id: int):
     """One employee, with the ETag a change of them must send in If-Match."""
     enter_municipality(code)
@@ -209,7 +210,7 @@ def _patched(user: User, data: dict) -> PersonData:
 
 
 @bp.patch("/municipalities/<code>/employees/<int:user_id>")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def update_employee(code: str, user_id: int):
     """Change the fields given; with If-Match only the version the client read (412 else)."""
     enter_municipality(code)

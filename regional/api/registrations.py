@@ -46,6 +46,7 @@ from regional.people.models import User
 from regional.registrations import actions, attendance, waitlist
 from regional.registrations.access import load_registration
 from regional.registrations.models import Registration, RegistrationStatus
+from regional.roles import is_coordinator
 from regional.sessions.access import visible_session
 from regional.tenancy import enter_municipality, reads_first
 from tenants import all_tenants
@@ -165,7 +166,7 @@ def cancel_registration(reg_id: int):
 
 
 @bp.post("/registrations/<int:reg_id>/approve")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def approve_registration(reg_id: int):
     reg = _registration(reg_id)
     with acting_as(db.session, reg.municipality_id):
@@ -176,7 +177,7 @@ def approve_registration(reg_id: int):
 
 
 @bp.post("/registrations/<int:reg_id>/decline")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def decline_registration(reg_id: int):
     reg = _registration(reg_id)
     with acting_as(db.session, reg.municipality_id):
@@ -208,7 +209,7 @@ def _attendance_marks(items: list) -> list[tuple[int, bool]]:
 
 
 @bp.post("/sessions/<int:session_id>/attendance")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def record_attendance(session_id: int):
     ts = visible_session(session_id, current_user)
     if ts is None:
@@ -226,7 +227,7 @@ def record_attendance(session_id: int):
 
 
 @bp.get("/municipalities/<code>/registrations")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def municipality_registrations(code: str):
     enter_municipality(code)
     page, per_page = paging()

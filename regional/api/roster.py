@@ -28,6 +28,7 @@ from regional.people import roster_import
 from regional.people.reorganisation import RENAME, RETIRE, SPLIT, Choices, Reorganisation
 from regional.people.roster import RosterPlan
 from regional.people.roster_import import ImportResult
+from regional.roles import is_coordinator
 from regional.tenancy import enter_municipality
 from regional.validation import InputProblem, parse_date
 from tenants.models import UNITS_EPOCH
@@ -134,7 +135,7 @@ def _body(
 
 
 @bp.post("/municipalities/<code>/roster")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def roster(code: str):
     municipality = enter_municipality(code)
     upload = request.files.get("file")

@@ -27,6 +27,7 @@ from regional.extensions import db
 from regional.fiscal import TOKYO, local_to_utc
 from regional.registrations import interests, session_changes
 from regional.registrations.counts import Counts, counts_for
+from regional.roles import is_regional_admin
 from regional.sessions import services
 from regional.sessions.access import session_or_404, viewer_scope
 from regional.sessions.lifecycle import phase_of
@@ -237,7 +238,7 @@ def _changes(data: dict, *, creating: bool) -> dict:
 
 
 @bp.post("/sessions")
-@require_role("regional_admin")
+@require_role(is_regional_admin)
 def create_session():
     """Add a shared session; times with an offset, or without one as Tokyo time."""
     data = json_body()
@@ -249,7 +250,7 @@ def create_session():
 
 
 @bp.patch("/sessions/<int:session_id>")
-@require_role("regional_admin")
+@require_role(is_regional_admin)
 def update_session(session_id: int):
     """Change a session; capacity below the seats in use is refused (422).
 
@@ -267,7 +268,7 @@ def update_session(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/cancel")
-@require_role("regional_admin")
+@require_role(is_regional_admin)
 def cancel_session(session_id: int):
     """Cancel a session and tell everyone registered by mail: ``{"reason"}``."""
     ts = session_or_404(session_id)
@@ -279,7 +280,7 @@ def cancel_session(session_id: int):
 
 
 @bp.put("/sessions/<int:session_id>/reservations/<code>")
-@require_role("regional_admin")
+@require_role(is_regional_admin)
 def reserve_seats(session_id: int, code: str):
     """Hold seats of a shared session for one member: ``{"seats", "release_at"}``."""
     ts = session_or_404(session_id)

@@ -32,6 +32,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
+from regional.roles import is_coordinator, is_regional_admin
 from regional.targets import closing, services
 from regional.targets.measures import measures_by_key
 from regional.targets.models import Target
@@ -69,7 +70,7 @@ def fiscal_year_arg() -> int:
 
 
 @bp.get("/municipalities/<code>/targets")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def targets(code: str):
     municipality = enter_municipality(code)
     measures = measures_by_key(db.session)
@@ -89,7 +90,7 @@ def _target_answer(target: Target, key: str) -> tuple[dict, int, dict]:
 
 
 @bp.get("/municipalities/<code>/targets/<key>")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def target(code: str, key: str):
     """One plan period of a target with its ETag: ``?period_start_fy=YYYY``, by default
     the period the current fiscal year shows (as the progress answer does)."""
@@ -107,7 +108,7 @@ def target(code: str, key: str):
 
 
 @bp.put("/municipalities/<code>/targets/<key>")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def put_target(code: str, key: str):
     """Set the period starting at the body's ``period_start_fy`` (created if there is none).
 
@@ -139,7 +140,7 @@ def put_target(code: str, key: str):
 
 
 @bp.get("/municipalities/<code>/progress")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def progress(code: str):
     municipality = enter_municipality(code)
     fy = fiscal_year_arg()
@@ -147,7 +148,7 @@ def progress(code: str):
 
 
 @bp.get("/region/progress")
-@require_role("regional_admin")
+@require_role(is_regional_admin)
 def region(code: str | None = None):
     fy = fiscal_year_arg()
     return region_progress_json(region_progress(db.session, fy))
@@ -173,7 +174,7 @@ def _close_json(municipality, close) -> dict:
 
 
 @bp.post("/municipalities/<code>/years/<int:fy>/close")
-@require_role("coordinator")
+@require_role(is_coordinator)
 def close_year(code: str, fy: int):
     """Freeze the member's figures of an ended fiscal year (409 if already closed)."""
     municipality = enter_municipality(code)
@@ -183,7 +184,7 @@ def close_year(code: str, fy: int):
 
 
 @bp.post("/municipalities/<code>/years/<int:fy>/reopen")
-@require_role("regional_admin")
+@require_role(is_regional_admin)
 def reopen_year(code: str, fy: int):
     """Re-open a closed year with ``{reason}`` (regional administrators)."""
     municipality = enter_municipality(code)

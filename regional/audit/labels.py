@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -184,38 +183,23 @@ def field_label(key: str) -> str:
     return member if member is not None else key
 
 
-@cache
+#: (subject type or None for any, field) -> {code: label}: each feature registers its own
+#: table where it defines it (:func:`register_values`), so the trail imports no feature.
+_VALUE_TABLES: dict[tuple[str | None, str], dict] = {}
+
+
+def register_values(table: Mapping, *keys: tuple[str | None, str]) -> None:
+    """Label the codes of ``table`` (an enum or code -> label) under each of ``keys``."""
+    values = {getattr(k, "value", k): v for k, v in table.items()}
+    for key in keys:
+        merged = dict(values)
+        if key == ("user", "status"):
+            merged.update(_EXTRA_VALUES)
+        _VALUE_TABLES[key] = merged
+
+
 def _value_tables() -> dict[tuple[str | None, str], Mapping]:
-    """(subject type or None for any, field) -> {code: label}, from each feature's own table."""
-    from regional.catalogue.models import DELIVERY_LABELS, TIER_LABELS, TRACK_LABELS
-    from regional.growth.models import OJT_STATUS_LABELS, QUALIFICATION_STATUS_LABELS
-    from regional.people.forms import LEVEL_LABELS
-    from regional.people.models import JOB_CATEGORY_LABELS, ROLE_LABELS, STATUS_LABELS
-    from regional.registrations.models import REGISTRATION_STATUS_LABELS, REVOKE_CAUSE_LABELS
-    from regional.targets.models import RULE_LABELS, TARGET_KIND_LABELS
-
-    def by_value(table: Mapping) -> dict:
-        return {getattr(k, "value", k): v for k, v in table.items()}
-
-    return {
-        (None, "role"): by_value(ROLE_LABELS),
-        (None, "job_category"): by_value(JOB_CATEGORY_LABELS),
-        (None, "eligible_job_categories"): by_value(JOB_CATEGORY_LABELS),
-        (None, "level"): by_value(LEVEL_LABELS),
-        (None, "tier"): by_value(TIER_LABELS),
-        (None, "track"): by_value(TRACK_LABELS),
-        (None, "prerequisite_tracks"): by_value(TRACK_LABELS),
-        (None, "delivery"): by_value(DELIVERY_LABELS),
-        (None, "cause"): by_value(REVOKE_CAUSE_LABELS),
-        (None, "rule"): by_value(RULE_LABELS),
-        ("target", "kind"): by_value(TARGET_KIND_LABELS),
-        ("measure", "kind"): by_value(TARGET_KIND_LABELS),
-        ("user", "status"): {**by_value(STATUS_LABELS), **_EXTRA_VALUES},
-        ("roster", "status"): by_value(STATUS_LABELS),
-        ("registration", "status"): by_value(REGISTRATION_STATUS_LABELS),
-        ("qualification", "status"): by_value(QUALIFICATION_STATUS_LABELS),
-        ("ojt", "status"): by_value(OJT_STATUS_LABELS),
-    }
+    return _VALUE_TABLES
 
 
 def _list_separator() -> str:

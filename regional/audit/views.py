@@ -14,10 +14,10 @@ from flask_login import current_user
 from regional.audit.forms import AuditFilterForm
 from regional.audit.labels import action_label, field_label, roster_change_label, value_label
 from regional.audit.models import AuditEntry
-from regional.auth.roles import blueprint_role_hook, is_coordinator
 from regional.extensions import db
 from regional.fiscal import TOKYO
 from regional.i18n import locale_code
+from regional.roles import blueprint_role_hook, is_coordinator
 from regional.tenancy import current_municipality, enter_municipality
 from regional.validation import whole_number
 from tenants.models import Municipality

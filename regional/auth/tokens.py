@@ -1,5 +1,8 @@
 """Signed, expiring tokens: API bearer tokens, e-mail confirmation and password reset.
 
+The primitives (purposes, signing, the address mark) are in :mod:`regional.signing`, below
+the people package; here the account a token names is found and checked.
+
 Every token carries the account's session version, so disabling an account,
 signing out everywhere, changing the password or the address revokes all of them
 at once. A mailed link is also bound to the address it was mailed to: it dies when
@@ -8,57 +11,31 @@ the account's address changes, whatever else happens to the account.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import User
+from regional.signing import (  # noqa: F401  (the purposes, for the account pages and the API)
+    API,
+    CONFIRM,
+    INVITE,
+    MAILED,
+    MAX_AGE,
+    ONE_USE,
+    RESET,
+    address_mark,
+    make_token,
+    serializer,
+)
 from tenants import adopt, entity_columns, set_current_tenant
 from tenants.models import Municipality
 from tenants.rls import core_connection
-
-API = "api-token"
-CONFIRM = "confirm-email"
-RESET = "reset-password"
-#: A coordinator's invitation to an imported person: choose a password (proves the address).
-INVITE = "invite"
-
-MAX_AGE = {CONFIRM: 3 * 24 * 3600, RESET: 3600, INVITE: 7 * 24 * 3600}
-#: Tokens that a new password voids: each works once.
-ONE_USE = (RESET, INVITE)
-#: Tokens sent by mail: each works only while the account keeps the address it went to.
-MAILED = (CONFIRM, RESET, INVITE)
-
-
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
-
-
-def make_token(user: User, purpose: str) -> str:
-    payload = {"m": user.municipality.code, "u": user.id, "v": user.session_version}
-    if purpose in ONE_USE:
-        payload["h"] = (user.password_hash or "")[-12:]  # one use: a new password voids it
-    if purpose in MAILED:
-        payload["e"] = _address_mark(user.email)
-    return _serializer(purpose).dumps(payload)
-
-
-def _address_mark(email: str) -> str:
-    """A short keyed mark of the address a link was mailed to.
-
-    Keyed, because the signed payload is readable: a plain hash of an address could
-    be matched against guesses by whoever sees the link.
-    """
-    key = current_app.config["SECRET_KEY"]
-    key = key.encode("utf-8") if isinstance(key, str) else key
-    return hmac.new(key, b"address:" + email.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
 def api_token(user: User) -> tuple[str, str]:
@@ -139,7 +116,7 @@ def user_from_token(token: str, purpose: str) -> User | None:
     """The account a valid, unexpired, unrevoked token names; None otherwise."""
     max_age = current_app.config["API_TOKEN_MAX_AGE"] if purpose == API else MAX_AGE[purpose]
     try:
-        data = _serializer(purpose).loads(token, max_age=max_age)
+        data = serializer(purpose).loads(token, max_age=max_age)
         user = load_user_by_key(str(data["m"]), int(data["u"]), int(data["v"]))
     except (BadSignature, SignatureExpired, KeyError, TypeError, ValueError):
         return None
@@ -147,6 +124,6 @@ def user_from_token(token: str, purpose: str) -> User | None:
         return None
     if purpose in ONE_USE and data.get("h") != (user.password_hash or "")[-12:]:
         return None
-    if purpose in MAILED and data.get("e") != _address_mark(user.email):
+    if purpose in MAILED and data.get("e") != address_mark(user.email):
         return None
     return user

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from regional.audit.labels import register_values
 from regional.enums import str_enum
 from regional.extensions import db
 from tenants.base import Versioned, utcnow
@@ -243,3 +244,9 @@ class ProgramRevision(db.Model):
     def history(cls, program_id: int):
         """Every saved state of one programme, newest first."""
         return select(cls).where(cls.program_id == program_id).order_by(cls.revision.desc())
+
+
+# The audit trail shows these codes by their labels.
+register_values(TIER_LABELS, (None, "tier"))
+register_values(TRACK_LABELS, (None, "track"), (None, "prerequisite_tracks"))
+register_values(DELIVERY_LABELS, (None, "delivery"))

@@ -11,13 +11,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from regional.auth.roles import admin_required
 from regional.catalogue import bp, effects, services
 from regional.catalogue.forms import FIELD_NAMES, ActiveForm, ProgramForm
 from regional.catalogue.models import Program, SkillArea
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
+from regional.roles import admin_required
 from regional.tenancy import get_or_404
 from regional.versions import StaleEdit, claim_version, conflict
 

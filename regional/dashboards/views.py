@@ -13,7 +13,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from regional import fiscal
-from regional.auth.roles import admin_required, coordinator_required
 from regional.dashboards import bp, council, queries, tables
 from regional.dashboards.charts import progress_chart, trend_chart
 from regional.dashboards.exports import attachment, to_csv, to_xlsx
@@ -25,6 +24,7 @@ from regional.growth.exams import exams
 from regional.growth.ojt import ojt_by_member
 from regional.growth.qualifications import holders_by_member
 from regional.i18n import locale_code
+from regional.roles import admin_required, coordinator_required
 from regional.targets import progress
 from regional.tenancy import enter_municipality
 from regional.validation import page_number, record_id

@@ -11,12 +11,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from regional.auth.roles import admin_required, coordinator_required
 from regional.dashboards import bp
 from regional.dashboards.forms import CloseYearForm, ReopenYearForm
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
+from regional.roles import admin_required, coordinator_required
 from regional.targets import closing
 from regional.targets.progress import municipality_progress
 from regional.tenancy import enter_municipality

@@ -13,11 +13,11 @@ from flask import render_template, request
 from flask_babel import gettext as _
 
 from regional import fiscal
-from regional.auth.roles import admin_required, coordinator_required
 from regional.dashboards import bp, council, tables
 from regional.dashboards.exports import attachment, to_xlsx
 from regional.dashboards.forms import chosen_fiscal_year
 from regional.extensions import db
+from regional.roles import admin_required, coordinator_required
 from regional.targets import progress
 from regional.tenancy import enter_municipality
 

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from regional.extensions import db
+from regional.roles import is_coordinator, is_regional_admin
 from tenants import all_tenants, set_current_tenant
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ def load_personal(model: type[T], ident: int) -> T | None:
     if not current_user.is_authenticated or not 0 < ident <= MAX_ID:
         return None
     stmt = select(model).where(model.id == ident)  # type: ignore[attr-defined]
-    if current_user.is_regional_admin:
+    if is_regional_admin(current_user):
         with all_tenants(db.session):
             obj = db.session.scalar(stmt)
         if obj is not None:
@@ -37,6 +38,6 @@ def load_personal(model: type[T], ident: int) -> T | None:
     obj = db.session.scalar(stmt)
     if obj is None or obj.municipality_id != current_user.municipality_id:  # type: ignore[attr-defined]
         return None
-    if not current_user.is_coordinator and obj.employee_id != current_user.id:  # type: ignore[attr-defined]
+    if not is_coordinator(current_user) and obj.employee_id != current_user.id:  # type: ignore[attr-defined]
         return None
     return obj

@@ -29,6 +29,7 @@ from regional.growth.pdf import CertificateText, FontMissing, display_code, rend
 from regional.people.models import User
 from regional.registrations.certification import new_code
 from regional.registrations.models import Certificate, Completion, Registration, RevokeCause
+from regional.roles import is_coordinator, is_regional_admin
 from tenants import all_tenants, set_current_tenant
 
 __all__ = ["FontMissing", "display_code", "new_code"]  # re-exported for the views and tests
@@ -172,13 +173,13 @@ def by_code(text: str | None, actor: User) -> Certificate | None:
     if code is None:
         return None
     stmt = select(Certificate).where(Certificate.code == code)
-    if actor.is_regional_admin:
+    if is_regional_admin(actor):
         with all_tenants(db.session):
             cert = db.session.scalar(stmt)
         if cert is not None:
             set_current_tenant(db.session, cert.municipality_id)
         return cert
-    if not actor.is_coordinator:
+    if not is_coordinator(actor):
         return None
     cert = db.session.scalar(stmt)
     return cert if cert is not None and cert.municipality_id == actor.municipality_id else None
@@ -205,8 +206,8 @@ def revoke(cert: Certificate, actor: User, reason: str) -> Certificate:
     automatically. 409 if it is revoked already.
     """
     if not (
-        actor.is_regional_admin
-        or (actor.is_coordinator and actor.municipality_id == cert.municipality_id)
+        is_regional_admin(actor)
+        or (is_coordinator(actor) and actor.municipality_id == cert.municipality_id)
     ):
         raise Forbidden("forbidden", _l("You are not allowed to do this."))
     reason = clean_reason(reason)

@@ -1,6 +1,6 @@
 """Small helpers of the growth pages: acting as oneself, refusals, finding staff.
 
-Role gates are the shared ones of :mod:`regional.auth.roles`.
+Role gates are the shared ones of :mod:`regional.roles`.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from regional.growth import files, rules
 from regional.growth.exams import exam_by_code
 from regional.growth.models import Material, MaterialKind
 from regional.people.models import User
+from regional.roles import is_coordinator, is_regional_admin
 from tenants import all_tenants
 from tenants.scoping import current_tenant_id
 
@@ -76,9 +77,11 @@ def _clean_exam(value: object) -> str | None:
 
 def publish(data: MaterialData, actor: User, *, for_everyone: bool) -> Material:
     """A new material; a file is checked by content and stored under a generated name."""
-    if not actor.is_coordinator:
+    if not is_coordinator(actor):
         raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
-    audience = None if (for_everyone and actor.is_regional_admin) else current_tenant_id(db.session)
+    audience = (
+        None if (for_everyone and is_regional_admin(actor)) else current_tenant_id(db.session)
+    )
     material = Material(
         audience_municipality_id=audience,
         title=rules.text(data.title, "title", max_len=200),
@@ -155,9 +158,9 @@ def _audit(action: str, m: Material, actor: User, **kw) -> None:
 
 
 def may_delete(m: Material, user: User) -> bool:
-    if user.is_regional_admin:
+    if is_regional_admin(user):
         return True
-    return user.is_coordinator and m.audience_municipality_id == user.municipality_id
+    return is_coordinator(user) and m.audience_municipality_id == user.municipality_id
 
 
 def delete(m: Material, actor: User) -> str | None:
@@ -183,7 +186,7 @@ def load_material(material_id: int) -> Material | None:
         m = db.session.get(Material, material_id)
     if m is None:
         return None
-    if current_user.is_regional_admin:
+    if is_regional_admin(current_user):
         return m
     if m.audience_municipality_id not in (None, current_user.municipality_id):
         return None
@@ -193,7 +196,7 @@ def load_material(material_id: int) -> Material | None:
 def listing(skill_area: str | None = None, exam: str | None = None):
     """What the signed-in person may see (administrators: everything), with the filters."""
     stmt = Material.visible_to(
-        None if current_user.is_regional_admin else current_user.municipality_id
+        None if is_regional_admin(current_user) else current_user.municipality_id
     )
     if skill_area:
         stmt = stmt.where(Material.skill_area_key == skill_area)

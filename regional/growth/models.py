@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from regional.audit.labels import register_values
 from regional.enums import str_enum
 from regional.extensions import db
 from regional.people.models import User
@@ -246,3 +247,8 @@ class Material(db.Model):
                 | (cls.audience_municipality_id == municipality_id)
             )
         return stmt
+
+
+# The audit trail shows these codes by their labels.
+register_values(OJT_STATUS_LABELS, ("ojt", "status"))
+register_values(QUALIFICATION_STATUS_LABELS, ("qualification", "status"))

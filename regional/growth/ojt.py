@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from regional.audit import record_audit
 from regional.catalogue.models import SkillArea
-from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.growth import rules
 from regional.growth.models import OjtRecord, OjtStatus
 from regional.people.models import User
+from regional.roles import require_confirmer
 
 
 @dataclass(frozen=True)
@@ -107,12 +107,12 @@ def record_ojt(employee: User, data: OjtData, actor: User) -> OjtRecord:
 
 def confirm(record: OjtRecord, actor: User) -> OjtRecord:
     """The coordinator confirms the project took place as recorded."""
-    if not actor.is_coordinator:
-        raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
-    if record.employee_id == actor.id and record.municipality_id == actor.municipality_id:
-        raise DomainError(
-            "own_record", _l("Someone else must confirm your own record."), status=403
-        )
+    require_confirmer(
+        actor,
+        record.employee_id,
+        record.municipality_id,
+        _l("Someone else must confirm your own record."),
+    )
     if record.status == OjtStatus.CONFIRMED:
         return record
     before = _snapshot(record)

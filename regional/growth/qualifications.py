@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from regional.audit import record_audit
-from regional.errors import Conflict, DomainError
+from regional.errors import Conflict
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.growth import files, rules
@@ -20,6 +20,7 @@ from regional.growth.exams import OTHER, exam_by_code, exam_codes, exams
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.mail.services import queue_mail
 from regional.people.models import User
+from regional.roles import require_confirmer
 from regional.versions import digest, take_turns
 
 QS = QualificationStatus
@@ -128,12 +129,12 @@ def resubmit(q: Qualification, data: PassData, actor: User) -> Qualification:
 
 
 def _check_checker(q: Qualification, actor: User) -> None:
-    if not actor.is_coordinator:
-        raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
-    if q.employee_id == actor.id and q.municipality_id == actor.municipality_id:
-        raise DomainError(
-            "own_record", _l("Someone else must check your own qualification."), status=403
-        )
+    require_confirmer(
+        actor,
+        q.employee_id,
+        q.municipality_id,
+        _l("Someone else must check your own qualification."),
+    )
 
 
 def verify(q: Qualification, actor: User) -> Qualification:

@@ -9,7 +9,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from regional.auth.roles import coordinator_required
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, certificates
@@ -18,6 +17,7 @@ from regional.growth.common import as_myself, refused
 from regional.growth.downloads import attachment
 from regional.growth.forms import RevokeForm
 from regional.registrations.models import Certificate
+from regional.roles import coordinator_required
 
 
 @bp.app_template_filter("cert_code")

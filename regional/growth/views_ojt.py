@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from regional.auth.roles import coordinator_required
 from regional.catalogue.models import SkillArea
 from regional.errors import DomainError
 from regional.extensions import db
@@ -16,6 +15,7 @@ from regional.growth.common import as_myself, find_staff, refused
 from regional.growth.forms import ActionForm, OjtForm
 from regional.growth.models import OjtRecord
 from regional.i18n import locale_code
+from regional.roles import coordinator_required
 
 
 def _form() -> OjtForm:

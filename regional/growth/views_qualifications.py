@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from regional.auth.roles import admin_required, coordinator_required
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, files, qualifications
@@ -23,6 +22,7 @@ from regional.growth.forms import (
 )
 from regional.growth.models import Qualification, QualificationStatus
 from regional.i18n import locale_code
+from regional.roles import admin_required, coordinator_required, is_regional_admin
 from regional.tenancy import current_municipality
 from regional.versions import StaleEdit, claim_version, conflict
 from tenants import all_tenants
@@ -221,7 +221,7 @@ def _changed_meanwhile(q: Qualification) -> None:
 @coordinator_required
 def qualifications_summary():
     """Verified holders per exam and per level: own municipality, or every member side by side."""
-    if current_user.is_regional_admin:
+    if is_regional_admin(current_user):
         with all_tenants(db.session):
             members = db.session.scalars(Municipality.ordered()).all()
             holders = qualifications.holders_by_member(db.session, [m.id for m in members])

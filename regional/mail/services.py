@@ -47,7 +47,7 @@ _COMMITTED = "mail_committed"
 
 #: Mail about the account at the address it is written to: sign-in links (confirmation,
 #: reset, invitation) and notices of the account's own security. Never sent to another
-#: address (regional.mail.undelivered); tests/test_mail_failures.py checks that every
+#: address (regional.outbox.undelivered); tests/test_mail_failures.py checks that every
 #: template with a link is here.
 ADDRESS_BOUND = frozenset(
     {

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from regional import fiscal
+from regional.audit.labels import register_values
 from regional.people.addresses import address_refusal
 from regional.people.models import (
     JOB_CATEGORY_LABELS,
@@ -236,3 +237,7 @@ class RosterConfirmForm(FlaskForm):
 
     upload = HiddenField(validators=[DataRequired()])
     token = HiddenField(validators=[DataRequired()])
+
+
+# The audit trail shows these codes by their labels.
+register_values(LEVEL_LABELS, (None, "level"))

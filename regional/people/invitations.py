@@ -12,8 +12,8 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from regional import signing as tokens
 from regional.audit import record_audit
-from regional.auth import tokens
 from regional.errors import Conflict
 from regional.extensions import db
 from regional.fiscal import now_utc

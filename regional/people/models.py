@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from regional.audit.labels import register_values
 from regional.enums import str_enum
 from regional.extensions import db
 from tenants import TenantScoped
@@ -322,3 +323,9 @@ class Anonymous(AnonymousUserMixin):
     is_coordinator = False
     is_regional_admin = False
     locale = None
+
+
+# The audit trail shows these codes by their labels.
+register_values(ROLE_LABELS, (None, "role"))
+register_values(JOB_CATEGORY_LABELS, (None, "job_category"), (None, "eligible_job_categories"))
+register_values(STATUS_LABELS, ("user", "status"), ("roster", "status"))

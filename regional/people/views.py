@@ -14,7 +14,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from regional import fiscal
-from regional.auth.roles import blueprint_role_hook, is_coordinator
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.people import bp, departures
@@ -50,6 +49,7 @@ from regional.people.units import (
     reactivate_unit,
     update_unit,
 )
+from regional.roles import blueprint_role_hook, is_coordinator
 from regional.tenancy import current_municipality, get_or_404
 from regional.validation import whole_number
 from regional.versions import StaleEdit, claim_version, conflict

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from regional.audit.labels import register_values
 from regional.catalogue.models import Program
 from regional.enums import str_enum
 from regional.extensions import db
@@ -500,3 +501,8 @@ class ProgramInterest(TenantScoped, db.Model):
             .group_by(cls.municipality_id)
         )
         return stmt.execution_options(all_tenants=True) if every_municipality else stmt
+
+
+# The audit trail shows these codes by their labels.
+register_values(REGISTRATION_STATUS_LABELS, ("registration", "status"))
+register_values(REVOKE_CAUSE_LABELS, (None, "cause"))

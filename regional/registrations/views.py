@@ -26,7 +26,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from regional.auth.roles import coordinator_required
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
@@ -44,6 +43,7 @@ from regional.registrations.forms import (
 from regional.registrations.models import Completion, Registration, RegistrationStatus
 from regional.registrations.panel import session_panel, staff_search, unit_paths, whole_counts
 from regional.registrations.phases import sessions_to_record, states_for
+from regional.roles import coordinator_required
 from regional.sessions.access import session_or_404
 from regional.sessions.forms import SessionFilterForm
 from regional.sessions.lifecycle import when_clause

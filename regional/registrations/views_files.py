@@ -17,7 +17,6 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from regional import spreadsheets
-from regional.auth.roles import coordinator_required
 from regional.catalogue.models import Program
 from regional.downloads import file_response
 from regional.errors import DomainError
@@ -37,6 +36,7 @@ from regional.registrations.forms import ConfirmForm, FiscalYearExportForm, Uplo
 from regional.registrations.models import Completion, Registration
 from regional.registrations.panel import unit_paths
 from regional.registrations.waitlist import waitlist_positions
+from regional.roles import coordinator_required
 from regional.sessions.access import session_or_404
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality

@@ -15,7 +15,6 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from regional.auth.roles import admin_required, coordinator_required
 from regional.catalogue.models import Program
 from regional.errors import DomainError
 from regional.extensions import db
@@ -25,6 +24,7 @@ from regional.main.helpers import labelled
 from regional.registrations import interests, reservations, session_changes
 from regional.registrations.counts import active_registration_count, counts_for
 from regional.registrations.eligibility import eligibility_of
+from regional.roles import admin_required, coordinator_required
 from regional.sessions import bp, services
 from regional.sessions.access import may_manage, session_or_404, viewer_scope
 from regional.sessions.forms import (

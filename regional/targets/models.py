@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from regional.audit.labels import register_values
 from regional.enums import str_enum
 from regional.extensions import db
 from tenants import TenantScoped
@@ -352,3 +353,8 @@ class YearClose(TenantScoped, db.Model):
     def open_for(cls, fiscal_year: int):
         """The current municipality's close of a year still in force (tenant-scoped)."""
         return select(cls).where(cls.fiscal_year == fiscal_year, cls.reopened_at.is_(None))
+
+
+# The audit trail shows these codes by their labels.
+register_values(RULE_LABELS, (None, "rule"))
+register_values(TARGET_KIND_LABELS, ("target", "kind"), ("measure", "kind"))

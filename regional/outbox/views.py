@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from regional.auth.roles import blueprint_role_hook, is_coordinator
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.mail.forms import DiscardForm, RetryForm
 from regional.mail.models import OutboundMail
-from regional.mail.undelivered import address_bound, discard, failed_mail, retry
+from regional.outbox.forms import DiscardForm, RetryForm
+from regional.outbox.undelivered import address_bound, discard, failed_mail, retry
+from regional.roles import blueprint_role_hook, is_coordinator
 from regional.tenancy import current_municipality
 from tenants import all_tenants
 
