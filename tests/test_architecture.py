@@ -31,6 +31,7 @@ LAYERS = [
     "roles",
     "tenancy",
     "database",
+    "cronlock",
     "downgrades",
     "spreadsheets",
     "downloads",
