@@ -13,6 +13,7 @@ municipality's record is simply not found.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -21,8 +22,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from regional.extensions import db
-from regional.validation import fold_width
-from tenants import set_current_tenant
+from regional.validation import fold_width, record_id
+from tenants import all_tenants, set_current_tenant
 from tenants.models import Municipality
 from tenants.scoping import current_tenant_id
 
@@ -57,8 +58,56 @@ def begin_request() -> None:
     g.municipality = None
 
 
+#: Set on a view by :func:`own_records` and :func:`record_member`.
+_OWN_RECORDS = "_regional_own_records"
+_RECORD_MEMBER = "_regional_record_member"
+
+
+def own_records(view: T) -> T:
+    """Mark a view of the signed-in person's own records (qualifications, OJT, certificates):
+    they live in the person's own municipality, whichever member an administrator acts in."""
+    setattr(view, _OWN_RECORDS, True)
+    return view
+
+
+def record_member(find: Callable[[dict], int | None]) -> Callable[[T], T]:
+    """Mark a view of one record that a regional administrator may open in any member.
+
+    ``find(view_args)`` names the record's municipality (read with the wall lifted; None when
+    there is no such record); an administrator's request then works inside it. For anyone
+    else the request stays in their own municipality, where another member's record is
+    simply not found.
+    """
+
+    def mark(view: T) -> T:
+        setattr(view, _RECORD_MEMBER, find)
+        return view
+
+    return mark
+
+
+def member_of(model: type, arg: str) -> Callable[[dict], int | None]:
+    """A :func:`record_member` finder: the municipality of ``model``'s row whose id is the
+    view argument ``arg``."""
+
+    def find(view_args: dict) -> int | None:
+        ident = record_id(view_args.get(arg))
+        if ident is None:
+            return None
+        stmt = select(model.municipality_id).where(model.id == ident)  # type: ignore[attr-defined]
+        return db.session.scalar(stmt)
+
+    return find
+
+
 def resolve_tenant() -> None:
-    """Set the current municipality from the signed-in user (after authentication)."""
+    """Set the current municipality from the signed-in user (after authentication).
+
+    The one place the request's tenant is set, once: the signed-in person's municipality
+    (an administrator's chosen one), their own for a view of their own records, or the
+    record's for an administrator opening one record of another member (the view's marks
+    above). Every other change of municipality is a scoped ``acting_as`` or ``all_tenants``.
+    """
     if not current_user.is_authenticated:
         return
     municipality = current_user.municipality
@@ -68,7 +117,17 @@ def resolve_tenant() -> None:
             chosen = db.session.scalar(Municipality.by_code(acting))
             if chosen is not None:
                 municipality = chosen
-    set_current_tenant(db.session, municipality.id)
+    tenant = municipality.id
+    view = current_app.view_functions.get(request.endpoint or "")
+    find = getattr(view, _RECORD_MEMBER, None)
+    if getattr(view, _OWN_RECORDS, False):
+        tenant = current_user.municipality_id
+    elif find is not None and current_user.is_regional_admin:
+        with all_tenants(db.session):
+            found = find(request.view_args or {})
+        if found is not None:
+            tenant = found
+    set_current_tenant(db.session, tenant)
     g.municipality = municipality
 
 

@@ -211,32 +211,37 @@ def test_services_take_the_actor_as_an_argument():
     assert request_bound_imports() == []
 
 
-#: Pages and API modules that still switch the municipality for the rest of the request
-#: (growth's own-records helpers); every other cross-member step is a ``with acting_as(...)`` block.
-UNSCOPED_SWITCHES = {
-    "regional/api/growth.py",
-    "regional/growth/access.py",
-    "regional/growth/common.py",
-}
+#: Where the request's (or a command's) municipality is set: the request's tenant once, in
+#: tenancy.py; the commands and demo seeding choose theirs. Everything else changes it only
+#: for a scoped block (``with acting_as(...)`` / ``with all_tenants(...)``).
+TENANT_SETTERS = {"regional/tenancy.py", "regional/cli.py", "regional/demo.py"}
 
 
 def tenant_switches(root: Path = ROOT) -> list[str]:
-    """Calls of set_current_tenant in pages, API modules and load gates."""
+    """Calls of set_current_tenant outside :data:`TENANT_SETTERS`."""
     found = []
     for path in sorted((root / "regional").rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        request_side = "views" in path.stem or path.name == "access.py" or "/api/" in rel
-        if not request_side or rel in UNSCOPED_SWITCHES:
+        if rel in TENANT_SETTERS:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and getattr(node.func, "id", None) == "set_current_tenant"
+            if isinstance(node, ast.Call) and (
+                getattr(node.func, "id", None) == "set_current_tenant"
+                or getattr(node.func, "attr", None) == "set_current_tenant"
             ):
                 found.append(f"{rel}:{node.lineno}")
     return found
 
 
 def test_cross_member_steps_are_scoped_blocks():
-    """A page or API call that works in another member does so in ``with acting_as(...)``."""
+    """The tenant is set once per request (tenancy.py); any other change is a scoped block."""
     assert tenant_switches() == []
+
+
+def test_the_switch_check_would_catch_one(tmp_path):
+    (tmp_path / "regional" / "growth").mkdir(parents=True)
+    (tmp_path / "regional" / "growth" / "bad.py").write_text(
+        "from tenants import set_current_tenant\n\ndef f(s):\n    set_current_tenant(s, 1)\n"
+    )
+    (tmp_path / "regional" / "tenancy.py").write_text("def g(s):\n    set_current_tenant(s, 1)\n")
+    assert tenant_switches(tmp_path) == ["regional/growth/bad.py:4"]

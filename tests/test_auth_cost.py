@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from regional.auth.tokens import load_user_by_key
 from regional.extensions import db
 from regional.people.models import User
-from tenants import all_tenants
+from tenants import all_tenants, set_current_tenant
 from tenants.models import Municipality
 from tenants.scoping import is_all_tenants
 
@@ -102,6 +102,9 @@ def test_loading_the_user_does_not_cascade_into_lazy_loads(app, world):
             _ = (user.name, user.roles, user.is_active, user.municipality.code, user.get_id())
             _ = user.municipality.name_ja, user.municipality.coordinating
         assert _queries(later) == []
+        # The loader reads inside the key's municipality and leaves the request's tenant to
+        # regional.tenancy.resolve_tenant, which a request runs next: as it does.
+        set_current_tenant(db.session, user.municipality_id)
         with counting(app) as unit:
             user.org_unit  # noqa: B018 - asked for: one statement, and only then
         assert len(_queries(unit)) == 1

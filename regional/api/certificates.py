@@ -35,6 +35,7 @@ from regional.growth.pdf import FontMissing
 from regional.main.errors import json_error
 from regional.registrations.access import load_registration
 from regional.roles import is_coordinator
+from regional.tenancy import record_member
 from tenants.scoping import acting_as
 
 
@@ -83,6 +84,7 @@ def check_certificate(code: str):
 
 @bp.post("/certificates/<code>/revoke")
 @require_role(is_coordinator)
+@record_member(certificates.municipality_of_code)
 def revoke_certificate(code: str):
     cert = certificates.by_code(code, current_user)
     if cert is None:

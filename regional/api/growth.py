@@ -27,8 +27,7 @@ from regional.growth.access import load_personal
 from regional.growth.exams import exam_by_code, exam_codes
 from regional.growth.models import OjtRecord, Qualification, QualificationStatus
 from regional.roles import is_coordinator
-from regional.tenancy import enter_municipality
-from tenants import set_current_tenant
+from regional.tenancy import enter_municipality, member_of, own_records, record_member
 from tenants.models import Municipality
 
 
@@ -69,26 +68,21 @@ def ojt_json(r: OjtRecord) -> dict:
     }
 
 
-def _as_myself() -> None:
-    """My own records live in my own municipality, even for an administrator acting elsewhere."""
-    set_current_tenant(db.session, current_user.municipality_id)
-
-
 @bp.get("/me/qualifications")
 @require_login
+@own_records
 def my_qualifications():
-    _as_myself()
     rows = db.session.scalars(Qualification.of_employee(current_user.id))
     return {"items": [qualification_json(q) for q in rows]}
 
 
 @bp.post("/me/qualifications")
 @require_login
+@own_records
 def record_my_qualification():
     # JSON, or multipart/form-data with the same fields and an optional file ``scan``.
     scan = request.files.get("scan") if request.mimetype == "multipart/form-data" else None
     data = request.form.to_dict() if request.mimetype == "multipart/form-data" else json_body()
-    _as_myself()
     q = qualifications.record_pass(
         current_user,
         qualifications.PassData(
@@ -115,6 +109,7 @@ def _qualification(qid: int) -> Qualification:
 
 @bp.post("/qualifications/<int:qid>/verify")
 @require_role(is_coordinator)
+@record_member(member_of(Qualification, "qid"))
 def verify_qualification(qid: int):
     q = qualifications.verify(_qualification(qid), current_user)
     body = qualification_json(q)
@@ -124,6 +119,7 @@ def verify_qualification(qid: int):
 
 @bp.post("/qualifications/<int:qid>/return")
 @require_role(is_coordinator)
+@record_member(member_of(Qualification, "qid"))
 def return_qualification(qid: int):
     data = json_body()
     q = qualifications.return_to_person(_qualification(qid), data.get("reason"), current_user)
@@ -170,8 +166,8 @@ def municipality_qualifications(code: str):
 
 @bp.get("/me/ojt")
 @require_login
+@own_records
 def my_ojt():
-    _as_myself()
     return {
         "items": [ojt_json(r) for r in db.session.scalars(OjtRecord.of_employee(current_user.id))]
     }
@@ -179,9 +175,9 @@ def my_ojt():
 
 @bp.post("/me/ojt")
 @require_login
+@own_records
 def record_my_ojt():
     data = json_body()
-    _as_myself()
     record = ojt.record_ojt(
         current_user,
         ojt.OjtData(
@@ -202,6 +198,7 @@ def record_my_ojt():
 
 @bp.post("/ojt/<int:oid>/confirm")
 @require_role(is_coordinator)
+@record_member(member_of(OjtRecord, "oid"))
 def confirm_ojt(oid: int):
     record = load_personal(OjtRecord, oid)
     if record is None:

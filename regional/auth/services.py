@@ -23,7 +23,7 @@ from regional.fiscal import now_utc
 from regional.mail.services import queue_mail
 from regional.people.addresses import another_members_domain
 from regional.people.models import AccountStatus, JobCategory, Role, User, normalize_email
-from tenants import all_tenants, set_current_tenant
+from tenants import all_tenants
 from tenants.models import Municipality
 from tenants.scoping import acting_as
 
@@ -94,9 +94,9 @@ def authenticate(email: str, password: str, address: str | None) -> AuthResult:
     throttle.clear(keys.own)
     if keys.address:
         throttle.forgive(keys.address, typos)
-    set_current_tenant(db.session, user.municipality_id)
-    user.last_login_at = now_utc()
-    db.session.commit()
+    with acting_as(db.session, user.municipality_id):  # the account's own row
+        user.last_login_at = now_utc()
+        db.session.commit()
     log.info("sign-in user=%s municipality=%s addr=%r", user.id, user.municipality.code, address)
     return AuthResult(user=user)
 

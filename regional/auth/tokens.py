@@ -33,9 +33,10 @@ from regional.signing import (  # noqa: F401  (the purposes, for the account pag
     make_token,
     serializer,
 )
-from tenants import adopt, entity_columns, set_current_tenant
+from tenants import adopt, entity_columns
 from tenants.models import Municipality
 from tenants.rls import core_connection
+from tenants.scoping import acting_as
 
 
 def api_token(user: User) -> tuple[str, str]:
@@ -92,23 +93,25 @@ def load_user_by_key(code: str, user_id: int, version: int) -> User | None:
         municipality_id = _municipality_id(code, fresh=fresh)
         if municipality_id is None:
             break
-        set_current_tenant(db.session, municipality_id)
-        row = (
-            core_connection(db.session())
-            .execute(
-                _USER_BY_KEY,
-                {"municipality_id": municipality_id, "code": code, "user_id": user_id},
+        # Read inside the municipality the key names; the request's own tenant is set once,
+        # after authentication (regional.tenancy.resolve_tenant).
+        with acting_as(db.session, municipality_id):
+            row = (
+                core_connection(db.session())
+                .execute(
+                    _USER_BY_KEY,
+                    {"municipality_id": municipality_id, "code": code, "user_id": user_id},
+                )
+                .mappings()
+                .first()
             )
-            .mappings()
-            .first()
-        )
         if row is not None:
             break
     if row is None or row["session_version"] != version:
-        set_current_tenant(db.session, None)
         return None
-    user = adopt(db.session, User, row)
-    set_committed_value(user, "municipality", adopt(db.session, Municipality, row, "m_"))
+    with acting_as(db.session, municipality_id):  # the account joins the unit of work
+        user = adopt(db.session, User, row)
+        set_committed_value(user, "municipality", adopt(db.session, Municipality, row, "m_"))
     return user
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from regional.extensions import db
 from regional.roles import is_coordinator, is_regional_admin
-from tenants import all_tenants, set_current_tenant
+from tenants.scoping import current_tenant_id
 
 T = TypeVar("T")
 #: Ids beyond a 32-bit key are simply unknown (SQLite overflows on 2**63).
@@ -30,10 +30,11 @@ def load_personal(model: type[T], ident: int) -> T | None:
         return None
     stmt = select(model).where(model.id == ident)  # type: ignore[attr-defined]
     if is_regional_admin(current_user):
-        with all_tenants(db.session):
-            obj = db.session.scalar(stmt)
-        if obj is not None:
-            set_current_tenant(db.session, obj.municipality_id)  # type: ignore[attr-defined]
+        # The view's record_member mark put the request inside the record's municipality
+        # (regional.tenancy); a record of any other member is not found.
+        obj = db.session.scalar(stmt)
+        if obj is None or obj.municipality_id != current_tenant_id(db.session):  # type: ignore[attr-defined]
+            return None
         return obj
     obj = db.session.scalar(stmt)
     if obj is None or obj.municipality_id != current_user.municipality_id:  # type: ignore[attr-defined]

@@ -1,4 +1,7 @@
-"""Small helpers of the growth pages: acting as oneself, refusals, finding staff.
+"""Small helpers of the growth pages: refusals, finding staff.
+
+One's own records are opened in one's own municipality by the views' ``own_records`` mark
+(:mod:`regional.tenancy`).
 
 Role gates are the shared ones of :mod:`regional.roles`.
 """
@@ -6,18 +9,11 @@ Role gates are the shared ones of :mod:`regional.roles`.
 from __future__ import annotations
 
 from flask import abort, flash
-from flask_login import current_user
 from sqlalchemy import or_, select
 
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.people.models import AccountStatus, User
-from tenants import set_current_tenant
-
-
-def as_myself() -> None:
-    """One's own records live in one's own municipality (an administrator may act elsewhere)."""
-    set_current_tenant(db.session, current_user.municipality_id)
 
 
 def refused(exc: DomainError) -> None:

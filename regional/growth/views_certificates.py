@@ -13,11 +13,12 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, certificates
 from regional.growth.access import load_personal
-from regional.growth.common import as_myself, refused
+from regional.growth.common import refused
 from regional.growth.downloads import attachment
 from regional.growth.forms import RevokeForm
 from regional.registrations.models import Certificate
 from regional.roles import coordinator_required
+from regional.tenancy import member_of, own_records, record_member
 
 
 @bp.app_template_filter("cert_code")
@@ -28,9 +29,9 @@ def cert_code(code: str) -> str:
 
 @bp.get("/certificates")
 @login_required
+@own_records
 def certificates_mine():
     """My certificates, each with its code and its PDF (revoked ones say so)."""
-    as_myself()
     rows = db.session.scalars(Certificate.of_employee(current_user.id)).all()
     return render_template("growth/certificates_mine.html", rows=rows)
 
@@ -45,6 +46,7 @@ def _certificate_or_404(cert_id: int) -> Certificate:
 
 @bp.get("/certificates/<int:cert_id>/pdf")
 @login_required
+@record_member(member_of(Certificate, "cert_id"))
 def certificate_pdf(cert_id: int):
     """One certificate as PDF (person, their coordinator, administrators); a revoked one is 404."""
     cert = _certificate_or_404(cert_id)
@@ -59,6 +61,7 @@ def certificate_pdf(cert_id: int):
 
 @bp.route("/certificates/<int:cert_id>/revoke", methods=["GET", "POST"])
 @coordinator_required
+@record_member(member_of(Certificate, "cert_id"))
 def certificate_revoke(cert_id: int):
     """GET: what the certificate states and the form; POST: revoke it with the reason."""
     cert = _certificate_or_404(cert_id)

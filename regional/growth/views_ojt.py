@@ -11,11 +11,12 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, ojt
 from regional.growth.access import load_personal
-from regional.growth.common import as_myself, find_staff, refused
+from regional.growth.common import find_staff, refused
 from regional.growth.forms import ActionForm, OjtForm
 from regional.growth.models import OjtRecord
 from regional.i18n import locale_code
 from regional.roles import coordinator_required
+from regional.tenancy import member_of, own_records, record_member
 
 
 def _form() -> OjtForm:
@@ -45,9 +46,9 @@ def area_names() -> dict[str, str]:
 
 @bp.route("/ojt", methods=["GET", "POST"])
 @login_required
+@own_records
 def ojt_mine():
     """My projects, and the form to record another."""
-    as_myself()
     form = _form()
     del form.employee
     if form.validate_on_submit():
@@ -99,6 +100,7 @@ def _tenant_id() -> int | None:
 
 @bp.post("/ojt/<int:oid>/confirm")
 @coordinator_required
+@record_member(member_of(OjtRecord, "oid"))
 def ojt_confirm(oid: int):
     record = load_personal(OjtRecord, oid)
     if record is None:

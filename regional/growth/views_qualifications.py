@@ -10,7 +10,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, files, qualifications
 from regional.growth.access import load_personal
-from regional.growth.common import as_myself, refused
+from regional.growth.common import refused
 from regional.growth.downloads import attachment
 from regional.growth.exams import OTHER, exams
 from regional.growth.forms import (
@@ -23,7 +23,7 @@ from regional.growth.forms import (
 from regional.growth.models import Qualification, QualificationStatus
 from regional.i18n import locale_code
 from regional.roles import admin_required, coordinator_required, is_regional_admin
-from regional.tenancy import current_municipality
+from regional.tenancy import current_municipality, member_of, own_records, record_member
 from regional.versions import StaleEdit, claim_version, conflict
 from tenants import all_tenants
 from tenants.models import Municipality
@@ -52,9 +52,9 @@ def _pass_data(form: QualificationForm) -> qualifications.PassData:
 
 @bp.route("/qualifications", methods=["GET", "POST"])
 @login_required
+@own_records
 def qualifications_mine():
     """My passes, and the form to record another."""
-    as_myself()
     form = QualificationForm()
     form.exam.choices = _exam_choices()
     if form.validate_on_submit():
@@ -112,9 +112,9 @@ def _qualification_or_404(qid: int) -> Qualification:
 
 @bp.route("/qualifications/<int:qid>/edit", methods=["GET", "POST"])
 @login_required
+@own_records
 def qualification_edit(qid: int):
     """The person corrects a returned (or unverified) record; it waits for checking again."""
-    as_myself()
     q = _qualification_or_404(qid)
     if q.employee_id != current_user.id or q.municipality_id != current_user.municipality_id:
         abort(404)
@@ -153,6 +153,7 @@ def qualification_edit(qid: int):
 
 @bp.get("/qualifications/<int:qid>/scan")
 @login_required
+@record_member(member_of(Qualification, "qid"))
 def qualification_scan(qid: int):
     """The scan of a certificate: the person, their coordinator, administrators; a download."""
     q = _qualification_or_404(qid)
@@ -165,6 +166,7 @@ def qualification_scan(qid: int):
 
 @bp.post("/qualifications/<int:qid>/verify")
 @coordinator_required
+@record_member(member_of(Qualification, "qid"))
 def qualification_verify(qid: int):
     q = _qualification_or_404(qid)
     form = ReviewForm()
@@ -184,6 +186,7 @@ def qualification_verify(qid: int):
 
 @bp.post("/qualifications/<int:qid>/return")
 @coordinator_required
+@record_member(member_of(Qualification, "qid"))
 def qualification_return(qid: int):
     q = _qualification_or_404(qid)
     form = ReturnForm()
