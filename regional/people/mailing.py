@@ -89,9 +89,9 @@ class Example:
     body: str
 
 
-def example(heading: str, person: User, template: str, **context: object) -> Example:
-    subject, body = compose(template, person.locale, person.municipality_id, context)
-    return Example(heading, person.name, subject, body)
+def example(heading: str, to: User, template: str, context: dict) -> Example:
+    subject, body = compose(template, to.locale, to.municipality_id, context)
+    return Example(heading, to.name, subject, body)
 
 
 def examples(
@@ -103,7 +103,7 @@ def examples(
     shown = []
     if mailing.notices:
         first = mailing.notices[0]
-        shown.append(example(notice_heading, first, template, **context(first)))
+        shown.append(example(notice_heading, first, template, context(first)))
     if mailing.invitations:
         first = mailing.invitations[0]
         stand_in = _("(a personal link for each person)")
@@ -112,7 +112,7 @@ def examples(
                 _("The invitation to choose a password"),
                 first,
                 "people_invitation",
-                **invitations.invitation_context(first, stand_in),
+                invitations.invitation_context(first, stand_in),
             )
         )
     return shown
