@@ -104,4 +104,3 @@ CASES += [
         note="unticked: the mail about waiting work turned off",
     ),
 ]
-
