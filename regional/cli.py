@@ -28,6 +28,7 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(send_mail)
     from regional.backup import backup_command, restore_command
     from regional.demo import seed_demo
+    from regional.registrations.digest import send_digest
     from regional.registrations.interests import notify_interested_command
     from regional.registrations.reminders import release_seats, send_reminders
 
@@ -35,6 +36,7 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(send_reminders)
     app.cli.add_command(release_seats)
     app.cli.add_command(notify_interested_command)
+    app.cli.add_command(send_digest)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     from regional.growth.upkeep import files_cli

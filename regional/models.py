@@ -9,7 +9,7 @@ from regional.growth.models import (
     Qualification,
     QualificationPersona,
 )
-from regional.mail.models import OutboundMail
+from regional.mail.models import MailSignature, OutboundMail
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
 from regional.registrations.models import (
@@ -27,6 +27,7 @@ __all__ = [
     "Certificate",
     "Completion",
     "LoginThrottle",
+    "MailSignature",
     "Material",
     "Measure",
     "Municipality",

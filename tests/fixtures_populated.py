@@ -31,7 +31,8 @@ from regional.growth.models import (
     QualificationPersona,
     QualificationStatus,
 )
-from regional.mail.models import OutboundMail
+from regional.mail.models import MailSignature, OutboundMail
+from regional.people.models import User
 from regional.people.uploads import RosterUpload
 from regional.registrations import attendance
 from regional.registrations.models import Certificate, ProgramInterest
@@ -54,6 +55,11 @@ def populate(world) -> dict[str, object]:
     """Add the rows (in the current transaction; the caller commits). Returns what a
     later check needs: the certificate's code, the material's and the scan's ids."""
     a, b = world.muni_a, world.muni_b
+    # The member's mail signature, and a coordinator who turned the digest off.
+    with acting_as(db.session, a):
+        db.session.add(MailSignature(section="総務部 人事課", phone="0868-32-2000"))
+        db.session.get(User, world.coordinator_a).mail_digest = False
+        db.session.flush()
     reg_id = completed_registration(world, world.employee_a)
     open_registration(world, world.employee_b)
     # A hosted session for a chosen audience, and seats reserved for a member.

@@ -28,6 +28,11 @@ def ja(msgid: str, **params: object) -> str:
         return gettext(msgid, **params)
 
 
+def ja_subject(msgid: str, **params: object) -> str:
+    """A mail's subject as a Japanese reader gets it: with the portal's prefix."""
+    return ja("[Training portal] %(subject)s", subject=ja(msgid, **params))
+
+
 def english(*clients):
     """Make signed-in page clients read English, whatever catalogues are compiled."""
     for client in clients:

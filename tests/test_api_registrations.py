@@ -13,7 +13,7 @@ from regional.people.models import JobCategory
 from regional.registrations import actions
 from regional.registrations.models import Completion, Registration, RegistrationStatus
 from tests import factories
-from tests.fixtures_registrations import ja, person, register, registration
+from tests.fixtures_registrations import ja, ja_subject, person, register, registration
 
 CONTRACT = {"id", "session_id", "employee_id", "municipality_code", "status", "waitlist_position"}
 
@@ -230,7 +230,7 @@ def test_cancelling_answers_the_cancelled_registration_and_mails_the_promoted(
     promoted = mailbox.to(world.emails["employee_b"])
     assert len(promoted) == 1
     with app.app_context():
-        subject = ja("A seat became free for you: %(title)s", title="テスト研修")
+        subject = ja_subject("A seat became free for you: %(title)s", title="テスト研修")
         moved_up = ja(
             "You have moved up from the waiting list and are now enrolled. "
             "A calendar file is attached."
@@ -273,7 +273,7 @@ def test_approve_and_decline(api, world, make, mailbox, app):
     assert approved.status_code == 200
     assert approved.get_json()["status"] == "enrolled"
     with app.app_context():
-        subject = ja("Request approved: %(title)s", title="テスト研修")
+        subject = ja_subject("Request approved: %(title)s", title="テスト研修")
     assert subject in [m["Subject"] for m in mailbox.to(world.emails["employee_a"])]
     assert coordinator.post(f"/registrations/{first}/approve").status_code == 409
     declined = coordinator.post(f"/registrations/{second}/decline")

@@ -63,6 +63,7 @@ NOT_AUDITED: dict[str, Exempt] = {
     "auth.reset": Exempt("a person sets their own password from a mailed link"),
     "auth.welcome": Exempt("an invited person chooses their own password"),
     "main.set_language": Exempt("the person's own language"),
+    "mail.settings": Exempt("the person's own mail settings (the digest and approval notices)"),
     "admin.switch": Exempt("which member an administrator works in lives in their session only"),
     "registrations.reset_feed": Exempt("the person replaces their own calendar-feed address"),
     "registrations.register": Exempt("the person registers themself for a session"),

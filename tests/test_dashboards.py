@@ -130,7 +130,7 @@ def test_drill_down_lists_who_counts_and_who_does_not_yet(
     not_yet = as_coordinator_a.get(f"/progress/m/{CODE_A}/t/security?fy={FY}&show=not_yet")
     html = not_yet.get_data(as_text=True)
     assert "𠮷野 花子" in html and "髙橋 太郎" not in html
-    assert "Send invitations" in html  # a coming session of the target's programmes exists
+    assert "Check the invitation" in html  # a coming session of the target's programmes exists
 
 
 def test_an_unknown_target_key_is_404(as_coordinator_a, progress_data):

@@ -151,7 +151,7 @@ def test_the_reminder_mails_each_person_missing_required_training_once_a_day(
     assert "already sent" in again.get_data(as_text=True)
     # ...and the home page no longer offers the button, but says when it can be pressed.
     home = _home(as_coordinator_a)
-    assert 'action="/targets/remind-required"' not in home
+    assert 'href="/targets/remind-required"' not in home
     assert "A reminder was sent on" in home and "The next one can be sent from" in home
     with within(app), all_tenants(db.session):
         total = db.session.scalar(

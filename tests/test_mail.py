@@ -14,7 +14,7 @@ from regional.mail.models import OutboundMail
 from regional.mail.services import deliver_outbox
 from tests import factories
 from tests.factories import add_mail
-from tests.fixtures_registrations import ja, register
+from tests.fixtures_registrations import ja, ja_subject, register
 
 
 def _free_port() -> int:
@@ -102,7 +102,7 @@ def test_waitlisted_mail_tells_the_position(as_employee_a, world, app, mailbox):
     as_employee_a.form_post(f"/registrations/session/{ts_id}/register")
     (msg,) = mailbox.to(world.emails["employee_a"])
     with app.app_context():
-        subject = ja("On the waiting list: %(title)s", title="テスト研修")
+        subject = ja_subject("On the waiting list: %(title)s", title="テスト研修")
         where = ja(
             "The session is full. You are number %(n)s on the waiting list. If a seat becomes "
             "free you will get it automatically and we will tell you.",
@@ -173,7 +173,7 @@ def test_a_registration_renders_no_mail_in_its_transaction(ctx, world, monkeypat
     mailbox.clear()
     assert deliver_outbox() == 1
     (msg,) = mailbox.to(world.emails["employee_a"])
-    assert msg["Subject"] == ja("You are enrolled: %(title)s", title="テスト研修")
+    assert msg["Subject"] == ja_subject("You are enrolled: %(title)s", title="テスト研修")
     (attachment,) = msg.iter_attachments()
     assert "STATUS:CONFIRMED" in attachment.get_content()
     assert made == [1]
@@ -192,7 +192,7 @@ def test_a_deferred_mail_says_what_happened_then_not_what_is_true_now(ctx, world
     mailbox.clear()
     assert deliver_outbox() == 2
     first, second = mailbox.to(world.emails["employee_a"])
-    assert first["Subject"] == ja("You are enrolled: %(title)s", title="テスト研修")
+    assert first["Subject"] == ja_subject("You are enrolled: %(title)s", title="テスト研修")
     assert "STATUS:CONFIRMED" in next(first.iter_attachments()).get_content()
     assert "STATUS:CANCELLED" in next(second.iter_attachments()).get_content()
 

@@ -27,7 +27,7 @@ from regional.mail.services import ADDRESS_BOUND, deliver_outbox, is_permanent
 from tenants import all_tenants
 from tests import factories
 from tests.factories import add_mail
-from tests.fixtures_registrations import ja
+from tests.fixtures_registrations import ja, ja_subject
 
 GONE = "550 5.1.1 <{}>: Recipient address rejected: User unknown"
 BUSY = "451 4.3.0 Mailbox temporarily unavailable, try again later"
@@ -277,7 +277,7 @@ def test_a_refused_notice_is_listed_for_the_coordinator_who_sends_it_again(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     with app.app_context():
-        subject = ja("You are enrolled: %(title)s", title="テスト研修")
+        subject = ja_subject("You are enrolled: %(title)s", title="テスト研修")
     for shown in (address, subject, GONE.format(address).replace("<", "&lt;").replace(">", "&gt;")):
         assert shown in html
     assert address not in as_coordinator_b.get("/mail/undelivered").get_data(as_text=True)

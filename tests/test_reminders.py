@@ -13,7 +13,7 @@ from regional.main.helpers import local_day
 from regional.registrations import actions, seats
 from regional.registrations.models import RegistrationStatus as RS
 from tests import factories
-from tests.fixtures_registrations import ja, person, register, registration
+from tests.fixtures_registrations import ja_subject, person, register, registration
 
 
 @pytest.fixture
@@ -58,7 +58,9 @@ def test_reminders_go_once_to_enrolled_people_of_sessions_soon(cli, world, make,
     out = cli("send-reminders", "--days", "3")
     assert "reminders queued: 2" in out
     with app.app_context(), force_locale("ja"):
-        subject = ja("Reminder: %(title)s on %(day)s", title="テスト研修", day=local_day(starts))
+        subject = ja_subject(
+            "Reminder: %(title)s on %(day)s", title="テスト研修", day=local_day(starts)
+        )
     reminded = {m["To"] for m in mailbox.messages if m["Subject"] == subject}
     assert reminded == {world.emails["employee_a"], world.emails["employee_b"]}
     body = mailbox.body(mailbox.to(world.emails["employee_b"])[-1])
@@ -101,5 +103,5 @@ def test_release_seats_command_promotes_the_line(cli, world, make, app, mailbox)
     with app.app_context():
         assert registration(waiting).status == RS.ENROLLED
     with app.app_context():
-        subject = ja("A seat became free for you: %(title)s", title="テスト研修")
+        subject = ja_subject("A seat became free for you: %(title)s", title="テスト研修")
     assert subject in [m["Subject"] for m in mailbox.to(world.emails["employee_b"])]

@@ -48,7 +48,7 @@ from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants import all_tenants
 from tenants.scoping import acting_as
 from tests import factories
-from tests.fixtures_registrations import ja
+from tests.fixtures_registrations import ja_subject
 
 #: Refusals a random operation may meet; anything else is a bug.
 EXPECTED_REFUSALS = {
@@ -160,7 +160,7 @@ def clashes(w: Reg, sessions: dict[int, Seats], holding: list[Reg]) -> bool:
 
 def _promoted_mail_count() -> int:
     # Mail goes out in the recipient's language: Japanese for these people.
-    subject = ja("A seat became free for you: %(title)s", title="テスト研修")
+    subject = ja_subject("A seat became free for you: %(title)s", title="テスト研修")
     # Registration notices are rendered at delivery: read each one's subject (rendering it).
     mails = db.session.scalars(
         select(OutboundMail)

@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "mail.undelivered": _l("Mail could not be delivered"),
     "mail.retry": _l("Undelivered mail sent again"),
     "mail.discard": _l("Undelivered mail discarded"),
+    "mail.signature": _l("Mail signature changed"),
 }
 
 #: Names of the fields an entry's before and after hold (unknown ones are shown as they are).

@@ -17,13 +17,15 @@ from regional.dashboards import bp, council, queries, tables
 from regional.dashboards.charts import progress_chart, trend_chart
 from regional.dashboards.exports import attachment, to_csv, to_xlsx
 from regional.dashboards.forms import InviteForm, chosen_fiscal_year
-from regional.dashboards.invite import MAX_INVITES, invite
+from regional.dashboards.invite import MAX_INVITES, invite, plan
+from regional.dashboards.invite import context as invite_context
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.growth.exams import exams
 from regional.growth.ojt import ojt_by_member
 from regional.growth.qualifications import holders_by_member
 from regional.i18n import locale_code
+from regional.people.mailing import examples as mailing_examples
 from regional.roles import admin_required, coordinator_required
 from regional.targets import progress
 from regional.tenancy import enter_municipality
@@ -286,16 +288,21 @@ def drill_export(code: str, key: str, fmt: str):
     return attachment(to_xlsx([sheet]), "xlsx", stem)
 
 
-@bp.route("/m/<code>/t/<key>/invite", methods=["POST"])
+@bp.route("/m/<code>/t/<key>/invite", methods=["GET", "POST"])
 @coordinator_required
 def invite_people(code: str, key: str):
+    """Invite the people ticked to a coming session: first the confirmation (GET, from
+    the drill-down's form: who gets what, and the mail as it is sent), then the
+    sending (the confirmation's POST)."""
     _form, fy = _year()
     municipality, mp = _municipality_progress(code, fy)
     tp = _target_or_404(mp, key)
     sessions = queries.invitable_sessions(key, municipality.id)
-    form = InviteForm()
+    sending = request.method == "POST"
+    data = request.form if sending else request.args
+    form = InviteForm(formdata=data, meta={"csrf": sending})
     form.session_id.choices = _session_choices(sessions)
-    raw = request.form.getlist("people")
+    raw = data.getlist("people")
     back = url_for("dashboards.drill", code=code, key=key, fy=fy, show="not_yet")
     if len(raw) > MAX_INVITES:
         flash(_("At most %(n)s people can be invited at once.", n=MAX_INVITES), "error")
@@ -305,27 +312,67 @@ def invite_people(code: str, key: str):
     ids = (record_id(v) for v in raw)
     form.people.choices = [(i, str(i)) for i in ids if i is not None]
     if not form.validate():
+        if sending and form.csrf_token.errors:
+            abort(400)
         flash(_("Choose a session and at least one person."), "error")
         return redirect(back)
     chosen = next(s for s in sessions if s.id == form.session_id.data)
-    result = invite(
+    invite_plan = plan(
         chosen,
         form.people.data,
+        municipality_id=municipality.id,
+        fiscal_year=fy if tp.kind == "annual" else None,
+    )
+    if not sending:
+        return _confirm_invitation(municipality, tp, fy, chosen, invite_plan, back)
+    invite(
+        chosen,
+        invite_plan,
         sender=current_user,
         municipality_id=municipality.id,
         target_label=tp.label,
-        fiscal_year=fy if tp.kind == "annual" else None,
     )
     db.session.commit()
     flash(
         _(
-            "Invitations sent: %(sent)s. Skipped (already registered or completed): %(skipped)s.",
-            sent=result.sent,
-            skipped=result.skipped,
+            "Invitations sent: %(sent)s. Invitations to choose a password (never signed in):"
+            " %(invited)s. Skipped (already registered or completed, or invited lately):"
+            " %(skipped)s.",
+            sent=len(invite_plan.mailing.notices),
+            invited=len(invite_plan.mailing.invitations),
+            skipped=invite_plan.skipped,
         ),
         "success",
     )
     return redirect(back)
+
+
+def _confirm_invitation(municipality, tp, fy, chosen, invite_plan, back: str):
+    notes = []
+    if invite_plan.served:
+        notes.append(
+            _(
+                "Already registered for this session or already completed its programme,"
+                " so skipped: %(n)d.",
+                n=invite_plan.served,
+            )
+        )
+    return render_template(
+        "mailing/confirm.html",
+        title=_("Invitation to a session: check before sending"),
+        mailing=invite_plan.mailing,
+        examples=mailing_examples(
+            invite_plan.mailing,
+            _("The invitation to the session"),
+            "dashboard_invitation",
+            invite_context(chosen, current_user, tp.label),
+        ),
+        notes=notes,
+        action=url_for("dashboards.invite_people", code=municipality.code, key=tp.key, fy=fy),
+        hidden=[("session_id", chosen.id)] + [("people", p.id) for p in invite_plan.mailing.people],
+        button=_("Send the mail"),
+        back=back,
+    )
 
 
 # -- the region --------------------------------------------------------------

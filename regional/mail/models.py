@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     or_,
     select,
     text,
@@ -21,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from regional.extensions import db
+from tenants import TenantScoped
 from tenants.base import utcnow
 
 
@@ -146,3 +148,24 @@ class OutboundMail(db.Model):
             else cls.municipality_id == municipality_id
         )
         return cls.waiting().where(cls.attempts > 0, owner)
+
+
+class MailSignature(TenantScoped, db.Model):
+    """The sender under every mail of a member (差出人情報): its section and contact.
+
+    One row per member, kept by its coordinators. Mail of a member without one, and
+    mail of no member, is signed with the region's default: the coordinating member's
+    row (the regional administrators run the portal). See
+    :func:`regional.mail.services.signature_for`.
+    """
+
+    __tablename__ = "mail_signatures"
+    tenant_index = False
+    __table_args__ = (UniqueConstraint("municipality_id", name="uq_mail_signatures_municipality"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 担当課・係, e.g. 「総務部 人事課 研修係」.
+    section: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

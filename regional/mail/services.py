@@ -28,6 +28,7 @@ from email.utils import make_msgid
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ from regional.audit import record_audit_across
 from regional.errors import database_unavailable
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.mail.models import OutboundMail
+from regional.mail.models import MailSignature, OutboundMail
 from tenants import all_tenants
 from tenants.models import Municipality
 from tenants.rls import core_connection
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 _QUEUED = "mail_queued"
 _COMMITTED = "mail_committed"
+_SIGNATURES = "mail_signatures"
 
 #: Mail about the account at the address it is written to: sign-in links (confirmation,
 #: reset, invitation) and notices of the account's own security. Never sent to another
@@ -71,13 +73,7 @@ def queue_mail(
     **context: object,
 ) -> OutboundMail:
     """Render ``mail/<template>.txt`` (first line: subject) in the recipient's language and queue it."""
-    # Rendered straight from the Jinja environment: mail needs no request context
-    # processors (they would build page forms and set a cookie on API answers).
-    with force_locale(locale or "ja"):
-        text = current_app.jinja_env.get_template(f"mail/{template}.txt").render(
-            lang=locale or "ja", config=current_app.config, **context
-        )
-    subject, body = _split(text)
+    subject, body = compose(template, locale, municipality_id, context)
     # Whatever member the mail concerns, and whoever is acting: with the wall lifted for
     # this one statement (the outbox is a member's, and row-level security would refuse a
     # row of another member or of none).
@@ -100,8 +96,77 @@ def queue_mail(
 
 
 def _split(text: str) -> tuple[str, str]:
-    subject, _, body = text.strip().partition("\n")
-    return subject.strip()[:300], body.strip() + "\n"
+    subject, _nl, body = text.strip().partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
+def compose(
+    template: str, locale: str | None, municipality_id: int | None, context: dict
+) -> tuple[str, str]:
+    """Subject and body of ``mail/<template>.txt`` as they are sent: the one place that
+    gives every mail the portal's subject prefix (【研修ポータル】) and the sender's
+    signature (:func:`signature_for`). Used when queueing, at delivery, and by the
+    confirmation pages that show a mail before it goes."""
+    lang = locale or "ja"
+    env = current_app.jinja_env
+    # Rendered straight from the Jinja environment: mail needs no request context
+    # processors (they would build page forms and set a cookie on API answers).
+    with force_locale(lang):
+        text = env.get_template(f"mail/{template}.txt").render(
+            lang=lang, config=current_app.config, **context
+        )
+        subject, body = _split(text)
+        subject = _("[Training portal] %(subject)s", subject=subject)
+        signature = env.get_template("mail/_signature.txt").render(
+            lang=lang, config=current_app.config, signature=signature_for(municipality_id)
+        )
+    return subject[:300], body + "\n" + signature.strip() + "\n"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Who signs a member's mail: the member, its section and contact (any may be missing)."""
+
+    member: Municipality | None
+    section: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+def signature_for(municipality_id: int | None) -> Signature:
+    """The member's own signature, else the region's default (the coordinating member's,
+    who run the portal); mail of no member is signed with the region's default.
+
+    Read across the wall (the default is another member's row); kept for the transaction.
+    """
+    cache = db.session.info.setdefault(_SIGNATURES, {})
+    if municipality_id not in cache:
+        cache[municipality_id] = _read_signature(municipality_id)
+    return cache[municipality_id]
+
+
+def _read_signature(municipality_id: int | None) -> Signature:
+    def row_of(mid: int | None) -> MailSignature | None:
+        if mid is None:
+            return None
+        return db.session.scalar(
+            select(MailSignature)
+            .where(MailSignature.municipality_id == mid)
+            .execution_options(all_tenants=True)
+        )
+
+    row = row_of(municipality_id) or row_of(coordinating_member_id())
+    if row is None:
+        member = db.session.get(Municipality, municipality_id) if municipality_id else None
+        return Signature(member)
+    return Signature(
+        db.session.get(Municipality, row.municipality_id), row.section, row.phone, row.email
+    )
+
+
+def forget_signatures() -> None:
+    """After a signature changed: mail queued from now on reads it again."""
+    db.session.info.pop(_SIGNATURES, None)
 
 
 #: Renderers of mail rendered at delivery, by template-name prefix: ``fn(mail) -> (context,
@@ -166,16 +231,15 @@ def render(mail: OutboundMail) -> None:
         raise LookupError(f"no renderer for mail template {mail.template!r}")
     locale = (mail.params or {}).get("locale") or "ja"
     context, ics = gather(mail)
-    with force_locale(locale):
-        text = current_app.jinja_env.get_template(f"mail/{mail.template}.txt").render(
-            lang=locale, config=current_app.config, **context
-        )
-    mail.stored_subject, mail.stored_body = _split(text)
+    mail.stored_subject, mail.stored_body = compose(
+        mail.template, locale, mail.municipality_id, context
+    )
     mail.stored_ics = ics
 
 
 @event.listens_for(Session, "after_commit")
 def _remember_committed(session: Session) -> None:
+    session.info.pop(_SIGNATURES, None)
     queued = session.info.pop(_QUEUED, None)
     if queued:
         ids = (m if isinstance(m, int) else m.id for m in queued)
@@ -185,6 +249,7 @@ def _remember_committed(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop(_QUEUED, None)
+    session.info.pop(_SIGNATURES, None)
 
 
 def _build(mail: OutboundMail) -> EmailMessage:

@@ -124,6 +124,7 @@ NAV = (
     ("dashboards.index", _l("Progress"), "coordinator"),
     ("targets.index", _l("Targets"), "coordinator"),
     ("audit.index", _l("Audit trail"), "coordinator"),
+    ("mail.settings", _l("Mail settings"), "coordinator"),
     ("admin.index", _l("Regional administration"), "regional_admin"),
 )
 

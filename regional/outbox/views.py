@@ -6,15 +6,17 @@ also those of no member. Another member's message is not found.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from regional.audit import record_audit
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.mail.models import OutboundMail
-from regional.outbox.forms import DiscardForm, RetryForm
+from regional.mail.models import MailSignature, OutboundMail
+from regional.mail.services import compose, forget_signatures
+from regional.outbox.forms import DiscardForm, MailSettingsForm, RetryForm, SignatureForm
 from regional.outbox.undelivered import address_bound, discard, failed_mail, retry
 from regional.roles import blueprint_role_hook, is_coordinator
 from regional.tenancy import current_municipality
@@ -138,3 +140,59 @@ def undelivered_mail_count() -> int:
             stmt = OutboundMail.undelivered(owner)
             total += db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     return total
+
+
+@bp.route("/signature", methods=["GET", "POST"])
+def signature():
+    """The signature under every mail of the member one works in: section and contact."""
+    here = current_municipality()
+    row = db.session.scalar(select(MailSignature))  # the current member's (tenant-scoped)
+    form = SignatureForm(obj=row)
+    if form.validate_on_submit():
+        before = _signature_fields(row)
+        if row is None:
+            row = MailSignature(section=form.section.data)
+            db.session.add(row)
+        row.section = form.section.data
+        row.phone = form.phone.data or None
+        row.email = form.email.data or None
+        record_audit(
+            "mail.signature",
+            subject_type="municipality",
+            subject_id=here.id,
+            subject_label=here.name_ja,
+            before=before,
+            after=_signature_fields(row),
+        )
+        db.session.commit()
+        forget_signatures()
+        flash(_("The signature was saved; mail sent from now on carries it."), "success")
+        return redirect(url_for("mail.signature"))
+    if request.method == "POST":
+        db.session.rollback()
+    subject, body = compose("signature_example", current_user.locale, here.id, {})
+    return render_template("outbox/signature.html", form=form, row=row, example=body, member=here)
+
+
+def _signature_fields(row: MailSignature | None) -> dict | None:
+    if row is None:
+        return None
+    return {"section": row.section, "phone": row.phone, "email": row.email}
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    """A coordinator's own mail: the daily digest and the notices of requests to approve
+    (their own account, whichever member they work in)."""
+    from regional.people.models import User
+    from tenants.scoping import acting_as
+
+    form = MailSettingsForm(data={"digest": current_user.mail_digest})
+    if form.validate_on_submit():
+        with acting_as(db.session, current_user.municipality_id):
+            me = db.session.get(User, current_user.id)
+            me.mail_digest = bool(form.digest.data)
+            db.session.commit()
+        flash(_("Your mail settings were saved."), "success")
+        return redirect(url_for("mail.settings"))
+    return render_template("outbox/settings.html", form=form)

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.people import bp, invitations
+from regional.people import bp, invitations, mailing
 from regional.people.forms import ActionForm
 from regional.people.models import User
 from regional.people.people import check_may_manage
 from regional.tenancy import get_or_404
 
 
-@bp.post("/invitations")
+@bp.route("/invitations", methods=["GET", "POST"])
 def invite_batch():
-    """Invite the next batch of people who have never been invited."""
+    """Invite the next batch of people who have never been invited: first the
+    confirmation (GET: how many, who, the mail as it is sent), then the sending (POST)."""
+    if request.method == "GET":
+        plan = mailing.split(db.session.scalars(invitations.not_invited().limit(invitations.BATCH)))
+        left = invitations.count(invitations.not_invited()) - plan.total
+        return render_template(
+            "mailing/confirm.html",
+            title=_("Invitations to imported staff: check before sending"),
+            mailing=plan,
+            examples=mailing.examples(plan, "", "people_invitation", lambda p: {}),
+            notes=[_("People still to invite after this batch: %(n)d.", n=left)] if left else [],
+            action=url_for("people.invite_batch"),
+            hidden=[],
+            button=_("Send the invitations"),
+            back=url_for("people.roster"),
+        )
     if not ActionForm().validate_on_submit():
         abort(400)
     sent, left = invitations.invite_batch(current_user)

@@ -8,6 +8,8 @@ Invitations go through the outbox, in batches the coordinator sends.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -50,6 +52,27 @@ def _link(token: str) -> str:
     return base + url_for("auth.welcome", token=token, _external=False)
 
 
+def invitation_context(user: User, link: str) -> dict:
+    """What ``mail/people_invitation.txt`` reads (also for the example a confirmation shows,
+    with a stand-in for the personal link)."""
+    days = tokens.MAX_AGE[tokens.INVITE] // 86400
+    return {
+        "person": user,
+        "municipality": user.municipality,
+        "link": link,
+        "max_age_days": days,
+        "valid_until": now_utc() + timedelta(days=days),
+    }
+
+
+def invited_lately(user: User, now: datetime | None = None) -> bool:
+    """Whether the person's last invitation's link still works (sent within its lifetime)."""
+    if user.invited_at is None:
+        return False
+    sent = user.invited_at if user.invited_at.tzinfo else user.invited_at.replace(tzinfo=UTC)
+    return sent > (now or now_utc()) - timedelta(seconds=tokens.MAX_AGE[tokens.INVITE])
+
+
 def invite(user: User, actor: User) -> None:
     """Queue one invitation (again, if one was sent before) and note it in the audit trail."""
     if not may_invite(user):
@@ -62,10 +85,7 @@ def invite(user: User, actor: User) -> None:
         "people_invitation",
         locale=user.locale or "ja",
         municipality_id=user.municipality_id,
-        person=user,
-        municipality=user.municipality,
-        link=_link(tokens.make_token(user, tokens.INVITE)),
-        max_age_days=tokens.MAX_AGE[tokens.INVITE] // 86400,
+        **invitation_context(user, _link(tokens.make_token(user, tokens.INVITE))),
     )
     again = user.invited_at is not None
     user.invited_at = now_utc()

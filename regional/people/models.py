@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -156,6 +157,7 @@ class User(Versioned, TenantScoped, UserMixin, db.Model):
             "locale",
             "last_login_at",
             "invited_at",
+            "mail_digest",
         }
     )
     #: Both composite keys below lead with the municipality.
@@ -200,6 +202,9 @@ class User(Versioned, TenantScoped, UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     #: When the last invitation to choose a password was queued (imported staff sign in so).
     invited_at: Mapped[datetime | None]
+    #: A coordinator's own choice: mail about what waits for them (the daily digest, and a
+    #: mail when a registration needs their approval). On unless they turn it off.
+    mail_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     municipality: Mapped[Municipality] = relationship(lazy="joined")
     org_unit: Mapped[OrgUnit | None] = relationship(

@@ -15,6 +15,7 @@ from datetime import datetime
 from regional.extensions import db
 from regional.mail.models import OutboundMail
 from regional.mail.services import deferred_renderer, queue_deferred
+from regional.people.coordinators import mailed_coordinators
 from regional.people.models import User
 from regional.registrations.models import (
     Registration,
@@ -57,6 +58,33 @@ def notify(reg: Registration, event: str, employee: User | None = None, **extra:
             "extra": {k: str(v) for k, v in extra.items()},
         },
     )
+    if reg.status == RS.PENDING and event in ("pending", "promoted"):
+        _tell_coordinators(reg, employee)
+
+
+def _tell_coordinators(reg: Registration, employee: User) -> None:
+    """A request awaits approval: one mail to each coordinator of the person's member who
+    has not turned their mail off (:func:`regional.people.coordinators.mailed_coordinators`),
+    rendered at delivery like the person's own notice."""
+    with acting_as(db.session, reg.municipality_id):
+        coordinators = mailed_coordinators()
+    for coordinator in coordinators:
+        if coordinator.id == employee.id:
+            continue  # a coordinator's own request: they see it on their page
+        queue_deferred(
+            coordinator.email,
+            "registration_awaits_approval",
+            locale=coordinator.locale or "ja",
+            municipality_id=reg.municipality_id,
+            params={
+                "registration_id": reg.id,
+                "employee_id": employee.id,
+                "session_id": reg.session_id,
+                "status": reg.status.value,
+                "requested_at": _iso(reg.requested_at),
+                "extra": {"coordinator_name": coordinator.name},
+            },
+        )
 
 
 def _iso(value: datetime | None) -> str | None:

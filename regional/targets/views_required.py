@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,8 +14,10 @@ from regional.audit import record_audit
 from regional.audit.models import AuditEntry
 from regional.catalogue.models import Program, SkillArea
 from regional.extensions import db
-from regional.fiscal import fiscal_year_of, now_utc
+from regional.fiscal import fiscal_year_bounds, fiscal_year_of, now_utc
 from regional.mail.services import queue_mail
+from regional.people import mailing
+from regional.people.forms import ActionForm
 from regional.targets import bp, required
 from regional.tenancy import current_municipality
 from tenants.scoping import acting_as
@@ -83,39 +85,83 @@ def _next_reminder_at(last: AuditEntry | None):
     return due if due > now_utc() else None
 
 
-@bp.post("/remind-required")
-def remind_required():
-    """Mail every member of staff missing required training this fiscal year (once a day)."""
-    if _next_reminder_at(_last_reminder()) is not None:
-        flash(_("A reminder was already sent in the last day; it was not sent again."), "error")
-        return redirect(url_for("main.home"))
+def _reminder_plan():
+    """The staff missing required training this fiscal year, split by what each gets."""
     fy = fiscal_year_of(now_utc())
     work = required.staff_gaps(db.session, fy, limit=None)
     names = {m.key: m for m in work.measures}
+    gaps = {g.person.id: g for g in work.gaps}
+
+    def context(person) -> dict:
+        return {
+            "employee": person,
+            "measures": [names[k] for k in gaps[person.id].keys if k in names],
+            "fiscal_year": fy,
+            "deadline": fiscal_year_bounds(fy)[1],
+        }
+
+    return fy, mailing.split(g.person for g in work.gaps), context
+
+
+@bp.route("/remind-required", methods=["GET", "POST"])
+def remind_required():
+    """Mail every member of staff missing required training this fiscal year (once a day):
+    first the confirmation (GET: who, and the mail as it is sent), then the sending (POST).
+    People who never signed in get the invitation to choose a password instead."""
+    if _next_reminder_at(_last_reminder()) is not None:
+        flash(_("A reminder was already sent in the last day; it was not sent again."), "error")
+        return redirect(url_for("main.home"))
+    fy, plan, context = _reminder_plan()
+    if request.method == "GET":
+        return render_template(
+            "mailing/confirm.html",
+            title=_("Reminder of required training: check before sending"),
+            mailing=plan,
+            examples=mailing.examples(
+                plan, _("The reminder"), "required_training_reminder", context
+            ),
+            action=url_for("targets.remind_required"),
+            hidden=[],
+            button=_("Send the mail"),
+            back=url_for("main.home"),
+        )
+    if not ActionForm().validate_on_submit():
+        abort(400)
     here = current_municipality()
-    for gap in work.gaps:
-        person = gap.person
-        queue_mail(
+    mailing.send(
+        plan,
+        current_user,
+        lambda person: queue_mail(
             person.email,
             "required_training_reminder",
             locale=person.locale or "ja",
             municipality_id=here.id,
-            employee=person,
-            measures=[names[k] for k in gap.keys if k in names],
-            fiscal_year=fy,
-        )
+            **context(person),
+        ),
+    )
     record_audit(
         "reminder.required",
         subject_type="municipality",
         subject_id=here.id,
         subject_label=here.name_ja,
-        detail={"fiscal_year": fy, "people": len(work.gaps)},
+        detail={
+            "fiscal_year": fy,
+            "people": plan.total,
+            "reminded": len(plan.notices),
+            "invited": len(plan.invitations),
+            "invited_lately": len(plan.invited_lately),
+        },
     )
     db.session.commit()
     flash(
-        _("A reminder was sent by mail to %(n)d people.", n=len(work.gaps))
-        if work.gaps
-        else _("Everyone has done the required training this fiscal year; no mail was sent."),
+        _(
+            "A reminder was sent by mail to %(n)d people; %(m)d people who have never signed in"
+            " were sent the invitation to choose a password.",
+            n=len(plan.notices),
+            m=len(plan.invitations),
+        )
+        if plan.total
+        else _("Nobody needs a mail now; no mail was sent."),
         "success",
     )
     return redirect(url_for("main.home"))

@@ -345,14 +345,27 @@ def test_coordinator_runs_a_month_for_their_municipality(
     expect(row).to_contain_text("終了（出欠記録済み）")
     _look(page, f"coordinator-past-sessions-{size}", f"past sessions {size}")
 
-    # Follow up: remind the staff missing required training, in one step, once a day.
+    # Follow up: remind the staff missing required training, once a day, after checking
+    # who gets which mail and the mail itself (nothing is sent by the first click).
     page.goto("/")
     required = page.locator("section[aria-labelledby=work-required]")
-    required.locator("form[action$='/remind-required'] button").click()
+    before = len(_mail_to(live_server, three_mail))
+    required.get_by_test_id("remind-required").click()
     page.wait_for_load_state()
-    assert re.fullmatch(r"\d+人に受講案内をメールで送信しました。", _flash(page))
+    expect(page.get_by_role("heading", level=1)).to_have_text("必須研修の受講案内：送信前の確認")
+    expect(page.get_by_test_id("mailing-total")).to_contain_text("人にメールを送信します。")
+    expect(page.get_by_test_id("mailing-subject").first).to_contain_text("【研修ポータル】")
+    expect(page.get_by_test_id("mailing-body").first).to_contain_text("研修ポータル")
+    assert len(_mail_to(live_server, three_mail)) == before  # the confirmation sent nothing
+    _look(page, f"coordinator-remind-confirm-{size}", f"reminder confirmation {size}")
+    page.get_by_test_id("mailing-send").click()
+    page.wait_for_load_state()
+    assert re.fullmatch(
+        r"\d+人に受講案内をメールで送信しました。未ログインの\d+人にはパスワード設定の案内を送信しました。",
+        _flash(page),
+    )
     required = page.locator("section[aria-labelledby=work-required]")
-    expect(required.locator("form[action$='/remind-required']")).to_have_count(0)
+    expect(required.get_by_test_id("remind-required")).to_have_count(0)
     expect(required.get_by_test_id("reminder-sent")).to_contain_text("受講案内は")
     assert [s for s, _body in _mail_to(live_server, three_mail) if "必須研修" in s]
     _look(page, f"coordinator-reminded-{size}", f"home after the reminder {size}")

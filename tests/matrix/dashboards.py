@@ -136,6 +136,16 @@ CASES = [
     Case("dashboards.drill_export", _m("/t/security/export.csv?show=counted"), OWN, owners=AB),
     Case(
         "dashboards.invite_people",
+        lambda r, o: (
+            f"/progress/m/{r.code(o)}/t/security/invite?session_id={r['security_session']['-']}"
+            f"&people={r['user']['A']}&people={r['user']['B']}"
+        ),
+        OWN,
+        owners=AB,
+        note="the confirmation (a GET: nothing sent)",
+    ),
+    Case(
+        "dashboards.invite_people",
         _m("/t/security/invite"),
         OWN_POST,
         owners=AB,

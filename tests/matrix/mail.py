@@ -76,3 +76,31 @@ CASES: list[Case] = [
         owners=OWNERS,
     ),
 ]
+STAFF = {"coordinator_a": 200, "coordinator_b": 200, "admin": 200, "employee_a": 403}
+STAFF_302 = {"coordinator_a": 302, "coordinator_b": 302, "admin": 302, "employee_a": 403}
+
+CASES += [
+    # The member's signature under its mail: its coordinators (the member they work in).
+    Case("mail.signature", lambda r, o: "/mail/signature", STAFF),
+    Case(
+        "mail.signature",
+        lambda r, o: "/mail/signature",
+        STAFF_302,
+        method="POST",
+        data=lambda r, o: {
+            "section": "総務部 人事課 研修係",
+            "phone": "0868-32-2000",
+            "email": "jinji@example.lg.jp",
+        },
+    ),
+    # A coordinator's own mail settings (the digest and the approval notices).
+    Case("mail.settings", lambda r, o: "/mail/settings", STAFF),
+    Case(
+        "mail.settings",
+        lambda r, o: "/mail/settings",
+        STAFF_302,
+        method="POST",
+        data=lambda r, o: {},
+        note="unticked: the mail about waiting work turned off",
+    ),
+]

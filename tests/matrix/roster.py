@@ -117,6 +117,12 @@ CASES: list[Case] = [
     Case(
         "people.invite_batch",
         lambda r, o: "/people/invitations",
+        STAFF,
+        note="the confirmation: how many, who, the invitation (nothing sent)",
+    ),
+    Case(
+        "people.invite_batch",
+        lambda r, o: "/people/invitations",
         STAFF_302,
         method="POST",
         note="an administrator who has not switched has nobody to invite in Okayama: nothing sent",

@@ -24,6 +24,12 @@ CASES = [
     Case(
         "targets.remind_required",
         lambda r, o: "/targets/remind-required",
+        {"employee_a": 403, "coordinator_a": 200, "coordinator_b": 200, "admin": 200},
+        note="the confirmation: who gets which mail, and the mail (nothing sent)",
+    ),
+    Case(
+        "targets.remind_required",
+        lambda r, o: "/targets/remind-required",
         {"employee_a": 403, "coordinator_a": 302, "coordinator_b": 302, "admin": 302},
         method="POST",
         data=lambda r, o: {},
