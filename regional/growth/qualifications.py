@@ -20,6 +20,7 @@ from regional.growth.exams import OTHER, exam_by_code, exam_codes, exams
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.mail.services import queue_mail
 from regional.people.models import User
+from regional.validation import typed_code
 from regional.versions import digest, take_turns
 
 QS = QualificationStatus
@@ -55,7 +56,10 @@ def _clean(data: PassData) -> tuple[str, str | None, object, str]:
     if exam != OTHER:
         name = None
     passed_on = rules.day(data.passed_on, "passed_on")
-    number = rules.text(data.certificate_number, "certificate_number", max_len=50)
+    # As a person types it (full-width digits and letters): read and kept as ASCII.
+    raw = data.certificate_number
+    raw = typed_code(raw) if isinstance(raw, str) else raw
+    number = rules.text(raw, "certificate_number", max_len=50)
     return exam, name, passed_on, number
 
 
