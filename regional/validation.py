@@ -130,7 +130,9 @@ def fold_width(raw: str) -> str | None:
 
 
 _HYPHENS = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\ufe63\u2043]")
-_SPACES = re.compile(r"\s+")
+#: Spaces after NFKC (the ideographic and no-break spaces are " " by then). Tabs, line
+#: breaks and other controls are left in place for the human-text rule to refuse.
+_SPACES = re.compile(" +")
 
 
 def typed_code(value: str | None) -> str:
