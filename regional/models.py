@@ -10,6 +10,7 @@ from regional.growth.models import (
     QualificationPersona,
 )
 from regional.mail.models import MailSignature, OutboundMail
+from regional.people.job_categories import JobCategoryWord
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
 from regional.registrations.models import (
@@ -25,6 +26,7 @@ from tenants.models import Municipality, OrgUnit
 __all__ = [
     "AuditEntry",
     "Certificate",
+    "JobCategoryWord",
     "Completion",
     "LoginThrottle",
     "MailSignature",

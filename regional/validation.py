@@ -14,6 +14,10 @@ type reaches the database or a file format as something that breaks it:
   (the database's 32-bit ids and counts; SQLite raises OverflowError past 2**63,
   PostgreSQL past 2**31). ``str.isdigit()`` and ``int()`` are not that rule: they
   take ``²``, ``٣`` and ``𝟏``, and ``int("²")`` raises;
+* numbers and codes a person types that are not quantities (職員番号, certificate
+  numbers, a certificate's code) are read by :func:`typed_code`: NFKC (the full-width
+  digits and letters a Japanese input method types become ASCII), spaces removed and
+  every hyphen variant a ``-``, before they are looked up or stored;
 * dates lie between :data:`MIN_DATE` and :data:`MAX_DATE` (``date(0, ...)``
   raises, and year 1 overflows when converted to another time zone);
 * paging parameters are whole numbers within :data:`MAX_PAGE`.
@@ -123,6 +127,21 @@ def fold_width(raw: str) -> str | None:
     if any(not c.isascii() and not unicodedata.decomposition(c).startswith("<wide>") for c in raw):
         return None
     return unicodedata.normalize("NFKC", raw)
+
+
+_HYPHENS = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\ufe63\u2043]")
+#: Spaces after NFKC (the ideographic and no-break spaces are " " by then). Tabs, line
+#: breaks and other controls are left in place for the human-text rule to refuse.
+_SPACES = re.compile(" +")
+
+
+def typed_code(value: str | None) -> str:
+    """A number or code as a person typed it (職員番号 ０２８５９８, 証書番号 ＦＥ－１２３),
+    as it is compared and stored: NFKC, no spaces, every hyphen variant (‐ – — − ー ｰ) a '-'.
+
+    Not a quantity: leading zeros stay (``whole_number`` reads counts and ids)."""
+    text = unicodedata.normalize("NFKC", value or "")
+    return _HYPHENS.sub("-", _SPACES.sub("", text))
 
 
 def whole_number(text: object, *, minimum: int = -MAX_INT, maximum: int = MAX_INT) -> int:

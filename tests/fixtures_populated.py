@@ -7,7 +7,7 @@ attended (completion, certificate, progress tallies, the deferred notice still
 queued), a registration waiting, reserved seats, a target, an interest, a
 qualification with its scan and a learning material with its file (both stored in
 GROWTH_FILES_DIR), on-the-job training, a year closed, a unit renamed, an upload
-awaiting import, a sign-in failure, and mail sent, failed and waiting.
+awaiting import, a member's own 職種 name, a sign-in failure, and mail sent, failed and waiting.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from regional.growth.models import (
     QualificationStatus,
 )
 from regional.mail.models import MailSignature, OutboundMail
-from regional.people.models import User
+from regional.people.job_categories import JobCategoryWord
+from regional.people.models import JobCategory, User
 from regional.people.uploads import RosterUpload
 from regional.registrations import attendance
 from regional.registrations.models import Certificate, ProgramInterest
@@ -126,6 +127,9 @@ def populate(world) -> dict[str, object]:
                 sha256=sha256(data).hexdigest(),
                 data=data,
             )
+        )
+        db.session.add(
+            JobCategoryWord(word="主事", word_key="主事", category=JobCategory.ADMINISTRATIVE)
         )
         record_audit(
             "program.update", subject_type="program", subject_id=program_id, municipality_id=a

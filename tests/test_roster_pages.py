@@ -13,7 +13,7 @@ from regional.extensions import db
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
 from tenants.scoping import acting_as
-from tests.conftest import CODE_B
+from tests.conftest import CODE_A, CODE_B
 
 FIXTURES = Path(__file__).parent / "fixtures" / "roster"
 DOMAIN_B = "city.tamano.lg.jp"
@@ -177,13 +177,40 @@ def test_the_export_imports_again_with_no_changes(app, world, api, as_coordinato
     assert body["unchanged"] >= 4
 
 
-def test_a_name_cp932_cannot_hold_sends_to_utf8(as_coordinator_a):
-    """A has 𠮷野 花子: the Shift_JIS file cannot be written, and the page says why."""
+def test_the_shift_jis_export_writes_the_nearest_form_and_says_so(
+    app, world, api, as_coordinator_a
+):
+    """A has 𠮷野 花子: the Shift_JIS file writes 吉野 花子 and a note row, never an error;
+    importing it back keeps the registered name."""
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        number = db.session.get(User, world.employee_a2).employee_number
     resp = as_coordinator_a.get("/people/roster/export.csv")
-    assert resp.status_code == 302
-    page = as_coordinator_a.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "𠮷野 花子" in page
-    assert as_coordinator_a.get("/people/roster/export.csv?encoding=utf-8").status_code == 200
+    assert resp.status_code == 200
+    text = resp.data.decode("cp932")
+    lines = text.rstrip("\r\n").split("\r\n")
+    assert any(",吉野 花子," in line for line in lines)
+    assert "𠮷" not in text
+    assert lines[-1].lstrip('"').startswith("※") and number in lines[-1]
+    # The UTF-8 file holds the name as registered, with no note.
+    utf8 = as_coordinator_a.get("/people/roster/export.csv?encoding=utf-8").data.decode("utf-8-sig")
+    assert "𠮷野 花子" in utf8 and "※" not in utf8
+    body = (
+        api(world.emails["coordinator_a"])
+        .post(
+            f"/municipalities/{CODE_A}/roster?commit=true",
+            data={"file": (io.BytesIO(resp.data), "r.csv")},
+            content_type="multipart/form-data",
+        )
+        .get_json()
+    )
+    assert body["errors"] == []
+    assert (body["created"], body["updated"]) == (0, 0)
+    kept = body["kept_names"]
+    assert [(k["employee_number"], k["registered"], k["written"]) for k in kept] == [
+        (number, "𠮷野 花子", "吉野 花子")
+    ]
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        assert db.session.get(User, world.employee_a2).name == "𠮷野 花子"
 
 
 def test_a_formula_like_name_is_exported_as_text(app, world, as_coordinator_b):

@@ -131,6 +131,19 @@ def _body(
         "effective_on": day.isoformat(),
         "reorganisation": _reorganisation(plan.reorganisation),
         "reorganisation_applied": applied,
+        # Added with the 職種 names and 外字 (see docs/api.md): warnings, never errors.
+        "kept_names": [
+            {
+                "line": k.line,
+                "employee_number": k.number,
+                "registered": k.registered,
+                "written": k.written,
+            }
+            for k in plan.kept_names
+        ],
+        "unknown_job_categories": [
+            {"name": u.word, "lines": u.lines, "imported_as": "other"} for u in plan.unknown_jobs
+        ],
     }
 
 

@@ -33,6 +33,8 @@ ACTION_LABELS = {
     "unit.deactivate": _l("Organisation unit taken out of use"),
     "unit.reactivate": _l("Organisation unit in use again"),
     "roster.import": _l("Personnel roster imported"),
+    "job_word.set": _l("Job category name of the personnel system set"),
+    "job_word.delete": _l("Job category name of the personnel system removed"),
     "program.create": _l("Programme added"),
     "program.update": _l("Programme revised"),
     "program.retire": _l("Programme retired"),
@@ -77,6 +79,8 @@ ACTION_LABELS = {
 
 #: Names of the fields an entry's before and after hold (unknown ones are shown as they are).
 FIELD_LABELS = {
+    "word": _l("Name in the personnel system"),
+    "category": _l("Job category"),
     "email": _l("E-mail address"),
     "name": _l("Name"),
     "name_kana": _l("Name in kana"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
@@ -11,7 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from regional.auth.passwords import MAX_LENGTH, password_problems
 from regional.people.models import JOB_CATEGORY_LABELS, JobCategory, normalize_email
-from regional.validation import HumanText
+from regional.validation import HumanText, typed_code
 
 
 def _strip(value: str | None) -> str | None:
@@ -24,7 +22,7 @@ def _employee_number(value: str | None) -> str | None:
     """Full-width digits and letters become ASCII; empty means none."""
     if not value:
         return None
-    return unicodedata.normalize("NFKC", value).strip() or None
+    return typed_code(value) or None
 
 
 def _email_field(label: str = _l("E-mail address"), autocomplete: str = "username") -> EmailField:

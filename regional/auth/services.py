@@ -391,6 +391,20 @@ def reset_password(
     return user
 
 
+def first_sign_in(user: User, address: str | None) -> None:
+    """An invited person who has just chosen their password from the link is signed in:
+    the account's own row is written inside their municipality (as in :func:`authenticate`)."""
+    with acting_as(db.session, user.municipality_id):
+        user.last_login_at = now_utc()
+        db.session.flush()
+    log.info(
+        "sign-in user=%s municipality=%s addr=%r (invitation)",
+        user.id,
+        user.municipality.code,
+        address,
+    )
+
+
 def sign_out_everywhere(user: User, *, revoke_feed: bool = True) -> None:
     """End every session and API token of the account (the session version moves on).
 

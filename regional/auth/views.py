@@ -203,9 +203,14 @@ def welcome(token: str):
         page = render_template("auth/welcome.html", form=form, min_length=MIN_LENGTH, user=user)
         return page, status
     address = request.remote_addr
-    if services.reset_password(token, form.password.data, tokens.INVITE, address) is None:
+    user = services.reset_password(token, form.password.data, tokens.INVITE, address)
+    if user is None:
         return _invalid_link(tokens.INVITE)
+    # The link proved the address and the person just chose the password: signed in, in
+    # a fresh session (whoever was signed in on this browser is signed out).
+    services.first_sign_in(user, address)
     db.session.commit()
     _end_session()
-    flash(_("Your password is set. Please sign in with your e-mail address."), "success")
-    return redirect(url_for("auth.login"))
+    login_user(user)
+    flash(_("Your password is set and you are signed in. Welcome."), "success")
+    return redirect(url_for("main.home"))

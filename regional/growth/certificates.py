@@ -30,6 +30,7 @@ from regional.people.models import User
 from regional.registrations.certification import new_code
 from regional.registrations.models import Certificate, Completion, Registration, RevokeCause
 from regional.roles import is_coordinator, is_regional_admin
+from regional.validation import typed_code
 from tenants import all_tenants
 from tenants.scoping import current_tenant_id
 
@@ -43,7 +44,7 @@ def normalize_code(text: str | None) -> str | None:
     """What a person typed (spaces, dashes, lower case) as a stored code, or None if it cannot be one."""
     if not text or len(text) > 64:
         return None
-    code = re.sub(r"[\s\-]", "", text).upper()
+    code = typed_code(text).replace("-", "").upper()  # full-width as typed: ASCII
     return code if _CODE.match(code) else None
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.people.models import AccountStatus, User
+from regional.validation import typed_code
 
 
 def refused(exc: DomainError) -> None:
@@ -29,9 +30,10 @@ def find_staff(text: str) -> User | None:
     text = (text or "").strip()
     if not text:
         return None
+    numbers = {text, typed_code(text)}  # full-width digits typed: read as ASCII
     return db.session.scalar(
         select(User).where(
             User.status == AccountStatus.ACTIVE,
-            or_(User.employee_number == text, User.email == text.lower()),
+            or_(User.employee_number.in_(sorted(numbers)), User.email == text.lower()),
         )
     )

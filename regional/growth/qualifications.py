@@ -21,6 +21,7 @@ from regional.growth.models import Qualification, QualificationPersona, Qualific
 from regional.mail.services import queue_mail
 from regional.people.models import User
 from regional.roles import require_confirmer
+from regional.validation import typed_code
 from regional.versions import digest, take_turns
 
 QS = QualificationStatus
@@ -56,7 +57,10 @@ def _clean(data: PassData) -> tuple[str, str | None, object, str]:
     if exam != OTHER:
         name = None
     passed_on = rules.day(data.passed_on, "passed_on")
-    number = rules.text(data.certificate_number, "certificate_number", max_len=50)
+    # As a person types it (full-width digits and letters): read and kept as ASCII.
+    raw = data.certificate_number
+    raw = typed_code(raw) if isinstance(raw, str) else raw
+    number = rules.text(raw, "certificate_number", max_len=50)
     return exam, name, passed_on, number
 
 

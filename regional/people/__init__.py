@@ -8,4 +8,9 @@ from flask import Blueprint
 
 bp = Blueprint("people", __name__)
 
-from regional.people import invitation_views, roster_views, views  # noqa: E402, F401
+from regional.people import (  # noqa: E402, F401
+    invitation_views,
+    job_category_views,
+    roster_views,
+    views,
+)

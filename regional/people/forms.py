@@ -239,5 +239,20 @@ class RosterConfirmForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
 
 
+class JobWordForm(FlaskForm):
+    """One 職種 name of the member's personnel system and the job category it means."""
+
+    word = StringField(
+        _l("Name in the personnel system (職種)"),
+        validators=[HumanText(), DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "off"},
+    )
+    category = SelectField(
+        _l("Job category on the platform"),
+        choices=[(c.value, JOB_CATEGORY_LABELS[c]) for c in JobCategory],
+        default=JobCategory.ADMINISTRATIVE.value,
+    )
+
+
 # The audit trail shows these codes by their labels.
 register_values(LEVEL_LABELS, (None, "level"))

@@ -332,5 +332,10 @@ class Anonymous(AnonymousUserMixin):
 
 # The audit trail shows these codes by their labels.
 register_values(ROLE_LABELS, (None, "role"))
-register_values(JOB_CATEGORY_LABELS, (None, "job_category"), (None, "eligible_job_categories"))
+register_values(
+    JOB_CATEGORY_LABELS,
+    (None, "job_category"),
+    (None, "eligible_job_categories"),
+    ("job_word", "category"),
+)
 register_values(STATUS_LABELS, ("user", "status"), ("roster", "status"))

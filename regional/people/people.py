@@ -8,7 +8,6 @@ is a :class:`DomainError`; the caller rolls back and nothing is kept.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +27,7 @@ from regional.people.models import (
     User,
     normalize_email,
 )
+from regional.validation import typed_code
 from tenants.models import Municipality, OrgUnit
 from tenants.scoping import current_tenant_id
 
@@ -35,11 +35,11 @@ log = logging.getLogger("regional.audit")
 
 
 def normalize_employee_number(value: str | None) -> str | None:
-    """Full-width digits and letters typed in Japanese input become ASCII; blank is None."""
+    """Full-width digits and letters typed in Japanese input become ASCII, as the roster
+    import reads them (:func:`regional.validation.typed_code`); blank is None."""
     if value is None:
         return None
-    value = unicodedata.normalize("NFKC", value).strip()
-    return value or None
+    return typed_code(value) or None
 
 
 # -- uniqueness ------------------------------------------------------------

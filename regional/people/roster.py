@@ -47,12 +47,12 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from regional.extensions import db
-from regional.people import departures
+from regional.people import departures, gaiji, job_categories
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.reorganisation import Node, Reorganisation, propose
 from regional.people.units import LEVEL_RANK, PATH_SEPARATOR
 from regional.spreadsheets import RowError, Table, normalise_header
-from regional.validation import text_problem
+from regional.validation import text_problem, typed_code
 from tenants import all_tenants
 from tenants.models import Municipality, OrgLevel, OrgUnit
 
@@ -65,7 +65,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "職員番号",
         "職員no",
         "職員コード",
+        "職員cd",
+        "職員id",
         "個人番号",
+        "個人コード",
+        "個人cd",
         "employeenumber",
         "employeeno",
         "employeeid",
@@ -73,12 +77,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "staffno",
         "staffid",
     ),
-    "name": ("氏名", "名前", "職員名", "氏名漢字", "name", "fullname"),
+    "name": ("氏名", "名前", "職員名", "職員氏名", "氏名漢字", "漢字氏名", "name", "fullname"),
     "name_kana": (
         "氏名カナ",
         "氏名かな",
+        "氏名フリガナ",
+        "職員氏名カナ",
         "カナ氏名",
         "フリガナ",
+        "フリガナ氏名",
         "ふりがな",
         "カナ",
         "namekana",
@@ -87,9 +94,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "email": (
         "メールアドレス",
         "メール",
+        "メールアドレス庁内",
+        "庁内メール",
+        "庁内メールアドレス",
         "eメール",
         "eメールアドレス",
         "電子メール",
+        "電子メールアドレス",
         "email",
         "emailaddress",
         "mail",
@@ -98,16 +109,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "org_unit": (
         "所属",
         "所属名",
+        "所属名称",
         "所属部署",
+        "所属部課",
+        "所属部課名",
+        "所属組織",
         "所属パス",
+        "配属先",
         "部署",
         "部署名",
+        "組織名",
         "orgunit",
         "organisationunit",
         "organizationunit",
         "unit",
     ),
-    "job_category": ("職種", "職種区分", "jobcategory", "job"),
+    "job_category": ("職種", "職種名", "職種名称", "職種区分", "職種区分名", "jobcategory", "job"),
 }
 REQUIRED = ("employee_number", "name", "email")
 #: The name a column is called in messages when the file has none.
@@ -128,25 +145,8 @@ MAX_LENGTH = {
     "job_category": 40,
 }
 
-#: Words for each job category (the export writes the first Japanese one).
-JOB_WORDS: dict[JobCategory, tuple[str, ...]] = {
-    JobCategory.ADMINISTRATIVE: ("行政職", "行政職等", "行政", "事務", "事務職"),
-    JobCategory.TECHNICAL: ("技術職", "技術"),
-    JobCategory.WELFARE: ("福祉職", "福祉"),
-    JobCategory.MEDICAL: ("医療職", "医療", "医療技術職", "看護職"),
-    JobCategory.FIREFIGHTING: ("消防職", "消防"),
-    JobCategory.EDUCATION: ("教育職", "教育"),
-    JobCategory.LABOR: ("技能労務職", "技能労務", "労務職"),
-    JobCategory.OTHER: ("その他",),
-}
-_JOB_LOOKUP = {
-    normalise_header(word): cat for cat, words in JOB_WORDS.items() for word in (cat.value, *words)
-}
-
 #: Cells that a spreadsheet program would read as a formula (ASVS 1.2.10).
 FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
-_HYPHENS = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\ufe63\u2043]")
-_SPACES = re.compile(r"\s+")
 
 
 def _header_key(name: str) -> str:
@@ -155,8 +155,7 @@ def _header_key(name: str) -> str:
 
 def number_key(value: str | None) -> str:
     """An employee number as compared: NFKC, no spaces, every hyphen variant a '-'."""
-    text = unicodedata.normalize("NFKC", value or "")
-    return _HYPHENS.sub("-", _SPACES.sub("", text))
+    return typed_code(value)
 
 
 def match_key(number: str) -> str:
@@ -192,15 +191,6 @@ def valid_email(text: str) -> str | None:
         return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         return None
-
-
-def job_category_of(text: str) -> JobCategory | None:
-    return _JOB_LOOKUP.get(normalise_header(text))
-
-
-def job_word(category: JobCategory, locale: str) -> str:
-    """The word the export writes for a job category (the import reads it back)."""
-    return category.value if locale == "en" else JOB_WORDS[category][0]
 
 
 # -- the plan ----------------------------------------------------------------
@@ -270,6 +260,24 @@ class Leaver:
 
 
 @dataclass
+class KeptName:
+    """A name the file writes otherwise only by characters CP932 cannot hold: not changed."""
+
+    line: int
+    number: str
+    registered: str
+    written: str
+
+
+@dataclass
+class UnknownJob:
+    """A 職種 name neither the member's words nor the defaults know: imported as その他."""
+
+    word: str
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass
 class RosterPlan:
     """What an import would do, and why it cannot (if ``errors``)."""
 
@@ -280,6 +288,10 @@ class RosterPlan:
     deactivated: list[Leaver] = field(default_factory=list)
     units: list[PlannedUnit] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: Names kept as registered: the file differs only by 外字 (see :mod:`gaiji`).
+    kept_names: list[KeptName] = field(default_factory=list)
+    #: 職種 names not known (those rows are imported as その他); warnings, never errors.
+    unknown_jobs: list[UnknownJob] = field(default_factory=list)
     #: The renames, merges, splits and retirements the moves reveal (see ``reorganisation``).
     reorganisation: Reorganisation = field(default_factory=Reorganisation)
 
@@ -572,7 +584,9 @@ def plan_roster(
     heads = {key: table.header[i] for key, i in cols.items()}
     people = _existing_people()
     resolver = UnitResolver(db.session.scalars(select(OrgUnit)).all())
-    rows = _read_rows(table, cols, heads, plan.errors)
+    unknown: dict[str, UnknownJob] = {}
+    rows = _read_rows(table, cols, heads, plan.errors, unknown)
+    plan.unknown_jobs = sorted(unknown.values(), key=lambda u: u.lines[0])
     checker = _RowChecker(municipality, people, resolver, heads, rows)
     for row in rows:
         person, errors = checker.check(row)
@@ -584,6 +598,7 @@ def plan_roster(
             plan.updated.append(row)
         else:
             plan.unchanged += 1
+    plan.kept_names = checker.kept
     if deactivate_missing:
         plan.deactivated = _leavers(people, checker.matched, resolver, actor)
     plan.units = _planned_units(plan, resolver)
@@ -621,6 +636,7 @@ class _RowChecker:
         self.seen_numbers: dict[str, int] = {}
         self.seen_emails: dict[str, int] = {}
         self.matched: set[int] = set()
+        self.kept: list[KeptName] = []
 
     def check(self, row) -> tuple[_Existing | None, list[RowError]]:
         """The person ``row`` is (None: a new one) and the row's errors (none: importable)."""
@@ -639,6 +655,7 @@ class _RowChecker:
         if person is None and not row.email:
             refuse("email", _("A new person needs an e-mail address."))
         if person is not None and not errors:
+            _keep_registered_name(row, person, self.kept)
             _compare(row, person, self.resolver, self.heads, errors)
         return person, errors
 
@@ -762,12 +779,32 @@ class _Row(PersonRow):
     unit_text: str | None = None
 
 
+#: A trailer row's first character (a note such as the Shift_JIS export's, or 「※件数」).
+NOTE_MARK = "※"
+
+
+def is_note_row(cells: list[str]) -> bool:
+    """A row with a single cell, starting with ※: a note, not a person."""
+    filled = [c for c in cells if c.strip()]
+    return len(filled) == 1 and filled[0].lstrip().startswith(NOTE_MARK)
+
+
 def _read_rows(
-    table: Table, cols: dict[str, int], heads: dict[str, str], errors: list[RowError]
+    table: Table,
+    cols: dict[str, int],
+    heads: dict[str, str],
+    errors: list[RowError],
+    unknown: dict[str, UnknownJob],
 ) -> list[_Row]:
-    """Each data row's values, checked cell by cell; a row with any problem is left out."""
+    """Each data row's values, checked cell by cell; a row with any problem is left out.
+
+    A 職種 that is not known is no problem: the row is read as その他 and ``unknown``
+    lists the name with its lines (the preview warns)."""
     rows: list[_Row] = []
+    lookup = job_categories.Lookup() if "job_category" in cols else None
     for line, cells in table.rows:
+        if is_note_row(cells):
+            continue
         values: dict[str, str] = {}
         problems: list[RowError] = []
         for key in cols:
@@ -798,25 +835,6 @@ def _read_rows(
                 problems.append(
                     RowError(line, heads["email"], _("This is not a valid e-mail address."))
                 )
-        job = None
-        job_text = values.get("job_category", "")
-        if (
-            job_text
-            and "job_category" in heads
-            and heads["job_category"] not in {p.column for p in problems}
-        ):
-            job = job_category_of(job_text)
-            if job is None:
-                problems.append(
-                    RowError(
-                        line,
-                        heads["job_category"],
-                        _(
-                            "Unknown job category %(v)s (for example 行政職, 技術職, 福祉職).",
-                            v=job_text,
-                        ),
-                    )
-                )
         if problems:
             errors.extend(problems)
             continue
@@ -827,12 +845,35 @@ def _read_rows(
                 name=values["name"],
                 email=email,
                 name_kana=values.get("name_kana") or None,
-                job_category=job,
+                job_category=_read_job(values.get("job_category", ""), line, lookup, unknown),
                 unit=None,
                 unit_text=values.get("org_unit") if "org_unit" in cols else None,
             )
         )
     return rows
+
+
+def _read_job(text: str, line: int, lookup, unknown: dict[str, UnknownJob]) -> JobCategory | None:
+    """The job category a 職種 cell means (None: blank, left as it is); unknown: その他."""
+    if not text or lookup is None:
+        return None
+    category = lookup(text)
+    if category is None:
+        unknown.setdefault(job_categories.word_key(text), UnknownJob(text)).lines.append(line)
+        return JobCategory.OTHER
+    return category
+
+
+def _keep_registered_name(row: _Row, person: _Existing, kept: list[KeptName]) -> None:
+    """A name written otherwise only by characters CP932 (or JIS X 0208) cannot hold is the
+    registered name as the personnel system can write it: the registered form stays."""
+    if row.name == person.name:
+        return
+    if gaiji.read_alike(person.name, row.name):
+        row.name = person.name  # the reader's NFKC (a full-width space): nothing to say
+    elif gaiji.differs_only_by_gaiji(person.name, row.name):
+        kept.append(KeptName(row.line, row.number, person.name, row.name))
+        row.name = person.name
 
 
 def _compare(

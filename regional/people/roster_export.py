@@ -9,6 +9,11 @@ disabled person in the file would be re-enabled by the import).
 Cells are neutralised against formula injection like every export; the
 import refuses formula-like values, so data that came from a roster never
 needs it.
+
+CP932 cannot hold every name (𠮷, characters beyond JIS, variation selectors): the
+Shift_JIS file writes each such character's nearest form (:func:`gaiji.cp932_form`:
+𠮷 as 吉, 〓 where there is none) and ends with a note row (``※ …``) saying whose
+names were written so; the import skips the note and keeps the registered names.
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ import csv
 import io
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from regional.downloads import XLSX
 from regional.extensions import db
+from regional.people import gaiji
+from regional.people.job_categories import export_word
 from regional.people.models import AccountStatus, User
-from regional.people.roster import job_word
+from regional.people.roster import NOTE_MARK
 from regional.people.units import UnitTree
 
 #: Cells a spreadsheet would run as a formula get a leading apostrophe (ASVS 1.2.10).
@@ -40,12 +48,8 @@ COLUMNS = (
 )
 
 
-class NotEncodable(Exception):
-    """A value has a character CP932 cannot hold (for example 𠮷); UTF-8 can."""
-
-    def __init__(self, name: str, number: str):
-        super().__init__(name)
-        self.name, self.number = name, number
+#: Employee numbers named in the note row at most (the count is always whole).
+NOTE_NUMBERS = 20
 
 
 def neutralise(value: str) -> str:
@@ -98,24 +102,40 @@ def roster_rows(locale: str) -> list[list[str]]:
             u.name_kana or "",
             u.email,
             tree.path(u.org_unit_id),
-            job_word(u.job_category, locale),
+            export_word(u.job_category, locale),
         ]
         for u in people
     ]
 
 
 def as_csv(locale: str, encoding: str) -> bytes:
-    """CRLF lines; ``cp932`` without a BOM, ``utf-8`` with one."""
+    """CRLF lines; ``cp932`` without a BOM (nearest forms, and a note row when any were
+    needed), ``utf-8`` with one (every name as registered)."""
     head, rows = header(locale), roster_rows(locale)
     if encoding != "cp932":
         return to_csv(head, rows)
+    substituted: list[str] = []
     for row in rows:
-        for value in row:
-            try:
-                value.encode("cp932")
-            except UnicodeEncodeError as exc:
-                raise NotEncodable(row[1], row[0]) from exc
+        written = [gaiji.cp932_form(value) for value in row]
+        if written != row:
+            substituted.append(row[0])
+            row[:] = written
+    if substituted:
+        rows.append([_note(substituted), *([""] * (len(head) - 1))])
     return to_csv(head, rows).decode("utf-8").removeprefix("\ufeff").encode("cp932")
+
+
+def _note(numbers: list[str]) -> str:
+    shown = "、".join(numbers[:NOTE_NUMBERS]) + ("…" if len(numbers) > NOTE_NUMBERS else "")
+    text = _(
+        "Shift_JIS (CP932) cannot hold some characters of these people's names (employee "
+        "numbers %(numbers)s; %(n)d in all): they are written in the nearest form (吉 for "
+        "つちよし, 土 over 口; 〓 where there is none). Importing this file keeps the "
+        "registered names. The UTF-8 and XLSX files hold every name as registered.",
+        n=len(numbers),
+        numbers=shown,
+    )
+    return gaiji.cp932_form(f"{NOTE_MARK} {text}")
 
 
 def as_xlsx(locale: str, title: str) -> bytes:

@@ -245,6 +245,10 @@ def roster_done():
         "people/roster_done.html",
         result=result,
         effective_on=date.fromisoformat(day) if day else None,
+        not_invited=invitations.count(invitations.not_invited()),
+        awaiting=invitations.count(invitations.awaiting_first_sign_in()),
+        batch=invitations.BATCH,
+        action=ActionForm(),
     )
 
 
@@ -261,19 +265,7 @@ def roster_export_file(fmt: str):
         mimetype = roster_export.XLSX_MIMETYPE
     else:
         encoding = "utf-8" if request.args.get("encoding") == "utf-8" else "cp932"
-        try:
-            body = roster_export.as_csv(locale, encoding)
-        except roster_export.NotEncodable as exc:
-            flash(
-                _(
-                    "Shift_JIS (CP932) cannot hold a character of %(name)s (%(number)s). "
-                    "Download the UTF-8 file instead.",
-                    name=exc.name,
-                    number=exc.number,
-                ),
-                "error",
-            )
-            return redirect(url_for("people.roster"))
+        body = roster_export.as_csv(locale, encoding)
         mimetype = f"text/csv; charset={'shift_jis' if encoding == 'cp932' else 'utf-8'}"
         filename += "-sjis" if encoding == "cp932" else "-utf8"
     return file_response(body, mimetype, f"{filename}.{fmt}")

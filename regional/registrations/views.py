@@ -50,7 +50,7 @@ from regional.sessions.lifecycle import when_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.sessions.seating import breakdown
 from regional.tenancy import current_municipality, reads_first
-from regional.validation import form_id, page_number, record_id, text_problem
+from regional.validation import form_id, page_number, record_id, text_problem, typed_code
 from tenants import all_tenants
 from tenants.scoping import acting_as
 
@@ -148,11 +148,13 @@ def register(session_id: int):
 
 
 def _find_staff(value: str) -> User | None:
-    """Active staff of the current municipality by employee number or e-mail."""
+    """Active staff of the current municipality by employee number (as typed: full-width
+    digits read as ASCII) or e-mail."""
     value = value.strip()
+    numbers = {value, typed_code(value)}
     return db.session.scalar(
         select(User).where(
-            or_(User.email == value.lower(), User.employee_number == value),
+            or_(User.email == value.lower(), User.employee_number.in_(sorted(numbers))),
             User.status == AccountStatus.ACTIVE,
         )
     )

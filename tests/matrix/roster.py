@@ -9,7 +9,8 @@ import io
 
 from regional.auth import tokens
 from regional.extensions import db
-from regional.people.models import User
+from regional.people.job_categories import JobCategoryWord
+from regional.people.models import JobCategory, User
 from tenants.scoping import acting_as
 from tests import factories
 from tests.matrix import Case, records
@@ -35,7 +36,8 @@ EVERYONE = ("anon", "employee_a", "coordinator_a", "coordinator_b", "admin")
 
 
 def extend(rec: records.Records) -> None:
-    """An imported person (no password) of A and B, and an invitation link for A's."""
+    """An imported person (no password) of A and B, an invitation link for A's, and a
+    職種 name of each member's own."""
     for owner, muni in (("A", rec.world.muni_a), ("B", rec.world.muni_b)):
         person = factories.make_user(muni)
         with acting_as(db.session, muni):
@@ -45,6 +47,10 @@ def extend(rec: records.Records) -> None:
             rec.put("imported_user", owner, person.id)
             if owner == "A":
                 rec.put("invite_token", "A", tokens.make_token(person, tokens.INVITE))
+            word = JobCategoryWord(word="主事", word_key="主事", category=JobCategory.OTHER)
+            db.session.add(word)
+            db.session.flush()
+            rec.put("job_word", owner, word.id)
 
 
 if extend not in records.EXTENSIONS:
@@ -76,8 +82,8 @@ CASES: list[Case] = [
     Case(
         "people.roster_export_file",
         lambda r, o: "/people/roster/export.csv",
-        {**STAFF, "coordinator_a": 302},
-        note="A has 𠮷野 花子: CP932 cannot hold 𠮷, so back to the page with the reason",
+        STAFF,
+        note="A has 𠮷野 花子: CP932 cannot hold 𠮷, so 吉 is written with a note row",
     ),
     Case(
         "people.roster_export_file",
@@ -134,6 +140,23 @@ CASES: list[Case] = [
         OWN_POST,
         method="POST",
         owners=AB,
+    ),
+    Case("people.job_categories_page", lambda r, o: "/people/roster/job-categories", STAFF),
+    Case(
+        "people.job_categories_page",
+        lambda r, o: "/people/roster/job-categories",
+        STAFF_302,
+        method="POST",
+        data=lambda r, o: {"word": "保健技師", "category": "medical"},
+        note="a name of the caller's own member (an administrator: the member switched to)",
+    ),
+    Case(
+        "people.job_category_delete",
+        lambda r, o: f"/people/roster/job-categories/{r['job_word'][o]}/delete",
+        OWN_POST,
+        method="POST",
+        owners=AB,
+        note="another member's name is a 404 like an unknown one",
     ),
     Case(
         "auth.welcome",
