@@ -27,8 +27,8 @@ from regional.catalogue.models import (
     TIER_LABELS,
     TRACK_LABELS,
     Tier,
-    search_words,
 )
+from regional.catalogue.normalise import search_words
 from regional.people.models import JOB_CATEGORY_LABELS
 from regional.validation import DecimalNumberField, HumanText, form_id
 from regional.versions import VersionField
