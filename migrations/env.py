@@ -85,11 +85,10 @@ def include_name(name, type_, parent_names):
     """What the models do not describe and autogenerate must leave alone: the catalogue's
     search index per database (9b3f6c2d1a47): SQLite's FTS5 table and its shadow tables,
     PostgreSQL's trigram indexes."""
-    if type_ == "table" and name and name.startswith("programs_fts"):
-        return False
-    if type_ == "index" and name and name.endswith("_trgm"):
-        return False
-    return True
+    name = name or ""
+    if type_ == "table":
+        return not name.startswith("programs_fts")
+    return not (type_ == "index" and name.endswith("_trgm"))
 
 
 def run_migrations_online():

@@ -74,10 +74,14 @@ def index():
         programs.sort(
             key=lambda p: (TIER_ORDER.index(p.tier), position.get(p.skill_area_id, 0), p.code)
         )
-    groups = [] if words else [
-        (tier, [(area, list(ps)) for area, ps in groupby(items, key=lambda p: p.skill_area)])
-        for tier, items in groupby(programs, key=lambda p: p.tier)
-    ]
+    groups = (
+        []
+        if words
+        else [
+            (tier, [(area, list(ps)) for area, ps in groupby(items, key=lambda p: p.skill_area)])
+            for tier, items in groupby(programs, key=lambda p: p.tier)
+        ]
+    )
     filters = form.chosen()
     if not show_retired:
         filters.pop("retired", None)
