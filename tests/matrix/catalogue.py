@@ -6,12 +6,11 @@ from tests.matrix import Case, records
 def extend(rec: records.Records) -> None:
     """Two programmes without sessions: one nobody is interested in (registering changes
     something for every role), one everybody is (withdrawing does)."""
+    from regional.catalogue.models import SynonymGroup
     from regional.extensions import db
     from regional.registrations.models import ProgramInterest
     from tenants.scoping import acting_as
     from tests import factories
-
-    from regional.catalogue.models import SynonymGroup
 
     rec.put("quiet_program", "-", factories.make_program().id)
     group = SynonymGroup(words=["マトリクス", "matrix"], added_by_id=rec.world.admin)
