@@ -45,9 +45,9 @@ _KATA_TO_HIRA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)} | {0x30FD: 0x309D, 
 
 #: regional/catalogue/data/synonyms.toml as of this migration.
 SEED = [
-    ["エクセル", "Excel", "表計算"],
+    ["エクセル", "Excel", "表計算", "spreadsheet"],
     ["ワード", "Word", "文書作成"],
-    ["パワーポイント", "PowerPoint", "パワポ", "プレゼン", "プレゼンテーション"],
+    ["パワーポイント", "PowerPoint", "パワポ", "プレゼン", "プレゼンテーション", "presentation"],
     ["AI", "人工知能", "生成AI", "ChatGPT", "チャットGPT"],
     ["セキュリティ", "情報セキュリティ", "security"],
     ["DX", "デジタルトランスフォーメーション", "デジタル変革"],
