@@ -19,8 +19,8 @@ from hashlib import sha256
 from sqlalchemy import select
 
 from regional.audit import record_audit
-from regional.catalogue.models import SynonymGroup
 from regional.auth.models import LoginThrottle
+from regional.catalogue.models import SynonymGroup
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.growth import files

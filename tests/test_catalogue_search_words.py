@@ -408,3 +408,15 @@ def test_only_regional_administrators_keep_the_list(request, app, who):
     assert resp.status_code == 403
     with within(app):
         assert not any("甲" in g.words for g in db.session.scalars(select(SynonymGroup)))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ['"', '""', 'a"b', "NEAR(abc", "{search_title_ja}:", "^abc", "abc*", "AND", "OR NOT", "-abc"],
+)
+def test_full_text_query_syntax_typed_is_plain_text(app, as_employee_a, typed):
+    with within(app):
+        factories.make_program("FTS-1", title_ja=f"記号 {typed} の研修", title_en=f"Sign {typed}")
+        db.session.commit()
+    assert "FTS-1" in _found(as_employee_a, typed)
+    assert _found(as_employee_a, typed + "存在しない") == set()
