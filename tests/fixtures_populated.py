@@ -7,7 +7,8 @@ attended (completion, certificate, progress tallies, the deferred notice still
 queued), a registration waiting, reserved seats, a target, an interest, a
 qualification with its scan and a learning material with its file (both stored in
 GROWTH_FILES_DIR), on-the-job training, a year closed, a unit renamed, an upload
-awaiting import, a member's own 職種 name, a sign-in failure, and mail sent, failed and waiting.
+awaiting import, a member's own 職種 name, a sign-in failure, mail sent, failed and waiting,
+and a synonym group an administrator added.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from regional.audit import record_audit
 from regional.auth.models import LoginThrottle
+from regional.catalogue.models import SynonymGroup
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.growth import files
@@ -180,6 +182,8 @@ def populate(world) -> dict[str, object]:
         failed_at=datetime.now(UTC),
     )
     add_mail(sent, failed)
+    # A synonym group an administrator added (the seeded ones are the platform's).
+    db.session.add(SynonymGroup(words=["研修", "講座"], added_by_id=world.admin))
     db.session.flush()
     return {
         "certificate_code": certificate.code,

@@ -176,3 +176,28 @@ def test_english_title_may_be_left_out(app, api, world):
     resp = api(world.emails["admin"]).post("/programs", json=body)
     assert resp.status_code == 201
     assert resp.get_json()["title_en"] == ""
+
+
+def _codes(resp) -> list[str]:
+    assert resp.status_code == 200, resp.get_json()
+    return [p["code"] for p in resp.get_json()["items"]]
+
+
+def test_keywords_search_as_the_catalogue_page_does(api, world):
+    client = api(world.emails["employee_a"])
+    assert _codes(client.get("/programs?q=%EF%BC%A1%EF%BC%A9")) == ["GEN-LIT-203"]  # ＡＩ
+    assert _codes(client.get("/programs?q=Excel")) == ["GEN-LIT-201"]  # 表計算, a synonym
+    order = _codes(client.get("/programs?q=%E7%9B%A3%E8%A6%96"))  # 監視
+    assert order[0] == "ADV-102"  # in the title, before the descriptions
+    # The request's language: an English caller searches the English texts.
+    assert _codes(client.get("/programs?q=spreadsheets", headers={"Accept-Language": "en"})) == [
+        "GEN-LIT-201"
+    ]
+    assert _codes(client.get("/programs?q=training", headers={"Accept-Language": "ja"})) == []
+
+
+@pytest.mark.parametrize("q", ["a" * 101, " ".join("abcdefghi"), "a%01b"])
+def test_keywords_out_of_bounds_are_refused(api, world, q):
+    resp = api(world.emails["employee_a"]).get(f"/programs?q={q}")
+    assert resp.status_code == 400
+    assert resp.get_json()["error"]["field"] == "q"

@@ -9,12 +9,16 @@ from sqlalchemy import select
 
 from regional.api import bp
 from regional.api.common import BadRequest, field, json_body, require_login, require_role
-from regional.catalogue import services
+from regional.catalogue import search, services
+from regional.catalogue.forms import MAX_QUERY, MAX_WORDS
 from regional.catalogue.models import Program, SkillArea, Tier, Track
+from regional.catalogue.normalise import search_words
 from regional.errors import DomainError
 from regional.extensions import db
+from regional.i18n import locale_code
 from regional.roles import is_regional_admin
 from regional.tenancy import get_or_404
+from regional.validation import text_problem
 
 
 def program_json(p: Program) -> dict:
@@ -67,16 +71,31 @@ def _active_filter() -> bool | None:
     return value == "true"
 
 
+def _keywords() -> list[str]:
+    """``q``: keywords as the catalogue page takes them (bounded, no control characters)."""
+    q = request.args.get("q") or ""
+    words = search_words(q)
+    if len(q) > MAX_QUERY or len(words) > MAX_WORDS or text_problem(q):
+        raise BadRequest(
+            "invalid_filter",
+            _("The filter q takes at most 100 characters in at most 8 words, as text."),
+            field="q",
+        )
+    return words
+
+
 @bp.get("/programs")
 @require_login
 def programs():
-    """The shared catalogue, retired programmes included (see ``active``)."""
+    """The shared catalogue, retired programmes included (see ``active``); with ``q``,
+    the keyword search of the catalogue page in the request's language, best match first."""
     stmt = Program.listing(
         tier=_choice("tier", Tier),
         track=_choice("track", Track),
         area_key=request.args.get("skill_area") or None,
         active_only=False,
     )
+    stmt = search.matching(stmt, _keywords(), locale_code())
     active = _active_filter()
     if active is not None:
         stmt = stmt.where(Program.active.is_(active))

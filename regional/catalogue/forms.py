@@ -27,8 +27,8 @@ from regional.catalogue.models import (
     TIER_LABELS,
     TRACK_LABELS,
     Tier,
-    search_words,
 )
+from regional.catalogue.normalise import search_words
 from regional.people.models import JOB_CATEGORY_LABELS
 from regional.validation import DecimalNumberField, HumanText, form_id
 from regional.versions import VersionField
@@ -206,3 +206,20 @@ class ActiveForm(FlaskForm):
 
 #: Service error fields (API names) to form field names.
 FIELD_NAMES = {"skill_area": "skill_area", "skill_area_id": "skill_area"}
+
+
+class SynonymGroupForm(FlaskForm):
+    """A group of words keyword search treats as one (regional administrators)."""
+
+    words = StringField(
+        _l("Words of the same meaning"),
+        validators=[
+            HumanText(),
+            InputRequired(message=_l("Enter at least two words.")),
+            Length(max=500, message=_l("Enter at most 500 characters.")),
+        ],
+    )
+
+
+class RemoveSynonymsForm(FlaskForm):
+    """Delete one group (the button; CSRF only)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import unicodedata
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from regional.audit.labels import register_values
+from regional.catalogue.normalise import spaced
 from regional.enums import str_enum
 from regional.extensions import db
 from tenants.base import Versioned, utcnow
@@ -140,8 +140,14 @@ class Program(Versioned, db.Model):
     elearning_url: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    #: Code, titles and descriptions folded by :func:`fold` for keyword search (kept on write).
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    #: What keyword search reads, per reader's language (kept on write, see
+    #: :meth:`search_texts`): the code and title, and the description, each
+    #: :func:`~regional.catalogue.normalise.spaced`. Trigram-indexed (pg_trgm on
+    #: PostgreSQL, the FTS5 table ``programs_fts`` on SQLite).
+    search_title_ja: Mapped[str] = mapped_column(Text, default="")
+    search_body_ja: Mapped[str] = mapped_column(Text, default="")
+    search_title_en: Mapped[str] = mapped_column(Text, default="")
+    search_body_en: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -171,10 +177,20 @@ class Program(Versioned, db.Model):
             "elearning_url": self.elearning_url,
         }
 
-    def folded_text(self) -> str:
-        """What keyword search matches against: every searchable field, folded."""
-        parts = (self.code, self.title_ja, self.title_en, self.description_ja, self.description_en)
-        return "\n".join(fold(p or "") for p in parts)
+    def search_texts(self) -> dict[str, str]:
+        """The stored search columns: each language's own text, the other's where it has
+        none (what a reader of that language is shown), the code with the title."""
+        title_ja = self.title_ja or self.title_en or ""
+        title_en = self.title_en or self.title_ja or ""
+        body_ja = self.description_ja or self.description_en or ""
+        body_en = self.description_en or self.description_ja or ""
+        code = self.code or ""
+        return {
+            "search_title_ja": spaced(f"{code} {title_ja}"),
+            "search_body_ja": spaced(body_ja),
+            "search_title_en": spaced(f"{code} {title_en}"),
+            "search_body_en": spaced(body_en),
+        }
 
     @classmethod
     def listing(
@@ -183,17 +199,10 @@ class Program(Versioned, db.Model):
         track: str | None = None,
         active_only: bool = True,
         area_key: str | None = None,
-        words: list[str] | None = None,
     ):
-        """Programmes in catalogue order, optionally narrowed by tier, track, skill area and words.
-
-        ``words`` are folded search terms (:func:`search_words`); a programme must contain
-        every one of them, anywhere in its code, titles or descriptions.
-        """
+        """Programmes in catalogue order, optionally narrowed by tier, track and skill area
+        (keywords: :func:`regional.catalogue.search.matching`)."""
         stmt = select(cls).order_by(cls.tier, cls.track, cls.code)
-        for word in words or ():
-            # autoescape: a typed % or _ is a character, not a LIKE wildcard.
-            stmt = stmt.where(cls.search_text.contains(word, autoescape=True))
         if active_only:
             stmt = stmt.where(cls.active.is_(True))
         if tier:
@@ -209,22 +218,11 @@ class Program(Versioned, db.Model):
         return select(cls).where(cls.code == code)
 
 
-def fold(text: str) -> str:
-    """Text as search compares it: NFKC (full-width Latin and digits, half-width kana and
-    the ideographic space made one form), then case-folded. Japanese has no word breaks,
-    so matching is by substring."""
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def search_words(query: str) -> list[str]:
-    """The folded terms of a typed query: whitespace (full-width too) separates them."""
-    return list(dict.fromkeys(fold(query).split()))
-
-
 @event.listens_for(Program, "before_insert")
 @event.listens_for(Program, "before_update")
-def _keep_search_text(_mapper, _connection, program: Program) -> None:
-    program.search_text = program.folded_text()
+def _keep_search_texts(_mapper, _connection, program: Program) -> None:
+    for name, value in program.search_texts().items():
+        setattr(program, name, value)
 
 
 class ProgramRevision(db.Model):
@@ -244,6 +242,22 @@ class ProgramRevision(db.Model):
     def history(cls, program_id: int):
         """Every saved state of one programme, newest first."""
         return select(cls).where(cls.program_id == program_id).order_by(cls.revision.desc())
+
+
+class SynonymGroup(db.Model):
+    """Words that keyword search treats as one (エクセル, Excel, 表計算): shared by the
+    region, seeded from ``data/synonyms.toml`` by the migration, extended by regional
+    administrators. A typed word equal to one of them (as folded) also finds the others,
+    ranked after what it finds itself."""
+
+    __tablename__ = "search_synonyms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The words as written (at least two).
+    words: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Who added the group; None for the groups the platform came with.
+    added_by_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # The audit trail shows these codes by their labels.

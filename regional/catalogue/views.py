@@ -11,9 +11,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from regional.catalogue import bp, effects, services
-from regional.catalogue.forms import FIELD_NAMES, ActiveForm, ProgramForm
-from regional.catalogue.models import Program, SkillArea
+from regional.catalogue import bp, effects, search, services
+from regional.catalogue.forms import (
+    FIELD_NAMES,
+    ActiveForm,
+    ProgramForm,
+    RemoveSynonymsForm,
+    SynonymGroupForm,
+)
+from regional.catalogue.models import Program, SkillArea, SynonymGroup
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
@@ -146,3 +152,40 @@ def set_active(program_id: int):
     else:
         flash(_("The programme was retired. Past records keep it."), "success")
     return redirect(url_for(".detail", program_id=program.id))
+
+
+@bp.route("/synonyms", methods=["GET", "POST"])
+@admin_required
+def synonyms():
+    """The words keyword search treats as one: the list, and a new group."""
+    form = SynonymGroupForm()
+    if form.validate_on_submit():
+        try:
+            group = search.add_group(search.split_words(form.words.data), current_user.id)
+        except DomainError as exc:
+            db.session.rollback()
+            form.words.errors = list(form.words.errors) + [str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("Added: %(words)s.", words=" ⇔ ".join(group.words)), "success")
+            return redirect(url_for(".synonyms"))
+    return render_template(
+        "catalogue/synonyms.html",
+        form=form,
+        groups=search.groups(),
+        remove_form=RemoveSynonymsForm(),
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/synonyms/<int:group_id>/delete", methods=["POST"])
+@admin_required
+def remove_synonyms(group_id: int):
+    """Stop treating a group's words as one."""
+    group = get_or_404(SynonymGroup, group_id)
+    if not RemoveSynonymsForm().validate_on_submit():
+        abort(400)
+    words = " ⇔ ".join(group.words)
+    search.remove_group(group, current_user.id)
+    db.session.commit()
+    flash(_("Deleted: %(words)s.", words=words), "success")
+    return redirect(url_for(".synonyms"))

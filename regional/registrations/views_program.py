@@ -14,7 +14,7 @@ from itertools import groupby
 from flask import render_template, request
 from flask_login import current_user, login_required
 
-from regional.catalogue import bp, services
+from regional.catalogue import bp, search, services
 from regional.catalogue.eligibility import job_category_names, prerequisite_text
 from regional.catalogue.forms import TIER_ORDER, ActiveForm, CatalogueFilterForm
 from regional.catalogue.models import Program, SkillArea
@@ -63,19 +63,25 @@ def index():
         track=chosen(form.track),
         area_key=chosen(form.area),
         active_only=not show_retired,
-        words=form.words(),
     )
+    words = form.words()
+    stmt = search.matching(stmt, words, locale_code())
     if form.open.data:
         stmt = stmt.where(Program.id.in_(open_ids))
     programs = list(db.session.scalars(stmt))
     position = {a.id: a.position for a in areas}
-    programs.sort(
-        key=lambda p: (TIER_ORDER.index(p.tier), position.get(p.skill_area_id, 0), p.code)
+    if not words:  # a search lists by rank; the catalogue by tier and skill area
+        programs.sort(
+            key=lambda p: (TIER_ORDER.index(p.tier), position.get(p.skill_area_id, 0), p.code)
+        )
+    groups = (
+        []
+        if words
+        else [
+            (tier, [(area, list(ps)) for area, ps in groupby(items, key=lambda p: p.skill_area)])
+            for tier, items in groupby(programs, key=lambda p: p.tier)
+        ]
     )
-    groups = [
-        (tier, [(area, list(ps)) for area, ps in groupby(items, key=lambda p: p.skill_area)])
-        for tier, items in groupby(programs, key=lambda p: p.tier)
-    ]
     filters = form.chosen()
     if not show_retired:
         filters.pop("retired", None)
@@ -83,6 +89,7 @@ def index():
         "catalogue/index.html",
         form=form,
         groups=groups,
+        ranked=programs if words else None,
         count=len(programs),
         areas=areas,
         filters=filters,

@@ -6,12 +6,17 @@ from tests.matrix import Case, records
 def extend(rec: records.Records) -> None:
     """Two programmes without sessions: one nobody is interested in (registering changes
     something for every role), one everybody is (withdrawing does)."""
+    from regional.catalogue.models import SynonymGroup
     from regional.extensions import db
     from regional.registrations.models import ProgramInterest
     from tenants.scoping import acting_as
     from tests import factories
 
     rec.put("quiet_program", "-", factories.make_program().id)
+    group = SynonymGroup(words=["マトリクス", "matrix"], added_by_id=rec.world.admin)
+    db.session.add(group)
+    db.session.flush()
+    rec.put("synonyms", "-", group.id)
     wanted = factories.make_program()
     rec.put("wanted_program", "-", wanted.id)
     w = rec.world
@@ -114,6 +119,30 @@ CASES += [
         "catalogue.register_interest",
         lambda r, o: "/catalogue/999999/interest",
         {"employee_a": 404, "coordinator_a": 404, "coordinator_b": 404, "admin": 404},
+        method="POST",
+        data=lambda r, o: {},
+    ),
+]
+CASES += [
+    Case("catalogue.synonyms", lambda r, o: "/catalogue/synonyms", ADMIN_ONLY_GET),
+    Case(
+        "catalogue.synonyms",
+        lambda r, o: "/catalogue/synonyms",
+        ADMIN_ONLY_POST,
+        method="POST",
+        data=lambda r, o: {"words": "行列, マトリックス"},
+    ),
+    Case(
+        "catalogue.remove_synonyms",
+        lambda r, o: f"/catalogue/synonyms/{r['synonyms']['-']}/delete",
+        ADMIN_ONLY_POST,
+        method="POST",
+        data=lambda r, o: {},
+    ),
+    Case(
+        "catalogue.remove_synonyms",
+        lambda r, o: "/catalogue/synonyms/999999/delete",
+        {"employee_a": 403, "coordinator_a": 403, "coordinator_b": 403, "admin": 404},
         method="POST",
         data=lambda r, o: {},
     ),
