@@ -50,9 +50,9 @@ def _delete(*statements: str) -> Callable[[Connection], None]:
 #: Revision whose downgrade refuses with the populated world -> what its message asks for.
 #: None: nothing is to be done (the message says to stay): the walk ends there.
 REMEDIES: dict[str, Callable[[Connection], None] | None] = {
-    "5d2b8e41c9a7": _delete("DELETE FROM mail_signatures", "UPDATE users SET mail_digest = true"),
-    "aad75f7cc959": _delete("DELETE FROM job_category_words"),
     "9b3f6c2d1a47": _delete("DELETE FROM search_synonyms WHERE added_by_id IS NOT NULL"),
+    "aad75f7cc959": _delete("DELETE FROM job_category_words"),
+    "5d2b8e41c9a7": _delete("DELETE FROM mail_signatures", "UPDATE users SET mail_digest = true"),
     "8811e78228d8": _delete("DELETE FROM year_closes", "DELETE FROM org_unit_events"),
     # A programme added since set-up started a later version of a measure's rules.
     "2922a1c65c7f": _delete("DELETE FROM measure_versions WHERE effective_from > '2000-04-01'"),
