@@ -43,6 +43,7 @@ COMMAND_KEYS = {
     "release-seats": 3,
     "notify-interested": 4,
     "files-sweep": 5,
+    "send-digest": 6,
 }
 
 _KEY = "CAST(:platform AS integer), CAST(:command AS integer)"
