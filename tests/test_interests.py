@@ -27,7 +27,7 @@ from tests.fixtures_sessions import count, local, person, session_body, session_
 
 EN = {"Accept-Language": "en"}
 JA = {"Accept-Language": "ja"}
-SUBJECT_JA = "申込み受付開始："
+SUBJECT_JA = "【研修ポータル】受付開始のお知らせ（"
 
 
 @pytest.fixture

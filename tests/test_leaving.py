@@ -74,7 +74,7 @@ def _subjects(mailbox, address: str) -> list[str]:
 def _promoted_subject(app, ts_id: int) -> str:
     with app.app_context():
         title = db.session.get(TrainingSession, ts_id).program.title_ja
-        return ja("A seat became free for you: %(title)s", title=title)
+        return "【研修ポータル】" + ja("A seat became free for you: %(title)s", title=title)
 
 
 def _leaver_with_a_line(world, make):

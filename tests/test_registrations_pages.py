@@ -207,7 +207,7 @@ def test_coordinator_approves_from_the_queue(as_coordinator_a, world, make, app,
     assert resp.headers["Location"].endswith("/registrations/")
     assert status_of(app, reg) == RS.ENROLLED
     with app.app_context():
-        subject = ja("Request approved: %(title)s", title="テスト研修")
+        subject = "【研修ポータル】" + ja("Request approved: %(title)s", title="テスト研修")
     assert [m["Subject"] for m in mailbox.to(world.emails["employee_a"])] == [subject]
     assert "No request is waiting for approval." in text(as_coordinator_a.get("/registrations/"))
 

@@ -81,7 +81,9 @@ def test_cancel_gives_the_seat_to_the_first_in_line_and_tells_them(ctx, world):
     assert regs[waiting[1].id].status == RS.WAITLISTED
     assert waitlist.waitlist_position(regs[waiting[1].id]) == 1
     mails = outbox(person(waiting[0].employee_id).email)
-    subject = ja("A seat became free for you: %(title)s", title=ts.program.title_ja)
+    subject = "【研修ポータル】" + ja(
+        "A seat became free for you: %(title)s", title=ts.program.title_ja
+    )
     assert [m.subject for m in mails].count(subject) == 1
     assert any(m.ics for m in mails)
 
@@ -221,7 +223,7 @@ def test_pending_request_holds_a_seat_until_approved(ctx, world):
     with inside(world.muni_a):
         actions.approve(registration(pending.id), person(world.coordinator_a))
     assert registration(pending.id).status == RS.ENROLLED
-    subject = ja("Request approved: %(title)s", title=ts.program.title_ja)
+    subject = "【研修ポータル】" + ja("Request approved: %(title)s", title=ts.program.title_ja)
     assert subject in [m.subject for m in outbox(world.emails["employee_a"])]
 
 

@@ -152,7 +152,7 @@ def test_a_session_opening_mails_the_interested_employee_through_smtp(
     got = [
         m
         for m in box.to(live_server.world.emails["employee_a"])
-        if m["Subject"].startswith("申込み受付開始：")
+        if m["Subject"].startswith("【研修ポータル】受付開始のお知らせ")
     ]
     assert len(got) == 1
     page.goto("/")

@@ -76,6 +76,10 @@ def test_drill_down_and_invite(new_page, world, live_server):
     expect(page.locator("main table")).to_contain_text("𠮷野 花子")
     audit(page, "drill-down, not yet")
     page.get_by_role("button", name="案内").click()
+    # Nothing goes before the coordinator has seen whom it goes to and the mail itself.
+    expect(page.get_by_test_id("mailing-total")).to_be_visible()
+    expect(page.get_by_test_id("mailing-subject").first).to_contain_text("【研修ポータル】")
+    page.get_by_test_id("mailing-send").click()
     expect(page.locator(".flash-success")).to_be_visible()
     audit(page, "drill-down after inviting")
     page.get_by_role("link", name="達成者（計上済み").click()

@@ -175,7 +175,7 @@ def _subjects(live_server, msgid: str, title_ja: str, title_en: str) -> set[str]
     with live_server.app.test_request_context():
         for locale, title in (("ja", title_ja), ("en", title_en)):
             with force_locale(locale):
-                out.add(_(msgid, title=title))
+                out.add(_("[Training portal] %(subject)s", subject=_(msgid, title=title)))
     return out
 
 
