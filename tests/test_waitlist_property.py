@@ -162,14 +162,19 @@ def _promoted_mail_count() -> int:
     # Mail goes out in the recipient's language: Japanese for these people.
     subject = ja_subject("A seat became free for you: %(title)s", title="テスト研修")
     # Registration notices are rendered at delivery: read each one's subject (rendering it).
-    mails = db.session.scalars(
-        select(OutboundMail)
-        .execution_options(all_tenants=True)
-        .where(
-            or_(OutboundMail.template == "registration_promoted", OutboundMail.subject == subject)
+    # As the mailer does: every member's outbox, each rendering written with the wall lifted.
+    with all_tenants(db.session):
+        mails = db.session.scalars(
+            select(OutboundMail).where(
+                or_(
+                    OutboundMail.template == "registration_promoted",
+                    OutboundMail.subject == subject,
+                )
+            )
         )
-    )
-    return sum(1 for m in mails if m.subject == subject)
+        count = sum(1 for m in mails if m.subject == subject)
+        db.session.flush()
+    return count
 
 
 def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]):

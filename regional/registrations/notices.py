@@ -118,7 +118,10 @@ def _registration_mail(mail: OutboundMail) -> tuple[dict, bytes | None]:
 
     p = mail.params or {}
     locale = p.get("locale") or "ja"
-    with acting_as(db.session, mail.municipality_id):
+    # Read inside the mail's member, without flushing what else the unit of work holds: a
+    # message of another member rendered before this one may wait to be written, and inside
+    # this member the wall would find no row of it to update.
+    with acting_as(db.session, mail.municipality_id), db.session.no_autoflush:
         ts = db.session.get(TrainingSession, p["session_id"])
         employee = db.session.get(User, p["employee_id"])
     if ts is None or employee is None:
