@@ -77,6 +77,34 @@ SCENARIOS = (
 RETRY_FIRST_SECONDS = 60
 
 
+#: (scenario, database, run) of the run under way, and one row per part of it reported:
+#: the summary table printed at the end.
+CURRENT: dict[str, object] = {}
+SUMMARY: list[dict] = []
+
+
+def summarise(title: str, answers: Counter, ok: bool) -> None:
+    SUMMARY.append({**CURRENT, "part": title, "answers": answers, "ok": ok})
+
+
+def summary_table() -> str:
+    lines = [
+        "| scenario | database | run | part | requests | answers by status | 503s | checks |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in SUMMARY:
+        answers: Counter = r["answers"]
+        lines.append(
+            f"| {r['scenario']} | {r['kind']} | {r['rep']} | {r['part']} | "
+            f"{sum(answers.values()):,} | "
+            + ", ".join(f"{k} {n:,}" for k, n in sorted(answers.items(), key=str))
+            + f" | {answers.get('503', 0) + answers.get(503, 0):,} | "
+            + ("pass" if r["ok"] else "FAIL")
+            + " |"
+        )
+    return "\n".join(lines)
+
+
 def say(text: str = "") -> None:
     print(text, flush=True)
     with open(RESULTS / "latest.txt", "a") as fh:
@@ -360,6 +388,8 @@ def report(title: str, outcomes: list[Outcome], extra: str, verdict: Verdict) ->
     say(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in sorted(tally(outcomes).items())))
     say(f"    {extra}")
     say("    checks: " + ("all pass" if verdict.ok else "FAILED: " + "; ".join(verdict.problems)))
+    answers = Counter("died" if o.error else str(o.status) for o in outcomes)
+    summarise(title.split(",")[0], answers, verdict.ok)
     return verdict.ok
 
 
@@ -1346,6 +1376,11 @@ def write_paths(kind: str, args: argparse.Namespace) -> bool:
         say("    answers: " + ", ".join(f"{k} {n}" for k, n in sorted(tries.items(), key=str)))
         say(f"    {extra}")
         say("    checks: " + ("all pass" if v.ok else "FAILED: " + "; ".join(v.problems)))
+        summarise(
+            "the write mix (every try)",
+            Counter("died" if t is None else str(t) for c in clients.calls for t in c.tries),
+            v.ok,
+        )
         ok = v.ok
     finally:
         stop.set()
@@ -1574,11 +1609,13 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in scenarios:
             for kind in kinds:
                 say(f"\n== {scenario} on {kind}, run {rep} of {args.repeat} ==")
+                CURRENT.update(scenario=scenario, kind=kind, rep=rep)
                 t0 = time.monotonic()
                 ok = RUNS[scenario](kind, args)
                 say(f"  {'PASS' if ok else 'FAIL'} in {time.monotonic() - t0:.0f} s")
                 passed[ok] += 1
-    say(f"\n{passed[True]} passed, {passed[False]} failed")
+    say(f"\n{passed[True]} passed, {passed[False]} failed\n")
+    say(summary_table())
     return 0 if not passed[False] else 1
 
 
