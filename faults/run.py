@@ -1,6 +1,7 @@
 """Fault runs: nothing lost, nothing doubled, never a 500, when parts of the system fail.
 
-    .venv/bin/python faults/run.py [kill-workers|database-outage|smtp-outage|sqlite-lock|all]
+    .venv/bin/python faults/run.py [kill-workers|database-outage|smtp-outage|sqlite-lock|
+                                    write-paths|two-machines|all]
                                    [--db sqlite|postgres|both] [--repeat 3]
 
 Each run is bounded in time, prints what happened and then checks the database (``make
@@ -24,6 +25,13 @@ smtp-outage       The SMTP server down for ``--outage`` seconds while people reg
 sqlite-lock       SQLite under write contention with a short busy timeout (another process keeps
                   taking the write lock): a "database is locked" answers 503 with Retry-After
                   (prints the rate), never 500.
+write-paths       A mix of the write paths (register and cancel, attendance, a target with
+                  If-Match, a roster import, a scan upload, a certificate download) while the
+                  app's connections are terminated every 20-150 ms (PostgreSQL) or SQLite's
+                  write lock is held by another process; 503s are sent again, and a 503 whose
+                  work was kept is accepted only where the retry tells it (faults/README.md).
+two-machines      Two gunicorn instances on one PostgreSQL database, one's workers killed,
+                  both running send-mail and send-reminders at once: each message sent once.
 
 The checks after each run (``check_registrations``): every reply that said 201 has its row;
 no row exists whose request was answered with anything but 201 (a request whose connection
