@@ -39,8 +39,9 @@ import bare_app
 from flask import Flask, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired
 
-from regional.auth.tokens import API, _serializer
 from regional.config import Config
+from regional.signing import API
+from regional.signing import serializer as _serializer
 
 app = Flask(__name__)
 app.config.update(

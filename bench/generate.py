@@ -36,7 +36,8 @@ record: the progress benchmark); the registration benchmark passes the real toda
 nothing lies beyond it but the next 60 days. No history session is put on a day of the
 timed sessions, so a timed registration never meets an overlapping seat.
 
-Outputs in ``--out``: ``tokens.tsv`` (``employee_id<TAB>municipality_id<TAB>token``,
+Outputs in ``--out``: ``coordinators.tsv`` (``user_id<TAB>municipality_id<TAB>code<TAB>token``,
+one line per member's coordinator, for the fault runs' write paths), ``tokens.tsv`` (``employee_id<TAB>municipality_id<TAB>token``,
 in a shuffled but fixed order that mixes municipalities) with bearer tokens
 minted by ``regional.auth.tokens.api_token`` (no HTTP sign-in, no argon2 per
 token), and ``plan.json`` with the session ids and counts.
@@ -404,6 +405,24 @@ def _tokens(rng: random.Random) -> list[tuple[int, int, str]]:
     return out
 
 
+def _coordinator_tokens() -> list[tuple[int, int, str, str]]:
+    """(user id, municipality id, municipality code, token) of every member's coordinator(s)."""
+    from sqlalchemy import select
+
+    from regional.auth.tokens import api_token
+    from regional.extensions import db
+    from regional.people.models import Role, User
+    from tenants import all_tenants
+    from tenants.models import Municipality
+
+    with all_tenants(db.session):
+        codes = dict(db.session.execute(select(Municipality.id, Municipality.code)).all())
+        users = db.session.scalars(
+            select(User).where(User.role == Role.COORDINATOR).order_by(User.id)
+        )
+        return [(u.id, u.municipality_id, codes[u.municipality_id], api_token(u)[0]) for u in users]
+
+
 def generate(
     employees: int,
     sessions: int,
@@ -460,6 +479,7 @@ def generate(
         plan_sessions = _sessions(sessions, timed_starts)
         db.session.commit()
         tokens = _tokens(rng) if with_tokens else []
+        coordinators = _coordinator_tokens() if with_tokens else []
         db.session.rollback()
         # Fresh planner statistics, as seed-region and seed-demo leave them (inline, so that
         # a --rev export of an older commit gets the same treatment).
@@ -469,6 +489,9 @@ def generate(
     with open(out / "tokens.tsv", "w") as fh:
         for uid, mid, token in tokens:
             fh.write(f"{uid}\t{mid}\t{token}\n")
+    with open(out / "coordinators.tsv", "w") as fh:
+        for uid, mid, code, token in coordinators:
+            fh.write(f"{uid}\t{mid}\t{code}\t{token}\n")
     plan = {
         "employees": len(tokens) or sum(counts.values()),
         "staff_by_municipality_id": counts,

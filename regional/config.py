@@ -64,7 +64,12 @@ class Config:
     #: Only development may invent a key (at app creation, into the instance folder).
     GENERATE_SECRET_KEY = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: No ping before each checkout (a round trip per request, issue 19): a connection
+    #: found dead in use is thrown away with every pooled one older than it (the request
+    #: answers 503, the next ones connect afresh), and none is kept past 5 minutes, below the
+    #: idle timeouts of the firewalls and poolers usually found between the two machines.
+    #: faults/run.py database-outage stays green without the ping (faults/README.md).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False, "pool_recycle": 300}
     #: At start-up on PostgreSQL, refuse a superuser, BYPASSRLS or owning role (production).
     CHECK_DATABASE_ROLE = True
     #: SQLite: how long a writer waits for the write lock before "database is locked" (then

@@ -11,6 +11,7 @@ row-level security policies (see tenants/rls.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from regional.errors import database_unavailable
 from regional.extensions import db
 from regional.tenancy import write_intent
 from tenants import install_scoping
@@ -130,10 +132,35 @@ def refresh_statistics() -> None:
         engine.dispose()
 
 
+def end_session(_exc: BaseException | None = None) -> None:
+    """End the request's ORM session, quietly when the database went away at its end.
+
+    Registered after Flask-SQLAlchemy's own teardown, so it runs first (teardowns run last
+    registered first); the extension's then finds nothing left to do. Ending the session
+    rolls its transaction back; when the connection was lost after the answer was built (a
+    server restarting, a connection terminated), that rollback fails, and raised from a
+    teardown it would replace the finished answer by the server's bare 500. The pool has
+    thrown the connection away by then; the answer stands.
+    """
+    try:
+        db.session.remove()
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning(
+            "database unavailable at the end of a request error=%s",
+            type(getattr(exc, "orig", None) or exc).__name__,
+        )
+        with contextlib.suppress(Exception):
+            db.session.close()
+        db.session.registry.clear()
+
+
 def init_database(app: Flask) -> None:
     """Bind the SQLAlchemy extension and install dialect tuning and tenant scoping."""
     global _installed
     db.init_app(app)
+    app.teardown_appcontext(end_session)
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":

@@ -217,3 +217,29 @@ def test_seed_loads_okayamas_six_targets_once(app, world):
         "literacy_elective": ("annual", 600, 2024, None, 3000),
         "security": ("annual", 7700, 2024, None, 7700),
     }
+
+
+def test_a_change_kept_is_answered_as_kept_when_the_database_goes_away_after_its_commit(
+    app, api, world, monkeypatch
+):
+    """The answer is read before the commit (faults/run.py write-paths found it read after:
+    a connection lost just then answered 503, "nothing was kept, send it again", for a change
+    that was kept, and the client's retry with its If-Match then met 412)."""
+    from tests.outage import database_down
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    caller = api(world.emails["coordinator_a"])
+    first = caller._call("PUT", f"/municipalities/{A}/targets/advanced", json=GOOD)
+    with database_down(app, at="after-commit"):
+        resp = caller._call(
+            "PUT",
+            f"/municipalities/{A}/targets/advanced",
+            json={**GOOD, "target": 15},
+            headers={"If-Match": first.headers["ETag"]},
+        )
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["target"] == 15
+    assert resp.headers["ETag"] != first.headers["ETag"]
+    again = caller.get(f"/municipalities/{A}/targets/advanced?period_start_fy=2024")
+    assert again.get_json()["target"] == 15
+    assert again.headers["ETag"] == resp.headers["ETag"]

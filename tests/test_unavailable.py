@@ -175,3 +175,33 @@ def test_which_psycopg_errors_mean_unavailable(kind):
     error = getattr(psycopg, kind)("connection is lost")
     wrapped = DBAPIError.instance("SELECT 1", {}, error, psycopg.Error)
     assert database_unavailable(wrapped) is (kind != "ProgrammingError")
+
+
+def test_the_connection_lost_at_the_end_of_a_request_keeps_its_answer(app, world, api, monkeypatch):
+    """The answer is built, then the rollback that ends the request's session fails (its
+    connection terminated meanwhile: faults/run.py write-paths found it). The answer stands;
+    raised from the teardown, the error was gunicorn's bare 500."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.orm import Session
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    caller = api(world.emails["employee_a"])
+    with app.app_context():
+        error = _driver_error(db.engine.dialect.name, "transient")
+    real_close = Session.close
+    failed: list[bool] = []
+
+    def close(self):
+        real_close(self)
+        if not failed:
+            failed.append(True)
+            raise sa_exc.OperationalError("ROLLBACK", {}, error)
+
+    monkeypatch.setattr(Session, "close", close)
+    resp = caller.get("/sessions")
+    monkeypatch.setattr(Session, "close", real_close)
+    assert failed
+    assert resp.status_code == 200
+    assert "items" in resp.get_json()
+    # The next request is served as usual.
+    assert caller.get("/sessions").status_code == 200

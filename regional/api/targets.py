@@ -135,8 +135,12 @@ def put_target(code: str, key: str):
     if existing is not None:
         claim_or_412(TARGET_KIND, existing, condition, current)
     target = services.set_target(municipality, key, data, current_user, target=existing)
+    db.session.flush()  # the new version, for the ETag
+    # The answer is read before the commit: read after it, a database lost in between would
+    # answer 503 ("nothing was kept, send it again") for a change that was kept.
+    answer = _target_answer(target, key)
     db.session.commit()
-    return _target_answer(target, key)
+    return answer
 
 
 @bp.get("/municipalities/<code>/progress")
