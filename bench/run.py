@@ -209,22 +209,16 @@ def prepare_database(kind: str, pg_url: str) -> str:
 def runtime_url(pg_url: str) -> str:
     """The URL of :data:`RUNTIME_ROLE` on ``pg_url``'s database (the role made if missing and
     given the runtime grants there, by ``pg_url``'s user, the owner)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     sys.path.insert(0, str(ROOT))
-    from tenants.rls import grant_runtime_role
+    from tenants.rls import create_runtime_role, grant_runtime_role
 
     owner = create_engine(pg_url)
     try:
         with owner.begin() as conn:
-            conn.execute(
-                text(
-                    f"DO $$ BEGIN CREATE ROLE {RUNTIME_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS "
-                    f"PASSWORD '{RUNTIME_PASSWORD}'; "
-                    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-                )
-            )
+            create_runtime_role(conn, RUNTIME_ROLE, RUNTIME_PASSWORD)
             grant_runtime_role(conn, RUNTIME_ROLE)
     finally:
         owner.dispose()

@@ -229,6 +229,21 @@ def disable_tenant_rls(table: str) -> None:
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
 
 
+def create_runtime_role(conn: Connection, role: str, password: str) -> None:
+    """Create ``role`` as a runtime role (a login that is no superuser and cannot bypass
+    row-level security), unless it exists. Roles belong to the whole server: several
+    databases prepared at once may race to create it, so neither a duplicate nor a role
+    created meanwhile is an error (and no ALTER ROLE: two at once fail with "tuple
+    concurrently updated"). Identifiers and password are the caller's constants."""
+    quoted = conn.dialect.identifier_preparer.quote(role)
+    literal = password.replace("'", "''")
+    conn.exec_driver_sql(
+        f"DO $$ BEGIN CREATE ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS "
+        f"PASSWORD '{literal}'; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    )
+
+
 def grant_runtime_role(conn: Connection, role: str, owner: str | None = None) -> None:
     """Let ``role`` read and write every table and sequence in ``public``, now and later.
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from regional import create_app
 from regional.config import TestingConfig
 from regional.extensions import RegionalSession, db
-from tenants.rls import grant_runtime_role
+from tenants.rls import create_runtime_role, grant_runtime_role
 from tests import factories
 
 pytest_plugins = ["tests.smtp"]
@@ -101,15 +101,7 @@ def _prepare_database(url: str) -> DatabaseUrls:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-        # Shared by every test database of the cluster; parallel runs may race to create it
-        # (so no ALTER ROLE either: two at once fail with "tuple concurrently updated").
-        conn.execute(
-            text(
-                f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS "
-                f"PASSWORD '{APP_ROLE_PASSWORD}'; "
-                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-            )
-        )
+        create_runtime_role(conn, APP_ROLE, APP_ROLE_PASSWORD)
     admin.dispose()
     owner = create_engine(parsed)
     with owner.begin() as conn:

@@ -235,13 +235,9 @@ def add_mail(*mails):
     """Put messages in the outbox as the mailer would find them, whatever member they are of
     (on PostgreSQL the outbox is behind the wall: the insert lifts it, as queue_mail does)."""
     from regional.mail.models import OutboundMail
-    from tenants import all_tenants
 
     assert all(isinstance(m, OutboundMail) for m in mails)
-    with all_tenants(db.session):
-        db.session.add_all(mails)
-        db.session.flush()
-    return mails[0] if len(mails) == 1 else mails
+    return add_lifted(*mails)
 
 
 def add_lifted(*objs):
