@@ -449,8 +449,8 @@ def test_every_import_is_in_the_audit_trail(app, world, coord_a):
 
 def test_the_bulk_insert_refuses_to_run_outside_one_municipality(app, world, ctx):
     """New people are inserted in bulk, past the wall's stamping hook: the tenant is checked by hand."""
-    from regional.people.roster import PersonRow
     from regional.people.roster_import import _create_people
+    from regional.people.roster_read import PersonRow
     from tenants import all_tenants
 
     row = PersonRow(1, "X-1", "名前", f"x1@{DOMAIN_A}", None, None, None)

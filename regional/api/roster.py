@@ -26,8 +26,8 @@ from regional.api.common import BadRequest, require_role
 from regional.extensions import db
 from regional.people import roster_import
 from regional.people.reorganisation import RENAME, RETIRE, SPLIT, Choices, Reorganisation
-from regional.people.roster import RosterPlan
 from regional.people.roster_import import ImportResult
+from regional.people.roster_plan import RosterPlan
 from regional.roles import is_coordinator
 from regional.tenancy import enter_municipality
 from regional.validation import InputProblem, parse_date

@@ -32,7 +32,7 @@ from regional.extensions import db
 from regional.people import gaiji
 from regional.people.job_categories import export_word
 from regional.people.models import AccountStatus, User
-from regional.people.roster import NOTE_MARK
+from regional.people.roster_read import NOTE_MARK
 from regional.people.units import UnitTree
 
 #: Cells a spreadsheet would run as a formula get a leading apostrophe (ASVS 1.2.10).

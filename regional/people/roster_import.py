@@ -29,13 +29,8 @@ from regional.people.departures import Withdrawn
 from regional.people.history import effective_day
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.reorganisation import ChoiceError, Choices, Outcome
-from regional.people.roster import (
-    MAX_ROSTER_ROWS,
-    Change,
-    PersonRow,
-    RosterPlan,
-    plan_roster,
-)
+from regional.people.roster_plan import RosterPlan, plan_roster
+from regional.people.roster_read import MAX_ROSTER_ROWS, Change, PersonRow
 from regional.people.units import UnitData, deactivate_unit, note_event, update_unit
 from regional.people.uploads import RosterUpload
 from regional.spreadsheets import SheetError, read_table

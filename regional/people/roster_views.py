@@ -38,7 +38,7 @@ from regional.people.forms import (
     RosterUploadForm,
 )
 from regional.people.reorganisation import ChoiceError, Choices, Reorganisation
-from regional.people.roster import RosterPlan
+from regional.people.roster_plan import RosterPlan
 from regional.tenancy import current_municipality
 from regional.validation import InputProblem, record_id, whole_number
 

@@ -1,10 +1,8 @@
-"""Staff roster (職員名簿): reading a personnel-system export and planning what it changes.
+"""Planning a staff roster import: what a file read by :mod:`roster_read` changes.
 
-The file is read by the one hardened spreadsheet reader; this module maps its
-columns, checks every cell and works out, against the current municipality's
-records, who is created, updated, moved between units or deactivated, and
-which org units must be created. It writes nothing: :mod:`roster_import`
-applies a plan that has no errors.
+Against the current municipality's records, it works out who is created, updated, moved
+between units or deactivated, and which org units must be created (:mod:`roster_units`).
+It writes nothing: :mod:`roster_import` applies a plan that has no errors.
 
 Matching rules (also shown on the import page):
 
@@ -36,217 +34,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from regional.extensions import db
-from regional.people import departures, gaiji, job_categories
+from regional.people import departures, gaiji
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.reorganisation import Node, Reorganisation, propose
-from regional.people.units import LEVEL_RANK, PATH_SEPARATOR
-from regional.spreadsheets import RowError, Table, normalise_header
-from regional.validation import text_problem, typed_code
-from tenants import all_tenants
-from tenants.models import Municipality, OrgLevel, OrgUnit
-
-#: Data rows a roster may have (the largest member has a few thousand staff).
-MAX_ROSTER_ROWS = 20000
-
-#: Column keys and the header names that mean them (normalised: see ``_header_key``).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "employee_number": (
-        "職員番号",
-        "職員no",
-        "職員コード",
-        "職員cd",
-        "職員id",
-        "個人番号",
-        "個人コード",
-        "個人cd",
-        "employeenumber",
-        "employeeno",
-        "employeeid",
-        "staffnumber",
-        "staffno",
-        "staffid",
-    ),
-    "name": ("氏名", "名前", "職員名", "職員氏名", "氏名漢字", "漢字氏名", "name", "fullname"),
-    "name_kana": (
-        "氏名カナ",
-        "氏名かな",
-        "氏名フリガナ",
-        "職員氏名カナ",
-        "カナ氏名",
-        "フリガナ",
-        "フリガナ氏名",
-        "ふりがな",
-        "カナ",
-        "namekana",
-        "kana",
-    ),
-    "email": (
-        "メールアドレス",
-        "メール",
-        "メールアドレス庁内",
-        "庁内メール",
-        "庁内メールアドレス",
-        "eメール",
-        "eメールアドレス",
-        "電子メール",
-        "電子メールアドレス",
-        "email",
-        "emailaddress",
-        "mail",
-        "mailaddress",
-    ),
-    "org_unit": (
-        "所属",
-        "所属名",
-        "所属名称",
-        "所属部署",
-        "所属部課",
-        "所属部課名",
-        "所属組織",
-        "所属パス",
-        "配属先",
-        "部署",
-        "部署名",
-        "組織名",
-        "orgunit",
-        "organisationunit",
-        "organizationunit",
-        "unit",
-    ),
-    "job_category": ("職種", "職種名", "職種名称", "職種区分", "職種区分名", "jobcategory", "job"),
-}
-REQUIRED = ("employee_number", "name", "email")
-#: The name a column is called in messages when the file has none.
-DEFAULT_NAMES = {
-    "employee_number": "職員番号",
-    "name": "氏名",
-    "name_kana": "氏名カナ",
-    "email": "メールアドレス",
-    "org_unit": "所属",
-    "job_category": "職種",
-}
-MAX_LENGTH = {
-    "employee_number": 20,
-    "name": 100,
-    "name_kana": 100,
-    "email": 254,
-    "org_unit": 500,
-    "job_category": 40,
-}
-
-#: Cells that a spreadsheet program would read as a formula (ASVS 1.2.10).
-FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _header_key(name: str) -> str:
-    return re.sub(r"[.。:：]", "", normalise_header(name))
-
-
-def number_key(value: str | None) -> str:
-    """An employee number as compared: NFKC, no spaces, every hyphen variant a '-'."""
-    return typed_code(value)
-
-
-def match_key(number: str) -> str:
-    """How numbers are compared: a number of digits only without its leading zeros.
-
-    Excel and LibreOffice read ``000104`` in a CSV as the number 104 and save it so.
-    """
-    if number.isdigit():
-        return number.lstrip("0") or "0"
-    return number
-
-
-def _nfkc(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
-
-
-def split_path(path: str) -> list[str]:
-    """The names of a unit path (NFKC, so '／' is a separator too); '' parts kept for checking."""
-    return [part.strip() for part in _nfkc(path).split(PATH_SEPARATOR)]
-
-
-_PLAIN_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+from regional.people.roster_read import (
+    DEFAULT_NAMES,
+    Change,
+    PersonRow,
+    ReadRow,
+    UnknownJob,
+    map_columns,
+    match_key,
+    number_key,
+    read_rows,
 )
-
-
-def valid_email(text: str) -> str | None:
-    """The address in lower case, or None; plain ASCII addresses skip the full validator (speed)."""
-    if len(text) <= 254 and _PLAIN_EMAIL.fullmatch(text):
-        return text.lower()
-    try:
-        return validate_email(text, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        return None
-
-
-# -- the plan ----------------------------------------------------------------
-
-
-@dataclass
-class Change:
-    field: str
-    before: str
-    after: str
-
-
-@dataclass
-class PlannedUnit:
-    """An org unit the import creates; ``path`` is its names from the top."""
-
-    path: tuple[str, ...]
-    level: OrgLevel
-    equivalent: bool
-    #: Existing parent's id (None: top level, or a parent created by the same import).
-    parent_id: int | None
-
-    @property
-    def name(self) -> str:
-        return self.path[-1]
-
-    @property
-    def path_text(self) -> str:
-        return PATH_SEPARATOR.join(self.path)
-
-
-@dataclass
-class UnitRef:
-    """Where a row places its person: an existing unit, a planned one, or none."""
-
-    unit_id: int | None = None
-    planned: tuple[str, ...] | None = None
-    text: str = ""
-
-
-@dataclass
-class PersonRow:
-    line: int
-    number: str
-    name: str
-    email: str
-    name_kana: str | None
-    job_category: JobCategory | None
-    unit: UnitRef | None  # None: the file has no 所属 column
-    user_id: int | None = None
-    changes: list[Change] = field(default_factory=list)
-    reactivate: bool = False
-
-    @property
-    def moved(self) -> bool:
-        return any(c.field == "org_unit" for c in self.changes)
+from regional.people.roster_units import PlannedUnit, UnitRef, UnitResolver
+from regional.spreadsheets import RowError, Table
+from tenants import all_tenants
+from tenants.models import Municipality, OrgUnit
 
 
 @dataclass
@@ -267,14 +79,6 @@ class KeptName:
     number: str
     registered: str
     written: str
-
-
-@dataclass
-class UnknownJob:
-    """A 職種 name neither the member's words nor the defaults know: imported as その他."""
-
-    word: str
-    lines: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -349,175 +153,6 @@ def _unit(ref: UnitRef | None) -> object:
     return ref.unit_id if ref.planned is None else list(ref.planned)
 
 
-# -- columns -------------------------------------------------------------------
-
-
-def map_columns(table: Table) -> tuple[dict[str, int], list[RowError]]:
-    """Which column holds each key; a key named by two columns, or a required one missing, is an error."""
-    found: dict[str, list[int]] = defaultdict(list)
-    for i, head in enumerate(table.header):
-        norm = _header_key(head)
-        for key, names in ALIASES.items():
-            if norm in names:
-                found[key].append(i)
-    errors: list[RowError] = []
-    cols: dict[str, int] = {}
-    for key, idx in found.items():
-        if len(idx) > 1:
-            names = "、".join(table.header[i] for i in idx)
-            errors.append(
-                RowError(
-                    1,
-                    table.header[idx[1]],
-                    _("These columns all mean the same thing: %(names)s. Keep one.", names=names),
-                )
-            )
-        else:
-            cols[key] = idx[0]
-    for key in REQUIRED:
-        if key not in found:
-            errors.append(
-                RowError(
-                    1,
-                    DEFAULT_NAMES[key],
-                    _("The header has no %(name)s column.", name=DEFAULT_NAMES[key]),
-                )
-            )
-    return cols, errors
-
-
-def _cell(cells: list[str], cols: dict[str, int], key: str) -> str:
-    i = cols.get(key)
-    return cells[i].strip() if i is not None and i < len(cells) else ""
-
-
-def check_cell(text: str) -> str | None:
-    """Why a cell cannot be taken as it is: a formula-like start or a control character."""
-    if text.startswith(FORMULA_FIRST):
-        return _("The value begins with %(c)s and would become a spreadsheet formula.", c=text[:1])
-    return text_problem(text)
-
-
-# -- org units -------------------------------------------------------------------
-
-
-def infer_level(name: str, parent_level: OrgLevel | None) -> tuple[OrgLevel, bool] | None:
-    """A new unit's level and whether it is an equivalent (相当); None if it cannot sit there."""
-    if name.endswith(("部", "局")):
-        level, equivalent = OrgLevel.DEPARTMENT, False
-    elif name.endswith("課"):
-        level, equivalent = OrgLevel.DIVISION, False
-    elif name.endswith("係"):
-        level, equivalent = OrgLevel.SECTION, False
-    else:
-        equivalent = True
-        if parent_level is None:
-            level = OrgLevel.DEPARTMENT
-        elif parent_level == OrgLevel.DEPARTMENT:
-            level = OrgLevel.DIVISION
-        elif parent_level == OrgLevel.DIVISION:
-            level = OrgLevel.SECTION
-        else:
-            return None
-    if parent_level is not None:
-        rank, parent_rank = LEVEL_RANK[level], LEVEL_RANK[parent_level]
-        if not (parent_rank < rank or parent_rank == rank == 0):
-            return None
-    return level, equivalent
-
-
-class UnitResolver:
-    """Resolves unit paths against the municipality's units, planning the missing ones."""
-
-    def __init__(self, units: Iterable[OrgUnit]):
-        self.units = {u.id: u for u in units}
-        self.children: dict[tuple[int | None, str], list[OrgUnit]] = defaultdict(list)
-        self.by_name: dict[str, list[OrgUnit]] = defaultdict(list)
-        for u in self.units.values():
-            self.children[(u.parent_id, _nfkc(u.name))].append(u)
-            self.by_name[_nfkc(u.name)].append(u)
-        self.planned: dict[tuple[str, ...], PlannedUnit] = {}
-        self._seen: dict[str, UnitRef | str] = {}
-
-    def path_of(self, unit_id: int | None) -> str:
-        parts, seen = [], set()
-        while unit_id is not None and unit_id in self.units and unit_id not in seen:
-            seen.add(unit_id)
-            parts.append(self.units[unit_id].name)
-            unit_id = self.units[unit_id].parent_id
-        return PATH_SEPARATOR.join(reversed(parts))
-
-    def resolve(self, text: str) -> UnitRef | str:
-        """The unit a path names (planning missing ones), or the reason it cannot be used."""
-        if text not in self._seen:
-            self._seen[text] = self._resolve(text)
-        return self._seen[text]
-
-    def _resolve(self, text: str) -> UnitRef | str:
-        names = split_path(text)
-        if any(not n for n in names):
-            return _("The unit path has an empty part: write it as 局/課/係.")
-        if any(len(n) > 100 for n in names):
-            return _("A unit name is longer than 100 characters.")
-        if len(names) > 6:
-            return _("The unit path is deeper than 6 levels.")
-        if len(names) == 1 and not self.children.get((None, names[0])):
-            anywhere = self.by_name.get(names[0], [])
-            if len(anywhere) > 1:
-                return _(
-                    "Several units are called %(name)s: give the whole path (局/課/係).",
-                    name=names[0],
-                )
-            if len(anywhere) == 1:
-                return self._existing(anywhere[0], text)
-        parent: OrgUnit | None = None
-        for depth, name in enumerate(names):
-            found = self.children.get((parent.id if parent else None, name), [])
-            if len(found) > 1:
-                return _("The unit path %(path)s is ambiguous.", path=text)
-            if not found:
-                return self._plan(names, depth, parent)
-            parent = found[0]
-        return self._existing(parent, text)
-
-    def _existing(self, unit: OrgUnit, text: str) -> UnitRef | str:
-        if not unit.active:
-            return _(
-                "The unit %(path)s is out of use: bring it back into use on the units page first.",
-                path=self.path_of(unit.id),
-            )
-        return UnitRef(unit_id=unit.id, text=self.path_of(unit.id))
-
-    def _plan(self, names: list[str], depth: int, parent: OrgUnit | None) -> UnitRef | str:
-        if parent is not None and not parent.active:
-            return _("The unit %(path)s is out of use.", path=self.path_of(parent.id))
-        prefix = tuple(self.path_of(parent.id).split(PATH_SEPARATOR)) if parent else ()
-        parent_level = parent.level if parent else None
-        path = prefix
-        for name in names[depth:]:
-            path = (*path, name)
-            planned = self.planned.get(path)
-            if planned is None:
-                placed = infer_level(name, parent_level)
-                if placed is None:
-                    return _(
-                        "%(name)s cannot be placed under %(parent)s (部 > 課 > 係).",
-                        name=name,
-                        parent=PATH_SEPARATOR.join(path[:-1]),
-                    )
-                planned = PlannedUnit(
-                    path=path,
-                    level=placed[0],
-                    equivalent=placed[1],
-                    parent_id=parent.id
-                    if parent is not None and len(path) == len(prefix) + 1
-                    else None,
-                )
-                self.planned[path] = planned
-            parent_level = planned.level
-        return UnitRef(planned=path, text=PATH_SEPARATOR.join(path))
-
-
 # -- planning ---------------------------------------------------------------------
 
 
@@ -585,7 +220,7 @@ def plan_roster(
     people = _existing_people()
     resolver = UnitResolver(db.session.scalars(select(OrgUnit)).all())
     unknown: dict[str, UnknownJob] = {}
-    rows = _read_rows(table, cols, heads, plan.errors, unknown)
+    rows = read_rows(table, cols, heads, plan.errors, unknown)
     plan.unknown_jobs = sorted(unknown.values(), key=lambda u: u.lines[0])
     checker = _RowChecker(municipality, people, resolver, heads, rows)
     for row in rows:
@@ -774,97 +409,7 @@ def _moves(plan: RosterPlan, people: list[_Existing]) -> list[tuple[int | None, 
     return moves
 
 
-@dataclass
-class _Row(PersonRow):
-    unit_text: str | None = None
-
-
-#: A trailer row's first character (a note such as the Shift_JIS export's, or 「※件数」).
-NOTE_MARK = "※"
-
-
-def is_note_row(cells: list[str]) -> bool:
-    """A row with a single cell, starting with ※: a note, not a person."""
-    filled = [c for c in cells if c.strip()]
-    return len(filled) == 1 and filled[0].lstrip().startswith(NOTE_MARK)
-
-
-def _read_rows(
-    table: Table,
-    cols: dict[str, int],
-    heads: dict[str, str],
-    errors: list[RowError],
-    unknown: dict[str, UnknownJob],
-) -> list[_Row]:
-    """Each data row's values, checked cell by cell; a row with any problem is left out.
-
-    A 職種 that is not known is no problem: the row is read as その他 and ``unknown``
-    lists the name with its lines (the preview warns)."""
-    rows: list[_Row] = []
-    lookup = job_categories.Lookup() if "job_category" in cols else None
-    for line, cells in table.rows:
-        if is_note_row(cells):
-            continue
-        values: dict[str, str] = {}
-        problems: list[RowError] = []
-        for key in cols:
-            text = _cell(cells, cols, key)
-            column = heads[key]
-            why = check_cell(text) if text else None
-            if why is None and len(text) > MAX_LENGTH[key]:
-                why = _("Longer than %(n)d characters.", n=MAX_LENGTH[key])
-            if why is not None:
-                problems.append(RowError(line, column, why))
-            values[key] = text
-        number = number_key(values.get("employee_number", ""))
-        if not number and "employee_number" not in {p.column for p in problems}:
-            problems.append(
-                RowError(line, heads["employee_number"], _("The employee number is missing."))
-            )
-        elif len(number) > MAX_LENGTH["employee_number"]:
-            problems.append(
-                RowError(line, heads["employee_number"], _("Longer than %(n)d characters.", n=20))
-            )
-        if not values.get("name") and heads["name"] not in {p.column for p in problems}:
-            problems.append(RowError(line, heads["name"], _("The name is missing.")))
-        email = ""
-        raw_email = values.get("email", "")
-        if raw_email and heads["email"] not in {p.column for p in problems}:
-            email = valid_email(raw_email)
-            if email is None:
-                problems.append(
-                    RowError(line, heads["email"], _("This is not a valid e-mail address."))
-                )
-        if problems:
-            errors.extend(problems)
-            continue
-        rows.append(
-            _Row(
-                line=line,
-                number=number,
-                name=values["name"],
-                email=email,
-                name_kana=values.get("name_kana") or None,
-                job_category=_read_job(values.get("job_category", ""), line, lookup, unknown),
-                unit=None,
-                unit_text=values.get("org_unit") if "org_unit" in cols else None,
-            )
-        )
-    return rows
-
-
-def _read_job(text: str, line: int, lookup, unknown: dict[str, UnknownJob]) -> JobCategory | None:
-    """The job category a 職種 cell means (None: blank, left as it is); unknown: その他."""
-    if not text or lookup is None:
-        return None
-    category = lookup(text)
-    if category is None:
-        unknown.setdefault(job_categories.word_key(text), UnknownJob(text)).lines.append(line)
-        return JobCategory.OTHER
-    return category
-
-
-def _keep_registered_name(row: _Row, person: _Existing, kept: list[KeptName]) -> None:
+def _keep_registered_name(row: ReadRow, person: _Existing, kept: list[KeptName]) -> None:
     """A name written otherwise only by characters CP932 (or JIS X 0208) cannot hold is the
     registered name as the personnel system can write it: the registered form stays."""
     if row.name == person.name:
@@ -877,7 +422,7 @@ def _keep_registered_name(row: _Row, person: _Existing, kept: list[KeptName]) ->
 
 
 def _compare(
-    row: _Row, person: _Existing, resolver: UnitResolver, heads: dict[str, str], errors: list
+    row: ReadRow, person: _Existing, resolver: UnitResolver, heads: dict[str, str], errors: list
 ) -> None:
     """Fill ``row.changes`` with what differs from the person's record."""
     if row.email and row.email != person.email:
