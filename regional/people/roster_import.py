@@ -24,13 +24,14 @@ from regional.database import begin_writing
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.people import addresses, departures, history, reorganisation
+from regional.people import addresses, departures, history, reorganisation, roster_fields
 from regional.people.departures import Withdrawn
 from regional.people.history import effective_day
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.reorganisation import ChoiceError, Choices, Outcome
+from regional.people.roster_fields import trail_value
 from regional.people.roster_plan import RosterPlan, plan_roster
-from regional.people.roster_read import MAX_ROSTER_ROWS, Change, PersonRow
+from regional.people.roster_read import MAX_ROSTER_ROWS, PersonRow
 from regional.people.units import UnitData, deactivate_unit, note_event, update_unit
 from regional.people.uploads import RosterUpload
 from regional.spreadsheets import SheetError, read_table
@@ -240,14 +241,6 @@ def _create_units(
     return ids
 
 
-def _unit_id(row: PersonRow, unit_ids: dict[tuple[str, ...], int]) -> int | None:
-    if row.unit is None:
-        return None
-    if row.unit.planned is not None:
-        return unit_ids[row.unit.planned]
-    return row.unit.unit_id
-
-
 def _create_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) -> None:
     """New staff: active records without a password; they sign in once invited.
 
@@ -271,7 +264,7 @@ def _create_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) 
                 "name_kana": row.name_kana,
                 "employee_number": row.number,
                 "job_category": row.job_category or JobCategory.ADMINISTRATIVE,
-                "org_unit_id": _unit_id(row, unit_ids),
+                "org_unit_id": row.unit_id_in(unit_ids),
                 "role": Role.EMPLOYEE,
                 "status": AccountStatus.ACTIVE,
                 "system_duty": False,
@@ -336,16 +329,6 @@ def _deactivated_lines(plan: RosterPlan) -> list[dict]:
     ]
 
 
-def _value(user: User, change: Change, *, after: bool) -> object:
-    """A changed field's value for the trail: codes where the plan keeps labels (read off the
-    account, before or after it changed), else the plan's text (paths of units)."""
-    if change.field == "job_category":
-        return user.job_category
-    if change.field == "status":
-        return user.status
-    return (change.after if after else change.before) or None
-
-
 def _kind(row: PersonRow) -> str:
     """What happened to the person, in one word for the trail."""
     fields = {c.field for c in row.changes}
@@ -369,25 +352,10 @@ def _update_people(
     lines = []
     for row in rows:
         user = users[row.user_id]
-        before = {c.field: _value(user, c, after=False) for c in row.changes}
-        old_email = user.email
-        for change in row.changes:
-            if change.field == "email":
-                user.email = row.email
-            elif change.field == "name":
-                user.name = row.name
-            elif change.field == "name_kana":
-                user.name_kana = row.name_kana
-            elif change.field == "employee_number":
-                user.employee_number = row.number
-            elif change.field == "job_category":
-                user.job_category = row.job_category
-            elif change.field == "org_unit":
-                unit_id = _unit_id(row, unit_ids)
-                moved += unit_id != user.org_unit_id
-                user.org_unit_id = unit_id
-        if row.reactivate:
-            user.status = AccountStatus.ACTIVE
+        before = {c.field: trail_value(user, c, after=False) for c in row.changes}
+        old_email, old_unit = user.email, user.org_unit_id
+        roster_fields.apply(user, row, unit_ids)
+        moved += user.org_unit_id != old_unit
         # A new sign-in address: the old one is told, and every way in ends.
         addresses.address_changed(user, old_email, actor)
         lines.append(
@@ -397,7 +365,7 @@ def _update_people(
                 "employee_number": user.employee_number,
                 "name": user.name,
                 "before": before,
-                "after": {c.field: _value(user, c, after=True) for c in row.changes},
+                "after": {c.field: trail_value(user, c, after=True) for c in row.changes},
             }
         )
     return lines, moved

@@ -41,12 +41,12 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from regional.extensions import db
-from regional.people import departures, gaiji
+from regional.people import departures, gaiji, roster_fields
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.reorganisation import Node, Reorganisation, propose
+from regional.people.roster_fields import Comparing, Recorded
 from regional.people.roster_read import (
     DEFAULT_NAMES,
-    Change,
     PersonRow,
     ReadRow,
     UnknownJob,
@@ -156,20 +156,7 @@ def _unit(ref: UnitRef | None) -> object:
 # -- planning ---------------------------------------------------------------------
 
 
-@dataclass
-class _Existing:
-    id: int
-    number: str | None
-    email: str
-    name: str
-    name_kana: str | None
-    org_unit_id: int | None
-    job_category: JobCategory
-    status: AccountStatus
-    role: Role
-
-
-def _existing_people() -> list[_Existing]:
+def _existing_people() -> list[Recorded]:
     rows = db.session.execute(
         select(
             User.id,
@@ -183,7 +170,7 @@ def _existing_people() -> list[_Existing]:
             User.role,
         )
     )
-    return [_Existing(*row) for row in rows]
+    return [Recorded(*row) for row in rows]
 
 
 def _emails_in_use(emails: set[str], domains: list[str]) -> dict[str, int]:
@@ -253,14 +240,14 @@ class _RowChecker:
     def __init__(
         self,
         municipality: Municipality,
-        people: list[_Existing],
+        people: list[Recorded],
         resolver: UnitResolver,
         heads: dict[str, str],
         rows: list,
     ) -> None:
         self.municipality, self.resolver, self.heads = municipality, resolver, heads
-        self.by_number: dict[str, list[_Existing]] = defaultdict(list)
-        self.by_email_unnumbered: dict[str, _Existing] = {}
+        self.by_number: dict[str, list[Recorded]] = defaultdict(list)
+        self.by_email_unnumbered: dict[str, Recorded] = {}
         for p in people:
             if p.number:
                 self.by_number[match_key(number_key(p.number))].append(p)
@@ -273,7 +260,7 @@ class _RowChecker:
         self.matched: set[int] = set()
         self.kept: list[KeptName] = []
 
-    def check(self, row) -> tuple[_Existing | None, list[RowError]]:
+    def check(self, row) -> tuple[Recorded | None, list[RowError]]:
         """The person ``row`` is (None: a new one) and the row's errors (none: importable)."""
         errors: list[RowError] = []
 
@@ -324,7 +311,7 @@ class _RowChecker:
                 ),
             )
 
-    def _match(self, row, key: str, refuse) -> _Existing | None:
+    def _match(self, row, key: str, refuse) -> Recorded | None:
         candidates = self.by_number.get(key, [])
         if len(candidates) > 1:
             refuse(
@@ -356,7 +343,7 @@ class _RowChecker:
 
 
 def _leavers(
-    people: list[_Existing], matched: set[int], resolver: UnitResolver, actor: User
+    people: list[Recorded], matched: set[int], resolver: UnitResolver, actor: User
 ) -> list[Leaver]:
     """Employees with a number that the file no longer lists (not the importer)."""
     leavers = [
@@ -389,7 +376,7 @@ def _node(ref: UnitRef | None) -> Node | None:
     return ("p", ref.planned) if ref.planned is not None else ("u", ref.unit_id)
 
 
-def _moves(plan: RosterPlan, people: list[_Existing]) -> list[tuple[int | None, Node | None]]:
+def _moves(plan: RosterPlan, people: list[Recorded]) -> list[tuple[int | None, Node | None]]:
     """Each person's unit before the import (None: none, or disabled) and place after it."""
     rows = {r.user_id: r for r in plan.updated}
     leaving = {x.user_id for x in plan.deactivated}
@@ -409,7 +396,7 @@ def _moves(plan: RosterPlan, people: list[_Existing]) -> list[tuple[int | None, 
     return moves
 
 
-def _keep_registered_name(row: ReadRow, person: _Existing, kept: list[KeptName]) -> None:
+def _keep_registered_name(row: ReadRow, person: Recorded, kept: list[KeptName]) -> None:
     """A name written otherwise only by characters CP932 (or JIS X 0208) cannot hold is the
     registered name as the personnel system can write it: the registered form stays."""
     if row.name == person.name:
@@ -422,36 +409,17 @@ def _keep_registered_name(row: ReadRow, person: _Existing, kept: list[KeptName])
 
 
 def _compare(
-    row: ReadRow, person: _Existing, resolver: UnitResolver, heads: dict[str, str], errors: list
+    row: ReadRow, person: Recorded, resolver: UnitResolver, heads: dict[str, str], errors: list
 ) -> None:
-    """Fill ``row.changes`` with what differs from the person's record."""
-    if row.email and row.email != person.email:
-        if person.role != Role.EMPLOYEE:
-            errors.append(
-                RowError(
-                    row.line,
-                    heads["email"],
-                    _("A coordinator's sign-in address is changed by a regional administrator."),
-                )
+    """Fill ``row.changes`` with what differs from the person's record (see :mod:`roster_fields`)."""
+    if row.email and row.email != person.email and person.role != Role.EMPLOYEE:
+        errors.append(
+            RowError(
+                row.line,
+                heads["email"],
+                _("A coordinator's sign-in address is changed by a regional administrator."),
             )
-            return
-        row.changes.append(Change("email", person.email, row.email))
-    elif not row.email:
-        row.email = person.email
-    if row.name != person.name:
-        row.changes.append(Change("name", person.name, row.name))
-    if "name_kana" in heads and (row.name_kana or None) != (person.name_kana or None):
-        row.changes.append(Change("name_kana", person.name_kana or "", row.name_kana or ""))
-    if not person.number:
-        row.changes.append(Change("employee_number", "", row.number))
-    if row.job_category is not None and row.job_category != person.job_category:
-        row.changes.append(
-            Change("job_category", person.job_category.label, row.job_category.label)
         )
-    if row.unit is not None and (
-        row.unit.planned is not None or row.unit.unit_id != person.org_unit_id
-    ):
-        row.changes.append(Change("org_unit", resolver.path_of(person.org_unit_id), row.unit.text))
-    if person.status == AccountStatus.DISABLED:
-        row.reactivate = True
-        row.changes.append(Change("status", person.status.label, AccountStatus.ACTIVE.label))
+        return
+    row.email = row.email or person.email  # a blank cell keeps the address on record
+    row.changes = roster_fields.changes(row, person, Comparing(heads, resolver.path_of))

@@ -171,11 +171,23 @@ class PersonRow:
     unit: UnitRef | None  # None: the file has no 所属 column
     user_id: int | None = None
     changes: list[Change] = field(default_factory=list)
-    reactivate: bool = False
 
     @property
     def moved(self) -> bool:
         return any(c.field == "org_unit" for c in self.changes)
+
+    @property
+    def reactivate(self) -> bool:
+        """The row brings a disabled account back into use."""
+        return any(c.field == "status" for c in self.changes)
+
+    def unit_id_in(self, unit_ids: dict[tuple[str, ...], int]) -> int | None:
+        """The unit the row places its person in, once the import's new units have ids."""
+        if self.unit is None:
+            return None
+        if self.unit.planned is not None:
+            return unit_ids[self.unit.planned]
+        return self.unit.unit_id
 
 
 @dataclass

@@ -29,7 +29,7 @@ from regional.downloads import file_response
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.i18n import locale_code
-from regional.people import bp, invitations, roster_export, roster_import
+from regional.people import bp, invitations, roster_export, roster_fields, roster_import
 from regional.people.forms import (
     EQUIVALENT_LABELS,
     LEVEL_LABELS,
@@ -98,18 +98,6 @@ def _untoken(token: str | None, upload_id: str | None) -> dict | None:
     return data
 
 
-def _change_labels() -> dict[str, str]:
-    return {
-        "email": _("E-mail address"),
-        "name": _("Name"),
-        "name_kana": _("Name in kana"),
-        "employee_number": _("Employee number"),
-        "job_category": _("Job category"),
-        "org_unit": _("Moved"),
-        "status": _("Enabled again"),
-    }
-
-
 def _preview_page(
     plan: RosterPlan,
     upload,
@@ -133,7 +121,7 @@ def _preview_page(
         level_labels=LEVEL_LABELS,
         equivalent_labels=EQUIVALENT_LABELS,
         notice=notice,
-        change_labels=_change_labels(),
+        change_labels=roster_fields.preview_labels(),
         municipality=current_municipality(),
     )
     return page, status
