@@ -212,43 +212,39 @@ class Seeder:
         return leaves, by_path
 
     def build_people(self, m: Municipality, size: int) -> None:
+        """The member's units and staff: the demo sign-ins, ``size`` staff in all, and two
+        sign-ups from private addresses awaiting approval."""
         leaves, by_path = self.build_units(m)
-        domain = (m.email_domains or [f"{m.code}.example.lg.jp"])[0]
-        demo_unit = next(
-            (u for p, u in by_path.items() if p.endswith(content()["demo_unit"][m.kind.value])),
-            leaves[0],
-        )
-        hired = self.rng.sample(range(1, 9000), size + 5)
-        people: list[User] = []
-
-        def person(i: int, private: bool = False, **values: object) -> User:
-            name, kana, local = self._name()
-            if private:  # a sign-up from a private address, not the municipality's domain
-                values["email"] = self._email(f"{local}.{m.code}", "mail.example.jp")
-            unit = values.pop("unit", None) or self.rng.choice(leaves)
-            hint = self.hints.get(unit.id, A)
-            job = hint if hint != A and self.rng.random() < 0.7 else A
-            if hint == A and self.rng.random() < 0.04:
-                job = self.rng.choice([T, L, JobCategory.OTHER])
-            user = User(
-                name=name,
-                name_kana=kana,
-                email=values.pop("email", None) or self._email(local, domain),
-                # 職員番号: year of hiring (two digits) and a serial, as many offices number staff
-                employee_number=f"{(1988 + hired[i] % 37) % 100:02d}{hired[i]:04d}",
-                job_category=job,
-                org_unit_id=unit.id,
-                system_duty=unit is demo_unit or self.rng.random() < 0.02,
-                role=Role.EMPLOYEE,
-                status=AccountStatus.ACTIVE,
-                created_at=now_utc() - timedelta(days=self.rng.randint(30, 400)),
+        hiring = _Hiring(self, m, leaves, by_path, size)
+        employee = self._demo_accounts(hiring)
+        for i in range(2, size):
+            roll = self.rng.random()
+            status = AccountStatus.ACTIVE
+            if roll < 0.012:
+                status = AccountStatus.DISABLED
+            elif roll < 0.018:
+                status = AccountStatus.PENDING_EMAIL
+            hiring.person(i, status=status)
+        # Two sign-ups from private addresses wait for the coordinator's decision.
+        for i in (size, size + 1):
+            hiring.person(
+                i,
+                private=True,
+                status=AccountStatus.PENDING_APPROVAL,
+                employee_number=None,
+                org_unit_id=None,
+                created_at=now_utc() - timedelta(days=self.rng.randint(1, 6), hours=3),
             )
-            for key, value in values.items():
-                setattr(user, key, value)
-            people.append(user)
-            return user
+        db.session.add_all(hiring.people)
+        db.session.flush()
+        self.bump("people", len(hiring.people))
+        self.demo_employees[m.id] = employee.id
+        self._note_candidates(m, hiring.people, employee)
 
-        coordinator = person(
+    def _demo_accounts(self, hiring: _Hiring) -> User:
+        """The member's demo coordinator and employee (their sign-ins are printed); the employee."""
+        m, domain, demo_unit = hiring.municipality, hiring.domain, hiring.demo_unit
+        coordinator = hiring.person(
             0,
             email=self._email("coordinator", domain),
             role=Role.COORDINATOR,
@@ -256,7 +252,7 @@ class Seeder:
             job_category=A,
             password_hash=self.password_hash,
         )
-        employee = person(
+        employee = hiring.person(
             1,
             email=self._email("employee", domain),
             unit=demo_unit,
@@ -267,28 +263,10 @@ class Seeder:
             SignIn("coordinator", m, coordinator.email),
             SignIn("employee", m, employee.email),
         ]
-        for i in range(2, size):
-            roll = self.rng.random()
-            status = AccountStatus.ACTIVE
-            if roll < 0.012:
-                status = AccountStatus.DISABLED
-            elif roll < 0.018:
-                status = AccountStatus.PENDING_EMAIL
-            person(i, status=status)
-        # Two sign-ups from private addresses wait for the coordinator's decision.
-        for i in (size, size + 1):
-            person(
-                i,
-                private=True,
-                status=AccountStatus.PENDING_APPROVAL,
-                employee_number=None,
-                org_unit_id=None,
-                created_at=now_utc() - timedelta(days=self.rng.randint(1, 6), hours=3),
-            )
-        db.session.add_all(people)
-        db.session.flush()
-        self.bump("people", len(people))
-        self.demo_employees[m.id] = employee.id
+        return employee
+
+    def _note_candidates(self, m: Municipality, people: list[User], employee: User) -> None:
+        """Who later steps train: active administrative staff, and those on system duty."""
         self.trainees[m.id] = [
             u.id
             for u in people
@@ -305,6 +283,57 @@ class Seeder:
             and u.role == Role.EMPLOYEE
             and u is not employee
         ]
+
+
+class _Hiring:
+    """One member's staff as they are made: its domain, its demo unit, employee numbers."""
+
+    def __init__(
+        self,
+        seeder: Seeder,
+        m: Municipality,
+        leaves: list[OrgUnit],
+        by_path: dict[str, OrgUnit],
+        size: int,
+    ) -> None:
+        self.seeder, self.municipality, self.leaves = seeder, m, leaves
+        self.domain = (m.email_domains or [f"{m.code}.example.lg.jp"])[0]
+        self.demo_unit = next(
+            (u for p, u in by_path.items() if p.endswith(content()["demo_unit"][m.kind.value])),
+            leaves[0],
+        )
+        self.hired = seeder.rng.sample(range(1, 9000), size + 5)
+        self.people: list[User] = []
+
+    def person(self, i: int, private: bool = False, **values: object) -> User:
+        """The ``i``-th person hired: a random name and unit, a job that mostly fits the unit."""
+        seeder, rng = self.seeder, self.seeder.rng
+        name, kana, local = seeder._name()
+        if private:  # a sign-up from a private address, not the municipality's domain
+            values["email"] = seeder._email(f"{local}.{self.municipality.code}", "mail.example.jp")
+        unit = values.pop("unit", None) or rng.choice(self.leaves)
+        hint = seeder.hints.get(unit.id, A)
+        job = hint if hint != A and rng.random() < 0.7 else A
+        if hint == A and rng.random() < 0.04:
+            job = rng.choice([T, L, JobCategory.OTHER])
+        hired = self.hired[i]
+        user = User(
+            name=name,
+            name_kana=kana,
+            email=values.pop("email", None) or seeder._email(local, self.domain),
+            # 職員番号: year of hiring (two digits) and a serial, as many offices number staff
+            employee_number=f"{(1988 + hired % 37) % 100:02d}{hired:04d}",
+            job_category=job,
+            org_unit_id=unit.id,
+            system_duty=unit is self.demo_unit or rng.random() < 0.02,
+            role=Role.EMPLOYEE,
+            status=AccountStatus.ACTIVE,
+            created_at=now_utc() - timedelta(days=rng.randint(30, 400)),
+        )
+        for key, value in values.items():
+            setattr(user, key, value)
+        self.people.append(user)
+        return user
 
 
 # -- sessions and history ---------------------------------------------------------
