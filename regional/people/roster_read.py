@@ -283,36 +283,8 @@ def read_rows(
     for line, cells in table.rows:
         if is_note_row(cells):
             continue
-        values: dict[str, str] = {}
-        problems: list[RowError] = []
-        for key in cols:
-            text = _cell(cells, cols, key)
-            column = heads[key]
-            why = check_cell(text) if text else None
-            if why is None and len(text) > MAX_LENGTH[key]:
-                why = _("Longer than %(n)d characters.", n=MAX_LENGTH[key])
-            if why is not None:
-                problems.append(RowError(line, column, why))
-            values[key] = text
-        number = number_key(values.get("employee_number", ""))
-        if not number and "employee_number" not in {p.column for p in problems}:
-            problems.append(
-                RowError(line, heads["employee_number"], _("The employee number is missing."))
-            )
-        elif len(number) > MAX_LENGTH["employee_number"]:
-            problems.append(
-                RowError(line, heads["employee_number"], _("Longer than %(n)d characters.", n=20))
-            )
-        if not values.get("name") and heads["name"] not in {p.column for p in problems}:
-            problems.append(RowError(line, heads["name"], _("The name is missing.")))
-        email = ""
-        raw_email = values.get("email", "")
-        if raw_email and heads["email"] not in {p.column for p in problems}:
-            email = valid_email(raw_email)
-            if email is None:
-                problems.append(
-                    RowError(line, heads["email"], _("This is not a valid e-mail address."))
-                )
+        values, problems = _read_cells(line, cells, cols, heads)
+        number, email = _check_required(line, values, heads, problems)
         if problems:
             errors.extend(problems)
             continue
@@ -329,6 +301,51 @@ def read_rows(
             )
         )
     return rows
+
+
+def _read_cells(
+    line: int, cells: list[str], cols: dict[str, int], heads: dict[str, str]
+) -> tuple[dict[str, str], list[RowError]]:
+    """The row's cells by key, and the problems of each (formula-like, control, length)."""
+    values: dict[str, str] = {}
+    problems: list[RowError] = []
+    for key in cols:
+        text = _cell(cells, cols, key)
+        column = heads[key]
+        why = check_cell(text) if text else None
+        if why is None and len(text) > MAX_LENGTH[key]:
+            why = _("Longer than %(n)d characters.", n=MAX_LENGTH[key])
+        if why is not None:
+            problems.append(RowError(line, column, why))
+        values[key] = text
+    return values, problems
+
+
+def _check_required(
+    line: int, values: dict[str, str], heads: dict[str, str], problems: list[RowError]
+) -> tuple[str, str]:
+    """The row's employee number and address as compared; a missing number or name, or an
+    invalid address, added to ``problems``."""
+    number = number_key(values.get("employee_number", ""))
+    if not number and "employee_number" not in {p.column for p in problems}:
+        problems.append(
+            RowError(line, heads["employee_number"], _("The employee number is missing."))
+        )
+    elif len(number) > MAX_LENGTH["employee_number"]:
+        problems.append(
+            RowError(line, heads["employee_number"], _("Longer than %(n)d characters.", n=20))
+        )
+    if not values.get("name") and heads["name"] not in {p.column for p in problems}:
+        problems.append(RowError(line, heads["name"], _("The name is missing.")))
+    email = ""
+    raw_email = values.get("email", "")
+    if raw_email and heads["email"] not in {p.column for p in problems}:
+        email = valid_email(raw_email)
+        if email is None:
+            problems.append(
+                RowError(line, heads["email"], _("This is not a valid e-mail address."))
+            )
+    return number, email
 
 
 def _read_job(text: str, line: int, lookup, unknown: dict[str, UnknownJob]) -> JobCategory | None:

@@ -1,11 +1,8 @@
 """Unit paths in a staff roster (所属): resolving them against the member's org units.
 
-Org units are paths from the top (``総務局/デジタル推進課/企画係``), matched name by name;
-a single name that is not a top-level unit may name a unit anywhere if exactly one has
-it. A missing unit is planned, its level read from its name: ``…部``/``…局`` a department,
-``…課`` a division, ``…係`` a section; any other name (室, センター, 担当, 班 …) is an
-equivalent (相当) one level below its parent (課相当 under a 部, 係相当 under a 課; at the
-top, 部相当). Nothing may be created under a 係, nor a 課 under a 係.
+A path names units from the top (``総務局/デジタル推進課/企画係``); a missing unit is
+planned with a level read from its name. The rules are those of the import page, listed
+in :mod:`roster_plan`.
 """
 
 from __future__ import annotations
