@@ -469,3 +469,70 @@ def test_an_address_in_use_is_found_in_a_long_roster_too(app, world, coord_a):
     rows.append(f"L999,長 使用済,taken@{DOMAIN_A},,")
     errors = _errors(coord_a, *rows)
     assert set(errors) == {(602, "メールアドレス")}
+
+
+def test_a_row_may_change_every_field_and_the_trail_keeps_each_before_and_after(
+    app, world, coord_a
+):
+    """Address, name, kana, employee number, job, unit and status: each change is written on
+    the account, listed in this order, and kept in the trail (codes for job and status)."""
+    from regional.audit.models import AuditEntry
+
+    assert post_roster(coord_a, fixture("excel_cp932.csv"), commit="true").status_code == 200
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        for u in db.session.scalars(select(User).where(User.employee_number == "000104")):
+            u.status = AccountStatus.DISABLED
+            u.employee_number = None  # matched by address, and given its number back
+        db.session.commit()
+    header = "職員番号,氏名,氏名カナ,メールアドレス,所属,職種\r\n"
+    rows = [
+        f"000101,津山 一朗,ツヤマ イチロ,ichiro2.tsuyama@{DOMAIN_A},総務部/新設課,技術職",
+        f"000104,加茂 四季,カモ シキ,shiki.kamo@{DOMAIN_A},総務部/デジタル推進課,福祉職",
+    ]
+    resp = post_roster(coord_a, csv_bytes(*rows, header=header, encoding="utf-8"), commit="true")
+    assert resp.status_code == 200, resp.get_json()
+    with app.app_context(), acting_as(db.session, world.muni_a):
+        entry = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "roster.import")
+            .order_by(AuditEntry.id.desc())
+        ).first()
+        lines = {p["employee_number"]: p for p in entry.detail["people"]}
+    assert list(lines["000101"]["after"]) == [
+        "email",
+        "name",
+        "name_kana",
+        "job_category",
+        "org_unit",
+    ]
+    assert lines["000101"]["before"]["job_category"] == "administrative"
+    assert lines["000101"]["after"]["job_category"] == "technical"
+    assert lines["000101"]["after"]["org_unit"] == "総務部/新設課"
+    back = lines["000104"]
+    assert back["change"] == "reactivated"
+    assert list(back["after"]) == [
+        "name_kana",
+        "employee_number",
+        "job_category",
+        "org_unit",
+        "status",
+    ]
+    assert back["before"]["status"] == "disabled" and back["after"]["status"] == "active"
+    assert back["before"]["employee_number"] is None
+    assert back["after"]["employee_number"] == "000104"
+    people = people_of(world.muni_a)
+    units = units_of(world.muni_a)
+    one, four = people["000101"], people["000104"]
+    assert (one.email, one.name, one.name_kana, one.job_category) == (
+        f"ichiro2.tsuyama@{DOMAIN_A}",
+        "津山 一朗",
+        "ツヤマ イチロ",
+        JobCategory.TECHNICAL,
+    )
+    assert one.org_unit_id == units["総務部/新設課"].id
+    assert (four.status, four.name_kana, four.job_category) == (
+        AccountStatus.ACTIVE,
+        "カモ シキ",
+        JobCategory.WELFARE,
+    )
+    assert four.org_unit_id == units["総務部/デジタル推進課"].id
