@@ -137,10 +137,12 @@ _SPACES = re.compile(" +")
 
 def typed_code(value: str | None) -> str:
     """A number or code as a person typed it (職員番号 ０２８５９８, 証書番号 ＦＥ－１２３),
-    as it is compared and stored: NFKC, no spaces, every hyphen variant (‐ – — − ー ｰ) a '-'.
+    as it is compared and stored: NFKC, no spaces, no invisible format characters (a
+    zero-width space or a BOM pasted with it), every hyphen variant (‐ – — − ー ｰ) a '-'.
 
     Not a quantity: leading zeros stay (``whole_number`` reads counts and ids)."""
     text = unicodedata.normalize("NFKC", value or "")
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     return _HYPHENS.sub("-", _SPACES.sub("", text))
 
 

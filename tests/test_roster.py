@@ -536,3 +536,16 @@ def test_a_row_may_change_every_field_and_the_trail_keeps_each_before_and_after(
         JobCategory.WELFARE,
     )
     assert four.org_unit_id == units["総務部/デジタル推進課"].id
+
+
+@pytest.mark.parametrize("cell", ["\u200b", "\ufeff", "\u3000\u3000"])
+def test_an_invisible_employee_number_is_missing_once(coord_a, cell):
+    """Only invisible characters (a zero-width space, a BOM, ideographic spaces) are no
+    number: the row is refused once, as missing, not imported with an invisible key."""
+    resp = post_roster(
+        coord_a, csv_bytes(f"{cell},津山 太郎,t1@city.tsuyama.lg.jp,総務課,行政職", encoding="utf-8")
+    )
+    errors = resp.get_json()["errors"]
+    assert [(e["row"], e["column"], e["message"]) for e in errors] == [
+        (2, "職員番号", "The employee number is missing.")
+    ]

@@ -327,7 +327,7 @@ def _check_required(
     """The row's employee number and address as compared; a missing number or name, or an
     invalid address, added to ``problems``."""
     number = number_key(values.get("employee_number", ""))
-    if not number and "employee_number" not in {p.column for p in problems}:
+    if not number and heads["employee_number"] not in {p.column for p in problems}:
         problems.append(
             RowError(line, heads["employee_number"], _("The employee number is missing."))
         )
