@@ -301,7 +301,7 @@ def _download(regs: list[Registration], fmt: str, filename: str, title: str) -> 
     if fmt == "csv":
         body, mimetype = exports.to_csv(head, rows), exports.CSV_MIMETYPE
     else:
-        body, mimetype = exports.to_xlsx(head, rows, title), exports.XLSX_MIMETYPE
+        body, mimetype = exports.to_xlsx(locale, rows, title), exports.XLSX_MIMETYPE
     return file_response(body, mimetype, f"{filename}.{fmt}")
 
 
