@@ -351,6 +351,37 @@ def test_pdf_states_the_name_exactly_with_the_reiwa_date(api, world, done_a2, ap
     assert certificates.display_code(code) in text
 
 
+#: A Western date written out (2026-12-07, 2026年12月7日): certificates write the era's only.
+WESTERN_DAY = re.compile(r"\d{4}(?:-\d{2}-\d{2}|年\d{1,2}月\d{1,2}日)")
+
+
+def test_certificate_days_are_written_one_way_in_the_pdf_and_on_the_pages(
+    api, world, done_a2, app, client, signed_in
+):
+    """令和8年12月7日, never 「令和8年12月7日（2026-12-07）」 or 2026年12月7日 beside it."""
+    today = local_date(now_utc())
+    pdf = _text(api(world.emails["employee_a2"]).get(f"/registrations/{done_a2}/certificate").data)
+    assert pdf.count(era_date_ja(today)) == 2  # completed and issued (the same day here)
+    assert WESTERN_DAY.findall(pdf) == []
+    cert = _cert(app, done_a2)
+    pages = [
+        client.get(f"/growth/verify/{cert.code}", headers={"Accept-Language": "ja"}),
+        signed_in(world.emails["employee_a2"]).get(
+            "/growth/certificates", headers={"Accept-Language": "ja"}
+        ),
+        signed_in(world.emails["coordinator_a"]).get(
+            f"/records/people/{world.employee_a2}", headers={"Accept-Language": "ja"}
+        ),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        rows = [r for r in html.split("<tr") if certificates.display_code(cert.code) in r]
+        shown = rows[0] if rows else html  # the certificate's row; the check page is all of it
+        assert era_date_ja(today) in shown, page.request.path
+        assert f"{today:%Y年%-m月%-d日}" not in shown, page.request.path
+
+
 def test_the_font_is_embedded(api, world, done_a2):
     pdf = api(world.emails["employee_a2"]).get(f"/registrations/{done_a2}/certificate").data
     reader = PdfReader(io.BytesIO(pdf))

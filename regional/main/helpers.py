@@ -71,9 +71,14 @@ def local_day(value: date | datetime | None) -> str:
     return format_date(value, "EEE d MMM y")
 
 
-def era_date(value: date | None) -> str:
-    """A day with its era, as marks and certificates state it: '令和8年8月10日'."""
-    return "" if value is None else era_day(value, locale_code())
+def era_date(value: date | datetime | None) -> str:
+    """A day with its era, as marks and certificates state it: '令和8年8月10日' (a moment
+    is first turned into its day in Japan)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return era_day(value, locale_code())
 
 
 def local_time(value: datetime | None) -> str:
