@@ -596,3 +596,25 @@ def test_revoking_from_the_persons_record_page(
     record = as_coordinator_a.get(f"/records/people/{world.employee_a}").get_data(as_text=True)
     assert "出席記録の誤り" in record and f"/growth/certificates/{cert.id}/revoke" not in record
     assert as_coordinator_a.form_post(url, {"reason": "again"}).status_code == 409
+
+
+def test_without_the_font_certificates_say_which_font_to_install(
+    api, world, done_a2, app, signed_in, monkeypatch
+):
+    """A demo run without root has no fonts-ipamj-mincho: the page and the API say what to install."""
+    from regional.growth import pdf
+
+    monkeypatch.setitem(app.config, "CERTIFICATE_FONT", "/nonexistent/ipamjm.ttf")
+    monkeypatch.setattr(pdf.pdfmetrics, "getRegisteredFontNames", lambda: [])
+    answer = api(world.emails["employee_a2"]).get(f"/registrations/{done_a2}/certificate")
+    assert answer.status_code == 503
+    error = answer.get_json()["error"]
+    assert error["code"] == "certificate_unavailable"
+    assert "fonts-ipamj-mincho" in error["message"] and "CERTIFICATE_FONT" in error["message"]
+    cert = _cert(app, done_a2)
+    page = signed_in(world.emails["employee_a2"]).get(
+        f"/growth/certificates/{cert.id}/pdf", headers={"Accept-Language": "ja"}
+    )
+    assert page.status_code == 503
+    html = page.get_data(as_text=True)
+    assert "sudo apt-get install fonts-ipamj-mincho" in html and "修了証を作成できません" in html
