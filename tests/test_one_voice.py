@@ -193,3 +193,14 @@ def test_japanese_text_takes_full_width_punctuation():
     texts += [(where, GETTEXT_CALL.sub(" ", text)) for where, text in template_texts()]
     slips = [(where, bit) for where, text in texts for bit in ascii_punctuation(text)]
     assert slips == []
+
+
+def test_mail_subjects_name_the_year_alone():
+    """「令和8年度の必須研修…」, never 「令和8年度 / FY2026の必須研修…」 in a Japanese subject."""
+    subjects = {
+        path.name: path.read_text(encoding="utf-8").splitlines()[0]
+        for path in sorted((ROOT / "regional" / "templates" / "mail").glob("*.txt"))
+        if path.read_text(encoding="utf-8").strip()
+    }
+    assert [name for name, line in subjects.items() if "fy_label" in line] == []
+    assert "fy_name" in subjects["required_training_reminder.txt"]

@@ -99,6 +99,11 @@ def fy_label(fy: int) -> str:
     return fiscal_year_both(fy) if locale_code() == "ja" else fiscal_year_label(fy, "en")
 
 
+def fy_name(fy: int) -> str:
+    """The year alone, for mail subjects and mail text: '令和8年度', 'FY2026 (Reiwa 8)'."""
+    return fiscal_year_label(fy, locale_code())
+
+
 def field_attrs(f, hint: str | None = None) -> dict:
     """aria attributes tying an input to its hint and its errors."""
     ids = []
@@ -159,6 +164,7 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(era_date, "era_date")
     app.add_template_filter(fy_label, "fy_label")
+    app.add_template_filter(fy_name, "fy_name")
 
     @app.context_processor
     def _globals() -> dict:
