@@ -40,6 +40,8 @@ def _csv_text(value: object, kind: str) -> object:
         return f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
     if kind == "date":
         return value.isoformat()[:10]  # type: ignore[union-attr]
+    if kind == "datetime":
+        return value.strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
     if kind == "int":
         return int(value)  # type: ignore[arg-type]
     return neutralise(str(value))
