@@ -5,16 +5,21 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in mail and calendar feeds follow the demo's own address (make demo PORT=5123).
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+DEMO_ENV := REGIONAL_ENV=development PUBLIC_BASE_URL=$(PUBLIC_BASE_URL)
 
 .PHONY: demo test test-sqlite test-postgres setup lint translations bench bench-progress faults clean-demo
 
-## make demo: the platform with demo data on SQLite, at http://$(HOST):$(PORT)
+## make demo: the platform with demo data on SQLite, at http://$(HOST):$(PORT) (mail is
+## printed in this terminal; Ctrl+C stops it; make clean-demo starts the data afresh)
 demo: setup
 	scripts/ensure-system --runtime
-	REGIONAL_ENV=development $(FLASK) db upgrade
-	REGIONAL_ENV=development $(FLASK) seed-region
-	REGIONAL_ENV=development $(FLASK) seed-demo
-	REGIONAL_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+	$(DEMO_ENV) $(FLASK) db upgrade
+	$(DEMO_ENV) $(FLASK) seed-region
+	$(DEMO_ENV) $(FLASK) seed-demo
+	@echo "demo: $(PUBLIC_BASE_URL) (mail is printed here; Ctrl+C stops; make clean-demo resets)"
+	$(DEMO_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite, on SQLite and then on PostgreSQL, browser tests included
 test: setup
@@ -57,5 +62,8 @@ bench-progress: setup
 faults: setup
 	$(PY) faults/run.py all --db both --repeat 3
 
+## make clean-demo: forget the demo's data (its database and uploaded files); the next
+## make demo seeds it afresh. The development secret key is kept.
 clean-demo:
 	rm -f instance/regional.sqlite3*
+	rm -rf instance/files

@@ -41,6 +41,7 @@ DB_INDEPENDENT = frozenset(
         "test_validation.py",
         "test_typography.py",
         "test_glossary_terms.py",
+        "test_one_voice.py",
         "test_e2e_guard.py",
     }
 )

@@ -89,6 +89,7 @@ def test_an_address_change_tells_the_old_address_and_ends_every_way_in(
     assert "ta***@city.tsuyama.lg.jp" in body and NEW not in body
     assert world.emails["coordinator_a"] in body  # the member's coordinator
     assert world.emails["admin"] in body  # and the region's administrators
+    assert "（津山市）" in body and " (津山市)" not in body  # who changed it, full-width
     # Every session and token ends; so does the reset link and the calendar feed.
     assert victim.get("/registrations/mine").status_code == 302
     assert "/login" in victim.get("/registrations/mine").headers["Location"]

@@ -35,6 +35,7 @@ LAYERS = [
     "downgrades",
     "spreadsheets",
     "downloads",
+    "workbooks",
     "security",
     "main",
     # the features

@@ -254,7 +254,7 @@ def test_malformed_sheet_reports_every_bad_row_and_changes_nothing(as_admin, wor
         (5, "メールアドレス"),
         (6, "出席"),
         (7, "登録ID"),
-        (8, "市町村コード"),
+        (8, "市町コード"),
         (9, "職員番号"),
     ]
     assert "nothing has been saved" in page

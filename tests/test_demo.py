@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 from sqlalchemy import func, select
 
 from regional import demo
@@ -264,3 +270,46 @@ def test_every_count_shown_twice_agrees_for_every_member(app, monkeypatch):
             assert int(total.replace(",", "")) == card[key], (code, key)
         everyone = int(re.search(r'data-testid="required-total">(\d+)<', home).group(1))
         assert max(card.values()) <= everyone <= sum(card.values()), code
+
+
+# -- the newcomer's first run (README: make demo) -----------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _demo_commands(*args: str) -> list[str]:
+    """The commands `make demo` would run (make -n runs nothing), without PUBLIC_BASE_URL set."""
+    env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}
+    out = subprocess.run(
+        ["make", "-n", "demo", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    return [line for line in out.splitlines() if "--app wsgi" in line]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+def test_links_in_mail_follow_the_port_the_demo_serves_on():
+    served = _demo_commands("PORT=5123")
+    assert served and all("PUBLIC_BASE_URL=http://127.0.0.1:5123 " in line for line in served)
+    assert served[-1].endswith("run --host 127.0.0.1 --port 5123")
+    assert all("PUBLIC_BASE_URL=http://127.0.0.1:5000 " in line for line in _demo_commands())
+
+
+def test_the_demo_sets_up_without_root_and_without_the_certificate_font():
+    """scripts/ensure-system --runtime (make demo's first step) notes the missing font, goes on."""
+    command = [
+        "bash",
+        "-s",
+        "--",
+        "--runtime",
+    ]  # the script on stdin: nobody may not read the checkout
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            pytest.skip("root without runuser: cannot try it as an ordinary user")
+        command = ["runuser", "-u", "nobody", "--", *command]
+    env = {**os.environ, "CERTIFICATE_FONT": "/nonexistent/ipamjm.ttf"}
+    script = (ROOT / "scripts" / "ensure-system").read_text(encoding="utf-8")
+    done = subprocess.run(
+        command, input=script, env=env, cwd="/", capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sudo apt-get install fonts-ipamj-mincho" in done.stderr

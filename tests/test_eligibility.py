@@ -108,3 +108,18 @@ def test_retired_programme_refuses_everyone(ctx, world):
     result = eligibility_of(program, person(world.employee_a))
     assert not result.eligible
     assert len(result.refusals) == 1
+
+
+def test_either_track_is_named_with_the_japanese_comma(ctx):
+    """「次のいずれかの分野…：デジタル技術、プロジェクト管理」: either track, listed as Japanese lists are."""
+    from flask_babel import force_locale
+
+    from regional.catalogue.eligibility import prerequisite_text
+
+    program = factories.make_program("ELIG-2", title_ja="応用", title_en="Applied")
+    program.prerequisite_tracks = ["digital_tech", "project_management"]
+    with force_locale("ja"):
+        text = prerequisite_text(program)
+    assert "いずれか" in text and "、" in text.split("：", 1)[1] and ", " not in text
+    with force_locale("en"):
+        assert ", " in prerequisite_text(program)

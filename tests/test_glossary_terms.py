@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from regional.extensions import db
@@ -26,49 +24,9 @@ from tests import factories
 from tests.fixtures_sessions import register, within
 
 JA = {"Accept-Language": "ja"}
-ROOT = Path(__file__).resolve().parent.parent
 
-#: Words the glossary says never to use, with the word to use instead.
-NEVER = {
-    "却下": "不承認",
-    "構成団体": "構成市町",
-    "サインイン": "ログイン",
-    "圏域管理者": "広域管理者",
-    "解放": "開放 (優先枠の開放日)",
-    "空き（全市町共通）": "残席（全市町共通）",
-    "申込数": "申込み済み (as the seat sum: 定員 ＝ 申込み済み ＋ 優先枠 ＋ 残席)",
-    "使用停止": "廃止 (a unit out of use is 廃止; 使用を再開する brings it back)",
-    "使用を停止": "廃止する",
-}
-#: キャンセル is kept for キャンセル待ち only.
-LONE_CANCEL = re.compile(r"キャンセル(?!待ち)")
-
-
-def _japanese_messages() -> list[tuple[str, str]]:
-    with (ROOT / "translations/ja/LC_MESSAGES/messages.po").open("rb") as fh:
-        catalog = read_po(fh, locale="ja")
-    out = []
-    for m in catalog:
-        if not m.id:
-            continue
-        strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        out.extend((str(m.id), s) for s in strings if s)
-    return out
-
-
-def test_the_japanese_catalogue_uses_the_glossary_words_only():
-    slips = [
-        (msgid[:50], text, f"use {NEVER[word]}")
-        for msgid, text in _japanese_messages()
-        for word in NEVER
-        if word in text
-    ]
-    slips += [
-        (msgid[:50], text, "キャンセル only in キャンセル待ち")
-        for msgid, text in _japanese_messages()
-        if LONE_CANCEL.search(text)
-    ]
-    assert slips == []
+# The glossary's never-words are refused everywhere by tests/test_one_voice.py, which reads
+# them from docs/glossary.md (the one list).
 
 
 def test_mail_labels_take_the_full_width_colon_in_japanese(ctx, world):

@@ -351,6 +351,37 @@ def test_pdf_states_the_name_exactly_with_the_reiwa_date(api, world, done_a2, ap
     assert certificates.display_code(code) in text
 
 
+#: A Western date written out (2026-12-07, 2026年12月7日): certificates write the era's only.
+WESTERN_DAY = re.compile(r"\d{4}(?:-\d{2}-\d{2}|年\d{1,2}月\d{1,2}日)")
+
+
+def test_certificate_days_are_written_one_way_in_the_pdf_and_on_the_pages(
+    api, world, done_a2, app, client, signed_in
+):
+    """令和8年12月7日, never 「令和8年12月7日（2026-12-07）」 or 2026年12月7日 beside it."""
+    today = local_date(now_utc())
+    pdf = _text(api(world.emails["employee_a2"]).get(f"/registrations/{done_a2}/certificate").data)
+    assert pdf.count(era_date_ja(today)) == 2  # completed and issued (the same day here)
+    assert WESTERN_DAY.findall(pdf) == []
+    cert = _cert(app, done_a2)
+    pages = [
+        client.get(f"/growth/verify/{cert.code}", headers={"Accept-Language": "ja"}),
+        signed_in(world.emails["employee_a2"]).get(
+            "/growth/certificates", headers={"Accept-Language": "ja"}
+        ),
+        signed_in(world.emails["coordinator_a"]).get(
+            f"/records/people/{world.employee_a2}", headers={"Accept-Language": "ja"}
+        ),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        rows = [r for r in html.split("<tr") if certificates.display_code(cert.code) in r]
+        shown = rows[0] if rows else html  # the certificate's row; the check page is all of it
+        assert era_date_ja(today) in shown, page.request.path
+        assert f"{today:%Y年%-m月%-d日}" not in shown, page.request.path
+
+
 def test_the_font_is_embedded(api, world, done_a2):
     pdf = api(world.emails["employee_a2"]).get(f"/registrations/{done_a2}/certificate").data
     reader = PdfReader(io.BytesIO(pdf))
@@ -565,3 +596,25 @@ def test_revoking_from_the_persons_record_page(
     record = as_coordinator_a.get(f"/records/people/{world.employee_a}").get_data(as_text=True)
     assert "出席記録の誤り" in record and f"/growth/certificates/{cert.id}/revoke" not in record
     assert as_coordinator_a.form_post(url, {"reason": "again"}).status_code == 409
+
+
+def test_without_the_font_certificates_say_which_font_to_install(
+    api, world, done_a2, app, signed_in, monkeypatch
+):
+    """A demo run without root has no fonts-ipamj-mincho: the page and the API say what to install."""
+    from regional.growth import pdf
+
+    monkeypatch.setitem(app.config, "CERTIFICATE_FONT", "/nonexistent/ipamjm.ttf")
+    monkeypatch.setattr(pdf.pdfmetrics, "getRegisteredFontNames", lambda: [])
+    answer = api(world.emails["employee_a2"]).get(f"/registrations/{done_a2}/certificate")
+    assert answer.status_code == 503
+    error = answer.get_json()["error"]
+    assert error["code"] == "certificate_unavailable"
+    assert "fonts-ipamj-mincho" in error["message"] and "CERTIFICATE_FONT" in error["message"]
+    cert = _cert(app, done_a2)
+    page = signed_in(world.emails["employee_a2"]).get(
+        f"/growth/certificates/{cert.id}/pdf", headers={"Accept-Language": "ja"}
+    )
+    assert page.status_code == 503
+    html = page.get_data(as_text=True)
+    assert "sudo apt-get install fonts-ipamj-mincho" in html and "修了証を作成できません" in html

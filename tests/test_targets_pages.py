@@ -27,8 +27,8 @@ GOOD = {"target": "25", "period_start_fy": "2024", "period_end_fy": "2026", "pop
 
 def test_the_form_offers_fiscal_years_by_their_japanese_names(as_coordinator_a):
     html = as_coordinator_a.get("/targets/advanced").get_data(as_text=True)
-    assert '<option selected value="2024">令和6年度 (FY2024)</option>' in html
-    assert "令和元年度 (FY2019)" in html
+    assert '<option selected value="2024">令和6年度（2024年度）</option>' in html
+    assert "令和元年度（2019年度）" in html and "(FY" not in html
 
 
 def test_a_coordinator_sets_their_own_target_and_it_is_audited(app, world, as_coordinator_a):

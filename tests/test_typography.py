@@ -153,28 +153,4 @@ def test_mail_in_japanese_uses_the_full_width_colon(app, world):
             assert not HALF_WIDTH_IN_JAPANESE.search(line.split("http")[0]), line
 
 
-#: Words the glossary rules out in Japanese text, and what to write instead.
-NEVER = {
-    "却下": "不承認",
-    "解放": "開放 (reserved seats)",
-    "座席枠": "優先枠",
-    "予約": "申込み / 優先枠",
-}
-
-
-def test_the_japanese_catalogue_keeps_to_the_glossary():
-    from pathlib import Path
-
-    from babel.messages.pofile import read_po
-
-    root = Path(__file__).resolve().parent.parent
-    with (root / "translations/ja/LC_MESSAGES/messages.po").open("rb") as fh:
-        catalog = read_po(fh, locale="ja")
-    found = []
-    for message in catalog:
-        strings = [message.string] if isinstance(message.string, str) else list(message.string)
-        for text in strings:
-            found += [(message.id, word) for word in NEVER if word in (text or "")]
-            if re.search(r"キャンセル(?!待ち)", text or ""):
-                found.append((message.id, "キャンセル"))
-    assert not found
+# The glossary's never-words: tests/test_one_voice.py (read from docs/glossary.md).

@@ -26,7 +26,7 @@ from flask_login import current_user
 
 from regional.api import bp
 from regional.api.common import field, json_body, require_login, require_role
-from regional.errors import DomainError, NotFound
+from regional.errors import NotFound
 from regional.extensions import db
 from regional.fiscal import local_date
 from regional.growth import certificates
@@ -57,11 +57,7 @@ def registration_certificate(reg_id: int):
         try:
             data = certificates.pdf_of(cert)
         except FontMissing as exc:
-            raise DomainError(
-                "certificate_unavailable",
-                _("Certificates cannot be made at the moment."),
-                status=503,
-            ) from exc
+            raise certificates.unavailable(exc) from exc
         name = certificates.download_name(cert)
     return attachment(data, "application/pdf", name)
 

@@ -58,7 +58,7 @@ def check_eligibility(
             )
     tracks = program.prerequisite_tracks or []
     if tracks or program.prerequisite_system_duty:
-        names = ", ".join(_label(TRACK_LABELS, Track, t) for t in tracks)
+        names = _(", ").join(_label(TRACK_LABELS, Track, t) for t in tracks)  # 「、」 in Japanese
         done = [t for t in tracks if t in set(completed_tracks)]
         if done:
             done_names = ", ".join(_label(TRACK_LABELS, Track, t) for t in done)
@@ -93,7 +93,7 @@ def job_category_names(values: list[str]) -> str:
 def prerequisite_text(program: Program) -> str:
     """The programme's prerequisite rule in words, for pages."""
     tracks = program.prerequisite_tracks or []
-    names = ", ".join(_label(TRACK_LABELS, Track, t) for t in tracks)
+    names = _(", ").join(_label(TRACK_LABELS, Track, t) for t in tracks)  # 「、」 in Japanese
     if tracks and program.prerequisite_system_duty:
         return _(
             "Completed training in one of: %(names)s; or in charge of building or "

@@ -12,6 +12,7 @@ address so codes cannot be enumerated.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -38,6 +39,7 @@ __all__ = ["FontMissing", "display_code", "new_code"]  # re-exported for the vie
 _CODE = re.compile(r"^[A-Z2-7]{16}$")
 #: Longest revocation reason kept (the column's size).
 REASON_MAX = 500
+log = logging.getLogger(__name__)
 
 
 def normalize_code(text: str | None) -> str | None:
@@ -82,6 +84,21 @@ def pdf_of(cert: Certificate) -> bytes:
             verify_url=verify_url(cert.code),
         ),
         current_app.config.get("CERTIFICATE_FONT"),
+    )
+
+
+def unavailable(exc: FontMissing) -> DomainError:
+    """No PDF without the font: a 503 that says which font to install (logged for the operator)."""
+    log.error("certificates cannot be made: %s", exc)
+    return DomainError(
+        "certificate_unavailable",
+        _l(
+            "Certificates cannot be made on this server: the certificate font is not "
+            "installed. The administrator installs Debian's fonts-ipamj-mincho (sudo apt-get "
+            "install fonts-ipamj-mincho) or sets CERTIFICATE_FONT to a TrueType font that has "
+            "the characters of people's names."
+        ),
+        status=503,
     )
 
 

@@ -148,7 +148,7 @@ def render(text: CertificateText, font_path: str | None = None) -> bytes:
         ("研修名", f"{text.program_title_ja}（{text.program_code}）"),
         ("", text.program_title_en),
         ("研修時間", f"{_hours(text.hours)}時間 / {_hours(text.hours)} hours"),
-        ("修了日", f"{era_date_ja(text.completed_on)}（{text.completed_on:%Y年%-m月%-d日}）"),
+        ("修了日", era_date_ja(text.completed_on)),
         ("", era_date_en(text.completed_on)),
     ]
     y = height - 112 * mm
@@ -160,7 +160,7 @@ def render(text: CertificateText, font_path: str | None = None) -> bytes:
         y -= 8 * mm
 
     c.setFont(font, 12)
-    c.drawString(60 * mm, 40 * mm, f"{era_date_ja(text.issued_on)}（{text.issued_on:%Y-%m-%d}）")
+    c.drawString(60 * mm, 40 * mm, era_date_ja(text.issued_on))
     c.setFont(font, 18)
     c.drawString(60 * mm, 29 * mm, text.issuer_ja)
     c.setFont(font, 10)

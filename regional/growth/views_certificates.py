@@ -54,8 +54,8 @@ def certificate_pdf(cert_id: int):
         abort(404)
     try:
         data = certificates.pdf_of(cert)
-    except certificates.FontMissing:
-        abort(503)
+    except certificates.FontMissing as exc:
+        raise certificates.unavailable(exc) from exc
     return attachment(data, "application/pdf", certificates.download_name(cert))
 
 

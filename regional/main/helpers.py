@@ -71,9 +71,14 @@ def local_day(value: date | datetime | None) -> str:
     return format_date(value, "EEE d MMM y")
 
 
-def era_date(value: date | None) -> str:
-    """A day with its era, as marks and certificates state it: '令和8年8月10日'."""
-    return "" if value is None else era_day(value, locale_code())
+def era_date(value: date | datetime | None) -> str:
+    """A day with its era, as marks and certificates state it: '令和8年8月10日' (a moment
+    is first turned into its day in Japan)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return era_day(value, locale_code())
 
 
 def local_time(value: datetime | None) -> str:
@@ -92,6 +97,11 @@ def sentences(*parts: object) -> str:
 
 def fy_label(fy: int) -> str:
     return fiscal_year_both(fy) if locale_code() == "ja" else fiscal_year_label(fy, "en")
+
+
+def fy_name(fy: int) -> str:
+    """The year alone, for mail subjects and mail text: '令和8年度', 'FY2026 (Reiwa 8)'."""
+    return fiscal_year_label(fy, locale_code())
 
 
 def field_attrs(f, hint: str | None = None) -> dict:
@@ -154,6 +164,7 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(era_date, "era_date")
     app.add_template_filter(fy_label, "fy_label")
+    app.add_template_filter(fy_name, "fy_name")
 
     @app.context_processor
     def _globals() -> dict:

@@ -23,8 +23,6 @@ import io
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
 from regional.downloads import XLSX
@@ -34,9 +32,8 @@ from regional.people.job_categories import export_word
 from regional.people.models import AccountStatus, User
 from regional.people.roster_read import NOTE_MARK
 from regional.people.units import UnitTree
-
-#: Cells a spreadsheet would run as a formula get a leading apostrophe (ASVS 1.2.10).
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
+from regional.workbooks import Col, Sheet, neutralise
+from regional.workbooks import to_xlsx as workbook
 
 COLUMNS = (
     ("職員番号", "employee_number"),
@@ -46,14 +43,12 @@ COLUMNS = (
     ("所属", "org_unit"),
     ("職種", "job_category"),
 )
+#: The XLSX's column widths, in COLUMNS order (Excel's units: a Japanese character is two).
+WIDTHS = (12, 16, 18, 30, 36, 14)
 
 
 #: Employee numbers named in the note row at most (the count is always whole).
 NOTE_NUMBERS = 20
-
-
-def neutralise(value: str) -> str:
-    return "'" + value if value.startswith(DANGEROUS_FIRST) else value
 
 
 def to_csv(head: Sequence[str], rows: list[list[str]]) -> bytes:
@@ -66,21 +61,10 @@ def to_csv(head: Sequence[str], rows: list[list[str]]) -> bytes:
 
 
 def to_xlsx(head: Sequence[str], rows: list[list[str]], title: str) -> bytes:
-    """One sheet; every cell stored as text (employee numbers keep their leading zeros)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31] or "Sheet1")
-
-    def cell(value: str) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=neutralise(value))
-        c.data_type = "s"  # never a formula, never a number
-        return c
-
-    ws.append([cell(h) for h in head])
-    for row in rows:
-        ws.append([cell(v) for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """One sheet through the platform's workbook helper; every cell stored as text
+    (employee numbers keep their leading zeros, nothing becomes a formula)."""
+    columns = [Col(h, "text", w) for h, w in zip(head, WIDTHS, strict=True)]
+    return workbook([Sheet(title or "Sheet1", columns, rows)])
 
 
 def header(locale: str) -> list[str]:

@@ -15,23 +15,13 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from datetime import datetime
 
 from regional.downloads import CSV_UTF8, XLSX
 from regional.fiscal import to_local
 from regional.registrations.models import Registration
-
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """A text value made safe for a spreadsheet cell; numbers and empties pass through."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_FIRST):
-        return "'" + value
-    return value
+from regional.workbooks import Col, Sheet, neutralise
+from regional.workbooks import to_xlsx as workbook
 
 
 @dataclass(frozen=True)
@@ -39,6 +29,9 @@ class Column:
     key: str
     ja: str
     en: str
+    #: How the XLSX stores it (see :data:`regional.workbooks.KINDS`) and its width.
+    kind: str = "text"
+    width: float = 14
 
     def title(self, locale: str) -> str:
         return self.en if locale == "en" else self.ja
@@ -46,28 +39,37 @@ class Column:
 
 #: The registrant list; header names double as the attendance upload's column names.
 COLUMNS: tuple[Column, ...] = (
-    Column("registration_id", "登録ID", "Registration ID"),
-    Column("municipality_code", "市町村コード", "Municipality code"),
-    Column("municipality", "市町村", "Municipality"),
-    Column("employee_number", "職員番号", "Employee number"),
-    Column("name", "氏名", "Name"),
-    Column("email", "メールアドレス", "E-mail"),
-    Column("org_unit", "所属", "Organisation unit"),
-    Column("program_code", "研修コード", "Programme code"),
-    Column("program", "研修名", "Programme"),
-    Column("starts_at", "開催日時", "Starts"),
-    Column("status", "状態", "Status"),
-    Column("waitlist_position", "キャンセル待ち順位", "Waiting-list position"),
-    Column("requested_at", "申込日時", "Requested"),
-    Column("approved_at", "承認日時", "Approved"),
-    Column("attended", "出欠", "Attended"),
+    Column("registration_id", "登録ID", "Registration ID", "int", 10),
+    Column("municipality_code", "市町コード", "Municipality code", "text", 11),
+    Column("municipality", "市町", "Municipality", "text", 12),
+    Column("employee_number", "職員番号", "Employee number", "text", 12),
+    Column("name", "氏名", "Name", "text", 16),
+    Column("email", "メールアドレス", "E-mail", "text", 30),
+    Column("org_unit", "所属", "Organisation unit", "text", 30),
+    Column("program_code", "研修コード", "Programme code", "text", 12),
+    Column("program", "研修名", "Programme", "text", 30),
+    Column("starts_at", "開催日時", "Starts", "datetime", 17),
+    Column("status", "状態", "Status", "text", 14),
+    Column("waitlist_position", "キャンセル待ち順位", "Waiting-list position", "int", 12),
+    Column("requested_at", "申込日時", "Requested", "datetime", 17),
+    Column("approved_at", "承認日時", "Approved", "datetime", 17),
+    Column("attended", "出欠", "Attended", "text", 8),
 )
 
 ATTENDED_WORDS = {"ja": ("出席", "欠席"), "en": ("yes", "no")}
 
 
-def _when(value) -> str:
-    return "" if value is None else to_local(value).strftime("%Y-%m-%d %H:%M")
+def _when(value) -> datetime | None:
+    """Local time, as the pages show it (a spreadsheet knows no time zones)."""
+    return None if value is None else to_local(value).replace(tzinfo=None)
+
+
+def _csv_cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return neutralise(value)
 
 
 def registrant_rows(
@@ -115,30 +117,15 @@ def to_csv(head: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in head])
     for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(head: Sequence[str], rows: Iterable[Sequence[object]], title: str) -> bytes:
-    """One sheet, bold header, every text cell stored as text (never a formula)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31] or "Sheet1")
-    bold = Font(bold=True)
-
-    def cell(value: object, font: Font | None = None) -> WriteOnlyCell:
-        c = WriteOnlyCell(ws, value=neutralise(value))
-        if isinstance(c.value, str):
-            c.data_type = "s"  # openpyxl would otherwise take a leading "=" as a formula
-        if font is not None:
-            c.font = font
-        return c
-
-    ws.append([cell(h, bold) for h in head])
-    for row in rows:
-        ws.append([cell(v) for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+def to_xlsx(locale: str, rows: list[list[object]], title: str) -> bytes:
+    """One sheet through the platform's workbook helper: ids and positions as numbers,
+    times as times, every text cell stored as text (never a formula)."""
+    columns = [Col(c.title(locale), c.kind, c.width) for c in COLUMNS]
+    return workbook([Sheet(title or "Sheet1", columns, rows)])
 
 
 XLSX_MIMETYPE = XLSX

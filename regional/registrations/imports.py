@@ -54,7 +54,13 @@ IDENTITY_ALIASES: dict[str, tuple[str, ...]] = {
     "registration_id": ("登録id", "registrationid", "registration", "id"),
     "email": ("メールアドレス", "メール", "email", "emailaddress", "mail"),
     "employee_number": ("職員番号", "employeenumber", "employeeno", "staffnumber"),
-    "municipality_code": ("市町村コード", "団体コード", "municipalitycode", "municipality"),
+    "municipality_code": (
+        "市町コード",
+        "市町村コード",
+        "団体コード",
+        "municipalitycode",
+        "municipality",
+    ),
 }
 ATTENDANCE_ALIASES = {
     **IDENTITY_ALIASES,
@@ -188,7 +194,7 @@ def _match(table, cols, cells, by_id, by_email, by_number, host_code):
         return None, where, _("Give a registration ID, an e-mail address or an employee number.")
     code = cell(cells, cols, "municipality_code") or host_code
     if not code:
-        where = column_name(table, cols, "municipality_code", "市町村コード")
+        where = column_name(table, cols, "municipality_code", "市町コード")
         return None, where, _("An employee number needs the municipality code beside it.")
     reg = by_number.get((code, number))
     if reg is None:
@@ -271,7 +277,7 @@ def preview_completions(table: Table, lookup: CompletionLookup) -> Preview:
     programs = lookup.programs({r[4] for r in rows if r[4]})
     email_col = column_name(table, cols, "email", "メールアドレス")
     number_col = column_name(table, cols, "employee_number", "職員番号")
-    code_col = column_name(table, cols, "municipality_code", "市町村コード")
+    code_col = column_name(table, cols, "municipality_code", "市町コード")
     program_col, date_col = table.header[cols["program_code"]], table.header[cols["completed_on"]]
     today, seen = today_tokyo(), {}
     for line, email, code, number, program_code, day_text in rows:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -17,6 +18,7 @@ from regional.audit import record_audit_across
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
+from regional.i18n import locale_code
 from regional.people.models import User
 from regional.registrations import actions, interests, reservations, seats
 from regional.registrations.models import ACTIVE, Registration
@@ -148,7 +150,7 @@ def _check_audience_keeps_registrants(ts: TrainingSession, plan: SessionPlan) ->
     ).all()
     stranded = [mid for mid, n in counts if n and mid not in keep]
     if stranded:
-        names = ", ".join(m.name_ja for m in municipalities(stranded))
+        names = gettext(", ").join(m.name(locale_code()) for m in municipalities(stranded))
         raise refuse(
             "audience_has_registrants",
             _l(

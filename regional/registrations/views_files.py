@@ -21,7 +21,7 @@ from regional.catalogue.models import Program
 from regional.downloads import file_response
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.fiscal import now_utc
+from regional.fiscal import fiscal_year_label, now_utc
 from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal
 from regional.people.models import User
@@ -301,7 +301,7 @@ def _download(regs: list[Registration], fmt: str, filename: str, title: str) -> 
     if fmt == "csv":
         body, mimetype = exports.to_csv(head, rows), exports.CSV_MIMETYPE
     else:
-        body, mimetype = exports.to_xlsx(head, rows, title), exports.XLSX_MIMETYPE
+        body, mimetype = exports.to_xlsx(locale, rows, title), exports.XLSX_MIMETYPE
     return file_response(body, mimetype, f"{filename}.{fmt}")
 
 
@@ -331,4 +331,9 @@ def export_year():
     fy = form.fiscal_year.data
     regs = list(db.session.scalars(Registration.listing(fiscal_year=fy, ascending=True)))
     here = current_municipality()
-    return _download(regs, form.format.data, f"registrations-{here.code}-FY{fy}", f"FY{fy}")
+    return _download(
+        regs,
+        form.format.data,
+        f"registrations-{here.code}-FY{fy}",
+        fiscal_year_label(fy, locale_code()),
+    )

@@ -16,7 +16,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from regional.fiscal import fiscal_year_label
+from regional.fiscal import fiscal_year_option
+from regional.i18n import locale_code
 from regional.targets.models import RULE_LABELS, PersonaRule
 from regional.targets.services import MAX_PEOPLE
 from regional.validation import WholeNumberField, optional_whole_number, whole_number
@@ -26,9 +27,10 @@ FIRST_CHOICE_FY = 2019  # 令和元年度
 
 
 def fiscal_year_choices(current: int, extra: tuple[int, ...] = ()) -> list[tuple[int, str]]:
-    """令和N年度 (FYxxxx) from FY2019 to ten years ahead (plus any year already stored)."""
+    """令和N年度（xxxx年度）, as every select names a year, from FY2019 to ten years ahead
+    (plus any year already stored)."""
     years = sorted(set(range(FIRST_CHOICE_FY, current + 11)) | {y for y in extra if y})
-    return [(y, f"{fiscal_year_label(y, 'ja')} (FY{y})") for y in years]
+    return [(y, fiscal_year_option(y, locale_code())) for y in years]
 
 
 class TargetForm(FlaskForm):
