@@ -12,7 +12,7 @@ from sqlalchemy import select
 from regional.extensions import db
 from regional.people.models import Role, User
 from regional.registrations import actions
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as, all_tenants
 from tests import factories

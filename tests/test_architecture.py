@@ -45,6 +45,8 @@ LAYERS = [
     "outbox",
     "catalogue",
     "sessions",
+    "seats",
+    "attendance",
     "registrations",
     "growth",
     "targets",
@@ -60,7 +62,7 @@ LAYERS = [
     "gunicorn_conf",
 ]
 #: The packages whose services take the actor (the request-bound names check below).
-SERVICE_PACKAGES = ["people", "catalogue", "sessions", "registrations"]
+SERVICE_PACKAGES = ["people", "catalogue", "sessions", "seats", "attendance", "registrations"]
 
 
 def _module_name(path: Path, root: Path) -> str:

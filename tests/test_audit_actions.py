@@ -6,12 +6,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from regional import attendance
 from regional.audit.models import AuditEntry
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people import people
 from regional.people.models import AccountStatus, Role
-from regional.registrations import actions, attendance, session_changes
+from regional.registrations import actions, session_changes
 from regional.sessions.services import SessionPlan, create_session
 from tenants import all_tenants
 from tenants.models import Municipality

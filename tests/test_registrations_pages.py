@@ -10,7 +10,7 @@ import pytest
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
 from regional.registrations import actions
-from regional.registrations.models import RegistrationStatus as RS
+from regional.seats.models import RegistrationStatus as RS
 from tests import factories
 from tests.fixtures_registrations import (
     all_registrations,

@@ -36,14 +36,15 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import or_, select
 
+from regional import seats
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.models import OutboundMail
 from regional.people.models import User
-from regional.registrations import actions, seats
-from regional.registrations.models import SEAT_HOLDING, Registration
-from regional.registrations.models import RegistrationStatus as RS
+from regional.registrations import actions
+from regional.seats.models import SEAT_HOLDING, Registration
+from regional.seats.models import RegistrationStatus as RS
 from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants import all_tenants
 from tenants.scoping import acting_as

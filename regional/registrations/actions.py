@@ -2,7 +2,7 @@
 and cancelling for people who left.
 
 Each function is one transaction's work and starts by locking the session row;
-seats and the waiting line are the seat engine's (:mod:`regional.registrations.seats`).
+seats and the waiting line are the seat engine's (:mod:`regional.seats.engine`).
 Services flush; callers commit.
 """
 
@@ -26,14 +26,8 @@ from regional.fiscal import era_day, now_utc, to_local
 from regional.i18n import locale_code
 from regional.people.models import AccountStatus, User
 from regional.registrations.eligibility import eligibility_of
-from regional.registrations.models import (
-    ACTIVE,
-    CancelReason,
-    Registration,
-    RegistrationStatus,
-)
-from regional.registrations.notices import notify
-from regional.registrations.seats import (
+from regional.roles import acts_for
+from regional.seats.engine import (
     free_seat,
     lock_session,
     overlapping,
@@ -44,6 +38,8 @@ from regional.registrations.seats import (
     take_seat,
     take_ticket_now,
 )
+from regional.seats.models import ACTIVE, CancelReason, Registration, RegistrationStatus
+from regional.seats.notices import notify
 from regional.sessions.models import SessionStatus, TrainingSession
 from tenants import adopt, all_tenants, entity_columns
 from tenants.rls import core_connection
@@ -55,10 +51,8 @@ REPEAT_REASON_MAX = 200
 
 
 def may_approve(actor: User, municipality_id: int) -> bool:
-    """Regional administrators act for every member; coordinators for their own."""
-    return actor.is_regional_admin or (
-        actor.is_coordinator and actor.municipality_id == municipality_id
-    )
+    """Who approves a member's requests: its coordinators and the regional administrators."""
+    return acts_for(actor, municipality_id)
 
 
 def _audit_registration(

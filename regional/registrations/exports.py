@@ -22,7 +22,7 @@ from openpyxl.styles import Font
 
 from regional.downloads import CSV_UTF8, XLSX
 from regional.fiscal import to_local
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 

@@ -20,7 +20,7 @@ from regional.people import departures
 from regional.people.departures import Withdrawn
 from regional.people.models import User
 from regional.registrations import actions
-from regional.registrations.models import ACTIVE, Registration
+from regional.seats.models import ACTIVE, Registration
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as
 

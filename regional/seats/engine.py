@@ -40,12 +40,8 @@ from regional.errors import DomainError, NotFound
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
 from regional.people.models import User
-from regional.registrations.models import (
-    SEAT_HOLDING,
-    Registration,
-    RegistrationStatus,
-)
-from regional.registrations.notices import notify
+from regional.seats.models import SEAT_HOLDING, Registration, RegistrationStatus
+from regional.seats.notices import notify
 from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
 from tenants import all_tenants
 from tenants.rls import core_connection

@@ -2,7 +2,7 @@
 
 Every completion recorded here gets its certificate in the same transaction, and a
 completion withdrawn has its certificate revoked first
-(:mod:`regional.registrations.certification`).
+(:mod:`regional.attendance.certification`).
 """
 
 from __future__ import annotations
@@ -14,21 +14,17 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from regional.attendance.certification import issue_certificates, withdraw_certificates
+from regional.attendance.models import Completion, CompletionSource
 from regional.audit import record_audit_across
 from regional.catalogue.models import Program
 from regional.errors import DomainError, Forbidden
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, local_date, now_utc
 from regional.people.models import User
-from regional.registrations.actions import may_approve
-from regional.registrations.certification import issue_certificates, withdraw_certificates
-from regional.registrations.models import (
-    Completion,
-    CompletionSource,
-    Registration,
-    RegistrationStatus,
-)
-from regional.registrations.seats import lock_session
+from regional.roles import acts_for
+from regional.seats.engine import lock_session
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants
 
@@ -256,7 +252,7 @@ def add_completions(items: Iterable[tuple[User, Program, date]], actor: User) ->
     """
     rows = list(items)
     for employee, _program, _day in rows:
-        if not may_approve(actor, employee.municipality_id):
+        if not acts_for(actor, employee.municipality_id):
             raise Forbidden("forbidden", _l("You may record completions only for your own staff."))
     # Administrators write into many municipalities at once; each row names its own.
     scope = all_tenants(db.session) if actor.is_regional_admin else nullcontext()
