@@ -44,7 +44,7 @@ from regional.api.common import (
 from regional.errors import Conflict, DomainError, NotFound
 from regional.extensions import db
 from regional.people.models import User
-from regional.registrations import actions
+from regional.registrations import actions, cancellation
 from regional.registrations.access import load_registration
 from regional.roles import is_coordinator
 from regional.seats import waitlist
@@ -161,7 +161,7 @@ def get_registration(reg_id: int):
 def cancel_registration(reg_id: int):
     reg = _registration(reg_id)
     with acting_as(db.session, reg.municipality_id):
-        actions.cancel(reg, current_user)
+        cancellation.cancel(reg, current_user)
         body = registration_json(reg)
         db.session.commit()
     return body

@@ -33,7 +33,7 @@ from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal, labelled, safe_return_path
 from regional.people.models import AccountStatus, User
-from regional.registrations import actions, bp
+from regional.registrations import actions, bp, cancellation
 from regional.registrations.access import load_registration
 from regional.registrations.forms import (
     FiscalYearExportForm,
@@ -215,7 +215,7 @@ def _act_on(reg_id: int, action, done_message: str):
 def cancel(reg_id: int):
     """GET: confirm, with the cancellation deadline; POST: cancel the registration."""
     if request.method == "POST":
-        return _act_on(reg_id, actions.cancel, _("The registration has been cancelled."))
+        return _act_on(reg_id, cancellation.cancel, _("The registration has been cancelled."))
     reg = _registration_or_404(reg_id)
     back = safe_return_path(
         request.args.get("next") or url_for("sessions.detail", session_id=reg.session_id)

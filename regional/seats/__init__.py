@@ -13,8 +13,11 @@ engine's own.
 from regional.seats.counts import Counts, active_registration_count, counts_for
 from regional.seats.engine import (
     change_capacity,
+    free_seat,
     lock_session,
+    refill,
     release_seats,
+    return_pool_seat,
     sessions_with_due_reservations,
     set_allocation,
 )
@@ -25,8 +28,11 @@ __all__ = [
     "active_registration_count",
     "change_capacity",
     "counts_for",
+    "free_seat",
     "lock_session",
+    "refill",
     "release_seats",
+    "return_pool_seat",
     "sessions_with_due_reservations",
     "set_allocation",
     "waitlist_position",
