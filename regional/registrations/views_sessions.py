@@ -1,8 +1,8 @@
 """Pages of sessions (開催回): the list, one session, and their administration.
 
 They carry the sessions blueprint's URLs but live here, above the sessions
-package: every one of them shows or moves seats (counts, eligibility, the seat
-engine), which are the registrations package's.
+package: every one of them shows or moves seats (counts, the seat engine:
+``regional.seats``) or reads registrations (eligibility, interest notices).
 """
 
 from __future__ import annotations
