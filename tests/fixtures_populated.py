@@ -40,7 +40,7 @@ from regional.people.job_categories import JobCategoryWord
 from regional.people.models import JobCategory, User
 from regional.people.uploads import RosterUpload
 from regional.registrations.models import ProgramInterest
-from regional.seats.engine import set_allocation
+from regional.seats import set_allocation
 from regional.sessions.models import TrainingSession
 from regional.targets.models import YearClose
 from tenants.models import Municipality, OrgUnit, OrgUnitEvent, OrgUnitEventKind

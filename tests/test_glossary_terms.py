@@ -182,7 +182,7 @@ def _end_session(ts) -> None:  # noqa: ANN001
 
 def test_working_in_another_member_the_administrators_own_seats_are_named(app, as_admin, world):
     """One page, two numbers: the member's seats and the administrator's own, each named."""
-    from regional.seats.engine import set_allocation
+    from regional.seats import set_allocation
     from tests.conftest import CODE_A
 
     with within(app):

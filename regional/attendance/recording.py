@@ -24,7 +24,7 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, local_date, now_utc
 from regional.people.models import User
 from regional.roles import acts_for
-from regional.seats.engine import lock_session
+from regional.seats import lock_session
 from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants

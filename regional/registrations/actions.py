@@ -27,11 +27,11 @@ from regional.i18n import locale_code
 from regional.people.models import AccountStatus, User
 from regional.registrations.eligibility import eligibility_of
 from regional.roles import acts_for
-from regional.seats.engine import (
+from regional.seats import (
     free_seat,
     lock_session,
     overlapping,
-    rebalance,
+    refill,
     revisit_passed_over,
     seat_status,
     take_pool_seat_now,
@@ -302,7 +302,7 @@ def _register_locked(
         )
     _existing, completed_on = _check(ts, employee, actor, reason)
     # Those already waiting go first, e.g. for seats whose reservation just ran out.
-    rebalance(ts)
+    refill(ts)
     now = now_utc()
     if reg is None:
         reg = Registration(
@@ -361,10 +361,7 @@ def decline(reg: Registration, actor: User, reason: str = "") -> list[Registrati
     db.session.flush()
     notify(reg, "declined", reason=reason.strip())
     audit_registration("registration.decline", reg, actor, before)
-    promoted = rebalance(ts)
-    if held:
-        revisit_passed_over([(reg.municipality_id, reg.employee_id)], ts.id)
-    return promoted
+    return refill(ts, [(reg.municipality_id, reg.employee_id)] if held else [])
 
 
 def cancel_session(ts_id: int, reason: str, actor: User) -> int:

@@ -168,17 +168,17 @@ def cancel_for_leavers(regs_by_session: dict[int, list[int]], actor: User) -> li
 
     ``regs_by_session`` maps session ids to registration ids found without a lock, all of
     the current municipality. Each session is locked in turn (ascending ids: one lock
-    order, as :func:`regional.seats.engine.revisit_passed_over` keeps), its registrations are read again under
-    the lock and cancelled as :func:`cancel` does (a held seat back to its member's
-    reservation or the pool, a place in line given up), then the line moves up once for
-    the session and those promoted are mailed by the engine. A session that has started
-    meanwhile, and a registration that changed meanwhile, are left as they are.
+    order, as :func:`regional.seats.engine.revisit_passed_over` keeps), its registrations
+    are read again under the lock and cancelled as :func:`cancel` does (a held seat back
+    to its member's reservation or the pool, a place in line given up), then the line
+    moves up once for the session and those promoted are mailed by the engine. A session
+    that has started meanwhile, and a registration that changed meanwhile, are left as
+    they are.
 
     The people who left are not mailed: they have gone (their mailbox often with them),
-    and nothing is asked of them. No passed-over place needs revisiting
-    (:func:`regional.seats.engine.revisit_passed_over`): a place is passed over for its own person's clash, and
-    every place these people held in a session still to come is cancelled here too.
-    Returns the registrations cancelled.
+    and nothing is asked of them. No passed-over place needs revisiting: a place is
+    passed over for its own person's clash, and every place these people held in a
+    session still to come is cancelled here too. Returns the registrations cancelled.
     """
     begin_writing()
     done: list[Registration] = []
