@@ -196,7 +196,8 @@ def generate_history(
     """
     from sqlalchemy import bindparam, func, insert, select, update
 
-    from regional.registrations.models import Completion, Registration
+    from regional.attendance.models import Completion
+    from regional.seats.models import Registration
     from regional.sessions.models import TrainingSession
 
     if not 1 <= times <= MAX_TIMES:

@@ -32,6 +32,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, func, select
 
+from regional import attendance, seats
 from regional.auth.passwords import hash_password, password_problems
 from regional.catalogue.models import Program
 from regional.database import refresh_statistics
@@ -40,8 +41,8 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_bounds, fiscal_year_of, local_to_utc, now_utc, to_local
 from regional.mail.models import OutboundMail
 from regional.people.models import AccountStatus, JobCategory, Role, User
-from regional.registrations import actions, attendance, seats
-from regional.registrations.models import Registration, RegistrationStatus
+from regional.registrations import actions
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants, set_current_tenant
 from tenants.models import Municipality, OrgLevel, OrgUnit

@@ -1,5 +1,6 @@
 """Every model, imported once so Alembic and the ORM see the whole schema."""
 
+from regional.attendance.models import Certificate, Completion
 from regional.audit.models import AuditEntry
 from regional.auth.models import LoginThrottle
 from regional.catalogue.models import Program, ProgramRevision, SkillArea
@@ -13,12 +14,8 @@ from regional.mail.models import MailSignature, OutboundMail
 from regional.people.job_categories import JobCategoryWord
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
-from regional.registrations.models import (
-    Certificate,
-    Completion,
-    ProgramInterest,
-    Registration,
-)
+from regional.registrations.models import ProgramInterest
+from regional.seats.models import Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.targets.models import Measure, PersonaProgress, ProgressCount, Target
 from tenants.models import Municipality, OrgUnit

@@ -35,6 +35,13 @@ def is_regional_admin(user) -> bool:
     return user.is_regional_admin
 
 
+def acts_for(actor, municipality_id: int) -> bool:
+    """Regional administrators act for every member; coordinators for their own."""
+    return actor.is_regional_admin or (
+        actor.is_coordinator and actor.municipality_id == municipality_id
+    )
+
+
 def require_confirmer(actor, employee_id: int, municipality_id: int, own_message) -> None:
     """The one guard of a confirmation (a qualification checked, an OJT record confirmed):
     a coordinator, and someone else than the person the record is of; else 403."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from regional.registrations import attendance
+from regional import attendance
 from tests import factories
 from tests.fixtures_registrations import person, register
 

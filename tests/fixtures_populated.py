@@ -18,6 +18,8 @@ from hashlib import sha256
 
 from sqlalchemy import select
 
+from regional import attendance
+from regional.attendance.models import Certificate
 from regional.audit import record_audit
 from regional.auth.models import LoginThrottle
 from regional.catalogue.models import SynonymGroup
@@ -37,9 +39,8 @@ from regional.mail.models import MailSignature, OutboundMail
 from regional.people.job_categories import JobCategoryWord
 from regional.people.models import JobCategory, User
 from regional.people.uploads import RosterUpload
-from regional.registrations import attendance
-from regional.registrations.models import Certificate, ProgramInterest
-from regional.registrations.seats import set_allocation
+from regional.registrations.models import ProgramInterest
+from regional.seats import set_allocation
 from regional.sessions.models import TrainingSession
 from regional.targets.models import YearClose
 from tenants.models import Municipality, OrgUnit, OrgUnitEvent, OrgUnitEventKind

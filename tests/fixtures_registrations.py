@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from regional.extensions import db
 from regional.people.models import Role, User
-from regional.registrations import actions
-from regional.registrations.models import Registration
+from regional.registrations import actions, cancellation
+from regional.seats.models import Registration
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
@@ -64,7 +64,7 @@ def register(session_id: int, employee_id: int, actor_id: int | None = None) -> 
 def cancel(reg_id: int, actor_id: int) -> list[Registration]:
     reg = registration(reg_id)
     with inside(reg.municipality_id):
-        return actions.cancel(reg, person(actor_id))
+        return cancellation.cancel(reg, person(actor_id))
 
 
 def registration(reg_id: int) -> Registration:

@@ -11,7 +11,7 @@ from regional.extensions import db
 from regional.fiscal import now_utc, to_local
 from regional.people.models import User
 from regional.registrations import actions
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as, all_tenants
 from tests import factories

@@ -6,10 +6,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from regional.attendance.models import Completion, CompletionSource
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of
-from regional.registrations.models import Completion, CompletionSource
 from regional.targets.models import Target, TargetKind
 from tenants.scoping import acting_as
 

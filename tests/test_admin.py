@@ -78,7 +78,7 @@ def test_overview_shows_every_member_with_its_counts(as_admin, world, app):
 
 
 def test_overview_counts_completions_of_this_fiscal_year(as_admin, world, app):
-    from regional.registrations.models import Completion, CompletionSource
+    from regional.attendance.models import Completion, CompletionSource
 
     program = None
     with in_app(app):

@@ -15,11 +15,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from regional import attendance
 from regional.audit.models import AuditEntry
 from regional.extensions import db
 from regional.fiscal import era_date_ja, local_date
-from regional.registrations import attendance
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from tenants import all_tenants
 from tests import factories
 from tests.fixtures_registrations import person, register

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from regional.attendance.models import Completion
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import JobCategory
 from regional.registrations import actions
-from regional.registrations.models import Completion, Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from tests import factories
 from tests.fixtures_registrations import ja, ja_subject, person, register, registration
 

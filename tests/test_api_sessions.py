@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from regional import seats
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
-from regional.registrations import seats
-from regional.registrations.models import RegistrationStatus
+from regional.seats.models import RegistrationStatus
 from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
 from tenants.models import Municipality
 from tests import factories

@@ -6,7 +6,7 @@ import pytest
 
 from regional.extensions import db
 from regional.people.models import JobCategory
-from regional.registrations.models import RegistrationStatus as RS
+from regional.seats.models import RegistrationStatus as RS
 from tenants.models import OrgLevel
 from tests import factories
 from tests.fixtures_registrations import english, register
@@ -106,7 +106,7 @@ def test_a_single_decline_offers_a_reason_box_in_its_row(as_coordinator_a, world
 
 
 def _registrants_path(make, reg_id: int) -> str:  # noqa: ANN001
-    from regional.registrations.models import Registration
+    from regional.seats.models import Registration
     from tenants import all_tenants
 
     def find():  # noqa: ANN202

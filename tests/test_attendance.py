@@ -10,8 +10,8 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from regional.attendance.models import Completion
 from regional.extensions import db
-from regional.registrations.models import Completion
 from tests import factories
 from tests.fixtures_registrations import english, register, registration
 
@@ -345,9 +345,9 @@ def test_two_sessions_of_one_programme_on_one_day_make_one_completion(make, worl
     instead of breaking the database's one-per-day rule with a 500."""
     from datetime import datetime, time
 
+    from regional.attendance.recording import record_attendance
     from regional.fiscal import now_utc
     from regional.people.models import User
-    from regional.registrations.attendance import record_attendance
     from tenants import all_tenants
 
     day = (now_utc() - timedelta(days=10)).date()

@@ -6,12 +6,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from regional import attendance
 from regional.audit.models import AuditEntry
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people import people
 from regional.people.models import AccountStatus, Role
-from regional.registrations import actions, attendance, session_changes
+from regional.registrations import actions, cancellation, session_changes
 from regional.sessions.services import SessionPlan, create_session
 from tenants import all_tenants
 from tenants.models import Municipality
@@ -61,8 +62,8 @@ def test_registering_or_cancelling_for_someone_is_audited_but_not_for_oneself(ct
     other = register(ts.id, world.employee_a2, world.coordinator_a)
     assert [e.action for e in trail(world.muni_a)] == ["registration.create"]
     with inside(world.muni_a):
-        actions.cancel(own, person(world.employee_a))
-        actions.cancel(other, person(world.coordinator_a))
+        cancellation.cancel(own, person(world.employee_a))
+        cancellation.cancel(other, person(world.coordinator_a))
     assert [e.action for e in trail(world.muni_a)] == [
         "registration.create",
         "registration.cancel",

@@ -80,10 +80,11 @@ def test_every_label_reads_in_both_languages(app, locale):
 
 def _coded_values():
     """(subject type, field, code) for every member of every coded value the trail holds."""
+    from regional.attendance.models import RevokeCause
     from regional.catalogue.models import Delivery, Tier, Track
     from regional.growth.models import OjtStatus, QualificationStatus
     from regional.people.models import AccountStatus, JobCategory, Role
-    from regional.registrations.models import RegistrationStatus, RevokeCause
+    from regional.seats.models import RegistrationStatus
     from regional.targets.models import TargetKind
     from tenants.models import OrgLevel
 

@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from regional import attendance
+from regional.attendance.models import Completion
 from regional.catalogue.models import Program, ProgramRevision, SkillArea
 from regional.catalogue.services import set_program_active
 from regional.extensions import db
 from regional.people.models import JobCategory
-from regional.registrations import actions, attendance
-from regional.registrations.models import Completion
+from regional.registrations import actions
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
 from tests.fixtures_sessions import count, person, within

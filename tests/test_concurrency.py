@@ -25,7 +25,7 @@ from regional.auth.tokens import api_token
 from regional.catalogue.services import load_policy_catalogue
 from regional.config import TestingConfig
 from regional.extensions import db
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants, set_current_tenant
 from tenants.region import load_region

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from regional import demo
+from regional.attendance.models import Completion
 from regional.demo import DEMO_PASSWORD, MIN_STAFF, TOTAL_STAFF, staff_sizes
 from regional.extensions import db
 from regional.mail.models import OutboundMail
 from regional.people.models import AccountStatus, Role, User
 from regional.people.units import find_unit_by_path
-from regional.registrations.models import Completion, Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants.models import Municipality, OrgUnit
 from tenants.scoping import acting_as, all_tenants

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from regional.attendance.models import Completion, CompletionSource
 from regional.catalogue.services import set_program_active
 from regional.extensions import db
 from regional.people.models import JobCategory
 from regional.registrations.eligibility import eligibility_of
-from regional.registrations.models import Completion, CompletionSource
 from tenants.scoping import acting_as
 from tests import factories
 from tests.fixtures_sessions import person

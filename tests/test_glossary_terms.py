@@ -17,7 +17,7 @@ from regional.fiscal import now_utc
 from regional.mail.models import OutboundMail
 from regional.records.services import CSV_HEADER
 from regional.registrations.exports import header
-from regional.registrations.models import Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from tenants import all_tenants
 from tenants.scoping import acting_as
 from tests import factories
@@ -140,7 +140,7 @@ def _end_session(ts) -> None:  # noqa: ANN001
 
 def test_working_in_another_member_the_administrators_own_seats_are_named(app, as_admin, world):
     """One page, two numbers: the member's seats and the administrator's own, each named."""
-    from regional.registrations.seats import set_allocation
+    from regional.seats import set_allocation
     from tests.conftest import CODE_A
 
     with within(app):

@@ -16,13 +16,14 @@ from pypdf import PdfReader
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
+from regional import attendance
+from regional.attendance import certification
+from regional.attendance.models import Certificate, Completion, RevokeCause
 from regional.audit.models import AuditEntry
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import era_date_ja, local_date, now_utc
 from regional.growth import certificates
-from regional.registrations import attendance, certification
-from regional.registrations.models import Certificate, Completion, RevokeCause
 from tenants import all_tenants
 from tenants.scoping import acting_as
 from tests import factories

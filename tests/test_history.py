@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from regional.attendance.models import Completion
 from regional.catalogue.models import Program
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.people.models import User
-from regional.registrations.models import Completion
 from regional.sessions.models import TrainingSession
 from regional.sessions.services import SessionPlan, create_session
 from regional.targets.progress import municipality_progress

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from regional.attendance.models import Completion, CompletionSource
 from regional.audit.models import AuditEntry
 from regional.catalogue.models import Program, SkillArea
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.mail.models import OutboundMail
 from regional.people.models import JobCategory
-from regional.registrations.models import Completion, CompletionSource
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
 from tests.fixtures_sessions import register, within

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from regional.auth import tokens
 from regional.extensions import db
 from regional.people.models import User
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants import all_tenants
 from tests import factories

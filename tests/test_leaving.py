@@ -10,14 +10,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from regional import attendance, seats
+from regional.attendance.models import Completion
 from regional.audit.models import AuditEntry
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, local_date, now_utc
 from regional.people import departures, people
 from regional.people.models import AccountStatus, User
-from regional.registrations import attendance, seats
-from regional.registrations.models import CancelReason, Completion, Registration
-from regional.registrations.models import RegistrationStatus as RS
+from regional.seats.models import CancelReason, Registration
+from regional.seats.models import RegistrationStatus as RS
 from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants.scoping import acting_as, all_tenants
 from tests import factories

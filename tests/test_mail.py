@@ -152,7 +152,7 @@ def test_mail_server_down_keeps_everything_queued_for_the_next_run(ctx, app, mai
 def test_a_registration_renders_no_mail_in_its_transaction(ctx, world, monkeypatch, mailbox):
     """The outbox row names the template and the registration's state; text and calendar file
     are made at delivery (after the commit), as the registration was when it happened."""
-    from regional.registrations import calendar
+    from regional.seats import calendar
 
     made = []
     real = calendar.registration_ics

@@ -306,7 +306,7 @@ def test_refusing_a_sign_up_deletes_it_and_tells_the_person(
 def test_refused_sign_up_with_a_registration_is_disabled_not_deleted(
     as_coordinator_a, pending, world, app
 ):
-    from regional.registrations.models import Registration, RegistrationStatus
+    from regional.seats.models import Registration, RegistrationStatus
 
     with in_app(app):
         session = factories.make_session()

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
+from regional import attendance
 from regional.catalogue.services import revise_program, set_program_active
 from regional.extensions import db
 from regional.people.models import AccountStatus, Role, User
-from regional.registrations import actions, attendance
+from regional.registrations import actions
 from regional.sessions.models import TrainingSession
 from regional.targets.measures import missing_for, personas_of
 from regional.targets.models import PersonaProgress

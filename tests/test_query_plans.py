@@ -44,6 +44,7 @@ from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
 
 from regional import create_app
+from regional.attendance.models import Completion
 from regional.auth.passwords import hash_password
 from regional.auth.tokens import api_token
 from regional.catalogue.models import Program
@@ -53,7 +54,7 @@ from regional.database import refresh_statistics
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import Role, User
-from regional.registrations.models import Completion, Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from regional.targets.measures import load_default_measures
 from tenants import TenantScoped, all_tenants
@@ -574,9 +575,10 @@ def _growth_and_audit(people: dict[int, list[tuple[int, Role]]], rng: random.Ran
                     subject_type="registration",
                 )
             )
+    from regional.attendance.models import Certificate
     from regional.audit.models import AuditEntry
     from regional.growth.models import OjtRecord, Qualification
-    from regional.registrations.models import Certificate, ProgramInterest
+    from regional.registrations.models import ProgramInterest
 
     _bulk(Qualification.__table__, quals)
     _bulk(OjtRecord.__table__, ojt)

@@ -23,16 +23,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from regional.attendance.models import Certificate, Completion
 from regional.auth.tokens import api_token
 from regional.extensions import db
 from regional.people.models import Role, User
 from regional.registrations import actions
-from regional.registrations.models import (
-    Certificate,
-    Completion,
-    Registration,
-    RegistrationStatus,
-)
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from regional.targets.models import Target
 from tenants import all_tenants, set_current_tenant

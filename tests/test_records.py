@@ -91,7 +91,7 @@ def test_the_record_prints_on_a4(app):
 def test_the_api_record_carries_certificate_codes_ojt_and_qualifications(app, world, api):
     from sqlalchemy import select
 
-    from regional.registrations.models import Certificate
+    from regional.attendance.models import Certificate
     from tenants.scoping import acting_as
     from tests.fixtures_growth import completed_registration
 

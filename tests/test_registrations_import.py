@@ -10,11 +10,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from regional import attendance
+from regional.attendance.models import Completion, CompletionSource
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import local_date, now_utc
-from regional.registrations import attendance
-from regional.registrations.models import Completion, CompletionSource
 from tests import factories
 from tests.fixtures_registrations import english, inside, person
 

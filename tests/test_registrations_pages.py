@@ -9,8 +9,8 @@ import pytest
 
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
-from regional.registrations import actions
-from regional.registrations.models import RegistrationStatus as RS
+from regional.registrations import cancellation
+from regional.seats.models import RegistrationStatus as RS
 from tests import factories
 from tests.fixtures_registrations import (
     all_registrations,
@@ -74,7 +74,7 @@ def test_waiting_person_sees_their_position_and_why_they_were_passed_over(
         register(clash.id, world.employee_a)
         reg = registration(first.id)
         with inside(world.muni_b):
-            actions.cancel(reg, person(world.employee_b))
+            cancellation.cancel(reg, person(world.employee_b))
         # The note (in the person's own language) names the clash by its time.
         return ts.id, to_local(clash.starts_at).strftime("%Y-%m-%d %H:%M")
 

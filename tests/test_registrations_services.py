@@ -7,14 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from regional import attendance, seats
+from regional.attendance.models import Completion, CompletionSource
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import local_date, now_utc, to_local
 from regional.mail.models import OutboundMail
 from regional.people.models import AccountStatus, JobCategory, Role
-from regional.registrations import actions, attendance, seats, waitlist
-from regional.registrations.models import Completion, CompletionSource, Registration
-from regional.registrations.models import RegistrationStatus as RS
+from regional.registrations import actions, cancellation
+from regional.seats import engine, waitlist
+from regional.seats.models import Registration
+from regional.seats.models import RegistrationStatus as RS
 from regional.sessions.models import SeatAllocation, SessionStatus
 from tenants import all_tenants
 from tests import factories
@@ -516,12 +519,12 @@ def test_a_new_coordinator_role_does_not_let_employees_approve(ctx, world):
 
 def _quick_seat(ts_id: int, *, in_window: bool = True) -> bool:
     ts = session_row(ts_id)
-    return seats.take_pool_seat_now(ts, in_window=in_window)
+    return engine.take_pool_seat_now(ts, in_window=in_window)
 
 
 def _quick_ticket(ts_id: int, *, in_window: bool = True) -> int | None:
     ts = session_row(ts_id)
-    return seats.take_ticket_now(ts, in_window=in_window)
+    return engine.take_ticket_now(ts, in_window=in_window)
 
 
 def test_quick_seat_in_the_simple_case_only(ctx, world):
@@ -619,7 +622,7 @@ def test_cancel_of_a_registration_promoted_meanwhile_gives_its_seat_back(ctx, wo
     _behind_the_orms_back(waiting.id, status=RS.ENROLLED, waitlist_ticket=None)
     assert stale.status == RS.WAITLISTED
     with inside(world.muni_a):
-        actions.cancel(stale, person(world.employee_a))
+        cancellation.cancel(stale, person(world.employee_a))
     assert registration(waiting.id).status == RS.CANCELLED
     assert session_row(ts.id).seats_taken == 0  # the seat came back
 
@@ -631,7 +634,7 @@ def test_cancel_after_attendance_was_recorded_meanwhile_is_refused(ctx, world):
     _behind_the_orms_back(reg.id, attended=True)
     coordinator = person(world.coordinator_a)
     with inside(world.muni_a), pytest.raises(DomainError) as info:
-        actions.cancel(stale, coordinator)
+        cancellation.cancel(stale, coordinator)
     assert info.value.code == "attendance_recorded"
     assert registration(reg.id).status == RS.ENROLLED
     assert session_row(ts.id).seats_taken == 1

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale
 
+from regional import seats
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.main.helpers import local_day
-from regional.registrations import actions, seats
-from regional.registrations.models import RegistrationStatus as RS
+from regional.registrations import actions
+from regional.seats.models import RegistrationStatus as RS
 from tests import factories
 from tests.fixtures_registrations import ja_subject, person, register, registration
 

@@ -8,7 +8,7 @@ import pytest
 
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.registrations.seats import set_allocation
+from regional.seats import set_allocation
 from regional.sessions.models import TrainingSession
 from regional.sessions.seating import breakdown
 from tests import factories

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from regional.sessions.lifecycle import Phase, phase_clause, phase_of
 from regional.sessions.models import SessionStatus, TrainingSession
 from tenants.scoping import acting_as

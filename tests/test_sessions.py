@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from regional import seats
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc, to_local
-from regional.registrations import actions, seats
+from regional.registrations import actions
 from regional.sessions.models import TrainingSession
 from tenants.models import Municipality
 from tests import factories

@@ -11,7 +11,7 @@ from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import TOKYO, now_utc, to_local
 from regional.registrations import actions
-from regional.registrations.models import RegistrationStatus
+from regional.seats.models import RegistrationStatus
 from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
 from tenants.models import Municipality
 from tests import factories

@@ -18,12 +18,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from regional import attendance
+from regional.attendance import certification
+from regional.attendance.models import Completion
 from regional.catalogue.services import revise_program, set_program_active
 from regional.extensions import db
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.people.models import User
-from regional.registrations import actions, attendance, certification
-from regional.registrations.models import Completion
+from regional.registrations import actions
 from regional.sessions.models import TrainingSession
 from regional.targets import tallies
 from regional.targets.models import Measure, PersonaRule

@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 
 from regional.extensions import db
 from regional.people.models import User
-from regional.registrations.models import Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.tenancy import get_or_404
 from tenants import TenantViolation, adopt, all_tenants, entity_columns, set_current_tenant
 from tenants.models import OrgLevel, OrgUnit

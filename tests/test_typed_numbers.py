@@ -9,11 +9,11 @@ import unicodedata
 import pytest
 from sqlalchemy import select
 
+from regional.attendance.models import Certificate
 from regional.extensions import db
 from regional.growth import certificates
 from regional.growth.models import Qualification
 from regional.people.models import User
-from regional.registrations.models import Certificate
 from regional.validation import typed_code
 from tenants import all_tenants
 from tenants.scoping import acting_as

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from regional.extensions import db
-from regional.registrations.models import Registration, RegistrationStatus
-from regional.registrations.waitlist import waitlist_position, waitlist_positions
+from regional.seats.models import Registration, RegistrationStatus
+from regional.seats.waitlist import waitlist_position, waitlist_positions
 from tenants import all_tenants
 from tests import factories
 from tests.fixtures_registrations import register, staff

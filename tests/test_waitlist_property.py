@@ -36,14 +36,15 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import or_, select
 
+from regional import seats
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.models import OutboundMail
 from regional.people.models import User
-from regional.registrations import actions, seats
-from regional.registrations.models import SEAT_HOLDING, Registration
-from regional.registrations.models import RegistrationStatus as RS
+from regional.registrations import actions, cancellation
+from regional.seats.models import SEAT_HOLDING, Registration
+from regional.seats.models import RegistrationStatus as RS
 from regional.sessions.models import SeatAllocation, TrainingSession
 from tenants import all_tenants
 from tenants.scoping import acting_as
@@ -270,7 +271,7 @@ def build_machine(world, people: dict[int, list[int]], actors: dict[int, int]):
             with all_tenants(db.session):
                 actor = db.session.get(User, actors[reg.municipality_id] if by_coordinator else e)
             with acting_as(db.session, reg.municipality_id):
-                self._attempt(actions.cancel, reg, actor)
+                self._attempt(cancellation.cancel, reg, actor)
 
         @rule(s=st.integers(0, 2), e=st.sampled_from(employees), approve=st.booleans())
         def decide(self, s: int, e: int, approve: bool) -> None:

@@ -105,7 +105,7 @@ municipalities = sa.table(
 
 
 def _new_code():
-    # The same as regional.registrations.certification.new_code, frozen as of this migration.
+    # The same as regional.attendance.certification.new_code, frozen as of this migration.
     return base64.b32encode(secrets.token_bytes(10)).decode()[:16]
 
 

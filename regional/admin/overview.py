@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from regional.attendance.models import Completion
 from regional.extensions import db
 from regional.fiscal import fiscal_year_utc_range
 from regional.people.models import AccountStatus, Role, User
-from regional.registrations.models import Completion, Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import SessionStatus, TrainingSession
 from tenants import all_tenants
 from tenants.models import Municipality, OrgUnit

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from regional.api import bp
 from regional.api.common import require_login
 from regional.api.growth import ojt_json, qualification_json
+from regional.attendance.models import Certificate
 from regional.extensions import db
 from regional.growth.models import OjtRecord, Qualification
 from regional.i18n import locale_code
 from regional.records.services import completion_json, person_record
-from regional.registrations.models import Certificate
 from tenants.scoping import acting_as
 
 

@@ -28,6 +28,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from regional import attendance
 from regional.api import bp
 from regional.api.common import (
     BadRequest,
@@ -43,10 +44,11 @@ from regional.api.common import (
 from regional.errors import Conflict, DomainError, NotFound
 from regional.extensions import db
 from regional.people.models import User
-from regional.registrations import actions, attendance, waitlist
+from regional.registrations import actions, cancellation
 from regional.registrations.access import load_registration
-from regional.registrations.models import Registration, RegistrationStatus
 from regional.roles import is_coordinator
+from regional.seats import waitlist
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.access import visible_session
 from regional.tenancy import enter_municipality, reads_first
 from tenants import all_tenants
@@ -159,7 +161,7 @@ def get_registration(reg_id: int):
 def cancel_registration(reg_id: int):
     reg = _registration(reg_id)
     with acting_as(db.session, reg.municipality_id):
-        actions.cancel(reg, current_user)
+        cancellation.cancel(reg, current_user)
         body = registration_json(reg)
         db.session.commit()
     return body

@@ -26,8 +26,8 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import TOKYO, local_to_utc
 from regional.registrations import interests, session_changes
-from regional.registrations.counts import Counts, counts_for
 from regional.roles import is_regional_admin
+from regional.seats.counts import Counts, counts_for
 from regional.sessions import services
 from regional.sessions.access import session_or_404, viewer_scope
 from regional.sessions.lifecycle import phase_of

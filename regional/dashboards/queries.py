@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
+from regional.attendance.models import Completion
 from regional.catalogue.models import Program, SkillArea
 from regional.extensions import db
 from regional.fiscal import fiscal_year_utc_range, now_utc
-from regional.registrations.models import Completion, Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import SessionStatus, TrainingSession
 from tenants.models import Municipality
 

@@ -1,6 +1,6 @@
 """Completion certificates: served as PDF, checked by anyone by code, revoked with a reason.
 
-A certificate is issued with its completion (:mod:`regional.registrations.certification`);
+A certificate is issued with its completion (:mod:`regional.attendance.certification`);
 here it is only read: a download renders the stored row and writes nothing.
 
 The public check reads across every municipality (the visitor has none), so it
@@ -21,6 +21,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from regional.attendance.certification import new_code
+from regional.attendance.models import Certificate, Completion, RevokeCause
 from regional.audit import record_audit
 from regional.auth import throttle
 from regional.errors import Conflict, DomainError, Forbidden
@@ -28,9 +30,8 @@ from regional.extensions import db
 from regional.fiscal import local_date, now_utc
 from regional.growth.pdf import CertificateText, FontMissing, display_code, render
 from regional.people.models import User
-from regional.registrations.certification import new_code
-from regional.registrations.models import Certificate, Completion, Registration, RevokeCause
 from regional.roles import is_coordinator, is_regional_admin
+from regional.seats.models import Registration
 from regional.validation import typed_code
 from tenants import all_tenants
 from tenants.scoping import current_tenant_id

@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from regional.attendance.models import Certificate
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, certificates
@@ -16,7 +17,6 @@ from regional.growth.access import load_personal
 from regional.growth.common import refused
 from regional.growth.downloads import attachment
 from regional.growth.forms import RevokeForm
-from regional.registrations.models import Certificate
 from regional.roles import coordinator_required
 from regional.tenancy import member_of, own_records, record_member
 

@@ -7,12 +7,13 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from regional.attendance.models import Completion
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import User
-from regional.registrations.models import Completion, Registration
-from regional.registrations.waitlist import waitlist_positions
+from regional.seats.models import Registration
+from regional.seats.waitlist import waitlist_positions
 from regional.sessions.models import SessionStatus, TrainingSession
 from regional.targets.measures import measures_by_key, missing_for, personas_of
 from regional.targets.models import MeasureKind

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from flask import render_template
 from flask_login import current_user, login_required
 
+from regional.attendance.models import Certificate
 from regional.downloads import CSV_UTF8, file_response
 from regional.extensions import db
 from regional.i18n import locale_code
@@ -14,7 +15,6 @@ from regional.people.models import User
 from regional.people.units import UnitTree
 from regional.records import bp
 from regional.records.services import person_record, record_csv
-from regional.registrations.models import Certificate
 from regional.roles import coordinator_required
 from regional.tenancy import get_or_404
 from tenants.scoping import acting_as

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from regional.extensions import db
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from tenants import all_tenants
 
 

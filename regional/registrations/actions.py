@@ -2,7 +2,7 @@
 and cancelling for people who left.
 
 Each function is one transaction's work and starts by locking the session row;
-seats and the waiting line are the seat engine's (:mod:`regional.registrations.seats`).
+seats and the waiting line are the seat engine's (:mod:`regional.seats.engine`).
 Services flush; callers commit.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,24 +26,20 @@ from regional.fiscal import era_day, now_utc, to_local
 from regional.i18n import locale_code
 from regional.people.models import AccountStatus, User
 from regional.registrations.eligibility import eligibility_of
-from regional.registrations.models import (
-    ACTIVE,
-    CancelReason,
-    Registration,
-    RegistrationStatus,
-)
-from regional.registrations.notices import notify
-from regional.registrations.seats import (
+from regional.roles import acts_for
+from regional.seats import (
     free_seat,
     lock_session,
     overlapping,
-    rebalance,
+    refill,
     revisit_passed_over,
     seat_status,
     take_pool_seat_now,
     take_seat,
     take_ticket_now,
 )
+from regional.seats.models import ACTIVE, Registration, RegistrationStatus
+from regional.seats.notices import notify
 from regional.sessions.models import SessionStatus, TrainingSession
 from tenants import adopt, all_tenants, entity_columns
 from tenants.rls import core_connection
@@ -55,13 +51,11 @@ REPEAT_REASON_MAX = 200
 
 
 def may_approve(actor: User, municipality_id: int) -> bool:
-    """Regional administrators act for every member; coordinators for their own."""
-    return actor.is_regional_admin or (
-        actor.is_coordinator and actor.municipality_id == municipality_id
-    )
+    """Who approves a member's requests: its coordinators and the regional administrators."""
+    return acts_for(actor, municipality_id)
 
 
-def _audit_registration(
+def audit_registration(
     action: str,
     reg: Registration,
     actor: User,
@@ -120,7 +114,7 @@ def register(
         reg = _register_locked(session_id, employee, actor, reason)
     notify(reg, reg.status.value, employee=employee)
     if actor.id != employee.id:
-        _audit_registration("registration.create", reg, actor, None, employee)
+        audit_registration("registration.create", reg, actor, None, employee)
     return reg
 
 
@@ -308,7 +302,7 @@ def _register_locked(
         )
     _existing, completed_on = _check(ts, employee, actor, reason)
     # Those already waiting go first, e.g. for seats whose reservation just ran out.
-    rebalance(ts)
+    refill(ts)
     now = now_utc()
     if reg is None:
         reg = Registration(
@@ -332,158 +326,6 @@ def _register_locked(
     return reg
 
 
-def cancel(reg: Registration, actor: User) -> list[Registration]:
-    """Cancel a registration; its seat goes to the first in line who can take it.
-
-    Checked first, without a lock. Then the registration is cancelled by one
-    conditional ``UPDATE`` (its status as the checks saw it, no attendance), and a pool
-    seat goes back by another one while nobody can be waiting for it (no ticket ever
-    issued). Otherwise (a reserved seat, a registration that changed meanwhile, people
-    possibly waiting) the session's lock and the seat engine, which promotes from the
-    line. Returns the people promoted.
-    """
-    _check_cancel(reg, actor, reg.session)
-    begin_writing()
-    before = reg.status
-    if reg.seat_allocation_id is not None or not _cancel_row(reg, actor):
-        return _cancel_locked(reg, actor)
-    _cancelled(reg, actor, before)
-    promoted: list[Registration] = []
-    if before.holds_seat:
-        row = (
-            core_connection(db.session())
-            .execute(_RETURN_POOL_SEAT, {"session_id": reg.session_id})
-            .first()
-        )
-        if row is not None:
-            set_committed_value(reg.session, "seats_taken", row.seats_taken)
-        else:  # someone may be waiting for it: the seat engine, under the lock
-            ts = lock_session(reg.session_id)
-            ts.seats_taken -= 1
-            db.session.flush()
-            promoted = rebalance(ts)
-        revisit_passed_over([(reg.municipality_id, reg.employee_id)], reg.session_id)
-    return promoted
-
-
-def _check_cancel(reg: Registration, actor: User, ts: TrainingSession) -> None:
-    if reg.status not in ACTIVE:
-        raise Conflict("not_active", _l("This registration is no longer active."))
-    if reg.attended is not None:
-        raise Conflict(
-            "attendance_recorded",
-            _l("Attendance has been recorded for this registration; correct the attendance."),
-        )
-    now = now_utc()
-    self_service = actor.id == reg.employee_id and not actor.is_coordinator
-    if self_service and now >= ts.starts_at:
-        raise DomainError("session_started", _l("The session has already started."))
-    if (
-        self_service
-        and reg.status.holds_seat
-        and ts.cancellation_deadline
-        and now > ts.cancellation_deadline
-    ):
-        raise DomainError(
-            "cancellation_closed",
-            _l("The cancellation deadline has passed; please ask your training coordinator."),
-        )
-
-
-#: The registration cancelled, only if it is still as the checks saw it (a pool seat, or
-#: a place in line: a reserved seat is never given back here; a row that holds one had
-#: its allocation before the checks, and keeps it while its status stays the same).
-_CANCEL_REGISTRATION = (
-    update(_registrations)
-    .where(
-        _registrations.c.id == bindparam("registration_id"),
-        _registrations.c.municipality_id == bindparam("tenant"),
-        _registrations.c.status == bindparam("expected"),
-        _registrations.c.attended.is_(None),
-    )
-    .values(
-        status=RS.CANCELLED,
-        waitlist_ticket=None,
-        cancelled_at=bindparam("now"),
-        cancelled_by_id=bindparam("actor_id"),
-    )
-)
-#: A pool seat back, only while nobody can be waiting for it.
-_RETURN_POOL_SEAT = (
-    update(_sessions)
-    .where(
-        _sessions.c.id == bindparam("session_id"),
-        _sessions.c.waitlist_seq == 0,
-    )
-    .values(seats_taken=_sessions.c.seats_taken - 1)
-    .returning(_sessions.c.seats_taken)
-)
-
-
-def _cancel_row(reg: Registration, actor: User) -> bool:
-    """Cancel the row if it is still as checked; False: it changed (take the full path)."""
-    if current_tenant_id(db.session) != reg.municipality_id:
-        raise TenantViolation("a registration is changed only inside its own municipality")
-    now = now_utc()
-    changed = (
-        core_connection(db.session())
-        .execute(
-            _CANCEL_REGISTRATION,
-            {
-                "registration_id": reg.id,
-                "tenant": reg.municipality_id,
-                "expected": reg.status,
-                "now": now,
-                "actor_id": actor.id,
-            },
-        )
-        .rowcount
-    )
-    if changed != 1:
-        return False
-    for key, value in (
-        ("status", RS.CANCELLED),
-        ("waitlist_ticket", None),
-        ("cancelled_at", now),
-        ("cancelled_by_id", actor.id),
-    ):
-        set_committed_value(reg, key, value)
-    return True
-
-
-def _cancelled(reg: Registration, actor: User, before: RS) -> None:
-    """Tell the person; an administrative cancellation goes into their member's trail."""
-    notify(reg, "cancelled")
-    if actor.id != reg.employee_id:
-        _audit_registration("registration.cancel", reg, actor, before)
-
-
-def _cancel_locked(reg: Registration, actor: User) -> list[Registration]:
-    """The full path under the session's lock: checked again, the seat engine promotes."""
-    ts = lock_session(reg.session_id)
-    db.session.refresh(reg)
-    _check_cancel(reg, actor, ts)
-    held = reg.status.holds_seat
-    before = _withdraw(ts, reg, actor)
-    db.session.flush()
-    _cancelled(reg, actor, before)
-    promoted = rebalance(ts)
-    if held:
-        revisit_passed_over([(reg.municipality_id, reg.employee_id)], ts.id)
-    return promoted
-
-
-def _withdraw(ts: TrainingSession, reg: Registration, actor: User) -> RS:
-    """Cancel ``reg`` under its session's lock; a held seat goes back where it came from
-    (its member's reservation while that holds, else the pool). Returns the status before."""
-    before = reg.status
-    if before.holds_seat:
-        free_seat(ts, reg)
-    reg.status, reg.waitlist_ticket = RS.CANCELLED, None
-    reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
-    return before
-
-
 def approve(reg: Registration, actor: User) -> Registration:
     """Approve a pending request (or approve in advance someone on the waiting list)."""
     if not may_approve(actor, reg.municipality_id):
@@ -498,7 +340,7 @@ def approve(reg: Registration, actor: User) -> Registration:
         reg.status = RS.ENROLLED
         notify(reg, "approved")
     db.session.flush()
-    _audit_registration("registration.approve", reg, actor, before)
+    audit_registration("registration.approve", reg, actor, before)
     return reg
 
 
@@ -518,11 +360,8 @@ def decline(reg: Registration, actor: User, reason: str = "") -> list[Registrati
     reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
     db.session.flush()
     notify(reg, "declined", reason=reason.strip())
-    _audit_registration("registration.decline", reg, actor, before)
-    promoted = rebalance(ts)
-    if held:
-        revisit_passed_over([(reg.municipality_id, reg.employee_id)], ts.id)
-    return promoted
+    audit_registration("registration.decline", reg, actor, before)
+    return refill(ts, [(reg.municipality_id, reg.employee_id)] if held else [])
 
 
 def cancel_session(ts_id: int, reason: str, actor: User) -> int:
@@ -551,47 +390,3 @@ def cancel_session(ts_id: int, reason: str, actor: User) -> int:
         db.session.flush()
     revisit_passed_over(seated, ts.id)
     return told
-
-
-def cancel_for_leavers(regs_by_session: dict[int, list[int]], actor: User) -> list[Registration]:
-    """Cancel registrations of people who left, session by session through the seat engine.
-
-    ``regs_by_session`` maps session ids to registration ids found without a lock, all of
-    the current municipality. Each session is locked in turn (ascending ids: one lock
-    order, as :func:`revisit_passed_over` keeps), its registrations are read again under
-    the lock and cancelled as :func:`cancel` does (a held seat back to its member's
-    reservation or the pool, a place in line given up), then the line moves up once for
-    the session and those promoted are mailed by the engine. A session that has started
-    meanwhile, and a registration that changed meanwhile, are left as they are.
-
-    The people who left are not mailed: they have gone (their mailbox often with them),
-    and nothing is asked of them. No passed-over place needs revisiting
-    (:func:`revisit_passed_over`): a place is passed over for its own person's clash, and
-    every place these people held in a session still to come is cancelled here too.
-    Returns the registrations cancelled.
-    """
-    begin_writing()
-    done: list[Registration] = []
-    for session_id in sorted(regs_by_session):
-        ts = lock_session(session_id)
-        if ts.starts_at <= now_utc():
-            continue
-        regs = db.session.scalars(
-            select(Registration)
-            .where(
-                Registration.id.in_(sorted(regs_by_session[session_id])),
-                Registration.session_id == ts.id,
-                Registration.status.in_(ACTIVE),
-                Registration.attended.is_(None),
-            )
-            .order_by(Registration.id)
-            .options(lazyload(Registration.session), lazyload(Registration.employee))
-            .execution_options(populate_existing=True)
-        ).all()
-        for reg in regs:
-            _withdraw(ts, reg, actor)
-            reg.cancel_reason = CancelReason.LEFT
-            done.append(reg)
-        db.session.flush()
-        rebalance(ts)
-    return done

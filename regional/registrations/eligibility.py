@@ -11,11 +11,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from regional.attendance.models import Completion
 from regional.catalogue.eligibility import Eligibility, check_eligibility
 from regional.catalogue.models import Program
 from regional.extensions import db
 from regional.people.models import User
-from regional.registrations.models import Completion
 
 
 def completion_facts(employee: User, program: Program) -> tuple[list[str], date | None]:

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from regional.downloads import CSV_UTF8, XLSX
 from regional.fiscal import to_local
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from regional.workbooks import Col, Sheet, neutralise
 from regional.workbooks import to_xlsx as workbook
 

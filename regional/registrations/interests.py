@@ -6,6 +6,10 @@ window moved to now, or its opening time reached: ``flask notify-interested``
 from cron), every interested person whose municipality may attend it is mailed
 once through the outbox, in the same transaction that marks them notified.
 The mailing is recorded in each member's audit trail, as reminders are.
+
+It stays here rather than beside the catalogue (which is below sessions): an interest
+is refused while a session of the programme is open, and the notice goes out when one
+opens, so both read sessions; its model is :mod:`regional.registrations.models`.
 """
 
 from __future__ import annotations

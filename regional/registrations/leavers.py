@@ -2,7 +2,7 @@
 
 Future means a session that has not started: a registration still standing there
 (enrolled, awaiting approval, or on the waiting list) is cancelled through the seat
-engine (:func:`regional.registrations.actions.cancel_for_leavers`). Everything of
+engine (:func:`regional.registrations.cancellation.cancel_for_leavers`). Everything of
 sessions already started stays as it is: attendance, completions and certificates
 are the person's history and still count.
 """
@@ -19,8 +19,8 @@ from regional.fiscal import now_utc
 from regional.people import departures
 from regional.people.departures import Withdrawn
 from regional.people.models import User
-from regional.registrations import actions
-from regional.registrations.models import ACTIVE, Registration
+from regional.registrations import cancellation
+from regional.seats.models import ACTIVE, Registration
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as
 
@@ -71,7 +71,7 @@ class Registrations:
                         regs_by_session[session_id].append(reg_id)
                 if not regs_by_session:
                     continue
-                for reg in actions.cancel_for_leavers(regs_by_session, actor):
+                for reg in cancellation.cancel_for_leavers(regs_by_session, actor):
                     withdrawn.append(Withdrawn(reg.employee_id, reg.id, reg.session_id))
         withdrawn.sort(key=lambda w: (w.employee_id, w.session_id))
         return withdrawn

@@ -15,13 +15,14 @@ from itertools import groupby
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from regional import attendance
 from regional.catalogue.eligibility import Eligibility
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import AccountStatus, User
-from regional.registrations import attendance, waitlist
 from regional.registrations.eligibility import eligibility_of
-from regional.registrations.models import ACTIVE, Registration, RegistrationStatus
+from regional.seats import waitlist
+from regional.seats.models import ACTIVE, Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants
 from tenants.models import Municipality, OrgUnit

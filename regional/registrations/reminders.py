@@ -22,12 +22,12 @@ from datetime import timedelta
 import click
 from sqlalchemy import select
 
+from regional import seats
 from regional.cronlock import one_run_at_a_time
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.mail.services import deliver_outbox, queue_mail
-from regional.registrations import seats
-from regional.registrations.models import Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import SessionStatus, TrainingSession
 from tenants import all_tenants
 

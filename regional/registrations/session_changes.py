@@ -1,6 +1,6 @@
 """Session writes that move seats: changing a plan, reserving seats, calling a session off.
 
-Each goes through the seat engine (:mod:`regional.registrations.seats`),
+Each goes through the seat engine (:mod:`regional.seats.engine`),
 which locks the session row and keeps the counters and the waiting list right;
 the plan's rules themselves are the sessions package's.
 """
@@ -14,15 +14,17 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from regional import seats
 from regional.audit import record_audit_across
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.i18n import locale_code
 from regional.people.models import User
-from regional.registrations import actions, interests, reservations, seats
-from regional.registrations.models import ACTIVE, Registration
-from regional.registrations.reservations import reservation_problem
+from regional.registrations import actions, interests
+from regional.seats import reservations
+from regional.seats.models import ACTIVE, Registration
+from regional.seats.reservations import reservation_problem
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.sessions.services import (
     ReservationLine,

@@ -26,24 +26,26 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from regional.attendance.models import Completion
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal, labelled, safe_return_path
 from regional.people.models import AccountStatus, User
-from regional.registrations import actions, bp, waitlist
+from regional.registrations import actions, bp, cancellation
 from regional.registrations.access import load_registration
-from regional.registrations.calendar import feed_ics, registration_ics
 from regional.registrations.forms import (
     FiscalYearExportForm,
     StaffRegistrationForm,
     StaffSearchForm,
 )
-from regional.registrations.models import Completion, Registration, RegistrationStatus
 from regional.registrations.panel import session_panel, staff_search, unit_paths, whole_counts
-from regional.registrations.phases import sessions_to_record, states_for
 from regional.roles import coordinator_required
+from regional.seats import waitlist
+from regional.seats.calendar import feed_ics, registration_ics
+from regional.seats.models import Registration, RegistrationStatus
+from regional.seats.phases import sessions_to_record, states_for
 from regional.sessions.access import session_or_404
 from regional.sessions.forms import SessionFilterForm
 from regional.sessions.lifecycle import when_clause
@@ -213,7 +215,7 @@ def _act_on(reg_id: int, action, done_message: str):
 def cancel(reg_id: int):
     """GET: confirm, with the cancellation deadline; POST: cancel the registration."""
     if request.method == "POST":
-        return _act_on(reg_id, actions.cancel, _("The registration has been cancelled."))
+        return _act_on(reg_id, cancellation.cancel, _("The registration has been cancelled."))
     reg = _registration_or_404(reg_id)
     back = safe_return_path(
         request.args.get("next") or url_for("sessions.detail", session_id=reg.session_id)

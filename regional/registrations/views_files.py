@@ -17,6 +17,14 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from regional import spreadsheets
+from regional.attendance import imports
+from regional.attendance.models import Completion
+from regional.attendance.recording import (
+    add_completions,
+    attendance_roster,
+    may_record_attendance,
+    record_attendance,
+)
 from regional.catalogue.models import Program
 from regional.downloads import file_response
 from regional.errors import DomainError
@@ -25,18 +33,12 @@ from regional.fiscal import fiscal_year_label, now_utc
 from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal
 from regional.people.models import User
-from regional.registrations import bp, exports, imports
-from regional.registrations.attendance import (
-    add_completions,
-    attendance_roster,
-    may_record_attendance,
-    record_attendance,
-)
+from regional.registrations import bp, exports
 from regional.registrations.forms import ConfirmForm, FiscalYearExportForm, UploadForm
-from regional.registrations.models import Completion, Registration
 from regional.registrations.panel import unit_paths
-from regional.registrations.waitlist import waitlist_positions
 from regional.roles import coordinator_required
+from regional.seats.models import Registration
+from regional.seats.waitlist import waitlist_positions
 from regional.sessions.access import session_or_404
 from regional.sessions.models import TrainingSession
 from regional.tenancy import current_municipality

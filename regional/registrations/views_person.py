@@ -16,7 +16,7 @@ from regional.people.forms import ActionForm
 from regional.people.models import User
 from regional.people.people import may_manage
 from regional.people.units import UnitTree
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from regional.tenancy import get_or_404
 
 

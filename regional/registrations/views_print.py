@@ -16,10 +16,10 @@ from flask_login import current_user
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.registrations import bp
-from regional.registrations.models import ACTIVE, Registration, RegistrationStatus
 from regional.registrations.panel import unit_paths
-from regional.registrations.waitlist import waitlist_positions
 from regional.roles import coordinator_required
+from regional.seats.models import ACTIVE, Registration, RegistrationStatus
+from regional.seats.waitlist import waitlist_positions
 from regional.sessions.access import session_or_404
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants

@@ -14,6 +14,7 @@ from itertools import groupby
 from flask import render_template, request
 from flask_login import current_user, login_required
 
+from regional.attendance.models import Completion
 from regional.catalogue import bp, search, services
 from regional.catalogue.eligibility import job_category_names, prerequisite_text
 from regional.catalogue.forms import TIER_ORDER, ActiveForm, CatalogueFilterForm
@@ -24,7 +25,6 @@ from regional.i18n import locale_code
 from regional.registrations import interests
 from regional.registrations.eligibility import eligibility_of
 from regional.registrations.forms import InterestForm
-from regional.registrations.models import Completion
 from regional.sessions.access import viewer_scope
 from regional.sessions.lifecycle import Phase, open_program_ids, phase_of
 from regional.sessions.models import TrainingSession

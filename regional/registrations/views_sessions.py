@@ -1,8 +1,8 @@
 """Pages of sessions (開催回): the list, one session, and their administration.
 
 They carry the sessions blueprint's URLs but live here, above the sessions
-package: every one of them shows or moves seats (counts, eligibility, the seat
-engine), which are the registrations package's.
+package: every one of them shows or moves seats (counts, the seat engine:
+``regional.seats``) or reads registrations (eligibility, interest notices).
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc, to_local
 from regional.i18n import locale_code
 from regional.main.helpers import labelled
-from regional.registrations import interests, reservations, session_changes
-from regional.registrations.counts import active_registration_count, counts_for
+from regional.registrations import interests, session_changes
 from regional.registrations.eligibility import eligibility_of
 from regional.roles import admin_required, coordinator_required
+from regional.seats import reservations
+from regional.seats.counts import active_registration_count, counts_for
 from regional.sessions import bp, services
 from regional.sessions.access import may_manage, session_or_404, viewer_scope
 from regional.sessions.forms import (

@@ -19,13 +19,10 @@ from sqlalchemy import func, select
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import User
-from regional.registrations.models import (
-    ProgramInterest,
-    Registration,
-    RegistrationStatus,
-)
-from regional.registrations.phases import sessions_to_record
-from regional.registrations.waitlist import waitlist_positions
+from regional.registrations.models import ProgramInterest
+from regional.seats.models import Registration, RegistrationStatus
+from regional.seats.phases import sessions_to_record
+from regional.seats.waitlist import waitlist_positions
 from regional.sessions.lifecycle import Phase, phase_clause
 from regional.sessions.models import SessionStatus, TrainingSession
 

@@ -3,7 +3,7 @@
 One place decides the phase, from the session's times and status; lists,
 pages and the API read it from here. Whether an ended session's attendance has
 been recorded is a question about registrations, answered in
-:mod:`regional.registrations.phases`.
+:mod:`regional.seats.phases`.
 """
 
 from __future__ import annotations

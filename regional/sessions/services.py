@@ -79,7 +79,7 @@ class SessionPlan:
 class ReservationLine:
     """One member's reservation as asked for: seats, and the release time (None: keep or default).
 
-    Set through :mod:`regional.registrations.reservations` (seats move in the seat engine).
+    Set through :mod:`regional.seats.reservations` (seats move in the seat engine).
     """
 
     municipality: Municipality

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from regional.attendance.models import Completion
 from regional.catalogue.models import Program, SkillArea, Track
 from regional.people.models import JobCategory
-from regional.registrations.models import Completion
 from regional.targets.models import Measure, MeasureKind, PersonaProgress, PersonaRule
 
 PERSONA_KEYS = ("advanced", "core_digital", "core_pm")

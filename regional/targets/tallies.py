@@ -46,10 +46,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from regional import fiscal
+from regional.attendance.models import Completion
 from regional.catalogue.models import Program
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
 from regional.people.models import User
-from regional.registrations.models import Completion
 from regional.targets import rules
 from regional.targets.models import (
     AnnualProgress,

@@ -60,7 +60,7 @@ def test_coordinator_declines_one_request_with_a_reason(new_page, live_server, s
     assert page.locator(".flash, [role=status], [role=alert]").first.inner_text().strip()
     assert page.locator(f"#pick-{reg_id}").count() == 0
     with live_server.db():
-        from regional.registrations.models import Registration
+        from regional.seats.models import Registration
         from tenants import all_tenants
 
         with all_tenants(db.session):

@@ -25,12 +25,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from regional.attendance.recording import record_attendance
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
 from regional.mail.models import OutboundMail
 from regional.people.models import Role, User
 from regional.registrations.actions import register
-from regional.registrations.attendance import record_attendance
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants
 from tenants.scoping import acting_as

@@ -13,7 +13,7 @@ from datetime import date
 from regional.extensions import db
 from regional.growth import certificates, files
 from regional.growth.models import Material, MaterialKind, OjtRecord, Qualification
-from regional.registrations.models import Registration
+from regional.seats.models import Registration
 from tenants.scoping import acting_as, all_tenants
 from tests.fixtures_growth import completed_registration
 from tests.matrix import Case

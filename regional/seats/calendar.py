@@ -19,7 +19,7 @@ from flask import current_app
 from icalendar import Calendar, Event
 
 from regional.fiscal import now_utc
-from regional.registrations.models import Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.validation import printable
 
 #: SEQUENCE counts seconds from here, so it stays a small positive integer.

@@ -13,10 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from regional.extensions import db
-from regional.registrations.models import (
-    Registration,
-    RegistrationStatus,
-)
+from regional.seats.models import Registration, RegistrationStatus
 
 RS = RegistrationStatus
 

@@ -2,33 +2,30 @@
 
 Every completion recorded here gets its certificate in the same transaction, and a
 completion withdrawn has its certificate revoked first
-(:mod:`regional.registrations.certification`).
+(:mod:`regional.attendance.certification`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import nullcontext
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from regional.attendance.certification import issue_certificates, withdraw_certificates
+from regional.attendance.models import Completion, CompletionSource
 from regional.audit import record_audit_across
 from regional.catalogue.models import Program
 from regional.errors import DomainError, Forbidden
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, local_date, now_utc
 from regional.people.models import User
-from regional.registrations.actions import may_approve
-from regional.registrations.certification import issue_certificates, withdraw_certificates
-from regional.registrations.models import (
-    Completion,
-    CompletionSource,
-    Registration,
-    RegistrationStatus,
-)
-from regional.registrations.seats import lock_session
+from regional.roles import acts_for
+from regional.seats import lock_session
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants
 
@@ -86,7 +83,25 @@ def record_attendance(
 def _apply_attendance(
     ts: TrainingSession, marks: list[tuple[int, bool]], actor: User
 ) -> tuple[int, int]:
-    ids = [rid for rid, _present in marks]
+    """The marks in order: the registrations checked, each marked, completions added or
+    withdrawn with their certificates, then one audit entry per member."""
+    regs = _enrolled_registrations(ts, [rid for rid, _present in marks])
+    day = local_date(ts.starts_at)
+    by_reg, same_day = _completions_on_record(ts, regs, day)
+    marking = _Marking()
+    for rid, present in marks:
+        marking.mark(regs[rid], present, by_reg.get(rid))
+    for reg in marking.to_complete:
+        # Already completed that day by another route (e-learning import): one record is enough.
+        if reg.employee_id not in same_day:
+            marking.added.append(_completion_for(reg, ts, actor))
+    _settle_completions(ts, day, marking, actor)
+    _audit_attendance(ts, marking.trail, actor)
+    return marking.attended, len(marks) - marking.attended
+
+
+def _enrolled_registrations(ts: TrainingSession, ids: list[int]) -> dict[int, Registration]:
+    """The session's registrations by id; every one must be enrolled, or nothing is marked."""
     regs = {
         r.id: r
         for r in db.session.scalars(
@@ -103,13 +118,22 @@ def _apply_attendance(
             ),
             ids=problems,
         )
-    day = local_date(ts.starts_at)
+    return regs
+
+
+def _completions_on_record(
+    ts: TrainingSession, regs: dict[int, Registration], day: date
+) -> tuple[dict[int, Completion], set[int]]:
+    """Completions already recorded: by registration, and the people who completed the
+    programme that day by another route (an e-learning import, or another session of the
+    same programme that day: one completion per person, programme and day, the database's
+    rule)."""
     employees = {r.employee_id for r in regs.values()}
     existing = list(
         db.session.scalars(
             select(Completion).where(
                 or_(
-                    Completion.registration_id.in_(ids),
+                    Completion.registration_id.in_(list(regs)),
                     Completion.employee_id.in_(employees)
                     & (Completion.program_id == ts.program_id)
                     & (Completion.completed_on == day),
@@ -118,45 +142,60 @@ def _apply_attendance(
         )
     )
     by_reg = {c.registration_id: c for c in existing if c.registration_id in regs}
-    # Done that day by another route: an e-learning import, or another session of the same
-    # programme that day (one completion per person, programme and day: the database's rule).
     same_day = {
         c.employee_id
         for c in existing
         if c.registration_id not in regs and c.program_id == ts.program_id and c.completed_on == day
     }
-    now, attended = now_utc(), 0
-    trail: dict[int, list[dict]] = {}
-    added: list[Completion] = []
-    withdrawn: list[tuple[Registration, Completion]] = []
-    for rid, present in marks:
-        reg = regs[rid]
-        trail.setdefault(reg.municipality_id, []).append(
+    return by_reg, same_day
+
+
+@dataclass
+class _Marking:
+    """What marking a session's attendance changes, gathered before it is written."""
+
+    now: datetime = field(default_factory=now_utc)
+    attended: int = 0
+    #: The audit lines, per member.
+    trail: dict[int, list[dict]] = field(default_factory=dict)
+    #: Present without a completion of this registration yet.
+    to_complete: list[Registration] = field(default_factory=list)
+    added: list[Completion] = field(default_factory=list)
+    #: Marked absent with a completion on record: it goes.
+    withdrawn: list[tuple[Registration, Completion]] = field(default_factory=list)
+
+    def mark(self, reg: Registration, present: bool, done: Completion | None) -> None:
+        self.trail.setdefault(reg.municipality_id, []).append(
             {
-                "registration_id": rid,
+                "registration_id": reg.id,
                 "employee_id": reg.employee_id,
                 "name": reg.employee.name,
                 "before": reg.attended,
                 "attended": present,
             }
         )
-        reg.attended, reg.attendance_recorded_at = present, now
-        done = by_reg.get(rid)
+        reg.attended, reg.attendance_recorded_at = present, self.now
         if present:
-            attended += 1
-            # Already completed that day by another route (e-learning import): one record is enough.
-            if done is None and reg.employee_id not in same_day:
-                added.append(_completion_for(reg, ts, actor))
+            self.attended += 1
+            if done is None:
+                self.to_complete.append(reg)
         elif done is not None:
-            withdrawn.append((reg, done))
-    # Certificates of withdrawn completions are revoked (kept as records) before they go.
-    withdraw_certificates([gone for _reg, gone in withdrawn], actor)
-    for _reg, gone in withdrawn:
+            self.withdrawn.append((reg, done))
+
+
+def _settle_completions(ts: TrainingSession, day: date, marking: _Marking, actor: User) -> None:
+    """Withdrawn completions go (their certificates revoked first, kept as records), new
+    ones are added, and certificates are issued for what was added."""
+    withdraw_certificates([gone for _reg, gone in marking.withdrawn], actor)
+    for _reg, gone in marking.withdrawn:
         db.session.delete(gone)
-    db.session.add_all(added)
+    db.session.add_all(marking.added)
     db.session.flush()
-    added += _keep_other_sessions_of_the_day(ts, day, withdrawn, actor)
+    added = marking.added + _keep_other_sessions_of_the_day(ts, day, marking.withdrawn, actor)
     issue_certificates(added, actor)
+
+
+def _audit_attendance(ts: TrainingSession, trail: dict[int, list[dict]], actor: User) -> None:
     for municipality_id, lines in trail.items():
         record_audit_across(
             "attendance.record",
@@ -171,7 +210,6 @@ def _apply_attendance(
             },
             actor=actor,
         )
-    return attended, len(marks) - attended
 
 
 def _keep_other_sessions_of_the_day(
@@ -256,7 +294,7 @@ def add_completions(items: Iterable[tuple[User, Program, date]], actor: User) ->
     """
     rows = list(items)
     for employee, _program, _day in rows:
-        if not may_approve(actor, employee.municipality_id):
+        if not acts_for(actor, employee.municipality_id):
             raise Forbidden("forbidden", _l("You may record completions only for your own staff."))
     # Administrators write into many municipalities at once; each row names its own.
     scope = all_tenants(db.session) if actor.is_regional_admin else nullcontext()

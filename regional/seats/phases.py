@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, select
 
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.registrations.models import Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.lifecycle import Phase, phase_of
 from regional.sessions.models import SessionStatus, TrainingSession
 

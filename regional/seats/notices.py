@@ -17,11 +17,8 @@ from regional.mail.models import OutboundMail
 from regional.mail.services import deferred_renderer, queue_deferred
 from regional.people.coordinators import mailed_coordinators
 from regional.people.models import User
-from regional.registrations.models import (
-    Registration,
-    RegistrationStatus,
-)
-from regional.registrations.waitlist import waitlist_position
+from regional.seats.models import Registration, RegistrationStatus
+from regional.seats.waitlist import waitlist_position
 from regional.sessions.models import TrainingSession
 from tenants.scoping import acting_as
 
@@ -114,7 +111,7 @@ class RegistrationAtEvent:
 @deferred_renderer("registration_")
 def _registration_mail(mail: OutboundMail) -> tuple[dict, bytes | None]:
     """The context and calendar file of a registration notice, read inside its member."""
-    from regional.registrations.calendar import registration_ics
+    from regional.seats.calendar import registration_ics
 
     p = mail.params or {}
     locale = p.get("locale") or "ja"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 
@@ -252,16 +253,29 @@ def _completion_header_errors(cols: dict[str, int]) -> list[RowError]:
     return errors
 
 
-def preview_completions(table: Table, lookup: CompletionLookup) -> Preview:
-    """Read completion rows: who (e-mail, or municipality code + employee number), which
-    programme (code) and when (date). Duplicates inside the file are errors; completions
-    already on record are skipped and reported."""
-    cols = table.index(COMPLETION_ALIASES)
-    result = Preview(errors=_completion_header_errors(cols))
-    if result.errors:
-        return result
-    rows = [
-        (
+class _CompletionRow(NamedTuple):
+    line: int
+    email: str
+    code: str
+    number: str
+    program_code: str
+    day_text: str
+
+
+@dataclass(frozen=True)
+class _CompletionColumns:
+    """The header names that row errors point at."""
+
+    email: str
+    number: str
+    code: str
+    program: str
+    day: str
+
+
+def _completion_rows(table: Table, cols: dict[str, int]) -> list[_CompletionRow]:
+    return [
+        _CompletionRow(
             line,
             cell(cells, cols, "email").lower(),
             cell(cells, cols, "municipality_code"),
@@ -271,84 +285,107 @@ def preview_completions(table: Table, lookup: CompletionLookup) -> Preview:
         )
         for line, cells in table.rows
     ]
-    by_email, by_pair = lookup.employees(
-        {r[1] for r in rows if r[1]}, {(r[2], r[3]) for r in rows if not r[1] and r[2] and r[3]}
+
+
+def _completion_columns(table: Table, cols: dict[str, int]) -> _CompletionColumns:
+    return _CompletionColumns(
+        email=column_name(table, cols, "email", "メールアドレス"),
+        number=column_name(table, cols, "employee_number", "職員番号"),
+        code=column_name(table, cols, "municipality_code", "市町コード"),
+        program=table.header[cols["program_code"]],
+        day=table.header[cols["completed_on"]],
     )
-    programs = lookup.programs({r[4] for r in rows if r[4]})
-    email_col = column_name(table, cols, "email", "メールアドレス")
-    number_col = column_name(table, cols, "employee_number", "職員番号")
-    code_col = column_name(table, cols, "municipality_code", "市町コード")
-    program_col, date_col = table.header[cols["program_code"]], table.header[cols["completed_on"]]
-    today, seen = today_tokyo(), {}
-    for line, email, code, number, program_code, day_text in rows:
-        errors: list[RowError] = []
-        who_col = email_col if email else number_col
-        employee = None
-        if email:
-            employee = by_email.get(email)
-        elif number and code:
-            employee = by_pair.get((code, number))
-        elif number:
-            errors.append(
-                RowError(
-                    line, code_col, _("An employee number needs the municipality code beside it.")
-                )
-            )
+
+
+def _completion_person(row: _CompletionRow, by_email: dict, by_pair: dict, columns):
+    """The person a row names (e-mail, or municipality code + employee number), or errors."""
+    who_col = columns.email if row.email else columns.number
+    if row.email:
+        employee = by_email.get(row.email)
+    elif row.number and row.code:
+        employee = by_pair.get((row.code, row.number))
+    elif row.number:
+        message = _("An employee number needs the municipality code beside it.")
+        return None, [RowError(row.line, columns.code, message)]
+    else:
+        message = _("Give an e-mail address or an employee number.")
+        return None, [RowError(row.line, who_col, message)]
+    if employee is None:
+        message = _("No employee you may record for was found.")
+        return None, [RowError(row.line, who_col, message)]
+    return employee, []
+
+
+def _completion_program_errors(row: _CompletionRow, program, columns) -> list[RowError]:
+    if program is not None:
+        return []
+    message = (
+        _("No programme has the code %(v)s.", v=row.program_code)
+        if row.program_code
+        else _("The programme code is missing.")
+    )
+    return [RowError(row.line, columns.program, message)]
+
+
+def _completion_day(row: _CompletionRow, today: date, columns) -> tuple[date | None, list]:
+    """The completion date: a past day since 2000, written YYYY-MM-DD."""
+    day = parse_day(row.day_text)
+    if day is None:
+        message = _("Write the date as YYYY-MM-DD (found %(v)s).", v=row.day_text)
+        return None, [RowError(row.line, columns.day, message)]
+    if day > today or day.year < 2000:
+        message = _("The date %(v)s is not a past day.", v=day.isoformat())
+        return None, [RowError(row.line, columns.day, message)]
+    return day, []
+
+
+def _skip_recorded(result: Preview, lookup: CompletionLookup, columns) -> None:
+    """Completions already on record are skipped and reported, not imported twice."""
+    recorded = lookup.recorded(result.items)
+    kept = []
+    for item in result.items:
+        if item.key() in recorded:
+            message = _("Already recorded for that day: skipped.")
+            result.skipped.append(RowError(item.line, columns.day, message))
         else:
-            errors.append(
-                RowError(line, who_col, _("Give an e-mail address or an employee number."))
-            )
-        if employee is None and not errors:
-            errors.append(RowError(line, who_col, _("No employee you may record for was found.")))
-        program = programs.get(program_code)
-        if program is None:
-            errors.append(
-                RowError(
-                    line,
-                    program_col,
-                    _("No programme has the code %(v)s.", v=program_code)
-                    if program_code
-                    else _("The programme code is missing."),
-                )
-            )
-        day = parse_day(day_text)
-        if day is None:
-            errors.append(
-                RowError(
-                    line, date_col, _("Write the date as YYYY-MM-DD (found %(v)s).", v=day_text)
-                )
-            )
-        elif day > today or day.year < 2000:
-            errors.append(
-                RowError(line, date_col, _("The date %(v)s is not a past day.", v=day.isoformat()))
-            )
-        if errors:
-            result.errors.extend(errors)
+            kept.append(item)
+    result.items = kept
+
+
+def preview_completions(table: Table, lookup: CompletionLookup) -> Preview:
+    """Read completion rows: who (e-mail, or municipality code + employee number), which
+    programme (code) and when (date). Duplicates inside the file are errors; completions
+    already on record are skipped and reported."""
+    cols = table.index(COMPLETION_ALIASES)
+    result = Preview(errors=_completion_header_errors(cols))
+    if result.errors:
+        return result
+    rows = _completion_rows(table, cols)
+    by_email, by_pair = lookup.employees(
+        {r.email for r in rows if r.email},
+        {(r.code, r.number) for r in rows if not r.email and r.code and r.number},
+    )
+    programs = lookup.programs({r.program_code for r in rows if r.program_code})
+    columns = _completion_columns(table, cols)
+    today, seen = today_tokyo(), {}
+    for row in rows:
+        employee, errors = _completion_person(row, by_email, by_pair, columns)
+        program = programs.get(row.program_code)
+        errors += _completion_program_errors(row, program, columns)
+        day, day_errors = _completion_day(row, today, columns)
+        if errors or day_errors:
+            result.errors.extend(errors + day_errors)
             continue
-        item = CompletionItem(line, employee, program, day)
+        item = CompletionItem(row.line, employee, program, day)
         if item.key() in seen:
-            result.errors.append(
-                RowError(
-                    line,
-                    who_col,
-                    _(
-                        "Duplicate of line %(n)d: same person, programme and day.",
-                        n=seen[item.key()],
-                    ),
-                )
+            who_col = columns.email if row.email else columns.number
+            message = _(
+                "Duplicate of line %(n)d: same person, programme and day.", n=seen[item.key()]
             )
+            result.errors.append(RowError(row.line, who_col, message))
             continue
-        seen[item.key()] = line
+        seen[item.key()] = row.line
         result.items.append(item)
     if result.ok:
-        recorded = lookup.recorded(result.items)
-        kept = []
-        for item in result.items:
-            if item.key() in recorded:
-                result.skipped.append(
-                    RowError(item.line, date_col, _("Already recorded for that day: skipped."))
-                )
-            else:
-                kept.append(item)
-        result.items = kept
+        _skip_recorded(result, lookup, columns)
     return result

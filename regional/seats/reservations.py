@@ -1,7 +1,7 @@
 """Seat reservations (優先枠) of a shared session: one member's, or every member's in one save.
 
 The rules of one reservation live here once (:func:`reservation_problem`); seats move
-only through the seat engine (:func:`regional.registrations.seats.set_allocation`,
+only through the seat engine (:func:`regional.seats.engine.set_allocation`,
 which locks the session row, keeps the counters right and rebalances the line).
 """
 
@@ -15,7 +15,7 @@ from regional.audit import record_audit_across
 from regional.errors import DomainError
 from regional.fiscal import local_to_utc, now_utc, to_local
 from regional.people.models import User
-from regional.registrations import seats
+from regional.seats import engine
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.sessions.services import MAX_CAPACITY, ReservationLine, refuse
 from regional.versions import touch
@@ -90,7 +90,7 @@ def shrink_first(ts: TrainingSession, lines: list[ReservationLine]) -> None:
         if alloc is None or not 0 <= line.seats < alloc.seats:
             continue
         try:
-            seats.set_allocation(ts.id, line.municipality.id, line.seats, alloc.release_at)
+            engine.set_allocation(ts.id, line.municipality.id, line.seats, alloc.release_at)
         except DomainError as exc:
             raise ReservationProblems({line.municipality.id: ("seats", exc.message)}) from exc
 
@@ -158,7 +158,7 @@ def set_reservations(
         )
     for _growth, line, release_at in sorted(wanted, key=lambda w: w[0]):
         try:
-            seats.set_allocation(ts.id, line.municipality.id, line.seats, release_at)
+            engine.set_allocation(ts.id, line.municipality.id, line.seats, release_at)
         except DomainError as exc:
             raise ReservationProblems({line.municipality.id: ("seats", exc.message)}) from exc
     now = snapshot(ts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from regional.extensions import db
-from regional.registrations.models import Registration, RegistrationStatus
+from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
 
 

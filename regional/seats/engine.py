@@ -40,12 +40,8 @@ from regional.errors import DomainError, NotFound
 from regional.extensions import db
 from regional.fiscal import now_utc, to_local
 from regional.people.models import User
-from regional.registrations.models import (
-    SEAT_HOLDING,
-    Registration,
-    RegistrationStatus,
-)
-from regional.registrations.notices import notify
+from regional.seats.models import SEAT_HOLDING, Registration, RegistrationStatus
+from regional.seats.notices import notify
 from regional.sessions.models import SeatAllocation, SessionStatus, TrainingSession
 from tenants import all_tenants
 from tenants.rls import core_connection
@@ -165,6 +161,39 @@ def take_ticket_now(ts: TrainingSession, *, in_window: bool) -> int | None:
     """The next waiting-list ticket if the session is simply full (no seat free for anyone,
     none held back by a reservation), else None: take the lock."""
     return ts.waitlist_seq if _quick(_TAKE_TICKET, ts, in_window) else None
+
+
+#: A pool seat back, only while nobody can be waiting for it (no ticket ever issued).
+_RETURN_POOL_SEAT = (
+    update(_sessions)
+    .where(
+        _sessions.c.id == bindparam("session_id"),
+        _sessions.c.waitlist_seq == 0,
+    )
+    .values(seats_taken=_sessions.c.seats_taken - 1)
+    .returning(_sessions.c.seats_taken)
+)
+
+
+def return_pool_seat(reg: Registration) -> list[Registration]:
+    """The pool seat of a registration just cancelled without the lock goes back.
+
+    By one conditional ``UPDATE`` while nobody can be waiting for it; otherwise under the
+    session's lock, where the line moves up. Either way the person's places passed over
+    elsewhere for this seat's clash are revisited. Returns the people promoted.
+    """
+    row = core_connection(db.session()).execute(_RETURN_POOL_SEAT, {"session_id": reg.session_id})
+    row = row.first()
+    if row is not None:
+        set_committed_value(reg.session, "seats_taken", row.seats_taken)
+        promoted: list[Registration] = []
+    else:  # someone may be waiting for it: under the lock
+        ts = lock_session(reg.session_id)
+        ts.seats_taken -= 1
+        db.session.flush()
+        promoted = rebalance(ts)
+    revisit_passed_over([(reg.municipality_id, reg.employee_id)], reg.session_id)
+    return promoted
 
 
 def free_seat(ts: TrainingSession, reg: Registration) -> None:
@@ -289,6 +318,15 @@ def rebalance(ts: TrainingSession) -> list[Registration]:
             promoted.append(reg)
             notify(reg, "promoted")
         db.session.flush()
+    return promoted
+
+
+def refill(ts: TrainingSession, freed_by: Iterable[tuple[int, int]] = ()) -> list[Registration]:
+    """After places were given up under the session's lock: the line moves up, and the
+    places of ``freed_by`` (municipality_id, employee_id) passed over elsewhere for the
+    seat they held are revisited. Returns the people promoted here."""
+    promoted = rebalance(ts)
+    revisit_passed_over(freed_by, ts.id)
     return promoted
 
 

@@ -26,16 +26,11 @@ from flask import current_app
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
+from regional.attendance.models import Certificate, CertificateOrigin, Completion, RevokeCause
 from regional.audit import record_audit_across
 from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.people.models import User
-from regional.registrations.models import (
-    Certificate,
-    CertificateOrigin,
-    Completion,
-    RevokeCause,
-)
 from regional.sessions.models import TrainingSession
 from tenants import all_tenants
 from tenants.models import Municipality
