@@ -245,9 +245,7 @@ def deactivate_unit(
         raise DomainError(
             "unit_has_children", _l("First take the sub-units of this unit out of use.")
         )
-    with _unit_change(
-        "unit.deactivate", unit, actor, fields=("active",), changed_only=False
-    ) as trail:
+    with _unit_change("unit.deactivate", unit, actor, fields=("active",)) as trail:
         unit.active = False
         unit.retired_on = max(effective_day(db.session), unit.valid_from)
         db.session.flush()
