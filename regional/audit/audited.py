@@ -33,15 +33,11 @@ class Trail:
 
     action: str
     before: dict | None
+    #: Set by the block to record more than the snapshot (None: the snapshot on exit).
     after: dict | None = None
     detail: dict = field(default_factory=dict)
     #: Record the entry even if no field changed (e.g. a re-definition from a past day).
     always: bool = False
-    #: Record nothing (the block found there was nothing to do).
-    skipped: bool = False
-
-    def skip(self) -> None:
-        self.skipped = True
 
 
 def _fields_snapshot(names: Sequence[str]) -> Callable[[Any], dict]:
@@ -91,8 +87,6 @@ def audited(
     snap = snapshot or _fields_snapshot(fields)
     trail = Trail(action=action, before=None if creating else snap(target), always=always)
     yield trail
-    if trail.skipped:
-        return
     after = snap(target) if trail.after is None else trail.after
     before = trail.before
     if before is not None and changed_only:
