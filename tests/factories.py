@@ -240,6 +240,17 @@ def add_mail(*mails):
     return add_lifted(*mails)
 
 
+def rendered(mails):
+    """The outbox's messages with their text, as the mailer reads them: deferred mail
+    (registration notices) is rendered explicitly, the row renders nothing when read."""
+    from regional.mail.services import render
+
+    mails = list(mails)
+    for mail in mails:
+        render(mail)
+    return mails
+
+
 def add_lifted(*objs):
     """Add rows of the region that no member's wall shows (a material for every member) as
     a regional administrator's work does: with the wall lifted for the insert."""

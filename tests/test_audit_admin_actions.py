@@ -148,6 +148,7 @@ def test_org_units_added_changed_retired_and_reactivated_are_audited(app, world,
     )
     assert renamed.subject_label == "総務部/広報広聴課"
     # Retired from the day changes take effect (today here), as a plain retirement.
+    assert retired.detail["before"] == {"active": True, "retired_on": None, "how": None}
     assert retired.detail["after"] == {
         "active": False,
         "retired_on": fiscal.today().isoformat(),

@@ -149,7 +149,7 @@ def test_inviting_mails_the_people_ticked_and_skips_other_members(
     )
     assert resp.status_code == 302
     with app.app_context(), all_tenants(db.session):
-        mails = list(
+        mails = factories.rendered(
             db.session.scalars(
                 select(OutboundMail).execution_options(all_tenants=True).order_by(OutboundMail.id)
             )
@@ -209,10 +209,12 @@ def test_inviting_skips_people_already_registered(app, world, as_coordinator_a, 
     with app.app_context(), all_tenants(db.session):
         subjects = [
             m.subject
-            for m in db.session.scalars(
-                select(OutboundMail)
-                .execution_options(all_tenants=True)
-                .where(OutboundMail.to_addr == world.emails["employee_a2"])
+            for m in factories.rendered(
+                db.session.scalars(
+                    select(OutboundMail)
+                    .execution_options(all_tenants=True)
+                    .where(OutboundMail.to_addr == world.emails["employee_a2"])
+                )
             )
         ]
     assert not any("Invitation" in s or "案内" in s for s in subjects)

@@ -39,6 +39,7 @@ def test_mail_labels_take_the_full_width_colon_in_japanese(ctx, world):
             .where(OutboundMail.to_addr == world.emails["employee_a"])
             .order_by(OutboundMail.id.desc())
         ).first()
+        factories.rendered([mail])
     assert "研修：" in mail.body and "日時：" in mail.body and "会場：" in mail.body
     assert not re.search(r"[\u3040-\u30ff\u3400-\u9fff]: ", mail.body), mail.body
 

@@ -49,6 +49,28 @@ def test_coordinator_confirms_and_others_cannot(api, world, app):
     assert resp.status_code == 200 and resp.get_json()["status"] == "confirmed"
 
 
+def test_nobody_confirms_their_own_project_and_a_confirmation_is_audited(api, world, app):
+    from regional.audit.models import AuditEntry
+
+    coord = api(world.emails["coordinator_a"])
+    oid = coord.post("/me/ojt", json=BODY).get_json()["id"]
+    resp = coord.post(f"/ojt/{oid}/confirm")
+    assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "own_record"
+    with app.app_context(), all_tenants(db.session):
+        assert db.session.get(OjtRecord, oid).status == OjtStatus.UNCONFIRMED
+    assert api(world.emails["admin"]).post(f"/ojt/{oid}/confirm").status_code == 200
+    with app.app_context(), all_tenants(db.session):
+        entry = db.session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.action == "ojt.confirm")
+            .order_by(AuditEntry.id.desc())
+        )
+        assert entry.subject_id == str(oid)
+        assert entry.detail["before"]["status"] == "unconfirmed"
+        assert entry.detail["after"]["status"] == "confirmed"
+        assert entry.detail["after"]["title"] == BODY["title"]
+
+
 def test_coordinator_records_for_staff_on_the_page(as_coordinator_a, world, app):
     page = as_coordinator_a.get("/growth/ojt/review")
     assert page.status_code == 200

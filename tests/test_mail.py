@@ -167,7 +167,7 @@ def test_a_registration_renders_no_mail_in_its_transaction(ctx, world, monkeypat
         .where(OutboundMail.to_addr == world.emails["employee_a"])
     ).all()
     assert mail.template == "registration_enrolled"
-    assert mail.stored_body is None and mail.stored_ics is None and made == []
+    assert mail.body is None and mail.ics is None and made == []
     assert mail.params["registration_id"] == reg.id and mail.params["status"] == "enrolled"
     db.session.flush()
     mailbox.clear()
@@ -178,7 +178,7 @@ def test_a_registration_renders_no_mail_in_its_transaction(ctx, world, monkeypat
     assert "STATUS:CONFIRMED" in attachment.get_content()
     assert made == [1]
     # What was sent stays on the row.
-    assert mail.stored_subject == msg["Subject"] and mail.stored_ics
+    assert mail.subject == msg["Subject"] and mail.ics
 
 
 def test_a_deferred_mail_says_what_happened_then_not_what_is_true_now(ctx, world, mailbox):

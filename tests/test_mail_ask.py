@@ -40,7 +40,7 @@ def _outbox() -> list[OutboundMail]:
 
 def _mails(app) -> list[tuple[str, str | None, str | None, str | None]]:
     with app.app_context():
-        return [(m.to_addr, m.template, m.subject, m.body) for m in _outbox()]
+        return [(m.to_addr, m.template, m.subject, m.body) for m in factories.rendered(_outbox())]
 
 
 def _never_signed_in(municipality_id: int, **kw) -> User:

@@ -35,7 +35,7 @@ from tests.fixtures_registrations import (
 
 
 def outbox(address: str) -> list[OutboundMail]:
-    return list(
+    return factories.rendered(
         db.session.scalars(
             select(OutboundMail)
             .execution_options(all_tenants=True)

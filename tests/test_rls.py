@@ -328,8 +328,8 @@ def test_region_tables_show_a_member_only_its_own_rows(world, ctx):
                 OutboundMail(
                     municipality_id=muni,
                     to_addr=f"rls-{muni}@example.lg.jp",
-                    stored_subject="s",
-                    stored_body="b",
+                    subject="s",
+                    body="b",
                 )
             )
             db.session.add(

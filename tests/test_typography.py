@@ -137,7 +137,9 @@ def _mail_texts(app) -> list[str]:  # noqa: ANN001
     with app.app_context(), all_tenants(db.session):
         return [
             m.body
-            for m in db.session.scalars(select(OutboundMail).execution_options(all_tenants=True))
+            for m in factories.rendered(
+                db.session.scalars(select(OutboundMail).execution_options(all_tenants=True))
+            )
         ]
 
 

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from regional.audit import record_audit_across
+from regional.audit import audited, record_audit_across
 from regional.catalogue.models import Delivery, Program, ProgramRevision, SkillArea, Tier, Track
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
@@ -90,18 +90,10 @@ def _trail(program: Program) -> dict:
     return {**program.snapshot(), "revision": program.revision, "active": program.active}
 
 
-def _audit_program(
-    action: str, program: Program, actor_id: int | None, before: dict | None, after: dict
-) -> None:
-    """A change of the shared catalogue, in the coordinating city's trail (it runs it).
-
-    An edit keeps only the fields that changed. The actor is read by id for its name and
-    address only (a deliberate read across members: no account is loaded).
-    """
-    if before is not None:
-        changed = [key for key in after if after[key] != before.get(key)]
-        before = {key: before.get(key) for key in changed}
-        after = {key: after[key] for key in changed}
+def _home_trail(actor_id: int | None) -> dict:
+    """Where a change of the shared catalogue is audited: the coordinating city's trail (it
+    runs it). The actor is read by id for its name and address only (a deliberate read
+    across members: no account is loaded)."""
     actor = None
     with all_tenants(db.session):
         home = db.session.scalar(select(Municipality.id).where(Municipality.coordinating))
@@ -110,15 +102,23 @@ def _audit_program(
                 select(User.id, User.name, User.email).where(User.id == actor_id)
             ).first()
             actor = SimpleNamespace(id=row.id, name=row.name, email=row.email) if row else None
-    record_audit_across(
+    return {"municipality_id": home, "actor": actor}
+
+
+def _label(program: Program) -> str:
+    return f"{program.code} {program.title_ja}"
+
+
+def _program_change(action: str, program: Program, actor_id: int | None, **what):  # noqa: ANN003
+    """A change of the shared catalogue (``audited``): the entry keeps the fields that changed."""
+    return audited(
         action,
-        municipality_id=home,
+        target=program,
+        across=True,
         subject_type="program",
-        subject_id=program.id,
-        subject_label=f"{program.code} {program.title_ja}",
-        before=before,
-        after=after,
-        actor=actor,
+        subject_label=_label,
+        **_home_trail(actor_id),
+        **what,
     )
 
 
@@ -241,17 +241,24 @@ def create_program(code: str, values: dict, actor_id: int | None) -> Program:
     except IntegrityError:
         # Another administrator added the same code at the same moment.
         raise Conflict("duplicate_code", _l("A programme with this code already exists.")) from None
-    _audit_program("program.create", program, actor_id, None, _trail(program))
+    record_audit_across(
+        "program.create",
+        subject_type="program",
+        subject_id=program.id,
+        subject_label=_label(program),
+        after=_trail(program),
+        **_home_trail(actor_id),
+    )
     log.info("programme added code=%s by=%s", code, actor_id)
     return program
 
 
 def update_program(program: Program, values: dict, actor_id: int | None) -> Program:
     """Revise a programme (its code stays); unchanged values make no new revision."""
-    before, trail = program.revision, _trail(program)
-    revise_program(program, check_program_values(values), actor_id)
+    before = program.revision
+    with _program_change("program.update", program, actor_id, snapshot=_trail):
+        revise_program(program, check_program_values(values), actor_id)
     if program.revision != before:
-        _audit_program("program.update", program, actor_id, trail, _trail(program))
         log.info(
             "programme revised code=%s revision=%s by=%s", program.code, program.revision, actor_id
         )
@@ -261,15 +268,9 @@ def update_program(program: Program, values: dict, actor_id: int | None) -> Prog
 def set_program_active(program: Program, active: bool, actor_id: int | None) -> Program:
     """Retire or reactivate a programme; its history and past completions stay as they are."""
     if program.active != active:
-        program.active = active
-        db.session.flush()
-        _audit_program(
-            "program.reactivate" if active else "program.retire",
-            program,
-            actor_id,
-            {"active": not active},
-            {"active": active},
-        )
+        action = "program.reactivate" if active else "program.retire"
+        with _program_change(action, program, actor_id, fields=("active",)):
+            program.active = active
         log.info(
             "programme %s code=%s by=%s",
             "reactivated" if active else "retired",

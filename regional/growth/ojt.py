@@ -8,14 +8,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
-from regional.audit import record_audit
+from regional.audit import audited
 from regional.catalogue.models import SkillArea
 from regional.extensions import db
-from regional.fiscal import now_utc
-from regional.growth import rules
+from regional.growth import review, rules
 from regional.growth.models import OjtRecord, OjtStatus
 from regional.people.models import User
-from regional.roles import require_confirmer
 
 
 @dataclass(frozen=True)
@@ -80,6 +78,23 @@ def _snapshot(r: OjtRecord) -> dict:
     }
 
 
+def _label(r: OjtRecord) -> str:
+    return f"{r.employee.name}: {r.title}"
+
+
+#: The coordinator's review of a project (regional.growth.review): confirmed, never returned.
+REVIEW = review.Review(
+    kind="ojt",
+    own_message=_l("Someone else must confirm your own record."),
+    snapshot=_snapshot,
+    label=_label,
+    accept_action="confirm",
+    accepted=OjtStatus.CONFIRMED,
+    reviewer_field="confirmed_by_id",
+    reviewed_at_field="confirmed_at",
+)
+
+
 def record_ojt(employee: User, data: OjtData, actor: User) -> OjtRecord:
     """A project worked on; unconfirmed until the coordinator confirms it."""
     values = _clean(data)
@@ -92,42 +107,23 @@ def record_ojt(employee: User, data: OjtData, actor: User) -> OjtRecord:
         recorded_by_id=actor.id,
         **values,
     )
-    db.session.add(record)
-    db.session.flush()
-    record_audit(
+    with audited(
         "ojt.record",
+        target=record,
+        snapshot=_snapshot,
+        creating=True,
         subject_type="ojt",
-        subject_id=record.id,
         subject_label=f"{employee.name}: {record.title}",
-        after=_snapshot(record),
         actor=actor,
-    )
+    ):
+        db.session.add(record)
+        db.session.flush()
     return record
 
 
 def confirm(record: OjtRecord, actor: User) -> OjtRecord:
     """The coordinator confirms the project took place as recorded."""
-    require_confirmer(
-        actor,
-        record.employee_id,
-        record.municipality_id,
-        _l("Someone else must confirm your own record."),
-    )
-    if record.status == OjtStatus.CONFIRMED:
-        return record
-    before = _snapshot(record)
-    record.status = OjtStatus.CONFIRMED
-    record.confirmed_by_id, record.confirmed_at = actor.id, now_utc()
-    record_audit(
-        "ojt.confirm",
-        subject_type="ojt",
-        subject_id=record.id,
-        subject_label=f"{record.employee.name}: {record.title}",
-        before=before,
-        after=_snapshot(record),
-        actor=actor,
-    )
-    return record
+    return review.accept(REVIEW, record, actor)
 
 
 @dataclass(frozen=True)

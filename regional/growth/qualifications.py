@@ -11,16 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from regional.audit import record_audit
+from regional.audit import audited, record_audit
 from regional.errors import Conflict
 from regional.extensions import db
-from regional.fiscal import now_utc
-from regional.growth import files, rules
+from regional.growth import files, review, rules
 from regional.growth.exams import OTHER, exam_by_code, exam_codes, exams
 from regional.growth.models import Qualification, QualificationPersona, QualificationStatus
-from regional.mail.services import queue_mail
 from regional.people.models import User
-from regional.roles import require_confirmer
 from regional.validation import typed_code
 from regional.versions import digest, take_turns
 
@@ -74,6 +71,27 @@ def _snapshot(q: Qualification) -> dict:
     }
 
 
+def _label(q: Qualification) -> str:
+    return q.employee.name
+
+
+#: The coordinator's review of a recorded pass (regional.growth.review).
+REVIEW = review.Review(
+    kind="qualification",
+    own_message=_l("Someone else must check your own qualification."),
+    snapshot=_snapshot,
+    label=_label,
+    accept_action="verify",
+    accepted=QS.VERIFIED,
+    reviewer_field="checked_by_id",
+    reviewed_at_field="checked_at",
+    returned=QS.RETURNED,
+    reason_field="return_reason",
+    return_mail="qualification_returned",
+    mail_context=lambda q: {"qualification": q, "exam": exam_by_code(q.exam_code)},
+)
+
+
 def record_pass(employee: User, data: PassData, actor: User) -> Qualification:
     """The person (or, on their behalf, their coordinator) records a pass: unverified."""
     exam, name, passed_on, number = _clean(data)
@@ -87,16 +105,17 @@ def record_pass(employee: User, data: PassData, actor: User) -> Qualification:
         status=QS.UNVERIFIED,
         recorded_by_id=actor.id,
     )
-    db.session.add(q)
-    db.session.flush()
-    record_audit(
+    with audited(
         "qualification.record",
+        target=q,
+        snapshot=_snapshot,
+        creating=True,
         subject_type="qualification",
-        subject_id=q.id,
         subject_label=f"{employee.name}: {q.exam_code} {q.other_name or ''}".strip(),
-        after=_snapshot(q),
         actor=actor,
-    )
+    ):
+        db.session.add(q)
+        db.session.flush()
     return q
 
 
@@ -117,79 +136,29 @@ def resubmit(q: Qualification, data: PassData, actor: User) -> Qualification:
     """The person corrects a returned (or still unverified) record; it waits for checking again."""
     if q.status == QS.VERIFIED:
         raise Conflict("already_verified", _l("A verified qualification cannot be changed."))
-    before = _snapshot(q)
-    q.exam_code, q.other_name, q.passed_on, q.certificate_number = _clean(data)
-    q.status, q.return_reason = QS.UNVERIFIED, None
-    record_audit(
+    with audited(
         "qualification.resubmit",
+        target=q,
+        snapshot=_snapshot,
+        changed_only=False,
+        always=True,
         subject_type="qualification",
-        subject_id=q.id,
-        subject_label=q.employee.name,
-        before=before,
-        after=_snapshot(q),
+        subject_label=_label,
         actor=actor,
-    )
+    ):
+        q.exam_code, q.other_name, q.passed_on, q.certificate_number = _clean(data)
+        q.status, q.return_reason = QS.UNVERIFIED, None
     return q
-
-
-def _check_checker(q: Qualification, actor: User) -> None:
-    require_confirmer(
-        actor,
-        q.employee_id,
-        q.municipality_id,
-        _l("Someone else must check your own qualification."),
-    )
 
 
 def verify(q: Qualification, actor: User) -> Qualification:
     """The coordinator saw the certificate: the pass counts from now on."""
-    _check_checker(q, actor)
-    if q.status == QS.VERIFIED:
-        return q
-    before = _snapshot(q)
-    q.status, q.return_reason = QS.VERIFIED, None
-    q.checked_by_id, q.checked_at = actor.id, now_utc()
-    record_audit(
-        "qualification.verify",
-        subject_type="qualification",
-        subject_id=q.id,
-        subject_label=q.employee.name,
-        before=before,
-        after=_snapshot(q),
-        actor=actor,
-    )
-    return q
+    return review.accept(REVIEW, q, actor)
 
 
 def return_to_person(q: Qualification, reason: object, actor: User) -> Qualification:
     """Send the record back with a reason; the person is told by mail."""
-    _check_checker(q, actor)
-    reason = rules.text(reason, "reason", max_len=1000, lines=True)
-    before = _snapshot(q)
-    q.status, q.return_reason = QS.RETURNED, reason
-    q.checked_by_id, q.checked_at = actor.id, now_utc()
-    record_audit(
-        "qualification.return",
-        subject_type="qualification",
-        subject_id=q.id,
-        subject_label=q.employee.name,
-        before=before,
-        after=_snapshot(q),
-        detail={"reason": reason},
-        actor=actor,
-    )
-    employee = q.employee
-    queue_mail(
-        employee.email,
-        "qualification_returned",
-        locale=employee.locale,
-        municipality_id=employee.municipality_id,
-        employee=employee,
-        qualification=q,
-        exam=exam_by_code(q.exam_code),
-        reason=reason,
-    )
-    return q
+    return review.send_back(REVIEW, q, reason, actor)
 
 
 # -- counting -----------------------------------------------------------------

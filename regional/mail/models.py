@@ -19,7 +19,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, synonym
+from sqlalchemy.orm import Mapped, mapped_column
 
 from regional.extensions import db
 from tenants import TenantScoped
@@ -36,8 +36,8 @@ class OutboundMail(db.Model):
     set. Rendered at delivery (registration notices, so that a request does not
     render mail and calendar files while it holds the session's lock):
     ``template`` and ``params`` are set and the text is empty until the
-    dispatcher (or anyone reading ``subject``, ``body`` or ``ics``) renders it
-    through :func:`regional.mail.services.render`, which then keeps it.
+    dispatcher renders it (:func:`regional.mail.services.render`, called explicitly
+    by whoever needs the text), which then keeps it. The model renders nothing.
 
     Three states: waiting (``sent_at`` and ``failed_at`` empty; tried when
     ``next_attempt_at`` comes), sent, and failed (refused for good, or still
@@ -69,10 +69,11 @@ class OutboundMail(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
     to_addr: Mapped[str] = mapped_column(String(254))
-    stored_subject: Mapped[str | None] = mapped_column("subject", String(300))
-    stored_body: Mapped[str | None] = mapped_column("body", Text)
+    #: Subject and text as sent; None on deferred mail until the dispatcher renders it.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
     #: An optional iCalendar attachment (invitation or cancellation).
-    stored_ics: Mapped[bytes | None] = mapped_column("ics", LargeBinary)
+    ics: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: ``mail/<template>.txt``. With ``body`` empty, it is rendered at delivery with what
     #: ``params`` names (ids, the state at the time of the event). Kept on mail rendered when
     #: queued too (None on rows older than that): it says whether a message may be sent to
@@ -90,26 +91,6 @@ class OutboundMail(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     #: When delivery was given up (a permanent refusal, or retries exhausted).
     failed_at: Mapped[datetime | None] = mapped_column()
-
-    def _rendered(self) -> OutboundMail:
-        if self.stored_body is None and self.template is not None:
-            from regional.mail.services import render
-
-            render(self)
-        return self
-
-    def _get(name: str):  # noqa: N805 - builds the descriptors below
-        return lambda self: getattr(self._rendered(), name)
-
-    def _set(name: str):  # noqa: N805
-        return lambda self, value: setattr(self, name, value)
-
-    subject = synonym(
-        "stored_subject", descriptor=property(_get("stored_subject"), _set("stored_subject"))
-    )
-    body = synonym("stored_body", descriptor=property(_get("stored_body"), _set("stored_body")))
-    ics = synonym("stored_ics", descriptor=property(_get("stored_ics"), _set("stored_ics")))
-    del _get, _set
 
     @classmethod
     def waiting(cls):

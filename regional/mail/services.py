@@ -82,9 +82,9 @@ def queue_mail(
         [
             {
                 "to_addr": to,
-                "stored_subject": subject,
-                "stored_body": body,
-                "stored_ics": ics,
+                "subject": subject,
+                "body": body,
+                "ics": ics,
                 "template": template,
                 "municipality_id": municipality_id,
             }
@@ -222,7 +222,7 @@ def queue_deferred(
 
 def render(mail: OutboundMail) -> None:
     """Render a deferred mail's subject, body and calendar file, and keep them on the row."""
-    if mail.stored_body is not None or mail.template is None:
+    if mail.body is not None or mail.template is None:
         return
     gather = next(
         (fn for prefix, fn in _RENDERERS.items() if mail.template.startswith(prefix)), None
@@ -231,10 +231,8 @@ def render(mail: OutboundMail) -> None:
         raise LookupError(f"no renderer for mail template {mail.template!r}")
     locale = (mail.params or {}).get("locale") or "ja"
     context, ics = gather(mail)
-    mail.stored_subject, mail.stored_body = compose(
-        mail.template, locale, mail.municipality_id, context
-    )
-    mail.stored_ics = ics
+    mail.subject, mail.body = compose(mail.template, locale, mail.municipality_id, context)
+    mail.ics = ics
 
 
 @event.listens_for(Session, "after_commit")
@@ -410,7 +408,7 @@ def _audit_failure(mail: OutboundMail, answer: str, *, permanent: bool) -> None:
     municipality_id = mail.municipality_id or coordinating_member_id()
     if municipality_id is None:  # no region loaded: nobody's trail to write in
         return
-    subject = mail.stored_subject or mail.template or ""
+    subject = mail.subject or mail.template or ""
     record_audit_across(
         "mail.undelivered",
         municipality_id=municipality_id,

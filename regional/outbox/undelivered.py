@@ -90,7 +90,7 @@ def redirect_refusal(mail: OutboundMail, email: str) -> str | None:
 
 
 def _label(mail: OutboundMail) -> str:
-    return f"{mail.to_addr} {mail.stored_subject or mail.template or ''}".strip()
+    return f"{mail.to_addr} {mail.subject or mail.template or ''}".strip()
 
 
 def _trail(mail: OutboundMail) -> int:
@@ -131,7 +131,7 @@ def discard(mail: OutboundMail, actor: User) -> None:
         subject_label=_label(mail),
         detail={
             "to": mail.to_addr,
-            "mail_subject": mail.stored_subject or mail.template or "",
+            "mail_subject": mail.subject or mail.template or "",
             "answer": mail.last_error or "",
         },
     )

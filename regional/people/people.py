@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from regional.audit import record_audit_across
+from regional.audit import audited, record_audit_across
 from regional.database import begin_writing
 from regional.errors import Conflict, DomainError, Forbidden
 from regional.extensions import db
@@ -232,31 +232,22 @@ def update_person(user: User, data: PersonData, actor: User) -> User:
     if email != user.email:
         addresses.check_address(municipality, email, except_id=user.id)
     _check_number(number, except_id=user.id)
-    before_role, before, old_email = user.role, _trail_fields(user), user.email
-    user.email, user.name = email, data.name.strip()
-    user.name_kana = (data.name_kana or "").strip() or None
-    user.employee_number, user.job_category = number, data.job_category
-    user.org_unit_id, user.system_duty = data.org_unit_id, data.system_duty
-    if data.role is not None:
-        user.role = data.role
-    _flush_or_conflict(user, municipality)
-    addresses.address_changed(user, old_email, actor)
-    after = _trail_fields(user)
-    changed = [key for key in after if after[key] != before[key]]
-    if changed:
-        detail = None
+    before_role, old_email = user.role, user.email
+    with (
+        _account_change("account.role", user, actor, fields=("role",)),
+        _account_change("account.update", user, actor, snapshot=_trail_fields) as trail,
+    ):
+        user.email, user.name = email, data.name.strip()
+        user.name_kana = (data.name_kana or "").strip() or None
+        user.employee_number, user.job_category = number, data.job_category
+        user.org_unit_id, user.system_duty = data.org_unit_id, data.system_duty
+        if data.role is not None:
+            user.role = data.role
+        _flush_or_conflict(user, municipality)
+        addresses.address_changed(user, old_email, actor)
         if user.email != old_email:
-            detail = {"address_changed": True, "old_address_told": True, "signed_out": True}
-        _audit_account(
-            "account.update",
-            user,
-            actor,
-            {key: before[key] for key in changed},
-            {key: after[key] for key in changed},
-            detail=detail,
-        )
+            trail.detail.update(address_changed=True, old_address_told=True, signed_out=True)
     if user.role != before_role:
-        _audit_account("account.role", user, actor, {"role": before_role}, {"role": user.role})
         log.info(
             "role changed user=%s from=%s to=%s by=%s",
             user.id,
@@ -276,10 +267,8 @@ def set_role(user: User, role: Role, actor: User) -> User:
         )
     if user.role != role:
         log.info("role changed user=%s from=%s to=%s by=%s", user.id, user.role, role, actor.id)
-        before = user.role
-        user.role = role
-        db.session.flush()
-        _audit_account("account.role", user, actor, {"role": before}, {"role": role})
+        with _account_change("account.role", user, actor, fields=("role",)):
+            user.role = role
     return user
 
 
@@ -305,6 +294,20 @@ def _audit_account(
     )
 
 
+def _account_change(action: str, user: User, actor: User, **what):  # noqa: ANN003
+    """An administrative change to an account, audited in its member's trail (``audited``)."""
+    return audited(
+        action,
+        target=user,
+        across=True,
+        municipality_id=user.municipality_id,
+        subject_type="user",
+        subject_label=lambda u: f"{u.name} <{u.email}>",
+        actor=actor,
+        **what,
+    )
+
+
 def check_may_disable(user: User, actor: User) -> None:
     """Refuse what disabling ``user`` may not do (the confirmation page asks first)."""
     check_may_manage(user, actor)
@@ -323,19 +326,12 @@ def disable_person(user: User, actor: User) -> list[departures.Withdrawn]:
     """
     check_may_disable(user, actor)
     begin_writing()  # the seat engine writes next: SQLite takes the write lock first
-    before = user.status
-    user.status = AccountStatus.DISABLED
-    user.revoke_sessions()
-    db.session.flush()
-    withdrawn = departures.withdraw([user], actor)
-    _audit_account(
-        "account.disable",
-        user,
-        actor,
-        {"status": before},
-        {"status": user.status},
-        detail={"registrations_cancelled": [w.as_audit() for w in withdrawn]},
-    )
+    with _account_change("account.disable", user, actor, fields=("status",)) as trail:
+        user.status = AccountStatus.DISABLED
+        user.revoke_sessions()
+        db.session.flush()
+        withdrawn = departures.withdraw([user], actor)
+        trail.detail["registrations_cancelled"] = [w.as_audit() for w in withdrawn]
     log.info("person disabled user=%s by=%s cancelled=%d", user.id, actor.id, len(withdrawn))
     return withdrawn
 
@@ -345,11 +341,8 @@ def enable_person(user: User, actor: User) -> User:
     check_may_manage(user, actor)
     if user.status != AccountStatus.DISABLED:
         raise Conflict("not_disabled", _l("This account is not disabled."))
-    user.status = AccountStatus.ACTIVE
-    db.session.flush()
-    _audit_account(
-        "account.enable", user, actor, {"status": AccountStatus.DISABLED}, {"status": user.status}
-    )
+    with _account_change("account.enable", user, actor, fields=("status",)):
+        user.status = AccountStatus.ACTIVE
     log.info("person re-enabled user=%s by=%s", user.id, actor.id)
     return user
 
@@ -365,15 +358,8 @@ def approve_signup(user: User, actor: User) -> User:
     if addresses.another_members_domain(user.municipality, user.email) is not None:
         # Signed up before sign-up refused such addresses: not this member's to give.
         raise addresses.address_refused(user.municipality)
-    user.status = AccountStatus.ACTIVE
-    db.session.flush()
-    _audit_account(
-        "account.approve",
-        user,
-        actor,
-        {"status": AccountStatus.PENDING_APPROVAL},
-        {"status": user.status},
-    )
+    with _account_change("account.approve", user, actor, fields=("status",)):
+        user.status = AccountStatus.ACTIVE
     queue_mail(
         user.email,
         "people_approved",

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from regional.audit import record_audit_across
+from regional.audit import audited, record_audit_across
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.people.history import effective_day
@@ -164,25 +164,34 @@ def _trail(unit: OrgUnit) -> dict:
     }
 
 
-def _audit_unit(action: str, unit: OrgUnit, actor: User, before: dict | None, after: dict) -> None:
-    """A change of the member's org tree, in its trail (only what changed, for an edit)."""
-    now = _trail(unit)
-    label = PATH_SEPARATOR.join(p for p in (now["parent"], unit.name) if p)
-    if before is not None:
-        changed = [key for key in after if after[key] != before.get(key)]
-        if not changed:
-            return
-        before = {key: before.get(key) for key in changed}
-        after = {key: after[key] for key in changed}
+def _label(unit: OrgUnit) -> str:
+    return PATH_SEPARATOR.join(p for p in (_trail(unit)["parent"], unit.name) if p)
+
+
+def _audit_unit(action: str, unit: OrgUnit, actor: User, after: dict) -> None:
+    """A unit added to the member's org tree, in its trail."""
     record_audit_across(
         action,
         municipality_id=unit.municipality_id,
         subject_type="org_unit",
         subject_id=unit.id,
-        subject_label=label,
-        before=before,
+        subject_label=_label(unit),
         after=after,
         actor=actor,
+    )
+
+
+def _unit_change(action: str, unit: OrgUnit, actor: User, **what):  # noqa: ANN003
+    """A change of the member's org tree, audited in its trail (``audited``: what changed)."""
+    return audited(
+        action,
+        target=unit,
+        across=True,
+        municipality_id=unit.municipality_id,
+        subject_type="org_unit",
+        subject_label=_label,
+        actor=actor,
+        **what,
     )
 
 
@@ -200,7 +209,7 @@ def create_unit(data: UnitData, actor: User) -> OrgUnit:
     )
     _flush_unit(unit)
     note_event(unit, OrgUnitEventKind.CREATED)
-    _audit_unit("unit.create", unit, actor, None, _trail(unit))
+    _audit_unit("unit.create", unit, actor, _trail(unit))
     log.info("org unit added unit=%s by=%s", unit.id, actor.id)
     return unit
 
@@ -209,13 +218,13 @@ def update_unit(unit: OrgUnit, data: UnitData, actor: User) -> OrgUnit:
     """Rename, re-level or move a unit within its municipality (a rename keeps the unit:
     its people and its coverage in past years stay with it)."""
     parent = _check_placement(data, unit)
-    before = _trail(unit)
-    unit.name, unit.level, unit.equivalent = data.name.strip(), data.level, data.equivalent
-    unit.parent_id = parent.id if parent else None
-    _flush_unit(unit)
-    if unit.name != before["name"]:
-        note_event(unit, OrgUnitEventKind.RENAMED, {"from": before["name"], "to": unit.name})
-    _audit_unit("unit.update", unit, actor, before, _trail(unit))
+    old_name = unit.name
+    with _unit_change("unit.update", unit, actor, snapshot=_trail):
+        unit.name, unit.level, unit.equivalent = data.name.strip(), data.level, data.equivalent
+        unit.parent_id = parent.id if parent else None
+        _flush_unit(unit)
+        if unit.name != old_name:
+            note_event(unit, OrgUnitEventKind.RENAMED, {"from": old_name, "to": unit.name})
     log.info("org unit changed unit=%s by=%s", unit.id, actor.id)
     return unit
 
@@ -236,17 +245,12 @@ def deactivate_unit(
         raise DomainError(
             "unit_has_children", _l("First take the sub-units of this unit out of use.")
         )
-    unit.active = False
-    unit.retired_on = max(effective_day(db.session), unit.valid_from)
-    db.session.flush()
-    note_event(unit, kind, detail)
-    _audit_unit(
-        "unit.deactivate",
-        unit,
-        actor,
-        {"active": True},
-        {"active": False, "retired_on": unit.retired_on, "how": kind.value},
-    )
+    with _unit_change("unit.deactivate", unit, actor, fields=("active",)) as trail:
+        unit.active = False
+        unit.retired_on = max(effective_day(db.session), unit.valid_from)
+        db.session.flush()
+        note_event(unit, kind, detail)
+        trail.after = {"active": False, "retired_on": unit.retired_on, "how": kind.value}
     log.info("org unit deactivated unit=%s kind=%s by=%s", unit.id, kind.value, actor.id)
     return unit
 
@@ -258,10 +262,10 @@ def reactivate_unit(unit: OrgUnit, actor: User) -> OrgUnit:
     if unit.parent is not None and not unit.parent.active:
         raise DomainError("parent_inactive", _l("The parent unit is no longer in use."))
     # Undoes the retirement: the unit counts as having been in use all along.
-    unit.active, unit.retired_on = True, None
-    db.session.flush()
-    note_event(unit, OrgUnitEventKind.REACTIVATED)
-    _audit_unit("unit.reactivate", unit, actor, {"active": False}, {"active": True})
+    with _unit_change("unit.reactivate", unit, actor, fields=("active",)):
+        unit.active, unit.retired_on = True, None
+        db.session.flush()
+        note_event(unit, OrgUnitEventKind.REACTIVATED)
     log.info("org unit reactivated unit=%s by=%s", unit.id, actor.id)
     return unit
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from regional import fiscal
-from regional.audit import record_audit
+from regional.audit import audited, record_audit
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.targets import rules, tallies
@@ -171,7 +171,12 @@ def set_target(
             ),
             "period_start_fy",
         )
-    before = target.as_dict() if target is not None else None
+    where = {
+        "subject_type": "target",
+        "subject_label": measure.label("ja"),
+        "actor": actor,
+        "municipality_id": municipality.id,
+    }
     if target is None:
         target, created = _insert_or_found(
             Target(
@@ -181,28 +186,24 @@ def set_target(
                 **checked,
             )
         )
-        if not created:
-            # Another request created this period a moment earlier: it is changed instead.
-            before = target.as_dict()
-            for name, value in checked.items():
-                setattr(target, name, value)
-    else:
+        if created:
+            db.session.flush()
+            record_audit(
+                "target.create",
+                subject_id=target.id,
+                after={**target.as_dict(), "kind": checked["kind"].value},
+                **where,
+            )
+            return target
+        # Another request created this period a moment earlier: it is changed instead.
+    with audited(
+        "target.update", target=target, snapshot=Target.as_dict, changed_only=False, **where
+    ) as trail:
         for name, value in checked.items():
             setattr(target, name, value)
-    target.updated_by_id = getattr(actor, "id", None)
-    after = {**target.as_dict(), "kind": checked["kind"].value}
-    if before != after:
+        target.updated_by_id = getattr(actor, "id", None)
+        trail.after = {**target.as_dict(), "kind": checked["kind"].value}
         db.session.flush()
-        record_audit(
-            "target.create" if before is None else "target.update",
-            subject_type="target",
-            subject_id=target.id,
-            subject_label=measure.label("ja"),
-            before=before,
-            after=after,
-            actor=actor,
-            municipality_id=municipality.id,
-        )
     return target
 
 
@@ -249,29 +250,28 @@ def set_measure(
     on, and the figures since then are counted again (shown beforehand as a preview).
     """
     checked = check_measure_values(db.session, measure, values)
-    before = measure.as_dict()
-    for name, value in checked.items():
-        setattr(measure, name, value)
-    measure.updated_by_id = getattr(actor, "id", None)
-    after = measure.as_dict()
     today = fiscal.today()
     retroactive = effective_from is not None and effective_from < today
-    if retroactive:
-        if effective_from < rules.EPOCH:
-            effective_from = rules.EPOCH
-        tallies.redefine_from(db.session, measure.key, effective_from)
-    if before != after or retroactive:
+    if retroactive and effective_from < rules.EPOCH:
+        effective_from = rules.EPOCH
+    with audited(
+        "measure.redefine" if retroactive else "measure.update",
+        target=measure,
+        snapshot=Measure.as_dict,
+        changed_only=False,
+        always=retroactive,
+        subject_type="measure",
+        subject_id=measure.key,
+        subject_label=lambda m: m.label_ja,
+        actor=actor,
+    ) as trail:
+        for name, value in checked.items():
+            setattr(measure, name, value)
+        measure.updated_by_id = getattr(actor, "id", None)
+        if retroactive:
+            tallies.redefine_from(db.session, measure.key, effective_from)
+        trail.detail["effective_from"] = (effective_from if retroactive else today).isoformat()
         db.session.flush()
-        record_audit(
-            "measure.redefine" if retroactive else "measure.update",
-            subject_type="measure",
-            subject_id=measure.key,
-            subject_label=measure.label_ja,
-            before=before,
-            after=after,
-            detail={"effective_from": (effective_from if retroactive else today).isoformat()},
-            actor=actor,
-        )
     return measure
 
 

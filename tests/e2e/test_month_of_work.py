@@ -109,7 +109,7 @@ def _mail_to(live_server, address: str) -> list[tuple[str, str]]:  # noqa: ANN00
                     .where(OutboundMail.to_addr == address)
                     .order_by(OutboundMail.id)
                 )
-                return [(m.subject, m.body) for m in rows]
+                return [(m.subject, m.body) for m in factories.rendered(rows)]
         finally:
             db.session.remove()
 
