@@ -543,7 +543,8 @@ def test_an_invisible_employee_number_is_missing_once(coord_a, cell):
     """Only invisible characters (a zero-width space, a BOM, ideographic spaces) are no
     number: the row is refused once, as missing, not imported with an invisible key."""
     resp = post_roster(
-        coord_a, csv_bytes(f"{cell},津山 太郎,t1@city.tsuyama.lg.jp,総務課,行政職", encoding="utf-8")
+        coord_a,
+        csv_bytes(f"{cell},津山 太郎,t1@city.tsuyama.lg.jp,総務課,行政職", encoding="utf-8"),
     )
     errors = resp.get_json()["errors"]
     assert [(e["row"], e["column"], e["message"]) for e in errors] == [
