@@ -50,6 +50,7 @@ LAYERS = [
     "targets",
     "records",
     "dashboards",
+    "heads",
     "admin",
     "api",
     # what puts it together

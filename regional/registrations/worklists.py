@@ -20,6 +20,7 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import User
 from regional.registrations.models import (
+    ACTIVE,
     ProgramInterest,
     Registration,
     RegistrationStatus,
@@ -56,7 +57,7 @@ def employee_work(person: User) -> EmployeeWork:
                 Registration.municipality_id == person.municipality_id,
                 TrainingSession.ends_at > now,
                 TrainingSession.status == SessionStatus.SCHEDULED,
-                Registration.status.in_((RS.ENROLLED, RS.PENDING, RS.WAITLISTED)),
+                Registration.status.in_(ACTIVE),
             )
         )
     )
