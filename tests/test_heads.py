@@ -279,3 +279,21 @@ def test_the_coordinator_names_heads_and_turns_the_step_on(app, world, as_coordi
             select(AuditEntry.action).where(AuditEntry.action.like("heads.%"))
         ).all()
     assert sorted(actions) == ["heads.set", "heads.setting"]
+
+
+def test_a_reserved_seat_may_await_the_head_and_comes_back_on_cancel(ctx, world):
+    from datetime import timedelta
+
+    from regional.fiscal import now_utc
+    from regional.registrations.seats import set_allocation
+    from tests.fixtures_registrations import cancel
+
+    u = _unit_tree(world)
+    ts = factories.make_session(capacity=3)
+    set_allocation(ts.id, world.muni_a, 2, now_utc() + timedelta(days=3))
+    reg = register(ts.id, u.staff)
+    assert reg.status == RS.AWAITING_HEAD and reg.seat_allocation_id is not None
+    assert session_row(ts.id).seats_taken == 1
+    cancel(reg.id, u.staff)
+    row = session_row(ts.id)
+    assert row.seats_taken == 0 and row.reserved_unclaimed == 2
