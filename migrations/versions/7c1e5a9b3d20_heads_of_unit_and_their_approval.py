@@ -7,10 +7,10 @@
 * ``registrations.head_unit_id``, ``head_approved_at``, ``head_approved_by_id``: the unit
   whose head decides, and the decision (plain nullable columns, added in place);
 * the registration status ``awaiting_head``, which holds a seat like ``pending``: the
-  status CHECK and ``ck_registrations_reserved_seat_only_when_held`` admit it (SQLite
-  rebuilds the table for that, its foreign keys checked at the commit).
+  status CHECK and ``ck_registrations_reserved_seat_only_when_held`` admit it (on SQLite
+  by rewriting the constraints' text in the schema: no rebuild of the table).
 
-The downgrade refuses while a head, a setting turned on or an application routed to a head
+The downgrade refuses while a head, a member's setting or an application routed to a head
 is recorded (they would be lost); otherwise it removes them.
 
 Revision ID: 7c1e5a9b3d20
@@ -42,26 +42,46 @@ def _in(values) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def _statuses(statuses, held) -> None:
-    """Set the two CHECK constraints of registrations that name statuses."""
-    checks = {
+def _checks(statuses, held) -> dict[str, str]:
+    return {
         "ck_registrations_registrationstatus": f"status IN ({_in(statuses)})",
         "ck_registrations_reserved_seat_only_when_held": (
             f"seat_allocation_id IS NULL OR status IN ({_in(held)})"
         ),
     }
+
+
+def _statuses(before: dict[str, str], after: dict[str, str]) -> None:
+    """Change the two CHECK constraints of registrations that name statuses."""
     if op.get_bind().dialect.name == "sqlite":
-        # The table is rebuilt: references to it are checked at the commit, not while it
-        # is briefly gone.
-        op.execute("PRAGMA defer_foreign_keys = ON")
-        with op.batch_alter_table("registrations", recreate="always") as batch_op:
-            for name, condition in checks.items():
-                batch_op.drop_constraint(batch_op.f(name), type_="check")
-                batch_op.create_check_constraint(batch_op.f(name), condition)
+        _sqlite_checks(before, after)
         return
-    for name, condition in checks.items():
+    for name, condition in after.items():
         op.drop_constraint(op.f(name), "registrations", type_="check")
         op.create_check_constraint(op.f(name), "registrations", condition)
+
+
+def _sqlite_checks(before: dict[str, str], after: dict[str, str]) -> None:
+    """SQLite: the constraints' text rewritten in the schema, as SQLite's documentation
+    describes for a change that every stored row already satisfies (ALTER TABLE, "making
+    other kinds of table schema changes"). Rebuilding the table instead would drop it under
+    the rows that refer to it (completions, certificates), which foreign keys refuse."""
+    conn = op.get_bind()
+    find = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'registrations'"
+    sql = conn.exec_driver_sql(find).scalar_one()
+    for name, condition in after.items():
+        old = f"CONSTRAINT {name} CHECK ({before[name]})"
+        if sql.count(old) != 1:
+            raise RuntimeError(f"registrations: constraint {name} is not as expected")
+        sql = sql.replace(old, f"CONSTRAINT {name} CHECK ({condition})")
+    version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    conn.exec_driver_sql("PRAGMA writable_schema = ON")
+    conn.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'registrations'",
+        (sql,),
+    )
+    conn.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    conn.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def upgrade():
@@ -126,22 +146,20 @@ def upgrade():
         sa.Column("head_approved_at", tenants.base.UTCDateTime(timezone=True), nullable=True),
     )
     op.add_column("registrations", sa.Column("head_approved_by_id", sa.Integer(), nullable=True))
-    _statuses(NEW, HELD_NEW)
+    _statuses(_checks(OLD, HELD_OLD), _checks(NEW, HELD_NEW))
 
 
 def downgrade():
     refuse_to_lose(
         {
             "heads of unit": count("unit_heads"),
-            "members asking for the head's approval": count(
-                "head_settings", "head_approval = true"
-            ),
+            "members' settings of the head's approval": count("head_settings"),
             "applications routed to a head": count("registrations", "head_unit_id IS NOT NULL"),
         },
-        "Remove the heads, turn the step off and wait until no application was routed to a "
-        "head to go below this revision.",
+        "Remove the heads and the members' settings, and wait until no application was routed "
+        "to a head, to go below this revision.",
     )
-    _statuses(OLD, HELD_OLD)
+    _statuses(_checks(NEW, HELD_NEW), _checks(OLD, HELD_OLD))
     for column in ("head_approved_by_id", "head_approved_at", "head_unit_id"):
         op.execute(f"ALTER TABLE registrations DROP COLUMN {column}")
     disable_tenant_rls("head_settings")
