@@ -297,3 +297,15 @@ def test_a_reserved_seat_may_await_the_head_and_comes_back_on_cancel(ctx, world)
     cancel(reg.id, u.staff)
     row = session_row(ts.id)
     assert row.seats_taken == 0 and row.reserved_unclaimed == 2
+
+
+def test_the_applicant_sees_their_application_awaiting_the_head(app, world, tree, signed_in):
+    with app.app_context():
+        ts_id = factories.make_session().id
+        register(ts_id, tree.staff)
+        db.session.commit()
+        email = person(tree.staff).email
+    client = english(signed_in(email))
+    assert "Awaiting the head of unit" in text(client.get("/registrations/mine"))
+    session_page = text(client.get(f"/sessions/{ts_id}"))
+    assert "Your head of unit will approve or decline" in session_page
