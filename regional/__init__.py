@@ -82,6 +82,10 @@ def register_extensions(app: Flask) -> None:
     from regional.versions import install_versions
 
     install_versions()
+    # A person's own application waits for their head of unit first, where asked for.
+    from regional.heads import init_app as install_head_step
+
+    install_head_step(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
 
@@ -122,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from regional.dashboards import bp as dashboards_bp
     from regional.extensions import csrf
     from regional.growth import bp as growth_bp
+    from regional.heads import bp as heads_bp
     from regional.main.views import bp as main_bp
     from regional.outbox.views import bp as mail_bp
     from regional.people import bp as people_bp
@@ -146,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records_bp, url_prefix="/records")
     app.register_blueprint(dashboards_bp, url_prefix="/progress")
     app.register_blueprint(mail_bp, url_prefix="/mail")
+    app.register_blueprint(heads_bp, url_prefix="/heads")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

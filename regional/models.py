@@ -10,6 +10,7 @@ from regional.growth.models import (
     Qualification,
     QualificationPersona,
 )
+from regional.heads.models import HeadSetting, UnitHead
 from regional.mail.models import MailSignature, OutboundMail
 from regional.people.job_categories import JobCategoryWord
 from regional.people.models import User
@@ -23,6 +24,7 @@ from tenants.models import Municipality, OrgUnit
 __all__ = [
     "AuditEntry",
     "Certificate",
+    "HeadSetting",
     "JobCategoryWord",
     "Completion",
     "LoginThrottle",
@@ -46,5 +48,6 @@ __all__ = [
     "SkillArea",
     "Target",
     "TrainingSession",
+    "UnitHead",
     "User",
 ]

@@ -42,6 +42,23 @@ def acts_for(actor, municipality_id: int) -> bool:
     )
 
 
+def is_head_of(actor, head) -> bool:
+    """The head (所属長) of a unit, or their deputy (代理); ``head`` is the unit's head row
+    (anything with ``municipality_id``, ``head_id`` and ``deputy_id``), or None."""
+    return (
+        head is not None
+        and getattr(actor, "is_authenticated", False)
+        and head.municipality_id == actor.municipality_id
+        and actor.id in (head.head_id, head.deputy_id)
+    )
+
+
+def may_decide_for(actor, head, applicant_id: int) -> bool:
+    """Whether ``actor`` decides an application routed to ``head``'s unit: its head or
+    deputy, and never for their own application."""
+    return is_head_of(actor, head) and actor.id != applicant_id
+
+
 def require_confirmer(actor, employee_id: int, municipality_id: int, own_message) -> None:
     """The one guard of a confirmation (a qualification checked, an OJT record confirmed):
     a coordinator, and someone else than the person the record is of; else 403."""

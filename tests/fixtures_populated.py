@@ -35,6 +35,7 @@ from regional.growth.models import (
     QualificationPersona,
     QualificationStatus,
 )
+from regional.heads import services as heads
 from regional.mail.models import MailSignature, OutboundMail
 from regional.people.job_categories import JobCategoryWord
 from regional.people.models import JobCategory, User
@@ -73,6 +74,14 @@ def populate(world) -> dict[str, object]:
     shared = factories.make_session(capacity=20, starts_in=timedelta(days=20))
     set_allocation(shared.id, b, 2, now_utc() + timedelta(days=10))
     target(a, "security", 10)
+    # A head of unit, the member's setting on, and an application awaiting its head.
+    with acting_as(db.session, a):
+        coordinator = person(world.coordinator_a)
+        unit = db.session.scalar(select(OrgUnit).order_by(OrgUnit.id))
+        applicant = factories.make_user(a, org_unit_id=unit.id, name="申込 所属長待ち")
+        heads.set_head(unit, world.coordinator_a, None, coordinator)
+        heads.set_head_approval(True, coordinator)
+    register(shared.id, applicant.id)
     # An annual measure's completion (information security, this fiscal year), recorded
     # as attendance is (so its certificate is issued with it).
     security = factories.make_session(

@@ -53,6 +53,7 @@ LAYERS = [
     "targets",
     "records",
     "dashboards",
+    "heads",
     "admin",
     "api",
     # what puts it together

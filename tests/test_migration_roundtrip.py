@@ -50,6 +50,13 @@ def _delete(*statements: str) -> Callable[[Connection], None]:
 #: Revision whose downgrade refuses with the populated world -> what its message asks for.
 #: None: nothing is to be done (the message says to stay): the walk ends there.
 REMEDIES: dict[str, Callable[[Connection], None] | None] = {
+    "7c1e5a9b3d20": _delete(
+        "DELETE FROM unit_heads",
+        "DELETE FROM head_settings",
+        "UPDATE registrations SET status = 'cancelled', waitlist_ticket = NULL, "
+        "seat_allocation_id = NULL, head_unit_id = NULL, head_approved_at = NULL, "
+        "head_approved_by_id = NULL WHERE head_unit_id IS NOT NULL",
+    ),
     "9b3f6c2d1a47": _delete("DELETE FROM search_synonyms WHERE added_by_id IS NOT NULL"),
     "aad75f7cc959": _delete("DELETE FROM job_category_words"),
     "5d2b8e41c9a7": _delete("DELETE FROM mail_signatures", "UPDATE users SET mail_digest = true"),

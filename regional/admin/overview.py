@@ -10,7 +10,7 @@ from regional.attendance.models import Completion
 from regional.extensions import db
 from regional.fiscal import fiscal_year_utc_range
 from regional.people.models import AccountStatus, Role, User
-from regional.seats.models import Registration, RegistrationStatus
+from regional.seats.models import SEAT_HOLDING, Registration
 from regional.sessions.models import SessionStatus, TrainingSession
 from tenants import all_tenants
 from tenants.models import Municipality, OrgUnit
@@ -62,7 +62,7 @@ def region_overview(fiscal_year: int) -> RegionOverview:
             select(Registration.municipality_id, func.count())
             .join(TrainingSession, TrainingSession.id == Registration.session_id)
             .where(
-                Registration.status.in_((RegistrationStatus.ENROLLED, RegistrationStatus.PENDING)),
+                Registration.status.in_(SEAT_HOLDING),
                 TrainingSession.status == SessionStatus.SCHEDULED,
                 TrainingSession.starts_at >= start,
                 TrainingSession.starts_at < end,

@@ -14,6 +14,7 @@ from regional.api import (  # noqa: E402, F401
     catalogue,
     certificates,
     growth,
+    heads,
     people,
     records,
     registrations,

@@ -8,6 +8,7 @@ Services flush; callers commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,6 +49,16 @@ from tenants.scoping import TenantViolation, current_tenant_id
 RS = RegistrationStatus
 #: Longest reason for taking a completed programme again (the column's size).
 REPEAT_REASON_MAX = 200
+
+#: A person's own application may first need their head of unit's decision: the step is
+#: the heads package's (``regional.heads``, above this one), set with :func:`set_head_step`.
+_head_step: Callable[[Registration, User], None] | None = None
+
+
+def set_head_step(step: Callable[[Registration, User], None] | None) -> None:
+    """Install the step that asks the head of unit (called for a person's own application)."""
+    global _head_step
+    _head_step = step
 
 
 def may_approve(actor: User, municipality_id: int) -> bool:
@@ -112,6 +123,8 @@ def register(
     reg = None if existing is not None else _register_quickly(ts, employee, actor, repeat)
     if reg is None:
         reg = _register_locked(session_id, employee, actor, reason)
+    if _head_step is not None and actor.id == employee.id:
+        _head_step(reg, employee)
     notify(reg, reg.status.value, employee=employee)
     if actor.id != employee.id:
         audit_registration("registration.create", reg, actor, None, employee)
@@ -312,6 +325,7 @@ def _register_locked(
     reg.requested_at, reg.registered_by_id = now, actor.id
     reg.cancelled_at = reg.cancelled_by_id = reg.skip_note = reg.cancel_reason = None
     reg.approved_at = reg.approved_by_id = None
+    reg.head_unit_id = reg.head_approved_at = reg.head_approved_by_id = None
     reg.attended = reg.attendance_recorded_at = reg.reminded_at = None
     reg.completed_before = completed_on
     reg.repeat_reason = (reason or None) if completed_on else None

@@ -102,6 +102,8 @@ def _status_message(reg: Registration, who: str | None = None) -> str:
         )
     elif reg.status == RS.PENDING:
         text = _("A seat is held, awaiting the training coordinator's approval.")
+    elif reg.status == RS.AWAITING_HEAD:
+        text = _("A seat is held, awaiting your head of unit's approval.")
     else:
         text = _("Enrolled.")
     return labelled(who, text) if who else text

@@ -20,7 +20,7 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.people.models import User
 from regional.registrations.models import ProgramInterest
-from regional.seats.models import Registration, RegistrationStatus
+from regional.seats.models import ACTIVE, Registration, RegistrationStatus
 from regional.seats.phases import sessions_to_record
 from regional.seats.waitlist import waitlist_positions
 from regional.sessions.lifecycle import Phase, phase_clause
@@ -53,7 +53,7 @@ def employee_work(person: User) -> EmployeeWork:
                 Registration.municipality_id == person.municipality_id,
                 TrainingSession.ends_at > now,
                 TrainingSession.status == SessionStatus.SCHEDULED,
-                Registration.status.in_((RS.ENROLLED, RS.PENDING, RS.WAITLISTED)),
+                Registration.status.in_(ACTIVE),
             )
         )
     )

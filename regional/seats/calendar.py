@@ -98,7 +98,7 @@ def feed_ics(regs: Iterable[Registration], name: str, locale: str = "ja") -> byt
     cal.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
     cal["X-PUBLISHED-TTL"] = "PT6H"
     for reg in regs:
-        if reg.status in (RegistrationStatus.ENROLLED, RegistrationStatus.PENDING):
+        if reg.status.holds_seat:
             cal.add_component(_event(reg, False, locale))
         elif reg.status in _WITHDRAWN:
             cal.add_component(_event(reg, True, locale))

@@ -23,7 +23,7 @@ def counts_for(session_ids: list[int]) -> dict[int, Counts]:
         for sid, status, n in db.session.execute(
             Registration.counts_by_session(session_ids, every_municipality=True)
         ):
-            if status in (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED):
+            if status.holds_seat:
                 taken[sid] = taken.get(sid, 0) + n
             elif status == RegistrationStatus.WAITLISTED:
                 waiting[sid] = n

@@ -269,6 +269,10 @@ def overlapping(reg: Registration | User, ts: TrainingSession) -> datetime | Non
 
 
 def seat_status(ts: TrainingSession, reg: Registration) -> RegistrationStatus:
+    """The status of a registration that holds a seat: its head's decision first (a person's
+    own application, where the member asks for it), then the coordinator's where needed."""
+    if reg.head_unit_id is not None and reg.head_approved_at is None:
+        return RS.AWAITING_HEAD
     if ts.requires_approval and reg.approved_at is None:
         return RS.PENDING
     return RS.ENROLLED

@@ -35,6 +35,9 @@ from tenants.base import utcnow
 
 class RegistrationStatus(enum.StrEnum):
     PENDING = "pending"  # holds a seat, awaiting the coordinator's approval
+    #: Holds a seat (the place in line is the time of application), awaiting the decision
+    #: of the applicant's head of unit (所属長) first: regional.heads.
+    AWAITING_HEAD = "awaiting_head"
     ENROLLED = "enrolled"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
@@ -46,11 +49,12 @@ class RegistrationStatus(enum.StrEnum):
 
     @property
     def holds_seat(self) -> bool:
-        return self in (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED)
+        return self in SEAT_HOLDING
 
 
 REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.PENDING: _l("Awaiting approval"),
+    RegistrationStatus.AWAITING_HEAD: _l("Awaiting the head of unit's approval"),
     RegistrationStatus.ENROLLED: _l("Enrolled"),
     RegistrationStatus.WAITLISTED: _l("On the waiting list"),
     RegistrationStatus.CANCELLED: _l("Cancelled"),
@@ -72,9 +76,13 @@ CANCEL_REASON_LABELS = {
     CancelReason.LEFT: _l("Cancelled because the person left (account disabled)"),
 }
 
-SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED)
+SEAT_HOLDING = (
+    RegistrationStatus.PENDING,
+    RegistrationStatus.ENROLLED,
+    RegistrationStatus.AWAITING_HEAD,
+)
 #: Registrations still standing: holding a seat or waiting for one.
-ACTIVE = (RegistrationStatus.PENDING, RegistrationStatus.ENROLLED, RegistrationStatus.WAITLISTED)
+ACTIVE = (*SEAT_HOLDING, RegistrationStatus.WAITLISTED)
 
 
 class Registration(TenantScoped, db.Model):
@@ -105,7 +113,7 @@ class Registration(TenantScoped, db.Model):
             name="ticket_iff_waitlisted",
         ),
         CheckConstraint(
-            "seat_allocation_id IS NULL OR status IN ('pending', 'enrolled')",
+            "seat_allocation_id IS NULL OR status IN ('pending', 'enrolled', 'awaiting_head')",
             name="reserved_seat_only_when_held",
         ),
         # Covering index for the regional dashboard's session use per member
@@ -151,6 +159,12 @@ class Registration(TenantScoped, db.Model):
     attended: Mapped[bool | None] = mapped_column(Boolean)
     attendance_recorded_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    #: The org unit whose head (所属長) or deputy decides the person's own application
+    #: first (regional.heads); None: no such step.
+    head_unit_id: Mapped[int | None] = mapped_column(Integer)
+    #: Set when that head (or deputy) approves; a seat then goes on as before.
+    head_approved_at: Mapped[datetime | None]
+    head_approved_by_id: Mapped[int | None] = mapped_column(Integer)
 
     session: Mapped[TrainingSession] = relationship(lazy="joined")
     employee: Mapped[User] = relationship(

@@ -67,6 +67,7 @@ def _collect() -> list[Case]:
         catalogue,
         dashboards,
         growth,
+        heads,
         mail,
         main,
         people,
@@ -102,6 +103,7 @@ def _collect() -> list[Case]:
         targets,
         records_pages,
         mail,
+        heads,
     ):
         cases.extend(module.CASES)
     return cases

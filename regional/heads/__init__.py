@@ -1,0 +1,21 @@
+"""Heads of unit (所属長): their approval of their staff's applications, and their pages.
+
+Above the registrations (it routes a person's own application through the seat engine's
+step, :func:`regional.registrations.actions.set_head_step`) and the records and targets
+(a head reads their staff's record and what the policy still asks of them).
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("heads", __name__)
+
+
+def init_app(app) -> None:
+    """Install the head's step in the registration flow."""
+    from regional.heads.services import ask_head
+    from regional.registrations.actions import set_head_step
+
+    set_head_step(ask_head)
+
+
+from regional.heads import views  # noqa: E402, F401
