@@ -114,7 +114,6 @@ def detail(session_id: int):
         training_session=ts,
         eligibility=eligibility_of(ts.program, current_user),
         counts=counts_for([ts.id])[ts.id],
-        allocations=services.visible_allocations(ts, current_user),
         may_manage=may_manage(ts, current_user),
         here_id=here.id if here else None,
         here=here,
