@@ -475,7 +475,7 @@ def test_employee_finds_registers_waits_cancels_and_reads_their_record(
     expect(page.locator("section[aria-labelledby=work-waiting]")).to_contain_text(
         "キャンセル待ち1番目"
     )
-    page.goto("/registrations/mine")
+    page.goto("/records/my-training")
     waiting_row = page.locator("tr", has=page.locator(f"a[href='/sessions/{m['full']}']"))
     expect(waiting_row).to_contain_text("1番目")
     _look(page, f"employee-my-training-{size}", f"my training {size}")
@@ -496,7 +496,7 @@ def test_employee_finds_registers_waits_cancels_and_reads_their_record(
     _look(page, f"employee-cancelled-{size}", f"after cancelling {size}")
 
     # Their own record: the attended session, the completion, the waiting place.
-    page.goto("/records/me")
+    page.goto("/records/my-training/history")
     past = page.locator("section[aria-labelledby=past]")
     expect(past).to_contain_text(m["title"])
     expect(past).to_contain_text("出席")
