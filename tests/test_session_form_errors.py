@@ -208,3 +208,23 @@ def test_the_form_says_what_a_blank_release_means(as_admin):
     page = as_admin.get("/sessions/new").get_data(as_text=True)
     assert "開放日が空欄の場合は、申込締切の日時に未使用の席を開放します。" in page
     assert 'aria-describedby="res-release-hint"' in _input(page, "reservations-0-release_on")
+
+
+def test_an_edit_keeps_a_reservation_already_released(app, world, as_admin):
+    """A row whose release day has passed is shown as it is and does not block the save."""
+    from regional.registrations.seats import set_allocation
+    from regional.sessions.models import SeatAllocation
+
+    with within(app):
+        ts = factories.make_session(capacity=10, starts_in=timedelta(days=20))
+        set_allocation(ts.id, world.muni_b, 2, now_utc() + timedelta(days=5))
+        alloc = db.session.scalar(select(SeatAllocation).where(SeatAllocation.session_id == ts.id))
+        alloc.release_at = now_utc() - timedelta(days=2)
+        db.session.commit()
+        ts_id = ts.id
+    page = as_admin.get(f"/sessions/{ts_id}/edit", headers=EN).get_data(as_text=True)
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
+    data = {k: v for k, v in fields.items() if k != "csrf_token"}
+    data |= {"venue": "岡山市役所 別館", "audience": "all", "notes": ""}
+    resp = as_admin.form_post(f"/sessions/{ts_id}/edit", data, headers=EN)
+    assert resp.status_code == 302, _summary(resp.get_data(as_text=True))

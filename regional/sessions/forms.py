@@ -233,7 +233,8 @@ class ReservationRows:
             day = release.data
             if not seats.data or day is None or release.errors:
                 continue
-            if day <= today:
+            if day <= today and getattr(self, "rules", {}).get("creating"):
+                # (An edit keeps a reservation already released; the seat engine judges changes.)
                 message = _l("The release date must be in the future.")
             elif start_day is not None and day > start_day:
                 message = _l(
