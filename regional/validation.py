@@ -146,6 +146,15 @@ def typed_code(value: str | None) -> str:
     return _HYPHENS.sub("-", _SPACES.sub("", text))
 
 
+def typed_code_or_none(value: object) -> object:
+    """The one filter of a typed number or code, for every form field and the API alike:
+    :func:`typed_code` (full width read as ASCII), blank as None; a non-string is left
+    for the field's own check."""
+    if value is None or not isinstance(value, str):
+        return value
+    return typed_code(value) or None
+
+
 def whole_number(text: object, *, minimum: int = -MAX_INT, maximum: int = MAX_INT) -> int:
     """The one parser of whole numbers from outside: an id or a count, bounded.
 

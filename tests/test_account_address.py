@@ -91,8 +91,8 @@ def test_an_address_change_tells_the_old_address_and_ends_every_way_in(
     assert world.emails["admin"] in body  # and the region's administrators
     assert "（津山市）" in body and " (津山市)" not in body  # who changed it, full-width
     # Every session and token ends; so does the reset link and the calendar feed.
-    assert victim.get("/registrations/mine").status_code == 302
-    assert "/login" in victim.get("/registrations/mine").headers["Location"]
+    assert victim.get("/records/my-training").status_code == 302
+    assert "/login" in victim.get("/records/my-training").headers["Location"]
     assert token.get("/me").status_code == 401
     assert client.get(reset).status_code == 400
     assert client.form_post(reset, {"password": "x" * 20, "confirm": "x" * 20}).status_code == 400
@@ -104,7 +104,7 @@ def test_an_address_change_tells_the_old_address_and_ends_every_way_in(
     assert entry.detail["after"] == {"email": NEW}
     assert entry.detail["address_changed"] is True
     # The new address signs in with the old password, and its own reset links work.
-    assert signed_in(NEW).get("/registrations/mine").status_code == 200
+    assert signed_in(NEW).get("/records/my-training").status_code == 200
 
 
 def test_the_takeover_of_the_issue_is_refused_and_changes_nothing(
@@ -153,7 +153,7 @@ def test_a_roster_import_that_changes_an_address_tells_the_old_one(
     )
     assert resp.status_code == 200, resp.get_json()
     assert len(mailbox.to(old)) == 1
-    assert victim.get("/registrations/mine").status_code == 302
+    assert victim.get("/records/my-training").status_code == 302
     (entry,) = _trail(app, world.muni_a, "roster.import")
     (line,) = entry.detail["people"]
     assert line["id"] == world.employee_a

@@ -71,9 +71,9 @@ def test_an_authenticated_api_get_of_a_simple_resource_sends_two_statements(app,
 
 
 def test_a_signed_in_page_reads_the_account_in_one_statement(app, as_employee_a):
-    assert as_employee_a.get("/registrations/mine").status_code == 200
+    assert as_employee_a.get("/records/my-training").status_code == 200
     with counting(app) as sent:
-        assert as_employee_a.get("/registrations/mine").status_code == 200
+        assert as_employee_a.get("/records/my-training").status_code == 200
     users = [q for q in _queries(sent) if re.search(r"\bFROM users\b", q)]
     assert len(users) == 1, users
 

@@ -66,13 +66,16 @@ def test_my_record_reads_in_japanese_and_leads_on_from_a_programme_without_a_ses
         with acting_as(db.session, world.muni_a):
             db.session.get(Registration, reg.id).attended = True
             db.session.flush()
-    page = as_employee_a.get("/records/me", headers=JA).get_data(as_text=True)
+    page = as_employee_a.get("/records/my-training/history", headers=JA).get_data(as_text=True)
     assert "(開催予定" not in page and "（開催予定はまだありません）" in page
     # Each missing programme links to its page (関心登録 or an e-learning address live there).
     assert re.search(r'<li><a href="/catalogue/\d+">ADV-101 ', page)
-    assert "：1番目" in page and ": 1番目" not in page
     past = page.split('id="past"', 1)[1]
     assert "出席" in past and RegistrationStatus.ENROLLED.label not in past
+    # The waiting list is on the 予定 tab.
+    upcoming = as_employee_a.get("/records/my-training", headers=JA).get_data(as_text=True)
+    waiting = upcoming.split('id="waiting"', 1)[1].split("</section>", 1)[0]
+    assert "1番目" in waiting and ": 1" not in waiting
 
 
 def test_sentences_side_by_side_take_no_space_in_japanese(app, as_employee_a):

@@ -416,7 +416,7 @@ def test_no_certificate_for_others_or_for_unfinished(api, world, done_a2, make):
 def test_my_certificates_page_and_download(as_employee_a, world, make, app):
     reg = make(lambda: completed_registration(world, world.employee_a))
     cert = _cert(app, reg)
-    page = as_employee_a.get("/growth/certificates")
+    page = as_employee_a.get("/records/my-training/certificates")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and f"/growth/certificates/{cert.id}/pdf" in html
     assert certificates.display_code(cert.code) in html

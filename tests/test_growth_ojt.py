@@ -106,7 +106,9 @@ def test_my_page_records_and_lists(as_employee_a, app):
         {"title": "窓口DX", "started_on": "2025-05-01", "skill_areas": ["cloud"]},
     )
     assert resp.status_code == 302
-    assert "窓口DX" in as_employee_a.get("/growth/ojt").get_data(as_text=True)
+    assert "窓口DX" in as_employee_a.get("/records/my-training/qualifications").get_data(
+        as_text=True
+    )
 
 
 def test_counts_for_the_dashboards(api, world, app):

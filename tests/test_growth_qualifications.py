@@ -157,7 +157,7 @@ def test_persona_page_is_for_regional_admins_only(as_coordinator_a):
 
 
 def test_page_flow_record_then_verify(as_employee_a, as_coordinator_a, app, world):
-    page = as_employee_a.get("/growth/qualifications")
+    page = as_employee_a.get("/records/my-training/qualifications")
     assert page.status_code == 200
     resp = as_employee_a.form_post(
         "/growth/qualifications",

@@ -306,6 +306,6 @@ def test_the_applicant_sees_their_application_awaiting_the_head(app, world, tree
         db.session.commit()
         email = person(tree.staff).email
     client = english(signed_in(email))
-    assert "Awaiting the head of unit" in text(client.get("/registrations/mine"))
+    assert "Awaiting the head of unit" in text(client.get("/records/my-training"))
     session_page = text(client.get(f"/sessions/{ts_id}"))
     assert "Your head of unit will approve or decline" in session_page

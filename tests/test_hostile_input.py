@@ -588,7 +588,7 @@ def test_a_password_reset_revokes_the_feed(app, client, world):
 
 
 def test_the_pages_say_what_revokes_the_feed(as_employee_a):
-    mine = as_employee_a.get("/registrations/mine", headers=EN).get_data(as_text=True)
+    mine = as_employee_a.get("/records/my-training", headers=EN).get_data(as_text=True)
     assert "Signing out everywhere and resetting your password also replace this address" in mine
     page = as_employee_a.get("/logout/everywhere", headers=EN).get_data(as_text=True)
     assert "Your calendar feed address is replaced too" in page

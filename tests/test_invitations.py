@@ -74,7 +74,7 @@ def test_invitations_go_out_in_a_batch_and_the_link_works_once(
     # Signed in at once (not sent back to the sign-in page): home is theirs.
     assert done.status_code == 302 and done.headers["Location"] == "/"
     assert client.get("/").status_code == 200
-    assert client.get("/records/me").status_code == 200
+    assert client.get("/records/my-training/history").status_code == 200
     assert app.test_client().login(f"inv2@{DOMAIN_A}", STRONG).status_code == 302
     assert client.get(path).status_code == 400  # spent: the password voids it
 

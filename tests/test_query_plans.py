@@ -747,7 +747,7 @@ def test_hot_queries_search_by_person_or_session_not_by_member(plans_world):
         )
         ex.run("cancel", lambda: api(me_a, "DELETE", f"/registrations/{reg['id']}"))
         # A person's own pages.
-        for path in ("/", "/registrations/mine", "/records/me"):
+        for path in ("/", "/records/my-training", "/records/my-training/history"):
             resp = ex.run(f"page {path}", lambda path=path: employee_a.get(path))
             assert resp.status_code == 200, path
         ex.run("api /me/record", lambda: api(me_a, "GET", "/me/record"))

@@ -49,7 +49,7 @@ def test_my_page_shows_what_is_missing_and_the_sessions_that_close_the_gap(
     app, world, as_employee_a
 ):
     open_id, b_only = _with_history(app, world)
-    page = as_employee_a.get("/records/me").get_data(as_text=True)
+    page = as_employee_a.get("/records/my-training/history").get_data(as_text=True)
     assert PM[1] in page and PM[2] in page  # still missing for core PM
     assert f"/sessions/{open_id}" in page
     assert f"/sessions/{b_only}" not in page  # another member's own session

@@ -83,7 +83,7 @@ def test_waiting_person_sees_their_position_and_why_they_were_passed_over(
     assert "On the waiting list · No. 1" in page
     assert clash_time in page
     assert 'class="flash flash-warning" role="status"' in page
-    mine = text(as_employee_a.get("/registrations/mine"))
+    mine = text(as_employee_a.get("/records/my-training"))
     assert "No. 1" in mine
     assert clash_time in mine
 
@@ -257,7 +257,7 @@ def test_my_training_lists_my_sessions_and_the_feed(as_employee_a, world, make):
         return person(world.employee_a).calendar_token
 
     token = make(setup)
-    page = text(as_employee_a.get("/registrations/mine"))
+    page = text(as_employee_a.get("/records/my-training"))
     assert "Upcoming sessions" in page
     assert "Test programme" in page
     assert f"/registrations/feed/{token}.ics" in page
@@ -269,7 +269,7 @@ def test_resetting_the_feed_revokes_the_old_address(as_employee_a, client, world
     assert client.get(f"/registrations/feed/{token}.ics").status_code == 200
     assert as_employee_a.form_post("/registrations/feed/reset").status_code == 302
     assert client.get(f"/registrations/feed/{token}.ics").status_code == 404
-    page = text(as_employee_a.get("/registrations/mine"))
+    page = text(as_employee_a.get("/records/my-training"))
     new = re.search(r"/registrations/feed/([A-Za-z0-9_-]+)\.ics", page).group(1)
     assert new != token
     assert client.get(f"/registrations/feed/{new}.ics").status_code == 200
@@ -280,7 +280,7 @@ def test_admin_acting_in_another_member_still_sees_their_own_training(as_admin, 
     make(lambda: register(factories.make_session().id, world.admin).id)
     with as_admin.session_transaction() as s:
         s["acting_municipality"] = "332038"
-    page = text(as_admin.get("/registrations/mine"))
+    page = text(as_admin.get("/records/my-training"))
     assert "Test programme" in page
 
 

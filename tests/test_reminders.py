@@ -66,7 +66,7 @@ def test_reminders_go_once_to_enrolled_people_of_sessions_soon(cli, world, make,
     assert reminded == {world.emails["employee_a"], world.emails["employee_b"]}
     body = mailbox.body(mailbox.to(world.emails["employee_b"])[-1])
     assert "玉野 次郎" in body
-    assert "/registrations/mine" in body
+    assert "/records/my-training" in body
     mailbox.clear()
     assert "reminders queued: 0" in cli("send-reminders", "--days", "3")
     assert mailbox.messages == []

@@ -71,7 +71,7 @@ def test_pages_forbid_sniffing_framing_leaky_referrers_and_caching(client):
 def test_pages_link_no_outside_assets_and_no_inline_script_or_style(client, as_employee_a):
     pages = [(client, p) for p in ("/login", "/signup", "/password/forgot")] + [
         (as_employee_a, p)
-        for p in ("/", "/registrations/mine", "/sessions/", "/catalogue/", "/logout/everywhere")
+        for p in ("/", "/records/my-training", "/sessions/", "/catalogue/", "/logout/everywhere")
     ]
     for c, path in pages:
         resp = c.get(path)

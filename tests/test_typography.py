@@ -74,7 +74,7 @@ def test_no_half_width_punctuation_inside_japanese_text(arranged, signed_in, wor
             "/",
             "/sessions/",
             f"/sessions/{busy}",
-            "/registrations/mine",
+            "/records/my-training",
             "/catalogue/",
         ],
         "coordinator_a": ["/", "/registrations/", f"/registrations/session/{busy}"],

@@ -9,20 +9,13 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from regional.auth.passwords import MAX_LENGTH, password_problems
 from regional.people.models import JOB_CATEGORY_LABELS, JobCategory, normalize_email
-from regional.validation import HumanText, typed_code
+from regional.validation import HumanText, typed_code_or_none
 
 
 def _strip(value: str | None) -> str | None:
     # Names are kept exactly as typed (no Unicode normalisation): NFC/NFKC would replace
     # CJK compatibility ideographs that people really use in their names.
     return value.strip() if isinstance(value, str) else value
-
-
-def _employee_number(value: str | None) -> str | None:
-    """Full-width digits and letters become ASCII; empty means none."""
-    if not value:
-        return None
-    return typed_code(value) or None
 
 
 def _email_field(label: str = _l("E-mail address"), autocomplete: str = "username") -> EmailField:
@@ -91,7 +84,7 @@ class SignupForm(_NewPasswordForm):
     email = _email_field(_l("Work e-mail address"), autocomplete="email")
     employee_number = StringField(
         _l("Employee number (optional)"),
-        filters=[_employee_number],
+        filters=[typed_code_or_none],
         validators=[Optional(), Length(max=20), HumanText()],
         render_kw={"autocomplete": "off"},
     )

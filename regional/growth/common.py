@@ -8,7 +8,7 @@ Role gates are the shared ones of :mod:`regional.roles`.
 
 from __future__ import annotations
 
-from flask import abort, flash
+from flask import abort, flash, url_for
 from sqlalchemy import or_, select
 
 from regional.errors import DomainError
@@ -37,3 +37,8 @@ def find_staff(text: str) -> User | None:
             or_(User.employee_number.in_(sorted(numbers)), User.email == text.lower()),
         )
     )
+
+
+def my_training_tab(tab: str) -> str:
+    """The address of a tab of my training (the records package's page, named, not imported)."""
+    return url_for("records.my_training", tab=tab)

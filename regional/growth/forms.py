@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from regional.validation import HumanText, SensibleDate
+from regional.validation import HumanText, SensibleDate, typed_code_or_none
 from regional.versions import VersionField
 
 
@@ -36,7 +36,9 @@ class QualificationForm(FlaskForm):
     )
     passed_on = DateField(_l("Date passed"), validators=[DataRequired(), SensibleDate()])
     certificate_number = StringField(
-        _l("Certificate number"), validators=[HumanText(), DataRequired(), Length(max=50)]
+        _l("Certificate number"),
+        filters=[typed_code_or_none],
+        validators=[HumanText(), DataRequired(), Length(max=50)],
     )
     scan = FileField(_l("Scan of the certificate (PDF, PNG or JPEG; optional)"))
     #: The record's version when the form was loaded (a save of an older one is refused).

@@ -14,7 +14,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, certificates
 from regional.growth.access import load_personal
-from regional.growth.common import refused
+from regional.growth.common import my_training_tab, refused
 from regional.growth.downloads import attachment
 from regional.growth.forms import RevokeForm
 from regional.roles import coordinator_required
@@ -31,9 +31,8 @@ def cert_code(code: str) -> str:
 @login_required
 @own_records
 def certificates_mine():
-    """My certificates, each with its code and its PDF (revoked ones say so)."""
-    rows = db.session.scalars(Certificate.of_employee(current_user.id)).all()
-    return render_template("growth/certificates_mine.html", rows=rows)
+    """My certificates are the 修了証 tab of my training now."""
+    return redirect(my_training_tab("certificates"))
 
 
 def _certificate_or_404(cert_id: int) -> Certificate:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,7 +11,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, ojt
 from regional.growth.access import load_personal
-from regional.growth.common import find_staff, refused
+from regional.growth.common import find_staff, my_training_tab, refused
 from regional.growth.forms import ActionForm, OjtForm
 from regional.growth.models import OjtRecord
 from regional.i18n import locale_code
@@ -44,13 +44,21 @@ def area_names() -> dict[str, str]:
     return {a.key: a.name(lang) for a in db.session.scalars(SkillArea.ordered())}
 
 
+def my_ojt_form() -> OjtForm:
+    """The form to record one's own project (the 資格・OJT tab shows it)."""
+    form = _form()
+    del form.employee
+    return form
+
+
 @bp.route("/ojt", methods=["GET", "POST"])
 @login_required
 @own_records
 def ojt_mine():
-    """My projects, and the form to record another."""
-    form = _form()
-    del form.employee
+    """Record a project; my projects are shown on the 資格・OJT tab of my training (GET goes there)."""
+    if request.method == "GET":
+        return redirect(my_training_tab("qualifications"))
+    form = my_ojt_form()
     if form.validate_on_submit():
         try:
             ojt.record_ojt(current_user, _data(form), current_user)
@@ -59,9 +67,11 @@ def ojt_mine():
         else:
             db.session.commit()
             flash(_("Recorded. Your training coordinator will confirm it."), "success")
-            return redirect(url_for(".ojt_mine"))
+            return redirect(my_training_tab("qualifications"))
     rows = db.session.scalars(OjtRecord.of_employee(current_user.id)).all()
-    return render_template("growth/ojt_mine.html", form=form, rows=rows, areas=area_names())
+    return render_template(
+        "growth/ojt_mine.html", tab="qualifications", form=form, rows=rows, areas=area_names()
+    )
 
 
 @bp.route("/ojt/review", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from regional.errors import DomainError
 from regional.extensions import db
 from regional.growth import bp, files, qualifications
 from regional.growth.access import load_personal
-from regional.growth.common import refused
+from regional.growth.common import my_training_tab, refused
 from regional.growth.downloads import attachment
 from regional.growth.exams import OTHER, exams
 from regional.growth.forms import (
@@ -50,13 +50,21 @@ def _pass_data(form: QualificationForm) -> qualifications.PassData:
     )
 
 
+def my_pass_form() -> QualificationForm:
+    """The form to record a pass, its exams to choose from (the 資格・OJT tab shows it)."""
+    form = QualificationForm()
+    form.exam.choices = _exam_choices()
+    return form
+
+
 @bp.route("/qualifications", methods=["GET", "POST"])
 @login_required
 @own_records
 def qualifications_mine():
-    """My passes, and the form to record another."""
-    form = QualificationForm()
-    form.exam.choices = _exam_choices()
+    """Record a pass; my passes are shown on the 資格・OJT tab of my training (GET goes there)."""
+    if request.method == "GET":
+        return redirect(my_training_tab("qualifications"))
+    form = my_pass_form()
     if form.validate_on_submit():
         try:
             q = qualifications.record_pass(current_user, _pass_data(form), current_user)
@@ -69,9 +77,11 @@ def qualifications_mine():
         else:
             db.session.commit()
             flash(_("Recorded. Your training coordinator will verify it."), "success")
-            return redirect(url_for(".qualifications_mine"))
+            return redirect(my_training_tab("qualifications"))
     rows = db.session.scalars(Qualification.of_employee(current_user.id)).all()
-    return render_template("growth/qualifications_mine.html", form=form, rows=rows)
+    return render_template(
+        "growth/qualifications_mine.html", tab="qualifications", form=form, rows=rows
+    )
 
 
 @bp.get("/qualifications/review")
@@ -145,7 +155,7 @@ def qualification_edit(qid: int):
         else:
             db.session.commit()
             flash(_("Corrected. Your training coordinator will verify it."), "success")
-            return redirect(url_for(".qualifications_mine"))
+            return redirect(my_training_tab("qualifications"))
     return render_template(
         "growth/qualification_edit.html", form=form, q=q, conflict=stale
     ), 409 if stale else 200

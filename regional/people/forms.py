@@ -31,7 +31,7 @@ from regional.people.models import (
 )
 from regional.people.people import employee_number_taken, normalize_employee_number
 from regional.people.units import UnitTree
-from regional.validation import HumanText, optional_form_id
+from regional.validation import HumanText, optional_form_id, typed_code_or_none
 from regional.versions import VersionField
 from tenants.models import UNITS_EPOCH, Municipality, OrgLevel
 
@@ -71,7 +71,9 @@ class PersonForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     employee_number = StringField(
-        _l("Employee number"), validators=[HumanText(), DataRequired(), Length(max=20)]
+        _l("Employee number"),
+        filters=[typed_code_or_none],
+        validators=[HumanText(), DataRequired(), Length(max=20)],
     )
     job_category = SelectField(
         _l("Job category"),
@@ -127,7 +129,9 @@ class EditPersonForm(PersonForm):
     """Editing: an employee number may still be unknown (a sign-up from outside)."""
 
     employee_number = StringField(
-        _l("Employee number"), validators=[HumanText(), Optional(), Length(max=20)]
+        _l("Employee number"),
+        filters=[typed_code_or_none],
+        validators=[HumanText(), Optional(), Length(max=20)],
     )
     #: The person's version when the form was loaded (a save of an older one is refused).
     version = VersionField()

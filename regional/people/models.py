@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from regional.audit.labels import register_values
 from regional.enums import str_enum
 from regional.extensions import db
+from regional.validation import typed_code
 from tenants import TenantScoped
 from tenants.base import Versioned, utcnow
 from tenants.models import Municipality, OrgUnit
@@ -261,8 +262,10 @@ class User(Versioned, TenantScoped, UserMixin, db.Model):
         stmt = select(cls).order_by(cls.employee_number, cls.id)
         if q:
             like = f"%{q.strip()}%"
+            # A 職員番号 typed in full width (０２８５９８) is looked for as stored (ASCII).
+            number = f"%{typed_code(q)}%"
             stmt = stmt.where(
-                cls.name.ilike(like) | cls.email.ilike(like) | cls.employee_number.ilike(like)
+                cls.name.ilike(like) | cls.email.ilike(like) | cls.employee_number.ilike(number)
             )
         return stmt
 

@@ -27,7 +27,7 @@ from regional.people.models import (
     User,
     normalize_email,
 )
-from regional.validation import typed_code
+from regional.validation import typed_code_or_none
 from tenants.models import Municipality, OrgUnit
 from tenants.scoping import current_tenant_id
 
@@ -37,9 +37,7 @@ log = logging.getLogger("regional.audit")
 def normalize_employee_number(value: str | None) -> str | None:
     """Full-width digits and letters typed in Japanese input become ASCII, as the roster
     import reads them (:func:`regional.validation.typed_code`); blank is None."""
-    if value is None:
-        return None
-    return typed_code(value) or None
+    return typed_code_or_none(value)
 
 
 # -- uniqueness ------------------------------------------------------------

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("records", __name__)
 
-from regional.records import views  # noqa: E402, F401
+from regional.records import tabs, views  # noqa: E402, F401

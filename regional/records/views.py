@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from regional.attendance.models import Certificate
@@ -28,14 +28,8 @@ def _own_municipality() -> AbstractContextManager:
 @bp.get("/me")
 @login_required
 def mine():
-    """Upcoming and past sessions, waiting lists, completions, personas and what is missing."""
-    with _own_municipality():
-        record = person_record(current_user, locale_code(), with_sessions=True)
-        return render_template(
-            "records/mine.html",
-            record=record,
-            unit_path=UnitTree().path(current_user.org_unit_id),
-        )
+    """My record is the 履歴 tab of my training now."""
+    return redirect(url_for(".my_training", tab="history"))
 
 
 @bp.get("/me.csv")

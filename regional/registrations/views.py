@@ -26,7 +26,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from regional.attendance.models import Completion
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
@@ -317,26 +316,8 @@ def _feed_url(token: str) -> str:
 @bp.get("/mine")
 @login_required
 def mine():
-    """My registrations, completions and calendar feed."""
-    # About me: read in my own municipality even while an administrator acts in another.
-    with acting_as(db.session, current_user.municipality_id):
-        now = now_utc()
-        regs = list(db.session.scalars(Registration.of_employee(current_user.id)))
-        upcoming = [r for r in regs if r.status.holds_seat and r.session.ends_at > now]
-        waiting = [r for r in regs if r.status == RS.WAITLISTED and r.session.starts_at > now]
-        past = [r for r in regs if r.status.holds_seat and r.session.ends_at <= now]
-        ended = [r for r in regs if r.status in (RS.CANCELLED, RS.DECLINED)]
-        return render_template(
-            "registrations/mine.html",
-            upcoming=upcoming,
-            waiting=waiting,
-            past=list(reversed(past)),
-            ended=list(reversed(ended))[:20],
-            positions=waitlist.waitlist_positions(waiting),
-            completions=list(db.session.scalars(Completion.of_employee(current_user.id))),
-            feed_url=_feed_url(current_user.calendar_token),
-            now=now,
-        )
+    """My registrations are the 予定 tab of my training now (records.my_training)."""
+    return redirect(url_for("records.my_training", tab="upcoming"))
 
 
 @bp.post("/feed/reset")

@@ -115,7 +115,6 @@ def detail(session_id: int):
         training_session=ts,
         eligibility=eligibility_of(ts.program, current_user),
         counts=counts_for([ts.id])[ts.id],
-        allocations=services.visible_allocations(ts, current_user),
         may_manage=may_manage(ts, current_user),
         here_id=here.id if here else None,
         here=here,
@@ -151,7 +150,11 @@ def _attach_rows(form: SessionForm, exc: reservations.ReservationProblems) -> No
 
 
 def _session_form(
-    shared: bool, program: Program | None = None, *, of: TrainingSession | None = None
+    shared: bool,
+    program: Program | None = None,
+    *,
+    of: TrainingSession | None = None,
+    creating: bool = True,
 ) -> SessionForm:
     """The session form as posted, or (``of``) filled from a session as it is saved now."""
     programs = list(db.session.scalars(Program.listing()))
@@ -159,7 +162,14 @@ def _session_form(
         programs.insert(0, program)
     municipalities = list(db.session.scalars(Municipality.ordered()))
     form = SessionForm() if of is None else SessionForm(formdata=None)
-    form.setup(programs, municipalities, locale_code(), shared=shared)
+    form.setup(
+        programs,
+        municipalities,
+        locale_code(),
+        shared=shared,
+        creating=creating,
+        past_allowed=current_user.is_regional_admin,
+    )
     if of is not None:
         form.fill(of)
         form.fill_reservations(of.allocations)
@@ -241,7 +251,7 @@ def _suggest_defaults(form: SessionForm) -> None:
 def edit(session_id: int):
     """Change a session; fewer seats than are in use is refused, more seats promote the line."""
     ts = session_or_404(session_id, manage=True)
-    form = _session_form(ts.host_municipality_id is None, ts.program)
+    form = _session_form(ts.host_municipality_id is None, ts.program, creating=False)
     del form.program_id  # fixed once people can register for it
     if request.method == "GET":
         form.fill(ts)

@@ -7,13 +7,13 @@ which locks the session row, keeps the counters right and rebalances the line).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
 from regional.audit import record_audit_across
 from regional.errors import DomainError
-from regional.fiscal import local_to_utc, now_utc, to_local
+from regional.fiscal import now_utc, to_local
 from regional.people.models import User
 from regional.seats import engine
 from regional.sessions.models import SeatAllocation, TrainingSession
@@ -66,9 +66,9 @@ class ReservationProblems(DomainError):
 
 
 def default_release(ts: TrainingSession) -> datetime:
-    """Start (Tokyo) of the day registration closes (or the session's day, if earlier)."""
-    day = to_local(min(ts.registration_closes_at, ts.starts_at)).date()
-    return local_to_utc(datetime.combine(day, time(0)))
+    """When seats reserved without a release date go back to everyone: the application
+    deadline itself (date and time), or the session's start if that is earlier."""
+    return min(ts.registration_closes_at, ts.starts_at)
 
 
 def _snapshot(alloc: SeatAllocation | None) -> dict:

@@ -45,7 +45,7 @@ from regional.fiscal import (
     to_local,
 )
 from regional.sessions.lifecycle import WHEN_CHOICES, Phase
-from regional.sessions.services import ReservationLine, SessionPlan
+from regional.sessions.services import ReservationLine, SessionPlan, plan_problems
 from regional.validation import (
     HumanText,
     InputProblem,
@@ -217,6 +217,50 @@ class ReservationRows:
             self.reservations.errors = [str(ROWS_MESSAGE)]
         return ok
 
+    def row_problems(self, capacity: int | None, starts_at: datetime | None) -> bool:
+        """Check the rows as far as the form can, each refusal beside its field; True if none.
+
+        The seat engine checks them again when it saves; here they are shown together
+        with every other error of the form, on one submit.
+        """
+        if "reservations" not in self:
+            return True
+        today = to_local(now_utc()).date()
+        start_day = to_local(starts_at).date() if starts_at is not None else None
+        found = False
+        for row in self.reservations.entries:
+            seats, release = row.form.seats, row.form.release_on
+            day = release.data
+            if not seats.data or day is None or release.errors:
+                continue
+            if day <= today and getattr(self, "rules", {}).get("creating"):
+                # (An edit keeps a reservation already released; the seat engine judges changes.)
+                message = _l("The release date must be in the future.")
+            elif start_day is not None and day > start_day:
+                message = _l(
+                    "Reserved seats must be released no later than the start of the session."
+                )
+            else:
+                continue
+            release.errors = [*release.errors, str(message)]
+            found = True
+        if found and not self.reservations.errors:
+            self.reservations.errors = [str(ROWS_MESSAGE)]
+        total = sum(row.form.seats.data or 0 for row in self.reservations.entries)
+        if capacity is not None and total > capacity:
+            found = True
+            self.reservations.errors = [
+                *self.reservations.errors,
+                str(
+                    _l(
+                        "Reserved seats total %(n)d, more than the capacity of %(c)d.",
+                        n=total,
+                        c=capacity,
+                    )
+                ),
+            ]
+        return not found
+
     def caption_of(self, row) -> str | None:  # noqa: ANN001
         """A reservation row's caption where values are listed side by side: its member."""
         member = self.members.get(row.code.data) if hasattr(row, "code") else None
@@ -300,11 +344,24 @@ class SessionForm(ReservationRows, FlaskForm):
     #: The session's version when the form was loaded (a save of an older one is refused).
     version = VersionField()
 
-    def setup(self, programs: list, municipalities: list, locale: str, *, shared: bool) -> None:
-        """Fill the choices; a member's own session has no audience and no reservations."""
+    def setup(
+        self,
+        programs: list,
+        municipalities: list,
+        locale: str,
+        *,
+        shared: bool,
+        creating: bool = True,
+        past_allowed: bool = False,
+    ) -> None:
+        """Fill the choices; a member's own session has no audience and no reservations.
+
+        ``creating``/``past_allowed`` say which scheduling rules apply (as the service's).
+        """
         self.program_id.choices = [(p.id, f"{p.code} {p.title(locale)}") for p in programs]
         self.members = {m.code: m for m in municipalities}
         self.locale = locale
+        self.rules = {"creating": creating, "hosted": not shared, "past_allowed": past_allowed}
         if shared:
             self.municipalities.choices = [(m.id, m.name(locale)) for m in municipalities]
         else:
@@ -333,23 +390,41 @@ class SessionForm(ReservationRows, FlaskForm):
             self.audience.data = "all" if ts.open_to_all else "selected"
             self.municipalities.data = [m.id for m in ts.audience]
 
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        """Every field's own check and every scheduling rule, all shown on one submit."""
+        ok = super().validate(extra_validators)
+        if not hasattr(self, "rules"):
+            return ok
+        plan = self.plan(program_id=0)
+        for problem in plan_problems(plan, **self.rules):
+            name = problem.details.get("field")
+            field = self._fields.get(FIELD_NAMES.get(name, name))
+            if field is None:
+                continue
+            ok = False
+            if not field.errors:  # a field's own message already says what is wrong
+                field.errors = [*field.errors, str(problem.message)]
+        capacity = None if self.capacity.errors else self.capacity.data
+        return self.row_problems(capacity, plan.starts_at) and ok
+
     def plan(self, program_id: int | None = None) -> SessionPlan:
         """The form's values as a plan in UTC (rules are checked by the service)."""
 
-        def utc(value: datetime | None) -> datetime | None:
-            return None if value is None else local_to_utc(value)
+        def utc(field: DateTimeLocalField) -> datetime | None:
+            # A time the field refused is unknown (its own message says why).
+            return None if field.data is None or field.errors else local_to_utc(field.data)
 
         shared = "audience" in self
         return SessionPlan(
             program_id=self.program_id.data if program_id is None else program_id,
-            starts_at=utc(self.starts_at.data),
-            ends_at=utc(self.ends_at.data),
+            starts_at=utc(self.starts_at),
+            ends_at=utc(self.ends_at),
             capacity=self.capacity.data,
-            registration_opens_at=utc(self.registration_opens_at.data),
-            registration_closes_at=utc(self.registration_closes_at.data),
+            registration_opens_at=utc(self.registration_opens_at),
+            registration_closes_at=utc(self.registration_closes_at),
             venue=self.venue.data or "",
             online_url=self.online_url.data or None,
-            cancellation_deadline=utc(self.cancellation_deadline.data),
+            cancellation_deadline=utc(self.cancellation_deadline),
             requires_approval=bool(self.requires_approval.data),
             open_to_all=not shared or self.audience.data != "selected",
             audience_ids=list(self.municipalities.data or []) if shared else [],

@@ -100,61 +100,131 @@ def check_plan(
     ``past_allowed``: a regional administrator entering a session that already took
     place (history from before the platform) may give a start and a window in the past.
     """
+    problems = plan_problems(plan, creating=creating, hosted=hosted, past_allowed=past_allowed)
+    if problems:
+        raise problems[0]
+    return plan
+
+
+def _not_after(value: datetime | None, bound: datetime | None) -> bool:
+    """``value <= bound``, False while either is unknown."""
+    return value is not None and bound is not None and value <= bound
+
+
+def _after(value: datetime | None, bound: datetime | None) -> bool:
+    """``value > bound``, False while either is unknown."""
+    return value is not None and bound is not None and value > bound
+
+
+def plan_problems(
+    plan: SessionPlan, *, creating: bool, hosted: bool, past_allowed: bool = False
+) -> list[DomainError]:
+    """Every scheduling rule the plan breaks, each with its field, in the order of the form.
+
+    The form shows them all at once; the API answers the first (:func:`check_plan`).
+    A time not given (None: the form could not read it) is left to the field's own message.
+    """
     plan.venue = (plan.venue or "").strip()
     plan.notes = (plan.notes or "").strip()
     plan.online_url = (plan.online_url or "").strip() or None
+    return [
+        problem
+        for check in (_place_problems, _time_problems, _audience_problems)
+        for problem in check(plan, creating=creating, hosted=hosted, past_allowed=past_allowed)
+    ]
+
+
+def _place_problems(plan: SessionPlan, **_context: bool) -> list[DomainError]:
+    problems = []
     if len(plan.venue) > 200:
-        raise refuse("invalid_venue", _l("The venue has at most 200 characters."), "venue")
+        problems.append(
+            refuse("invalid_venue", _l("The venue has at most 200 characters."), "venue")
+        )
     if len(plan.notes) > 2000:
-        raise refuse("invalid_notes", _l("The notes have at most 2,000 characters."), "notes")
+        problems.append(
+            refuse("invalid_notes", _l("The notes have at most 2,000 characters."), "notes")
+        )
     if plan.online_url is not None:
         parts = urlsplit(plan.online_url)
         if parts.scheme != "https" or not parts.hostname or len(plan.online_url) > 500:
-            raise refuse(
-                "invalid_url",
-                _l("The online address must be a full https:// address (at most 500 characters)."),
-                "online_url",
+            problems.append(
+                refuse(
+                    "invalid_url",
+                    _l(
+                        "The online address must be a full https:// address "
+                        "(at most 500 characters)."
+                    ),
+                    "online_url",
+                )
             )
     if not plan.venue and plan.online_url is None:
-        raise refuse("missing_venue", _l("Give a venue or an online address."), "venue")
-    if not 0 <= plan.capacity <= MAX_CAPACITY:
-        raise refuse("invalid_capacity", _l("Capacity must be between 0 and 1,000."), "capacity")
-    if plan.ends_at <= plan.starts_at:
-        raise refuse("ends_before_start", _l("The end must be after the start."), "ends_at")
-    if creating and not past_allowed and plan.starts_at <= now_utc():
-        raise refuse("starts_in_past", _l("The start must be in the future."), "starts_at")
-    if plan.registration_closes_at <= plan.registration_opens_at:
-        raise refuse(
-            "window_inverted",
-            _l("Registration must close after it opens."),
-            "registration_closes_at",
+        problems.append(refuse("missing_venue", _l("Give a venue or an online address."), "venue"))
+    if plan.capacity is not None and not 0 <= plan.capacity <= MAX_CAPACITY:
+        problems.append(
+            refuse("invalid_capacity", _l("Capacity must be between 0 and 1,000."), "capacity")
         )
-    if plan.registration_closes_at > plan.starts_at:
-        raise refuse(
-            "closes_after_start",
-            _l("Registration must close no later than the start of the session."),
-            "registration_closes_at",
+    return problems
+
+
+def _time_problems(
+    plan: SessionPlan, *, creating: bool, past_allowed: bool, **_context: bool
+) -> list[DomainError]:
+    now = now_utc() if creating and not past_allowed else None
+    problems = []
+    if _not_after(plan.ends_at, plan.starts_at):
+        problems.append(
+            refuse("ends_before_start", _l("The end must be after the start."), "ends_at")
         )
-    if creating and not past_allowed and plan.registration_closes_at <= now_utc():
-        raise refuse(
-            "closes_in_past",
-            _l("Registration must close in the future."),
-            "registration_closes_at",
+    if _not_after(plan.starts_at, now):
+        problems.append(
+            refuse("starts_in_past", _l("The start must be in the future."), "starts_at")
         )
-    deadline = plan.cancellation_deadline
-    if deadline is not None and deadline > plan.starts_at:
-        raise refuse(
-            "deadline_after_start",
-            _l("The cancellation deadline must be no later than the start."),
-            "cancellation_deadline",
+    closes = plan.registration_closes_at
+    if _not_after(closes, plan.registration_opens_at):
+        problems.append(
+            refuse(
+                "window_inverted",
+                _l("Registration must close after it opens."),
+                "registration_closes_at",
+            )
         )
+    elif _after(closes, plan.starts_at):
+        problems.append(
+            refuse(
+                "closes_after_start",
+                _l("Registration must close no later than the start of the session."),
+                "registration_closes_at",
+            )
+        )
+    elif _not_after(closes, now):
+        problems.append(
+            refuse(
+                "closes_in_past",
+                _l("Registration must close in the future."),
+                "registration_closes_at",
+            )
+        )
+    if _after(plan.cancellation_deadline, plan.starts_at):
+        problems.append(
+            refuse(
+                "deadline_after_start",
+                _l("The cancellation deadline must be no later than the start."),
+                "cancellation_deadline",
+            )
+        )
+    return problems
+
+
+def _audience_problems(plan: SessionPlan, *, hosted: bool, **_context: bool) -> list[DomainError]:
     if not hosted and not plan.open_to_all and not plan.audience_ids:
-        raise refuse(
-            "missing_audience",
-            _l("Choose at least one municipality, or open the session to every member."),
-            "open_to",
-        )
-    return plan
+        return [
+            refuse(
+                "missing_audience",
+                _l("Choose at least one municipality, or open the session to every member."),
+                "open_to",
+            )
+        ]
+    return []
 
 
 def _program_for_session(program_id: int) -> Program:

@@ -15,7 +15,7 @@ from tests.fixtures_growth import completed_registration
 def test_employee_records_a_qualification_and_the_coordinator_verifies_it(new_page, world):
     employee = new_page()
     sign_in(employee, world.emails["employee_a"])
-    employee.goto("/growth/qualifications")
+    employee.goto("/records/my-training/qualifications")
     audit(employee, "my qualifications, empty")
     employee.locator("#exam").select_option("SC")
     employee.locator("#passed_on").fill("2025-10-19")
@@ -46,7 +46,7 @@ def test_employee_downloads_a_certificate_and_a_stranger_checks_it(new_page, wor
         completed_registration(world, world.employee_a2)
     person = new_page()
     sign_in(person, world.emails["employee_a2"])
-    person.goto("/growth/certificates")
+    person.goto("/records/my-training/certificates")
     audit(person, "my certificates")
     with person.expect_download() as info:
         person.get_by_test_id("certificate-download").first.click()

@@ -70,7 +70,7 @@ def test_employee_registers_from_the_session_page(page, world, live_server):
 
     expect(_my_registration(page).locator(".status-enrolled")).to_be_visible()
     audit(page, "session, enrolled")
-    page.goto("/registrations/mine")
+    page.goto("/records/my-training")
     expect(page.locator(f"a[href$='/sessions/{session_id}']").first).to_be_visible()
     audit(page, "my training, enrolled")
 

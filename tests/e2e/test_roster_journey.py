@@ -138,7 +138,7 @@ def test_a_coordinator_imports_the_april_reorganisation(page, world, live_server
 def test_training_record_pages_pass_the_audit(page, world, live_server):
     """My record and a person's record (受講履歴) as the employee and their coordinator see them."""
     sign_in(page, world.emails["employee_a"])
-    page.goto("/records/me")
+    page.goto("/records/my-training/history")
     expect(page.locator("h1")).to_be_visible()
     audit(page, "my training record")
     page.get_by_test_id("sign-out").click()

@@ -38,7 +38,7 @@ def test_sign_out_ends_the_session(page, world):
     expect(page.locator("#email")).to_be_visible()
     page.goto("/")
     expect(page).to_have_url("/login")
-    page.goto("/registrations/mine")  # a page behind @login_required
+    page.goto("/records/my-training")  # a page behind @login_required
     expect(page).to_have_url(re.compile(r"/login\?next="))
     expect(page.get_by_test_id("current-role")).to_have_count(0)
 

@@ -83,7 +83,7 @@ def _pages(arranged) -> dict[str, list[tuple[str, str]]]:  # noqa: ANN001
             ("home-employee", "/"),
             ("sessions", "/sessions/"),
             ("session", f"/sessions/{arranged['open']}"),
-            ("mine", "/registrations/mine"),
+            ("mine", "/records/my-training"),
         ],
         "coordinator_a": [
             ("home-coordinator", "/"),

@@ -106,7 +106,7 @@ OJT = {"title": "庁内ネットワーク更改", "started_on": "2025-04-01", "s
 
 CASES: list[Case] = [
     # -- pages --------------------------------------------------------------------
-    Case("growth.qualifications_mine", lambda r, o: "/growth/qualifications", SIGNED_IN_200),
+    Case("growth.qualifications_mine", lambda r, o: "/growth/qualifications", SIGNED_IN_302),
     Case(
         "growth.qualifications_mine",
         lambda r, o: "/growth/qualifications",
@@ -148,7 +148,7 @@ CASES: list[Case] = [
         method="POST",
         data=lambda r, o: {"advanced": "SC"},
     ),
-    Case("growth.ojt_mine", lambda r, o: "/growth/ojt", SIGNED_IN_200),
+    Case("growth.ojt_mine", lambda r, o: "/growth/ojt", SIGNED_IN_302),
     Case(
         "growth.ojt_mine",
         lambda r, o: "/growth/ojt",
@@ -225,7 +225,7 @@ CASES: list[Case] = [
         api=True,
     ),
     # -- certificates -------------------------------------------------------------
-    Case("growth.certificates_mine", lambda r, o: "/growth/certificates", SIGNED_IN_200),
+    Case("growth.certificates_mine", lambda r, o: "/growth/certificates", SIGNED_IN_302),
     Case(
         "growth.certificate_pdf",
         lambda r, o: f"/growth/certificates/{r['certificate'][o]}/pdf",

@@ -83,7 +83,7 @@ def _completions_sheet(r, o) -> dict:
 
 
 CASES: list[Case] = [
-    Case("registrations.mine", lambda r, o: "/registrations/mine", SIGNED_IN_200),
+    Case("registrations.mine", lambda r, o: "/registrations/mine", SIGNED_IN_302),
     Case("registrations.coordinator", lambda r, o: "/registrations/", STAFF_200),
     Case(
         "registrations.coordinator",
