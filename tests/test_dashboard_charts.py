@@ -41,7 +41,10 @@ def test_a_table_bar_is_the_share_of_its_target_and_the_plan_mark():
     from regional.dashboards.tables import bar_shares
 
     assert bar_shares(SimpleNamespace(target=30, achieved=15, expected_by_now=20)) == (50.0, 66.7)
-    assert bar_shares(SimpleNamespace(target=10, achieved=40, expected_by_now=None)) == (100.0, None)
+    assert bar_shares(SimpleNamespace(target=10, achieved=40, expected_by_now=None)) == (
+        100.0,
+        None,
+    )
     assert bar_shares(SimpleNamespace(target=0, achieved=3, expected_by_now=0)) == (0.0, None)
 
 
@@ -50,7 +53,7 @@ def test_trend_labels_read_at_body_size_on_a_phone():
     frame) and the desktop grid caps it at 22rem: a 16-unit label stays 14-18 px high."""
     from regional.dashboards.charts import TREND_W
 
-    assert 14 <= 16 * 317 / TREND_W and 16 * 352 / TREND_W <= 18
+    assert 16 * 317 / TREND_W >= 14 and 16 * 352 / TREND_W <= 18
 
 
 def test_a_target_of_zero_draws_an_empty_bar():
