@@ -139,8 +139,11 @@ def _reads_on_a_phone(role: str, problems: list[str], audited: set[str]):
 
 
 def _kind(path: str) -> str:
-    """A kind of page: ids and codes as ``page_pattern`` has them, and a dashboard's drill-down
-    is one page whichever target it lists (one template, six keys)."""
+    """A kind of page: ids and codes as ``page_pattern`` has them; a dashboard's drill-down is
+    one page whichever target it lists (one template, six keys); /progress/region is the
+    page an administrator's /progress/ shows (the same view)."""
+    if path == "/progress/region":
+        return "/progress/"
     return re.sub(r"(/progress/m/<id>/t/)[a-z_]+$", r"\1<key>", page_pattern(path))
 
 
