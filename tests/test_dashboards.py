@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
@@ -409,3 +410,55 @@ def test_each_csv_table_is_the_one_it_names(as_coordinator_a, as_admin, progress
             f"-{name}.csv" in as_admin.get(region + f"&table={name}").headers["Content-Disposition"]
         )
     assert as_admin.get(region + "&table=targets").status_code == 404
+
+
+# -- one macro for the dashboard tables: a table on a desktop, cards on a phone -----------
+
+
+class _Tables(HTMLParser):
+    """Each ``table.dash-table``: its column headers, and per body cell (tag, data-label)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict] = []
+        self._in = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and "dash-table" in (a.get("class") or "").split():
+            self.tables.append({"headers": [], "cells": []})
+            self._in = "table"
+        elif self._in and tag == "thead":
+            self._in = "thead"
+        elif self._in and tag == "tbody":
+            self._in = "tbody"
+        elif self._in == "thead" and tag == "th":
+            self.tables[-1]["headers"].append("")
+            self._in = "th"
+        elif self._in == "tbody" and tag in ("td", "th"):
+            self.tables[-1]["cells"].append((tag, a.get("data-label"), a.get("scope")))
+
+    def handle_data(self, data):
+        if self._in == "th":
+            self.tables[-1]["headers"][-1] += data.strip()
+
+    def handle_endtag(self, tag):
+        if self._in == "th" and tag == "th":
+            self._in = "thead"
+        elif tag == "table":
+            self._in = None
+
+
+@pytest.mark.parametrize("path", [f"/progress/m/{CODE_A}", "/progress/region", "/targets/"])
+def test_every_dashboard_table_cell_is_named_by_its_column(as_admin, progress_data, path):
+    """On a phone each row is a card and each cell shows its column's name (data-label):
+    every body cell but the row header carries one, and it is its column's header."""
+    parser = _Tables()
+    parser.feed(as_admin.get(path, headers={"Accept-Language": "ja"}).get_data(as_text=True))
+    assert parser.tables, f"{path}: no dashboard table"
+    for table in parser.tables:
+        for tag, label, scope in table["cells"]:
+            if tag == "th":
+                assert scope == "row" and label is None
+            else:
+                assert label in table["headers"][1:], (path, label, table["headers"])
