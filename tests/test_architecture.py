@@ -253,12 +253,6 @@ def test_the_switch_check_would_catch_one(tmp_path):
 
 #: The longest a function of ``regional`` may be, in lines from its ``def`` to its end.
 MAX_FUNCTION_LINES = 80
-#: Functions still being broken into named steps on another branch (the registrations
-#: split); the list is emptied when that branch lands, and takes no new names.
-LONG_FUNCTIONS_BEING_SPLIT = {
-    # The target edit page is being reworked for phone layouts on another branch.
-    "regional/targets/views.py:edit",
-}
 
 
 def _functions(tree: ast.AST, prefix: str = ""):
@@ -286,13 +280,8 @@ def long_functions(root: Path = ROOT) -> dict[str, int]:
 
 
 def test_no_function_is_longer_than_80_lines():
-    """A long function is broken into named steps (the allow-list only shrinks)."""
-    assert sorted(set(long_functions()) - LONG_FUNCTIONS_BEING_SPLIT) == []
-
-
-def test_the_allow_list_names_only_functions_still_too_long():
-    """A function split on its branch leaves the list with it."""
-    assert sorted(LONG_FUNCTIONS_BEING_SPLIT - set(long_functions())) == []
+    """A long function is broken into named steps; there is no allow-list."""
+    assert long_functions() == {}
 
 
 def test_the_length_check_would_catch_one(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
@@ -59,7 +60,7 @@ def test_a_coordinator_sees_their_targets_with_standing_in_words(as_coordinator_
     html = page.get_data(as_text=True)
     assert "1 / 10 (10%)" in html  # the chart's text
     assert "Behind plan by" in html or "Ahead of plan" in html or "On plan" in html
-    assert '<svg class="chart-svg"' in html and "<table>" in html
+    assert '<svg class="chart-svg"' in html and '<table class="stack dash-table' in html
     assert 'href="/progress/m/332038/t/security?fy=' in html
     ids = [i for i in re.findall(r' id="([^"]+)"', html) if i != "csrf_token"]
     assert len(ids) == len(set(ids)), "duplicate ids"
@@ -382,7 +383,7 @@ def test_qualification_holders_and_on_the_job_training_are_on_both_dashboards(
     def row(html: str, table: str, heading: str) -> list[str]:
         body = html.split(f'data-testid="{table}"', 1)[1].split("</table>", 1)[0]
         tr = next(t for t in body.split("<tr") if heading in t)
-        return re.findall(r'<td class="num">(\d+)</td>', tr)
+        return re.findall(r'<td class="num"[^>]*>(\d+)</td>', tr)
 
     mine = as_coordinator_a.get(f"/progress/m/{CODE_A}").get_data(as_text=True)
     assert row(mine, "qualification-holders", " SC ") == ["1"]
@@ -411,3 +412,55 @@ def test_each_csv_table_is_the_one_it_names(as_coordinator_a, as_admin, progress
             f"-{name}.csv" in as_admin.get(region + f"&table={name}").headers["Content-Disposition"]
         )
     assert as_admin.get(region + "&table=targets").status_code == 404
+
+
+# -- one macro for the dashboard tables: a table on a desktop, cards on a phone -----------
+
+
+class _Tables(HTMLParser):
+    """Each ``table.dash-table``: its column headers, and per body cell (tag, data-label)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict] = []
+        self._in = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and "dash-table" in (a.get("class") or "").split():
+            self.tables.append({"headers": [], "cells": []})
+            self._in = "table"
+        elif self._in and tag == "thead":
+            self._in = "thead"
+        elif self._in and tag == "tbody":
+            self._in = "tbody"
+        elif self._in == "thead" and tag == "th":
+            self.tables[-1]["headers"].append("")
+            self._in = "th"
+        elif self._in == "tbody" and tag in ("td", "th"):
+            self.tables[-1]["cells"].append((tag, a.get("data-label"), a.get("scope")))
+
+    def handle_data(self, data):
+        if self._in == "th":
+            self.tables[-1]["headers"][-1] += data.strip()
+
+    def handle_endtag(self, tag):
+        if self._in == "th" and tag == "th":
+            self._in = "thead"
+        elif tag == "table":
+            self._in = None
+
+
+@pytest.mark.parametrize("path", [f"/progress/m/{CODE_A}", "/progress/region", "/targets/"])
+def test_every_dashboard_table_cell_is_named_by_its_column(as_admin, progress_data, path):
+    """On a phone each row is a card and each cell shows its column's name (data-label):
+    every body cell but the row header carries one, and it is its column's header."""
+    parser = _Tables()
+    parser.feed(as_admin.get(path, headers={"Accept-Language": "ja"}).get_data(as_text=True))
+    assert parser.tables, f"{path}: no dashboard table"
+    for table in parser.tables:
+        for tag, label, scope in table["cells"]:
+            if tag == "th":
+                assert scope == "row" and label is None
+            else:
+                assert label in table["headers"][1:], (path, label, table["headers"])

@@ -1,11 +1,13 @@
-"""Server-rendered SVG charts: progress against plan, and a trend by fiscal year.
+"""Server-rendered charts: progress against plan, and a trend by fiscal year.
 
 The platform serves every asset and its Content-Security-Policy allows no inline
-style or script, so a chart is plain SVG markup: geometry computed here, drawn by
+style or script, so a chart is plain markup: geometry computed here, drawn by
 ``dashboards/_charts.html`` with presentation attributes and classes from
-``dashboards.css``. Nothing depends on colour alone: the achieved bar is hatched,
-the plan is a dashed line with its own label, and every value is written out in
-text beside its shape; each chart is followed by the same numbers as a table.
+``dashboards.css``. The progress chart writes its words in HTML beside SVG bars drawn in
+percent, so its text is at body size at any width; the trend chart is one SVG sized for
+its text. Nothing depends on colour alone: the achieved bar is hatched, the plan is a
+dashed line with its own label, and every value is written out in text beside its
+shape; each chart is followed by the same numbers as a table.
 """
 
 from __future__ import annotations
@@ -47,6 +49,18 @@ class ProgressBar:
     value_text: str
     status: str
     status_key: str
+
+    @property
+    def done_pct(self) -> float:
+        """The filled part as a share of the track, in percent (drawn in HTML at any width)."""
+        return round(self.done_w / self.track_w * 100, 1) if self.track_w else 0.0
+
+    @property
+    def plan_pct(self) -> float | None:
+        """Where the plan-by-now mark stands on the track, in percent."""
+        if self.plan_x is None or not self.track_w:
+            return None
+        return round((self.plan_x - self.track_x) / self.track_w * 100, 1)
 
 
 @dataclass(frozen=True)
@@ -120,8 +134,11 @@ class TrendChart:
     target_text: str
 
 
-TREND_W = 480
-TREND_H = 220
+#: About as wide as the chart is drawn on a 375 px phone and in the desktop grid (a user
+#: unit is about a CSS pixel there, and dashboards.css caps the width), so the labels,
+#: 16 units high, read at body size on both.
+TREND_W = 320
+TREND_H = 210
 TREND_TOP = 28
 TREND_BOTTOM = 36
 

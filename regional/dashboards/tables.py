@@ -121,6 +121,18 @@ def rate(tp) -> float | None:
     return tp.achieved / tp.target if tp.target else None
 
 
+def bar_shares(tp) -> tuple[float, float | None]:
+    """A target's bar in percent of the target: the filled part, and the plan-by-now mark."""
+    if not tp.target:
+        return 0.0, None
+
+    def share(value: int) -> float:
+        return round(min(max(value, 0), tp.target) / tp.target * 100, 1)
+
+    plan = None if tp.expected_by_now is None else share(tp.expected_by_now)
+    return share(tp.achieved), plan
+
+
 def progress_rows(targets) -> list[ProgressRow]:
     return [
         ProgressRow(

@@ -119,35 +119,61 @@ def field_attrs(f, hint: str | None = None) -> dict:
     return attrs
 
 
-#: Main navigation: (endpoint, label, who sees it). Missing endpoints are skipped.
+#: Groups of the main navigation, in order: what a person does for themselves, what a
+#: coordinator runs, and the figures. On a phone they fold behind one menu button.
+NAV_GROUPS = (
+    ("learn", _l("Taking training")),
+    ("manage", _l("Managing")),
+    ("figures", _l("Figures")),
+)
+
+#: Main navigation: (endpoint, label, who sees it, group). Missing endpoints are skipped;
+#: the home page stands before the groups.
 NAV = (
-    ("main.home", _l("Home"), "all"),
-    ("catalogue.index", _l("Catalogue"), "all"),
-    ("sessions.index", _l("Sessions"), "all"),
-    ("records.my_training", _l("My training"), "all"),
-    ("growth.materials_index", _l("Learning materials"), "all"),
-    ("registrations.coordinator", _l("Registrations"), "coordinator"),
-    ("people.index", _l("People"), "coordinator"),
-    ("dashboards.index", _l("Progress"), "coordinator"),
-    ("targets.index", _l("Targets"), "coordinator"),
-    ("audit.index", _l("Audit trail"), "coordinator"),
-    ("mail.settings", _l("Mail settings"), "coordinator"),
-    ("admin.index", _l("Regional administration"), "regional_admin"),
+    ("main.home", _l("Home"), "all", None),
+    ("catalogue.index", _l("Catalogue"), "all", "learn"),
+    ("sessions.index", _l("Sessions"), "all", "learn"),
+    ("records.my_training", _l("My training"), "all", "learn"),
+    ("growth.materials_index", _l("Learning materials"), "all", "learn"),
+    ("registrations.coordinator", _l("Registrations"), "coordinator", "manage"),
+    ("people.index", _l("People"), "coordinator", "manage"),
+    ("dashboards.index", _l("Progress"), "coordinator", "figures"),
+    ("targets.index", _l("Targets"), "coordinator", "figures"),
+    ("audit.index", _l("Audit trail"), "coordinator", "manage"),
+    ("mail.settings", _l("Mail settings"), "coordinator", "manage"),
+    ("admin.index", _l("Regional administration"), "regional_admin", "manage"),
 )
 
 
+def _nav_shown(who: str) -> bool:
+    return (
+        who == "all"
+        or (who == "coordinator" and current_user.is_coordinator)
+        or (who == "regional_admin" and current_user.is_regional_admin)
+    )
+
+
 def nav_items() -> list[tuple[str, str, bool]]:
-    items = []
-    for endpoint, label, who in NAV:
-        if endpoint not in current_app.view_functions:
-            continue
-        show = (
-            who == "all"
-            or (who == "coordinator" and current_user.is_coordinator)
-            or (who == "regional_admin" and current_user.is_regional_admin)
-        )
-        items.append((endpoint, str(label), show))
-    return items
+    """Every navigation entry the app has, (endpoint, label, shown to the current user)."""
+    return [
+        (endpoint, str(label), _nav_shown(who))
+        for endpoint, label, who, _group in NAV
+        if endpoint in current_app.view_functions
+    ]
+
+
+def nav_groups() -> list[tuple[str | None, str, list[tuple[str, str]]]]:
+    """The entries shown to the current user by group, (key, label, [(endpoint, label)]):
+    the home page first (key None), then each group that has an entry, in NAV_GROUPS order."""
+    shown = [
+        (group, endpoint, str(label))
+        for endpoint, label, who, group in NAV
+        if endpoint in current_app.view_functions and _nav_shown(who)
+    ]
+    groups = [(None, "", [(e, lbl) for g, e, lbl in shown if g is None])]
+    for key, label in NAV_GROUPS:
+        groups.append((key, str(label), [(e, lbl) for g, e, lbl in shown if g == key]))
+    return [g for g in groups if g[2]]
 
 
 def init_template_helpers(app: Flask) -> None:
@@ -155,6 +181,7 @@ def init_template_helpers(app: Flask) -> None:
     app.add_template_global(labelled, "labelled")
     app.add_template_global(sentences, "sentences")
     app.add_template_global(nav_items, "nav_items")
+    app.add_template_global(nav_groups, "nav_groups")
     app.add_template_global(lambda: set(current_app.view_functions), "view_endpoints")
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(local_day, "local_day")

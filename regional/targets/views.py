@@ -96,65 +96,22 @@ def edit(key: str):
         abort(404)
     periods = list(db.session.scalars(Target.of_municipality().where(Target.key == measure.key)))
     new = request.args.get("new") == "1"
-    target = None
-    if not new and periods:
-        wanted = request.args.get("period", "")
-        if wanted:
-            try:
-                first = whole_number(wanted)
-            except InputProblem:
-                abort(404)  # names no plan period, like a year with none
-            target = next((t for t in periods if t.period_start_fy == first), None)
-            if target is None:
-                abort(404)
-        else:
-            target = choose_period(periods, fiscal_year_of(now_utc()))[0]
+    target = None if new or not periods else _period_asked(periods)
     annual = measure.kind == MeasureKind.ANNUAL
-    stored = (target.period_start_fy, target.period_end_fy) if target else ()
-    form = TargetForm(
-        current_fy=fiscal_year_of(now_utc()), annual=annual, stored=stored, obj=target
-    )
+    form = _target_form(target, annual)
     if not form.is_submitted() and target is None:
         proposal = _next_period(periods) if periods else {"period_start_fy": 2024}
         for name, value in proposal.items():
             getattr(form, name).data = value
-    status = 200
-    stale = None
+    status, stale = 200, None
     if form.validate_on_submit():
-        values = {
-            "target": form.target.data,
-            "period_start_fy": form.period_start_fy.data,
-            "period_end_fy": form.period_end_fy.data,
-            "population": form.population.data,
-        }
-        try:
-            if target is not None and not new:
-                claim_version(target, form.version.data)
-            services.set_target(
-                municipality, measure.key, values, current_user, target=target, create=new
-            )
-        except StaleEdit:
-            db.session.rollback()
-            target = db.session.get(Target, target.id)
-            if target is None:
-                abort(404)
-            saved = TargetForm(
-                formdata=None,
-                current_fy=fiscal_year_of(now_utc()),
-                annual=annual,
-                stored=(target.period_start_fy, target.period_end_fy),
-                obj=target,
-            )
-            stale = conflict(form, saved)
-            status = 409
-        except DomainError as exc:
-            db.session.rollback()
-            field = getattr(form, exc.details.get("field", ""), None) or form.target
-            field.errors = [*field.errors, str(exc.message)]
-        else:
-            db.session.commit()
+        saved, stale = _save_target(form, municipality, measure, target, new, annual)
+        if saved:
             flash(_("The target was saved."), "success")
             return redirect(url_for("targets.index", municipality=municipality.code))
+        if stale is not None:
+            target, status = stale[1], 409
+            stale = stale[0]
     if form.is_submitted() and stale is None:
         status = 400
     return render_template(
@@ -169,6 +126,59 @@ def edit(key: str):
         new=new or target is None,
         lang=locale_code(),
     ), status
+
+
+def _period_asked(periods: list[Target]) -> Target:
+    """The plan period ``?period=<first FY>`` names (404 if none), else the current one."""
+    wanted = request.args.get("period", "")
+    if not wanted:
+        return choose_period(periods, fiscal_year_of(now_utc()))[0]
+    try:
+        first = whole_number(wanted)
+    except InputProblem:
+        abort(404)  # names no plan period, like a year with none
+    target = next((t for t in periods if t.period_start_fy == first), None)
+    if target is None:
+        abort(404)
+    return target
+
+
+def _target_form(target: Target | None, annual: bool, **kwargs) -> TargetForm:
+    stored = (target.period_start_fy, target.period_end_fy) if target else ()
+    return TargetForm(
+        current_fy=fiscal_year_of(now_utc()), annual=annual, stored=stored, obj=target, **kwargs
+    )
+
+
+def _save_target(form, municipality, measure, target, new: bool, annual: bool):
+    """Save the form: ``(True, None)``; a refusal shown on its field: ``(False, None)``; a
+    save that another editor overtook: ``(False, (the conflict, the target as saved))``."""
+    values = {
+        "target": form.target.data,
+        "period_start_fy": form.period_start_fy.data,
+        "period_end_fy": form.period_end_fy.data,
+        "population": form.population.data,
+    }
+    try:
+        if target is not None and not new:
+            claim_version(target, form.version.data)
+        services.set_target(
+            municipality, measure.key, values, current_user, target=target, create=new
+        )
+    except StaleEdit:
+        db.session.rollback()
+        target = db.session.get(Target, target.id)
+        if target is None:
+            abort(404)
+        saved = _target_form(target, annual, formdata=None)
+        return False, (conflict(form, saved), target)
+    except DomainError as exc:
+        db.session.rollback()
+        field = getattr(form, exc.details.get("field", ""), None) or form.target
+        field.errors = [*field.errors, str(exc.message)]
+        return False, None
+    db.session.commit()
+    return True, None
 
 
 # -- measures (regional administrators) ---------------------------------------------

@@ -86,14 +86,16 @@ def pytest_runtest_setup(item) -> None:
 # --------------------------------------------------------------------------- live server
 
 
-def _e2e_database_url(tmp_path_factory) -> DatabaseUrls:
-    """Its own database: ``<test db>_e2e`` on PostgreSQL, else a temporary SQLite file."""
+def _e2e_database_url(tmp_path_factory, suffix: str = "e2e") -> DatabaseUrls:
+    """Its own database: ``<test db>_<suffix>`` on PostgreSQL, else a temporary SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return _prepare_database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}")
+        return _prepare_database(
+            f"sqlite:///{tmp_path_factory.mktemp(suffix) / f'{suffix}.sqlite3'}"
+        )
     parsed = make_url(url)
     return _prepare_database(
-        parsed.set(database=f"{parsed.database}_e2e").render_as_string(hide_password=False)
+        parsed.set(database=f"{parsed.database}_{suffix}").render_as_string(hide_password=False)
     )
 
 
@@ -103,7 +105,8 @@ class LiveServer:
 
     app: Flask
     url: str
-    world: World
+    #: The accounts of ``build_world``; None on a server of the demo data.
+    world: World | None
     errors: list[str] = field(default_factory=list)
 
     @contextmanager
@@ -149,6 +152,13 @@ def live_server(tmp_path_factory, _smtp_controller) -> Iterator[LiveServer]:
         db.session.commit()
         db.session.remove()
 
+    with serving(app, world) as server:
+        yield server
+
+
+@contextmanager
+def serving(app: Flask, world: World | None) -> Iterator[LiveServer]:
+    """Serve ``app`` on 127.0.0.1 (a free port) from a background thread while the block runs."""
     errors: list[str] = []
 
     def _record(sender, exception, **extra) -> None:

@@ -95,6 +95,7 @@ def crawl_and_audit(
     limit: int = 40,
     depth: int = 3,
     check=None,
+    pattern_of=None,
 ) -> list[str]:
     """Audit each kind of page reachable by links from the current page (GET only, same site).
 
@@ -103,16 +104,18 @@ def crawl_and_audit(
     link must answer (no 4xx or 5xx), non-HTML answers (exports, calendars) are
     skipped. Patterns in ``already`` (audited for another role) are visited
     for their links but not audited again; audited ones are added to it.
-    ``check(page, label)`` replaces the audit when given. Returns the patterns visited.
+    ``check(page, label)`` replaces the audit when given; ``pattern_of(path)`` replaces
+    ``page_pattern`` (what counts as the same kind of page). Returns the patterns visited.
     """
     already = set() if already is None else already
     check = check or audit
+    pattern_of = pattern_of or page_pattern
     seen: set[str] = set()
     queue: list[tuple[str, int]] = [(_path(page.url), 0)]
     visited: list[str] = []
     while queue and len(visited) < limit:
         path, level = queue.pop(0)
-        pattern = page_pattern(path)
+        pattern = pattern_of(path)
         if pattern in seen or _NOT_PAGES.search(path):
             continue
         seen.add(pattern)

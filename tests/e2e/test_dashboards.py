@@ -49,7 +49,7 @@ def test_a_coordinator_renders_switches_year_and_language(new_page, world):
     page.locator("nav.main-nav").get_by_role("link", name="育成状況").click()
     expect(page).to_have_url("/progress/")
     expect(page.locator("h1")).to_contain_text("育成状況：津山市")
-    expect(page.locator("figure.chart svg[role=img]").first).to_be_visible()
+    expect(page.locator("figure.chart [role=img]").first).to_be_visible()
     expect(page.locator("main table").first).to_contain_text("1")
     audit(page, "municipality dashboard")
 
