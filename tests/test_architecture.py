@@ -50,6 +50,7 @@ LAYERS = [
     "targets",
     "records",
     "dashboards",
+    "surveys",
     "admin",
     "api",
     # what puts it together

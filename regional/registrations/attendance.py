@@ -34,6 +34,10 @@ from tenants import all_tenants
 
 RS = RegistrationStatus
 
+#: Called with the registrations marked attended, in the same transaction (the survey
+#: invitation is the one today: regional.surveys.install_surveys).
+AFTER_ATTENDED: list = []
+
 
 def may_record_attendance(ts: TrainingSession, user: User) -> bool:
     """Regional administrators record anyone's attendance; a coordinator their own people's.
@@ -157,6 +161,8 @@ def _apply_attendance(
     db.session.flush()
     added += _keep_other_sessions_of_the_day(ts, day, withdrawn, actor)
     issue_certificates(added, actor)
+    for hook in AFTER_ATTENDED:
+        hook([regs[rid] for rid, present in marks if present], actor)
     for municipality_id, lines in trail.items():
         record_audit_across(
             "attendance.record",
