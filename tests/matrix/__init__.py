@@ -75,6 +75,7 @@ def _collect() -> list[Case]:
         registrations,
         roster,
         sessions,
+        surveys,
         targets,
         usability,
     )
@@ -102,6 +103,7 @@ def _collect() -> list[Case]:
         targets,
         records_pages,
         mail,
+        surveys,
     ):
         cases.extend(module.CASES)
     return cases
