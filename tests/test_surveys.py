@@ -201,17 +201,16 @@ def test_below_five_answers_the_figures_are_null(app, api, world, held):
 def test_editing_a_question_keeps_past_results_readable(app, api, world, held):
     record(api, world, held)
     answer_all(app, api, world, held)
-    with app.app_context():
-        with acting_as(db.session, world.muni_admin):
-            admin = db.session.get(User, world.admin)
-            old = db.session.scalars(
-                select(SurveyQuestion).where(SurveyQuestion.key == "satisfaction")
-            ).one()
-            services.edit_question(
-                old, label_ja="研修全体の満足度", label_en="Overall satisfaction", actor=admin
-            )
-            db.session.commit()
-            old_id = old.id
+    with app.app_context(), acting_as(db.session, world.muni_admin):
+        admin = db.session.get(User, world.admin)
+        old = db.session.scalars(
+            select(SurveyQuestion).where(SurveyQuestion.key == "satisfaction")
+        ).one()
+        services.edit_question(
+            old, label_ja="研修全体の満足度", label_en="Overall satisfaction", actor=admin
+        )
+        db.session.commit()
+        old_id = old.id
     region = (
         api(world.emails["admin"]).get(f"/programs/{held['program']}/survey-results").get_json()
     )
