@@ -278,3 +278,39 @@ def test_pages_answer_then_review(app, api, world, held, as_employee_a, as_admin
         as_text=True
     )
     assert "津山市" not in b_page.split('data-testid="review-members"')[1].split("</table>")[0]
+
+
+def test_a_questionnaire_kept_on_its_pages_is_asked_for_its_programme(
+    app, api, world, held, as_admin
+):
+    made = as_admin.form_post(
+        "/surveys/questionnaires", {"name_ja": "事後アンケート", "name_en": "After"}
+    )
+    assert made.status_code == 302
+    page = made.headers["Location"]
+    refused = as_admin.form_post(
+        page, {"kind": "single", "label_ja": "受講形態", "choices": "対面"}
+    )
+    assert refused.status_code == 422  # a single choice needs two choices
+    added = as_admin.form_post(
+        page,
+        {
+            "kind": "single",
+            "label_ja": "受講形態",
+            "choices": "対面／In person\nオンライン／Online",
+        },
+    )
+    assert added.status_code == 302
+    with app.app_context():
+        code = db.session.get(factories.Program, held["program"]).code
+    assert as_admin.form_post(page + "/attach", {"program_code": code}).status_code == 302
+    assert as_admin.form_post(page + "/attach", {"program_code": "NO-SUCH"}).status_code == 422
+    record(api, world, held)
+    mine = api(world.emails["employee_a"]).get("/me/surveys").get_json()["items"]
+    assert [(q["key"], q["choices"]) for q in mine[0]["questions"]] == [
+        ("q1", ["対面", "オンライン"])
+    ]
+    me = api(world.emails["employee_a"])
+    reg = held["regs_a"][0]
+    assert me.post(f"/registrations/{reg}/survey", json={"answers": {"q1": 2}}).status_code == 422
+    assert me.post(f"/registrations/{reg}/survey", json={"answers": {"q1": 1}}).status_code == 201

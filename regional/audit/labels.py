@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "program.reactivate": _l("Programme offered again"),
     "synonyms.add": _l("Search synonyms added"),
     "synonyms.remove": _l("Search synonyms deleted"),
+    "survey.questionnaire_add": _l("Survey questionnaire added"),
     "survey.question_add": _l("Survey question added"),
     "survey.question_edit": _l("Survey question changed"),
     "survey.attach": _l("Survey questionnaire chosen"),

@@ -268,6 +268,26 @@ def _require_admin(actor: User) -> None:
         raise Forbidden("forbidden", _l("Questionnaires are kept by regional administrators."))
 
 
+def create_questionnaire(name_ja: str, name_en: str, actor: User) -> Questionnaire:
+    """A new, empty questionnaire (its key: ``q<id>``)."""
+    _require_admin(actor)
+    questionnaire = Questionnaire(
+        key=f"new-{now_utc():%Y%m%d%H%M%S%f}", name_ja=name_ja, name_en=name_en
+    )
+    db.session.add(questionnaire)
+    db.session.flush()
+    questionnaire.key = f"q{questionnaire.id}"
+    record_audit(
+        "survey.questionnaire_add",
+        subject_type="questionnaire",
+        subject_id=questionnaire.id,
+        subject_label=name_ja,
+        after={"name_ja": name_ja, "name_en": name_en},
+        actor=actor,
+    )
+    return questionnaire
+
+
 def _choices(kind: QuestionKind, choices: list[dict]) -> list[dict]:
     if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
         if len(choices) < 2:

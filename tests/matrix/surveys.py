@@ -11,7 +11,7 @@ from datetime import timedelta
 from regional.extensions import db
 from regional.people.models import User
 from regional.registrations import actions
-from regional.surveys.models import SurveyInvitation
+from regional.surveys.models import SurveyInvitation, SurveyQuestion
 from regional.surveys.services import questionnaire_for
 from tenants.scoping import acting_as
 from tests import factories
@@ -20,6 +20,8 @@ from tests.matrix import records as _records
 
 AB = ("A", "B")
 SIGNED_IN_200 = {"employee_a": 200, "coordinator_a": 200, "coordinator_b": 200, "admin": 200}
+ADMIN_200 = {"admin": 200}
+ADMIN_302 = {"admin": 302}
 STAFF_200 = {"employee_a": 403, "coordinator_a": 200, "coordinator_b": 200, "admin": 200}
 ANSWERS = {"satisfaction": 5, "understanding": 4, "usefulness": 3, "good_points": "良かった"}
 
@@ -59,6 +61,13 @@ def extend(rec) -> None:
             )
             db.session.flush()
             rec.put("survey_registration", owner, reg.id)
+    rec.put("questionnaire", "-", questionnaire.id)
+    rec.put("program_code", "-", ts.program.code)
+    rec.put(
+        "question",
+        "-",
+        db.session.scalars(SurveyQuestion.asked(questionnaire.id)).first().id,
+    )
 
 
 _records.EXTENSIONS.append(extend)
@@ -111,5 +120,43 @@ CASES: list[Case] = [
         lambda r, o: f"/programs/{r['program']['-']}/survey-results?fiscal_year=2026",
         STAFF_200,
         api=True,
+    ),
+    Case("surveys.questionnaires", lambda r, o: "/surveys/questionnaires", ADMIN_200),
+    Case(
+        "surveys.questionnaires",
+        lambda r, o: "/surveys/questionnaires",
+        ADMIN_302,
+        method="POST",
+        data=lambda r, o: {"name_ja": "事後アンケート", "name_en": "After the session"},
+    ),
+    Case(
+        "surveys.questionnaire",
+        lambda r, o: f"/surveys/questionnaires/{r['questionnaire']['-']}",
+        ADMIN_200,
+    ),
+    Case(
+        "surveys.questionnaire",
+        lambda r, o: f"/surveys/questionnaires/{r['questionnaire']['-']}",
+        ADMIN_302,
+        method="POST",
+        data=lambda r, o: {
+            "kind": "single",
+            "label_ja": "受講形態",
+            "choices": "対面／In person\nオンライン／Online",
+        },
+    ),
+    Case(
+        "surveys.reword",
+        lambda r, o: f"/surveys/questions/{r['question']['-']}/label",
+        ADMIN_302,
+        method="POST",
+        data=lambda r, o: {"label_ja": "研修全体の満足度", "label_en": "Overall satisfaction"},
+    ),
+    Case(
+        "surveys.attach_to",
+        lambda r, o: f"/surveys/questionnaires/{r['questionnaire']['-']}/attach",
+        ADMIN_302,
+        method="POST",
+        data=lambda r, o: {"program_code": r["program_code"]["-"]},
     ),
 ]
