@@ -50,6 +50,12 @@ def _delete(*statements: str) -> Callable[[Connection], None]:
 #: Revision whose downgrade refuses with the populated world -> what its message asks for.
 #: None: nothing is to be done (the message says to stay): the walk ends there.
 REMEDIES: dict[str, Callable[[Connection], None] | None] = {
+    "24827c62af8b": _delete(
+        "DELETE FROM survey_answers",
+        "DELETE FROM survey_responses",
+        "DELETE FROM survey_invitations",
+        "DELETE FROM survey_assignments",
+    ),
     "9b3f6c2d1a47": _delete("DELETE FROM search_synonyms WHERE added_by_id IS NOT NULL"),
     "aad75f7cc959": _delete("DELETE FROM job_category_words"),
     "5d2b8e41c9a7": _delete("DELETE FROM mail_signatures", "UPDATE users SET mail_digest = true"),

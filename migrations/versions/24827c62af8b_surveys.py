@@ -6,7 +6,9 @@
 * ``survey_invitations``, ``survey_responses`` and ``survey_answers`` are the participant's
   member's, with row-level security; one response per person and session.
 
-The downgrade refuses while anyone has answered (facts).
+The downgrade refuses while anyone has answered, or administrators have chosen, added or
+reworded questionnaires, or anyone has been asked (facts); the seeded standard
+questionnaire goes.
 
 Revision ID: 24827c62af8b
 Revises: 9b3f6c2d1a47
@@ -29,6 +31,7 @@ down_revision = '9b3f6c2d1a47'
 branch_labels = None
 depends_on = None
 
+STANDARD_ID = "SELECT id FROM questionnaires WHERE key = 'standard'"
 TENANT_TABLES = ("survey_invitations", "survey_responses", "survey_answers")
 
 #: The standard questionnaire as of this migration: (key, kind, ja, en, required).
@@ -197,8 +200,16 @@ def upgrade():
 
 def downgrade():
     refuse_to_lose(
-        {"survey answers": count("survey_responses")},
-        "People have answered surveys: stay at this revision.",
+        {
+            "survey answers": count("survey_responses"),
+            "people asked for a survey": count("survey_invitations"),
+            "questionnaires chosen for programmes or sessions": count("survey_assignments"),
+            "questionnaires or questions added or reworded by administrators": count(
+                "survey_questions", f"version > 1 OR questionnaire_id <> ({STANDARD_ID})"
+            ),
+        },
+        "People have been asked for or answered surveys, or administrators kept "
+        "questionnaires: stay at this revision.",
     )
     for table in TENANT_TABLES:
         disable_tenant_rls(table)
