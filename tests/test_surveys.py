@@ -314,3 +314,15 @@ def test_a_questionnaire_kept_on_its_pages_is_asked_for_its_programme(
     reg = held["regs_a"][0]
     assert me.post(f"/registrations/{reg}/survey", json={"answers": {"q1": 2}}).status_code == 422
     assert me.post(f"/registrations/{reg}/survey", json={"answers": {"q1": 1}}).status_code == 201
+
+
+def test_the_reminder_command_reminds_once(app, api, world, held):
+    record(api, world, held)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["send-survey-reminders", "--days", "0"])
+    assert first.exit_code == 0, first.output
+    assert "survey reminders queued: 7" in first.output
+    again = runner.invoke(args=["send-survey-reminders", "--days", "0"])
+    assert "survey reminders queued: 0" in again.output
+    not_yet = runner.invoke(args=["send-survey-reminders"])  # asked today: not due for 7 days
+    assert "survey reminders queued: 0" in not_yet.output
