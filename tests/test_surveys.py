@@ -20,6 +20,7 @@ from regional.surveys import services
 from regional.surveys.models import SurveyAnswer, SurveyInvitation, SurveyQuestion
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
+from tests.conftest import CODE_B
 from tests.fixtures_registrations import register
 
 #: Satisfaction given by A's six people, in order; B's one person gives 1.
@@ -330,3 +331,21 @@ def test_the_reminder_command_reminds_once(app, api, world, held):
     assert "survey reminders queued: 0" in run("send-survey-reminders", "--days", "0")
     # Asked today: not due before the default 7 days.
     assert "survey reminders queued: 0" in run("send-survey-reminders")
+
+
+def test_the_results_page_by_member_and_region(app, api, world, held, as_admin, as_coordinator_a):
+    record(api, world, held)
+    answer_all(app, api, world, held)
+    program = held["program"]
+    region = as_admin.get(f"/surveys/results?program={program}").get_data(as_text=True)
+    assert "回答：7人中7人（回答率100.0%）" in region
+    member_b = as_admin.get(f"/surveys/results?program={program}&member={CODE_B}")
+    assert "回答：1人中1人（回答率100.0%）" in member_b.get_data(as_text=True)
+    assert 'data-testid="survey-hidden"' in member_b.get_data(as_text=True)
+    # A coordinator cannot choose another member: 404; their page counts their own people.
+    assert as_coordinator_a.get(f"/surveys/results?member={CODE_B}").status_code == 404
+    own = as_coordinator_a.get(f"/surveys/results?program={program}").get_data(as_text=True)
+    assert "回答：6人中6人（回答率100.0%）" in own and "B市の意見" not in own
+    book = as_admin.get(f"/surveys/results.xlsx?program={program}")
+    cells = [c for row in load_workbook(io.BytesIO(book.data)).active.values for c in row if c]
+    assert "演習が分かりやすかった0" in cells and "B市の意見" in cells
