@@ -78,6 +78,10 @@ def register_extensions(app: Flask) -> None:
     from regional.registrations.leavers import install_departures
 
     install_departures()
+    # A participant marked attended is asked for the survey in the same transaction.
+    from regional.surveys import install_surveys
+
+    install_surveys()
     # An edited record's version moves in the same flush as the change (regional.versions).
     from regional.versions import install_versions
 
@@ -136,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     # (a session's pages, a programme's, a person's): see regional/registrations/__init__.py.
     from regional.registrations import bp as registrations_bp
     from regional.sessions import bp as sessions_bp
+    from regional.surveys import bp as surveys_bp
     from regional.targets import bp as targets_bp
 
     app.register_blueprint(main_bp)
@@ -152,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboards_bp, url_prefix="/progress")
     app.register_blueprint(mail_bp, url_prefix="/mail")
     app.register_blueprint(heads_bp, url_prefix="/heads")
+    app.register_blueprint(surveys_bp, url_prefix="/surveys")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -44,6 +44,7 @@ COMMAND_KEYS = {
     "notify-interested": 4,
     "files-sweep": 5,
     "send-digest": 6,
+    "send-survey-reminders": 7,
 }
 
 _KEY = "CAST(:platform AS integer), CAST(:command AS integer)"

@@ -18,6 +18,14 @@ from regional.people.uploads import RosterUpload
 from regional.registrations.models import ProgramInterest
 from regional.seats.models import Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
+from regional.surveys.models import (
+    Questionnaire,
+    SurveyAnswer,
+    SurveyAssignment,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+)
 from regional.targets.models import Measure, PersonaProgress, ProgressCount, Target
 from tenants.models import Municipality, OrgUnit
 
@@ -42,10 +50,16 @@ __all__ = [
     "ProgramRevision",
     "Qualification",
     "QualificationPersona",
+    "Questionnaire",
     "Registration",
     "RosterUpload",
     "SeatAllocation",
     "SkillArea",
+    "SurveyAnswer",
+    "SurveyAssignment",
+    "SurveyInvitation",
+    "SurveyQuestion",
+    "SurveyResponse",
     "Target",
     "TrainingSession",
     "UnitHead",

@@ -43,6 +43,8 @@ from regional.people.uploads import RosterUpload
 from regional.registrations.models import ProgramInterest
 from regional.seats import set_allocation
 from regional.sessions.models import TrainingSession
+from regional.surveys import services as surveys
+from regional.surveys.models import Questionnaire, SurveyAssignment
 from regional.targets.models import YearClose
 from tenants.models import Municipality, OrgUnit, OrgUnitEvent, OrgUnitEventKind
 from tenants.scoping import acting_as, all_tenants
@@ -92,6 +94,15 @@ def populate(world) -> dict[str, object]:
     )
     attended = register(security.id, world.employee_a2, world.admin)
     attendance.record_attendance(security.id, [(attended.id, True)], person(world.admin))
+    # Its survey, asked by that attendance and answered; a questionnaire chosen for a programme.
+    with acting_as(db.session, a):
+        surveys.submit(
+            attended.id,
+            db.session.get(User, world.employee_a2),
+            {"satisfaction": 4, "understanding": 4, "usefulness": 5, "good_points": "良かった"},
+        )
+    standard = db.session.scalars(Questionnaire.standard()).one()
+    db.session.add(SurveyAssignment(program_id=security.program_id, questionnaire_id=standard.id))
     with acting_as(db.session, a):
         certificate = db.session.scalar(
             select(Certificate).where(Certificate.registration_id == reg_id)

@@ -54,6 +54,7 @@ LAYERS = [
     "records",
     "dashboards",
     "heads",
+    "surveys",
     "admin",
     "api",
     # what puts it together

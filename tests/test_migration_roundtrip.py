@@ -50,6 +50,12 @@ def _delete(*statements: str) -> Callable[[Connection], None]:
 #: Revision whose downgrade refuses with the populated world -> what its message asks for.
 #: None: nothing is to be done (the message says to stay): the walk ends there.
 REMEDIES: dict[str, Callable[[Connection], None] | None] = {
+    "24827c62af8b": _delete(
+        "DELETE FROM survey_answers",
+        "DELETE FROM survey_responses",
+        "DELETE FROM survey_invitations",
+        "DELETE FROM survey_assignments",
+    ),
     "7c1e5a9b3d20": _delete(
         "DELETE FROM unit_heads",
         "DELETE FROM head_settings",

@@ -20,5 +20,6 @@ from regional.api import (  # noqa: E402, F401
     registrations,
     roster,
     sessions,
+    surveys,
     targets,
 )

@@ -31,6 +31,10 @@ from tenants import all_tenants
 
 RS = RegistrationStatus
 
+#: Called with the registrations marked attended, in the same transaction (the survey
+#: invitation is the one today: regional.surveys.install_surveys).
+AFTER_ATTENDED: list = []
+
 
 def may_record_attendance(ts: TrainingSession, user: User) -> bool:
     """Regional administrators record anyone's attendance; a coordinator their own people's.
@@ -96,6 +100,8 @@ def _apply_attendance(
         if reg.employee_id not in same_day:
             marking.added.append(_completion_for(reg, ts, actor))
     _settle_completions(ts, day, marking, actor)
+    for hook in AFTER_ATTENDED:
+        hook([regs[rid] for rid, present in marks if present], actor)
     _audit_attendance(ts, marking.trail, actor)
     return marking.attended, len(marks) - marking.attended
 

@@ -76,6 +76,7 @@ def _collect() -> list[Case]:
         registrations,
         roster,
         sessions,
+        surveys,
         targets,
         usability,
     )
@@ -104,6 +105,7 @@ def _collect() -> list[Case]:
         records_pages,
         mail,
         heads,
+        surveys,
     ):
         cases.extend(module.CASES)
     return cases
