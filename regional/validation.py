@@ -133,16 +133,19 @@ _HYPHENS = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70\
 #: Spaces after NFKC (the ideographic and no-break spaces are " " by then). Tabs, line
 #: breaks and other controls are left in place for the human-text rule to refuse.
 _SPACES = re.compile(" +")
+#: Zero-width characters pasted with a code (a zero-width space, joiners, a BOM); other
+#: invisible characters (bidi overrides) stay, for the text check to refuse.
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
 
 
 def typed_code(value: str | None) -> str:
     """A number or code as a person typed it (職員番号 ０２８５９８, 証書番号 ＦＥ－１２３),
-    as it is compared and stored: NFKC, no spaces, no invisible format characters (a
-    zero-width space or a BOM pasted with it), every hyphen variant (‐ – — − ー ｰ) a '-'.
+    as it is compared and stored: NFKC, no spaces, no zero-width characters (a zero-width
+    space or a BOM pasted with it), every hyphen variant (‐ – — − ー ｰ) a '-'.
 
     Not a quantity: leading zeros stay (``whole_number`` reads counts and ids)."""
     text = unicodedata.normalize("NFKC", value or "")
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    text = _ZERO_WIDTH.sub("", text)
     return _HYPHENS.sub("-", _SPACES.sub("", text))
 
 

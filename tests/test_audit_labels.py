@@ -33,16 +33,54 @@ def _codes_in(node: ast.AST) -> set[str]:
     return set()
 
 
-def written_codes() -> dict[str, str]:
-    """code -> where: the first argument of every call of a function named ``*audit*``."""
-    found: dict[str, str] = {}
-    for path in sorted(ROOT.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call) or not node.args:
+def _name(func: ast.AST) -> str:
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+
+
+def _trees() -> list[tuple[Path, ast.AST]]:
+    return [(p, ast.parse(p.read_text(encoding="utf-8"))) for p in sorted(ROOT.rglob("*.py"))]
+
+
+def _forwarders(trees) -> set[str]:
+    """Functions that hand their first parameter on as an audit call's action (such as
+    ``_program_change(action, ...)`` returning ``audited(action, ...)``)."""
+    names: set[str] = set()
+    for _path, tree in trees:
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef) or not fn.args.args:
                 continue
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            if "audit" not in name:
+            first = fn.args.args[0].arg
+            for node in ast.walk(fn):
+                if (
+                    isinstance(node, ast.Call)
+                    and "audit" in _name(node.func)
+                    and node.args
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id == first
+                ):
+                    names.add(fn.name)
+    return names
+
+
+def written_codes() -> dict[str, str]:
+    """code -> where: the first argument of every call of a function named ``*audit*``, or
+    of a function that hands its first parameter on to one, and every ``*_action=``."""
+    trees = _trees()
+    forwarders = _forwarders(trees)
+    found: dict[str, str] = {}
+    for path, tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            # A kind's description names its actions (``accept_action="ojt.confirm"``).
+            for keyword in node.keywords:
+                if keyword.arg and keyword.arg.endswith("_action"):
+                    for code in _codes_in(keyword.value):
+                        found.setdefault(code, f"{path.relative_to(ROOT.parent)}:{node.lineno}")
+            if not node.args:
+                continue
+            name = _name(node.func)
+            if "audit" not in name and name not in forwarders:
                 continue
             for code in _codes_in(node.args[0]):
                 if CODE.match(code):

@@ -548,5 +548,5 @@ def test_an_invisible_employee_number_is_missing_once(coord_a, cell):
     )
     errors = resp.get_json()["errors"]
     assert [(e["row"], e["column"], e["message"]) for e in errors] == [
-        (2, "職員番号", "The employee number is missing.")
+        (2, "職員番号", "職員番号がありません。")
     ]

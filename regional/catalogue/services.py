@@ -268,8 +268,12 @@ def update_program(program: Program, values: dict, actor_id: int | None) -> Prog
 def set_program_active(program: Program, active: bool, actor_id: int | None) -> Program:
     """Retire or reactivate a programme; its history and past completions stay as they are."""
     if program.active != active:
-        action = "program.reactivate" if active else "program.retire"
-        with _program_change(action, program, actor_id, fields=("active",)):
+        with _program_change(
+            "program.reactivate" if active else "program.retire",
+            program,
+            actor_id,
+            fields=("active",),
+        ):
             program.active = active
         log.info(
             "programme %s code=%s by=%s",

@@ -25,20 +25,23 @@ from regional.roles import require_confirmer
 class Review:
     """How one kind of record is reviewed."""
 
-    #: Audit subject type and action prefix ("qualification", "ojt").
+    #: Audit subject type ("qualification", "ojt").
     kind: str
     #: The refusal when the reviewer is the record's person.
     own_message: Any
     snapshot: Callable[[Any], dict]
     #: The entry's subject label.
     label: Callable[[Any], str]
-    #: Accepting: the action's name and the status it sets.
+    #: Accepting: the audit action (written out, so a search for it finds it) and the
+    #: status it sets.
     accept_action: str
     accepted: Enum
     #: Who reviewed and when (the record's column names).
     reviewer_field: str
     reviewed_at_field: str
-    #: Sending back, if the kind allows it: the status, the reason's column and the mail.
+    #: Sending back, if the kind allows it: the audit action, the status, the reason's
+    #: column and the mail.
+    return_action: str | None = None
     returned: Enum | None = None
     reason_field: str | None = None
     return_mail: str | None = None
@@ -52,7 +55,7 @@ def check_reviewer(review: Review, record: Any, actor: Any) -> None:
 
 def _step(review: Review, action: str, record: Any, actor: Any):
     return audited(
-        f"{review.kind}.{action}",
+        action,
         target=record,
         snapshot=review.snapshot,
         changed_only=False,
@@ -85,7 +88,7 @@ def send_back(review: Review, record: Any, reason: object, actor: Any) -> Any:
     """Return the record to its person with a reason; they are told by mail."""
     check_reviewer(review, record, actor)
     reason = rules.text(reason, "reason", max_len=1000, lines=True)
-    with _step(review, "return", record, actor) as trail:
+    with _step(review, review.return_action, record, actor) as trail:
         _mark(review, record, review.returned, actor)
         setattr(record, review.reason_field, reason)
         trail.detail["reason"] = reason
