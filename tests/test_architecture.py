@@ -54,6 +54,7 @@ LAYERS = [
     "records",
     "dashboards",
     "heads",
+    "reports",
     "admin",
     "api",
     # what puts it together
