@@ -41,6 +41,7 @@ from regional.people.job_categories import JobCategoryWord
 from regional.people.models import JobCategory, User
 from regional.people.uploads import RosterUpload
 from regional.registrations.models import ProgramInterest
+from regional.reports import services as reports
 from regional.seats import set_allocation
 from regional.sessions.models import TrainingSession
 from regional.targets.models import YearClose
@@ -92,6 +93,11 @@ def populate(world) -> dict[str, object]:
     )
     attended = register(security.id, world.employee_a2, world.admin)
     attendance.record_attendance(security.id, [(attended.id, True)], person(world.admin))
+    # The programme asks for a participant's report (受講報告), and it is written.
+    with acting_as(db.session, attended.municipality_id):
+        security.program.report_required = True
+        db.session.refresh(attended)
+        reports.write(attended, person(world.employee_a2), "係内で共有する")
     with acting_as(db.session, a):
         certificate = db.session.scalar(
             select(Certificate).where(Certificate.registration_id == reg_id)

@@ -74,6 +74,7 @@ def _collect() -> list[Case]:
         previews,
         records_pages,
         registrations,
+        reports,
         roster,
         sessions,
         targets,
@@ -104,6 +105,7 @@ def _collect() -> list[Case]:
         records_pages,
         mail,
         heads,
+        reports,
     ):
         cases.extend(module.CASES)
     return cases
