@@ -271,3 +271,12 @@ def test_no_mail_to_heads_when_the_step_is_off(app, world, signed_in, mailbox):
 def person_email(app, user_id: int) -> str:
     with app.app_context():
         return person(user_id).email
+
+
+def test_a_coordinator_never_acknowledges_their_own_report(ctx, world):
+    coordinator = person(world.coordinator_a)
+    reg_id = _attended(coordinator.id)
+    report = _write(reg_id, coordinator.id, "自分の報告")
+    assert _as(coordinator.id, services.to_acknowledge) == []
+    with acting_as(db.session, world.muni_a), pytest.raises(NotFound):
+        services.acknowledge(report, person(world.coordinator_a))
