@@ -99,7 +99,7 @@ def write(reg: Registration, actor: User, raw: object) -> ParticipantReport:
         raise Conflict(
             "report_acknowledged", _l("This report is acknowledged; it can no longer be edited.")
         )
-    action = "report.write" if report is None else "report.edit"
+    new = report is None
     if report is None:
         report = ParticipantReport(
             registration_id=reg.id,
@@ -112,7 +112,7 @@ def write(reg: Registration, actor: User, raw: object) -> ParticipantReport:
         return report
     report.body = body
     db.session.flush()
-    _audit(action, report, actor, reg)
+    _audit("report.write" if new else "report.edit", report, actor, reg)
     return report
 
 
