@@ -280,3 +280,26 @@ def test_a_coordinator_never_acknowledges_their_own_report(ctx, world):
     assert _as(coordinator.id, services.to_acknowledge) == []
     with acting_as(db.session, world.muni_a), pytest.raises(NotFound):
         services.acknowledge(report, person(world.coordinator_a))
+
+
+def test_the_heads_are_told_when_a_waiting_application_is_promoted(ctx, world):
+    from regional.mail.models import OutboundMail
+    from tests.fixtures_registrations import cancel
+
+    def to_heads() -> list[str]:
+        return list(
+            db.session.scalars(
+                select(OutboundMail.to_addr).where(
+                    OutboundMail.template == "registration_awaits_head"
+                )
+            )
+        )
+
+    u = _unit_tree(world)
+    ts = factories.make_session(capacity=1, starts_in=timedelta(days=5))
+    first = register(ts.id, u.other_staff)  # nobody heads 市民課: enrolled
+    waiting = register(ts.id, u.staff)
+    assert waiting.status.value == "waitlisted" and to_heads() == []
+    cancel(first.id, u.other_staff)
+    assert registration(waiting.id).status.value == "awaiting_head"
+    assert sorted(to_heads()) == sorted([person(u.head).email, person(u.deputy).email])
