@@ -77,12 +77,14 @@ def test_a_participant_writes_after_attendance_and_edits_until_acknowledged(unit
     assert [r.id for r in _as(unit.staff, services.to_write)] == [reg_id]
     report = _write(reg_id, unit.staff, "チャットツールを課内で試行する")
     assert _as(unit.staff, services.to_write) == []
+    assert _as(unit.staff, services.to_edit) == [report]
     _write(reg_id, unit.staff, "チャットツールを係内で試行する")
     assert report.body == "チャットツールを係内で試行する"
     with acting_as(db.session, world.muni_a):
         services.acknowledge(report, person(unit.head))
     with pytest.raises(Conflict):
         _write(reg_id, unit.staff, "もう一度")
+    assert _as(unit.staff, services.to_edit) == []
     assert _actions(world)[-3:] == ["report.write", "report.edit", "report.acknowledge"]
 
 
@@ -99,7 +101,7 @@ def test_no_report_before_attendance_nor_for_a_programme_without_one(unit, world
 
 def test_an_empty_or_too_long_report_is_refused(unit):
     reg_id = _attended(unit.staff)
-    for body in ("   ", "あ" * (BODY_MAX + 1)):
+    for body in ("   ", "あ" * (BODY_MAX + 1), "制御文字\x07"):
         with pytest.raises(DomainError):
             _write(reg_id, unit.staff, body)
     with acting_as(db.session, person(unit.staff).municipality_id):

@@ -27,6 +27,7 @@ from regional.reports.models import BODY_MAX, ParticipantReport
 from regional.roles import is_coordinator, is_head_of
 from regional.seats.models import Registration
 from regional.sessions.models import TrainingSession
+from regional.validation import text_problem
 
 # -- what is due ----------------------------------------------------------------------------
 
@@ -65,6 +66,19 @@ def to_write(actor: User) -> list[Registration]:
     return list(db.session.scalars(stmt))
 
 
+def to_edit(actor: User) -> list[ParticipantReport]:
+    """The actor's reports written but not yet acknowledged (they may still edit them)."""
+    stmt = (
+        select(ParticipantReport)
+        .where(
+            ParticipantReport.employee_id == actor.id,
+            ParticipantReport.acknowledged_at.is_(None),
+        )
+        .order_by(ParticipantReport.written_at.desc(), ParticipantReport.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
 def writable(reg_id: int, actor: User) -> Registration | None:
     """The one load gate of writing: the actor's own registration that asks for a report."""
     reg = db.session.scalar(select(Registration).where(Registration.id == reg_id))
@@ -77,7 +91,11 @@ def writable(reg_id: int, actor: User) -> Registration | None:
 
 
 def checked_body(raw: object) -> str:
+    """The report's text: plain human text, not empty, at most :data:`BODY_MAX` characters."""
     body = str(raw or "").strip()
+    problem = text_problem(body, multiline=True)
+    if problem:
+        raise DomainError("invalid_body", problem, field="body")
     if not body:
         raise DomainError("body_required", _l("Please write your report."), field="body")
     if len(body) > BODY_MAX:

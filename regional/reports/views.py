@@ -24,11 +24,12 @@ def report_work() -> dict | None:
         return None
     with acting_as(db.session, current_user.municipality_id):
         to_write = services.to_write(current_user)
+        to_edit = services.to_edit(current_user)
         acker = is_coordinator(current_user) or bool(headed_units(current_user))
         to_ack = services.to_acknowledge(current_user) if acker else []
-    if not (to_write or to_ack):
+    if not (to_write or to_edit or to_ack):
         return None
-    return {"to_write": to_write, "to_acknowledge": to_ack}
+    return {"to_write": to_write, "to_edit": to_edit, "to_acknowledge": to_ack}
 
 
 @bp.app_template_global("reports_outstanding")

@@ -71,6 +71,8 @@ def test_attended_employee_writes_head_acknowledges_coordinator_sees_it_done(
     expect(page.locator(".flash-success")).to_contain_text("受講報告を保存しました")
     expect(page.get_by_test_id("report-state")).to_contain_text("確認されるまでは修正できます")
     _no_sideways_scroll(page, width, "受講報告")
+    page.goto("/")
+    expect(page.get_by_test_id("reports-to-edit")).to_have_count(1)
     sign_out(page)
 
     sign_in(page, facts["head"])
