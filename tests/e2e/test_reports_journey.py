@@ -5,6 +5,7 @@ list shows it done. Every page on the way is audited with axe-core."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -41,7 +42,13 @@ def _arrange(live_server, size: str) -> dict:
             reg = actions.register(ts.id, staff, coordinator)
             reg.attended = True  # attendance recorded (出席)
             db.session.flush()
-        return {"reg": reg.id, "head": head.email, "staff": staff.email, "name": staff.name}
+        return {
+            "session": ts.id,
+            "reg": reg.id,
+            "head": head.email,
+            "staff": staff.email,
+            "name": staff.name,
+        }
 
 
 def _no_sideways_scroll(page, width: int, where: str) -> None:
@@ -88,7 +95,9 @@ def test_attended_employee_writes_head_acknowledges_coordinator_sees_it_done(
     sign_out(page)
 
     sign_in(page, live_server.world.emails["coordinator_a"])
-    page.goto("/reports/sessions")
+    page.goto(f"/sessions/{facts['session']}")
+    page.get_by_test_id("session-reports").click()
+    expect(page).to_have_url(re.compile(r"/reports/sessions#session-\d+$"))
     row = page.get_by_test_id(f"report-row-{facts['reg']}")
     expect(row).to_contain_text(facts["name"])
     expect(row).to_contain_text("確認済み")
