@@ -139,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     # Importing the top package adds its pages to the lower packages' blueprints too
     # (a session's pages, a programme's, a person's): see regional/registrations/__init__.py.
     from regional.registrations import bp as registrations_bp
+    from regional.reports import bp as reports_bp
     from regional.sessions import bp as sessions_bp
     from regional.surveys import bp as surveys_bp
     from regional.targets import bp as targets_bp
@@ -158,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp, url_prefix="/mail")
     app.register_blueprint(heads_bp, url_prefix="/heads")
     app.register_blueprint(surveys_bp, url_prefix="/surveys")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -16,6 +16,7 @@ from regional.people.job_categories import JobCategoryWord
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
 from regional.registrations.models import ProgramInterest
+from regional.reports.models import ParticipantReport
 from regional.seats.models import Registration
 from regional.sessions.models import SeatAllocation, TrainingSession
 from regional.surveys.models import (
@@ -43,6 +44,7 @@ __all__ = [
     "OrgUnit",
     "OjtRecord",
     "OutboundMail",
+    "ParticipantReport",
     "PersonaProgress",
     "Program",
     "ProgramInterest",

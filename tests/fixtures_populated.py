@@ -41,6 +41,7 @@ from regional.people.job_categories import JobCategoryWord
 from regional.people.models import JobCategory, User
 from regional.people.uploads import RosterUpload
 from regional.registrations.models import ProgramInterest
+from regional.reports import services as reports
 from regional.seats import set_allocation
 from regional.sessions.models import TrainingSession
 from regional.surveys import services as surveys
@@ -103,6 +104,11 @@ def populate(world) -> dict[str, object]:
         )
     standard = db.session.scalars(Questionnaire.standard()).one()
     db.session.add(SurveyAssignment(program_id=security.program_id, questionnaire_id=standard.id))
+    # The programme asks for a participant's report (受講報告), and it is written.
+    with acting_as(db.session, attended.municipality_id):
+        security.program.report_required = True
+        db.session.refresh(attended)
+        reports.write(attended, person(world.employee_a2), "係内で共有する")
     with acting_as(db.session, a):
         certificate = db.session.scalar(
             select(Certificate).where(Certificate.registration_id == reg_id)

@@ -55,6 +55,7 @@ LAYERS = [
     "dashboards",
     "heads",
     "surveys",
+    "reports",
     "admin",
     "api",
     # what puts it together

@@ -175,6 +175,14 @@ class ProgramForm(FlaskForm):
             Length(max=500, message=_l("At most 500 characters.")),
         ],
     )
+    report_required = BooleanField(_l("Participants write a report after attending"))
+    report_template = TextAreaField(
+        _l("Report template (optional)"),
+        validators=[
+            HumanText(multiline=True),
+            Length(max=1000, message=_l("At most 1000 characters.")),
+        ],
+    )
     #: The programme's version when the form was loaded (a save of an older one is refused).
     version = VersionField()
 
@@ -197,6 +205,8 @@ class ProgramForm(FlaskForm):
             "prerequisite_tracks": self.prerequisite_tracks.data or [],
             "prerequisite_system_duty": self.prerequisite_system_duty.data,
             "elearning_url": self.elearning_url.data,
+            "report_required": self.report_required.data,
+            "report_template": self.report_template.data,
         }
 
 

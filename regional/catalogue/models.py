@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -138,6 +139,9 @@ class Program(Versioned, db.Model):
     prerequisite_system_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Where the programme is taken as e-learning (an intranet address); None if nowhere.
     elearning_url: Mapped[str | None] = mapped_column(String(500))
+    #: Whether participants write a report (受講報告) after attending, and its template.
+    report_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    report_template: Mapped[str] = mapped_column(Text, default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     #: What keyword search reads, per reader's language (kept on write, see
@@ -175,6 +179,8 @@ class Program(Versioned, db.Model):
             "prerequisite_tracks": list(self.prerequisite_tracks or []),
             "prerequisite_system_duty": self.prerequisite_system_duty,
             "elearning_url": self.elearning_url,
+            "report_required": self.report_required,
+            "report_template": self.report_template,
         }
 
     def search_texts(self) -> dict[str, str]:

@@ -39,6 +39,8 @@ EDITABLE = (
     "prerequisite_tracks",
     "prerequisite_system_duty",
     "elearning_url",
+    "report_required",
+    "report_template",
 )
 
 POLICY_CATALOGUE = Path(__file__).parent / "data" / "policy_catalogue.toml"
@@ -170,7 +172,25 @@ def check_program_values(values: dict) -> dict:
     out["prerequisite_system_duty"] = bool(out.get("prerequisite_system_duty"))
     if "elearning_url" in out:  # the programme form sets it; the JSON API does not name it
         out["elearning_url"] = checked_elearning_url(out["elearning_url"])
+    if "report_required" in out:  # likewise the participant's report (受講報告)
+        out["report_required"] = bool(out["report_required"])
+        out["report_template"] = _checked_template(out.get("report_template"))
     return out
+
+
+REPORT_TEMPLATE_MAX = 1000
+
+
+def _checked_template(raw: object) -> str:
+    """The report's template: plain text of at most :data:`REPORT_TEMPLATE_MAX` characters."""
+    text = str(raw or "").strip()
+    if len(text) > REPORT_TEMPLATE_MAX:
+        raise _invalid(
+            "invalid_report_template",
+            _l("The report template is too long (at most 1000 characters)."),
+            "report_template",
+        )
+    return text
 
 
 def checked_elearning_url(raw: object) -> str | None:
@@ -313,6 +333,8 @@ SNAPSHOT_LABELS = {
     "prerequisite_tracks": _l("Prerequisites"),
     "prerequisite_system_duty": _l("Prerequisites"),
     "elearning_url": _l("E-learning address"),
+    "report_required": _l("Participant's report"),
+    "report_template": _l("Report template"),
 }
 
 

@@ -11,11 +11,13 @@ bp = Blueprint("heads", __name__)
 
 
 def init_app(app) -> None:
-    """Install the head's step in the registration flow."""
-    from regional.heads.services import ask_head
+    """Install the head's step in the registration flow, and who is told of it."""
+    from regional.heads.services import ask_head, deciders
     from regional.registrations.actions import set_head_step
+    from regional.seats.notices import set_head_deciders
 
     set_head_step(ask_head)
+    set_head_deciders(deciders)
 
 
 from regional.heads import views  # noqa: E402, F401

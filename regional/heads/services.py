@@ -204,6 +204,18 @@ def _head_row(reg: Registration) -> UnitHead | None:
     return db.session.scalar(select(UnitHead).where(UnitHead.org_unit_id == reg.head_unit_id))
 
 
+def deciders(reg: Registration) -> list[User]:
+    """The active head and deputy of the unit ``reg`` is routed to (told of it by mail)."""
+    row = _head_row(reg)
+    if row is None:
+        return []
+    ids = [i for i in (row.head_id, row.deputy_id) if i is not None]
+    people = db.session.scalars(
+        select(User).where(User.id.in_(ids), User.status == AccountStatus.ACTIVE).order_by(User.id)
+    )
+    return list(people)
+
+
 def decidable(reg_id: int, actor: User) -> Registration | None:
     """The one load gate of a head's decision: a registration of the actor's member routed
     to a unit they head or deputise for (not their own), else None."""

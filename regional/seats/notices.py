@@ -9,6 +9,7 @@ the session's lock. The session and the person are read at delivery.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,16 @@ _WITH_ICS = {"enrolled", "promoted", "approved", "cancelled", "session_cancelled
 
 
 _WITHDRAWN = {"cancelled", "session_cancelled", "declined"}
+
+#: Who decides an application routed to a head of unit (its head and deputy): set by the
+#: heads package (``regional.heads``, above this one) with :func:`set_head_deciders`.
+_head_deciders: Callable[[Registration], list[User]] | None = None
+
+
+def set_head_deciders(find: Callable[[Registration], list[User]] | None) -> None:
+    """Install (or remove) the function that names who decides a routed application."""
+    global _head_deciders
+    _head_deciders = find
 
 
 def notify(reg: Registration, event: str, employee: User | None = None, **extra: object) -> None:
@@ -57,6 +68,34 @@ def notify(reg: Registration, event: str, employee: User | None = None, **extra:
     )
     if reg.status == RS.PENDING and event in ("pending", "promoted"):
         _tell_coordinators(reg, employee)
+    if reg.status == RS.AWAITING_HEAD and event in ("awaiting_head", "promoted"):
+        _tell_heads(reg, employee)
+
+
+def _tell_heads(reg: Registration, employee: User) -> None:
+    """An application awaits its head of unit: one mail each to the head and the deputy
+    (:func:`set_head_deciders`), rendered at delivery like the person's own notice."""
+    if _head_deciders is None:
+        return
+    with acting_as(db.session, reg.municipality_id):
+        heads = _head_deciders(reg)
+    for head in heads:
+        if head.id == employee.id:
+            continue
+        queue_deferred(
+            head.email,
+            "registration_awaits_head",
+            locale=head.locale or "ja",
+            municipality_id=reg.municipality_id,
+            params={
+                "registration_id": reg.id,
+                "employee_id": employee.id,
+                "session_id": reg.session_id,
+                "status": reg.status.value,
+                "requested_at": _iso(reg.requested_at),
+                "extra": {"head_name": head.name},
+            },
+        )
 
 
 def _tell_coordinators(reg: Registration, employee: User) -> None:

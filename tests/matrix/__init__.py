@@ -74,6 +74,7 @@ def _collect() -> list[Case]:
         previews,
         records_pages,
         registrations,
+        reports,
         roster,
         sessions,
         surveys,
@@ -106,6 +107,7 @@ def _collect() -> list[Case]:
         mail,
         heads,
         surveys,
+        reports,
     ):
         cases.extend(module.CASES)
     return cases
