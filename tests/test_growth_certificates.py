@@ -368,7 +368,7 @@ def test_certificate_days_are_written_one_way_in_the_pdf_and_on_the_pages(
     pages = [
         client.get(f"/growth/verify/{cert.code}", headers={"Accept-Language": "ja"}),
         signed_in(world.emails["employee_a2"]).get(
-            "/growth/certificates", headers={"Accept-Language": "ja"}
+            "/records/my-training/certificates", headers={"Accept-Language": "ja"}
         ),
         signed_in(world.emails["coordinator_a"]).get(
             f"/records/people/{world.employee_a2}", headers={"Accept-Language": "ja"}

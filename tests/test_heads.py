@@ -7,6 +7,7 @@ application goes to the head above; nobody above: the step is skipped and audite
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -266,6 +267,15 @@ def test_the_coordinator_names_heads_and_turns_the_step_on(app, world, as_coordi
         unit_id, head_id = unit.id, head.id
     page = text(as_coordinator_a.get("/heads/setup"))
     assert "財政課" in page
+    form = as_coordinator_a.get(f"/heads/units/{unit_id}/head").get_data(as_text=True)
+    options = re.findall(
+        r'<option[^>]*value="([^"]*)"', form.split(f'id="u{unit_id}-head"')[1].split("</select>")[0]
+    )
+    assert options[:2] == ["None", str(head_id)]  # nobody, then the unit's own staff
+    resp = as_coordinator_a.form_post(
+        f"/heads/units/{unit_id}/head", {f"u{unit_id}-head": "999999", f"u{unit_id}-deputy": ""}
+    )
+    assert resp.status_code == 400  # not a choice: the form again, with its error
     resp = as_coordinator_a.form_post(
         f"/heads/units/{unit_id}/head", {f"u{unit_id}-head": head_id, f"u{unit_id}-deputy": ""}
     )

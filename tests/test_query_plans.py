@@ -83,6 +83,9 @@ BY_DESIGN = {
     # membership per person and transfer, read for the member (like its people and units).
     ("page /progress", "unit_memberships"): "coverage: the member's people in their units",
     ("progress", "unit_memberships"): "coverage: the member's people in their units",
+    # The member's one settings row (whether a head of unit approves first): the member's
+    # key is all there is to search by.
+    ("register", "head_settings"): "the member's one settings row",
     # Year-end closes: one row per member and closed fiscal year (a dozen over a decade).
     ("page /progress", "year_closes"): "a member's closed years",
     ("progress", "year_closes"): "a member's closed years",

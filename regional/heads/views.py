@@ -131,18 +131,22 @@ def units():
 # -- the coordinator's page ---------------------------------------------------------------
 
 
-def _people_choices() -> list[tuple[int | None, str]]:
+def _people_choices(unit: OrgUnit) -> list[tuple[int | None, str]]:
+    """The member's active people for one unit's head and deputy: nobody, then the unit's
+    own staff, then everyone else (one unit per form: the page does not grow with units
+    times people)."""
     people = db.session.scalars(
         select(User).where(User.status == AccountStatus.ACTIVE).order_by(User.name, User.id)
-    )
+    ).all()
+    people = sorted(people, key=lambda p: p.org_unit_id != unit.id)  # stable: names kept
     return [(None, _("(nobody)"))] + [
         (p.id, f"{p.name}（{p.employee_number or p.email}）") for p in people
     ]
 
 
-def _unit_form(unit: OrgUnit, head, choices) -> UnitHeadForm:
+def _unit_form(unit: OrgUnit, head) -> UnitHeadForm:
     form = UnitHeadForm(prefix=f"u{unit.id}")
-    form.head.choices = form.deputy.choices = choices
+    form.head.choices = form.deputy.choices = _people_choices(unit)
     if request.method == "GET":
         form.head.data = head.head_id if head else None
         form.deputy.data = head.deputy_id if head else None
@@ -152,14 +156,29 @@ def _unit_form(unit: OrgUnit, head, choices) -> UnitHeadForm:
 @bp.get("/setup")
 @coordinator_required
 def setup():
-    """The member's heads of unit, and whether their approval comes first."""
+    """The member's heads of unit (names, with a link to change each unit's), and whether
+    their approval comes first."""
     heads = services.heads_by_unit()
-    choices = _people_choices()
     units = db.session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True))).all()
     units = sorted(units, key=lambda u: u.path())
-    forms = [(u, heads.get(u.id), _unit_form(u, heads.get(u.id), choices)) for u in units]
+    named = {i for h in heads.values() for i in (h.head_id, h.deputy_id) if i}
+    people = (
+        {p.id: p for p in db.session.scalars(select(User).where(User.id.in_(named)))}
+        if named
+        else {}
+    )
+    rows = []
+    for unit in units:
+        head = heads.get(unit.id)
+        rows.append(
+            (
+                unit,
+                people.get(head.head_id) if head else None,
+                people.get(head.deputy_id) if head and head.deputy_id else None,
+            )
+        )
     setting = SettingForm(head_approval=services.head_approval_on())
-    return render_template("heads/setup.html", forms=forms, setting=setting)
+    return render_template("heads/setup.html", rows=rows, setting=setting)
 
 
 @bp.post("/setting")
@@ -175,20 +194,24 @@ def setting():
     return redirect(url_for("heads.setup"))
 
 
-@bp.post("/units/<int:unit_id>/head")
+@bp.route("/units/<int:unit_id>/head", methods=["GET", "POST"])
 @coordinator_required
 def set_head(unit_id: int):
+    """One unit's head and deputy: the form, and saving it."""
     unit = get_or_404(OrgUnit, unit_id)
-    form = _unit_form(unit, None, _people_choices())
-    if not form.validate_on_submit():
-        flash(_("Choose the head and the deputy from the list."), "error")
-        return redirect(url_for("heads.setup"))
-    try:
-        services.set_head(unit, form.head.data, form.deputy.data, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("Saved."), "success")
-    return redirect(url_for("heads.setup") + f"#unit-{unit.id}")
+    form = _unit_form(unit, services.heads_by_unit().get(unit.id))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.set_head(unit, form.head.data, form.deputy.data, current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            field = getattr(form, "deputy" if "deputy" in str(exc.code) else "head")
+            field.errors = [*field.errors, str(exc.message)]
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("heads.setup") + f"#unit-{unit.id}")
+    if form.is_submitted():
+        status = 400
+    return render_template("heads/unit_head.html", unit=unit, form=form), status

@@ -21,6 +21,11 @@ HEAD_POST = {"employee_a": {"A": 302, "B": 404}}
 HEAD_API = {"employee_a": {"A": 200, "B": 404}}
 SETUP = {"coordinator_a": 200, "coordinator_b": 200, "admin": 200}
 SETUP_POST = {"coordinator_a": 302, "coordinator_b": 302, "admin": 302}
+OWN_GET = {
+    "coordinator_a": {"A": 200, "B": 404},
+    "coordinator_b": {"A": 404, "B": 200},
+    "admin": {"A": 404, "B": 404},
+}
 OWN_POST = {
     "coordinator_a": {"A": 302, "B": 404},
     "coordinator_b": {"A": 404, "B": 302},
@@ -81,6 +86,12 @@ CASES: list[Case] = [
         SETUP_POST,
         method="POST",
         data=lambda r, o: {"head_approval": "y"},
+    ),
+    Case(
+        "heads.set_head",
+        lambda r, o: f"/heads/units/{r['org_unit'][o]}/head",
+        OWN_GET,
+        owners=AB,
     ),
     Case(
         "heads.set_head",
