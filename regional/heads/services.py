@@ -23,7 +23,7 @@ from regional.fiscal import now_utc
 from regional.heads.models import HeadSetting, UnitHead
 from regional.people.models import AccountStatus, User
 from regional.roles import may_decide_for
-from regional.seats import free_seat, lock_session, refill, seat_status
+from regional.seats import lock_session, mark_declined, refill, seat_status
 from regional.seats.models import Registration, RegistrationStatus
 from regional.seats.notices import notify
 from tenants.models import OrgUnit
@@ -280,13 +280,7 @@ def head_decline(reg: Registration, actor: User, reason: str) -> list[Registrati
         raise NotFound("registration_not_found", _l("The registration was not found."))
     if not _waiting_for_head(reg):
         raise Conflict("not_awaiting_head", _l("This application is not awaiting your decision."))
-    held = reg.status.holds_seat
-    if held:
-        free_seat(ts, reg)
-    before = reg.status
-    reg.status, reg.waitlist_ticket = RS.DECLINED, None
-    reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
-    db.session.flush()
+    before, freed = mark_declined(ts, reg, actor.id)
     notify(reg, "head_declined", reason=reason)
     _audit("registration.head_decline", reg, actor, before, reason)
-    return refill(ts, [(reg.municipality_id, reg.employee_id)] if held else [])
+    return refill(ts, freed)

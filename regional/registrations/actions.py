@@ -29,8 +29,8 @@ from regional.people.models import AccountStatus, User
 from regional.registrations.eligibility import eligibility_of
 from regional.roles import acts_for
 from regional.seats import (
-    free_seat,
     lock_session,
+    mark_declined,
     overlapping,
     refill,
     revisit_passed_over,
@@ -366,16 +366,10 @@ def decline(reg: Registration, actor: User, reason: str = "") -> list[Registrati
     db.session.refresh(reg)
     if reg.status not in (RS.PENDING, RS.WAITLISTED) or reg.approved_at is not None:
         raise Conflict("not_pending", _l("This registration is not awaiting approval."))
-    held = reg.status.holds_seat
-    if held:
-        free_seat(ts, reg)
-    before = reg.status
-    reg.status, reg.waitlist_ticket = RS.DECLINED, None
-    reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor.id
-    db.session.flush()
+    before, freed = mark_declined(ts, reg, actor.id)
     notify(reg, "declined", reason=reason.strip())
     audit_registration("registration.decline", reg, actor, before)
-    return refill(ts, [(reg.municipality_id, reg.employee_id)] if held else [])
+    return refill(ts, freed)
 
 
 def cancel_session(ts_id: int, reason: str, actor: User) -> int:

@@ -17,6 +17,7 @@ from regional.seats.engine import (
     change_capacity,
     free_seat,
     lock_session,
+    mark_declined,
     overlapping,
     refill,
     release_seats,
@@ -43,6 +44,7 @@ __all__ = [
     # giving one back: the seat returns, the line moves up
     "return_pool_seat",
     "free_seat",
+    "mark_declined",
     "refill",
     "revisit_passed_over",
     # the session's plan: capacity and reservations, released when due

@@ -196,6 +196,22 @@ def return_pool_seat(reg: Registration) -> list[Registration]:
     return promoted
 
 
+def mark_declined(
+    ts: TrainingSession, reg: Registration, actor_id: int
+) -> tuple[RegistrationStatus, list[tuple[int, int]]]:
+    """A request refused under the session's lock (by the coordinator or the head of unit):
+    a held seat is freed and the row declined. Returns the status before and the place
+    freed, for :func:`refill` once the refusal is told and audited."""
+    held = reg.status.holds_seat
+    if held:
+        free_seat(ts, reg)
+    before = reg.status
+    reg.status, reg.waitlist_ticket = RegistrationStatus.DECLINED, None
+    reg.cancelled_at, reg.cancelled_by_id = now_utc(), actor_id
+    db.session.flush()
+    return before, [(reg.municipality_id, reg.employee_id)] if held else []
+
+
 def free_seat(ts: TrainingSession, reg: Registration) -> None:
     """Return the seat ``reg`` holds: to its municipality's reservation if still held, else the pool."""
     ts.seats_taken -= 1

@@ -79,23 +79,7 @@ def _tell_heads(reg: Registration, employee: User) -> None:
         return
     with acting_as(db.session, reg.municipality_id):
         heads = _head_deciders(reg)
-    for head in heads:
-        if head.id == employee.id:
-            continue
-        queue_deferred(
-            head.email,
-            "registration_awaits_head",
-            locale=head.locale or "ja",
-            municipality_id=reg.municipality_id,
-            params={
-                "registration_id": reg.id,
-                "employee_id": employee.id,
-                "session_id": reg.session_id,
-                "status": reg.status.value,
-                "requested_at": _iso(reg.requested_at),
-                "extra": {"head_name": head.name},
-            },
-        )
+    _tell_each(reg, employee, heads, "registration_awaits_head", "head_name")
 
 
 def _tell_coordinators(reg: Registration, employee: User) -> None:
@@ -104,13 +88,19 @@ def _tell_coordinators(reg: Registration, employee: User) -> None:
     rendered at delivery like the person's own notice."""
     with acting_as(db.session, reg.municipality_id):
         coordinators = mailed_coordinators()
-    for coordinator in coordinators:
-        if coordinator.id == employee.id:
-            continue  # a coordinator's own request: they see it on their page
+    _tell_each(reg, employee, coordinators, "registration_awaits_approval", "coordinator_name")
+
+
+def _tell_each(reg: Registration, employee: User, deciders, template: str, name_key: str):
+    """One deferred mail to each who decides the request, never to the applicant (who sees
+    their own request on their page)."""
+    for decider in deciders:
+        if decider.id == employee.id:
+            continue
         queue_deferred(
-            coordinator.email,
-            "registration_awaits_approval",
-            locale=coordinator.locale or "ja",
+            decider.email,
+            template,
+            locale=decider.locale or "ja",
             municipality_id=reg.municipality_id,
             params={
                 "registration_id": reg.id,
@@ -118,7 +108,7 @@ def _tell_coordinators(reg: Registration, employee: User) -> None:
                 "session_id": reg.session_id,
                 "status": reg.status.value,
                 "requested_at": _iso(reg.requested_at),
-                "extra": {"coordinator_name": coordinator.name},
+                "extra": {name_key: decider.name},
             },
         )
 
