@@ -79,6 +79,14 @@ NOT_AUDITED: dict[str, Exempt] = {
         "the caller registers themself (registering someone else is audited)", _the_callers_own
     ),
     "catalogue.register_interest": Exempt("the person's own interest in a programme"),
+    "surveys.answer": Exempt(
+        "a participant answers their own survey (kept as the response, with its time; a trail "
+        "entry would tie answers to names that the results never show)"
+    ),
+    "api.answer_survey": Exempt(
+        "a participant answers their own survey (kept as the response, with its time; a trail "
+        "entry would tie answers to names that the results never show)"
+    ),
     "catalogue.withdraw_interest": Exempt("the person withdraws their own interest"),
     "people.roster": Exempt("a preview: keeps the uploaded file for the import, changes nobody"),
     "registrations.attendance_upload": Exempt("a preview of an attendance file; records nothing"),
