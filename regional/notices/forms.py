@@ -21,7 +21,7 @@ def audience_choices() -> list[tuple[str, str]]:
 
 class NoticeForm(FlaskForm):
     title_ja = StringField(
-        _l("Title (Japanese)"),
+        _l("Notice title (Japanese)"),
         validators=[DataRequired(), HumanText(), Length(max=TITLE_MAX)],
     )
     body_ja = TextAreaField(
@@ -29,7 +29,7 @@ class NoticeForm(FlaskForm):
         validators=[DataRequired(), HumanText(multiline=True), Length(max=BODY_MAX)],
     )
     title_en = StringField(
-        _l("Title (English)"), validators=[Optional(), HumanText(), Length(max=TITLE_MAX)]
+        _l("Notice title (English)"), validators=[Optional(), HumanText(), Length(max=TITLE_MAX)]
     )
     body_en = TextAreaField(
         _l("Text (English)"),
