@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from regional.growth import bp as growth_bp
     from regional.heads import bp as heads_bp
     from regional.main.views import bp as main_bp
+    from regional.notices import bp as notices_bp
     from regional.outbox.views import bp as mail_bp
     from regional.people import bp as people_bp
     from regional.records import bp as records_bp
@@ -160,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(heads_bp, url_prefix="/heads")
     app.register_blueprint(surveys_bp, url_prefix="/surveys")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(notices_bp, url_prefix="/notices")
     # The API authenticates with bearer tokens only (never the cookie), so CSRF cannot apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -8,7 +8,7 @@ runs 1 April to 31 March and is named by the Gregorian year it starts in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -37,6 +37,21 @@ def local_to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=TOKYO)
     return value.astimezone(UTC)
+
+
+def day_start_utc(day: date) -> datetime:
+    """Midnight at the start of ``day`` in Tokyo, as aware UTC."""
+    return local_to_utc(datetime.combine(day, time(0)))
+
+
+def day_after_utc(day: date) -> datetime:
+    """Midnight at the end of ``day`` in Tokyo (an exclusive bound), as aware UTC."""
+    return day_start_utc(day + timedelta(days=1))
+
+
+def last_day_before(bound: datetime) -> date:
+    """The Tokyo day that ends at the exclusive bound ``bound`` (:func:`day_after_utc`)."""
+    return local_date(bound - timedelta(seconds=1))
 
 
 def local_date(value: datetime) -> date:

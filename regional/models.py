@@ -12,6 +12,7 @@ from regional.growth.models import (
 )
 from regional.heads.models import HeadSetting, UnitHead
 from regional.mail.models import MailSignature, OutboundMail
+from regional.notices.models import Notice, NoticeRead
 from regional.people.job_categories import JobCategoryWord
 from regional.people.models import User
 from regional.people.uploads import RosterUpload
@@ -38,6 +39,8 @@ __all__ = [
     "Completion",
     "LoginThrottle",
     "MailSignature",
+    "Notice",
+    "NoticeRead",
     "Material",
     "Measure",
     "Municipality",

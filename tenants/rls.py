@@ -75,12 +75,13 @@ LEGACY_CONDITION = (
 )
 
 #: Tables of the region that name a member, with the column and who reads them. Queued
-#: mail is one member's (reset and invitation links among it); a learning material is one
-#: member's or, with no member, everyone's. Both are written by that member or with the
-#: wall lifted.
+#: mail is one member's (reset and invitation links among it); a learning material and a
+#: notice are one member's or, with no member, everyone's. All are written by that member
+#: or with the wall lifted.
 REGION_TABLES: dict[str, tuple[str, str]] = {
     "outbound_mail": ("municipality_id", "own"),
     "materials": ("audience_municipality_id", "own or everyone's"),
+    "notices": ("audience_municipality_id", "own or everyone's"),
 }
 #: Tables that name a member but are the region's shared set-up of a session, with their
 #: own explicit policy (every member reads and writes them): which members a session admits

@@ -37,6 +37,7 @@ from regional.growth.models import (
 )
 from regional.heads import services as heads
 from regional.mail.models import MailSignature, OutboundMail
+from regional.notices import services as notices
 from regional.people.job_categories import JobCategoryWord
 from regional.people.models import JobCategory, User
 from regional.people.uploads import RosterUpload
@@ -109,6 +110,21 @@ def populate(world) -> dict[str, object]:
         security.program.report_required = True
         db.session.refresh(attended)
         reports.write(attended, person(world.employee_a2), "係内で共有する")
+    # A notice (お知らせ) for the whole region, read by one person of member A.
+    with acting_as(db.session, world.muni_admin):
+        notice = notices.post(
+            notices.NoticeData(
+                title_ja="研修受付開始のお知らせ",
+                body_ja="受付を開始しました。",
+                title_en="Registration opens",
+                body_en="",
+                audience="all",
+                shown_from=datetime(2026, 4, 1, tzinfo=UTC),
+                shown_until=None,
+            ),
+            person(world.admin),
+        )
+    assert notices.mark_read(notice.id, person(world.employee_a2))
     with acting_as(db.session, a):
         certificate = db.session.scalar(
             select(Certificate).where(Certificate.registration_id == reg_id)

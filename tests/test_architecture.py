@@ -56,6 +56,7 @@ LAYERS = [
     "heads",
     "surveys",
     "reports",
+    "notices",
     "admin",
     "api",
     # what puts it together

@@ -135,12 +135,14 @@ NAV = (
     ("sessions.index", _l("Sessions"), "all", "learn"),
     ("records.my_training", _l("My training"), "all", "learn"),
     ("growth.materials_index", _l("Learning materials"), "all", "learn"),
+    ("notices.index", _l("Notices"), "all", "learn"),
     ("registrations.coordinator", _l("Registrations"), "coordinator", "manage"),
     ("people.index", _l("People"), "coordinator", "manage"),
     ("dashboards.index", _l("Progress"), "coordinator", "figures"),
     ("targets.index", _l("Targets"), "coordinator", "figures"),
     ("audit.index", _l("Audit trail"), "coordinator", "manage"),
     ("mail.settings", _l("Mail settings"), "coordinator", "manage"),
+    ("notices.manage", _l("Post notices"), "coordinator", "manage"),
     ("admin.index", _l("Regional administration"), "regional_admin", "manage"),
 )
 

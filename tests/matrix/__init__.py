@@ -70,6 +70,7 @@ def _collect() -> list[Case]:
         heads,
         mail,
         main,
+        notices,
         people,
         previews,
         records_pages,
@@ -108,6 +109,7 @@ def _collect() -> list[Case]:
         heads,
         surveys,
         reports,
+        notices,
     ):
         cases.extend(module.CASES)
     return cases
