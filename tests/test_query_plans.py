@@ -36,7 +36,7 @@ import os
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -86,6 +86,9 @@ BY_DESIGN = {
     # The member's one settings row (whether a head of unit approves first): the member's
     # key is all there is to search by.
     ("register", "head_settings"): "the member's one settings row",
+    # The coordinator acknowledges the reports of people whose unit has no head: the
+    # member's reports still waiting (a backlog, not the history) are read for the card.
+    ("page / (coordinator)", "participant_reports"): "the member's reports still waiting",
     # Year-end closes: one row per member and closed fiscal year (a dozen over a decade).
     ("page /progress", "year_closes"): "a member's closed years",
     ("progress", "year_closes"): "a member's closed years",
@@ -588,6 +591,61 @@ def _growth_and_audit(people: dict[int, list[tuple[int, Role]]], rng: random.Ran
     _bulk(Certificate.__table__, certs)
     _bulk(AuditEntry.__table__, audit)
     _bulk(ProgramInterest.__table__, interests)
+    _the_training_cycle(people)
+
+
+def _the_training_cycle(people: dict[int, list[tuple[int, Role]]]) -> None:
+    """Heads of unit, survey invitations and participants' reports, as a few years of the
+    training cycle leave them (one head per unit, an invitation for every other attended
+    registration, a report for every third, nearly all of them acknowledged)."""
+    from regional.heads.models import UnitHead
+    from regional.reports.models import ParticipantReport
+    from regional.surveys.models import Questionnaire, SurveyInvitation
+    from tenants.models import OrgUnit
+
+    staff = {mid: [uid for uid, _role in rows] for mid, rows in people.items()}
+    heads = []
+    for n, (unit_id, mid) in enumerate(
+        db.session.execute(select(OrgUnit.id, OrgUnit.municipality_id))
+    ):
+        if staff.get(mid):
+            heads.append(
+                dict(
+                    municipality_id=mid,
+                    org_unit_id=unit_id,
+                    head_id=staff[mid][n % len(staff[mid])],
+                    updated_at=datetime(2025, 4, 1, tzinfo=UTC),
+                )
+            )
+    standard = db.session.scalars(select(Questionnaire.id).order_by(Questionnaire.id)).first()
+    invitations, reports = [], []
+    attended = db.session.execute(
+        select(
+            Registration.id,
+            Registration.municipality_id,
+            Registration.employee_id,
+            Registration.session_id,
+        ).where(Registration.status == RegistrationStatus.ENROLLED)
+    )
+    when = datetime(2025, 6, 1, tzinfo=UTC)
+    for n, (rid, mid, eid, sid) in enumerate(attended):
+        row = dict(municipality_id=mid, registration_id=rid, employee_id=eid, session_id=sid)
+        if n % 2 == 0 and standard is not None:
+            invitations.append({**row, "questionnaire_id": standard, "asked_at": when})
+        if n % 3 == 0:
+            seen = None if n % 30 == 0 else when  # most acknowledged, a few still waiting
+            reports.append(
+                {
+                    **row,
+                    "body": "係内で共有する",
+                    "written_at": when,
+                    "updated_at": when,
+                    "acknowledged_at": seen,
+                }
+            )
+    _bulk(UnitHead.__table__, heads)
+    _bulk(SurveyInvitation.__table__, invitations)
+    _bulk(ParticipantReport.__table__, reports)
 
 
 @pytest.fixture(scope="module")

@@ -68,6 +68,9 @@ def upgrade():
         ["municipality_id"],
     )
     op.create_index("ix_participant_reports_session", "participant_reports", ["session_id"])
+    op.create_index(
+        "ix_participant_reports_person", "participant_reports", ["municipality_id", "employee_id"]
+    )
     enable_tenant_rls("participant_reports")
 
 
@@ -77,6 +80,7 @@ def downgrade():
         "Remove the participants' reports to go below this revision.",
     )
     disable_tenant_rls("participant_reports")
+    op.drop_index("ix_participant_reports_person", table_name="participant_reports")
     op.drop_index("ix_participant_reports_session", table_name="participant_reports")
     op.drop_index(
         op.f("ix_participant_reports_municipality_id"), table_name="participant_reports"

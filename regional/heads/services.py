@@ -161,7 +161,10 @@ def ask_head(reg: Registration, employee: User) -> None:
 
 def headed_units(actor: User) -> list[UnitHead]:
     """The head rows where ``actor`` is head or deputy (current member)."""
-    return list(db.session.scalars(UnitHead.of_person(actor.id)))
+    rows = {
+        row.id: row for stmt in UnitHead.of_person(actor.id) for row in db.session.scalars(stmt)
+    }
+    return sorted(rows.values(), key=lambda row: row.id)
 
 
 def units_below(unit_ids: list[int]) -> set[int]:

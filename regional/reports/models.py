@@ -24,6 +24,8 @@ class ParticipantReport(TenantScoped, db.Model):
     __table_args__ = (
         UniqueConstraint("registration_id", name="uq_participant_reports_registration"),
         Index("ix_participant_reports_session", "session_id"),
+        # A person's own reports (the home card: written, still to be acknowledged).
+        Index("ix_participant_reports_person", "municipality_id", "employee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

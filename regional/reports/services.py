@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
 
 from regional.audit import record_audit
 from regional.errors import Conflict, DomainError, NotFound
@@ -57,10 +58,10 @@ def report_of(reg: Registration) -> ParticipantReport | None:
 
 def to_write(actor: User) -> list[Registration]:
     """The actor's attended registrations whose report is not written yet, newest first."""
-    written = select(ParticipantReport.registration_id)
+    written = exists().where(ParticipantReport.registration_id == Registration.id)
     stmt = (
         _attended_with_report()
-        .where(Registration.employee_id == actor.id, Registration.id.not_in(written))
+        .where(Registration.employee_id == actor.id, ~written)
         .order_by(TrainingSession.starts_at.desc(), Registration.id)
     )
     return list(db.session.scalars(stmt))
@@ -170,9 +171,12 @@ def to_acknowledge(actor: User) -> list[ParticipantReport]:
     """The reports waiting for the actor's acknowledgement (current member), oldest first."""
     if not (headed_units(actor) or is_coordinator(actor)):
         return []
+    # The waiting reports first, then each one's registration by its key (selectin): not a
+    # join that reads the member's every registration.
     stmt = (
         select(ParticipantReport)
         .where(ParticipantReport.acknowledged_at.is_(None))
+        .options(selectinload(ParticipantReport.registration))
         .order_by(ParticipantReport.written_at, ParticipantReport.id)
     )
     return [r for r in db.session.scalars(stmt) if may_acknowledge(actor, r)]
