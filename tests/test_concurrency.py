@@ -361,9 +361,9 @@ def test_people_leaving_while_others_cancel_keep_the_count_true(crowd_app, monke
     import time
 
     from regional.mail.models import OutboundMail
-    from regional.registrations import actions
+    from regional.registrations import cancellation
 
-    real_free_seat = actions.free_seat
+    real_free_seat = cancellation.free_seat
 
     def slow_free_seat(*args):
         # The leavers' seats are given back slowly: the others meet the session's lock.
@@ -371,7 +371,7 @@ def test_people_leaving_while_others_cancel_keep_the_count_true(crowd_app, monke
             time.sleep(0.2)
         return real_free_seat(*args)
 
-    monkeypatch.setattr(actions, "free_seat", slow_free_seat)
+    monkeypatch.setattr(cancellation, "free_seat", slow_free_seat)
     crowd = _populate(crowd_app)
     session_id = crowd.session_ids[0]
     # People are spread over the members in turn: every 4th one is of the first.
