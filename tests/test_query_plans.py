@@ -77,6 +77,9 @@ BY_DESIGN = {
     # history; the coordinator's home counts its people, lists filter by the unit tree.
     ("page / (coordinator)", "users"): "the coordinator's worklists count the member's people",
     ("", "org_units"): "the member's unit tree (hundreds of rows) is read whole for unit paths",
+    # Heads of unit: at most a row per unit (hundreds per member), read whole with the unit
+    # tree to route an application; small enough that PostgreSQL may read it in one page.
+    ("", "unit_heads"): "a row per unit (hundreds per member), read with the unit tree",
     ("page /progress", "targets"): "a member's six targets",
     ("page / (coordinator)", "targets"): "a member's six targets (the required-training card)",
     # Coverage counts the member's people in the unit they were in on the day judged: one
