@@ -83,6 +83,7 @@ def populate(world) -> dict[str, object]:
         coordinator = person(world.coordinator_a)
         unit = db.session.scalar(select(OrgUnit).order_by(OrgUnit.id))
         applicant = factories.make_user(a, org_unit_id=unit.id, name="申込 所属長待ち")
+        applicant.job_title = "主事"  # 役職, as a roster file gives it
         heads.set_head(unit, world.coordinator_a, None, coordinator)
         heads.set_head_approval(True, coordinator)
     register(shared.id, applicant.id)

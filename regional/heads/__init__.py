@@ -11,13 +11,16 @@ bp = Blueprint("heads", __name__)
 
 
 def init_app(app) -> None:
-    """Install the head's step in the registration flow, and who is told of it."""
-    from regional.heads.services import ask_head, deciders
+    """Install the head's step in the registration flow, who is told of it, and the heads
+    a roster's 所属長 column reads and sets."""
+    from regional.heads.services import ask_head, deciders, roster_book
+    from regional.people import roster_heads
     from regional.registrations.actions import set_head_step
     from regional.seats.notices import set_head_deciders
 
     set_head_step(ask_head)
     set_head_deciders(deciders)
+    roster_heads.install(roster_book())
 
 
 from regional.heads import views  # noqa: E402, F401

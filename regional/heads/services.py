@@ -22,6 +22,7 @@ from regional.extensions import db
 from regional.fiscal import now_utc
 from regional.heads.models import HeadSetting, UnitHead
 from regional.people.models import AccountStatus, User
+from regional.people.roster_heads import HeadBook
 from regional.roles import may_decide_for
 from regional.seats import lock_session, mark_declined, refill, seat_status
 from regional.seats.models import Registration, RegistrationStatus
@@ -118,6 +119,25 @@ def set_head(unit: OrgUnit, head_id: int | None, deputy_id: int | None, actor: U
             actor=actor,
         )
     return row
+
+
+def _roster_read() -> dict[int, tuple[int, int | None]]:
+    return {h.org_unit_id: (h.head_id, h.deputy_id) for h in db.session.scalars(select(UnitHead))}
+
+
+def _roster_write(unit_id: int, head_id: int, deputy_id: int | None) -> None:
+    row = db.session.scalar(select(UnitHead).where(UnitHead.org_unit_id == unit_id))
+    if row is None:
+        row = UnitHead(org_unit_id=unit_id, head_id=head_id)
+        db.session.add(row)
+    row.head_id, row.deputy_id = head_id, deputy_id
+    db.session.flush()
+
+
+def roster_book():
+    """What a roster's 所属長 column reads and sets (its import's audit entry lists the
+    changes: no ``heads.set`` entry of its own)."""
+    return HeadBook(read=_roster_read, write=_roster_write)
 
 
 def route(employee: User) -> OrgUnit | None:

@@ -184,6 +184,8 @@ class User(Versioned, TenantScoped, UserMixin, db.Model):
     job_category: Mapped[JobCategory] = mapped_column(
         str_enum(JobCategory), default=JobCategory.ADMINISTRATIVE
     )
+    #: 役職 as the personnel system writes it (課長, 主任 …): shown, never a permission.
+    job_title: Mapped[str | None] = mapped_column(String(100))
     org_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.EMPLOYEE)
     status: Mapped[AccountStatus] = mapped_column(

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from regional.downloads import XLSX
 from regional.extensions import db
-from regional.people import gaiji
+from regional.people import gaiji, roster_heads
 from regional.people.job_categories import export_word
 from regional.people.models import AccountStatus, User
 from regional.people.roster_read import NOTE_MARK
@@ -42,9 +42,11 @@ COLUMNS = (
     ("メールアドレス", "email"),
     ("所属", "org_unit"),
     ("職種", "job_category"),
+    ("役職", "job_title"),
+    ("所属長", "head_of_unit"),
 )
 #: The XLSX's column widths, in COLUMNS order (Excel's units: a Japanese character is two).
-WIDTHS = (12, 16, 18, 30, 36, 14)
+WIDTHS = (12, 16, 18, 30, 36, 14, 14, 10)
 
 
 #: Employee numbers named in the note row at most (the count is always whole).
@@ -74,6 +76,7 @@ def header(locale: str) -> list[str]:
 def roster_rows(locale: str) -> list[list[str]]:
     """One row per person in the roster, ordered by employee number."""
     tree = UnitTree()
+    heads = roster_heads.current()
     people = db.session.scalars(
         select(User)
         .where(User.employee_number.is_not(None), User.status != AccountStatus.DISABLED)
@@ -87,6 +90,8 @@ def roster_rows(locale: str) -> list[list[str]]:
             u.email,
             tree.path(u.org_unit_id),
             export_word(u.job_category, locale),
+            u.job_title or "",
+            roster_heads.export_flag(heads, u.id, u.org_unit_id),
         ]
         for u in people
     ]

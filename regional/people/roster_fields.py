@@ -34,6 +34,7 @@ class Recorded:
     job_category: JobCategory
     status: AccountStatus
     role: Role
+    job_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ def _name(row: PersonRow, person: Recorded, _c: Comparing) -> tuple[str, str] | 
 def _name_kana(row: PersonRow, person: Recorded, c: Comparing) -> tuple[str, str] | None:
     if "name_kana" in c.columns and (row.name_kana or None) != (person.name_kana or None):
         return person.name_kana or "", row.name_kana or ""
+    return None
+
+
+def _job_title(row: PersonRow, person: Recorded, c: Comparing) -> tuple[str, str] | None:
+    if "job_title" in c.columns and (row.job_title or None) != (person.job_title or None):
+        return person.job_title or "", row.job_title or ""
     return None
 
 
@@ -125,6 +132,9 @@ FIELDS: dict[str, RosterField] = {
             "job_category",
             lambda r, _u: r.job_category,
             code=lambda user: user.job_category,
+        ),
+        RosterField(
+            "job_title", _l("Job title"), _job_title, "job_title", lambda r, _u: r.job_title
         ),
         RosterField(
             "org_unit", _l("Moved"), _org_unit, "org_unit_id", lambda r, ids: r.unit_id_in(ids)

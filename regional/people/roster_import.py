@@ -24,7 +24,14 @@ from regional.database import begin_writing
 from regional.errors import Conflict, DomainError
 from regional.extensions import db
 from regional.fiscal import now_utc
-from regional.people import addresses, departures, history, reorganisation, roster_fields
+from regional.people import (
+    addresses,
+    departures,
+    history,
+    reorganisation,
+    roster_fields,
+    roster_heads,
+)
 from regional.people.departures import Withdrawn
 from regional.people.history import effective_day
 from regional.people.models import AccountStatus, JobCategory, Role, User
@@ -123,6 +130,7 @@ def commit(
             _create_people(plan.created, unit_ids)
             changed, moved = _update_people(plan.updated, unit_ids, actor)
             withdrawn = _deactivate(plan, actor)
+            head_lines = _set_heads(plan, unit_ids)
             retired = _retire_units(outcome, unit_ids, actor)
             db.session.flush()
     except IntegrityError as exc:
@@ -141,7 +149,18 @@ def commit(
         "units_retired": sum(len(v) for v in retired.values()),
     }
     lines = _created_lines(plan) + changed + _deactivated_lines(plan)
-    _audit(actor, filename, file_hash, counts, plan.deactivate_missing, withdrawn, lines, day, done)
+    _audit(
+        actor,
+        filename,
+        file_hash,
+        counts,
+        plan.deactivate_missing,
+        withdrawn,
+        lines,
+        day,
+        done,
+        heads=head_lines,
+    )
     return ImportResult(
         counts=counts,
         filename=filename,
@@ -262,6 +281,7 @@ def _create_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) 
                 "email": row.email,
                 "name": row.name,
                 "name_kana": row.name_kana,
+                "job_title": row.job_title,
                 "employee_number": row.number,
                 "job_category": row.job_category or JobCategory.ADMINISTRATIVE,
                 "org_unit_id": row.unit_id_in(unit_ids),
@@ -288,6 +308,19 @@ def _create_people(rows: list[PersonRow], unit_ids: dict[tuple[str, ...], int]) 
         ):
             if unit_id is not None:
                 history.record(conn, municipality_id, uid, unit_id, day)
+
+
+def _set_heads(plan: RosterPlan, unit_ids: dict[tuple[str, ...], int]) -> list[dict]:
+    """The file's heads and deputies of unit, once its units and people exist."""
+    numbers = [p[1] for c in plan.head_changes for p in c.after if p and p[0] == "n"]
+    created = {}
+    if numbers:
+        created = dict(
+            db.session.execute(
+                select(User.employee_number, User.id).where(User.employee_number.in_(numbers))
+            ).all()
+        )
+    return roster_heads.apply(plan.head_changes, unit_ids, created)
 
 
 def _load(ids: list[int]) -> dict[int, User]:
@@ -395,6 +428,8 @@ def _audit(
     lines: list[dict],
     day: date,
     reorganised: dict[str, list[dict]],
+    *,
+    heads: list[dict],
 ) -> None:
     """One entry per import; its detail lists every person added, changed or deactivated."""
     by_person: dict[int, list[dict[str, int]]] = {}
@@ -420,6 +455,8 @@ def _audit(
             ],
             # The units renamed, merged, split and retired (ids and paths).
             "reorganisation": reorganised,
+            # The units whose head of unit (所属長) or deputy (代理) the file set.
+            "heads": heads,
         },
     )
     log.info(

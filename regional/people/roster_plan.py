@@ -41,10 +41,11 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from regional.extensions import db
-from regional.people import departures, gaiji, roster_fields
+from regional.people import departures, gaiji, roster_fields, roster_heads
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.people.reorganisation import Node, Reorganisation, propose
 from regional.people.roster_fields import Comparing, Recorded
+from regional.people.roster_heads import HeadChange, HeadPlanner
 from regional.people.roster_read import (
     DEFAULT_NAMES,
     PersonRow,
@@ -98,6 +99,8 @@ class RosterPlan:
     unknown_jobs: list[UnknownJob] = field(default_factory=list)
     #: The renames, merges, splits and retirements the moves reveal (see ``reorganisation``).
     reorganisation: Reorganisation = field(default_factory=Reorganisation)
+    #: Units whose head (所属長) or deputy (代理) the file's 所属長 column changes.
+    head_changes: list[HeadChange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -116,6 +119,7 @@ class RosterPlan:
             "deactivated": len(self.deactivated),
             "units_created": len(self.units),
             "registrations_cancelled": self.registrations_cancelled,
+            "heads_changed": len(self.head_changes),
         }
 
     @property
@@ -127,7 +131,15 @@ class RosterPlan:
         """A fingerprint of every change: the commit refuses a plan that differs from the preview."""
         data = {
             "c": [
-                (p.number, p.name, p.email, p.name_kana, _job(p.job_category), _unit(p.unit))
+                (
+                    p.number,
+                    p.name,
+                    p.email,
+                    p.name_kana,
+                    _job(p.job_category),
+                    _unit(p.unit),
+                    p.job_title,
+                )
                 for p in self.created
             ],
             "u": [
@@ -138,6 +150,7 @@ class RosterPlan:
             "d": sorted((x.user_id, x.registrations) for x in self.deactivated),
             "n": [(u.path, u.level.value, u.equivalent) for u in self.units],
             "r": self.reorganisation.digest_data(),
+            "h": [c.digest_data() for c in self.head_changes],
         }
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
@@ -168,6 +181,7 @@ def _existing_people() -> list[Recorded]:
             User.job_category,
             User.status,
             User.role,
+            User.job_title,
         )
     )
     return [Recorded(*row) for row in rows]
@@ -210,8 +224,11 @@ def plan_roster(
     rows = read_rows(table, cols, heads, plan.errors, unknown)
     plan.unknown_jobs = sorted(unknown.values(), key=lambda u: u.lines[0])
     checker = _RowChecker(municipality, people, resolver, heads, rows)
+    planner = HeadPlanner(heads, {p.id: (p.name, p.org_unit_id) for p in people}, resolver.path_of)
     for row in rows:
         person, errors = checker.check(row)
+        if not errors:
+            planner.add(row)
         if errors:
             plan.errors.extend(errors)
         elif person is None:
@@ -221,6 +238,8 @@ def plan_roster(
         else:
             plan.unchanged += 1
     plan.kept_names = checker.kept
+    plan.head_changes, head_errors = planner.plan(roster_heads.current())
+    plan.errors.extend(head_errors)
     if deactivate_missing:
         plan.deactivated = _leavers(people, checker.matched, resolver, actor)
     plan.units = _planned_units(plan, resolver)

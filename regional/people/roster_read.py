@@ -9,6 +9,7 @@ data row's values. A row with any problem is reported, line and column, and left
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -90,6 +91,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "unit",
     ),
     "job_category": ("職種", "職種名", "職種名称", "職種区分", "職種区分名", "jobcategory", "job"),
+    "job_title": ("役職", "役職名", "職名", "職位", "jobtitle", "title", "position"),
+    "head": ("所属長", "所属長区分", "所属長フラグ", "headofunit", "unithead", "head"),
 }
 REQUIRED = ("employee_number", "name", "email")
 #: The name a column is called in messages when the file has none.
@@ -100,6 +103,8 @@ DEFAULT_NAMES = {
     "email": "メールアドレス",
     "org_unit": "所属",
     "job_category": "職種",
+    "job_title": "役職",
+    "head": "所属長",
 }
 MAX_LENGTH = {
     "employee_number": 20,
@@ -108,7 +113,14 @@ MAX_LENGTH = {
     "email": 254,
     "org_unit": 500,
     "job_category": 40,
+    "job_title": 100,
+    "head": 20,
 }
+
+HEAD, DEPUTY = "head", "deputy"
+#: The 所属長 cell's accepted values (after NFKC and lower case): head, or deputy.
+HEAD_WORDS = ("〇", "○", "1", "はい", "yes", "true", "所属長", "正")
+DEPUTY_WORDS = ("代理",)
 
 #: Cells that a spreadsheet program would read as a formula (ASVS 1.2.10).
 FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
@@ -171,6 +183,10 @@ class PersonRow:
     unit: UnitRef | None  # None: the file has no 所属 column
     user_id: int | None = None
     changes: list[Change] = field(default_factory=list)
+    #: 役職 (None: blank, or the file has no such column).
+    job_title: str | None = None
+    #: The 所属長 cell: "head", "deputy", or None (empty: nothing changes).
+    head: str | None = None
 
     @property
     def moved(self) -> bool:
@@ -203,6 +219,25 @@ class ReadRow(PersonRow):
     """A row as read: its 所属 cell still text (None: the file has no 所属 column)."""
 
     unit_text: str | None = None
+
+
+def read_head_flag(text: str) -> str | None:
+    """A 所属長 cell: HEAD, DEPUTY, or None for an empty one; ValueError for anything else."""
+    word = unicodedata.normalize("NFKC", text or "").strip().lower()
+    if not word:
+        return None
+    if word in HEAD_WORDS:
+        return HEAD
+    if word in DEPUTY_WORDS:
+        return DEPUTY
+    raise ValueError(word)
+
+
+def _head_flag_problem() -> str:
+    return _(
+        "Not a value of this column. Write 所属長 (or 〇, ○, 1, はい, yes, true, 正) for the "
+        "head of the row's unit, 代理 for the deputy, or leave the cell empty."
+    )
 
 
 # -- columns -------------------------------------------------------------------
@@ -285,6 +320,7 @@ def read_rows(
             continue
         values, problems = _read_cells(line, cells, cols, heads)
         number, email = _check_required(line, values, heads, problems)
+        head = _read_head(line, values, heads, problems)
         if problems:
             errors.extend(problems)
             continue
@@ -298,9 +334,22 @@ def read_rows(
                 job_category=_read_job(values.get("job_category", ""), line, lookup, unknown),
                 unit=None,
                 unit_text=values.get("org_unit") if "org_unit" in cols else None,
+                job_title=values.get("job_title") or None,
+                head=head,
             )
         )
     return rows
+
+
+def _read_head(line: int, values: dict[str, str], heads: dict[str, str], problems: list):
+    """The 所属長 cell: "head", "deputy" or None; any other value is the row's problem."""
+    if "head" not in heads or heads["head"] in {p.column for p in problems}:
+        return None
+    try:
+        return read_head_flag(values.get("head", ""))
+    except ValueError:
+        problems.append(RowError(line, heads["head"], _head_flag_problem()))
+        return None
 
 
 def _read_cells(
