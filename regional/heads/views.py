@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from regional.dashboards import tables
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.heads import bp, services
 from regional.heads.forms import DecisionForm, DeclineForm, SettingForm, UnitHeadForm
+from regional.heads.progress import units_progress
 from regional.i18n import locale_code
 from regional.main.helpers import flash_refusal
 from regional.people.models import AccountStatus, User
@@ -105,7 +107,8 @@ def decline(reg_id: int):
 @bp.get("/units")
 @login_required
 def units():
-    """The head's units (and the units below them): their people and what they lack."""
+    """The head's units (and the units below them): their people, what they lack, and how
+    many of them count toward each of the member's targets."""
     with acting_as(db.session, current_user.municipality_id):
         _head_or_403()
         unit_ids = services.units_below(
@@ -125,7 +128,10 @@ def units():
             }
             for p in people
         ]
-        return render_template("heads/units.html", rows=rows, fiscal_year=fy)
+        progress = units_progress(current_user.municipality_id, unit_ids, fy)
+        return render_template(
+            "heads/units.html", rows=rows, fiscal_year=fy, progress=progress, tables=tables
+        )
 
 
 # -- the coordinator's page ---------------------------------------------------------------

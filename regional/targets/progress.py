@@ -571,11 +571,17 @@ def live_progress(
 
 
 def municipality_progress(
-    session: Session, municipality_id: int, fiscal_year: int, *, today: date | None = None
+    session: Session,
+    municipality_id: int,
+    fiscal_year: int,
+    *,
+    today: date | None = None,
+    coverage: bool = True,
 ) -> MunicipalityProgress:
-    """One member's progress in FY against each of its targets, with coverage; a closed year
-    as it was reported, with any later correction beside it."""
-    found = _compute(session, [municipality_id], fiscal_year, today)
+    """One member's progress in FY against each of its targets, with coverage (unless
+    ``coverage=False``: ``NO_COVERAGE``); a closed year as it was reported, with any later
+    correction beside it."""
+    found = _compute(session, [municipality_id], fiscal_year, today, coverage=coverage)
     if not found:
         raise LookupError(municipality_id)
     return found[0]
