@@ -123,19 +123,27 @@ class HeadPlanner:
         return changes, errors
 
     def _unit_change(self, unit, roles, current, column, errors) -> HeadChange | None:
+        doubled = False
         for role, found in roles.items():
             if len(found) > 1:
+                doubled = True
                 lines = ", ".join(str(f.row.line) for f in found)
                 message = (
-                    _("Two heads of the same unit (%(unit)s) on lines %(lines)s: keep one.")
+                    _(
+                        "Two heads of the same unit (%(unit)s) on lines %(lines)s: keep one.",
+                        unit=found[0].path,
+                        lines=lines,
+                    )
                     if role == HEAD
-                    else _("Two deputies of the same unit (%(unit)s) on lines %(lines)s: keep one.")
+                    else _(
+                        "Two deputies of the same unit (%(unit)s) on lines %(lines)s: keep one.",
+                        unit=found[0].path,
+                        lines=lines,
+                    )
                 )
-                errors.extend(
-                    RowError(f.row.line, column, message % {"unit": f.path, "lines": lines})
-                    for f in found
-                )
-                return None
+                errors.extend(RowError(f.row.line, column, message) for f in found)
+        if doubled:
+            return None
         head_f, deputy_f = (roles.get(r, [None])[0] for r in (HEAD, DEPUTY))
         before = current.get(unit[1], (None, None)) if unit[0] == "u" else (None, None)
         on_record = tuple(("u", i) if i is not None else None for i in before)
