@@ -39,6 +39,7 @@ from regional.database import refresh_statistics
 from regional.errors import DomainError
 from regional.extensions import db
 from regional.fiscal import fiscal_year_bounds, fiscal_year_of, local_to_utc, now_utc, to_local
+from regional.heads.models import UnitHead
 from regional.mail.models import OutboundMail
 from regional.people.models import AccountStatus, JobCategory, Role, User
 from regional.registrations import actions
@@ -61,6 +62,8 @@ ADMIN_EMAIL = "admin@city.okayama.lg.jp"
 # Read from a data file beside the region's member list (see demo_file()). A hint
 # makes a unit's staff mostly of that job category (welfare in 福祉課 ...).
 A = JobCategory.ADMINISTRATIVE
+#: 役職 of the demo staff, by employee number (no draw from the random sequence).
+TITLES = ("主事", "主任", "主事", "主査", "主事", "係長", "主任", "主事")
 T, W, M = JobCategory.TECHNICAL, JobCategory.WELFARE, JobCategory.MEDICAL
 F, E, L = JobCategory.FIREFIGHTING, JobCategory.EDUCATION, JobCategory.LABOR
 
@@ -236,8 +239,10 @@ class Seeder:
                 org_unit_id=None,
                 created_at=now_utc() - timedelta(days=self.rng.randint(1, 6), hours=3),
             )
+        head = self._demo_head(hiring, size + 2)
         db.session.add_all(hiring.people)
         db.session.flush()
+        self._name_head(head, hiring)
         self.bump("people", len(hiring.people))
         self.demo_employees[m.id] = employee.id
         self._note_candidates(m, hiring.people, employee)
@@ -265,6 +270,44 @@ class Seeder:
             SignIn("employee", m, employee.email),
         ]
         return employee
+
+    def _demo_head(self, hiring: _Hiring, i: int) -> User:
+        """The head of unit (所属長, 課長) of the demo employee's 課: a demo sign-in too."""
+        head = hiring.person(
+            i,
+            email=self._email("head", hiring.domain),
+            unit=hiring.demo_unit.parent or hiring.demo_unit,
+            job_category=A,
+            job_title="課長",
+            password_hash=self.password_hash,
+        )
+        self.sign_ins.append(SignIn("head_of_unit", hiring.municipality, head.email))
+        return head
+
+    def _name_head(self, head: User, hiring: _Hiring) -> None:
+        """Make them head of their 課, with a deputy of the same 課 where there is one."""
+        deputy = next(
+            (
+                u
+                for u in hiring.people
+                if u.org_unit_id == head.org_unit_id
+                and u is not head
+                and u.status == AccountStatus.ACTIVE
+                and u.role == Role.EMPLOYEE
+            ),
+            None,
+        )
+        if deputy is not None:
+            deputy.job_title = "課長補佐"
+        db.session.add(
+            UnitHead(
+                org_unit_id=head.org_unit_id,
+                head_id=head.id,
+                deputy_id=deputy.id if deputy else None,
+            )
+        )
+        db.session.flush()
+        self.bump("heads of unit")
 
     def _note_candidates(self, m: Municipality, people: list[User], employee: User) -> None:
         """Who later steps train: active administrative staff, and those on system duty."""
@@ -324,6 +367,7 @@ class _Hiring:
             email=values.pop("email", None) or seeder._email(local, self.domain),
             # 職員番号: year of hiring (two digits) and a serial, as many offices number staff
             employee_number=f"{(1988 + hired % 37) % 100:02d}{hired:04d}",
+            job_title=None if private else TITLES[hired % len(TITLES)],
             job_category=job,
             org_unit_id=unit.id,
             system_duty=unit is self.demo_unit or rng.random() < 0.02,

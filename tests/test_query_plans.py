@@ -59,8 +59,9 @@ from regional.sessions.models import TrainingSession
 from regional.targets.measures import load_default_measures
 from tenants import TenantScoped, all_tenants
 from tenants.base import Base
-from tenants.models import Municipality
+from tenants.models import Municipality, OrgLevel
 from tenants.region import load_region
+from tenants.scoping import acting_as
 from tests.conftest import PASSWORD, Client, _prepare_database
 
 #: People per member: Okayama City (the coordinating member), 津山市 (A) and 玉野市 (B).
@@ -96,6 +97,11 @@ BY_DESIGN = {
     ("page /progress", "year_closes"): "a member's closed years",
     ("progress", "year_closes"): "a member's closed years",
     ("progress", "targets"): "a member's six targets",
+    # A head's units against the member's targets: the member's figures as its dashboard
+    # reads them (targets, stored counts, closed years), then only the units' people.
+    ("page /heads/units", "targets"): "a member's six targets",
+    ("page /heads/units", "progress_counts"): "stored figures: rows per member, key and year",
+    ("page /heads/units", "year_closes"): "a member's closed years",
     # Progress against targets reads the stored figures (regional.targets.tallies): a few
     # rows per member, key and fiscal year, read whole for a member or the region. The
     # drill-down and the growth counts still aggregate a member's completions, passes and
@@ -342,6 +348,7 @@ class World:
     future_session: int = 0
     small_session: int = 0
     spare: list[int] = field(default_factory=list)  # employees of A with no future seat
+    head_email: str = ""  # a head of unit of A (a 課 of 30 people)
 
 
 def _bulk(table, rows: list[dict]) -> None:
@@ -507,12 +514,37 @@ def _populate(app, postgres: bool) -> World:
             world.token[uid] = api_token(db.session.get(User, uid))[0]
         world.token[admin.id] = api_token(admin)[0]
         world.employee["b2"] = people[b][7][0]
+        world.head_email = _a_head(a, [uid for uid, _r in people[a][30:]])
         world.employee["admin"] = admin.id
         db.session.rollback()
     with app.app_context():
         refresh_statistics()  # ANALYZE as the tables' owner; SQLite: ANALYZE + PRAGMA optimize
         db.session.remove()
     return world
+
+
+def _a_head(municipality_id: int, staff: list[int]) -> str:
+    """Member A's people in 課 of 30 (as a city hall is organised), the first 課 headed by
+    its first person: their e-mail."""
+    from regional.heads.models import UnitHead
+    from tests.factories import make_org_unit
+
+    size = 30
+    first = None
+    for start in range(0, len(staff), size):
+        unit = make_org_unit(municipality_id, f"第{start // size + 1}課", OrgLevel.DIVISION)
+        with acting_as(db.session, municipality_id):
+            db.session.execute(
+                User.__table__.update()
+                .where(User.id.in_(staff[start : start + size]))
+                .values(org_unit_id=unit.id)
+            )
+        first = first or unit
+    with acting_as(db.session, municipality_id):
+        db.session.add(UnitHead(org_unit_id=first.id, head_id=staff[0]))
+        email = db.session.get(User, staff[0]).email
+    db.session.commit()
+    return email
 
 
 def _growth_and_audit(people: dict[int, list[tuple[int, Role]]], rng: random.Random) -> None:
@@ -853,6 +885,11 @@ def test_hot_queries_search_by_person_or_session_not_by_member(plans_world):
         )
         for path in (f"/progress/m/{a_code}", "/progress/region"):
             resp = ex.run(f"page {path}", lambda path=path: admin.get(path))
+            assert resp.status_code == 200, path
+        # A head of unit: their worklist, and their units' people and progress against targets.
+        head = _signed_in(app, w.head_email)
+        for path in ("/heads/", "/heads/units"):
+            resp = ex.run(f"page {path} (head)", lambda path=path: head.get(path))
             assert resp.status_code == 200, path
     finally:
         ex.close()

@@ -172,6 +172,8 @@ class User(Versioned, TenantScoped, UserMixin, db.Model):
             name="fk_users_org_unit_same_tenant",
         ),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # A unit's people (a head's page): searched by member and unit together.
+        Index("ix_users_unit", "municipality_id", "org_unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

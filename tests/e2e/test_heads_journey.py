@@ -4,12 +4,14 @@ deputy acts. Every page on the way is audited with axe-core."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from regional import attendance
 from regional.extensions import db
 from regional.heads import services
 from regional.people.models import User
@@ -20,6 +22,8 @@ from tenants.models import OrgLevel
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
 from tests.e2e.helpers import audit, sign_in, sign_out
+from tests.fixtures_registrations import register
+from tests.fixtures_targets import target
 
 WIDTHS = {"desktop": 1280, "phone-375": 375}
 
@@ -36,6 +40,18 @@ def _arrange(live_server, size: str) -> dict:
         staff = factories.make_user(a, org_unit_id=unit.id, name=f"申込 一郎{size}")
         second = factories.make_user(a, org_unit_id=unit.id, name=f"申込 二郎{size}")
         ts = factories.make_session(capacity=5, requires_approval=True, starts_in=timedelta(days=9))
+        # The member's information-security target; one of the 課 completed it this year.
+        target(a, "security", 10)
+        done = factories.make_session(
+            factories.make_program(area="information_security"),
+            starts_in=timedelta(hours=-1),
+            opens_in=timedelta(days=-9),
+            closes_in=timedelta(days=-1),
+        )
+        attended = register(done.id, staff.id, world.admin)
+        attendance.record_attendance(
+            done.id, [(attended.id, True)], db.session.get(User, world.admin)
+        )
         with acting_as(db.session, a):
             coordinator = db.session.get(User, world.coordinator_a)
             services.set_head(unit, head.id, deputy.id, coordinator)
@@ -89,6 +105,11 @@ def test_employee_applies_head_approves_coordinator_accepts(new_page, live_serve
     expect(page.locator("li.card", has_text=facts["staff_name"])).to_have_count(0)
     page.goto("/heads/units")
     expect(page.get_by_test_id("head-units")).to_contain_text(facts["staff_name"])
+    # Their units against the member's targets: one of the 課 counts for 情報セキュリティ.
+    expect(page.get_by_role("heading", name=re.compile("育成目標に対する進捗"))).to_be_visible()
+    expect(page.get_by_test_id("head-progress")).to_contain_text("自市町の実績人数")
+    expect(page.get_by_test_id("head-counted-security")).to_have_text("1")
+    expect(page.get_by_test_id("head-progress-units")).to_contain_text(f"E2E所属長課{size}")
     audit(page, f"所属の受講状況 ({size})")
     sign_out(page)
     assert _status(live_server, facts["staff"], session_id) == RS.PENDING
