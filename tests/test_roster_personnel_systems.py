@@ -136,7 +136,9 @@ def test_a_jis_only_export_renames_nobody_and_refuses_nothing(app, world, coord_
         assert found[number].name == name, number
         assert found[number].job_category == CATEGORIES[number], number
     assert found["000207"].job_category == JobCategory.OTHER
-    # Only the kana the file adds changes: the trail records no rename.
+    # The vendor's 職名 is the job title (役職): read as such.
+    assert (found["000201"].job_title, found["000204"].job_title) == ("主査", "消防士長")
+    # Only the kana and the job title the file adds change: the trail records no rename.
     with app.app_context(), acting_as(db.session, world.muni_a):
         entry = db.session.scalars(
             select(AuditEntry)
@@ -145,7 +147,9 @@ def test_a_jis_only_export_renames_nobody_and_refuses_nothing(app, world, coord_
         ).first()
         lines = entry.detail["people"]
         assert sorted(p["change"] for p in lines) == ["created"] + ["updated"] * 6
-        assert all(set(p["after"]) == {"name_kana"} for p in lines if p["change"] == "updated")
+        assert all(
+            set(p["after"]) == {"name_kana", "job_title"} for p in lines if p["change"] == "updated"
+        )
 
 
 def test_an_export_through_excel_renames_nobody_and_refuses_nothing(
