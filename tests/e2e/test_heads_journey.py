@@ -22,7 +22,7 @@ from tenants.models import OrgLevel
 from tenants.scoping import acting_as, all_tenants
 from tests import factories
 from tests.e2e.helpers import audit, sign_in, sign_out
-from tests.fixtures_registrations import register
+from tests.fixtures_registrations import person, register
 from tests.fixtures_targets import target
 
 WIDTHS = {"desktop": 1280, "phone-375": 375}
@@ -49,9 +49,7 @@ def _arrange(live_server, size: str) -> dict:
             closes_in=timedelta(days=-1),
         )
         attended = register(done.id, staff.id, world.admin)
-        attendance.record_attendance(
-            done.id, [(attended.id, True)], db.session.get(User, world.admin)
-        )
+        attendance.record_attendance(done.id, [(attended.id, True)], person(world.admin))
         with acting_as(db.session, a):
             coordinator = db.session.get(User, world.coordinator_a)
             services.set_head(unit, head.id, deputy.id, coordinator)
