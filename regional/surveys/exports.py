@@ -189,10 +189,10 @@ def _trend_sheet(review: Review, title: str) -> Sheet:
         Col(_("Answered"), "int", 10),
         Col(_("Attended"), "int", 10),
         Col(_("Response rate"), "rate", 12),
-    ] + [Col(label, width=14, wrap=True) for label in keys.values()]
+    ] + [Col(label, "mean", 14, wrap=True) for label in keys.values()]
     if followed:
         cols += [
-            Col(_("Could you use it in your work? (3 months on)"), width=18, wrap=True),
+            Col(_("Could you use it in your work? (3 months on)"), "mean", 18, wrap=True),
             Col(_("Follow-up answered"), "int", 12),
             Col(_("Follow-up asked"), "int", 12),
             Col(_("Follow-up response rate"), "rate", 14),
