@@ -200,6 +200,9 @@ def test_one_answer_per_person_and_session(app, api, world, program, monkeypatch
     assert ok.status_code == 201, ok.get_json()
     again = me.post(path, json={"answers": {"applied": 2}})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_answered"
+    # A colleague of the same member cannot answer it for them: 404.
+    colleague = api(world.emails["employee_a2"]).post(path, json={"answers": {"applied": 1}})
+    assert colleague.status_code == 404
     # Someone else's follow-up, and a registration never asked: 404.
     assert (
         me.post(
