@@ -31,12 +31,13 @@ def init_cli(app: Flask) -> None:
     from regional.registrations.digest import send_digest
     from regional.registrations.interests import notify_interested_command
     from regional.registrations.reminders import release_seats, send_reminders
-    from regional.surveys.commands import send_survey_reminders
+    from regional.surveys.commands import send_survey_followups, send_survey_reminders
 
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_reminders)
     app.cli.add_command(release_seats)
     app.cli.add_command(send_survey_reminders)
+    app.cli.add_command(send_survey_followups)
     app.cli.add_command(notify_interested_command)
     app.cli.add_command(send_digest)
     app.cli.add_command(backup_command)

@@ -45,6 +45,7 @@ COMMAND_KEYS = {
     "files-sweep": 5,
     "send-digest": 6,
     "send-survey-reminders": 7,
+    "send-survey-followups": 8,
 }
 
 _KEY = "CAST(:platform AS integer), CAST(:command AS integer)"

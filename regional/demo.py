@@ -6,7 +6,8 @@ organisation trees, the policy's six targets for every member (Okayama City's
 numbers scaled by population), the fiscal years since the policy began (FY2024,
 FY2025) entered after the fact with registrations and recorded attendance and
 imported e-learning, sessions over the current fiscal year with registrations,
-a waiting list, approvals and reserved seats, and completed training.
+a waiting list, approvals and reserved seats, and completed training; one programme's
+past survey answers and 3-month follow-ups (its follow-up on), for the review's trend.
 The names, organisation trees and sessions are data, in a TOML file beside the
 region's member list (``tenants/data/okayama_demo.toml``, see :func:`demo_file`).
 Everything goes through the platform's own services, acting as each
@@ -642,6 +643,74 @@ def seed_history(seeder: Seeder, members: list[Municipality]) -> None:
         seed_elearning(seeder, members, fy, history.get("elearning", {}))
 
 
+def seed_survey_history(seeder: Seeder) -> None:
+    """One programme's past survey answers and 3-month follow-ups (its follow-up switched
+    on), written as rows in one go: the review's trend has years to show."""
+    from regional.surveys import followups
+    from regional.surveys.models import (
+        Questionnaire,
+        SurveyAnswer,
+        SurveyFollowup,
+        SurveyQuestion,
+        SurveyResponse,
+    )
+
+    spec = (content().get("history") or {}).get("survey")
+    program = spec and db.session.scalar(select(Program).where(Program.code == spec["code"]))
+    if not program:
+        return
+    with acting_as(db.session, seeder.actor.municipality_id):
+        followups.switch(program, True, seeder.actor)
+        db.session.flush()
+    standard = db.session.scalars(Questionnaire.standard()).one()
+    scales = [
+        q for q in db.session.scalars(SurveyQuestion.asked(standard.id)) if q.kind == "scale5"
+    ]
+    rng = seeder.rng
+    with all_tenants(db.session):
+        attended = db.session.execute(
+            select(Registration, TrainingSession)
+            .join(TrainingSession, TrainingSession.id == Registration.session_id)
+            .where(TrainingSession.program_id == program.id, Registration.attended.is_(True))
+        ).all()
+        for reg, ts in attended:
+            fy = fiscal_year_of(ts.starts_at)
+            lift = min(1.0, (fy - POLICY_START_FY) * 0.25)  # each year a little better
+            row = dict(
+                municipality_id=reg.municipality_id,
+                registration_id=reg.id,
+                employee_id=reg.employee_id,
+                session_id=ts.id,
+                program_id=program.id,
+                fiscal_year=fy,
+            )
+            if rng.random() < spec["answered"]:
+                response = SurveyResponse(
+                    **row, questionnaire_id=standard.id, submitted_at=ts.ends_at
+                )
+                response.answers = [
+                    SurveyAnswer(
+                        municipality_id=reg.municipality_id,
+                        question_id=q.id,
+                        value=min(5, rng.choice((2, 3, 3, 4, 4, 4, 5)) + (rng.random() < lift)),
+                    )
+                    for q in scales
+                ]
+                db.session.add(response)
+            due = followups.due_at(ts)
+            answered = rng.random() < spec["followed_up"]
+            db.session.add(
+                SurveyFollowup(
+                    **row,
+                    asked_at=due,
+                    value=rng.choice((2, 3, 3, 4, 4, 5)) if answered else None,
+                    answered_at=due + timedelta(days=2) if answered else None,
+                )
+            )
+        db.session.flush()
+    seeder.bump("survey answers", len(attended))
+
+
 def seed_targets(seeder: Seeder, members: list[Municipality]) -> None:
     """Every member gets the policy's six targets where it has none yet: Okayama City's own
     numbers (``policy_targets.toml``) scaled by the member's population over Okayama's,
@@ -738,6 +807,7 @@ def seed(seed_value: int = SEED) -> Seeder:
             seeder.build_people(m, sizes[m.code])
     seed_targets(seeder, members)
     seed_history(seeder, members)
+    seed_survey_history(seeder)
     seed_sessions(seeder, members)
     seed_elearning(seeder, members)
     # Registering queued the usual mail to demo addresses; none of it should ever be sent.

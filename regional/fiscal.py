@@ -54,6 +54,22 @@ def last_day_before(bound: datetime) -> date:
     return local_date(bound - timedelta(seconds=1))
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (the month's last day where it is
+    shorter: 30 November + 3 months is the last day of February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def months_after_utc(value: datetime, months: int) -> datetime:
+    """Tokyo midnight starting the day ``months`` calendar months after the Tokyo day of
+    ``value``, as aware UTC (a session ended 31 May: 31 August, 00:00 in Tokyo)."""
+    return day_start_utc(add_months(local_date(value), months))
+
+
 def local_date(value: datetime) -> date:
     return to_local(value).date()
 

@@ -26,10 +26,17 @@ from openpyxl.utils import get_column_letter
 
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
-#: How a column's values are stored: text, a whole number, a rate (0.0-1.0), a date,
+#: How a column's values are stored: text, a whole number, a rate (0.0-1.0), a mean (a
+#: number shown with two decimals, or text saying why there is none), a date,
 #: or a date and time (local, as the pages show it).
-KINDS = ("text", "int", "rate", "date", "datetime")
-FORMATS = {"int": "#,##0", "rate": "0.0%", "date": "yyyy/mm/dd", "datetime": "yyyy/mm/dd hh:mm"}
+KINDS = ("text", "int", "rate", "mean", "date", "datetime")
+FORMATS = {
+    "int": "#,##0",
+    "rate": "0.0%",
+    "mean": "0.00",
+    "date": "yyyy/mm/dd",
+    "datetime": "yyyy/mm/dd hh:mm",
+}
 #: Excel refuses these in sheet names; 31 characters at most.
 BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 HEAD_FILL = "DDE6F2"
@@ -104,6 +111,8 @@ def _value(value: object, kind: str) -> object:
         return int(value)  # type: ignore[arg-type]
     if kind == "rate":
         return float(value)  # type: ignore[arg-type]
+    if kind == "mean" and isinstance(value, int | float):
+        return float(value)  # a mean (1-5); else the words saying why there is none
     if kind in ("date", "datetime"):
         if isinstance(value, datetime):
             return value.replace(tzinfo=None)  # Excel knows no time zones: local time

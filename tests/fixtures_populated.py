@@ -45,8 +45,9 @@ from regional.registrations.models import ProgramInterest
 from regional.reports import services as reports
 from regional.seats import set_allocation
 from regional.sessions.models import TrainingSession
+from regional.surveys import followups
 from regional.surveys import services as surveys
-from regional.surveys.models import Questionnaire, SurveyAssignment
+from regional.surveys.models import Questionnaire, SurveyAssignment, SurveyFollowup
 from regional.targets.models import YearClose
 from tenants.models import Municipality, OrgUnit, OrgUnitEvent, OrgUnitEventKind
 from tenants.scoping import acting_as, all_tenants
@@ -106,6 +107,25 @@ def populate(world) -> dict[str, object]:
         )
     standard = db.session.scalars(Questionnaire.standard()).one()
     db.session.add(SurveyAssignment(program_id=security.program_id, questionnaire_id=standard.id))
+    # The programme asks the 3-month follow-up; the participant was asked it and answered.
+    with acting_as(db.session, world.muni_admin):
+        followups.switch(security.program, True, person(world.admin))
+        db.session.flush()
+    with acting_as(db.session, a):
+        db.session.add(
+            SurveyFollowup(
+                municipality_id=a,
+                registration_id=attended.id,
+                employee_id=world.employee_a2,
+                session_id=security.id,
+                program_id=security.program_id,
+                fiscal_year=2026,
+                value=4,
+                text="手順書を作った",
+                answered_at=now_utc(),
+            )
+        )
+        db.session.flush()
     # The programme asks for a participant's report (受講報告), and it is written.
     with acting_as(db.session, attended.municipality_id):
         security.program.report_required = True

@@ -87,6 +87,14 @@ NOT_AUDITED: dict[str, Exempt] = {
         "a participant answers their own survey (kept as the response, with its time; a trail "
         "entry would tie answers to names that the results never show)"
     ),
+    "surveys.followup": Exempt(
+        "a participant answers their own 3-month follow-up (kept in its row, with its time; a "
+        "trail entry would tie answers to names that the results never show)"
+    ),
+    "api.answer_followup": Exempt(
+        "a participant answers their own 3-month follow-up (kept in its row, with its time; a "
+        "trail entry would tie answers to names that the results never show)"
+    ),
     "catalogue.withdraw_interest": Exempt("the person withdraws their own interest"),
     "notices.mark_read": Exempt("the person marks a notice read for themself"),
     "people.roster": Exempt("a preview: keeps the uploaded file for the import, changes nobody"),

@@ -50,6 +50,7 @@ def _delete(*statements: str) -> Callable[[Connection], None]:
 #: Revision whose downgrade refuses with the populated world -> what its message asks for.
 #: None: nothing is to be done (the message says to stay): the walk ends there.
 REMEDIES: dict[str, Callable[[Connection], None] | None] = {
+    "b7e3f1a9c2d4": _delete("DELETE FROM survey_followups", "DELETE FROM survey_followup_settings"),
     "b3e7a41c9d52": _delete("UPDATE users SET job_title = NULL"),
     "7c1d5e9a3b26": _delete("DELETE FROM notice_reads", "DELETE FROM notices"),
     "4e8a2c6f1b93": _delete("DELETE FROM participant_reports"),

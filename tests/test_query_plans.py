@@ -630,12 +630,19 @@ def _growth_and_audit(people: dict[int, list[tuple[int, Role]]], rng: random.Ran
 
 
 def _the_training_cycle(people: dict[int, list[tuple[int, Role]]]) -> None:
-    """Heads of unit, survey invitations and participants' reports, as a few years of the
-    training cycle leave them (one head per unit, an invitation for every other attended
-    registration, a report for every third, nearly all of them acknowledged)."""
+    """Heads of unit, survey invitations, 3-month follow-ups and participants' reports, as a
+    few years of the training cycle leave them (one head per unit, an invitation for every
+    other attended registration, a follow-up for every fourth, most answered, a report for
+    every third, nearly all of them acknowledged)."""
     from regional.heads.models import UnitHead
     from regional.reports.models import ParticipantReport
-    from regional.surveys.models import Questionnaire, SurveyInvitation, SurveyResponse
+    from regional.surveys.models import (
+        FollowupSetting,
+        Questionnaire,
+        SurveyFollowup,
+        SurveyInvitation,
+        SurveyResponse,
+    )
     from tenants.models import OrgUnit
 
     staff = {mid: [uid for uid, _role in rows] for mid, rows in people.items()}
@@ -693,6 +700,29 @@ def _the_training_cycle(people: dict[int, list[tuple[int, Role]]]) -> None:
         )
         responses.append(answered)
     _bulk(SurveyResponse.__table__, responses)
+    # Every fourth attended registration asked the follow-up three months on; most answered.
+    followups = [
+        {
+            **{key: value for key, value in invited.items() if key not in ("asked_at",)},
+            "program_id": program_of[invited["session_id"]],
+            "fiscal_year": 2025,
+            "asked_at": datetime(2025, 9, 1, tzinfo=UTC),
+            "value": None if n % 5 == 0 else 1 + n % 5,
+            "text": None,
+            "answered_at": None if n % 5 == 0 else datetime(2025, 9, 2, tzinfo=UTC),
+        }
+        for n, invited in enumerate(invitations[1::2])
+    ]
+    for row in followups:
+        row.pop("questionnaire_id", None)
+    _bulk(SurveyFollowup.__table__, followups)
+    _bulk(
+        FollowupSetting.__table__,
+        [
+            {"program_id": pid, "enabled": True, "switched_at": when}
+            for pid in sorted(set(program_of.values()))[::3]
+        ],
+    )
     _bulk(ParticipantReport.__table__, reports)
 
 

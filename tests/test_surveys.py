@@ -273,7 +273,7 @@ def test_pages_answer_then_review(app, api, world, held, as_employee_a, as_admin
     xlsx = as_admin.get(f"/surveys/programs/{held['program']}/review.xlsx")
     assert xlsx.status_code == 200
     wb = load_workbook(io.BytesIO(xlsx.data))
-    assert len(wb.sheetnames) == 3
+    assert len(wb.sheetnames) == 4  # sessions, members, the survey, the trend
     # A coordinator's review shows their own member's line only.
     b_page = as_coordinator_b.get(f"/surveys/programs/{held['program']}/review").get_data(
         as_text=True

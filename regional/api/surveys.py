@@ -4,6 +4,9 @@
 * ``POST /registrations/<id>/survey`` with ``{"answers": {key: value}}``: 201; 409
   ``already_answered``; 422 ``not_attended`` or ``invalid_answer``; another person's
   registration is a 404;
+* ``POST /registrations/<id>/survey/followup`` with ``{"answers": {"applied": 1-5,
+  "applied_how": text}}``: the 3-month follow-up, 201; 409 ``already_answered``; a
+  registration never asked, or another person's, is a 404;
 * ``GET /programs/<id>/survey-results?fiscal_year=YYYY``: coordinators their own people's
   answers, regional administrators everyone's; figures are null below 5 answers.
 """
@@ -21,6 +24,7 @@ from regional.extensions import db
 from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
 from regional.roles import is_coordinator
+from regional.surveys import followups
 from regional.surveys.results import Scope, results
 from regional.surveys.services import questions_of, submit, waiting_for
 from regional.tenancy import own_records
@@ -50,9 +54,56 @@ def my_surveys():
                     }
                     for q in questions_of(w.questionnaire_id)
                 ],
+                "followup": False,
             }
         )
+    items.extend(
+        _followup_item(w.registration, locale) for w in followups.waiting_for(current_user)
+    )
     return {"items": items}
+
+
+def _followup_item(reg, locale: str) -> dict:
+    """A waiting follow-up in the survey items' shape, marked ``"followup": true``."""
+    return {
+        "registration_id": reg.id,
+        "session_id": reg.session_id,
+        "program_title": reg.session.program.title(locale),
+        "starts_at": iso(reg.session.starts_at),
+        "questions": [
+            {
+                "key": followups.SCALE_KEY,
+                "kind": "scale5",
+                "label": _("Could you use what you learned in your work?"),
+                "choices": ["1", "2", "3", "4", "5"],
+                "required": True,
+            },
+            {
+                "key": followups.TEXT_KEY,
+                "kind": "text",
+                "label": _("How did you use it, or why could you not?"),
+                "choices": [],
+                "required": False,
+            },
+        ],
+        "followup": True,
+    }
+
+
+@bp.post("/registrations/<int:registration_id>/survey/followup")
+@require_login
+@own_records
+def answer_followup(registration_id: int):
+    data = json_body()
+    found = followups.answer(registration_id, current_user, data.get("answers"))
+    body = {
+        "id": found.id,
+        "registration_id": found.registration_id,
+        "session_id": found.session_id,
+        "answered_at": iso(found.answered_at),
+    }
+    db.session.commit()
+    return body, 201
 
 
 @bp.post("/registrations/<int:registration_id>/survey")
@@ -98,4 +149,21 @@ def survey_results(program_id: int):
             for q in found.questions
         ],
         "comments": [text for _label, text in found.comments],
+        "followup": _followup_figures(found.followup),
+    }
+
+
+def _followup_figures(f) -> dict | None:
+    """The 3-month follow-up's figures (null where nobody in scope was asked it)."""
+    if f is None:
+        return None
+    return {
+        "answered": f.answered,
+        "asked": f.asked,
+        "response_rate": None if f.rate is None else round(f.rate, 4),
+        "mean": f.mean,
+        "distribution": None
+        if f.distribution is None
+        else [{"choice": label, "count": n} for label, n in f.distribution],
+        "comments": list(f.comments),
     }

@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "survey.question_add": _l("Survey question added"),
     "survey.question_edit": _l("Survey question changed"),
     "survey.attach": _l("Survey questionnaire chosen"),
+    "survey.followup_on": _l("3-month follow-up switched on"),
+    "survey.followup_off": _l("3-month follow-up switched off"),
     "session.create": _l("Session added"),
     "session.duplicate": _l("Session copied to a new day"),
     "session.update": _l("Session changed"),

@@ -19,4 +19,4 @@ def install_surveys() -> None:
         AFTER_ATTENDED.append(ask_attended)
 
 
-from regional.surveys import views, views_questionnaires  # noqa: E402, F401
+from regional.surveys import views, views_followups, views_questionnaires  # noqa: E402, F401

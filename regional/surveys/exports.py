@@ -58,6 +58,33 @@ def _comments_table(found: Results) -> Table:
     )
 
 
+def _followup_table(found: Results) -> Table:
+    """The 3-month follow-up beside the survey: its rate, mean and comments (without names)."""
+    f = found.followup
+    rows: list[list[object]] = []
+    if f is None:
+        rows.append([_("Not asked"), None])
+    else:
+        rate = "—" if f.rate is None else f"{f.rate:.1%}"
+        rows.append(
+            [
+                _(
+                    "Follow-up answered: %(answered)d of %(asked)d asked (response rate %(rate)s)",
+                    answered=f.answered,
+                    asked=f.asked,
+                    rate=rate,
+                ),
+                f.mean if f.shown else hidden_text(),
+            ]
+        )
+        rows += [[_("Comment"), text] for text in f.comments]
+    return Table(
+        _("Could you use it in your work? (3 months on)"),
+        [Col(_("Follow-up"), width=30, wrap=True), Col(_("Mean (1-5)"), width=80, wrap=True)],
+        rows,
+    )
+
+
 def results_workbook(found: Results, scope: Scope, names: dict) -> bytes:
     lang = locale_code()
     heading = [_("Survey results"), fiscal_year_label(scope.fiscal_year, lang)]
@@ -71,7 +98,7 @@ def results_workbook(found: Results, scope: Scope, names: dict) -> bytes:
         _figure_cols(),
         _figure_rows(found),
         heading=heading,
-        more=[_comments_table(found)],
+        more=[_followup_table(found), _comments_table(found)],
     )
     return to_xlsx([sheet])
 
@@ -125,27 +152,59 @@ def review_workbook(review: Review) -> bytes:
         _figure_cols(),
         _figure_rows(survey),
         heading=[_("Survey results"), title, fy, _rate_line(survey)],
-        more=[_trend_table(review), _comments_table(survey)],
+        more=[_followup_table(survey), _comments_table(survey)],
     )
-    return to_xlsx([sessions, members, figures])
+    return to_xlsx([sessions, members, figures, _trend_sheet(review, title)])
 
 
-def _trend_table(review: Review) -> Table:
+def _trend_sheet(review: Review, title: str) -> Sheet:
+    """The trend as on the page: per fiscal year the survey's response rate, each 5-point
+    question's mean, the follow-up's mean and response rate, and the completion rate; a
+    figure below the threshold is the words saying so, never a number."""
     lang = locale_code()
     keys: dict[str, str] = {}
-    for _fy, found in review.trend:
-        keys.update((q.key, q.label) for q in found.questions if q.kind == QuestionKind.SCALE5)
-    rows = []
-    for fy, found in review.trend:
-        means = {q.key: q.mean for q in found.questions}
-        rows.append(
-            [fiscal_year_label(fy, lang), found.responses, found.invited, found.rate]
-            + [means.get(key) for key in keys]
+    for year in review.trend:
+        keys.update(
+            (q.key, q.label) for q in year.survey.questions if q.kind == QuestionKind.SCALE5
         )
+    followed = any(y.survey.followup is not None for y in review.trend)
+    rows = []
+    for year in review.trend:
+        found = year.survey
+        means = {q.key: q.mean for q in found.questions}
+        row = [
+            fiscal_year_label(year.fiscal_year, lang),
+            found.responses,
+            found.invited,
+            found.rate,
+        ]
+        row += [hidden_text() if means.get(key) is None else means[key] for key in keys]
+        if followed:
+            f = found.followup
+            mean = None if f is None else (f.mean if f.shown else hidden_text())
+            row += [mean, f.answered if f else None, f.asked if f else None, f.rate if f else None]
+        rows.append(row + [year.attended, year.absent, year.completion_rate])
     cols = [
         Col(_("Fiscal year"), width=16),
         Col(_("Answered"), "int", 10),
         Col(_("Attended"), "int", 10),
         Col(_("Response rate"), "rate", 12),
-    ] + [Col(label, width=14) for label in keys.values()]
-    return Table(_("Trend over years"), cols, rows)
+    ] + [Col(label, "mean", 14, wrap=True) for label in keys.values()]
+    if followed:
+        cols += [
+            Col(_("Could you use it in your work? (3 months on)"), "mean", 18, wrap=True),
+            Col(_("Follow-up answered"), "int", 12),
+            Col(_("Follow-up asked"), "int", 12),
+            Col(_("Follow-up response rate"), "rate", 14),
+        ]
+    cols += [
+        Col(_("Attended"), "int", 10),
+        Col(_("Absent"), "int", 10),
+        Col(_("Completion rate"), "rate", 12),
+    ]
+    return Sheet(
+        _("Trend over years"),
+        cols,
+        rows,
+        heading=[_("Trend over years"), title, _("the last five years with answers")],
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from regional.validation import HumanText
 
@@ -65,3 +65,29 @@ class AttachForm(FlaskForm):
 
     program_code = StringField(_l("Programme code"), validators=[Length(max=40), HumanText()])
     session_id = StringField(_l("Session number"), validators=[Length(max=12)])
+
+
+class FollowupForm(FlaskForm):
+    """The 3-month follow-up: how far they could use it (1-5) and, optionally, how or why not."""
+
+    applied = RadioField(
+        _l("Could you use what you learned in your work?"),
+        choices=[
+            ("1", _l("1 Not used at all")),
+            ("2", "2"),
+            ("3", "3"),
+            ("4", "4"),
+            ("5", _l("5 Used a great deal")),
+        ],
+        validators=[InputRequired(_l("Choose one answer."))],
+    )
+    applied_how = TextAreaField(
+        _l("How did you use it, or why could you not?"),
+        validators=[Length(max=2000), HumanText(multiline=True)],
+    )
+
+
+class FollowupSettingForm(FlaskForm):
+    """Switch a programme's 3-month follow-up on or off."""
+
+    enabled = BooleanField(_l("Ask participants the 3-month follow-up question"))

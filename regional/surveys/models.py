@@ -175,3 +175,48 @@ class SurveyAnswer(TenantScoped, db.Model):
     text: Mapped[str | None] = mapped_column(Text)
 
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")
+
+
+class FollowupSetting(db.Model):
+    """Whether a programme asks the 3-month follow-up (業務で活用できたか); the region's.
+
+    No row: off. Switching keeps the row and its time, so a session whose three months
+    passed before the switch off is still asked, and one whose months had not is not.
+    """
+
+    __tablename__ = "survey_followup_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When it was last switched on or off (UTC).
+    switched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyFollowup(TenantScoped, db.Model):
+    """One participant asked, three months after a session, whether they could use it at
+    work; their answer fills the same row (one per person and session)."""
+
+    __tablename__ = "survey_followups"
+    tenant_index = False
+    __table_args__ = (
+        # One follow-up per person and session: asked once, answered once.
+        UniqueConstraint("session_id", "employee_id", name="uq_survey_followup_once"),
+        UniqueConstraint("registration_id", name="uq_survey_followup_registration"),
+        Index("ix_survey_followups_person", "municipality_id", "employee_id"),
+        Index("ix_survey_followups_program", "program_id", "fiscal_year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"))
+    employee_id: Mapped[int] = mapped_column(Integer)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_sessions.id"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    #: The fiscal year of the session (results are read per year, beside the survey's).
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: 1 (全く活用できていない) to 5 (大いに活用できた); NULL until answered.
+    value: Mapped[int | None] = mapped_column(Integer)
+    #: How they used it, or why they could not (optional; shown without names).
+    text: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]

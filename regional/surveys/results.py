@@ -19,7 +19,13 @@ from regional.fiscal import fiscal_year_utc_range
 from regional.people.models import User
 from regional.seats.models import Registration, RegistrationStatus
 from regional.sessions.models import TrainingSession
-from regional.surveys.models import QuestionKind, SurveyAnswer, SurveyQuestion, SurveyResponse
+from regional.surveys.models import (
+    QuestionKind,
+    SurveyAnswer,
+    SurveyFollowup,
+    SurveyQuestion,
+    SurveyResponse,
+)
 from tenants import all_tenants
 from tenants.scoping import acting_as
 
@@ -50,12 +56,37 @@ class QuestionResult:
 
 
 @dataclass
+class FollowupResult:
+    """The 3-month follow-up (業務で活用できたか): asked, answered, and the figures only
+    where at least :data:`THRESHOLD` answered."""
+
+    answered: int
+    asked: int
+    #: None below the threshold (as are the distribution and the comments).
+    mean: float | None = None
+    #: (1..5, how many); None below the threshold.
+    distribution: list[tuple[str, int]] | None = None
+    #: Free text, without names, sorted by text; empty below the threshold.
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def shown(self) -> bool:
+        return self.answered >= THRESHOLD
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.asked if self.asked else None
+
+
+@dataclass
 class Results:
     responses: int
     invited: int
     questions: list[QuestionResult] = field(default_factory=list)
     #: (question label, text), without names; empty below the threshold.
     comments: list[tuple[str, str]] = field(default_factory=list)
+    #: The follow-up's figures where anyone in scope was asked it; else None.
+    followup: FollowupResult | None = None
 
     @property
     def shown(self) -> bool:
@@ -138,6 +169,38 @@ def _results(scope: Scope, locale: str) -> Results:
             label = question.label(locale)
             out.comments.extend((label, text) for _r, _v, text in rows if text)
     out.comments.sort()
+    out.followup = _followup(scope)
+    return out
+
+
+def _followup_filters(scope: Scope) -> list:
+    out = []
+    if scope.program_id is not None:
+        out.append(SurveyFollowup.program_id == scope.program_id)
+    if scope.session_id is not None:
+        out.append(SurveyFollowup.session_id == scope.session_id)
+    if scope.fiscal_year is not None:
+        out.append(SurveyFollowup.fiscal_year == scope.fiscal_year)
+    return out
+
+
+def _followup(scope: Scope) -> FollowupResult | None:
+    """The follow-up's figures in scope (the wall applies): None where nobody was asked."""
+    rows = db.session.execute(
+        select(SurveyFollowup.value, SurveyFollowup.text, SurveyFollowup.answered_at).where(
+            *_followup_filters(scope)
+        )
+    ).all()
+    if not rows:
+        return None
+    answered = [(value, text) for value, text, at in rows if at is not None]
+    out = FollowupResult(answered=len(answered), asked=len(rows))
+    if not out.shown:
+        return out
+    values = [v for v, _t in answered if v is not None]
+    out.mean = round(sum(values) / len(values), 2) if values else None
+    out.distribution = [(str(n), values.count(n)) for n in range(1, 6)]
+    out.comments = sorted(t for _v, t in answered if t)
     return out
 
 
@@ -183,21 +246,35 @@ def _question_result(q: SurveyQuestion, rows: list, locale: str, shown: bool) ->
     )
 
 
+#: The programme review's trend reaches back this many fiscal years (those with answers).
+TREND_YEARS = 5
+
+
 def years_answered(program_id: int, viewer: User) -> list[int]:
-    """Fiscal years with answers for a programme (as the viewer may read them), oldest first."""
+    """Fiscal years with answers to the survey or the follow-up for a programme (as the
+    viewer may read them; the last :data:`TREND_YEARS`), oldest first."""
     with viewing(viewer):
-        return list(
+        years = set(
             db.session.scalars(
                 select(SurveyResponse.fiscal_year)
                 .where(SurveyResponse.program_id == program_id)
                 .distinct()
-                .order_by(SurveyResponse.fiscal_year)
+            )
+        ) | set(
+            db.session.scalars(
+                select(SurveyFollowup.fiscal_year)
+                .where(
+                    SurveyFollowup.program_id == program_id,
+                    SurveyFollowup.answered_at.is_not(None),
+                )
+                .distinct()
             )
         )
+    return sorted(years)[-TREND_YEARS:]
 
 
 def trend(program_id: int, viewer: User, locale: str) -> list[tuple[int, Results]]:
-    """The programme's results per fiscal year answered, oldest first."""
+    """The programme's results per fiscal year answered (the last five), oldest first."""
     return [
         (fy, results(Scope(program_id=program_id, fiscal_year=fy), viewer, locale))
         for fy in years_answered(program_id, viewer)

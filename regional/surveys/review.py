@@ -48,13 +48,28 @@ class MemberLine:
 
 
 @dataclass
+class TrendYear:
+    """One fiscal year of the trend: the survey's and follow-up's results, and completion."""
+
+    fiscal_year: int
+    survey: Results
+    attended: int
+    absent: int
+
+    @property
+    def completion_rate(self) -> float | None:
+        recorded = self.attended + self.absent
+        return self.attended / recorded if recorded else None
+
+
+@dataclass
 class Review:
     program: Program
     fiscal_year: int
     sessions: list[SessionLine] = field(default_factory=list)
     members: list[MemberLine] = field(default_factory=list)
     survey: Results | None = None
-    trend: list[tuple[int, Results]] = field(default_factory=list)
+    trend: list[TrendYear] = field(default_factory=list)
 
     @property
     def capacity(self) -> int:
@@ -124,5 +139,14 @@ def program_review(program: Program, fiscal_year: int, viewer: User, locale: str
     ]
     review.members = member_lines([s.id for s in held], viewer, locale)
     review.survey = results(Scope(program_id=program.id, fiscal_year=fiscal_year), viewer, locale)
-    review.trend = trend(program.id, viewer, locale)
+    review.trend = [
+        _trend_year(program.id, fy, found, viewer, locale)
+        for fy, found in trend(program.id, viewer, locale)
+    ]
     return review
+
+
+def _trend_year(program_id: int, fy: int, found: Results, viewer: User, locale: str) -> TrendYear:
+    held = [s.id for s in sessions_of_year(program_id, fy)]
+    lines = member_lines(held, viewer, locale)
+    return TrendYear(fy, found, sum(m.attended for m in lines), sum(m.absent for m in lines))

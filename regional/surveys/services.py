@@ -85,13 +85,14 @@ def ask_attended(regs: Iterable[Registration], actor: User | None = None) -> int
                 questionnaire_id=questionnaire.id,
             )
         )
-        _mail(reg, "survey_request")
+        mail_participant(reg, "survey_request")
         count += 1
     db.session.flush()
     return count
 
 
-def _mail(reg: Registration, template: str) -> None:
+def mail_participant(reg: Registration, template: str) -> None:
+    """Mail a participant about their registration (a survey asked, reminded, followed up)."""
     employee = reg.employee
     queue_mail(
         employee.email,
@@ -123,7 +124,7 @@ def queue_survey_reminders(days: int) -> int:
         for inv in invitations:
             reg = db.session.get(Registration, inv.registration_id)
             if reg is not None and reg.attended:
-                _mail(reg, "survey_reminder")
+                mail_participant(reg, "survey_reminder")
             inv.reminded_at = now
         db.session.flush()
     return len(invitations)

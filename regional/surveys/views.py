@@ -15,8 +15,8 @@ from regional.fiscal import fiscal_year_of, now_utc
 from regional.i18n import locale_code
 from regional.roles import coordinator_required
 from regional.sessions.models import TrainingSession
-from regional.surveys import bp
-from regional.surveys.charts import distribution_charts
+from regional.surveys import bp, followups
+from regional.surveys.charts import distribution_charts, review_trend_charts
 from regional.surveys.exports import results_workbook, review_workbook
 from regional.surveys.forms import AnswerForm
 from regional.surveys.models import QuestionKind
@@ -44,7 +44,11 @@ def survey_work():
 def mine():
     """The surveys waiting for me (研修アンケート)."""
     with _own():
-        return render_template("surveys/mine.html", waiting=waiting_for(current_user))
+        return render_template(
+            "surveys/mine.html",
+            waiting=waiting_for(current_user),
+            followups=followups.waiting_for(current_user),
+        )
 
 
 def _answers_from(form, questions) -> dict:
@@ -169,6 +173,9 @@ def review(program_id: int):
         form=form,
         review=found,
         charts=distribution_charts(found.survey),
+        trend_charts=review_trend_charts(
+            found.trend, locale_code(), _("Could you use it in your work? (3 months on)")
+        ),
     )
 
 

@@ -1,5 +1,6 @@
 """Journey (研修アンケート): attendance recorded → the employee answers from the home page →
-the regional administrator reads the programme review. In Japanese, at 1280 and 375 px,
+the regional administrator reads the programme review and switches the 3-month follow-up on
+→ three months on, the employee answers it (業務で活用できましたか). In Japanese, at 1280 and 375 px,
 every page checked by axe-core and for sideways scrolling on the phone."""
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import pytest
 from playwright.sync_api import expect
 
 from regional.extensions import db
+from regional.fiscal import months_after_utc, now_utc
 from regional.people.models import User
+from regional.sessions.models import TrainingSession
+from regional.surveys.followups import queue_followups
 from regional.surveys.services import submit
-from tenants.scoping import acting_as
+from tenants.scoping import acting_as, all_tenants
 from tests import factories
 from tests.e2e.helpers import audit, sign_in
 from tests.fixtures_registrations import register
@@ -98,3 +102,31 @@ def test_attendance_survey_and_programme_review(new_page, world, live_server, si
     _look(admin, f"questionnaires {size}")
     admin.locator("[data-testid=questionnaires] a").first.click()
     _look(admin, f"standard questionnaire {size}")
+
+    # The administrator switches the 3-month follow-up on in the programme's survey settings.
+    admin.goto(f"/surveys/programs/{ids['program']}/review")
+    admin.get_by_test_id("survey-settings").click()
+    admin.wait_for_url(f"**/surveys/programs/{ids['program']}/settings")
+    _look(admin, f"survey settings {size}")
+    admin.get_by_label("受講3か月後に活用状況をたずねる").check()
+    admin.get_by_test_id("followup-save").click()
+    expect(admin.get_by_test_id("followup-state")).to_contain_text("たずねる")
+
+    # Three months on (the session moved back in time), the cron asks; the employee answers.
+    with live_server.db():
+        with all_tenants(db.session):
+            session = db.session.get(TrainingSession, ids["session"])
+            session.ends_at = months_after_utc(now_utc(), -3) - timedelta(days=1)
+            session.starts_at = session.ends_at - timedelta(hours=1)
+            db.session.flush()
+        assert queue_followups() == 5
+    employee.goto("/")
+    employee.get_by_test_id("work-followup").locator("a").click()
+    employee.wait_for_url(f"**/surveys/followups/{ids['mine']}")
+    expect(employee.locator("legend")).to_contain_text("業務で活用できましたか")
+    _look(employee, f"follow-up form {size}")
+    employee.locator("label[for='applied-4']").click()
+    employee.locator("#applied_how").fill("会議資料の作成で関数を使っています。")
+    employee.get_by_test_id("followup-submit").click()
+    employee.wait_for_url("**/surveys/")
+    expect(employee.get_by_test_id("surveys-none")).to_be_visible()

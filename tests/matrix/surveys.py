@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from regional.extensions import db
+from regional.fiscal import fiscal_year_of
 from regional.people.models import User
 from regional.registrations import actions
-from regional.surveys.models import SurveyInvitation, SurveyQuestion
+from regional.surveys.models import SurveyFollowup, SurveyInvitation, SurveyQuestion
 from regional.surveys.services import questionnaire_for
 from tenants.scoping import acting_as
 from tests import factories
@@ -57,6 +58,17 @@ def extend(rec) -> None:
                     employee_id=emp,
                     session_id=ts.id,
                     questionnaire_id=questionnaire.id,
+                )
+            )
+            # Asked the 3-month follow-up too (as the cron would, three months on).
+            db.session.add(
+                SurveyFollowup(
+                    municipality_id=muni,
+                    registration_id=reg.id,
+                    employee_id=emp,
+                    session_id=ts.id,
+                    program_id=ts.program_id,
+                    fiscal_year=fiscal_year_of(ts.starts_at),
                 )
             )
             db.session.flush()
@@ -120,6 +132,42 @@ CASES: list[Case] = [
         lambda r, o: f"/programs/{r['program']['-']}/survey-results?fiscal_year=2026",
         STAFF_200,
         api=True,
+    ),
+    Case(
+        "surveys.followup",
+        lambda r, o: f"/surveys/followups/{r['survey_registration'][o]}",
+        {"employee_a": {"A": 200}},
+        owners=AB,
+        note="only the participant answers their follow-up; anyone else's is a 404",
+    ),
+    Case(
+        "surveys.followup",
+        lambda r, o: f"/surveys/followups/{r['survey_registration'][o]}",
+        {"employee_a": {"A": 302}},
+        method="POST",
+        owners=AB,
+        data=lambda r, o: {"applied": "4", "applied_how": "係内で共有した"},
+    ),
+    Case(
+        "api.answer_followup",
+        lambda r, o: f"/registrations/{r['survey_registration'][o]}/survey/followup",
+        {"employee_a": {"A": 201}},
+        method="POST",
+        owners=AB,
+        api=True,
+        data=lambda r, o: {"answers": {"applied": 4, "applied_how": "係内で共有した"}},
+    ),
+    Case(
+        "surveys.program_settings",
+        lambda r, o: f"/surveys/programs/{r['program']['-']}/settings",
+        ADMIN_200,
+    ),
+    Case(
+        "surveys.program_settings",
+        lambda r, o: f"/surveys/programs/{r['program']['-']}/settings",
+        ADMIN_302,
+        method="POST",
+        data=lambda r, o: {"enabled": "y"},
     ),
     Case("surveys.questionnaires", lambda r, o: "/surveys/questionnaires", ADMIN_200),
     Case(
