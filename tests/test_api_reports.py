@@ -133,7 +133,12 @@ def test_no_report_before_attendance_nor_where_the_programme_asks_none(app, api,
 
 
 def test_only_the_participant_writes_and_another_member_finds_nothing(app, api, world, cycle):
-    _u, reg_id, _other, emails = cycle
+    u, reg_id, _other, emails = cycle
+    with app.app_context():
+        not_yet = register(_session(factories.make_program(report_required=True)), u.staff).id
+        db.session.commit()
+    # Someone else's registration is not found, whatever its state (not "not attended").
+    assert _write(api, emails["other_staff"], not_yet).status_code == 404
     for email in (
         emails["head"],
         emails["other_staff"],
