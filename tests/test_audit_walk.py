@@ -97,6 +97,7 @@ NOT_AUDITED: dict[str, Exempt] = {
     ),
     "catalogue.withdraw_interest": Exempt("the person withdraws their own interest"),
     "notices.mark_read": Exempt("the person marks a notice read for themself"),
+    "api.mark_notice_read": Exempt("the person marks a notice read for themself"),
     "people.roster": Exempt("a preview: keeps the uploaded file for the import, changes nobody"),
     "registrations.attendance_upload": Exempt("a preview of an attendance file; records nothing"),
     "registrations.import_completions": Exempt("a preview of an e-learning file; records nothing"),

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from regional.extensions import db
 from tenants import TenantScoped
-from tenants.base import utcnow
+from tenants.base import Versioned, utcnow
 
 TITLE_MAX = 200
 BODY_MAX = 4000
@@ -17,10 +17,11 @@ BODY_MAX = 4000
 AUDIENCES = ("all", "coordinators", "heads")
 
 
-class Notice(db.Model):
+class Notice(Versioned, db.Model):
     """Posted by a regional administrator for every member (``audience_municipality_id``
     None) or by a coordinator for their own municipality. Not TenantScoped, like a learning
-    material: every read goes through :meth:`visible_to` or the load gate in services.py."""
+    material: every read goes through :meth:`visible_to` or the load gate in services.py.
+    Versioned: the API's ETag of a notice and its If-Match on a change."""
 
     __tablename__ = "notices"
 

@@ -7,8 +7,9 @@ region and of their municipality whose audience they belong to. Services take th
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -16,7 +17,13 @@ from sqlalchemy import delete, select
 from regional.audit import record_audit
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.fiscal import now_utc
+from regional.fiscal import (
+    day_after_utc,
+    day_start_utc,
+    last_day_before,
+    local_date,
+    now_utc,
+)
 from regional.heads.services import is_head
 from regional.notices.models import AUDIENCES, BODY_MAX, TITLE_MAX, Notice, NoticeRead
 from regional.roles import is_coordinator, is_regional_admin
@@ -36,23 +43,58 @@ class NoticeData:
     shown_until: datetime | None
 
 
-def _invalid(message) -> DomainError:
-    return DomainError("invalid_notice", message, status=400)
+def window(first_day: date, last_day: date | None) -> tuple[datetime, datetime | None]:
+    """The publication window of Tokyo days ``first_day`` to ``last_day`` (inclusive; None:
+    no end), as the UTC bounds a notice keeps: the pages and the API say days alike."""
+    return day_start_utc(first_day), day_after_utc(last_day) if last_day else None
 
 
-def _check(data: NoticeData) -> None:
+def days_of(notice: Notice) -> tuple[date, date | None]:
+    """A notice's first and last day shown (Tokyo days), as :func:`window` took them."""
+    until = notice.shown_until
+    return local_date(notice.shown_from), last_day_before(until) if until else None
+
+
+def data_of(notice: Notice) -> NoticeData:
+    """A notice's fields as they are (a partial change replaces some of them)."""
+    return NoticeData(
+        title_ja=notice.title_ja,
+        body_ja=notice.body_ja,
+        title_en=notice.title_en,
+        body_en=notice.body_en,
+        audience=notice.audience,
+        shown_from=notice.shown_from,
+        shown_until=notice.shown_until,
+    )
+
+
+def problems(data: NoticeData) -> dict[str, str]:
+    """What is wrong with a notice, by field (empty: nothing): the one check of pages and API."""
+    found: dict[str, object] = {}
     if data.audience not in AUDIENCES:
-        raise _invalid(_l("Choose who the notice is for."))
-    if not data.title_ja.strip() or not data.body_ja.strip():
-        raise _invalid(_l("Enter the title and the text in Japanese."))
-    for value, limit in ((data.title_ja, TITLE_MAX), (data.title_en, TITLE_MAX)):
-        if len(value) > limit or text_problem(value):
-            raise _invalid(_l("Please check the title."))
-    for value in (data.body_ja, data.body_en):
-        if len(value) > BODY_MAX or text_problem(value, multiline=True):
-            raise _invalid(_l("Please check the text."))
+        found["audience"] = _l("Choose who the notice is for.")
+    for name in ("title_ja", "body_ja"):
+        if not getattr(data, name).strip():
+            found[name] = _l("Enter the title and the text in Japanese.")
+    for name in ("title_ja", "title_en"):
+        value = getattr(data, name)
+        if name not in found and (len(value) > TITLE_MAX or text_problem(value)):
+            found[name] = _l("Please check the title.")
+    for name in ("body_ja", "body_en"):
+        value = getattr(data, name)
+        if name not in found and (len(value) > BODY_MAX or text_problem(value, multiline=True)):
+            found[name] = _l("Please check the text.")
     if data.shown_until is not None and data.shown_until <= data.shown_from:
-        raise _invalid(_l("The last day must not be before the first day."))
+        found["shown_until"] = _l("The last day must not be before the first day.")
+    return {name: str(message) for name, message in found.items()}
+
+
+def check(data: NoticeData) -> None:
+    """Refuse a notice with any problem (422): the first one's message, every field's too."""
+    found = problems(data)
+    if found:
+        first = next(iter(found))
+        raise DomainError("invalid_notice", found[first], status=422, field=first, fields=found)
 
 
 def _audiences_of(user) -> list[str]:
@@ -144,12 +186,17 @@ def _snapshot(n: Notice) -> dict:
     }
 
 
-def _flush(notice: Notice) -> None:
+def wall_for(notice: Notice) -> AbstractContextManager:
+    """Where a change of ``notice`` is written: the region's notice is no member's, so it is
+    behind every member's wall (PostgreSQL) and written with the wall lifted; a member's
+    notice in the member the caller acts in."""
     if notice.audience_municipality_id is None:
-        # The region's notice is no member's: behind every member's wall (PostgreSQL).
-        with all_tenants(db.session):
-            db.session.flush()
-    else:
+        return all_tenants(db.session)
+    return nullcontext()
+
+
+def _flush(notice: Notice) -> None:
+    with wall_for(notice):
         db.session.flush()
 
 
@@ -178,7 +225,7 @@ def post(data: NoticeData, actor) -> Notice:
     """A new notice: the region's from an administrator, else the coordinator's member's."""
     if not is_coordinator(actor):
         raise DomainError("forbidden", _l("You are not allowed to do this."), status=403)
-    _check(data)
+    check(data)
     notice = Notice(audience_municipality_id=_owner(actor), posted_by_id=actor.id)
     _apply(notice, data)
     db.session.add(notice)
@@ -190,7 +237,7 @@ def post(data: NoticeData, actor) -> Notice:
 def edit(notice: Notice, data: NoticeData, actor) -> None:
     if load_managed(notice.id, actor) is None:
         raise DomainError("not_found", _l("Not found."), status=404)
-    _check(data)
+    check(data)
     before = _snapshot(notice)
     _apply(notice, data)
     _flush(notice)

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.fiscal import day_after_utc, day_start_utc, last_day_before, local_date, now_utc
+from regional.fiscal import local_date, now_utc
 from regional.main.helpers import flash_refusal, safe_return_path
 from regional.notices import bp, services
 from regional.notices.forms import ButtonForm, NoticeForm, audience_choices
@@ -62,20 +62,20 @@ def manage():
         notices=notices,
         form=ButtonForm(),
         audience_labels=dict(audience_choices()),
-        last_days={n.id: n.shown_until and last_day_before(n.shown_until) for n in notices},
+        last_days={n.id: services.days_of(n)[1] for n in notices},
     )
 
 
 def _data(form: NoticeForm) -> services.NoticeData:
-    until = form.shown_until.data
+    shown_from, shown_until = services.window(form.shown_from.data, form.shown_until.data)
     return services.NoticeData(
         title_ja=form.title_ja.data or "",
         body_ja=form.body_ja.data or "",
         title_en=form.title_en.data or "",
         body_en=form.body_en.data or "",
         audience=form.audience.data or "",
-        shown_from=day_start_utc(form.shown_from.data),
-        shown_until=day_after_utc(until) if until else None,
+        shown_from=shown_from,
+        shown_until=shown_until,
     )
 
 
@@ -117,8 +117,7 @@ def edit(notice_id: int):
         abort(404)
     form = NoticeForm(obj=notice if request.method == "GET" else None)
     if request.method == "GET":
-        form.shown_from.data = local_date(notice.shown_from)
-        form.shown_until.data = last_day_before(notice.shown_until) if notice.shown_until else None
+        form.shown_from.data, form.shown_until.data = services.days_of(notice)
     elif not form.validate_on_submit():
         flash(_("Please check the notice and try again."), "error")
     else:

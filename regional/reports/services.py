@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from regional.audit import record_audit
 from regional.errors import Conflict, DomainError, NotFound
 from regional.extensions import db
-from regional.fiscal import now_utc
+from regional.fiscal import fiscal_year_utc_range, now_utc
 from regional.heads.models import UnitHead
 from regional.heads.services import headed_units, route
 from regional.people.models import User
@@ -33,9 +33,33 @@ from regional.validation import text_problem
 # -- what is due ----------------------------------------------------------------------------
 
 
+def not_due(reg: Registration) -> DomainError | None:
+    """Why ``reg``'s person writes no report (None: they do: they attended a programme that
+    asks for one)."""
+    if not reg.session.program.report_required:
+        return DomainError("report_not_asked", _l("This programme asks for no report."))
+    if not reg.attended:
+        return DomainError(
+            "not_attended", _l("A report is written once your attendance is recorded.")
+        )
+    return None
+
+
 def report_due(reg: Registration) -> bool:
     """Whether ``reg``'s person writes a report: they attended a programme that asks for one."""
-    return bool(reg.attended) and bool(reg.session.program.report_required)
+    return not_due(reg) is None
+
+
+#: A report's state in the coordinator's overview and the API.
+MISSING, WRITTEN, ACKNOWLEDGED = "missing", "written", "acknowledged"
+STATES = (MISSING, WRITTEN, ACKNOWLEDGED)
+
+
+def state_of(report: ParticipantReport | None) -> str:
+    """Not written, written (awaiting acknowledgement), or acknowledged."""
+    if report is None:
+        return MISSING
+    return WRITTEN if report.acknowledged_at is None else ACKNOWLEDGED
 
 
 def _attended_with_report():
@@ -80,10 +104,18 @@ def to_edit(actor: User) -> list[ParticipantReport]:
     return list(db.session.scalars(stmt))
 
 
+def own_registration(reg_id: int, actor: User) -> Registration | None:
+    """The actor's own registration (None: there is none, or it is someone else's)."""
+    reg = db.session.scalar(select(Registration).where(Registration.id == reg_id))
+    if reg is None or reg.employee_id != actor.id:
+        return None
+    return reg
+
+
 def writable(reg_id: int, actor: User) -> Registration | None:
     """The one load gate of writing: the actor's own registration that asks for a report."""
-    reg = db.session.scalar(select(Registration).where(Registration.id == reg_id))
-    if reg is None or reg.employee_id != actor.id or not report_due(reg):
+    reg = own_registration(reg_id, actor)
+    if reg is None or not report_due(reg):
         return None
     return reg
 
@@ -135,6 +167,18 @@ def write(reg: Registration, actor: User, raw: object) -> ParticipantReport:
     return report
 
 
+def write_first(reg: Registration, actor: User, raw: object) -> ParticipantReport:
+    """Write the first report on the actor's own ``reg`` (the API's create): refused (422)
+    when none is due or the text is not fit, (409) when one is written already."""
+    refusal = not_due(reg)
+    if refusal is not None:
+        raise refusal
+    checked_body(raw)
+    if report_of(reg) is not None:
+        raise Conflict("report_exists", _l("You have already written this report."))
+    return write(reg, actor, raw)
+
+
 def _audit(action: str, report: ParticipantReport, actor: User, reg: Registration) -> None:
     record_audit(
         action,
@@ -167,9 +211,14 @@ def may_acknowledge(actor: User, report: ParticipantReport) -> bool:
     return is_head_of(actor, _head_row(unit.id))
 
 
+def acknowledges(actor: User) -> bool:
+    """Whether the actor acknowledges anyone's reports: a head or deputy, or a coordinator."""
+    return is_coordinator(actor) or bool(headed_units(actor))
+
+
 def to_acknowledge(actor: User) -> list[ParticipantReport]:
     """The reports waiting for the actor's acknowledgement (current member), oldest first."""
-    if not (headed_units(actor) or is_coordinator(actor)):
+    if not acknowledges(actor):
         return []
     # The waiting reports first, then each one's registration by its key (selectin): not a
     # join that reads the member's every registration.
@@ -221,11 +270,16 @@ class SessionReports:
         return sum(1 for _, r in self.rows if r is not None and r.acknowledged_at is None)
 
 
-def overview() -> list[SessionReports]:
+def overview(fiscal_year: int | None = None) -> list[SessionReports]:
     """Per session (newest first), the current member's participants who attended a programme
-    that asks for a report, and their report (None: not written)."""
+    that asks for a report, and their report (None: not written); sessions of one fiscal
+    year only when it is given."""
+    stmt = _attended_with_report()
+    if fiscal_year is not None:
+        start, end = fiscal_year_utc_range(fiscal_year)
+        stmt = stmt.where(TrainingSession.starts_at >= start, TrainingSession.starts_at < end)
     regs = db.session.scalars(
-        _attended_with_report().order_by(TrainingSession.starts_at.desc(), Registration.id)
+        stmt.order_by(TrainingSession.starts_at.desc(), Registration.id)
     ).all()
     reports = {
         r.registration_id: r

@@ -9,11 +9,10 @@ from flask_login import current_user, login_required
 
 from regional.errors import DomainError
 from regional.extensions import db
-from regional.heads.services import headed_units
 from regional.main.helpers import flash_refusal
 from regional.reports import bp, services
 from regional.reports.forms import AcknowledgeForm, ReportForm
-from regional.roles import coordinator_required, is_coordinator
+from regional.roles import coordinator_required
 from tenants.scoping import acting_as
 
 
@@ -25,8 +24,7 @@ def report_work() -> dict | None:
     with acting_as(db.session, current_user.municipality_id):
         to_write = services.to_write(current_user)
         to_edit = services.to_edit(current_user)
-        acker = is_coordinator(current_user) or bool(headed_units(current_user))
-        to_ack = services.to_acknowledge(current_user) if acker else []
+        to_ack = services.to_acknowledge(current_user)
     if not (to_write or to_edit or to_ack):
         return None
     return {"to_write": to_write, "to_edit": to_edit, "to_acknowledge": to_ack}
@@ -69,7 +67,7 @@ def write(reg_id: int):
 def inbox():
     """The reports waiting for the head's (or the coordinator's) acknowledgement."""
     with acting_as(db.session, current_user.municipality_id):
-        if not (is_coordinator(current_user) or headed_units(current_user)):
+        if not services.acknowledges(current_user):
             abort(403)
         reports = services.to_acknowledge(current_user)
         return render_template("reports/inbox.html", reports=reports, form=AcknowledgeForm())

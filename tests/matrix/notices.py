@@ -118,3 +118,63 @@ CASES: list[Case] = [
         owners=OWNERS,
     ),
 ]
+
+# The API (docs/api.md): the same rules as the pages, answered in JSON.
+API_READ = {role: {o: 204 if s == 302 else s for o, s in v.items()} for role, v in READ.items()}
+API_OWN = {role: dict(v) for role, v in OWN_GET.items()}
+API_OWN_DELETE = {
+    role: {o: 204 if s == 200 else s for o, s in v.items()} for role, v in OWN_GET.items()
+}
+API_POSTERS = {"employee_a": 403, **POSTERS}
+API_POST = {"employee_a": 403, "coordinator_a": 201, "coordinator_b": 201, "admin": 201}
+API_OWN_EMPLOYEE = {"employee_a": 403, **API_OWN}
+
+
+def _api_notice(r, o) -> dict:
+    return {"title_ja": "APIのお知らせ", "body_ja": "本文", "audience": "all"}
+
+
+CASES += [
+    Case("api.my_notices", lambda r, o: "/me/notices", SIGNED_IN, api=True),
+    Case(
+        "api.mark_notice_read",
+        lambda r, o: f"/notices/{r['notice'][o]}/read",
+        API_READ,
+        method="POST",
+        owners=OWNERS,
+        api=True,
+    ),
+    Case("api.managed_notices", lambda r, o: "/notices", API_POSTERS, api=True),
+    Case(
+        "api.managed_notice",
+        lambda r, o: f"/notices/{r['notice'][o]}",
+        API_OWN_EMPLOYEE,
+        owners=OWNERS,
+        api=True,
+    ),
+    Case(
+        "api.post_notice",
+        lambda r, o: "/notices",
+        API_POST,
+        method="POST",
+        api=True,
+        data=_api_notice,
+    ),
+    Case(
+        "api.update_notice",
+        lambda r, o: f"/notices/{r['notice'][o]}",
+        API_OWN_EMPLOYEE,
+        method="PATCH",
+        owners=OWNERS,
+        api=True,
+        data=lambda r, o: {"title_ja": "APIで差し替え"},
+    ),
+    Case(
+        "api.withdraw_notice",
+        lambda r, o: f"/notices/{r['notice'][o]}",
+        {"employee_a": 403, **API_OWN_DELETE},
+        method="DELETE",
+        owners=OWNERS,
+        api=True,
+    ),
+]

@@ -11,6 +11,7 @@ overview of their own member's people only.
 from datetime import timedelta
 
 from regional.extensions import db
+from regional.fiscal import fiscal_year_of
 from regional.people.models import User
 from regional.registrations import actions
 from regional.reports import services
@@ -46,6 +47,7 @@ def extend(rec) -> None:
             report = services.write(theirs, staff, "業務で活かす")
             rec.put("report_registration", owner, own.id)
             rec.put("staff_report", owner, report.id)
+            rec.put("report_fy", owner, fiscal_year_of(ts.starts_at))
 
 
 if heads.extend in records.EXTENSIONS and extend not in records.EXTENSIONS:
@@ -85,4 +87,59 @@ CASES: list[Case] = [
         owners=AB,
     ),
     Case("reports.overview", lambda r, o: "/reports/sessions", OVERVIEW, shows=_own_people_only),
+]
+
+# The API (docs/api.md): the same rules as the pages, answered in JSON.
+SIGNED_IN = {"employee_a": 200, "coordinator_a": 200, "coordinator_b": 200, "admin": 200}
+MEMBER = {
+    "employee_a": 403,
+    "coordinator_a": {"A": 200, "B": 404},
+    "coordinator_b": {"A": 404, "B": 200},
+    "admin": 200,
+}
+
+
+def _api_own_people_only(r, role: str, o: str) -> tuple[list[str], list[str]]:
+    """The member's list names its own participants only (by their registration's id)."""
+    own, other = (o, "B" if o == "A" else "A")
+    return (
+        [f'"registration_id":{r["report_registration"][own]},'],
+        [f'"registration_id":{r["report_registration"][other]},'],
+    )
+
+
+CASES += [
+    Case("api.my_reports", lambda r, o: "/me/reports", SIGNED_IN, api=True),
+    Case(
+        "api.write_report",
+        lambda r, o: f"/registrations/{r['report_registration'][o]}/report",
+        {"employee_a": {"A": 201, "B": 404}},
+        method="POST",
+        owners=AB,
+        api=True,
+        data=lambda r, o: {"text": "研修で学んだことを係内で共有する"},
+    ),
+    Case(
+        "api.my_report_acknowledgements",
+        lambda r, o: "/me/report-acknowledgements",
+        SIGNED_IN,
+        api=True,
+        note="employee_a heads a unit; every coordinator acknowledges where no head does",
+    ),
+    Case(
+        "api.acknowledge_report",
+        lambda r, o: f"/reports/{r['staff_report'][o]}/acknowledge",
+        {"employee_a": {"A": 200, "B": 404}},
+        method="POST",
+        owners=AB,
+        api=True,
+    ),
+    Case(
+        "api.member_reports",
+        lambda r, o: f"/municipalities/{r.code(o)}/reports?fiscal_year={r['report_fy'][o]}",
+        MEMBER,
+        owners=AB,
+        api=True,
+        shows=_api_own_people_only,
+    ),
 ]
