@@ -120,9 +120,7 @@ def worker_database_url(url: str, worker: str | None) -> str:
     if not worker:
         return url
     parsed = make_url(url)
-    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
-        hide_password=False
-    )
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
