@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -43,6 +44,7 @@ DB_INDEPENDENT = frozenset(
         "test_glossary_terms.py",
         "test_one_voice.py",
         "test_e2e_guard.py",
+        "test_suite_setup.py",
     }
 )
 
@@ -112,11 +114,24 @@ def _prepare_database(url: str) -> DatabaseUrls:
     return DatabaseUrls(app_url.render_as_string(hide_password=False), url)
 
 
+def worker_database_url(url: str, worker: str | None) -> str:
+    """With several processes (pytest-xdist, scripts/run-tests' TEST_WORKERS) each has a
+    database of its own: ``regional_test`` becomes ``regional_test_gw0``, ``_gw1`` …"""
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def test_database(tmp_path_factory) -> DatabaseUrls:
+    """SQLite: a file in this process's own temporary folder; PostgreSQL: TEST_DATABASE_URL's
+    database, one per process (see :func:`worker_database_url`)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        url = worker_database_url(url, os.environ.get("PYTEST_XDIST_WORKER"))
     return _prepare_database(url)
 
 
@@ -215,6 +230,13 @@ class Client(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:
+        """The session's CSRF token, signed as Flask-WTF signs it; only a client without a
+        session yet fetches a page (the sign-in form) to get one. Any page of the session
+        would carry the same token, so no page is rendered just to read it."""
+        raw = contextvars.Context().run(self._raw_csrf_token)
+        if raw:
+            app = self.application
+            return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
         page = self.get("/login" if not getattr(self, "_signed_in", False) else "/")
         match = re.search(
             r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)
@@ -223,6 +245,10 @@ class Client(FlaskClient):
             match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
         assert match, "no CSRF token on the page"
         return match.group(1)
+
+    def _raw_csrf_token(self) -> str | None:
+        with self.session_transaction() as session:
+            return session.get("csrf_token")
 
     def login(self, email: str, password: str = PASSWORD):
         token = self.csrf_token()

@@ -44,6 +44,7 @@ from tests.conftest import (
     DatabaseUrls,
     World,
     _prepare_database,
+    worker_database_url,
 )
 from tests.e2e.helpers import AUDITED, AXE_JS
 
@@ -93,7 +94,7 @@ def _e2e_database_url(tmp_path_factory, suffix: str = "e2e") -> DatabaseUrls:
         return _prepare_database(
             f"sqlite:///{tmp_path_factory.mktemp(suffix) / f'{suffix}.sqlite3'}"
         )
-    parsed = make_url(url)
+    parsed = make_url(worker_database_url(url, os.environ.get("PYTEST_XDIST_WORKER")))
     return _prepare_database(
         parsed.set(database=f"{parsed.database}_{suffix}").render_as_string(hide_password=False)
     )
