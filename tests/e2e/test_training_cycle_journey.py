@@ -162,6 +162,7 @@ def _coordinator_sets_up(coordinator, facts: dict) -> None:
     _flash(coordinator, "保存しました")
     _look(coordinator, "所属長の設定 (coordinator)")
     coordinator.locator(f"a[href='/heads/units/{facts['unit']}/head']").click()
+    coordinator.wait_for_url(f"**/heads/units/{facts['unit']}/head")
     _look(coordinator, "所属長と代理 (coordinator)")
     coordinator.get_by_label("所属長", exact=True).select_option(str(facts["head"][0]))
     coordinator.get_by_label("代理", exact=True).select_option(str(facts["deputy"][0]))
@@ -176,6 +177,7 @@ def _coordinator_sets_up(coordinator, facts: dict) -> None:
     coordinator.goto("/notices/manage")
     _look(coordinator, "お知らせ管理 (coordinator)")
     coordinator.get_by_role("link", name="新しいお知らせ").click()
+    coordinator.wait_for_url("**/notices/manage/new")
     _look(coordinator, "新しいお知らせ (coordinator)")
     coordinator.get_by_label("題名（日本語）").fill(NOTICE)
     coordinator.get_by_label("本文（日本語）").fill(
@@ -252,6 +254,7 @@ def _employee_answers_and_reports(employee, facts: dict) -> None:
     expect(card).to_contain_text(TITLE)
     _look(employee, "home with a survey and a report to write (employee)")
     card.locator(f"a[href='/surveys/registrations/{reg}']").click()
+    employee.wait_for_url(f"**/surveys/registrations/{reg}")
     _look(employee, "survey form (employee)")
     for key, value in zip(("satisfaction", "understanding", "usefulness"), MINE, strict=True):
         employee.locator(f"label[for='q-{key}-{value}']").click()
@@ -345,6 +348,7 @@ def _admin_reads_the_review(admin, facts: dict) -> None:
     _look(admin, "programme review (administrator)")
     # The employee's own session: one answer of one, below the threshold: no figures.
     sessions.locator("tbody tr").last.get_by_role("link").click()
+    admin.wait_for_url(re.compile(rf"/surveys/results\?session={facts['session']}\b"))
     expect(admin.get_by_test_id("response-rate").first).to_contain_text("回答：1人中1人")
     expect(admin.get_by_test_id("survey-hidden").first).to_be_visible()
     expect(admin.locator("main")).not_to_contain_text("演習が実務に近く")
@@ -352,6 +356,7 @@ def _admin_reads_the_review(admin, facts: dict) -> None:
     admin.goto("/surveys/questionnaires")
     _look(admin, "questionnaires (administrator)")
     admin.locator("[data-testid=questionnaires] a").first.click()
+    admin.wait_for_url(re.compile(r"/surveys/questionnaires/\d+$"))
     _look(admin, "standard questionnaire (administrator)")
 
 
