@@ -82,13 +82,12 @@ def _arrange(live_server) -> dict:
     for a report with a session that needs the coordinator's approval; four answers already
     in for an earlier session of it."""
     world = live_server.world
-    password = "所属長の承認 研修サイクル 22"
     with live_server.db():
         a = world.muni_a
         unit = factories.make_org_unit(a, "研修サイクル課", OrgLevel.DIVISION)
-        head = factories.make_user(a, org_unit_id=unit.id, name="岡 所属長", password=password)
-        deputy = factories.make_user(a, org_unit_id=unit.id, name="森 代理", password=password)
-        staff = factories.make_user(a, org_unit_id=unit.id, name="髙野 𠮷子", password=password)
+        head = factories.make_user(a, org_unit_id=unit.id, name="岡 所属長")
+        deputy = factories.make_user(a, org_unit_id=unit.id, name="森 代理")
+        staff = factories.make_user(a, org_unit_id=unit.id, name="髙野 𠮷子")
         program = factories.make_program(
             title_ja=TITLE,
             report_required=True,
@@ -97,7 +96,6 @@ def _arrange(live_server) -> dict:
         ts = factories.make_session(program, capacity=10, requires_approval=True)
         _four_who_answered(world, program)
         return {
-            "password": password,
             "unit": unit.id,
             "program": program.id,
             "session": ts.id,
@@ -141,13 +139,10 @@ def _flash(page, text: str) -> None:
     expect(page.locator(".flash-success")).to_contain_text(text)
 
 
-def _person(new_page, email: str, viewport: dict, password: str | None = None):
+def _person(new_page, email: str, viewport: dict):
     """A browser context of the person's own, signed in through /login."""
     page = new_page(viewport=viewport)
-    if password is None:
-        sign_in(page, email)
-    else:
-        sign_in(page, email, password)
+    sign_in(page, email)
     return page
 
 
@@ -362,15 +357,15 @@ def _admin_reads_the_review(admin, facts: dict) -> None:
 
 def test_one_training_from_notice_to_programme_review(new_page, live_server):
     facts = _arrange(live_server)
-    emails, password = live_server.world.emails, facts["password"]
+    emails = live_server.world.emails
 
     coordinator = _person(new_page, emails["coordinator_a"], DESKTOP)
     _coordinator_sets_up(coordinator, facts)
 
-    employee = _person(new_page, facts["staff"][1], PHONE, password)
+    employee = _person(new_page, facts["staff"][1], PHONE)
     _employee_reads_and_applies(employee, facts)
 
-    deputy = _person(new_page, facts["deputy"][1], PHONE, password)
+    deputy = _person(new_page, facts["deputy"][1], PHONE)
     _deputy_approves(deputy, facts)
     _coordinator_accepts(coordinator, facts)
     reg = _registration(live_server, facts)
@@ -382,7 +377,7 @@ def test_one_training_from_notice_to_programme_review(new_page, live_server):
     _coordinator_records_attendance(coordinator, facts)
     _employee_answers_and_reports(employee, facts)
 
-    head = _person(new_page, facts["head"][1], PHONE, password)
+    head = _person(new_page, facts["head"][1], PHONE)
     _head_acknowledges(head, facts)
     _coordinator_sees_nobody_missing(coordinator, facts)
 
