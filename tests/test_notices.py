@@ -7,6 +7,7 @@ stored UTC) decide who sees a notice now; marking read is a POST of one person.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -221,3 +222,41 @@ def test_english_falls_back_to_japanese(app, world, as_employee_a):
     page = text(english(as_employee_a).get("/notices/"))
     assert "日本語だけの題" in page and "日本語の本文" in page
     assert "With English" in page and "英語つきの題" not in page
+
+
+def _version_on_the_form(client, nid: int) -> str:
+    page = text(client.get(f"/notices/manage/{nid}"))
+    found = re.search(r'name="version" type="hidden" value="(\d+)"', page) or re.search(
+        r'name="version"[^>]*value="(\d+)"', page
+    )
+    assert found, "the edit form carries no version"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("poster", ["coordinator_a", "admin"])
+def test_two_editors_the_second_is_told_and_nothing_is_lost(app, world, signed_in, poster):
+    """Two people open the same notice; the first saves; the second's save (of the version
+    they loaded) is refused with both values side by side, and saving again replaces."""
+    first, second = signed_in(world.emails[poster]), signed_in(world.emails[poster])
+    with app.app_context():
+        nid = _post(getattr(world, poster), "説明会の案内")
+    loaded = _version_on_the_form(second, nid)
+    assert _version_on_the_form(first, nid) == loaded
+    data = _form("説明会の案内（会場変更）", version=loaded)
+    assert first.form_post(f"/notices/manage/{nid}", data).status_code == 302
+
+    stale = second.form_post(
+        f"/notices/manage/{nid}", _form("説明会の案内（日程変更）", version=loaded)
+    )
+    assert stale.status_code == 409
+    page = text(stale)
+    assert "説明会の案内（会場変更）" in page and "説明会の案内（日程変更）" in page
+    with app.app_context(), all_tenants(db.session):
+        assert db.session.get(Notice, nid).title_ja == "説明会の案内（会場変更）"
+        assert _actions(nid) == ["notice.post", "notice.edit"]
+    now = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    assert now != loaded
+    again = _form("説明会の案内（日程変更）", version=now)
+    assert second.form_post(f"/notices/manage/{nid}", again).status_code == 302
+    with app.app_context(), all_tenants(db.session):
+        assert db.session.get(Notice, nid).title_ja == "説明会の案内（日程変更）"

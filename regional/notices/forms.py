@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from regional.notices.models import BODY_MAX, TITLE_MAX
 from regional.validation import HumanText, SensibleDate
+from regional.versions import VersionField
 
 
 def audience_choices() -> list[tuple[str, str]]:
@@ -38,6 +39,8 @@ class NoticeForm(FlaskForm):
     audience = SelectField(_l("Shown to"), choices=audience_choices, default="all")
     shown_from = DateField(_l("First day"), validators=[DataRequired(), SensibleDate()])
     shown_until = DateField(_l("Last day"), validators=[Optional(), SensibleDate()])
+    #: The notice's version when the form was loaded (a save of an older one is refused).
+    version = VersionField()
 
 
 class ButtonForm(FlaskForm):

@@ -15,6 +15,7 @@ from regional.notices import bp, services
 from regional.notices.forms import ButtonForm, NoticeForm, audience_choices
 from regional.notices.models import Notice
 from regional.roles import coordinator_required
+from regional.versions import StaleEdit, claim_version, conflict
 
 #: How many notices the home page shows (the notices page shows them all).
 HOME_COUNT = 5
@@ -80,12 +81,18 @@ def _data(form: NoticeForm) -> services.NoticeData:
 
 
 def _save(form: NoticeForm, notice: Notice | None):
-    """Post or edit from a valid form; a redirect, or None to show the form again."""
+    """Post or edit from a valid form; a redirect, or None to show the form again. An edit
+    first claims the version the form was loaded at (:class:`StaleEdit` when another editor
+    saved since: nothing is written)."""
     try:
         if notice is None:
             services.post(_data(form), current_user)
         else:
+            with services.wall_for(notice):
+                claim_version(notice, form.version.data)
             services.edit(notice, _data(form), current_user)
+    except StaleEdit:
+        raise
     except DomainError as exc:
         flash_refusal(exc)
         return None
@@ -115,16 +122,31 @@ def edit(notice_id: int):
     notice = services.load_managed(notice_id, current_user)
     if notice is None:
         abort(404)
-    form = NoticeForm(obj=notice if request.method == "GET" else None)
-    if request.method == "GET":
-        form.shown_from.data, form.shown_until.data = services.days_of(notice)
-    elif not form.validate_on_submit():
+    form = _filled(notice) if request.method == "GET" else NoticeForm()
+    if request.method == "POST" and not form.validate_on_submit():
         flash(_("Please check the notice and try again."), "error")
-    else:
-        done = _save(form, notice)
+    elif request.method == "POST":
+        try:
+            done = _save(form, notice)
+        except StaleEdit:
+            db.session.rollback()
+            notice = services.load_managed(notice_id, current_user)
+            if notice is None:
+                abort(404)
+            stale = conflict(form, _filled(notice))
+            return render_template(
+                "notices/edit.html", form=form, notice=notice, conflict=stale
+            ), 409
         if done:
             return done
     return render_template("notices/edit.html", form=form, notice=notice)
+
+
+def _filled(notice: Notice) -> NoticeForm:
+    """The edit form as the notice is saved now (its days in Japan time, its version)."""
+    form = NoticeForm(formdata=None, obj=notice)
+    form.shown_from.data, form.shown_until.data = services.days_of(notice)
+    return form
 
 
 @bp.post("/manage/<int:notice_id>/withdraw")
