@@ -39,6 +39,27 @@ def test_every_route_has_a_case():
     assert not stale, f"matrix cases for routes that do not exist: {stale}"
 
 
+def test_the_fingerprint_sees_one_changed_column(app, world, matrix_records):
+    """The whole-database fingerprint the cases compare changes when one column of one row
+    does (not only when rows come or go), and comes back when the change is undone."""
+    from sqlalchemy import update
+
+    from regional.extensions import db
+    from regional.people.models import User
+    from tenants import all_tenants
+
+    records = matrix_records[1]
+    assert _fingerprint(app) == records.fingerprint
+    with app.app_context(), all_tenants(db.session):
+        name = db.session.get(User, world.employee_b).name
+        db.session.execute(update(User).where(User.id == world.employee_b).values(name="変更 次郎"))
+        db.session.flush()
+        assert runner._state() != records.fingerprint
+        db.session.execute(update(User).where(User.id == world.employee_b).values(name=name))
+        db.session.flush()
+        assert runner._state() == records.fingerprint
+
+
 def _params():
     for i, case in enumerate(CASES):
         for role in ROLES:

@@ -38,22 +38,54 @@ _VOLATILE = {"login_throttle"}
 
 
 def _state() -> str:
-    """A fingerprint of every row of every table.
+    """A fingerprint of every row of every table, read in one statement.
 
+    Each table gives its row count and its rows' text, ordered by that text (PostgreSQL:
+    the row as ``t::text``, hashed by the database; SQLite: every column ``quote()``-d and
+    joined); any change of any column of any row, or a row added or removed, changes it.
     Core reads escape the ORM's tenant filter, but on PostgreSQL row-level security still
     hides every tenant-owned row unless the wall is lifted: read across all members.
     """
+    from sqlalchemy import text
+
     from regional.extensions import db
     from tenants import all_tenants
 
     digest = hashlib.sha256()
     with all_tenants(db.session):
+        statement = _state_statement(db.session.get_bind().dialect.name)
+        for name, count, rows in db.session.execute(text(statement)):
+            digest.update(f"{name}:{count}:{rows}\n".encode())
+    return digest.hexdigest()
+
+
+_STATEMENTS: dict[str, str] = {}
+
+
+def _state_statement(dialect: str) -> str:
+    """One ``UNION ALL`` of ``(table, row count, rows)`` per table (built once per dialect)."""
+    if dialect not in _STATEMENTS:
+        from regional.extensions import db
+
+        parts = []
         for table in db.metadata.sorted_tables:
             if table.name in _VOLATILE:
                 continue
-            rows = db.session.execute(table.select().order_by(*table.primary_key.columns)).all()
-            digest.update(f"{table.name}:{rows!r}".encode())
-    return digest.hexdigest()
+            name = f'"{table.name}"'
+            if dialect == "postgresql":
+                parts.append(
+                    f"SELECT '{table.name}', count(*), "
+                    f"md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) "
+                    f"FROM {name} AS x"
+                )
+            else:
+                row = " || ',' || ".join(f'quote("{c.name}")' for c in table.columns)
+                parts.append(
+                    f"SELECT '{table.name}', count(*), coalesce(group_concat(r, char(10)), '') "
+                    f"FROM (SELECT {row} AS r FROM {name} ORDER BY r)"
+                )
+        _STATEMENTS[dialect] = "\nUNION ALL\n".join(parts)
+    return _STATEMENTS[dialect]
 
 
 def _fingerprint(app) -> str:
