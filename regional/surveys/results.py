@@ -107,14 +107,16 @@ def viewing(viewer: User, municipality_id: int | None = None):
     return all_tenants(db.session)
 
 
-def _response_filters(scope: Scope) -> list:
+def _scope_filters(model: type[SurveyResponse] | type[SurveyFollowup], scope: Scope) -> list:
+    """The scope's programme, session and fiscal year as filters on answers or follow-ups
+    (both rows carry the three columns)."""
     out = []
     if scope.program_id is not None:
-        out.append(SurveyResponse.program_id == scope.program_id)
+        out.append(model.program_id == scope.program_id)
     if scope.session_id is not None:
-        out.append(SurveyResponse.session_id == scope.session_id)
+        out.append(model.session_id == scope.session_id)
     if scope.fiscal_year is not None:
-        out.append(SurveyResponse.fiscal_year == scope.fiscal_year)
+        out.append(model.fiscal_year == scope.fiscal_year)
     return out
 
 
@@ -143,7 +145,7 @@ def results(scope: Scope, viewer: User, locale: str) -> Results:
 
 
 def _results(scope: Scope, locale: str) -> Results:
-    filters = _response_filters(scope)
+    filters = _scope_filters(SurveyResponse, scope)
     responses = db.session.scalar(select(func.count(SurveyResponse.id)).where(*filters)) or 0
     out = Results(responses=responses, invited=invited_count(scope))
     answers = db.session.execute(
@@ -173,22 +175,11 @@ def _results(scope: Scope, locale: str) -> Results:
     return out
 
 
-def _followup_filters(scope: Scope) -> list:
-    out = []
-    if scope.program_id is not None:
-        out.append(SurveyFollowup.program_id == scope.program_id)
-    if scope.session_id is not None:
-        out.append(SurveyFollowup.session_id == scope.session_id)
-    if scope.fiscal_year is not None:
-        out.append(SurveyFollowup.fiscal_year == scope.fiscal_year)
-    return out
-
-
 def _followup(scope: Scope) -> FollowupResult | None:
     """The follow-up's figures in scope (the wall applies): None where nobody was asked."""
     rows = db.session.execute(
         select(SurveyFollowup.value, SurveyFollowup.text, SurveyFollowup.answered_at).where(
-            *_followup_filters(scope)
+            *_scope_filters(SurveyFollowup, scope)
         )
     ).all()
     if not rows:
