@@ -300,9 +300,10 @@ def api(app):
     """An API caller: ``api(email).get(path)`` with a bearer token."""
 
     class ApiClient:
-        def __init__(self, email: str | None):
+        def __init__(self, email: str | None, token: str | None = None):
+            """Signed in as ``email``, or holding ``token`` (one already issued), or neither."""
             self.client = app.test_client()
-            self.headers = {}
+            self.headers = {"Authorization": f"Bearer {token}"} if token else {}
             if email:
                 resp = self.client.post(
                     "/api/v1/auth/token", json={"email": email, "password": PASSWORD}

@@ -21,6 +21,7 @@ from tests.outage import database_down, watching_writes
 from tests.test_authz_matrix import (  # noqa: F401  (the matrix's records and savepoints)
     CASES,
     _transaction,
+    caller,
     matrix_records,
 )
 
@@ -60,32 +61,17 @@ _clients: dict[tuple[str, bool], object] = {}
 
 
 @pytest.fixture
-def client_for(app, world, signed_in, api):
-    """A signed-in client per role, kept for the module (sign-ins are what cost most).
-
-    The sign-in's own writes are rolled back with the case's savepoint; the cookie and the
-    bearer token stay valid (they name the account's session version, which a sign-in
-    does not change).
-    """
+def client_for(caller):  # noqa: F811
+    """A client per role from the module's sign-ins (tests/matrix/runner.py), kept for the
+    GETs; ``fresh=True`` gives a new one (a write may sign out, or change the language)."""
 
     def make(role: str, is_api: bool, *, fresh: bool = False):
         key = (role, is_api)
-        if fresh:
-            _clients.pop(key, None)  # a write may sign out, or change the language
-        if key not in _clients:
-            email = None if role == "anon" else world.emails[role]
-            if is_api:
-                _clients[key] = api(email)
-            elif email is None:
-                from tests.conftest import Client
-
-                app.test_client_class = Client
-                _clients[key] = app.test_client()
-            else:
-                _clients[key] = signed_in(email)
+        if fresh or key not in _clients:
+            _clients[key] = caller(role, is_api)
         return _clients[key]
 
-    yield make
+    return make
 
 
 def _send(client, case, url, data, files):

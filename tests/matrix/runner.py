@@ -11,26 +11,56 @@ import hashlib
 
 import pytest
 
+from tests.matrix import ROLES
 from tests.matrix.records import build
 
 
 @pytest.fixture
-def caller(app, world, signed_in, api):
-    def make(role: str, is_api: bool):
-        email = None if role == "anon" else world.emails[role]
-        if is_api:
-            return api(email)
-        if email is None:
-            app.test_client_class = (
-                type(signed_in.__self__) if hasattr(signed_in, "__self__") else None
-            )
-            from tests.conftest import Client
+def caller(app, api, matrix_records):
+    """``caller(role, is_api)``: a new client of that role, already signed in.
 
-            app.test_client_class = Client
-            return app.test_client()
-        return signed_in(email)
+    Each role signed in once for the module (:func:`_sign_in_everyone`); a case gets a fresh
+    client holding that session's cookie, or that bearer token, so what one case does to
+    its client (a language chosen, a sign-out) never reaches the next.
+    """
+    from tests.conftest import Client
+
+    credentials = matrix_records[1].credentials
+
+    def make(role: str, is_api: bool):
+        if is_api:
+            return api(None, token=credentials.get(("api", role)))
+        app.test_client_class = Client
+        client = app.test_client()
+        cookie = credentials.get(("page", role))
+        if cookie is not None:
+            client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+            client._signed_in = True
+        return client
 
     return make
+
+
+def _sign_in_everyone(app) -> dict[tuple[str, str], str]:
+    """Every role but the anonymous one signed in through the real form and the API's token
+    route: the session cookie and the bearer token of each, by ``(kind, role)``."""
+    from tests.conftest import PASSWORD, Client
+
+    credentials = {}
+    for role, email in app.world.emails.items():
+        if role not in ROLES:
+            continue
+        app.test_client_class = Client
+        client = app.test_client()
+        assert client.login(email).status_code == 302, f"sign-in failed for {role}"
+        cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        credentials["page", role] = cookie.value
+        resp = app.test_client().post(
+            "/api/v1/auth/token", json={"email": email, "password": PASSWORD}
+        )
+        assert resp.status_code == 200, resp.get_json()
+        credentials["api", role] = resp.get_json()["token"]
+    return credentials
 
 
 #: Tables a refused request may still touch: the sign-in throttle counts attempts.
@@ -119,6 +149,8 @@ def matrix_records(app):
         try:
             records = build(app.world)
             db.session.commit()  # releases the session's savepoint; `outer` still holds it all
+            # Signing in records itself (last sign-in): done before the fingerprint is taken.
+            records.credentials = _sign_in_everyone(app)
             records.fingerprint = _state()
         finally:
             db.session.remove()
