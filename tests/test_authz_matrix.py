@@ -76,20 +76,22 @@ def test_matrix(app, world, caller, matrix_records, case, role, owner):
         data = case.data(records, owner) if case.data else None
         files = case.files(records, owner) if case.files else None
     writes = case.method != "GET"
+    before = None
     if writes:
         # Every case starts from the records as built: an earlier case's writes were rolled
-        # back (checked before signing in, which itself records the sign-in).
-        assert _fingerprint(app) == records.fingerprint, "an earlier case's writes leaked"
+        # back. (The callers signed in when the records were built: taking a client writes
+        # nothing, so this is also the state the request starts from.)
+        before = _fingerprint(app)
+        assert before == records.fingerprint, "an earlier case's writes leaked"
     client = caller(role, case.api)
     payload = None
     if not case.api and writes:
         payload = dict(data or {})
         if files:
             payload.update(files)
-        # Every caller sends a valid CSRF token (anonymous ones too, from the sign-in
-        # page), so a refusal is the route's own doing and never the CSRF check's.
+        # Every caller sends a valid CSRF token (anonymous ones too), so a refusal is the
+        # route's own doing and never the CSRF check's.
         payload.setdefault("csrf_token", client.csrf_token())
-    before = _fingerprint(app) if writes else None
     if case.api:
         kwargs = {"json": data} if data is not None else {}
         if files:
