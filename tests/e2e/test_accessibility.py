@@ -8,7 +8,8 @@ they visit in other states (an employee's session page, a waiting list...).
 
 The crawls run with the app's CSP enforced (axe is preloaded as an init
 script, which the CSP does not block), so each page visited is also checked
-for its policy header and for inline code the browser refused.
+for its policy header and for inline code the browser refused. At phone width the
+demo data's pages are crawled the same way, by test_phone_crawl.py.
 """
 
 from __future__ import annotations
@@ -93,46 +94,6 @@ def test_smallest_screen_reflows(new_page, world):
     sign_in(page, world.emails["coordinator_a"])
     audit(page, "home, 320")
     assert _no_sideways_scroll(page)
-
-
-def test_every_kind_of_page_on_a_phone(new_page, world):
-    """At 375 px the sign-in page and every kind of page the administrator reaches pass axe
-    and fit the screen (a wide table scrolls inside its own keyboard-reachable frame)."""
-    page = new_page(viewport={"width": 375, "height": 740}, bypass_csp=False)
-    csp_problems = watch_csp(page)
-    page.goto("/login")
-    audit(page, "sign-in, phone")
-    assert _no_sideways_scroll(page)
-    sign_in(page, world.emails["admin"])
-    too_wide: list[str] = []
-
-    def check(p, label: str) -> None:
-        audit(p, label)
-        if not _no_sideways_scroll(p):
-            too_wide.append(f"{p.url} ({_widest(p)})")
-
-    crawl_and_audit(page, "admin, phone", check=check)
-
-    assert not too_wide, f"pages wider than a 375 px screen: {too_wide}"
-    assert not csp_problems, "CSP problems:\n" + "\n".join(csp_problems)
-
-
-def _widest(page) -> str:
-    """The element that sticks out furthest past the right edge, to name in a failure."""
-    return page.evaluate(
-        """() => {
-          const limit = document.documentElement.clientWidth;
-          let worst = null, right = limit;
-          for (const el of document.querySelectorAll('body *')) {
-            const r = el.getBoundingClientRect().right;
-            if (r > right) { right = r; worst = el; }
-          }
-          if (!worst) return 'no element past the edge';
-          const name = worst.tagName.toLowerCase() + (worst.className ? '.' + worst.className : '');
-          return `${name} ends at ${Math.round(right)} px of ${limit}: ` +
-                 (worst.textContent || '').trim().slice(0, 60);
-        }"""
-    )
 
 
 def _no_sideways_scroll(page) -> bool:

@@ -8,8 +8,8 @@ navigation and the pages (files, feeds and sign-out are not pages), one page per
 path. On each page: axe-core finds no WCAG 2.1 AA violation, the page never scrolls
 sideways, and no table cell with text is squeezed (under 96 px wide and over five lines
 tall). The key pages are photographed at 375 and 1280 px into ``tests/e2e/artifacts/``
-(git-ignored). The menu button that folds the navigation on a phone is tried with the
-keyboard, and without script.
+(git-ignored). The CSP is enforced throughout and every refusal fails the crawl. The menu
+button that folds the navigation on a phone is tried with the keyboard, and without script.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 from regional import create_app, demo
 from regional.config import TestingConfig
 from tests.e2e.conftest import LiveServer, _e2e_database_url, new_context, serving
-from tests.e2e.helpers import audit, crawl_and_audit, page_pattern, sign_in
+from tests.e2e.helpers import audit, crawl_and_audit, page_pattern, sign_in, watch_csp
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "phone"
 PHONE = {"width": 375, "height": 800}
@@ -157,21 +157,24 @@ _AUDITED: set[str] = set()
 
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_page_of_the_role_reads_on_a_phone(browser, demo_server, role):
-    page = _phone_page(browser, demo_server, role)
+    """From the sign-in page on, every kind of page the role reaches, with the CSP enforced:
+    the policy is sent and nothing on the way is refused by it."""
+    page = new_context(browser, demo_server, viewport=PHONE, bypass_csp=False).new_page()
+    csp_problems = watch_csp(page)
     problems: list[str] = []
+    check = _reads_on_a_phone(role, problems, _AUDITED)
     try:
+        page.goto("/login")
+        check(page, "sign-in 375px")
+        sign_in(page, ROLES[role], demo.DEMO_PASSWORD)
         visited = crawl_and_audit(
-            page,
-            f"{role} 375px",
-            limit=400,
-            depth=12,
-            check=_reads_on_a_phone(role, problems, _AUDITED),
-            pattern_of=_kind,
+            page, f"{role} 375px", limit=400, depth=12, check=check, pattern_of=_kind
         )
     finally:
         page.context.close()
     print(f"{role}: {len(visited)} kinds of page at 375 px: {sorted(visited)}")
     assert problems == [], "pages that do not read on a phone:\n" + "\n".join(problems)
+    assert not csp_problems, "CSP problems:\n" + "\n".join(csp_problems)
     assert "/" in visited and len(visited) >= MIN_KINDS[role]
     if role != "employee":
         assert {"/progress/", "/targets/"} <= set(visited)
