@@ -333,6 +333,22 @@ def test_the_reminder_command_reminds_once(app, api, world, held):
     assert "survey reminders queued: 0" in run("send-survey-reminders")
 
 
+def test_the_hidden_note_names_the_threshold_in_force(app, api, world, held, as_admin, monkeypatch):
+    """The words standing in for a hidden figure take the number from the threshold, on the
+    page as in the workbook (the page's template had a 5 written in)."""
+    from regional.surveys import results as survey_results
+
+    monkeypatch.setattr(survey_results, "THRESHOLD", 7)
+    record(api, world, held)
+    answer_all(app, api, world, held)
+    url = f"/surveys/results?program={held['program']}&member={CODE_B}"
+    page = as_admin.get(url).get_data(as_text=True)
+    assert "回答7人未満のため非表示" in page and "回答5人未満" not in page
+    book = as_admin.get(url.replace("/results?", "/results.xlsx?"))
+    cells = [c for row in load_workbook(io.BytesIO(book.data)).active.values for c in row if c]
+    assert "回答7人未満のため非表示" in cells
+
+
 def test_the_results_page_by_member_and_region(app, api, world, held, as_admin, as_coordinator_a):
     record(api, world, held)
     answer_all(app, api, world, held)

@@ -9,12 +9,8 @@ from regional.fiscal import fiscal_year_label
 from regional.i18n import locale_code
 from regional.main.helpers import local_datetime
 from regional.surveys.models import QuestionKind
-from regional.surveys.results import THRESHOLD, Results, Scope
+from regional.surveys.results import Results, Scope, hidden_text
 from regional.surveys.review import Review
-
-
-def hidden_text() -> str:
-    return _("Hidden: fewer than %(n)d people answered", n=THRESHOLD)
 
 
 def _figure_rows(found: Results) -> list[list[object]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from regional.extensions import db
@@ -31,6 +32,11 @@ from tenants.scoping import acting_as
 
 #: Fewer answers than this and a figure is not shown (回答5人未満のため非表示).
 THRESHOLD = 5
+
+
+def hidden_text() -> str:
+    """What stands in for a figure below the threshold, on the pages and in the workbooks."""
+    return _("Hidden: fewer than %(n)d people answered", n=THRESHOLD)
 
 
 @dataclass(frozen=True)

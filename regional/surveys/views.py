@@ -20,7 +20,7 @@ from regional.surveys.charts import distribution_charts, review_trend_charts
 from regional.surveys.exports import results_workbook, review_workbook
 from regional.surveys.forms import AnswerForm
 from regional.surveys.models import QuestionKind
-from regional.surveys.results import Scope, results
+from regional.surveys.results import Scope, hidden_text, results
 from regional.surveys.review import program_review
 from regional.surveys.services import questions_of, registration_to_answer, submit, waiting_for
 from regional.validation import record_id
@@ -30,6 +30,12 @@ from tenants.scoping import acting_as
 
 def _own():
     return acting_as(db.session, current_user.municipality_id)
+
+
+@bp.app_template_global("survey_hidden_text")
+def _survey_hidden_text() -> str:
+    """The words for a figure below the threshold (surveys/_figures.html), from the threshold."""
+    return hidden_text()
 
 
 @bp.app_template_global("survey_work")
